@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# install-deps.sh — install (with apt, on Debian 12) whatever mugai needs to build, run its demo
+# and run its tests, and nothing when everything is already there.
+#   deploy/install-deps.sh           build + run + test packages
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libglib2.0-dev libgmime-3.0-dev libmilter-dev libgumbo-dev libjson-glib-dev libmagic-dev
+  # run (the demo and the end-to-end tests use a private Postfix instance and its smtp-sink)
+  postfix libmagic-mgc
+  # tests
+  libcmocka-dev python3 swaks
+  # fuzzing and coverage (libFuzzer comes with clang's runtime)
+  clang libclang-rt-14-dev llvm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks how to configure the system instance: mugai only runs private instances.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

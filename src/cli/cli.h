@@ -1,0 +1,13 @@
+/* cli.h — the `mugai` admin command: one entry point per subcommand (one file each). */
+#pragma once
+
+/* Exit codes, documented in --help and the README; scripts rely on them. */
+enum {
+  MUGAI_EXIT_DELIVERED = 0, /* a message is delivered (sanitized or not) / command succeeded */
+  MUGAI_EXIT_USAGE = 2,     /* usage or configuration error only */
+  MUGAI_EXIT_REFUSED = 3,   /* nothing is delivered: reject, discard, held */
+  MUGAI_EXIT_TEMPFAIL = 75, /* any internal or I/O failure (EX_TEMPFAIL) */
+};
+
+int mugai_cmd_sanitize(int argc, char **argv);
+int mugai_cmd_config(int argc, char **argv);

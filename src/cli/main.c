@@ -1,0 +1,54 @@
+/* main.c — `mugai`: dispatch to a subcommand. Owns nothing. */
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static const char usage[] =
+    "Usage: mugai COMMAND [OPTION...]\n"
+    "\n"
+    "mugai is the admin command of the mugai mail sanitization gateway.\n"
+    "\n"
+    "Commands:\n"
+    "  sanitize [MESSAGE.eml]   sanitize one message exactly as mugai-milter would, and write the\n"
+    "                           message Postfix would deliver to standard output\n"
+    "  config check             validate the configuration file before a reload\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help               show this help (COMMAND --help for a command's own)\n"
+    "  -V, --version            show the version\n"
+    "\n"
+    "Configuration: -c FILE, else /etc/mugai/mugai.conf when it exists, else the embedded default.\n"
+    "Exit status: 0 delivered or success, 2 usage or configuration error, 3 nothing delivered\n"
+    "(rejected, discarded or held), 75 temporary failure (internal or I/O error).\n";
+
+int
+main(int argc, char **argv)
+{
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return MUGAI_EXIT_USAGE;
+  }
+  const char *command = argv[1];
+  if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 || strcmp(command, "help") == 0) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  if (strcmp(command, "-V") == 0 || strcmp(command, "--version") == 0) {
+    printf("mugai %s (GMime %u.%u.%u)\n", MUGAI_VERSION, gmime_major_version,
+           gmime_minor_version, gmime_micro_version);
+    return 0;
+  }
+  g_mime_init();
+  int status;
+  if (strcmp(command, "sanitize") == 0) {
+    status = mugai_cmd_sanitize(argc - 1, argv + 1);
+  } else if (strcmp(command, "config") == 0) {
+    status = mugai_cmd_config(argc - 1, argv + 1);
+  } else {
+    fprintf(stderr, "mugai: unknown command '%s'\n\n%s", command, usage);
+    status = MUGAI_EXIT_USAGE;
+  }
+  g_mime_shutdown();
+  return status;
+}

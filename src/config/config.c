@@ -1,0 +1,734 @@
+/* config.c — parse and validate mugai.conf into an immutable mugai_policy, and dump it back.
+ *
+ * Owns: the one table of keys {group, key, type, default, min, max, field}. Parsing, validation,
+ * the defaults (policy.c) and the dump all walk it, so a key cannot be added in one place and
+ * forgotten in another.
+ * How: one pass over the text classifies every line and maps each known (group, key) to its line,
+ * reporting what GKeyFile cannot (line numbers, unknown and duplicate keys and groups, NUL bytes,
+ * bad UTF-8). Only the lines it accepted are handed to GKeyFile, which does the value syntax
+ * (escapes); so one bad line never hides the problems on the others. All problems are collected
+ * and reported at once as "SOURCE:LINE: [group] key: what is wrong".
+ * Never: log, exit, or trust the text (it is fuzzed): input quoted in a message is escaped and
+ * truncated, and nothing is read past LEN.
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util/units.h"
+
+G_DEFINE_QUARK(mugai-config-error-quark, mugai_config_error)
+
+#define KIB (G_GUINT64_CONSTANT(1) << 10)
+#define MIB (G_GUINT64_CONSTANT(1) << 20)
+#define GIB (G_GUINT64_CONSTANT(1) << 30)
+#define NO_MAX G_MAXUINT64
+#define MAX_FILE_BYTES (1024 * 1024) /* a real config is a few KB; this stops /dev/zero */
+#define MAX_REPORTED 50              /* a binary file gives 50 lines of problems, not 50 000 */
+#define MAX_SHOWN_CHARS 64           /* of any input quoted in a message */
+#define SUN_PATH_SIZE sizeof(((struct sockaddr_un *) NULL)->sun_path)
+
+typedef enum { OPT_STRING, OPT_SIZE, OPT_UINT, OPT_ENUM } opt_type;
+
+/* Extra check of a string value: NULL when it is fine, else what is wrong (transfer full). */
+typedef char *(*opt_check_fn)(const char *value);
+
+typedef struct {
+  const char *group;
+  const char *key;
+  opt_type type;
+  const char *def;            /* written as in the file and parsed by the same code as the file,
+                                 so a default can neither be invalid nor dump differently */
+  guint64 min, max;           /* inclusive bounds of OPT_SIZE and OPT_UINT */
+  gsize offset;               /* of the field in mugai_policy */
+  opt_check_fn check;         /* OPT_STRING */
+  const char *const *choices; /* OPT_ENUM: NULL-terminated; choices[i] is stored as i */
+} config_opt;
+
+static char *check_socket(const char *value);
+static char *check_absolute_path(const char *value);
+
+static const char *const language_names[] = {[MUGAI_LANG_JA] = "ja", [MUGAI_LANG_EN] = "en", NULL};
+G_STATIC_ASSERT(sizeof(mugai_language) == sizeof(int)); /* OPT_ENUM stores through an int * */
+
+#define FIELD(f) offsetof(mugai_policy, f)
+#define STRING_OPT(g, k, def, f, fn) {g, k, OPT_STRING, def, 0, 0, FIELD(f), fn, NULL}
+#define SIZE_OPT(g, k, def, lo, hi, f) {g, k, OPT_SIZE, def, lo, hi, FIELD(f), NULL, NULL}
+#define UINT_OPT(g, k, def, lo, hi, f) {g, k, OPT_UINT, def, lo, hi, FIELD(f), NULL, NULL}
+#define ENUM_OPT(g, k, def, f, names) {g, k, OPT_ENUM, def, 0, 0, FIELD(f), NULL, names}
+
+/* The one list of keys. config/mugai.conf documents each, in this order. */
+static const config_opt opts[] = {
+  STRING_OPT("milter", "socket", "inet:8895@127.0.0.1", milter_socket, check_socket),
+  STRING_OPT("milter", "spool_dir", "/var/tmp", spool_dir, check_absolute_path),
+  SIZE_OPT("milter", "spool_memory", "1M", 0, 256 * MIB, spool_memory),
+  ENUM_OPT("notice", "language", "ja", notice_language, language_names),
+  SIZE_OPT("limits", "message_size", "64M", KIB, 2 * GIB, limits.message_bytes),
+  UINT_OPT("limits", "mime_depth", "20", 1, 100, limits.mime_depth),
+  UINT_OPT("limits", "mime_parts", "1000", 1, 100000, limits.mime_parts),
+  SIZE_OPT("limits", "html_size", "8M", KIB, NO_MAX, limits.html_bytes),
+  SIZE_OPT("limits", "text_size", "16M", KIB, NO_MAX, limits.text_bytes),
+};
+
+/* Appends TEXT, at most MAX characters of it, with control characters and invalid UTF-8 written as
+ * \xNN: input quoted in a message must not be able to forge a line or flood a terminal. */
+static void append_escaped(GString *out, const char *text, gsize max)
+{
+  gsize shown = 0;
+  for (const char *p = text; *p != '\0'; shown++) {
+    if (shown == max) {
+      g_string_append(out, "...");
+      return;
+    }
+    gunichar c = g_utf8_get_char_validated(p, -1);
+    if (c == (gunichar) -1 || c == (gunichar) -2 || c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+      g_string_append_printf(out, "\\x%02x", (guint) (guchar) *p);
+      p++;
+    } else {
+      const char *next = g_utf8_next_char(p);
+      g_string_append_len(out, p, next - p);
+      p = next;
+    }
+  }
+}
+
+/* TEXT escaped and truncated for a message, in double quotes when QUOTE. (transfer full) */
+static char *shown_text(const char *text, gboolean quote)
+{
+  GString *out = g_string_new(quote ? "\"" : "");
+  append_escaped(out, text, MAX_SHOWN_CHARS);
+  if (quote)
+    g_string_append_c(out, '"');
+  return g_string_free(out, FALSE);
+}
+#define shown(text) shown_text(text, FALSE)
+#define quoted(text) shown_text(text, TRUE)
+
+static char *format_number(const config_opt *opt, guint64 n)
+{
+  char buf[MUGAI_SIZE_TEXT_MAX];
+  if (opt->type == OPT_SIZE)
+    return g_strdup(mugai_format_size(n, buf));
+  return g_strdup_printf("%" G_GUINT64_FORMAT, n);
+}
+
+/* Levenshtein distance ignoring ASCII case, for "did you mean"; G_MAXUINT past 32 bytes. */
+static guint edit_distance(const char *a, const char *b)
+{
+  gsize la = strlen(a), lb = strlen(b);
+  guint row[33];
+  if (la > 32 || lb > 32)
+    return G_MAXUINT;
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = (guint) j;
+  for (gsize i = 1; i <= la; i++) {
+    guint diag = row[0];
+    row[0] = (guint) i;
+    for (gsize j = 1; j <= lb; j++) {
+      guint up = row[j];
+      guint cost = g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 1]) ? 0 : 1;
+      row[j] = MIN(MIN(up + 1, row[j - 1] + 1), diag + cost);
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+static const config_opt *find_opt(const char *group, const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++)
+    if (strcmp(opts[i].group, group) == 0 && strcmp(opts[i].key, key) == 0)
+      return &opts[i];
+  return NULL;
+}
+
+static gboolean is_first_of_group(gsize index)
+{
+  for (gsize i = 0; i < index; i++)
+    if (strcmp(opts[i].group, opts[index].group) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean is_known_group(const char *group)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++)
+    if (strcmp(opts[i].group, group) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The group name (GROUP NULL) or key of GROUP nearest to WORD, if close enough to be a typo. */
+static const char *nearest_name(const char *word, const char *group)
+{
+  const char *best = NULL;
+  guint best_distance = 3; /* farther than 2 edits is not a typo */
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+    if (group != NULL && strcmp(opts[i].group, group) != 0)
+      continue;
+    const char *name = group != NULL ? opts[i].key : opts[i].group;
+    guint d = edit_distance(word, name);
+    if (d < best_distance) {
+      best = name;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+/* What to add after "unknown group": the nearest group, or the list of them. (transfer full) */
+static char *unknown_group_hint(const char *group)
+{
+  const char *near = nearest_name(group, NULL);
+  if (near != NULL)
+    return g_strdup_printf("; did you mean [%s]?", near);
+  GString *hint = g_string_new(" (the groups are");
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++)
+    if (is_first_of_group(i))
+      g_string_append_printf(hint, "%s [%s]", i ? "," : "", opts[i].group);
+  g_string_append_c(hint, ')');
+  return g_string_free(hint, FALSE);
+}
+
+/* What to add after "unknown key": the group it belongs in, or the nearest key. (transfer full) */
+static char *unknown_key_hint(const char *group, const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++)
+    if (strcmp(opts[i].key, key) == 0)
+      return g_strdup_printf("; it belongs in [%s]", opts[i].group);
+  const char *near = nearest_name(key, group);
+  return near != NULL ? g_strdup_printf("; did you mean %s?", near) : g_strdup("");
+}
+
+static const char *skip_prefix(const char *text, const char *prefix)
+{
+  gsize n = strlen(prefix);
+  return strncmp(text, prefix, n) == 0 ? text + n : NULL;
+}
+
+static char *check_socket_inet(const char *q, const char *rest)
+{
+  const char *at = strchr(rest, '@');
+  if (at == NULL)
+    return g_strdup_printf("%s: the host is missing (write inet:PORT@HOST, e.g. inet:8895@127.0.0.1)",
+                           q);
+  g_autofree char *port_text = g_strndup(rest, at - rest);
+  guint64 port = 0;
+  if (!mugai_parse_uint(port_text, &port) || port < 1 || port > 65535)
+    return g_strdup_printf("%s: the port must be a number from 1 to 65535", q);
+  const char *host = at + 1;
+  if (*host == '\0' || strpbrk(host, " \t") != NULL)
+    return g_strdup_printf("%s: the host after \"@\" is missing or contains a space", q);
+  return NULL;
+}
+
+static char *check_socket(const char *value)
+{
+  g_autofree char *q = quoted(value);
+  const char *rest = NULL;
+  if ((rest = skip_prefix(value, "unix:")) != NULL || (rest = skip_prefix(value, "local:")) != NULL) {
+    if (rest[0] != '/' || rest[1] == '\0')
+      return g_strdup_printf("%s: the socket path must be absolute, e.g. unix:/run/mugai/milter.sock",
+                             q);
+    if (strlen(rest) >= SUN_PATH_SIZE) /* the kernel limit; libmilter would fail at bind() */
+      return g_strdup_printf("%s: the socket path is longer than %zu bytes", q, SUN_PATH_SIZE - 1);
+    return NULL;
+  }
+  if ((rest = skip_prefix(value, "inet:")) != NULL || (rest = skip_prefix(value, "inet6:")) != NULL)
+    return check_socket_inet(q, rest);
+  return g_strdup_printf("%s is not a milter socket "
+                         "(write unix:/PATH, local:/PATH, inet:PORT@HOST or inet6:PORT@HOST)", q);
+}
+
+static char *check_absolute_path(const char *value)
+{
+  g_autofree char *q = quoted(value);
+  if (value[0] != '/')
+    return g_strdup_printf("%s is not an absolute path (it must start with /)", q);
+  if (strlen(value) >= PATH_MAX)
+    return g_strdup_printf("%s is longer than %d bytes", q, PATH_MAX - 1);
+  return NULL;
+}
+
+/* TRUE when VALUE has the shape of a number for OPT, so failing to parse it means overflow. */
+static gboolean is_well_formed_number(const config_opt *opt, const char *value)
+{
+  const char *p = value;
+  if (!g_ascii_isdigit(*p))
+    return FALSE;
+  while (g_ascii_isdigit(*p))
+    p++;
+  if (opt->type == OPT_SIZE) {
+    if (*p != '\0' && strchr("kKmMgG", *p) != NULL)
+      p++;
+    if (*p == 'b' || *p == 'B')
+      p++;
+  }
+  return *p == '\0';
+}
+
+static char *apply_number(const config_opt *opt, const char *value, void *field)
+{
+  guint64 n = 0;
+  gboolean ok = opt->type == OPT_SIZE ? mugai_parse_size(value, &n) : mugai_parse_uint(value, &n);
+  g_autofree char *v = shown(value);
+  g_autofree char *min = format_number(opt, opt->min);
+  g_autofree char *max = format_number(opt, opt->max);
+  if (!ok && !is_well_formed_number(opt, value)) {
+    g_autofree char *q = quoted(value);
+    if (opt->type == OPT_SIZE)
+      return g_strdup_printf("%s is not a size (a whole number of bytes, "
+                             "or of K, M or G, e.g. %s)", q, opt->def);
+    return g_strdup_printf("%s is not a whole number", q);
+  }
+  if (!ok) /* well formed but past 2^64: above any maximum */
+    return opt->max == NO_MAX ? g_strdup_printf("%s is too large", v)
+                              : g_strdup_printf("%s is above the maximum %s", v, max);
+  if (n < opt->min)
+    return g_strdup_printf("%s is below the minimum %s", v, min);
+  if (n > opt->max)
+    return g_strdup_printf("%s is above the maximum %s", v, max);
+  if (opt->type == OPT_SIZE) {
+    *(guint64 *) field = n;
+  } else {
+    g_assert(opt->max <= G_MAXUINT);
+    *(guint *) field = (guint) n;
+  }
+  return NULL;
+}
+
+static char *apply_string(const config_opt *opt, const char *value, void *field)
+{
+  for (const char *p = value; *p != '\0'; p++) {
+    if ((guchar) *p < 0x20 || *p == 0x7f) {
+      g_autofree char *q = quoted(value);
+      return g_strdup_printf("%s contains a control character", q);
+    }
+  }
+  char *why = opt->check != NULL ? opt->check(value) : NULL;
+  if (why != NULL)
+    return why;
+  char **slot = field;
+  g_free(*slot);
+  *slot = g_strdup(value);
+  return NULL;
+}
+
+static char *apply_enum(const config_opt *opt, const char *value, void *field)
+{
+  for (gsize i = 0; opt->choices[i] != NULL; i++) {
+    if (strcmp(value, opt->choices[i]) == 0) {
+      *(int *) field = (int) i;
+      return NULL;
+    }
+  }
+  g_autofree char *q = quoted(value);
+  g_autofree char *list = g_strjoinv(", ", (char **) opt->choices);
+  return g_strdup_printf("%s is not one of: %s", q, list);
+}
+
+/* Parses the trimmed VALUE for OPT into POLICY. NULL on success, else what is wrong; on failure
+ * POLICY is unchanged. */
+static char *opt_apply(const config_opt *opt, const char *value, mugai_policy *policy)
+{
+  if (*value == '\0')
+    return g_strdup_printf("empty value (delete the line to use the default, %s)", opt->def);
+  if (strstr(value, " #") != NULL || strstr(value, "\t#") != NULL) {
+    g_autofree char *q = quoted(value); /* "64M  # default" would otherwise be read as a value */
+    return g_strdup_printf("%s: a comment must be on a line of its own", q);
+  }
+  void *field = (char *) policy + opt->offset;
+  switch (opt->type) {
+  case OPT_STRING: return apply_string(opt, value, field);
+  case OPT_SIZE:
+  case OPT_UINT: return apply_number(opt, value, field);
+  case OPT_ENUM: return apply_enum(opt, value, field);
+  }
+  g_assert_not_reached();
+  return NULL;
+}
+
+void mugai_config_set_defaults(mugai_policy *policy)
+{
+  g_return_if_fail(policy != NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+    g_autofree char *why = opt_apply(&opts[i], opts[i].def, policy);
+    if (why != NULL) /* a bug in the table above; test_config parses every default */
+      g_error("config: default of [%s] %s: %s", opts[i].group, opts[i].key, why);
+  }
+}
+
+typedef struct {
+  guint line;
+  char *text; /* the problem without "SOURCE:LINE: " */
+} problem;
+
+typedef enum { IN_NO_GROUP, IN_KNOWN_GROUP, IN_SKIPPED_GROUP } group_state;
+
+typedef struct {
+  GArray *problems;   /* of problem, in the order found */
+  GHashTable *groups; /* known group name (owned) → first line */
+  GHashTable *keys;   /* const config_opt * → first line it was set on */
+  GString *accepted;  /* what GKeyFile parses: one line per input line, rejected lines blank */
+  group_state state;
+  const char *group;  /* the current known group: a key of GROUPS */
+  gboolean scanning;  /* problems of the scan come in line order, so past the listed ones they */
+  guint dropped;      /* are only counted: a 1 MB file of junk lines costs no 1 M strings */
+} parser;
+
+static void problem_clear(gpointer data)
+{
+  g_free(((problem *) data)->text);
+}
+
+static void parser_init(parser *ps)
+{
+  ps->problems = g_array_new(FALSE, FALSE, sizeof(problem));
+  g_array_set_clear_func(ps->problems, problem_clear);
+  ps->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  ps->keys = g_hash_table_new(NULL, NULL);
+  ps->accepted = g_string_new(NULL);
+  ps->state = IN_NO_GROUP;
+  ps->group = NULL;
+  ps->scanning = TRUE;
+  ps->dropped = 0;
+}
+
+static void parser_clear(parser *ps)
+{
+  g_array_unref(ps->problems);
+  g_hash_table_unref(ps->groups);
+  g_hash_table_unref(ps->keys);
+  g_string_free(ps->accepted, TRUE);
+}
+
+G_GNUC_PRINTF(3, 4)
+static void add_problem(parser *ps, guint line, const char *format, ...)
+{
+  if (ps->scanning && ps->problems->len > MAX_REPORTED) {
+    ps->dropped++; /* kept: MAX_REPORTED + 1, enough to know where "and N more" starts */
+    return;
+  }
+  va_list args;
+  va_start(args, format);
+  problem p = {line, g_strdup_vprintf(format, args)};
+  va_end(args);
+  g_array_append_val(ps->problems, p);
+}
+
+/* T: a trimmed line starting with '['. Keys under a bad header are skipped, not reported one by one:
+ * one mistake should give one problem. */
+static void scan_group(parser *ps, guint line, char *t)
+{
+  g_autofree char *q = quoted(t);
+  char *close = strchr(t, ']');
+  ps->state = IN_SKIPPED_GROUP;
+  if (close == NULL) {
+    add_problem(ps, line, "%s: a group header needs a closing \"]\"", q);
+    return;
+  }
+  if (close[1] != '\0') {
+    add_problem(ps, line, "%s: unexpected text after \"]\"", q);
+    return;
+  }
+  *close = '\0';
+  const char *name = t + 1;
+  if (!is_known_group(name)) {
+    g_autofree char *v = shown(name);
+    g_autofree char *hint = unknown_group_hint(name);
+    add_problem(ps, line, "[%s]: unknown group%s", v, hint);
+    return;
+  }
+  gpointer first_name = NULL, first_line = NULL;
+  if (g_hash_table_lookup_extended(ps->groups, name, &first_name, &first_line)) {
+    add_problem(ps, line, "[%s]: duplicate group, first at line %u", name,
+                GPOINTER_TO_UINT(first_line));
+    ps->group = first_name; /* keep checking its keys: a key set under both is reported too */
+  } else {
+    char *owned = g_strdup(name);
+    g_hash_table_insert(ps->groups, owned, GUINT_TO_POINTER(line));
+    ps->group = owned;
+  }
+  ps->state = IN_KNOWN_GROUP;
+  g_string_append_printf(ps->accepted, "[%s]", name);
+}
+
+/* T: a trimmed line with '=' at EQ. Only known, first-time keys reach GKeyFile. */
+static void scan_key(parser *ps, guint line, char *t, char *eq)
+{
+  *eq = '\0';
+  char *key = g_strchomp(t);
+  g_autofree char *k = shown(key);
+  if (*key == '\0') {
+    add_problem(ps, line, "\"=\" without a key name before it");
+    return;
+  }
+  if (ps->state == IN_SKIPPED_GROUP)
+    return;
+  if (ps->state == IN_NO_GROUP) {
+    add_problem(ps, line, "%s: key before the first [group]", k);
+    return;
+  }
+  const config_opt *opt = find_opt(ps->group, key);
+  if (opt == NULL) {
+    g_autofree char *hint = unknown_key_hint(ps->group, key);
+    add_problem(ps, line, "[%s] %s: unknown key%s", ps->group, k, hint);
+    return;
+  }
+  gpointer first = NULL;
+  if (g_hash_table_lookup_extended(ps->keys, opt, NULL, &first)) {
+    add_problem(ps, line, "[%s] %s: duplicate key, first set at line %u", opt->group, opt->key,
+                GPOINTER_TO_UINT(first));
+    return;
+  }
+  g_hash_table_insert(ps->keys, (gpointer) opt, GUINT_TO_POINTER(line));
+  g_string_append_printf(ps->accepted, "%s=%s", opt->key, eq + 1);
+}
+
+/* One line of LEN bytes (not NUL-terminated, without its '\n'). Appends exactly one line to
+ * ps->accepted, so GKeyFile's view keeps the same line numbers. */
+static void scan_line(parser *ps, guint line, const char *text, gsize len)
+{
+  if (memchr(text, '\0', len) != NULL) {
+    add_problem(ps, line, "this line contains a NUL byte");
+  } else if (!g_utf8_validate(text, (gssize) len, NULL)) {
+    add_problem(ps, line, "this line is not valid UTF-8 (save the file as UTF-8)");
+  } else {
+    g_autofree char *copy = g_strndup(text, len);
+    char *t = g_strstrip(copy); /* also drops the '\r' of CRLF files */
+    char *eq = strchr(t, '=');
+    if (*t == '\0' || *t == '#' || *t == ';') {
+      /* blank or comment: nothing for GKeyFile (which knows only '#') */
+    } else if (*t == '[') {
+      scan_group(ps, line, t);
+    } else if (eq != NULL) {
+      scan_key(ps, line, t, eq);
+    } else {
+      g_autofree char *q = quoted(t);
+      add_problem(ps, line, "%s: expected [group], key = value, or a comment (# or ;)", q);
+    }
+  }
+  g_string_append_c(ps->accepted, '\n');
+}
+
+static void scan_text(parser *ps, const char *text, gsize len)
+{
+  const char *p = text, *end = text + len;
+  if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+    p += 3; /* Windows editors start UTF-8 files with a byte-order mark */
+  for (guint line = 1; p < end; line++) {
+    const char *nl = memchr(p, '\n', (gsize) (end - p));
+    gsize n = nl != NULL ? (gsize) (nl - p) : (gsize) (end - p);
+    scan_line(ps, line, p, n);
+    if (nl == NULL)
+      break;
+    p = nl + 1;
+  }
+}
+
+/* Every key the scan found gets its value from GKeyFile, trimmed, checked against the table. */
+static void apply_values(parser *ps, GKeyFile *kf, mugai_policy *policy)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+    const config_opt *opt = &opts[i];
+    gpointer line = NULL;
+    if (!g_hash_table_lookup_extended(ps->keys, opt, NULL, &line))
+      continue; /* absent: the default stays */
+    g_autoptr(GError) err = NULL;
+    g_autofree char *raw = g_key_file_get_string(kf, opt->group, opt->key, &err);
+    g_autofree char *why = NULL;
+    if (err != NULL && !g_error_matches(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE)) {
+      why = g_strdup(err->message); /* not expected: the scan handed GKeyFile this very key */
+    } else if (err != NULL) {
+      /* A bad "\" escape. GLib sets ERR yet still returns a string, and its message does not
+       * show the text, so show it here. */
+      g_autofree char *text = g_key_file_get_value(kf, opt->group, opt->key, NULL);
+      g_autofree char *q = quoted(text != NULL ? g_strstrip(text) : "");
+      why = g_strdup_printf("%s: a backslash must start \\s, \\t, \\n, \\r or \\\\ "
+                            "(write \\\\ for one backslash)", q);
+    } else {
+      why = opt_apply(opt, g_strstrip(raw), policy);
+    }
+    if (why != NULL)
+      add_problem(ps, GPOINTER_TO_UINT(line), "[%s] %s: %s", opt->group, opt->key, why);
+  }
+}
+
+static gint problem_compare(gconstpointer a, gconstpointer b)
+{
+  guint la = ((const problem *) a)->line, lb = ((const problem *) b)->line;
+  return (la > lb) - (la < lb);
+}
+
+static void report(parser *ps, const char *source, GPtrArray *problems, GError **error)
+{
+  g_array_sort(ps->problems, problem_compare); /* stable: one line's problems keep their order */
+  GString *all = g_string_new(NULL);
+  guint n = ps->problems->len + ps->dropped;
+  for (guint i = 0; i < ps->problems->len && i <= MAX_REPORTED; i++) {
+    const problem *p = &g_array_index(ps->problems, problem, i);
+    char *text = i < MAX_REPORTED
+                     ? g_strdup_printf("%s:%u: %s", source, p->line, p->text)
+                     : g_strdup_printf("%s:%u: and %u more problems", source, p->line, n - i);
+    g_string_append_printf(all, "%s%s", all->len ? "\n" : "", text);
+    if (problems != NULL)
+      g_ptr_array_add(problems, text);
+    else
+      g_free(text);
+  }
+  g_set_error_literal(error, MUGAI_CONFIG_ERROR, MUGAI_CONFIG_ERROR_INVALID, all->str);
+  g_string_free(all, TRUE);
+}
+
+mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source,
+                                 GPtrArray *problems, GError **error)
+{
+  g_return_val_if_fail(text != NULL || len == 0, NULL);
+  g_return_val_if_fail(source != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+  if (text == NULL)
+    text = "";
+  if (len == (gsize) -1)
+    len = strlen(text); /* GLib's convention for NUL-terminated text */
+
+  parser ps;
+  parser_init(&ps);
+  scan_text(&ps, text, len);
+  ps.scanning = FALSE; /* the values' problems may be on any line: keep them all (one per key) */
+
+  g_autoptr(mugai_policy) policy = mugai_policy_new_defaults();
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autoptr(GError) kf_error = NULL;
+  if (g_key_file_load_from_data(kf, ps.accepted->str, ps.accepted->len, G_KEY_FILE_NONE, &kf_error))
+    apply_values(&ps, kf, policy);
+  else /* not expected: GKeyFile sees only lines the scan accepted; the first is the best guess */
+    add_problem(&ps, 1, "%s", kf_error->message);
+
+  gboolean ok = ps.problems->len == 0;
+  if (!ok)
+    report(&ps, source, problems, error);
+  parser_clear(&ps);
+  if (!ok)
+    return NULL;
+
+  g_free(policy->source);
+  policy->source = g_strdup(source);
+  g_free(policy->sha256);
+  policy->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text, len);
+  return g_steal_pointer(&policy);
+}
+
+/* Reads PATH whole (at most MAX_FILE_BYTES); NUL-terminated. Errors are "PATH: strerror". */
+static char *read_file(const char *path, gsize *len, GError **error)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int failure = fd < 0 ? errno : 0;
+  GByteArray *data = g_byte_array_new();
+  guint8 chunk[16384];
+  while (failure == 0) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      failure = errno; /* EISDIR for a directory */
+    else if (n == 0)
+      break;
+    else if (data->len + (gsize) n > MAX_FILE_BYTES)
+      failure = EFBIG;
+    else
+      g_byte_array_append(data, chunk, (guint) n);
+  }
+  if (fd >= 0)
+    close(fd);
+  if (failure != 0) {
+    g_byte_array_unref(data);
+    g_set_error(error, MUGAI_CONFIG_ERROR, MUGAI_CONFIG_ERROR_IO, "%s: %s%s", path,
+                g_strerror(failure), failure == EFBIG ? " (a config file is at most 1M)" : "");
+    return NULL;
+  }
+  *len = data->len;
+  g_byte_array_append(data, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free(data, FALSE);
+}
+
+mugai_policy *mugai_config_load(const char *path, GPtrArray *problems, GError **error)
+{
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+  if (path == NULL) {
+    /* Only a missing file means "use the defaults": an unreadable one, or a dangling symlink, is
+     * an error, never silently replaced by the defaults. */
+    struct stat st;
+    if (lstat(MUGAI_DEFAULT_CONFIG_PATH, &st) != 0 && errno == ENOENT)
+      return mugai_config_parse(mugai_default_config_text, strlen(mugai_default_config_text),
+                                MUGAI_EMBEDDED_SOURCE, problems, error);
+    path = MUGAI_DEFAULT_CONFIG_PATH;
+  }
+  gsize len = 0;
+  g_autofree char *text = read_file(path, &len, error);
+  if (text == NULL)
+    return NULL;
+  return mugai_config_parse(text, len, path, problems, error);
+}
+
+/* The value of OPT in POLICY as it would be written in the file. */
+static char *opt_format(const config_opt *opt, const mugai_policy *policy)
+{
+  const void *field = (const char *) policy + opt->offset;
+  switch (opt->type) {
+  case OPT_STRING: {
+    const char *s = *(char *const *) field;
+    GString *out = g_string_new(NULL);
+    for (; s != NULL && *s != '\0'; s++) {
+      if (*s == '\\')
+        g_string_append_c(out, '\\'); /* GKeyFile reads "\\" as one backslash */
+      g_string_append_c(out, *s);
+    }
+    return g_string_free(out, FALSE);
+  }
+  case OPT_SIZE: return format_number(opt, *(const guint64 *) field);
+  case OPT_UINT: return format_number(opt, *(const guint *) field);
+  case OPT_ENUM: {
+    int v = *(const int *) field;
+    for (int i = 0; opt->choices[i] != NULL; i++)
+      if (i == v)
+        return g_strdup(opt->choices[i]);
+    return g_strdup_printf("%d", v); /* not reachable from a parsed policy; fails to re-parse */
+  }
+  }
+  g_assert_not_reached();
+  return NULL;
+}
+
+char *mugai_config_dump(const mugai_policy *policy)
+{
+  g_return_val_if_fail(policy != NULL, NULL);
+  g_autoptr(mugai_policy) defaults = mugai_policy_new_defaults();
+  GString *out = g_string_new("# mugai effective configuration\n# source: ");
+  append_escaped(out, policy->source != NULL ? policy->source : "", G_MAXSIZE);
+  g_string_append(out, "\n# sha256: ");
+  append_escaped(out, policy->sha256 != NULL ? policy->sha256 : "", G_MAXSIZE);
+  g_string_append_c(out, '\n');
+  /* Group by group even if the table were not: a group printed twice would not re-parse. */
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+    if (!is_first_of_group(i))
+      continue;
+    g_string_append_printf(out, "\n[%s]\n", opts[i].group);
+    for (gsize j = i; j < G_N_ELEMENTS(opts); j++) {
+      if (strcmp(opts[j].group, opts[i].group) != 0)
+        continue;
+      g_autofree char *value = opt_format(&opts[j], policy);
+      g_autofree char *def = opt_format(&opts[j], defaults);
+      if (strcmp(value, def) != 0)
+        g_string_append_printf(out, "# changed from the default %s\n", def);
+      g_string_append_printf(out, "%s = %s\n", opts[j].key, value);
+    }
+  }
+  return g_string_free(out, FALSE);
+}

@@ -1,0 +1,346 @@
+/* callbacks.c — libmilter glue (see callbacks.h).
+ *
+ * Per callback: fill the message context and the spool; at end of data call mugai_sanitize() and
+ * apply its result (header edits, body replaced in chunks, reply). Every internal failure answers
+ * 451 4.3.0 TEMPFAIL: with milter_default_action = tempfail nothing unsanitized is ever accepted.
+ * One exit helper, finish_msg(), frees the message on every final answer.
+ */
+#include "milter/callbacks.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include "milter/context.h"
+#include "milter/log.h"
+#include "sanitize/gmime_autoptr.h"
+#include "sanitize/headers.h"
+#include "sanitize/sanitize.h"
+
+#define REPLACE_CHUNK 65536
+
+static mugai_milter_state *state; /* set once by mugai_milter_desc() before smfi_main() */
+
+static mugai_conn *
+conn_of(SMFICTX *ctx)
+{
+  return smfi_getpriv(ctx);
+}
+
+static const char *
+queue_id_of(SMFICTX *ctx, mugai_msg *msg)
+{
+  if (msg && msg->queue_id == NULL) {
+    const char *qid = smfi_getsymval(ctx, "i");
+    if (qid && *qid)
+      msg->queue_id = g_strdup(qid);
+  }
+  return msg && msg->queue_id ? msg->queue_id : "NOQUEUE";
+}
+
+/* Free the message and pass STATUS on: the one way a callback ends a message early. */
+static sfsistat
+finish_msg(mugai_conn *conn, sfsistat status)
+{
+  mugai_msg_free(conn->msg);
+  conn->msg = NULL;
+  return status;
+}
+
+static sfsistat
+tempfail(SMFICTX *ctx, mugai_conn *conn, const char *why)
+{
+  const mugai_reason_info *info = mugai_reason_get(MUGAI_REASON_INTERNAL);
+  mugai_log_warning("%s: temporary failure: %s", queue_id_of(ctx, conn ? conn->msg : NULL), why);
+  smfi_setreply(ctx, (char *) info->code, (char *) info->status, (char *) info->text);
+  return conn ? finish_msg(conn, SMFIS_TEMPFAIL) : SMFIS_TEMPFAIL;
+}
+
+static mugai_conn *
+conn_new_from_state(const char *client)
+{
+  g_mutex_lock(&state->lock);
+  mugai_conn *conn = mugai_conn_new(state->policy, client);
+  g_mutex_unlock(&state->lock);
+  return conn;
+}
+
+static sfsistat
+on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
+             unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+  (void) f2;
+  (void) f3;
+  const unsigned long needed = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+  if ((f0 & needed) != needed) {
+    mugai_log_warning("the MTA does not offer header and body changes; refusing to run");
+    return SMFIS_REJECT;
+  }
+  *pf0 = needed;
+  *pf1 = f1 & SMFIP_HDR_LEADSPC; /* header values exactly as received, space after colon too */
+  *pf2 = 0;
+  *pf3 = 0;
+  /* The agreement is per connection and negotiation comes before connect: keep it in the
+   * connection context, created here (connect completes it). */
+  mugai_conn *conn = conn_new_from_state("unknown");
+  conn->leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
+  mugai_conn_free(conn_of(ctx));
+  smfi_setpriv(ctx, conn);
+  return SMFIS_CONTINUE;
+}
+
+static void
+format_address(const _SOCK_ADDR *addr, char *out, size_t len)
+{
+  g_strlcpy(out, "unknown", len);
+  if (addr == NULL)
+    return;
+  if (addr->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *) addr)->sin_addr, out, len);
+  else if (addr->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) addr)->sin6_addr, out, len);
+}
+
+static sfsistat
+on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+  (void) hostname;
+  char client[INET6_ADDRSTRLEN] = "";
+  format_address(addr, client, sizeof client);
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL) { /* an MTA that does not negotiate: no leading-space agreement */
+    conn = conn_new_from_state(client);
+    smfi_setpriv(ctx, conn);
+  }
+  g_free(conn->client_addr);
+  conn->client_addr = g_strdup(client);
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat
+on_helo(SMFICTX *ctx, char *helo)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL)
+    return tempfail(ctx, NULL, "no connection context at HELO");
+  g_free(conn->helo);
+  conn->helo = g_strdup(helo);
+  return SMFIS_CONTINUE;
+}
+
+static char *
+strip_brackets(const char *addr)
+{
+  gsize len = strlen(addr);
+  if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>')
+    return g_strndup(addr + 1, len - 2);
+  return g_strdup(addr);
+}
+
+static sfsistat
+on_envfrom(SMFICTX *ctx, char **argv)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL)
+    return tempfail(ctx, NULL, "no connection context at MAIL FROM");
+  mugai_msg_free(conn->msg); /* a connection carries many messages */
+  g_autofree char *from = strip_brackets(argv && argv[0] ? argv[0] : "");
+  conn->msg = mugai_msg_new(conn->policy, from);
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat
+on_envrcpt(SMFICTX *ctx, char **argv)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL || conn->msg == NULL)
+    return tempfail(ctx, conn, "no message context at RCPT TO");
+  g_ptr_array_add(conn->msg->rcpts, strip_brackets(argv && argv[0] ? argv[0] : ""));
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat
+spool_write(SMFICTX *ctx, mugai_conn *conn, const void *data, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+  if (!mugai_spool_write(conn->msg->spool, data, len, &error))
+    return tempfail(ctx, conn, error->message);
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat
+on_header(SMFICTX *ctx, char *name, char *value)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL || conn->msg == NULL)
+    return tempfail(ctx, conn, "no message context at a header");
+  mugai_header *header = g_new0(mugai_header, 1);
+  header->name = g_strdup(name);
+  /* Without SMFIP_HDR_LEADSPC Postfix strips the space after the colon: put the usual one back. */
+  header->value = conn->leading_space ? g_strdup(value) : g_strconcat(" ", value, NULL);
+  g_ptr_array_add(conn->msg->headers, header);
+  g_autoptr(GByteArray) line = g_byte_array_new();
+  mugai_header_write(line, header->name, header->value, FALSE);
+  return spool_write(ctx, conn, line->data, line->len);
+}
+
+static sfsistat
+on_eoh(SMFICTX *ctx)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL || conn->msg == NULL)
+    return tempfail(ctx, conn, "no message context at end of headers");
+  conn->msg->headers_done = TRUE;
+  return spool_write(ctx, conn, "\r\n", 2);
+}
+
+static sfsistat
+on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL || conn->msg == NULL)
+    return tempfail(ctx, conn, "no message context in the body");
+  return spool_write(ctx, conn, chunk, len);
+}
+
+/* Delete the headers the result drops (last first, so earlier indexes stay right), then add. */
+static gboolean
+apply_headers(SMFICTX *ctx, const mugai_conn *conn, const mugai_result *result)
+{
+  const GPtrArray *headers = conn->msg->headers;
+  g_autofree guint *occurrence = g_new0(guint, headers->len + 1);
+  for (guint i = 0; i < headers->len; i++) {
+    const mugai_header *h = g_ptr_array_index(headers, i);
+    occurrence[i] = 1;
+    for (guint j = 0; j < i; j++)
+      if (g_ascii_strcasecmp(((const mugai_header *) g_ptr_array_index(headers, j))->name,
+                             h->name) == 0)
+        occurrence[i]++;
+  }
+  for (guint i = headers->len; i-- > 0;) {
+    const mugai_header *h = g_ptr_array_index(headers, i);
+    if (mugai_header_is_dropped(h->name, result->rewrite_mime) &&
+        smfi_chgheader(ctx, h->name, (int) occurrence[i], NULL) != MI_SUCCESS)
+      return FALSE;
+  }
+  for (guint i = 0; i < result->add_headers->len; i++) {
+    const mugai_header *h = g_ptr_array_index(result->add_headers, i);
+    g_autofree char *value = conn->leading_space ? g_strconcat(" ", h->value, NULL)
+                                                 : g_strdup(h->value);
+    if (smfi_addheader(ctx, h->name, value) != MI_SUCCESS)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+apply_body(SMFICTX *ctx, const mugai_result *result)
+{
+  if (result->body == NULL)
+    return TRUE;
+  const GByteArray *body = result->body;
+  if (body->len == 0)
+    return smfi_replacebody(ctx, (unsigned char *) "", 0) == MI_SUCCESS;
+  for (guint off = 0; off < body->len; off += REPLACE_CHUNK) {
+    int n = (int) MIN((guint) REPLACE_CHUNK, body->len - off);
+    if (smfi_replacebody(ctx, body->data + off, n) != MI_SUCCESS)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static mugai_result *
+sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
+{
+  mugai_msg *msg = conn->msg;
+  g_ptr_array_add(msg->rcpts, NULL);
+  *envelope = (mugai_envelope) {
+    .client_addr = conn->client_addr,
+    .helo = conn->helo,
+    .mail_from = msg->mail_from,
+    .rcpts = (const char *const *) msg->rcpts->pdata,
+    .direction = MUGAI_DIRECTION_IN,
+    .queue_id = queue_id_of(ctx, msg),
+  };
+  g_autoptr(GError) error = NULL;
+  if (!msg->headers_done && !mugai_spool_write(msg->spool, "\r\n", 2, &error)) {
+    mugai_result *result = mugai_result_new(envelope->direction);
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, error->message);
+    return result;
+  }
+  g_autoptr(GMimeStream) raw = mugai_spool_get_stream(msg->spool, &error);
+  if (raw == NULL) {
+    mugai_result *result = mugai_result_new(envelope->direction);
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, error->message);
+    return result;
+  }
+  mugai_services services = {.filetype = state->filetype};
+  return mugai_sanitize(conn->policy, raw, envelope, &services);
+}
+
+static sfsistat
+on_eom(SMFICTX *ctx)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn == NULL || conn->msg == NULL)
+    return tempfail(ctx, conn, "no message context at end of data");
+  mugai_envelope envelope;
+  g_autoptr(mugai_result) result = sanitize_msg(ctx, conn, &envelope);
+  sfsistat status = SMFIS_CONTINUE;
+  if (result->verdict == MUGAI_VERDICT_DELIVER) {
+    if (!apply_headers(ctx, conn, result) || !apply_body(ctx, result)) {
+      mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL,
+                               "the MTA refused a header or body change");
+    }
+  }
+  if (result->verdict != MUGAI_VERDICT_DELIVER) {
+    const mugai_reason_info *info = mugai_reason_get(result->reason);
+    smfi_setreply(ctx, (char *) info->code, (char *) info->status, (char *) info->text);
+    status = result->verdict == MUGAI_VERDICT_TEMPFAIL  ? SMFIS_TEMPFAIL
+             : result->verdict == MUGAI_VERDICT_DISCARD ? SMFIS_DISCARD
+                                                        : SMFIS_REJECT;
+  }
+  double ms = (g_get_monotonic_time() - conn->msg->started_us) / 1000.0;
+  g_autofree char *line = mugai_summary_line(&envelope, result, ms);
+  mugai_log(result->verdict == MUGAI_VERDICT_TEMPFAIL ? LOG_WARNING : LOG_INFO, "%s", line);
+  return finish_msg(conn, status);
+}
+
+static sfsistat
+on_abort(SMFICTX *ctx)
+{
+  mugai_conn *conn = conn_of(ctx);
+  if (conn)
+    finish_msg(conn, SMFIS_CONTINUE);
+  return SMFIS_CONTINUE;
+}
+
+static sfsistat
+on_close(SMFICTX *ctx)
+{
+  mugai_conn_free(conn_of(ctx)); /* NULL when the connection ended before negotiation */
+  smfi_setpriv(ctx, NULL);
+  return SMFIS_CONTINUE;
+}
+
+struct smfiDesc *
+mugai_milter_desc(mugai_milter_state *milter_state)
+{
+  static struct smfiDesc desc = {
+    .xxfi_name = "mugai",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY,
+    .xxfi_connect = on_connect,
+    .xxfi_helo = on_helo,
+    .xxfi_envfrom = on_envfrom,
+    .xxfi_envrcpt = on_envrcpt,
+    .xxfi_header = on_header,
+    .xxfi_eoh = on_eoh,
+    .xxfi_body = on_body,
+    .xxfi_eom = on_eom,
+    .xxfi_abort = on_abort,
+    .xxfi_close = on_close,
+    .xxfi_negotiate = on_negotiate,
+  };
+  state = milter_state;
+  return &desc;
+}

@@ -1,0 +1,17 @@
+/* callbacks.h — the libmilter callbacks: they only translate between the milter protocol and
+ * mugai_sanitize(). A policy decision here is a bug. */
+#pragma once
+#include <libmilter/mfapi.h>
+#include "config/policy.h"
+#include "sanitize/filetype.h"
+
+/* What every connection shares: set in main() before smfi_main(), read-only afterwards except the
+ * policy pointer, which is swapped under its lock on reload. */
+typedef struct {
+  GMutex lock;
+  mugai_policy *policy;     /* (transfer full) the policy new connections get */
+  mugai_filetype *filetype; /* thread-safe handle pool */
+} mugai_milter_state;
+
+/* (transfer none) the filter description to pass to smfi_register(). STATE must outlive it. */
+struct smfiDesc *mugai_milter_desc(mugai_milter_state *state);

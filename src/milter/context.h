@@ -1,0 +1,35 @@
+/* context.h — the milter's two-level context (OpenDKIM's model).
+ *
+ * mugai_conn: created at connect, freed at close; holds a reference to the policy in force at
+ * connect, so a reload never changes the rules under a message in flight.
+ * mugai_msg: created at MAIL FROM, freed by mugai_msg_free() — at the next MAIL FROM, end of
+ * message, abort, close and every early final answer.
+ */
+#pragma once
+#include <glib.h>
+#include "config/policy.h"
+#include "milter/spool.h"
+
+typedef struct {
+  char *queue_id;      /* (nullable) Postfix {i}, read lazily */
+  char *mail_from;
+  GPtrArray *rcpts;    /* char *, NULL-terminated when handed to the core */
+  GPtrArray *headers;  /* mugai_header *, as received: the edits are applied against this list */
+  mugai_spool *spool;  /* headers rebuilt, empty line, body */
+  gboolean headers_done;
+  gint64 started_us;
+} mugai_msg;
+
+typedef struct {
+  mugai_policy *policy; /* (transfer full) ref taken at connect */
+  char *client_addr;
+  char *helo;
+  gboolean leading_space; /* Postfix agreed to SMFIP_HDR_LEADSPC: header values keep their space */
+  mugai_msg *msg;         /* (nullable) the message in progress */
+} mugai_conn;
+
+mugai_conn *mugai_conn_new(mugai_policy *policy, const char *client_addr);
+void mugai_conn_free(mugai_conn *conn); /* NULL-safe; frees the message in progress too */
+
+mugai_msg *mugai_msg_new(const mugai_policy *policy, const char *mail_from);
+void mugai_msg_free(mugai_msg *msg); /* NULL-safe */

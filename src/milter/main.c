@@ -1,0 +1,122 @@
+/* main.c — mugai-milter: load the configuration and the engines once, then hand the socket to
+ * libmilter's thread pool. Owns the milter state for the life of the process. */
+#include <gmime/gmime.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config/config.h"
+#include "milter/callbacks.h"
+#include "milter/log.h"
+
+static const char description[] =
+    "mugai-milter sanitizes inbound mail for Postfix: HTML becomes text, attachments are removed\n"
+    "and named in a notice, and one clean text/plain message goes on. Every internal failure\n"
+    "answers 451 4.3.0 (TEMPFAIL), so Postfix keeps the message.\n"
+    "\n"
+    "Postfix main.cf:\n"
+    "  smtpd_milters = inet:127.0.0.1:8895\n"
+    "  milter_default_action = tempfail\n"
+    "\n"
+    "SOCKET is unix:/path/to/socket or inet:PORT@HOST (as other milters take it).\n"
+    "Without -c, /etc/mugai/mugai.conf is read when it exists, else the embedded default.\n"
+    "One line per message goes to syslog (mail facility), led by the Postfix queue ID.\n"
+    "\n"
+    "Exit status: 0 after a clean stop, 2 usage or configuration error, 1 runtime failure.\n";
+
+typedef struct {
+  char *config;
+  char *socket;
+  gboolean foreground;
+  gboolean version;
+} options;
+
+static gboolean
+parse_options(int *argc, char ***argv, options *o)
+{
+  GOptionEntry entries[] = {
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config, "Configuration file", "FILE"},
+    {"socket", 'p', 0, G_OPTION_ARG_STRING, &o->socket, "Milter socket (overrides [milter] socket)",
+     "SOCKET"},
+    {"foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground,
+     "Stay in the foreground and log to stderr too", NULL},
+    {"version", 'V', 0, G_OPTION_ARG_NONE, &o->version, "Show the version and exit", NULL},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("- mugai mail sanitization milter");
+  g_option_context_set_summary(context, "Usage: mugai-milter [-c FILE] [-p SOCKET] [-f]");
+  g_option_context_set_description(context, description);
+  g_option_context_add_main_entries(context, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(context, argc, argv, &error)) {
+    fprintf(stderr, "mugai-milter: %s (see mugai-milter -h)\n", error->message);
+    return FALSE;
+  }
+  if (*argc > 1) {
+    fprintf(stderr, "mugai-milter: unexpected argument '%s' (see mugai-milter -h)\n", (*argv)[1]);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static int
+run(mugai_milter_state *state, const char *socket, gboolean foreground)
+{
+  if (smfi_register(*mugai_milter_desc(state)) == MI_FAILURE) {
+    mugai_log_fatal("smfi_register failed");
+    return 1;
+  }
+  if (smfi_setconn((char *) socket) == MI_FAILURE || smfi_opensocket(1) == MI_FAILURE) {
+    mugai_log_fatal("cannot listen on %s", socket);
+    return 1;
+  }
+  if (!foreground && daemon(0, 0) != 0) {
+    mugai_log_fatal("cannot detach: %s", g_strerror(errno));
+    return 1;
+  }
+  mugai_log_info("starting on %s, config %s (sha256 %s)", socket, state->policy->source,
+                 state->policy->sha256);
+  int status = smfi_main() == MI_SUCCESS ? 0 : 1;
+  mugai_log_info("stopped");
+  return status;
+}
+
+int
+main(int argc, char **argv)
+{
+  options o = {0};
+  if (!parse_options(&argc, &argv, &o))
+    return 2;
+  if (o.version) {
+    printf("mugai-milter %s\n", MUGAI_VERSION);
+    return 0;
+  }
+  mugai_log_open(o.foreground);
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) error = NULL;
+  mugai_milter_state state = {0};
+  g_mutex_init(&state.lock);
+  state.policy = mugai_config_load(o.config, problems, &error);
+  if (state.policy == NULL) {
+    for (guint i = 0; i < problems->len; i++)
+      mugai_log_fatal("%s", (const char *) g_ptr_array_index(problems, i));
+    if (problems->len == 0)
+      mugai_log_fatal("%s", error->message);
+    return 2;
+  }
+  g_mime_init(); /* before smfi_main() starts threads */
+  state.filetype = mugai_filetype_new(&error);
+  int status = 1;
+  if (state.filetype == NULL)
+    mugai_log_fatal("%s", error->message);
+  else
+    status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
+  mugai_filetype_free(state.filetype);
+  mugai_policy_unref(state.policy);
+  g_mutex_clear(&state.lock);
+  g_mime_shutdown();
+  g_free(o.config);
+  g_free(o.socket);
+  return status;
+}

@@ -1,0 +1,29 @@
+/* spool.h — where a message being received waits for end-of-data: in memory up to a threshold
+ * ([milter] spool_memory), then in a private, already-unlinked temp file in [milter] spool_dir,
+ * so memory stays flat in message size and nothing is left on disk after a crash.
+ * Shared by the milter and `mugai sanitize`, so both feed the core the same way.
+ * Owns its buffer and file descriptor; mugai_spool_free() releases both. */
+#pragma once
+#include <gmime/gmime.h>
+
+#define MUGAI_SPOOL_ERROR (mugai_spool_error_quark())
+GQuark mugai_spool_error_quark(void);
+typedef enum {
+  MUGAI_SPOOL_ERROR_OPEN,    /* cannot create the temp file */
+  MUGAI_SPOOL_ERROR_WRITE,   /* write failed */
+  MUGAI_SPOOL_ERROR_NOSPACE, /* disk full */
+} mugai_spool_error;
+
+typedef struct mugai_spool mugai_spool;
+
+mugai_spool *mugai_spool_new(const char *dir, gsize memory_max); /* (transfer full), no I/O yet */
+void mugai_spool_free(mugai_spool *spool);                        /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_spool, mugai_spool_free)
+
+gboolean mugai_spool_write(mugai_spool *spool, const void *data, gsize len, GError **error);
+guint64 mugai_spool_get_size(const mugai_spool *spool);
+gboolean mugai_spool_is_on_disk(const mugai_spool *spool);
+
+/* A new stream over everything written so far, positioned at its start. (transfer full)
+ * Valid while SPOOL lives; do not write to SPOOL while it is in use. */
+GMimeStream *mugai_spool_get_stream(mugai_spool *spool, GError **error);

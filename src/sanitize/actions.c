@@ -1,0 +1,37 @@
+/* actions.c — names of the actions mugai takes on a message (see actions.h). Static data only. */
+#include "sanitize/actions.h"
+
+static const char *const action_names[MUGAI_ACTION_COUNT] = {
+  [MUGAI_ACTION_HTML2TEXT] = "html2text",
+  [MUGAI_ACTION_REMOVED] = "removed",
+  [MUGAI_ACTION_ALTERNATIVE] = "alternative_dropped",
+  [MUGAI_ACTION_CHARSET] = "charset_utf8",
+  [MUGAI_ACTION_INLINED] = "message_inlined",
+  [MUGAI_ACTION_TRUNCATED] = "truncated",
+  [MUGAI_ACTION_FORGED] = "forged_headers_removed",
+};
+
+const char *
+mugai_action_name(mugai_action action)
+{
+  g_return_val_if_fail(action < MUGAI_ACTION_COUNT, "unknown");
+  return action_names[action];
+}
+
+char *
+mugai_actions_format(const guint counts[MUGAI_ACTION_COUNT])
+{
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < MUGAI_ACTION_COUNT; i++) {
+    if (counts[i] == 0)
+      continue;
+    if (out->len)
+      g_string_append_c(out, ',');
+    g_string_append(out, action_names[i]);
+    if (counts[i] > 1)
+      g_string_append_printf(out, ":%u", counts[i]);
+  }
+  if (out->len == 0)
+    g_string_append(out, "none");
+  return g_string_free(out, FALSE);
+}

@@ -1,0 +1,78 @@
+/* body_writer.c — transfer-encode the sanitized text (see body_writer.h), with GMime's encoders. */
+#include "sanitize/body_writer.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+/* Longest line SMTP lets through unencoded is 998 octets; stay well below to be safe with relays. */
+#define MAX_7BIT_LINE 900
+
+static gboolean
+is_short_lined_ascii(const char *text, gsize len, gsize *non_ascii)
+{
+  gsize line = 0;
+  gboolean ok = TRUE;
+  *non_ascii = 0;
+  for (gsize i = 0; i < len; i++) {
+    guchar c = (guchar) text[i];
+    if (c >= 0x80) {
+      (*non_ascii)++;
+      ok = FALSE;
+    } else if (c == '\n') {
+      line = 0;
+    } else if (c == '\r' || c == 0 || ++line > MAX_7BIT_LINE) {
+      ok = FALSE;
+    }
+  }
+  return ok;
+}
+
+/* "\n" → "\r\n" into OUT. */
+static void
+append_crlf(GByteArray *out, const char *data, gsize len)
+{
+  gsize start = 0;
+  for (gsize i = 0; i < len; i++) {
+    if (data[i] == '\n') {
+      g_byte_array_append(out, (const guint8 *) data + start, i - start);
+      g_byte_array_append(out, (const guint8 *) "\r\n", 2);
+      start = i + 1;
+    }
+  }
+  g_byte_array_append(out, (const guint8 *) data + start, len - start);
+}
+
+static GByteArray *
+encode_with(GMimeContentEncoding encoding, const char *text, gsize len)
+{
+  GMimeEncoding state;
+  g_mime_encoding_init_encode(&state, encoding);
+  gsize room = g_mime_encoding_outlen(&state, len) + 16;
+  g_autofree char *encoded = g_malloc(room);
+  gsize n = g_mime_encoding_flush(&state, text, len, encoded);
+  GByteArray *out = g_byte_array_sized_new(n + n / 38 + 2);
+  append_crlf(out, encoded, n);
+  return out;
+}
+
+GByteArray *
+mugai_body_encode(const char *text, gsize len, const char **cte)
+{
+  gsize non_ascii = 0;
+  if (is_short_lined_ascii(text, len, &non_ascii)) {
+    *cte = "7bit";
+    GByteArray *out = g_byte_array_sized_new(len + len / 30 + 2);
+    append_crlf(out, text, len);
+    return out;
+  }
+  if (non_ascii * 6 > len) { /* mostly Japanese: base64 is about a third smaller than QP */
+    /* base64 encodes the canonical form, so the CRLF line ends go in before encoding. */
+    g_autoptr(GByteArray) canonical = g_byte_array_sized_new(len + len / 30 + 2);
+    append_crlf(canonical, text, len);
+    *cte = "base64";
+    return encode_with(GMIME_CONTENT_ENCODING_BASE64, (const char *) canonical->data,
+                       canonical->len);
+  }
+  *cte = "quoted-printable";
+  return encode_with(GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, text, len);
+}

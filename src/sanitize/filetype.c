@@ -1,0 +1,87 @@
+/* filetype.c — libmagic behind a small handle pool (see filetype.h). */
+#include "sanitize/filetype.h"
+
+#include <gio/gio.h>
+#include <magic.h>
+
+struct mugai_filetype {
+  GAsyncQueue *idle; /* magic_t handles not in use */
+  GMutex lock;       /* guards all */
+  GPtrArray *all;    /* every handle ever opened, to close them */
+};
+
+/* Compressed-file, ELF and tar checks are not needed to name a mail part's type and are slow. */
+#define MAGIC_FLAGS (MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_ERROR)
+
+static magic_t
+handle_open(GError **error)
+{
+  magic_t cookie = magic_open(MAGIC_FLAGS);
+  if (cookie == NULL) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "magic_open failed");
+    return NULL;
+  }
+  if (magic_load(cookie, NULL) != 0) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot load libmagic database: %s",
+                magic_error(cookie) ? magic_error(cookie) : "unknown error");
+    magic_close(cookie);
+    return NULL;
+  }
+  return cookie;
+}
+
+mugai_filetype *
+mugai_filetype_new(GError **error)
+{
+  magic_t first = handle_open(error);
+  if (first == NULL)
+    return NULL;
+  mugai_filetype *filetype = g_new0(mugai_filetype, 1);
+  filetype->idle = g_async_queue_new();
+  filetype->all = g_ptr_array_new();
+  g_mutex_init(&filetype->lock);
+  g_ptr_array_add(filetype->all, first);
+  g_async_queue_push(filetype->idle, first);
+  return filetype;
+}
+
+void
+mugai_filetype_free(mugai_filetype *filetype)
+{
+  if (filetype == NULL)
+    return;
+  for (guint i = 0; i < filetype->all->len; i++)
+    magic_close(g_ptr_array_index(filetype->all, i));
+  g_ptr_array_unref(filetype->all);
+  g_async_queue_unref(filetype->idle);
+  g_mutex_clear(&filetype->lock);
+  g_free(filetype);
+}
+
+static magic_t
+handle_borrow(mugai_filetype *filetype)
+{
+  magic_t cookie = g_async_queue_try_pop(filetype->idle);
+  if (cookie)
+    return cookie;
+  cookie = handle_open(NULL); /* every handle busy: one more for this thread's share */
+  if (cookie == NULL)
+    return g_async_queue_pop(filetype->idle); /* could not load another: wait for one */
+  g_mutex_lock(&filetype->lock);
+  g_ptr_array_add(filetype->all, cookie);
+  g_mutex_unlock(&filetype->lock);
+  return cookie;
+}
+
+char *
+mugai_filetype_detect(mugai_filetype *filetype, const void *data, gsize len)
+{
+  g_return_val_if_fail(filetype != NULL, g_strdup("application/octet-stream"));
+  if (len == 0)
+    return g_strdup("application/x-empty");
+  magic_t cookie = handle_borrow(filetype);
+  const char *type = magic_buffer(cookie, data, MIN(len, (gsize) MUGAI_FILETYPE_PREFIX));
+  char *copy = g_strdup(type ? type : "application/octet-stream");
+  g_async_queue_push(filetype->idle, cookie);
+  return copy;
+}

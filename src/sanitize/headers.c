@@ -1,0 +1,142 @@
+/* headers.c — header split, rebuild and drop table (see headers.h).
+ *
+ * The split is hand-written on purpose: it must reproduce what Postfix passes to a milter (header
+ * lines until the first non-header line), which GMime's parser neither promises nor reports.
+ */
+#include "sanitize/headers.h"
+
+#include <string.h>
+
+/* Headers that describe the body: when mugai replaces the body they would lie, so they go. */
+static const char *const mime_headers[] = {
+  "MIME-Version",     "Content-Type",        "Content-Transfer-Encoding",
+  "Content-Disposition", "Content-ID",       "Content-Description",
+  "Content-Location", "Content-Base",        "Content-MD5",
+  "Content-Language", "Content-Features",    "Content-Duration",
+};
+
+static void
+header_free(gpointer data)
+{
+  mugai_header *header = data;
+  g_free(header->name);
+  g_free(header->value);
+  g_free(header);
+}
+
+GPtrArray *
+mugai_headers_new(void)
+{
+  return g_ptr_array_new_with_free_func(header_free);
+}
+
+/* A field name is printable ASCII other than ':' and space (RFC 5322 ftext), then ':', with the
+ * obsolete white space before the colon allowed as Postfix allows it. Returns the name's length
+ * (0: not a header) and in *COLON the colon's offset. */
+static gsize
+field_name_length(const char *line, gsize len, gsize *colon)
+{
+  gsize i = 0;
+  while (i < len && line[i] > 32 && line[i] < 127 && line[i] != ':')
+    i++;
+  gsize name_len = i;
+  while (i < len && (line[i] == ' ' || line[i] == '\t'))
+    i++;
+  if (name_len == 0 || i >= len || line[i] != ':')
+    return 0;
+  *colon = i;
+  return name_len;
+}
+
+static gsize
+line_end(const char *data, gsize len, gsize start, gsize *next)
+{
+  const char *nl = memchr(data + start, '\n', len - start);
+  gsize end = nl ? (gsize) (nl - data) : len;
+  *next = nl ? end + 1 : len;
+  if (end > start && data[end - 1] == '\r')
+    end--;
+  return end;
+}
+
+gsize
+mugai_headers_split(const char *data, gsize len, GPtrArray *headers)
+{
+  gsize pos = 0;
+  mugai_header *current = NULL;
+  GString *value = NULL;
+  while (pos < len) {
+    gsize next;
+    gsize end = line_end(data, len, pos, &next);
+    const char *line = data + pos;
+    gsize line_len = end - pos;
+    if (line_len == 0) { /* the empty line ends the headers and is not part of the body */
+      pos = next;
+      break;
+    }
+    if ((line[0] == ' ' || line[0] == '\t') && current) {
+      g_string_append_c(value, '\n');
+      g_string_append_len(value, line, line_len);
+      pos = next;
+      continue;
+    }
+    gsize colon = 0;
+    gsize name_len = field_name_length(line, line_len, &colon);
+    if (name_len == 0)
+      break; /* not a header: like Postfix, the body starts here */
+    if (current)
+      current->value = g_string_free(value, FALSE);
+    current = g_new0(mugai_header, 1);
+    current->name = g_strndup(line, name_len);
+    value = g_string_new_len(line + colon + 1, line_len - colon - 1);
+    g_ptr_array_add(headers, current);
+    pos = next;
+  }
+  if (current)
+    current->value = g_string_free(value, FALSE);
+  return pos;
+}
+
+void
+mugai_header_write(GByteArray *out, const char *name, const char *value, gboolean add_space)
+{
+  g_byte_array_append(out, (const guint8 *) name, strlen(name));
+  g_byte_array_append(out, (const guint8 *) ":", 1);
+  if (add_space && value[0] != ' ' && value[0] != '\t')
+    g_byte_array_append(out, (const guint8 *) " ", 1);
+  for (const char *p = value; *p; p++) {
+    if (*p == '\n')
+      g_byte_array_append(out, (const guint8 *) "\r\n", 2);
+    else if (*p != '\r')
+      g_byte_array_append(out, (const guint8 *) p, 1);
+  }
+  g_byte_array_append(out, (const guint8 *) "\r\n", 2);
+}
+
+gboolean
+mugai_header_is_dropped(const char *name, gboolean rewrite_mime)
+{
+  if (g_ascii_strncasecmp(name, "X-Mugai-", 8) == 0)
+    return TRUE;
+  if (!rewrite_mime)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS(mime_headers); i++)
+    if (g_ascii_strcasecmp(name, mime_headers[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+void
+mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result *result)
+{
+  for (guint i = 0; i < input->len; i++) {
+    const mugai_header *header = g_ptr_array_index(input, i);
+    if (!mugai_header_is_dropped(header->name, result->rewrite_mime))
+      mugai_header_write(out, header->name, header->value, FALSE);
+  }
+  for (guint i = 0; i < result->add_headers->len; i++) {
+    const mugai_header *header = g_ptr_array_index(result->add_headers, i);
+    mugai_header_write(out, header->name, header->value, TRUE);
+  }
+  g_byte_array_append(out, (const guint8 *) "\r\n", 2);
+}

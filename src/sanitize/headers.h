@@ -1,0 +1,29 @@
+/* headers.h — message headers as the milter sees them: split, rebuilt, and the drop table.
+ *
+ * Postfix hands a milter each header as (name, value) with folded lines joined by "\n" and, with
+ * SMFIP_HDR_LEADSPC, the space after the colon kept. `mugai sanitize` splits a file the same way
+ * so that both paths feed mugai_sanitize() identical bytes. Pure functions.
+ */
+#pragma once
+#include <glib.h>
+#include "sanitize/result.h"
+
+/* Split the header block at the start of DATA into HEADERS (mugai_header *, values keep their
+ * leading whitespace). Stops at the empty line (consumed) or, like Postfix, at the first line that
+ * is not a header (which then starts the body). Returns the offset where the body starts. */
+gsize mugai_headers_split(const char *data, gsize len, GPtrArray *headers);
+
+/* A GPtrArray that frees the mugai_header entries it holds. (transfer full) */
+GPtrArray *mugai_headers_new(void);
+
+/* Append "NAME:VALUE\r\n" to OUT, folded lines as "\r\n"; VALUE as received (leading space kept).
+ * ADD_SPACE puts one space after the colon when VALUE has none of its own (mugai's own headers). */
+void mugai_header_write(GByteArray *out, const char *name, const char *value, gboolean add_space);
+
+/* TRUE when header NAME must not survive: incoming X-Mugai-* always (a sender could forge them);
+ * the MIME headers when the body was rewritten (they described the old body). */
+gboolean mugai_header_is_dropped(const char *name, gboolean rewrite_mime);
+
+/* Render the delivered header block: INPUT minus dropped headers, plus RESULT's added headers,
+ * then the empty line. */
+void mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result *result);

@@ -1,0 +1,21 @@
+/* reasons.c — the reason table (see reasons.h). Static data only. */
+#include "sanitize/reasons.h"
+
+static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
+  [MUGAI_REASON_NONE] = {"none", NULL, NULL, NULL},
+  [MUGAI_REASON_INTERNAL] = {"internal", "451", "4.3.0",
+                             "Temporary failure in mail sanitization, please try again later"},
+  [MUGAI_REASON_TOO_BIG] = {"too_big", "552", "5.3.4", "Message too big for this gateway"},
+  [MUGAI_REASON_MIME_DEPTH] = {"mime_depth", "554", "5.6.0",
+                               "Message structure is nested too deeply to be checked"},
+  [MUGAI_REASON_MIME_PARTS] = {"mime_parts", "554", "5.6.0",
+                               "Message has too many MIME parts to be checked"},
+  [MUGAI_REASON_MALFORMED] = {"malformed", "554", "5.6.0", "Message could not be parsed"},
+};
+
+const mugai_reason_info *
+mugai_reason_get(mugai_reason reason)
+{
+  g_return_val_if_fail(reason < MUGAI_REASON_COUNT, &reasons[MUGAI_REASON_INTERNAL]);
+  return &reasons[reason];
+}

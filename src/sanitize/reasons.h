@@ -1,0 +1,25 @@
+/* reasons.h — one table: why mugai refused or deferred a message → SMTP reply, log word, notice.
+ * (Postfix's mime_state_detail() discipline: every final answer comes from here.) */
+#pragma once
+#include <glib.h>
+#include "config/policy.h"
+
+typedef enum {
+  MUGAI_REASON_NONE,          /* delivered */
+  MUGAI_REASON_INTERNAL,      /* internal or I/O failure: always a temporary failure */
+  MUGAI_REASON_TOO_BIG,       /* message over [limits] message_size */
+  MUGAI_REASON_MIME_DEPTH,    /* nesting over [limits] mime_depth */
+  MUGAI_REASON_MIME_PARTS,    /* more parts than [limits] mime_parts */
+  MUGAI_REASON_MALFORMED,     /* not parseable as a message at all */
+  MUGAI_REASON_COUNT
+} mugai_reason;
+
+typedef struct {
+  const char *word;   /* short log/JSON word: "mime_depth" */
+  const char *code;   /* "554" */
+  const char *status; /* "5.6.0" */
+  const char *text;   /* SMTP reply text (English, ASCII) */
+} mugai_reason_info;
+
+/* (transfer none) static row for REASON. */
+const mugai_reason_info *mugai_reason_get(mugai_reason reason);

@@ -1,0 +1,102 @@
+/* report_json.c — build the JSON report with json-glib (see report_json.h). */
+#include "sanitize/report_json.h"
+
+#include <json-glib/json-glib.h>
+
+static void
+add_string_or_null(JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name(b, member);
+  if (value)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+add_reply(JsonBuilder *b, const mugai_result *result)
+{
+  json_builder_set_member_name(b, "reply");
+  const mugai_reason_info *info = mugai_reason_get(result->reason);
+  if (result->verdict == MUGAI_VERDICT_DELIVER || info->code == NULL) {
+    json_builder_add_null_value(b);
+    return;
+  }
+  json_builder_begin_object(b);
+  add_string_or_null(b, "code", info->code);
+  add_string_or_null(b, "status", info->status);
+  add_string_or_null(b, "text", info->text);
+  json_builder_end_object(b);
+}
+
+static void
+add_actions(JsonBuilder *b, const mugai_result *result)
+{
+  json_builder_set_member_name(b, "actions");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)
+    if (result->actions[i])
+      json_builder_add_string_value(b, mugai_action_name(i));
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "action_counts");
+  json_builder_begin_object(b);
+  for (guint i = 0; i < MUGAI_ACTION_COUNT; i++) {
+    if (result->actions[i]) {
+      json_builder_set_member_name(b, mugai_action_name(i));
+      json_builder_add_int_value(b, result->actions[i]);
+    }
+  }
+  json_builder_end_object(b);
+}
+
+static void
+add_parts(JsonBuilder *b, const mugai_result *result)
+{
+  json_builder_set_member_name(b, "parts");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < result->parts->len; i++) {
+    const mugai_part *part = g_ptr_array_index(result->parts, i);
+    json_builder_begin_object(b);
+    add_string_or_null(b, "path", part->path);
+    add_string_or_null(b, "type", part->type);
+    add_string_or_null(b, "detected_type", part->detected_type);
+    add_string_or_null(b, "name", part->name);
+    json_builder_set_member_name(b, "size");
+    json_builder_add_int_value(b, (gint64) part->size);
+    add_string_or_null(b, "sha256", part->sha256);
+    add_string_or_null(b, "action", mugai_part_action_name(part->action));
+    add_string_or_null(b, "reason", part->reason);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+char *
+mugai_report_json(const mugai_result *result, const mugai_envelope *envelope)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "version");
+  json_builder_add_int_value(b, 1);
+  add_string_or_null(b, "verdict", mugai_verdict_name(result->verdict));
+  add_reply(b, result);
+  add_string_or_null(b, "reason", result->verdict == MUGAI_VERDICT_DELIVER
+                                      ? NULL : mugai_reason_get(result->reason)->word);
+  add_string_or_null(b, "direction", mugai_direction_name(result->direction));
+  add_string_or_null(b, "queue_id", envelope ? envelope->queue_id : NULL);
+  add_string_or_null(b, "message_type", result->message_type);
+  json_builder_set_member_name(b, "size");
+  json_builder_add_int_value(b, (gint64) result->in_size);
+  json_builder_set_member_name(b, "out_size");
+  json_builder_add_int_value(b, (gint64) result->out_size);
+  add_actions(b, result);
+  add_parts(b, result);
+  json_builder_end_object(b);
+
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_pretty(gen, TRUE);
+  json_generator_set_root(gen, root);
+  g_autofree char *text = json_generator_to_data(gen, NULL);
+  return g_strconcat(text, "\n", NULL);
+}

@@ -1,0 +1,135 @@
+/* result.c — the mugai_result object (see result.h): construction, refusal, the summary line.
+ * Owns every string and array inside the result; mugai_result_free() is the one place they go. */
+#include "sanitize/result.h"
+
+static void
+part_free(gpointer data)
+{
+  mugai_part *part = data;
+  g_free(part->path);
+  g_free(part->type);
+  g_free(part->detected_type);
+  g_free(part->name);
+  g_free(part->sha256);
+  g_free(part->reason);
+  g_free(part);
+}
+
+static void
+header_free(gpointer data)
+{
+  mugai_header *header = data;
+  g_free(header->name);
+  g_free(header->value);
+  g_free(header);
+}
+
+mugai_result *
+mugai_result_new(mugai_direction direction)
+{
+  mugai_result *result = g_new0(mugai_result, 1);
+  result->verdict = MUGAI_VERDICT_DELIVER;
+  result->reason = MUGAI_REASON_NONE;
+  result->direction = direction;
+  result->parts = g_ptr_array_new_with_free_func(part_free);
+  result->add_headers = g_ptr_array_new_with_free_func(header_free);
+  return result;
+}
+
+void
+mugai_result_free(mugai_result *result)
+{
+  if (result == NULL)
+    return;
+  g_free(result->detail);
+  g_free(result->message_type);
+  g_ptr_array_unref(result->parts);
+  g_ptr_array_unref(result->add_headers);
+  if (result->body)
+    g_byte_array_unref(result->body);
+  g_free(result);
+}
+
+void
+mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reason reason,
+                         const char *detail)
+{
+  g_return_if_fail(verdict != MUGAI_VERDICT_DELIVER);
+  result->verdict = verdict;
+  result->reason = reason;
+  g_free(result->detail);
+  result->detail = detail ? g_strescape(detail, NULL) : NULL;
+  /* A refused message has no edits: nothing of a half-built body may leak into a reply. */
+  result->rewrite_mime = FALSE;
+  g_ptr_array_set_size(result->add_headers, 0);
+  if (result->body) {
+    g_byte_array_unref(result->body);
+    result->body = NULL;
+  }
+  result->out_size = 0;
+}
+
+mugai_part *
+mugai_result_add_part(mugai_result *result, const char *path, const char *type)
+{
+  mugai_part *part = g_new0(mugai_part, 1);
+  part->path = g_strdup(path);
+  part->type = g_strdup(type);
+  part->detected_type = g_strdup("");
+  part->sha256 = g_strdup("");
+  part->reason = g_strdup("");
+  g_ptr_array_add(result->parts, part);
+  return part;
+}
+
+void
+mugai_result_add_header(mugai_result *result, const char *name, const char *value)
+{
+  mugai_header *header = g_new0(mugai_header, 1);
+  header->name = g_strdup(name);
+  header->value = g_strdup(value);
+  g_ptr_array_add(result->add_headers, header);
+}
+
+const char *
+mugai_verdict_name(mugai_verdict verdict)
+{
+  static const char *const names[] = {"deliver", "reject", "tempfail", "discard", "hold"};
+  g_return_val_if_fail(verdict < G_N_ELEMENTS(names), "tempfail");
+  return names[verdict];
+}
+
+const char *
+mugai_direction_name(mugai_direction direction)
+{
+  return direction == MUGAI_DIRECTION_OUT ? "out" : "in";
+}
+
+const char *
+mugai_part_action_name(mugai_part_action action)
+{
+  static const char *const names[] = {"container", "kept", "converted", "removed", "dropped"};
+  g_return_val_if_fail(action < G_N_ELEMENTS(names), "removed");
+  return names[action];
+}
+
+char *
+mugai_result_summary(const mugai_result *result, double ms)
+{
+  g_autofree char *actions = mugai_actions_format(result->actions);
+  GString *line = g_string_new(NULL);
+  g_string_append_printf(line, "verdict=%s direction=%s actions=%s size=%" G_GUINT64_FORMAT
+                         " out=%" G_GUINT64_FORMAT " parts=%u ms=%.1f",
+                         mugai_verdict_name(result->verdict),
+                         mugai_direction_name(result->direction), actions, result->in_size,
+                         result->out_size, result->parts->len, ms);
+  if (result->verdict != MUGAI_VERDICT_DELIVER) {
+    const mugai_reason_info *info = mugai_reason_get(result->reason);
+    g_string_append_printf(line, " reason=%s", info->word);
+    if (info->code)
+      g_string_append_printf(line, " reply=\"%s %s %s\"", info->code, info->status, info->text);
+    if (result->detail)
+      g_string_append_printf(line, " detail=\"%.200s\"", result->detail);
+  }
+  return g_string_free(line, FALSE);
+}

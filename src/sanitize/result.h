@@ -1,0 +1,81 @@
+/* result.h — what mugai_sanitize() decided for one message: verdict, SMTP reply, per-part report,
+ * header edits and the new body. Owned by the caller; freed with mugai_result_free(). */
+#pragma once
+#include <glib.h>
+#include "sanitize/actions.h"
+#include "sanitize/reasons.h"
+
+typedef enum {
+  MUGAI_VERDICT_DELIVER,
+  MUGAI_VERDICT_REJECT,
+  MUGAI_VERDICT_TEMPFAIL,
+  MUGAI_VERDICT_DISCARD,
+  MUGAI_VERDICT_HOLD,
+} mugai_verdict;
+
+typedef enum {
+  MUGAI_DIRECTION_IN,
+  MUGAI_DIRECTION_OUT,
+} mugai_direction;
+
+typedef enum {
+  MUGAI_PART_CONTAINER, /* multipart or message/rfc822 wrapper: its children are listed */
+  MUGAI_PART_KEPT,      /* text used as (part of) the body */
+  MUGAI_PART_CONVERTED, /* HTML rendered to text for the body */
+  MUGAI_PART_REMOVED,   /* not delivered; named in the notice */
+  MUGAI_PART_DROPPED,   /* an unused alternative representation of text that was kept */
+} mugai_part_action;
+
+typedef struct {
+  char *path;          /* IMAP part number, "1.2" */
+  char *type;          /* declared, lower case "text/html" */
+  char *detected_type; /* libmagic's MIME type of the decoded content ("" if not checked) */
+  char *name;          /* (nullable) decoded file name, UTF-8 */
+  guint64 size;        /* decoded bytes */
+  char *sha256;        /* hex of the decoded bytes ("" for containers) */
+  mugai_part_action action;
+  char *reason;        /* short word saying why ("attachment", "alternative", "body"...) */
+} mugai_part;
+
+typedef struct {
+  char *name;
+  char *value; /* without the leading space; continuation lines separated by "\n" */
+} mugai_header;
+
+typedef struct {
+  mugai_verdict verdict;
+  mugai_reason reason;
+  mugai_direction direction;
+  char *detail;          /* (nullable) detail for the log on tempfail/reject, escaped ASCII */
+  guint actions[MUGAI_ACTION_COUNT];
+  GPtrArray *parts;      /* mugai_part *, in MIME order */
+  guint64 in_size;       /* bytes of the message as received */
+  guint64 out_size;      /* bytes of the new body (0 when the body is unchanged) */
+  char *message_type;    /* declared type of the top-level body */
+
+  /* Header edits, valid when verdict is DELIVER. Headers named by mugai_header_is_dropped()
+   * are removed, then add_headers are appended in order. */
+  gboolean rewrite_mime; /* TRUE: body replaced, the MIME headers go too */
+  GPtrArray *add_headers;/* mugai_header * */
+  GByteArray *body;      /* (nullable) new body: CRLF lines, transfer-encoded; NULL = unchanged */
+} mugai_result;
+
+mugai_result *mugai_result_new(mugai_direction direction); /* (transfer full) */
+void mugai_result_free(mugai_result *result);              /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_result, mugai_result_free)
+
+/* Set a final non-deliver verdict with the reason's reply; DETAIL (nullable) is copied. */
+void mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reason reason,
+                              const char *detail);
+
+/* (transfer none) append a new part entry, strings copied; PATH/TYPE must be non-NULL. */
+mugai_part *mugai_result_add_part(mugai_result *result, const char *path, const char *type);
+void mugai_result_add_header(mugai_result *result, const char *name, const char *value);
+
+const char *mugai_verdict_name(mugai_verdict verdict);     /* "deliver" ... */
+const char *mugai_direction_name(mugai_direction direction); /* "in" / "out" */
+const char *mugai_part_action_name(mugai_part_action action);
+
+/* The key=value summary line (without queue id): "verdict=deliver actions=html2text,removed:2
+ * size=48213 out=1234 parts=5 ms=12" plus reply/reason on refusal. (transfer full) */
+char *mugai_result_summary(const mugai_result *result, double ms);

@@ -1,0 +1,204 @@
+/* sanitize.c — mugai_sanitize(): parse, walk, build the sanitized message (see sanitize.h).
+ *
+ * Owns nothing beyond one call. Every path ends in a result: deliver (possibly rewritten), a final
+ * refusal from the reason table, or tempfail for anything internal. Never "accept as is" unless
+ * the message already is what the reader may get: one text/plain part in UTF-8 or ASCII.
+ */
+#include "sanitize/sanitize.h"
+
+#include <string.h>
+#include "sanitize/body_writer.h"
+#include "sanitize/headers.h"
+#include "sanitize/notice.h"
+#include "sanitize/gmime_autoptr.h"
+#include "sanitize/walk.h"
+
+static void
+on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user_data)
+{
+  (void) offset;
+  (void) item;
+  mugai_walk *walk = user_data;
+  if (code >= GMIME_CRIT_INVALID_HEADER_NAME && code != GMIME_WARN_PART_WITHOUT_CONTENT)
+    walk->crit_warning = TRUE;
+}
+
+static GMimeMessage *
+parse_message(GMimeStream *raw, mugai_walk *walk)
+{
+  static const char *fallback[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", NULL};
+  GMimeParserOptions *options = g_mime_parser_options_new();
+  g_mime_parser_options_set_fallback_charsets(options, fallback);
+  g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_warning_callback(options, on_parser_warning, walk);
+  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(raw);
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+  GMimeMessage *message = g_mime_parser_construct_message(parser, options);
+  g_mime_parser_options_free(options);
+  return message;
+}
+
+static gboolean
+has_forged_headers(GMimeMessage *message)
+{
+  GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  int count = g_mime_header_list_get_count(list);
+  for (int i = 0; i < count; i++)
+    if (mugai_header_is_dropped(g_mime_header_get_name(g_mime_header_list_get_header_at(list, i)),
+                                FALSE))
+      return TRUE;
+  return FALSE;
+}
+
+/* A Content-Transfer-Encoding clients may not understand (x-gzip64, garbage) means rewriting. */
+static gboolean
+transfer_encoding_is_known(GMimeObject *body)
+{
+  static const char *const known[] = {"7bit", "8bit", "binary", "base64", "quoted-printable"};
+  const char *value = g_mime_object_get_header(body, "Content-Transfer-Encoding");
+  if (value == NULL)
+    return TRUE;
+  g_autofree char *word = g_ascii_strdown(value, -1);
+  g_strstrip(word);
+  for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
+    if (strcmp(word, known[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The original body may go to the reader untouched only when it already is plain text that every
+ * client shows as such: one text/plain part, ASCII or correctly labelled UTF-8, nothing changed. */
+static gboolean
+can_pass_unchanged(GMimeMessage *message, const mugai_walk *walk)
+{
+  if (walk->crit_warning)
+    return FALSE;
+  for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)
+    if (i != MUGAI_ACTION_FORGED && walk->result->actions[i])
+      return FALSE;
+  GMimeObject *body = g_mime_message_get_mime_part(message);
+  if (body == NULL || !GMIME_IS_PART(body) || walk->result->parts->len != 1)
+    return FALSE;
+  const mugai_part *part = g_ptr_array_index(walk->result->parts, 0);
+  if (part->action != MUGAI_PART_KEPT || part->name)
+    return FALSE; /* a file name makes clients show the text as an attachment */
+  if (!transfer_encoding_is_known(body))
+    return FALSE;
+  switch (g_mime_part_get_content_encoding(GMIME_PART(body))) {
+  case GMIME_CONTENT_ENCODING_DEFAULT:
+  case GMIME_CONTENT_ENCODING_7BIT:
+  case GMIME_CONTENT_ENCODING_8BIT:
+  case GMIME_CONTENT_ENCODING_BASE64:
+  case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
+static void
+cap_text(GString *text, guint64 cap, mugai_result *result)
+{
+  if (text->len <= cap)
+    return;
+  const char *end = text->str + cap;
+  const char *boundary = g_utf8_find_prev_char(text->str, end + 1);
+  gsize keep = boundary ? (gsize) (boundary - text->str) : 0;
+  g_string_truncate(text, keep);
+  g_string_append(text, "\n[...]\n");
+  result->actions[MUGAI_ACTION_TRUNCATED]++;
+}
+
+static void
+build_body(const mugai_policy *policy, mugai_result *result, GString *text)
+{
+  cap_text(text, policy->limits.text_bytes, result);
+  GString *body = g_string_sized_new(text->len + 1024);
+  mugai_notice_write(body, policy->notice_language, result);
+  g_string_append_len(body, text->str, text->len);
+  if (body->len && body->str[body->len - 1] != '\n')
+    g_string_append_c(body, '\n');
+  const char *cte = NULL;
+  result->body = mugai_body_encode(body->str, body->len, &cte);
+  result->out_size = result->body->len;
+  result->rewrite_mime = TRUE;
+  g_string_free(body, TRUE);
+  mugai_result_add_header(result, "MIME-Version", "1.0");
+  mugai_result_add_header(result, "Content-Type", "text/plain; charset=UTF-8");
+  mugai_result_add_header(result, "Content-Transfer-Encoding", cte);
+}
+
+static void
+sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *walk)
+{
+  mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
+  mugai_result *result = walk->result;
+  if (walk->failure) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
+    return;
+  }
+  if (walk->limit != MUGAI_REASON_NONE) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, NULL);
+    return;
+  }
+  if (!can_pass_unchanged(message, walk))
+    build_body(policy, result, walk->text);
+}
+
+mugai_result *
+mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelope *envelope,
+               const mugai_services *services)
+{
+  g_return_val_if_fail(policy != NULL && raw != NULL && envelope != NULL, NULL);
+  mugai_result *result = mugai_result_new(envelope->direction);
+  gint64 length = g_mime_stream_length(raw);
+  if (length < 0) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL,
+                             "cannot tell the message's length");
+    return result;
+  }
+  result->in_size = (guint64) length;
+  if (result->in_size > policy->limits.message_bytes) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_TOO_BIG, NULL);
+    return result;
+  }
+
+  mugai_walk walk = {.policy = policy, .services = services, .result = result};
+  walk.text = g_string_new(NULL);
+  g_autoptr(GMimeMessage) message = parse_message(raw, &walk);
+  if (message == NULL) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_MALFORMED, NULL);
+  } else {
+    GMimeObject *body = g_mime_message_get_mime_part(message);
+    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
+    g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
+    result->message_type = g_ascii_strdown(type, -1);
+    if (has_forged_headers(message))
+      result->actions[MUGAI_ACTION_FORGED]++;
+    /* Outbound mail is not sanitized in this version: policy rules for it come later. */
+    if (envelope->direction == MUGAI_DIRECTION_IN)
+      sanitize_inbound(policy, message, &walk);
+  }
+  if (result->verdict == MUGAI_VERDICT_DELIVER) {
+    g_autofree char *actions = mugai_actions_format(result->actions);
+    mugai_result_add_header(result, "X-Mugai-Actions", actions);
+  }
+  g_string_free(walk.text, TRUE);
+  g_free(walk.failure);
+  return result;
+}
+
+char *
+mugai_summary_line(const mugai_envelope *envelope, const mugai_result *result, double ms)
+{
+  guint rcpts = 0;
+  while (envelope->rcpts && envelope->rcpts[rcpts])
+    rcpts++;
+  g_autofree char *from = g_strescape(envelope->mail_from ? envelope->mail_from : "", NULL);
+  g_autofree char *summary = mugai_result_summary(result, ms);
+  return g_strdup_printf("%s: from=<%.100s> rcpts=%u client=%.64s %s",
+                         envelope->queue_id && *envelope->queue_id ? envelope->queue_id : "NOQUEUE",
+                         from, rcpts, envelope->client_addr ? envelope->client_addr : "unknown",
+                         summary);
+}

@@ -1,0 +1,35 @@
+/* sanitize.h — the heart of mugai: one message in, a verdict and a sanitized message out.
+ *
+ * Called alike by the milter, `mugai sanitize`, the tests and the fuzzer, so what a test sees is
+ * what Postfix gets. No libmilter, sockets, syslog, signals or global state here: the caller
+ * passes the policy and the services (file typing; later the scanner and converters).
+ */
+#pragma once
+#include <gmime/gmime.h>
+#include "config/policy.h"
+#include "sanitize/filetype.h"
+#include "sanitize/result.h"
+
+typedef struct {
+  const char *client_addr;   /* (nullable) SMTP client IP */
+  const char *helo;          /* (nullable) */
+  const char *mail_from;     /* (nullable) envelope sender, without <> */
+  const char *const *rcpts;  /* (nullable) NULL-terminated envelope recipients */
+  mugai_direction direction;
+  const char *queue_id;      /* (nullable) Postfix queue ID, for the report */
+} mugai_envelope;
+
+typedef struct {
+  mugai_filetype *filetype;  /* (nullable) without it detected_type stays "" */
+} mugai_services;
+
+/* Sanitize the message in RAW (headers as Postfix passed them, CRLF, blank line, body; read from
+ * its current position to its end). Never returns NULL: an internal failure is a TEMPFAIL result.
+ * (transfer full) */
+mugai_result *mugai_sanitize(const mugai_policy *policy, GMimeStream *raw,
+                             const mugai_envelope *envelope, const mugai_services *services);
+
+/* The one summary line per message, as the milter logs it and `mugai sanitize` prints it:
+ * "QUEUEID: from=<a@b> rcpts=1 client=192.0.2.1 verdict=deliver actions=... ms=3.1"
+ * (NOQUEUE without a queue ID; untrusted strings escaped and capped). (transfer full) */
+char *mugai_summary_line(const mugai_envelope *envelope, const mugai_result *result, double ms);

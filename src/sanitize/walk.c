@@ -1,0 +1,390 @@
+/* walk.c — the MIME walk (see walk.h).
+ *
+ * Decides for every entity: text/plain and text/html that are not attachments become body text
+ * (one alternative of a multipart/alternative, the rest dropped); message/rfc822 is inlined with
+ * its own headers; every other leaf is removed and named. Depth and part counts are checked on
+ * every recursion (multipart and message/rfc822 alike). Never logs: it records into the result.
+ */
+#include "sanitize/walk.h"
+
+#include <string.h>
+#include "sanitize/charset.h"
+#include "sanitize/gmime_autoptr.h"
+#include "sanitize/html2text.h"
+#include "sanitize/notice.h"
+#include "sanitize/payload_strip.h"
+
+#define READ_CHUNK 65536
+
+typedef enum { MODE_USE, MODE_DROP } walk_mode;
+
+static void walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth,
+                        walk_mode mode);
+
+/* The decoded content of a leaf: always its size and hash; its first KEEP bytes when asked. */
+typedef struct {
+  guint64 size;
+  char *sha256;
+  GByteArray *kept; /* first bytes, up to the caller's cap */
+  gboolean cut;     /* content went beyond the cap */
+} decoded;
+
+static void
+decoded_clear(decoded *d)
+{
+  g_free(d->sha256);
+  if (d->kept)
+    g_byte_array_unref(d->kept);
+}
+
+static char *
+child_path(const char *prefix, guint index)
+{
+  return *prefix ? g_strdup_printf("%s.%u", prefix, index + 1) : g_strdup_printf("%u", index + 1);
+}
+
+static gboolean
+enter(mugai_walk *walk, guint depth)
+{
+  if (walk->limit != MUGAI_REASON_NONE || walk->failure)
+    return FALSE;
+  if (depth > walk->policy->limits.mime_depth) {
+    walk->limit = MUGAI_REASON_MIME_DEPTH;
+    return FALSE;
+  }
+  if (++walk->entities > walk->policy->limits.mime_parts) {
+    walk->limit = MUGAI_REASON_MIME_PARTS;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Text parts labelled base64 whose content is plainly prose (words separated by spaces, which no
+ * base64 encoder writes) are read as they are, as mail clients show them; decoding them as base64
+ * would turn readable text into garbage. */
+static gboolean
+base64_label_is_false(GMimeStream *source)
+{
+  char buf[4096];
+  if (g_mime_stream_reset(source) == -1)
+    return FALSE;
+  gssize n = g_mime_stream_read(source, buf, sizeof buf);
+  if (n <= 0)
+    return FALSE;
+  guint lines = 0, prose = 0;
+  gssize start = 0;
+  for (gssize i = 0; i <= n; i++) {
+    if (i < n && buf[i] != '\n')
+      continue;
+    gssize a = start, b = i;
+    start = i + 1;
+    while (a < b && g_ascii_isspace(buf[a]))
+      a++;
+    while (b > a && g_ascii_isspace(buf[b - 1]))
+      b--;
+    if (a == b)
+      continue;
+    lines++;
+    for (gssize j = a; j < b; j++) {
+      guchar c = (guchar) buf[j];
+      if (c == ' ' || c == '\t' || !(g_ascii_isalnum(c) || c == '+' || c == '/' || c == '=')) {
+        prose++;
+        break;
+      }
+    }
+  }
+  return lines > 0 && prose * 2 >= lines;
+}
+
+/* Stream the transfer-decoded content of PART once: hash it, count it, keep the first KEEP bytes.
+ * Memory stays flat in the size of the part beyond KEEP. */
+static gboolean
+decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **failure)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  out->kept = g_byte_array_sized_new(MIN(keep, (gsize) READ_CHUNK));
+  GMimeDataWrapper *content = g_mime_part_get_content(part);
+  if (content && g_mime_data_wrapper_get_stream(content)) {
+    GMimeStream *source = g_mime_data_wrapper_get_stream(content);
+    g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(source);
+    GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+    if (as_text && encoding == GMIME_CONTENT_ENCODING_BASE64 && base64_label_is_false(source))
+      encoding = GMIME_CONTENT_ENCODING_DEFAULT;
+    if (encoding != GMIME_CONTENT_ENCODING_DEFAULT) {
+      g_autoptr(GMimeFilter) filter = g_mime_filter_basic_new(encoding, FALSE);
+      g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+    }
+    if (g_mime_stream_reset(source) == -1) {
+      *failure = g_strdup("cannot rewind a part's stream");
+      return FALSE;
+    }
+    g_autofree char *buf = g_malloc(READ_CHUNK);
+    gssize n;
+    while ((n = g_mime_stream_read(filtered, buf, READ_CHUNK)) > 0) {
+      g_checksum_update(sum, (const guchar *) buf, n);
+      out->size += n;
+      gsize room = keep > out->kept->len ? keep - out->kept->len : 0;
+      g_byte_array_append(out->kept, (const guint8 *) buf, MIN(room, (gsize) n));
+      if ((gsize) n > room)
+        out->cut = TRUE;
+    }
+    if (n < 0) {
+      *failure = g_strdup("read error while decoding a part");
+      return FALSE;
+    }
+  }
+  out->sha256 = g_strdup(g_checksum_get_string(sum));
+  return TRUE;
+}
+
+static gboolean
+is_attachment(GMimeObject *obj)
+{
+  const char *disposition = g_mime_object_get_disposition(obj);
+  return disposition && g_ascii_strcasecmp(disposition, "attachment") == 0;
+}
+
+static char *
+lower_type(GMimeObject *obj)
+{
+  GMimeContentType *ct = g_mime_object_get_content_type(obj);
+  g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
+  return g_ascii_strdown(type, -1);
+}
+
+/* Append text with its line ends as "\n": parts arrive with CRLF (and sometimes a bare CR). */
+static void
+append_lf(GString *out, const char *text, gsize len)
+{
+  gsize start = 0;
+  for (gsize i = 0; i < len; i++) {
+    if (text[i] != '\r')
+      continue;
+    g_string_append_len(out, text + start, i - start);
+    g_string_append_c(out, '\n');
+    if (i + 1 < len && text[i + 1] == '\n')
+      i++;
+    start = i + 1;
+  }
+  g_string_append_len(out, text + start, len - start);
+}
+
+/* Separate consecutive text parts with one blank line. */
+static void
+text_separate(GString *text)
+{
+  if (text->len == 0 || g_str_has_suffix(text->str, "\n\n"))
+    return;
+  g_string_append(text, text->str[text->len - 1] == '\n' ? "\n" : "\n\n");
+}
+
+/* Files hidden in the text as uuencode, yEnc or BinHex are cut out and reported as removed parts
+ * of the text part that carried them (same path). */
+static void
+strip_payloads(mugai_walk *walk, gsize from, const char *path)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_payload_free);
+  if (mugai_payloads_strip(walk->text, from, found) == 0)
+    return;
+  for (guint i = 0; i < found->len; i++) {
+    mugai_payload *payload = g_ptr_array_index(found, i);
+    mugai_part *part = mugai_result_add_part(walk->result, path, payload->type);
+    part->name = g_steal_pointer(&payload->name);
+    part->size = payload->size;
+    g_free(part->sha256);
+    part->sha256 = g_steal_pointer(&payload->sha256);
+    part->action = MUGAI_PART_REMOVED;
+    g_free(part->reason);
+    part->reason = g_strdup("embedded_payload");
+    walk->result->actions[MUGAI_ACTION_REMOVED]++;
+  }
+}
+
+static void
+append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, mugai_part *part)
+{
+  gsize text_start = walk->text->len;
+  const char *label = g_mime_object_get_content_type_parameter(obj, "charset");
+  g_autofree char *sniffed = NULL;
+  if (html && (label == NULL || g_ascii_strcasecmp(label, "us-ascii") == 0))
+    label = sniffed = mugai_html_sniff_charset((const char *) d->kept->data, d->kept->len);
+  mugai_charset_info info = {0};
+  gsize len = 0;
+  g_autofree char *utf8 =
+      mugai_charset_to_utf8(label, (const char *) d->kept->data, d->kept->len, &len, &info);
+  if (info.detected || (strcmp(info.used, "UTF-8") != 0 && strcmp(info.used, "US-ASCII") != 0))
+    walk->result->actions[MUGAI_ACTION_CHARSET]++;
+  if (d->cut)
+    walk->result->actions[MUGAI_ACTION_TRUNCATED]++;
+  text_separate(walk->text);
+  if (!html) {
+    append_lf(walk->text, utf8, len);
+    part->action = MUGAI_PART_KEPT;
+    g_free(part->reason);
+    part->reason = g_strdup("body");
+    strip_payloads(walk, text_start, part->path);
+    return;
+  }
+  const mugai_limits *limits = &walk->policy->limits;
+  mugai_html_options options = {.max_output = limits->text_bytes, .max_depth = 256};
+  gboolean cut = FALSE;
+  g_autofree char *rendered = mugai_html_to_text(utf8, len, &options, &cut);
+  if (cut)
+    walk->result->actions[MUGAI_ACTION_TRUNCATED]++;
+  append_lf(walk->text, rendered, strlen(rendered));
+  walk->result->actions[MUGAI_ACTION_HTML2TEXT]++;
+  part->action = MUGAI_PART_CONVERTED;
+  g_free(part->reason);
+  part->reason = g_strdup("html_body");
+  strip_payloads(walk, text_start, part->path);
+}
+
+static void
+walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, walk_mode mode)
+{
+  g_autofree char *type = lower_type(obj);
+  mugai_part *part = mugai_result_add_part(walk->result, path, type);
+  const char *filename = g_mime_part_get_filename(GMIME_PART(obj));
+  if (filename)
+    part->name = g_utf8_make_valid(filename, -1);
+  gboolean plain = strcmp(type, "text/plain") == 0;
+  gboolean html = strcmp(type, "text/html") == 0;
+  gboolean body_text = mode == MODE_USE && (plain || html) && !is_attachment(obj);
+  const mugai_limits *limits = &walk->policy->limits;
+  gsize keep = body_text ? (html ? limits->html_bytes : limits->text_bytes) : MUGAI_FILETYPE_PREFIX;
+
+  decoded d = {0};
+  if (!decode_part(GMIME_PART(obj), keep, body_text, &d, &walk->failure)) {
+    decoded_clear(&d);
+    return;
+  }
+  part->size = d.size;
+  g_free(part->sha256);
+  part->sha256 = g_steal_pointer(&d.sha256);
+  if (walk->services && walk->services->filetype) {
+    g_free(part->detected_type);
+    part->detected_type = mugai_filetype_detect(walk->services->filetype, d.kept->data,
+                                                MIN(d.kept->len, (gsize) MUGAI_FILETYPE_PREFIX));
+  }
+  g_free(part->reason);
+  if (body_text) {
+    part->reason = NULL;
+    append_text_part(walk, obj, html, &d, part);
+  } else if (mode == MODE_DROP) {
+    part->action = MUGAI_PART_DROPPED;
+    part->reason = g_strdup("alternative");
+  } else {
+    part->action = MUGAI_PART_REMOVED;
+    part->reason = g_strdup(is_attachment(obj) || filename ? "attachment" : "not_text");
+    walk->result->actions[MUGAI_ACTION_REMOVED]++;
+  }
+  decoded_clear(&d);
+}
+
+/* Which child of a multipart/alternative the reader gets: the first text/plain that is not an
+ * attachment; else the last one we can render (HTML or a multipart holding it). */
+static int
+choose_alternative(GMimeMultipart *mp)
+{
+  int count = g_mime_multipart_get_count(mp);
+  int fallback = count - 1;
+  for (int i = 0; i < count; i++) {
+    GMimeObject *child = g_mime_multipart_get_part(mp, i);
+    g_autofree char *type = lower_type(child);
+    if (strcmp(type, "text/plain") == 0 && !is_attachment(child))
+      return i;
+  }
+  for (int i = count - 1; i >= 0; i--) {
+    GMimeObject *child = g_mime_multipart_get_part(mp, i);
+    g_autofree char *type = lower_type(child);
+    if (strcmp(type, "text/html") == 0 || g_str_has_prefix(type, "multipart/"))
+      return i;
+  }
+  return fallback;
+}
+
+static void
+walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint depth,
+              walk_mode mode)
+{
+  g_autofree char *type = lower_type(GMIME_OBJECT(mp));
+  int count = g_mime_multipart_get_count(mp);
+  int chosen = -1;
+  if (mode == MODE_USE && strcmp(type, "multipart/alternative") == 0 && count > 0)
+    chosen = choose_alternative(mp);
+  for (int i = 0; i < count; i++) {
+    g_autofree char *path = child_path(prefix, (guint) i);
+    walk_mode child_mode = (chosen >= 0 && i != chosen) ? MODE_DROP : mode;
+    if (child_mode == MODE_DROP && mode == MODE_USE)
+      walk->result->actions[MUGAI_ACTION_ALTERNATIVE]++;
+    walk_entity(walk, g_mime_multipart_get_part(mp, i), path, depth, child_mode);
+  }
+}
+
+static void
+inline_message(mugai_walk *walk, GMimeMessage *inner, const char *prefix, guint depth,
+               walk_mode mode)
+{
+  if (mode == MODE_USE) {
+    InternetAddressList *from = g_mime_message_get_from(inner);
+    InternetAddressList *to = g_mime_message_get_to(inner);
+    g_autofree char *from_s = from ? internet_address_list_to_string(from, NULL, FALSE) : NULL;
+    g_autofree char *to_s = to ? internet_address_list_to_string(to, NULL, FALSE) : NULL;
+    text_separate(walk->text);
+    mugai_notice_write_forwarded(walk->text, walk->policy->notice_language, from_s,
+                                 g_mime_object_get_header(GMIME_OBJECT(inner), "Date"),
+                                 g_mime_message_get_subject(inner), to_s);
+    walk->result->actions[MUGAI_ACTION_INLINED]++;
+  }
+  GMimeObject *body = g_mime_message_get_mime_part(inner);
+  if (body == NULL)
+    return;
+  if (GMIME_IS_MULTIPART(body)) {
+    if (enter(walk, depth))
+      walk_children(walk, GMIME_MULTIPART(body), prefix, depth + 1, mode);
+    return;
+  }
+  g_autofree char *path = child_path(prefix, 0);
+  walk_entity(walk, body, path, depth, mode);
+}
+
+static void
+walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, walk_mode mode)
+{
+  if (!enter(walk, depth))
+    return;
+  if (GMIME_IS_MULTIPART(obj)) {
+    g_autofree char *type = lower_type(obj);
+    mugai_result_add_part(walk->result, path, type)->action = MUGAI_PART_CONTAINER;
+    walk_children(walk, GMIME_MULTIPART(obj), path, depth + 1, mode);
+  } else if (GMIME_IS_MESSAGE_PART(obj)) {
+    g_autofree char *type = lower_type(obj);
+    mugai_result_add_part(walk->result, path, type)->action = MUGAI_PART_CONTAINER;
+    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+    if (inner)
+      inline_message(walk, inner, path, depth + 1, mode);
+  } else if (GMIME_IS_PART(obj)) {
+    walk_leaf(walk, obj, path, mode);
+  } else { /* message/partial and anything GMime could not classify: never delivered */
+    g_autofree char *type = lower_type(obj);
+    mugai_part *part = mugai_result_add_part(walk->result, path, type);
+    part->action = mode == MODE_USE ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
+    g_free(part->reason);
+    part->reason = g_strdup("not_text");
+    if (mode == MODE_USE)
+      walk->result->actions[MUGAI_ACTION_REMOVED]++;
+  }
+}
+
+void
+mugai_walk_message_body(mugai_walk *walk, GMimeObject *body)
+{
+  if (body == NULL)
+    return;
+  if (GMIME_IS_MULTIPART(body)) {
+    if (enter(walk, 1))
+      walk_children(walk, GMIME_MULTIPART(body), "", 2, MODE_USE);
+    return;
+  }
+  walk_entity(walk, body, "1", 1, MODE_USE);
+}

@@ -1,0 +1,19 @@
+/* walk.h — (private to sanitize/) the walk over a parsed message's MIME tree that decides, part by
+ * part, what the reader gets: text kept, HTML rendered, everything else removed and reported. */
+#pragma once
+#include <gmime/gmime.h>
+#include "sanitize/sanitize.h"
+
+typedef struct {
+  const mugai_policy *policy;
+  const mugai_services *services;
+  mugai_result *result;      /* (transfer none) parts and action counts are recorded here */
+  GString *text;             /* the body text being assembled: UTF-8, "\n" line ends */
+  guint entities;            /* MIME entities seen, against [limits] mime_parts */
+  mugai_reason limit;        /* NONE, or the limit that stopped the walk */
+  gboolean crit_warning;     /* GMime reported a GMIME_CRIT_* problem: the structure is untrusted */
+  char *failure;             /* (nullable) an internal failure: the walk stops, verdict tempfail */
+} mugai_walk;
+
+/* Walk BODY, the top-level MIME part of a message (nullable for a header-only message). */
+void mugai_walk_message_body(mugai_walk *walk, GMimeObject *body);

@@ -1,0 +1,100 @@
+"""Helpers for the tests that run mugai-milter in front of a real, private Postfix instance
+(deploy/postfix-lab.sh): start/stop both, send over SMTP, read what the sink received."""
+import email, glob, os, shutil, signal, socket, subprocess, sys, tempfile, time
+from email import policy as email_policy
+
+ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
+MILTER = os.environ.get("MUGAI_MILTER") or os.path.join(ROOT, "build", "mugai-milter")
+LAB = os.path.join(ROOT, "deploy", "postfix-lab.sh")
+CONF = os.path.join(ROOT, "config", "mugai.conf")
+
+
+def require_root_and_postfix():
+    if os.geteuid() != 0 or not shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin"):
+        print("SKIPPED: needs root and Postfix (deploy/install-deps.sh installs it)")
+        sys.exit(77)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"mugai-milter exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"mugai-milter did not listen on {port}")
+
+
+class Lab:
+    """A private Postfix (smtpd on PORT) with mugai-milter, and a sink. Use as a context manager."""
+
+    def __init__(self, conf=CONF, milter_user=None, port=None):
+        self.dir = tempfile.mkdtemp(prefix="mugai-e2e-")
+        os.chmod(self.dir, 0o755)
+        self.conf = conf
+        self.milter_user = milter_user
+        self.port = port or free_port()
+        self.sink_port = free_port()
+        self.milter_port = free_port()
+        self.log_path = os.path.join(self.dir, "mugai-milter.log")
+        self.milter = None
+
+    def __enter__(self):
+        cmd = [MILTER, "-f", "-c", self.conf, "-p", f"inet:{self.milter_port}@127.0.0.1"]
+        if self.milter_user:
+            cmd = ["setpriv", f"--reuid={self.milter_user}", f"--regid={self.milter_user}", "--clear-groups"] + cmd
+        self.log = open(self.log_path, "wb")
+        self.milter = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_listening(self.milter_port, self.milter)
+        subprocess.run([LAB, "start", self.state, "--milter", f"inet:{self.milter_port}@127.0.0.1",
+                        "--port", str(self.port), "--sink-port", str(self.sink_port)],
+                       check=True, stdout=subprocess.DEVNULL)
+        return self
+
+    @property
+    def state(self):
+        return os.path.join(self.dir, "lab")
+
+    def __exit__(self, *exc):
+        subprocess.run([LAB, "stop", self.state], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.milter and self.milter.poll() is None:
+            self.milter.send_signal(signal.SIGTERM)
+            try:
+                self.milter.wait(10)
+            except subprocess.TimeoutExpired:
+                self.milter.kill()
+        self.log.close()
+        if exc[0] is not None:
+            print("--- mugai-milter log tail ---\n" + self.milter_log()[-3000:])
+            pf = os.path.join(self.state, "log", "postfix.log")
+            if os.path.exists(pf):
+                print("--- postfix log tail ---\n" + open(pf, errors="replace").read()[-3000:])
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def milter_log(self):
+        return open(self.log_path, "rb").read().decode("utf-8", "replace")
+
+    def wait_delivered(self, n, timeout=60):
+        return subprocess.run([LAB, "wait-delivered", self.state, str(n), str(timeout)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+    def delivered(self):
+        """Every message the sink received, as (raw bytes, parsed message)."""
+        out = []
+        for f in sorted(glob.glob(os.path.join(self.state, "sink", "*"))):
+            raw = subprocess.run([LAB, "message", f], check=True, capture_output=True).stdout
+            out.append((raw, email.message_from_bytes(raw, policy=email_policy.default)))
+        return out
+
+    def postfix_log(self):
+        return open(os.path.join(self.state, "log", "postfix.log"), errors="replace").read()

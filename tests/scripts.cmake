@@ -1,0 +1,19 @@
+# Script-driven tests: they drive the built programs the way admins and Postfix do.
+# Exit code 77 means "skipped" (a prerequisite such as ../shared is absent), and says why.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+set(MUGAI_BIN $<TARGET_FILE:mugai>)
+set(MUGAI_MILTER_BIN $<TARGET_FILE:mugai-milter>)
+
+function(mugai_script_test name)
+  add_test(NAME ${name} COMMAND ${ARGN})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77
+    ENVIRONMENT "MUGAI=${MUGAI_BIN};MUGAI_MILTER=${MUGAI_MILTER_BIN};MUGAI_ROOT=${CMAKE_SOURCE_DIR};MUGAI_BUILD=${CMAKE_BINARY_DIR}")
+endfunction()
+
+mugai_script_test(golden ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/golden/run_golden.py ${MUGAI_BIN})
+mugai_script_test(cli ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_cli.py)
+mugai_script_test(corpus_public ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/corpus/check_public_corpus.py)
+mugai_script_test(milter_protocol ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_milter_protocol.py)
+mugai_script_test(e2e_postfix ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_postfix_e2e.py)
+mugai_script_test(fault_unwritable_spool ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_unwritable_spool.py)
+set_tests_properties(e2e_postfix fault_unwritable_spool PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 600)

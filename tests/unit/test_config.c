@@ -1,0 +1,682 @@
+/* test_config.c — mugai.conf as admins write it: every key, every bound at N and N+1, the exact
+ * "FILE:LINE: [group] key: problem" lines they read, all problems at once, hostile bytes, and the
+ * dump that must parse back to the same policy. Table-driven where the cases are alike. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+
+#ifndef MUGAI_SOURCE_DIR
+#error "MUGAI_SOURCE_DIR must name the repository root (tests/CMakeLists.txt sets it)"
+#endif
+#define EXAMPLE_PATH MUGAI_SOURCE_DIR "/config/mugai.conf"
+#define SRC "test.conf"
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+/* Every field but source and sha256, which say where a policy came from, not what it is. */
+static void assert_policy_equal(const mugai_policy *a, const mugai_policy *b)
+{
+  assert_string_equal(a->milter_socket, b->milter_socket);
+  assert_string_equal(a->spool_dir, b->spool_dir);
+  assert_int_equal(a->spool_memory, b->spool_memory);
+  assert_int_equal(a->notice_language, b->notice_language);
+  assert_int_equal(a->limits.message_bytes, b->limits.message_bytes);
+  assert_int_equal(a->limits.mime_depth, b->limits.mime_depth);
+  assert_int_equal(a->limits.mime_parts, b->limits.mime_parts);
+  assert_int_equal(a->limits.html_bytes, b->limits.html_bytes);
+  assert_int_equal(a->limits.text_bytes, b->limits.text_bytes);
+}
+
+/* Parses LEN bytes of TEXT; returns the problem lines (empty when valid) after checking the
+ * contract: NULL policy iff error, error = the lines joined by "\n". */
+static GPtrArray *problems_of_len(const char *text, gsize len)
+{
+  GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+  GError *error = NULL;
+  mugai_policy *policy = mugai_config_parse(text, len, SRC, problems, &error);
+  if (policy != NULL) {
+    assert_null(error);
+    assert_int_equal(problems->len, 0);
+    mugai_policy_unref(policy);
+    return problems;
+  }
+  assert_non_null(error);
+  assert_true(g_error_matches(error, MUGAI_CONFIG_ERROR, MUGAI_CONFIG_ERROR_INVALID));
+  assert_true(problems->len > 0);
+  g_ptr_array_add(problems, NULL);
+  g_autofree char *joined = g_strjoinv("\n", (char **) problems->pdata);
+  g_ptr_array_remove_index(problems, problems->len - 1);
+  assert_string_equal(error->message, joined);
+  g_error_free(error);
+  return problems;
+}
+
+static GPtrArray *problems_of(const char *text)
+{
+  return problems_of_len(text, strlen(text));
+}
+
+/* TEXT must give exactly the problem EXPECTED, or none when EXPECTED is NULL. */
+static void expect_problem(const char *text, const char *expected)
+{
+  g_autoptr(GPtrArray) problems = problems_of(text);
+  if (expected == NULL && problems->len > 0)
+    fail_msg("unexpected problem for %s: %s", text, (char *) problems->pdata[0]);
+  if (expected == NULL)
+    return;
+  if (problems->len != 1 || strcmp(problems->pdata[0], expected) != 0)
+    fail_msg("for %s\n got (%u): %s\nwant: %s", text, problems->len,
+             problems->len ? (char *) problems->pdata[0] : "(none)", expected);
+}
+
+static mugai_policy *parse_ok(const char *text)
+{
+  GError *error = NULL;
+  mugai_policy *policy = mugai_config_parse(text, strlen(text), SRC, NULL, &error);
+  if (policy == NULL)
+    fail_msg("parse failed: %s", error->message);
+  return policy;
+}
+
+typedef struct {
+  const char *group;
+  const char *key;
+  const char *value;
+  const char *problem; /* after "test.conf:2: [group] key: "; NULL = valid */
+} value_row;
+
+static void check_value_rows(const value_row *rows, gsize n)
+{
+  for (gsize i = 0; i < n; i++) {
+    g_autofree char *text = g_strdup_printf("[%s]\n%s = %s\n", rows[i].group, rows[i].key,
+                                            rows[i].value);
+    g_autofree char *expected =
+        rows[i].problem ? g_strdup_printf(SRC ":2: [%s] %s: %s", rows[i].group, rows[i].key,
+                                          rows[i].problem)
+                        : NULL;
+    expect_problem(text, expected);
+  }
+}
+
+/* ---- the defaults ----------------------------------------------------------------------------- */
+
+static void builtin_defaults_are_the_documented_values(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  assert_string_equal(d->milter_socket, "inet:8895@127.0.0.1");
+  assert_string_equal(d->spool_dir, "/var/tmp");
+  assert_int_equal(d->spool_memory, 1 << 20);
+  assert_int_equal(d->notice_language, MUGAI_LANG_JA);
+  assert_int_equal(d->limits.message_bytes, 64 << 20);
+  assert_int_equal(d->limits.mime_depth, 20);
+  assert_int_equal(d->limits.mime_parts, 1000);
+  assert_int_equal(d->limits.html_bytes, 8 << 20);
+  assert_int_equal(d->limits.text_bytes, 16 << 20);
+}
+
+static void embedded_default_parses_to_the_builtin_defaults(void **state)
+{
+  (void) state;
+  GError *error = NULL;
+  const char *text = mugai_default_config_text;
+  g_autoptr(mugai_policy) parsed =
+      mugai_config_parse(text, strlen(text), MUGAI_EMBEDDED_SOURCE, NULL, &error);
+  if (parsed == NULL)
+    fail_msg("%s", error->message);
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  assert_policy_equal(parsed, d);
+  assert_string_equal(parsed->source, MUGAI_EMBEDDED_SOURCE);
+}
+
+static void example_file_is_the_embedded_default_and_loads(void **state)
+{
+  (void) state;
+  g_autofree char *text = NULL;
+  assert_true(g_file_get_contents(EXAMPLE_PATH, &text, NULL, NULL));
+  assert_string_equal(text, mugai_default_config_text); /* the build embeds this very file */
+  GError *error = NULL;
+  g_autoptr(mugai_policy) loaded = mugai_config_load(EXAMPLE_PATH, NULL, &error);
+  if (loaded == NULL)
+    fail_msg("%s", error->message);
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  assert_policy_equal(loaded, d);
+  assert_string_equal(loaded->source, EXAMPLE_PATH);
+}
+
+/* "Every key present": each "key = value" of the dump of the defaults (which walks the key table)
+ * is also a line of the example file, so a new key cannot go undocumented. */
+static void example_file_sets_every_key_to_its_default(void **state)
+{
+  (void) state;
+  g_autofree char *text = NULL;
+  assert_true(g_file_get_contents(EXAMPLE_PATH, &text, NULL, NULL));
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  g_autofree char *dump = mugai_config_dump(d);
+  g_auto(GStrv) lines = g_strsplit(dump, "\n", -1);
+  guint keys = 0;
+  for (guint i = 0; lines[i] != NULL; i++) {
+    if (strstr(lines[i], " = ") == NULL)
+      continue;
+    g_autofree char *needle = g_strdup_printf("\n%s\n", lines[i]);
+    if (strstr(text, needle) == NULL)
+      fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
+    keys++;
+  }
+  assert_int_equal(keys, 9);
+}
+
+static void empty_text_gives_the_defaults(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  static const char *const texts[] = {"", "\n\n", "# only a comment\n", "[limits]\n"};
+  for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
+    g_autoptr(mugai_policy) p = parse_ok(texts[i]);
+    assert_policy_equal(p, d);
+  }
+  g_autoptr(mugai_policy) from_null = mugai_config_parse(NULL, 0, SRC, NULL, NULL);
+  assert_non_null(from_null);
+}
+
+/* ---- each key --------------------------------------------------------------------------------- */
+
+static void parses_a_complete_custom_file_into_every_field(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) p = parse_ok("[milter]\n"
+                                       "socket = unix:/run/mugai/milter.sock\n"
+                                       "spool_dir = /srv/mugai/spool\n"
+                                       "spool_memory = 512K\n"
+                                       "[notice]\n"
+                                       "language = en\n"
+                                       "[limits]\n"
+                                       "message_size = 2G\n"
+                                       "mime_depth = 7\n"
+                                       "mime_parts = 99\n"
+                                       "html_size = 3mb\n"
+                                       "text_size = 2048\n");
+  assert_string_equal(p->milter_socket, "unix:/run/mugai/milter.sock");
+  assert_string_equal(p->spool_dir, "/srv/mugai/spool");
+  assert_int_equal(p->spool_memory, 512 * 1024);
+  assert_int_equal(p->notice_language, MUGAI_LANG_EN);
+  assert_int_equal(p->limits.message_bytes, G_GUINT64_CONSTANT(2) << 30);
+  assert_int_equal(p->limits.mime_depth, 7);
+  assert_int_equal(p->limits.mime_parts, 99);
+  assert_int_equal(p->limits.html_bytes, 3 << 20);
+  assert_int_equal(p->limits.text_bytes, 2048);
+}
+
+static void accepts_each_bound_and_rejects_one_past_it(void **state)
+{
+  (void) state;
+  static const value_row rows[] = {
+    {"milter", "spool_memory", "0", NULL},
+    {"milter", "spool_memory", "256M", NULL},
+    {"milter", "spool_memory", "268435457", "268435457 is above the maximum 256M"},
+    {"milter", "spool_memory", "257M", "257M is above the maximum 256M"},
+    {"limits", "message_size", "1K", NULL},
+    {"limits", "message_size", "1023", "1023 is below the minimum 1K"},
+    {"limits", "message_size", "2G", NULL},
+    {"limits", "message_size", "2147483649", "2147483649 is above the maximum 2G"},
+    {"limits", "mime_depth", "1", NULL},
+    {"limits", "mime_depth", "0", "0 is below the minimum 1"},
+    {"limits", "mime_depth", "100", NULL},
+    {"limits", "mime_depth", "101", "101 is above the maximum 100"},
+    {"limits", "mime_depth", "500", "500 is above the maximum 100"},
+    {"limits", "mime_parts", "1", NULL},
+    {"limits", "mime_parts", "0", "0 is below the minimum 1"},
+    {"limits", "mime_parts", "100000", NULL},
+    {"limits", "mime_parts", "100001", "100001 is above the maximum 100000"},
+    {"limits", "html_size", "1024", NULL},
+    {"limits", "html_size", "1023", "1023 is below the minimum 1K"},
+    {"limits", "text_size", "1k", NULL},
+    {"limits", "text_size", "1023B", "1023B is below the minimum 1K"},
+    {"limits", "text_size", "16G", NULL}, /* no maximum */
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+}
+
+static void rejects_values_that_are_not_numbers_or_sizes(void **state)
+{
+  (void) state;
+  static const value_row rows[] = {
+    {"limits", "message_size", "10Q",
+     "\"10Q\" is not a size (a whole number of bytes, or of K, M or G, e.g. 64M)"},
+    {"limits", "message_size", "-1",
+     "\"-1\" is not a size (a whole number of bytes, or of K, M or G, e.g. 64M)"},
+    {"limits", "message_size", "1.5M",
+     "\"1.5M\" is not a size (a whole number of bytes, or of K, M or G, e.g. 64M)"},
+    {"limits", "message_size", "10 M",
+     "\"10 M\" is not a size (a whole number of bytes, or of K, M or G, e.g. 64M)"},
+    {"limits", "message_size", "99999999999G", "99999999999G is above the maximum 2G"},
+    {"limits", "html_size", "99999999999G", "99999999999G is too large"},
+    {"limits", "mime_depth", "ten", "\"ten\" is not a whole number"},
+    {"limits", "mime_depth", "-1", "\"-1\" is not a whole number"},
+    {"limits", "mime_depth", "2K", "\"2K\" is not a whole number"},
+    {"limits", "mime_depth", "99999999999999999999999", "99999999999999999999999 is above the maximum 100"},
+    {"limits", "mime_depth", "", "empty value (delete the line to use the default, 20)"},
+    {"limits", "message_size", "64M # default",
+     "\"64M # default\": a comment must be on a line of its own"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+}
+
+static void checks_the_milter_socket_syntax(void **state)
+{
+  (void) state;
+  static const value_row rows[] = {
+    {"milter", "socket", "unix:/run/mugai/milter.sock", NULL},
+    {"milter", "socket", "local:/var/spool/postfix/mugai/milter", NULL},
+    {"milter", "socket", "inet:1@localhost", NULL},
+    {"milter", "socket", "inet:65535@127.0.0.1", NULL},
+    {"milter", "socket", "inet6:8895@::1", NULL},
+    {"milter", "socket", "inet:65536@127.0.0.1",
+     "\"inet:65536@127.0.0.1\": the port must be a number from 1 to 65535"},
+    {"milter", "socket", "inet:99999@x", "\"inet:99999@x\": the port must be a number from 1 to 65535"},
+    {"milter", "socket", "inet:0@x", "\"inet:0@x\": the port must be a number from 1 to 65535"},
+    {"milter", "socket", "inet:@x", "\"inet:@x\": the port must be a number from 1 to 65535"},
+    {"milter", "socket", "inet:+25@x", "\"inet:+25@x\": the port must be a number from 1 to 65535"},
+    {"milter", "socket", "inet:8895",
+     "\"inet:8895\": the host is missing (write inet:PORT@HOST, e.g. inet:8895@127.0.0.1)"},
+    {"milter", "socket", "inet:8895@",
+     "\"inet:8895@\": the host after \"@\" is missing or contains a space"},
+    {"milter", "socket", "tcp:1",
+     "\"tcp:1\" is not a milter socket (write unix:/PATH, local:/PATH, inet:PORT@HOST or "
+     "inet6:PORT@HOST)"},
+    {"milter", "socket", "127.0.0.1:8895",
+     "\"127.0.0.1:8895\" is not a milter socket (write unix:/PATH, local:/PATH, inet:PORT@HOST "
+     "or inet6:PORT@HOST)"},
+    {"milter", "socket", "unix:run/milter.sock",
+     "\"unix:run/milter.sock\": the socket path must be absolute, e.g. unix:/run/mugai/milter.sock"},
+    {"milter", "socket", "unix:/",
+     "\"unix:/\": the socket path must be absolute, e.g. unix:/run/mugai/milter.sock"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+
+  /* sun_path holds 107 bytes and a NUL: libmilter would fail only at bind(). */
+  g_autofree char *path107 = g_strnfill(107, 'a');
+  path107[0] = '/';
+  g_autofree char *ok = g_strdup_printf("[milter]\nsocket = unix:%s\n", path107);
+  expect_problem(ok, NULL);
+  g_autofree char *too_long = g_strdup_printf("[milter]\nsocket = unix:%sb\n", path107);
+  g_autoptr(GPtrArray) problems = problems_of(too_long);
+  assert_int_equal(problems->len, 1);
+  assert_non_null(strstr(problems->pdata[0], "the socket path is longer than 107 bytes"));
+}
+
+static void checks_spool_dir_and_language(void **state)
+{
+  (void) state;
+  static const value_row rows[] = {
+    {"milter", "spool_dir", "/var/spool/mugai", NULL},
+    {"milter", "spool_dir", "var/tmp", "\"var/tmp\" is not an absolute path (it must start with /)"},
+    {"milter", "spool_dir", "~/tmp", "\"~/tmp\" is not an absolute path (it must start with /)"},
+    {"milter", "spool_dir", "/var/a\\tb", "\"/var/a\\x09b\" contains a control character"},
+    {"milter", "spool_dir", "", "empty value (delete the line to use the default, /var/tmp)"},
+    {"notice", "language", "en", NULL},
+    {"notice", "language", "fr", "\"fr\" is not one of: ja, en"},
+    {"notice", "language", "JA", "\"JA\" is not one of: ja, en"},
+    {"notice", "language", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+     "\"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\" is not one of: ja, en"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+}
+
+static void trims_values_and_keys(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) p = parse_ok("  [limits]  \n\t mime_depth\t=\t 42 \t\n[notice]\nlanguage=en\n");
+  assert_int_equal(p->limits.mime_depth, 42);
+  assert_int_equal(p->notice_language, MUGAI_LANG_EN);
+}
+
+/* ---- structure: unknown, duplicate, syntax ---------------------------------------------------- */
+
+static void rejects_unknown_keys_with_their_line_and_a_hint(void **state)
+{
+  (void) state;
+  static const struct { const char *text, *problem; } rows[] = {
+    {"[limits]\n\nfoo = 1\n", SRC ":3: [limits] foo: unknown key"},
+    {"[limits]\nmime-depth = 5\n", SRC ":2: [limits] mime-depth: unknown key; did you mean mime_depth?"},
+    {"[limits]\nMIME_DEPTH = 5\n", SRC ":2: [limits] MIME_DEPTH: unknown key; did you mean mime_depth?"},
+    {"[milter]\nmessage_size = 1M\n",
+     SRC ":2: [milter] message_size: unknown key; it belongs in [limits]"},
+    {"[milter]\nsocket[ja] = inet:1@x\n", SRC ":2: [milter] socket[ja]: unknown key"},
+    {"mime_depth = 5\n[limits]\n", SRC ":1: mime_depth: key before the first [group]"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(rows); i++)
+    expect_problem(rows[i].text, rows[i].problem);
+}
+
+static void rejects_unknown_groups_once_not_once_per_key(void **state)
+{
+  (void) state;
+  expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [limits])");
+  expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [limits])");
+}
+
+static void rejects_duplicates_naming_both_lines(void **state)
+{
+  (void) state;
+  expect_problem("[limits]\nmime_depth = 5\n# again\nmime_depth = 6\n",
+                 SRC ":4: [limits] mime_depth: duplicate key, first set at line 2");
+  g_autoptr(GPtrArray) p = problems_of("[limits]\nmime_depth = 5\n[notice]\n[limits]\nmime_depth = 6\n");
+  assert_int_equal(p->len, 2);
+  assert_string_equal(p->pdata[0], SRC ":4: [limits]: duplicate group, first at line 1");
+  assert_string_equal(p->pdata[1], SRC ":5: [limits] mime_depth: duplicate key, first set at line 2");
+}
+
+static void reports_syntax_errors_with_their_line(void **state)
+{
+  (void) state;
+  static const struct { const char *text, *problem; } rows[] = {
+    {"[limits]\ngarbage\n",
+     SRC ":2: \"garbage\": expected [group], key = value, or a comment (# or ;)"},
+    {"[limits\nmime_depth = 5\n", SRC ":1: \"[limits\": a group header needs a closing \"]\""},
+    {"[limits] # x\n", SRC ":1: \"[limits] # x\": unexpected text after \"]\""},
+    {"[limits]\n = 5\n", SRC ":2: \"=\" without a key name before it"},
+    {"[milter]\nspool_dir = /var/tmp\\\n",
+     SRC ":2: [milter] spool_dir: \"/var/tmp\\\": a backslash must start \\s, \\t, \\n, \\r "
+         "or \\\\ (write \\\\ for one backslash)"},
+    {"[milter]\nspool_dir = C:\\qtmp\n",
+     SRC ":2: [milter] spool_dir: \"C:\\qtmp\": a backslash must start \\s, \\t, \\n, \\r "
+         "or \\\\ (write \\\\ for one backslash)"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(rows); i++)
+    expect_problem(rows[i].text, rows[i].problem);
+}
+
+static void reports_every_problem_at_once_in_line_order(void **state)
+{
+  (void) state;
+  const char *text = "[milter]\n"                  /* 1 */
+                     "socket = tcp:1\n"            /* 2 */
+                     "spool_memory = 1M\n"         /* 3 */
+                     "[notice]\n"                  /* 4 */
+                     "language = fr\n"             /* 5 */
+                     "[limits]\n"                  /* 6 */
+                     "mime_depth = 500\n"          /* 7 */
+                     "colour = blue\n"             /* 8 */
+                     "this is not a line\n"        /* 9 */
+                     "message_size = 10Q\n"        /* 10 */
+                     "mime_depth = 5\n";           /* 11 */
+  static const char *const want[] = {
+    SRC ":2: [milter] socket: \"tcp:1\" is not a milter socket (write unix:/PATH, local:/PATH, "
+    "inet:PORT@HOST or inet6:PORT@HOST)",
+    SRC ":5: [notice] language: \"fr\" is not one of: ja, en",
+    SRC ":7: [limits] mime_depth: 500 is above the maximum 100",
+    SRC ":8: [limits] colour: unknown key",
+    SRC ":9: \"this is not a line\": expected [group], key = value, or a comment (# or ;)",
+    SRC ":10: [limits] message_size: \"10Q\" is not a size (a whole number of bytes, or of K, M "
+    "or G, e.g. 64M)",
+    SRC ":11: [limits] mime_depth: duplicate key, first set at line 7",
+  };
+  GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(problems, g_strdup("kept"));
+  GError *error = NULL;
+  assert_null(mugai_config_parse(text, strlen(text), SRC, problems, &error));
+  assert_int_equal(problems->len, 1 + G_N_ELEMENTS(want));
+  assert_string_equal(problems->pdata[0], "kept"); /* appended, not replaced */
+  for (gsize i = 0; i < G_N_ELEMENTS(want); i++)
+    assert_string_equal(problems->pdata[i + 1], want[i]);
+  g_autofree char *joined = g_strjoinv("\n", (char **) want);
+  assert_string_equal(error->message, joined);
+  g_error_free(error);
+  g_ptr_array_unref(problems);
+  assert_null(mugai_config_parse(text, strlen(text), SRC, NULL, NULL)); /* both optional */
+}
+
+static void caps_the_number_of_problems_listed(void **state)
+{
+  (void) state;
+  GString *text = g_string_new("[limits]\n");
+  for (int i = 0; i < 200; i++)
+    g_string_append(text, "junk\n");
+  g_autoptr(GPtrArray) p = problems_of(text->str);
+  assert_int_equal(p->len, 51);
+  assert_string_equal(p->pdata[49], SRC ":51: \"junk\": expected [group], key = value, or a comment (# or ;)");
+  assert_string_equal(p->pdata[50], SRC ":52: and 150 more problems");
+
+  /* A bad value is listed by its line even when it is found after the junk... */
+  g_string_insert(text, strlen("[limits]\n"), "mime_depth = 500\n");
+  g_autoptr(GPtrArray) first = problems_of(text->str);
+  assert_int_equal(first->len, 51);
+  assert_string_equal(first->pdata[0], SRC ":2: [limits] mime_depth: 500 is above the maximum 100");
+  assert_string_equal(first->pdata[50], SRC ":52: and 151 more problems");
+  /* ...and counted when it comes after the listed ones. */
+  g_string_erase(text, strlen("[limits]\n"), strlen("mime_depth = 500\n"));
+  g_string_append(text, "mime_depth = 500\n");
+  g_autoptr(GPtrArray) last = problems_of(text->str);
+  assert_int_equal(last->len, 51);
+  assert_string_equal(last->pdata[50], SRC ":52: and 151 more problems");
+  g_string_free(text, TRUE);
+}
+
+/* ---- hostile and foreign bytes ---------------------------------------------------------------- */
+
+static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
+{
+  (void) state;
+  static const char with_nul[] = "[limits]\nmime_depth = 5\0junk\nmime_parts = 7\n";
+  g_autoptr(GPtrArray) p = problems_of_len(with_nul, sizeof with_nul - 1);
+  assert_int_equal(p->len, 1);
+  assert_string_equal(p->pdata[0], SRC ":2: this line contains a NUL byte");
+
+  /* A Shift_JIS comment: the file was saved in the wrong encoding. */
+  expect_problem("[limits]\n# \x83\x65\x83\x58\x83\x67\n",
+                 SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
+  expect_problem("[limits]\nmime_depth = 5\xff\n",
+                 SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
+  expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
+  expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], "
+                               "[limits])");
+}
+
+static void accepts_bom_crlf_semicolon_comments_and_japanese_comments(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) p = parse_ok("\xEF\xBB\xBF# \xe8\xa8\xad\xe5\xae\x9a\r\n"
+                                       "; a semicolon comment\r\n"
+                                       "[limits]\r\n"
+                                       "mime_depth = 9\r\n"
+                                       "mime_parts = 10"); /* no final newline */
+  assert_int_equal(p->limits.mime_depth, 9);
+  assert_int_equal(p->limits.mime_parts, 10);
+}
+
+static void survives_a_very_long_line_and_keeps_messages_short(void **state)
+{
+  (void) state;
+  GString *text = g_string_new("[limits]\nmime_depth = ");
+  for (int i = 0; i < 1 << 20; i++)
+    g_string_append_c(text, '1');
+  g_string_append(text, "\nx");
+  for (int i = 0; i < 1 << 20; i++)
+    g_string_append_c(text, 'y');
+  g_autoptr(GPtrArray) p = problems_of(text->str);
+  assert_int_equal(p->len, 2);
+  assert_true(g_str_has_suffix(p->pdata[0], "1111... is above the maximum 100"));
+  assert_true(strlen(p->pdata[0]) < 200);
+  assert_true(strlen(p->pdata[1]) < 200);
+  g_string_free(text, TRUE);
+}
+
+/* Not a fuzzer, but the same contract on a few thousand mutants in every test run. */
+static void survives_random_mutations_of_the_default(void **state)
+{
+  (void) state;
+  static const char interesting[] = {'\0', '\n', '\r', '[', ']', '=', '#', ';', ' ', '\\',
+                                     (char) 0xff, (char) 0xc3, (char) 0xe3, '1', 'K'};
+  g_autoptr(GRand) rand = g_rand_new_with_seed(20240601);
+  for (int round = 0; round < 3000; round++) {
+    GString *text = g_string_new(mugai_default_config_text);
+    int edits = g_rand_int_range(rand, 1, 9);
+    for (int e = 0; e < edits && text->len > 0; e++) {
+      gsize at = (gsize) g_rand_int_range(rand, 0, (gint32) text->len);
+      char c = g_rand_boolean(rand) ? interesting[g_rand_int_range(rand, 0, sizeof interesting)]
+                                    : (char) g_rand_int_range(rand, 0, 256);
+      switch (g_rand_int_range(rand, 0, 3)) {
+      case 0: text->str[at] = c; break;
+      case 1: g_string_insert_len(text, (gssize) at, &c, 1); break;
+      default: g_string_truncate(text, at); break;
+      }
+    }
+    g_autoptr(GPtrArray) p = problems_of_len(text->str, text->len);
+    for (guint i = 0; i < p->len; i++)
+      assert_true(g_str_has_prefix(p->pdata[i], SRC ":"));
+    assert_true(p->len <= 51);
+    g_string_free(text, TRUE);
+  }
+}
+
+/* ---- dump, source, load ----------------------------------------------------------------------- */
+
+static void dump_round_trips_to_an_equal_policy(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  g_autoptr(mugai_policy) custom = parse_ok("[milter]\nsocket = inet6:25@::1\n"
+                                            "spool_dir = /var/spool/a\\\\b\n"
+                                            "spool_memory = 0\n[notice]\nlanguage = en\n"
+                                            "[limits]\nhtml_size = 1536\ntext_size = 3072\n"
+                                            "message_size = 2G\n");
+  const mugai_policy *policies[] = {d, custom};
+  for (gsize i = 0; i < G_N_ELEMENTS(policies); i++) {
+    g_autofree char *dump = mugai_config_dump(policies[i]);
+    g_autoptr(mugai_policy) again = parse_ok(dump);
+    assert_policy_equal(again, policies[i]);
+  }
+  assert_string_equal(custom->spool_dir, "/var/spool/a\\b");
+  g_autofree char *dump = mugai_config_dump(custom);
+  assert_non_null(strstr(dump, "\nhtml_size = 1536\n"));   /* 1.5K is not exact in K */
+  assert_non_null(strstr(dump, "\ntext_size = 3K\n"));
+  assert_non_null(strstr(dump, "\nmessage_size = 2G\n"));
+  assert_non_null(strstr(dump, "\nspool_memory = 0\n"));
+  assert_non_null(strstr(dump, "\nspool_dir = /var/spool/a\\\\b\n"));
+  assert_non_null(strstr(dump, "# changed from the default ja\nlanguage = en\n"));
+  g_autofree char *ddump = mugai_config_dump(d);
+  assert_non_null(strstr(ddump, "\n[milter]\nsocket = inet:8895@127.0.0.1\nspool_dir = /var/tmp\n"
+                                "spool_memory = 1M\n\n[notice]\nlanguage = ja\n\n[limits]\n"
+                                "message_size = 64M\nmime_depth = 20\nmime_parts = 1000\n"
+                                "html_size = 8M\ntext_size = 16M\n"));
+}
+
+static void records_the_source_and_the_sha256_of_the_text(void **state)
+{
+  (void) state;
+  const char *text = "[limits]\nmime_depth = 3\n";
+  g_autoptr(mugai_policy) p = mugai_config_parse(text, strlen(text), "/etc/x.conf", NULL, NULL);
+  assert_non_null(p);
+  assert_string_equal(p->source, "/etc/x.conf");
+  g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+  assert_string_equal(p->sha256, sum);
+}
+
+static void load_reports_an_unreadable_path_as_io_error(void **state)
+{
+  (void) state;
+  g_autofree char *dir = g_dir_make_tmp("mugai-test-XXXXXX", NULL);
+  g_autofree char *missing = g_build_filename(dir, "missing.conf", NULL);
+  static const struct { int index; int err; } rows[] = {{0, ENOENT}, {1, EISDIR}};
+  const char *paths[] = {missing, dir};
+  for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+    GError *error = NULL;
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    assert_null(mugai_config_load(paths[rows[i].index], problems, &error));
+    assert_true(g_error_matches(error, MUGAI_CONFIG_ERROR, MUGAI_CONFIG_ERROR_IO));
+    g_autofree char *want = g_strdup_printf("%s: %s", paths[rows[i].index], g_strerror(rows[i].err));
+    assert_string_equal(error->message, want);
+    assert_int_equal(problems->len, 0);
+    g_error_free(error);
+  }
+  g_rmdir(dir);
+}
+
+static void load_names_problems_after_the_file(void **state)
+{
+  (void) state;
+  g_autofree char *dir = g_dir_make_tmp("mugai-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "mugai.conf", NULL);
+  assert_true(g_file_set_contents(path, "[limits]\nmime_depth = 101\n", -1, NULL));
+  GError *error = NULL;
+  assert_null(mugai_config_load(path, NULL, &error));
+  g_autofree char *want = g_strdup_printf("%s:2: [limits] mime_depth: 101 is above the maximum 100",
+                                          path);
+  assert_string_equal(error->message, want);
+  g_error_free(error);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
+static void load_without_a_path_falls_back_to_the_embedded_default(void **state)
+{
+  (void) state;
+  struct stat st;
+  if (lstat(MUGAI_DEFAULT_CONFIG_PATH, &st) == 0)
+    skip(); /* this machine has a real config; the fallback cannot be observed */
+  g_autoptr(mugai_policy) p = mugai_config_load(NULL, NULL, NULL);
+  assert_non_null(p);
+  assert_string_equal(p->source, MUGAI_EMBEDDED_SOURCE);
+  g_autofree char *sum =
+      g_compute_checksum_for_string(G_CHECKSUM_SHA256, mugai_default_config_text, -1);
+  assert_string_equal(p->sha256, sum);
+}
+
+static void policy_reference_outlives_the_first_owner(void **state)
+{
+  (void) state;
+  mugai_policy *p = mugai_policy_new_defaults();
+  mugai_policy *held = mugai_policy_ref(p);
+  assert_ptr_equal(p, held);
+  mugai_policy_unref(p);
+  assert_string_equal(held->spool_dir, "/var/tmp"); /* ASan would flag a use after free */
+  mugai_policy_unref(held);
+  mugai_policy_unref(NULL);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(builtin_defaults_are_the_documented_values),
+    cmocka_unit_test(embedded_default_parses_to_the_builtin_defaults),
+    cmocka_unit_test(example_file_is_the_embedded_default_and_loads),
+    cmocka_unit_test(example_file_sets_every_key_to_its_default),
+    cmocka_unit_test(empty_text_gives_the_defaults),
+    cmocka_unit_test(parses_a_complete_custom_file_into_every_field),
+    cmocka_unit_test(accepts_each_bound_and_rejects_one_past_it),
+    cmocka_unit_test(rejects_values_that_are_not_numbers_or_sizes),
+    cmocka_unit_test(checks_the_milter_socket_syntax),
+    cmocka_unit_test(checks_spool_dir_and_language),
+    cmocka_unit_test(trims_values_and_keys),
+    cmocka_unit_test(rejects_unknown_keys_with_their_line_and_a_hint),
+    cmocka_unit_test(rejects_unknown_groups_once_not_once_per_key),
+    cmocka_unit_test(rejects_duplicates_naming_both_lines),
+    cmocka_unit_test(reports_syntax_errors_with_their_line),
+    cmocka_unit_test(reports_every_problem_at_once_in_line_order),
+    cmocka_unit_test(caps_the_number_of_problems_listed),
+    cmocka_unit_test(rejects_nul_bytes_and_bad_utf8_with_their_line),
+    cmocka_unit_test(accepts_bom_crlf_semicolon_comments_and_japanese_comments),
+    cmocka_unit_test(survives_a_very_long_line_and_keeps_messages_short),
+    cmocka_unit_test(survives_random_mutations_of_the_default),
+    cmocka_unit_test(dump_round_trips_to_an_equal_policy),
+    cmocka_unit_test(records_the_source_and_the_sha256_of_the_text),
+    cmocka_unit_test(load_reports_an_unreadable_path_as_io_error),
+    cmocka_unit_test(load_names_problems_after_the_file),
+    cmocka_unit_test(load_without_a_path_falls_back_to_the_embedded_default),
+    cmocka_unit_test(policy_reference_outlives_the_first_owner),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
