@@ -14,7 +14,9 @@ static gboolean
 header_block_complete(const GByteArray *buf)
 {
   const char *data = (const char *) buf->data;
-  if (buf->len >= 1 && data[0] == '\n')
+  if (buf->len == 0)
+    return FALSE;
+  if (data[0] == '\n')
     return TRUE;
   if (buf->len >= 2 && data[0] == '\r' && data[1] == '\n')
     return TRUE;

@@ -1,6 +1,6 @@
 """Helpers for the tests that run mugai-milter in front of a real, private Postfix instance
 (deploy/postfix-lab.sh): start/stop both, send over SMTP, read what the sink received."""
-import email, glob, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import email, glob, os, pwd, shutil, signal, socket, subprocess, sys, tempfile, time
 from email import policy as email_policy
 
 ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -52,7 +52,8 @@ class Lab:
     def __enter__(self):
         cmd = [MILTER, "-f", "-c", self.conf, "-p", f"inet:{self.milter_port}@127.0.0.1"]
         if self.milter_user:
-            cmd = ["setpriv", f"--reuid={self.milter_user}", f"--regid={self.milter_user}", "--clear-groups"] + cmd
+            pw = pwd.getpwnam(self.milter_user)
+            cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"] + cmd
         self.log = open(self.log_path, "wb")
         self.milter = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         wait_listening(self.milter_port, self.milter)
@@ -82,7 +83,8 @@ class Lab:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def milter_log(self):
-        return open(self.log_path, "rb").read().decode("utf-8", "replace")
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
 
     def wait_delivered(self, n, timeout=60):
         return subprocess.run([LAB, "wait-delivered", self.state, str(n), str(timeout)],
@@ -97,4 +99,5 @@ class Lab:
         return out
 
     def postfix_log(self):
-        return open(os.path.join(self.state, "log", "postfix.log"), errors="replace").read()
+        with open(os.path.join(self.state, "log", "postfix.log"), errors="replace") as f:
+            return f.read()

@@ -7,6 +7,8 @@
 #include <string.h>
 #include "config/config.h"
 #include "sanitize/gmime_autoptr.h"
+#include "sanitize/headers.h"
+#include "sanitize/report_json.h"
 #include "sanitize/sanitize.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -39,6 +41,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              .direction = MUGAI_DIRECTION_IN};
   mugai_services services = {.filetype = filetype};
   g_autoptr(mugai_result) result = mugai_sanitize(policy, raw, &envelope, &services);
+  /* The CLI's path around the core: header split, rendering, the JSON report. */
+  g_autoptr(GPtrArray) headers = mugai_headers_new();
+  mugai_headers_split((const char *) data, size, headers);
+  g_autoptr(GByteArray) rendered = g_byte_array_new();
+  mugai_headers_render(rendered, headers, result);
+  g_free(mugai_report_json(result, &envelope));
   if (result->verdict == MUGAI_VERDICT_DELIVER && result->body) {
     /* The invariant: a rewritten body is declared text/plain UTF-8, and the body is ASCII on the
      * wire (base64, quoted-printable or 7bit). */

@@ -1,0 +1,732 @@
+/* html2text.c — readable plain text from HTML mail, through gumbo's HTML5 parser.
+ *
+ * What it does: parses the document once with gumbo, then walks the tree once with an explicit
+ * stack (no C recursion, whatever the depth) and writes what a browser would show as text:
+ * blocks on their own lines (p, headings, lists, tables, pre, blockquote set off by one blank
+ * line), "- " and "N. " list markers indented 2 spaces per level, table cells joined by " | ",
+ * <pre> verbatim, whitespace collapsed, "text <URL>" for links, "[alt]" for images, ruby
+ * readings as "漢字（かんじ）", <hr> as a dash line. Headings are plain paragraphs (no markers).
+ * A newline between two CJK characters collapses to nothing (CSS Text's segment break rule, as
+ * Firefox does), so Japanese sentences wrapped in the source stay unbroken. U+00A0 becomes a
+ * plain space; C0/C1 controls and DEL are dropped.
+ *
+ * What it owns: the returned string, and for the call's duration an arena holding gumbo's whole
+ * parse tree (freed in one go: gumbo_destroy_output() recurses once per nesting level).
+ *
+ * What it must never do: output anything from script, style, head/title, template, noscript,
+ * iframe, object, embed, applet, svg, math, comments, or elements that are `hidden` or styled
+ * display:none; show a link target with a scheme other than http(s), mailto, tel, ftp (or a
+ * relative one); exceed max_output (marker included); recurse on input depth; log.
+ *
+ * Options: max_output 0 means no cap. max_depth 0 means HTML_DEFAULT_DEPTH. Elements deeper than
+ * max_depth keep their line breaks but lose list, link, table, pre and ruby handling; hiding
+ * rules still apply at every depth.
+ *
+ * Known limit: gumbo 0.10.1 spends time proportional to the open-element depth on some tokens,
+ * so a hostile document of N nested blocks costs O(N^2) in gumbo_parse (20 000 nested divs,
+ * 100 KB: about 0.8 s). The caller's part-size limit bounds that; this file cannot.
+ */
+#include "sanitize/html2text.h"
+
+#include <gumbo.h>
+#include <string.h>
+
+#define HTML_DEFAULT_DEPTH 256
+#define HTML_INPUT_MAX     ((gsize)1 << 30) /* gumbo takes < 4 GiB; mail parts are far smaller */
+#define LIST_START_MAX     1000000000       /* keeps "N. " markers short and free of overflow */
+#define INDENT_MAX         8                /* list levels that still indent (2 spaces each) */
+#define TRUNC_MARK         "\n[...]\n"
+#define HR_LINE            "----------------------------------------"
+#define ARENA_ALIGN        16
+#define ARENA_CHUNK_MAX    ((gsize)8 << 20)
+
+enum { /* per-tag rendering flags */
+  F_SKIP = 1 << 0,  /* never rendered, with its whole subtree */
+  F_BLOCK = 1 << 1, /* starts and ends on its own line */
+  F_PARA = 1 << 2,  /* and is set off by a blank line */
+  F_PRE = 1 << 3,   /* text inside is verbatim */
+  F_LIST = 1 << 4,  /* ul, ol and their old synonyms */
+  F_VOID = 1 << 5,  /* has no children: rendered on the spot, no stack frame */
+};
+
+#define BLK (F_BLOCK)
+#define PAR (F_BLOCK | F_PARA)
+static const guint8 tag_flags[GUMBO_TAG_LAST + 1] = {
+  [GUMBO_TAG_HEAD] = F_SKIP, [GUMBO_TAG_TITLE] = F_SKIP, [GUMBO_TAG_SCRIPT] = F_SKIP,
+  [GUMBO_TAG_STYLE] = F_SKIP, [GUMBO_TAG_TEMPLATE] = F_SKIP, [GUMBO_TAG_NOSCRIPT] = F_SKIP,
+  [GUMBO_TAG_IFRAME] = F_SKIP, [GUMBO_TAG_OBJECT] = F_SKIP, [GUMBO_TAG_EMBED] = F_SKIP,
+  [GUMBO_TAG_APPLET] = F_SKIP, [GUMBO_TAG_SVG] = F_SKIP, [GUMBO_TAG_MATH] = F_SKIP,
+  [GUMBO_TAG_NOEMBED] = F_SKIP, [GUMBO_TAG_NOFRAMES] = F_SKIP, [GUMBO_TAG_FRAMESET] = F_SKIP,
+  [GUMBO_TAG_AUDIO] = F_SKIP, [GUMBO_TAG_VIDEO] = F_SKIP, [GUMBO_TAG_CANVAS] = F_SKIP,
+  [GUMBO_TAG_DATALIST] = F_SKIP, [GUMBO_TAG_RP] = F_SKIP, /* rt gets its own parentheses */
+  [GUMBO_TAG_P] = PAR, [GUMBO_TAG_H1] = PAR, [GUMBO_TAG_H2] = PAR, [GUMBO_TAG_H3] = PAR,
+  [GUMBO_TAG_H4] = PAR, [GUMBO_TAG_H5] = PAR, [GUMBO_TAG_H6] = PAR,
+  [GUMBO_TAG_BLOCKQUOTE] = PAR, [GUMBO_TAG_TABLE] = PAR, [GUMBO_TAG_DL] = PAR,
+  [GUMBO_TAG_UL] = PAR | F_LIST, [GUMBO_TAG_OL] = PAR | F_LIST, [GUMBO_TAG_MENU] = PAR | F_LIST,
+  [GUMBO_TAG_DIR] = PAR | F_LIST, [GUMBO_TAG_PRE] = PAR | F_PRE, [GUMBO_TAG_LISTING] = PAR | F_PRE,
+  [GUMBO_TAG_XMP] = PAR | F_PRE, [GUMBO_TAG_PLAINTEXT] = PAR | F_PRE,
+  [GUMBO_TAG_TEXTAREA] = BLK | F_PRE, [GUMBO_TAG_DIV] = BLK, [GUMBO_TAG_LI] = BLK,
+  [GUMBO_TAG_TR] = BLK, [GUMBO_TAG_CAPTION] = BLK, [GUMBO_TAG_ADDRESS] = BLK,
+  [GUMBO_TAG_SECTION] = BLK, [GUMBO_TAG_ARTICLE] = BLK, [GUMBO_TAG_HEADER] = BLK,
+  [GUMBO_TAG_FOOTER] = BLK, [GUMBO_TAG_NAV] = BLK, [GUMBO_TAG_MAIN] = BLK, [GUMBO_TAG_ASIDE] = BLK,
+  [GUMBO_TAG_HGROUP] = BLK, [GUMBO_TAG_FIGURE] = BLK, [GUMBO_TAG_FIGCAPTION] = BLK,
+  [GUMBO_TAG_DT] = BLK, [GUMBO_TAG_DD] = BLK, [GUMBO_TAG_FORM] = BLK, [GUMBO_TAG_FIELDSET] = BLK,
+  [GUMBO_TAG_LEGEND] = BLK, [GUMBO_TAG_CENTER] = BLK, [GUMBO_TAG_DETAILS] = BLK,
+  [GUMBO_TAG_SUMMARY] = BLK, [GUMBO_TAG_SELECT] = BLK, [GUMBO_TAG_OPTION] = BLK,
+  [GUMBO_TAG_OPTGROUP] = BLK, [GUMBO_TAG_HR] = BLK | F_VOID,
+  [GUMBO_TAG_BR] = F_VOID, [GUMBO_TAG_WBR] = F_VOID, [GUMBO_TAG_IMG] = F_VOID,
+  [GUMBO_TAG_IMAGE] = F_VOID, [GUMBO_TAG_INPUT] = F_VOID, [GUMBO_TAG_AREA] = F_VOID,
+  [GUMBO_TAG_BASE] = F_VOID, [GUMBO_TAG_BASEFONT] = F_VOID, [GUMBO_TAG_BGSOUND] = F_VOID,
+  [GUMBO_TAG_COL] = F_VOID, [GUMBO_TAG_FRAME] = F_VOID, [GUMBO_TAG_KEYGEN] = F_VOID,
+  [GUMBO_TAG_LINK] = F_VOID, [GUMBO_TAG_META] = F_VOID, [GUMBO_TAG_PARAM] = F_VOID,
+  [GUMBO_TAG_SOURCE] = F_VOID, [GUMBO_TAG_TRACK] = F_VOID,
+};
+#undef BLK
+#undef PAR
+
+/* ---- arena: gumbo allocates every node, attribute and string buffer through this ---- */
+
+typedef struct ArenaChunk { struct ArenaChunk *next; } ArenaChunk;
+typedef struct { ArenaChunk *head; char *cur, *end; gsize next_size; } Arena;
+
+static void *arena_alloc(void *userdata, size_t size)
+{
+  Arena *a = userdata;
+  if (G_UNLIKELY(size >= G_MAXSIZE / 4))
+    g_error("html2text: impossible allocation of %zu bytes", size);
+  size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+  if (size > (gsize)(a->end - a->cur)) {
+    gsize chunk = MAX(a->next_size, size + ARENA_ALIGN);
+    ArenaChunk *c = g_malloc(chunk);
+    c->next = a->head;
+    a->head = c;
+    a->cur = (char *)c + ARENA_ALIGN;
+    a->end = (char *)c + chunk;
+    a->next_size = MIN(a->next_size * 2, ARENA_CHUNK_MAX);
+  }
+  void *p = a->cur;
+  a->cur += size;
+  return p;
+}
+
+static void arena_free(void *userdata, void *ptr)
+{
+  (void)userdata; /* everything goes at once in arena_clear(); gumbo's growth copies waste */
+  (void)ptr;      /* at most about as much as they keep */
+}
+
+static void arena_clear(Arena *a)
+{
+  while (a->head) {
+    ArenaChunk *next = a->head->next;
+    g_free(a->head);
+    a->head = next;
+  }
+}
+
+/* ---- output state ---- */
+
+enum { SP_NONE, SP_SPACE, SP_SEGBREAK }; /* pending collapsible white space */
+
+typedef struct {
+  GString *out, *scratch;
+  gsize budget;        /* bytes of text allowed before the truncation marker */
+  gboolean full;       /* budget reached: stop walking */
+  guint max_depth;
+  guint nl_need;       /* '\n' wanted at the end of out before the next text (2 = blank line) */
+  guint nl_run;        /* '\n' now at the end of out */
+  guint space;         /* SP_* */
+  guint verbatim;      /* open pre-like elements */
+  guint list_depth, table_depth;
+  gboolean ordered;    /* innermost list is an ol */
+  gint64 next_number;  /* its next item number */
+  char marker[32];     /* list marker waiting for the item's first text */
+  gboolean row_has;    /* the current table row has shown text */
+  guint row_seps;      /* " | " owed before the next text in this row */
+  const char *href;    /* open link's target (gumbo-owned), NULL if none or not shown */
+  gssize link_start;   /* offset of the link's first text, -1 before it */
+} H2T;
+
+enum { K_NONE, K_LIST, K_LI, K_LINK, K_ROW, K_TABLE, K_PRE, K_RT };
+
+typedef struct {
+  const GumboVector *children;
+  guint next, brk, kind;
+  union {
+    struct { gboolean ordered; gint64 next; } list;
+    struct { const char *href; gssize start; } link;
+    struct { gboolean has; guint seps; } row;
+  } saved;
+} Frame;
+
+static guint flags_of(GumboTag tag)
+{
+  return tag_flags[(guint)tag <= GUMBO_TAG_LAST ? tag : GUMBO_TAG_UNKNOWN];
+}
+
+/* Appends within the budget; past it, cuts at a character boundary and stops the walk. */
+static void append(H2T *st, const char *s, gsize n)
+{
+  if (st->full)
+    return;
+  if (n > st->budget - st->out->len) {
+    gsize m = st->budget - st->out->len;
+    while (m > 0 && ((guchar)s[m] & 0xC0) == 0x80)
+      m--;
+    g_string_append_len(st->out, s, m);
+    st->full = TRUE;
+    return;
+  }
+  g_string_append_len(st->out, s, n);
+}
+
+static void rtrim_spaces(GString *out)
+{
+  gsize n = out->len;
+  while (n > 0 && (out->str[n - 1] == ' ' || out->str[n - 1] == '\t'))
+    n--;
+  g_string_truncate(out, n);
+}
+
+/* Ends the line. Outside <pre>, a line left empty by trimming (a "&nbsp;" spacer) still
+ * counts, but never makes a second blank line in a row. */
+static void newline(H2T *st, gboolean verbatim)
+{
+  GString *o = st->out;
+  guint t = 0;
+  rtrim_spaces(o);
+  while (t < 2 && t < o->len && o->str[o->len - 1 - t] == '\n')
+    t++;
+  st->nl_run = t;
+  if (o->len == 0 || (!verbatim && t >= 2))
+    return;
+  append(st, "\n", 1);
+  st->nl_run = t + 1;
+}
+
+static void want_break(H2T *st, guint n)
+{
+  st->nl_need = MAX(st->nl_need, n);
+}
+
+static void write_breaks(H2T *st)
+{
+  guint want = MIN(st->nl_need, 2); /* never more than one blank line in a row */
+  st->nl_need = 0;
+  if (st->out->len == 0)
+    return; /* no leading blank lines */
+  for (guint i = 0; i < 2 && st->nl_run < want && !st->full; i++)
+    newline(st, FALSE);
+}
+
+static gboolean is_cjk(gunichar c)
+{
+  return (c >= 0x2E80 && c <= 0x9FFF && !(c >= 0x3130 && c <= 0x318F)) /* minus Hangul */
+         || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F)
+         || (c >= 0xFF00 && c <= 0xFF9F) || (c >= 0xFFE0 && c <= 0xFFE6)
+         || (c >= 0x20000 && c <= 0x3FFFD);
+}
+
+static gboolean cjk_pair(const H2T *st, const char *next)
+{
+  const char *prev = g_utf8_find_prev_char(st->out->str, st->out->str + st->out->len);
+  return prev && is_cjk(g_utf8_get_char(prev)) && is_cjk(g_utf8_get_char(next));
+}
+
+static void line_prefix(H2T *st)
+{
+  static const char spaces[2 * INDENT_MAX + 1] = "                ";
+  guint levels = MIN(st->list_depth, INDENT_MAX);
+  if (st->marker[0]) {
+    append(st, spaces, 2 * (levels ? levels - 1 : 0));
+    append(st, st->marker, strlen(st->marker));
+    st->marker[0] = '\0';
+  } else {
+    append(st, spaces, 2 * levels);
+  }
+}
+
+/* Settles what is pending (line breaks, indent and marker, cell separators, one space) before
+ * text that starts at NEXT (valid UTF-8). */
+static void prepare(H2T *st, const char *next)
+{
+  if (st->nl_need > st->nl_run)
+    write_breaks(st);
+  st->nl_need = 0;
+  if (st->out->len == 0 || st->nl_run > 0) {
+    line_prefix(st); /* leading spaces and separators of a line are dropped */
+  } else if (st->row_seps > 0) {
+    for (guint i = 0; i < st->row_seps; i++)
+      append(st, " | ", 3);
+  } else if (st->space == SP_SPACE || (st->space == SP_SEGBREAK && !cjk_pair(st, next))) {
+    append(st, " ", 1);
+  }
+  st->space = SP_NONE;
+  st->row_seps = 0;
+  st->nl_run = 0;
+  st->row_has = TRUE;
+  if (st->href && st->link_start < 0)
+    st->link_start = (gssize)st->out->len;
+}
+
+/* Text bytes without newlines or controls. */
+static void put(H2T *st, const char *s, gsize n)
+{
+  if (n == 0 || st->full)
+    return;
+  prepare(st, s);
+  append(st, s, n);
+}
+
+enum { C_TEXT, C_SPACE, C_NL, C_CTRL, C_C2 };
+
+static int byte_class(guchar c)
+{
+  if (c >= 0x80)
+    return c == 0xC2 ? C_C2 : C_TEXT; /* 0xC2 leads U+0080..U+00BF: C1 controls and NBSP */
+  if (c > 0x20 && c != 0x7F)
+    return C_TEXT;
+  if (c == ' ' || c == '\t' || c == '\f')
+    return C_SPACE;
+  return (c == '\n' || c == '\r') ? C_NL : C_CTRL;
+}
+
+/* Handles a C_CTRL or C_C2 byte at S; returns the bytes consumed. */
+static gsize put_special(H2T *st, const char *s, const char *end)
+{
+  if ((guchar)s[0] != 0xC2 || end - s < 2)
+    return 1; /* C0 control, DEL or a stray byte: dropped */
+  guchar c = (guchar)s[1];
+  if (c == 0xA0)
+    put(st, " ", 1); /* NBSP: a space that does not collapse */
+  else if (c > 0x9F)
+    put(st, s, 2); /* Latin-1 punctuation such as © */
+  return 2;        /* C1 controls are dropped */
+}
+
+/* Browser white-space collapsing: runs become one space; a run holding a newline between two
+ * CJK characters becomes nothing. */
+static void emit_text(H2T *st, const char *s, gsize n)
+{
+  const char *end = s + n;
+  while (s < end && !st->full) {
+    int c = byte_class((guchar)*s);
+    if (c == C_TEXT) {
+      const char *run = s;
+      do
+        s++;
+      while (s < end && byte_class((guchar)*s) == C_TEXT);
+      put(st, run, (gsize)(s - run));
+    } else if (c == C_SPACE || c == C_NL) {
+      if (c == C_NL)
+        st->space = SP_SEGBREAK;
+      else if (st->space == SP_NONE)
+        st->space = SP_SPACE;
+      s++;
+    } else {
+      s += put_special(st, s, end);
+    }
+  }
+}
+
+static void emit_verbatim(H2T *st, const char *s, gsize n)
+{
+  const char *end = s + n;
+  while (s < end && !st->full) {
+    const char *run = s;
+    while (s < end && (byte_class((guchar)*s) == C_TEXT || *s == ' ' || *s == '\t'))
+      s++;
+    if (s > run) {
+      put(st, run, (gsize)(s - run));
+    } else if (*s == '\n') {
+      if (st->out->len > 0) { /* pre's own blank lines are kept; leading ones are not */
+        write_breaks(st);
+        newline(st, TRUE);
+      }
+      s++;
+    } else {
+      s += put_special(st, s, end); /* CR and FF are dropped here */
+    }
+  }
+}
+
+static void line_break(H2T *st)
+{
+  st->nl_need = MAX(st->nl_need, st->nl_run) + 1; /* "a<br><br>b" leaves a blank line */
+  st->space = SP_NONE;
+}
+
+/* ---- attributes ---- */
+
+static gboolean is_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static const char *skip_spaces(const char *s)
+{
+  while (is_space(*s))
+    s++;
+  return s;
+}
+
+/* Does an inline style contain "display: none" as one of its declarations? */
+static gboolean style_hides(const char *s)
+{
+  while (s) {
+    s = skip_spaces(s);
+    if (g_ascii_strncasecmp(s, "display", 7) == 0) {
+      const char *v = skip_spaces(s + 7);
+      if (*v == ':') {
+        v = skip_spaces(v + 1);
+        if (g_ascii_strncasecmp(v, "none", 4) == 0) {
+          v = skip_spaces(v + 4);
+          if (*v == '\0' || *v == ';' || *v == '!')
+            return TRUE;
+        }
+      }
+    }
+    s = strchr(s, ';');
+    if (s)
+      s++;
+  }
+  return FALSE;
+}
+
+static gboolean is_hidden(const GumboElement *el)
+{
+  if (el->tag_namespace != GUMBO_NAMESPACE_HTML || (flags_of(el->tag) & F_SKIP))
+    return TRUE;
+  for (guint i = 0; i < el->attributes.length; i++) {
+    const GumboAttribute *a = el->attributes.data[i];
+    if (strcmp(a->name, "hidden") == 0 || (strcmp(a->name, "style") == 0 && style_hides(a->value)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Trims what browsers trim from URLs and alt text: C0 controls and spaces at both ends. */
+static const char *trim_c0(const char *s, gsize *len)
+{
+  gsize n = strlen(s);
+  while (n > 0 && (guchar)*s <= 0x20)
+    s++, n--;
+  while (n > 0 && (guchar)s[n - 1] <= 0x20)
+    n--;
+  *len = n;
+  return s;
+}
+
+/* May this link target be shown? Allow-list of schemes; relative URLs pass. Controls and
+ * spaces inside the scheme are ignored first, so "java\tscript:" is still javascript. */
+static gboolean href_shown(const char *s, gsize n)
+{
+  static const char *const ok[] = { "http", "https", "mailto", "tel", "ftp" };
+  char scheme[8];
+  gsize k = 0;
+  if (n == 0 || s[0] == '#')
+    return FALSE; /* no target, or one inside a document the reader does not have */
+  for (gsize i = 0; i < n; i++) {
+    guchar c = (guchar)s[i];
+    if (c <= 0x20 || c == 0x7F)
+      continue;
+    if (c == ':') {
+      for (gsize j = 0; j < G_N_ELEMENTS(ok); j++)
+        if (k == strlen(ok[j]) && memcmp(scheme, ok[j], k) == 0)
+          return TRUE;
+      return FALSE;
+    }
+    if (!g_ascii_isalpha(c) && (k == 0 || !(g_ascii_isdigit(c) || c == '+' || c == '-' || c == '.')))
+      return TRUE; /* cannot be a scheme: a relative URL */
+    if (k < sizeof scheme)
+      scheme[k] = g_ascii_tolower(c);
+    k++;
+  }
+  return TRUE;
+}
+
+static gint64 list_start(const GumboElement *el)
+{
+  const GumboAttribute *a = gumbo_get_attribute(&el->attributes, "start");
+  if (!a)
+    return 1;
+  const char *s = skip_spaces(a->value);
+  char *end;
+  gint64 v = g_ascii_strtoll(s, &end, 10);
+  return end == s ? 1 : CLAMP(v, -LIST_START_MAX, LIST_START_MAX);
+}
+
+/* ---- elements ---- */
+
+static void render_void(H2T *st, const GumboElement *el)
+{
+  if (el->tag == GUMBO_TAG_BR) {
+    line_break(st);
+  } else if (el->tag == GUMBO_TAG_HR) {
+    want_break(st, 1);
+    put(st, HR_LINE, sizeof HR_LINE - 1);
+    want_break(st, 1);
+  } else if (el->tag == GUMBO_TAG_IMG || el->tag == GUMBO_TAG_IMAGE) {
+    const GumboAttribute *a = gumbo_get_attribute(&el->attributes, "alt");
+    gsize n = 0;
+    const char *alt = a ? trim_c0(a->value, &n) : NULL;
+    if (n > 0) {
+      put(st, "[", 1);
+      emit_text(st, alt, n);
+      put(st, "]", 1);
+    }
+  }
+}
+
+static void open_link(H2T *st, Frame *f, const GumboElement *el)
+{
+  const GumboAttribute *a = gumbo_get_attribute(&el->attributes, "href");
+  gsize n;
+  const char *href = a ? trim_c0(a->value, &n) : NULL;
+  f->kind = K_LINK;
+  f->saved.link.href = st->href;
+  f->saved.link.start = st->link_start;
+  st->href = href && href_shown(href, n) ? href : NULL;
+  st->link_start = -1;
+}
+
+static gboolean text_is(const char *t, gsize tn, const char *s, gsize sn)
+{
+  return tn == sn && memcmp(t, s, tn) == 0;
+}
+
+/* After the link text: " <URL>" unless the text already says it. */
+static void close_link(H2T *st)
+{
+  GString *url = st->scratch;
+  gsize n, tn = 0;
+  const char *href = trim_c0(st->href, &n), *text = NULL;
+  g_string_truncate(url, 0);
+  for (gsize i = 0; i < n; i++) /* browsers drop tab/newline in URLs; drop all controls */
+    if ((guchar)href[i] >= 0x20 && href[i] != 0x7F)
+      g_string_append_c(url, href[i]);
+  if (st->link_start >= 0 && (gsize)st->link_start < st->out->len) {
+    text = st->out->str + st->link_start;
+    tn = st->out->len - (gsize)st->link_start;
+    while (tn > 0 && is_space(text[tn - 1]))
+      tn--;
+  }
+  if (tn > 0) {
+    if (text_is(text, tn, url->str, url->len)
+        || (g_ascii_strncasecmp(url->str, "mailto:", 7) == 0 && text_is(text, tn, url->str + 7, url->len - 7))
+        || (g_ascii_strncasecmp(url->str, "tel:", 4) == 0 && text_is(text, tn, url->str + 4, url->len - 4)))
+      return;
+    if (st->space == SP_NONE)
+      st->space = SP_SPACE;
+  }
+  put(st, "<", 1);
+  emit_text(st, url->str, url->len);
+  put(st, ">", 1);
+}
+
+static void enter_special(H2T *st, Frame *f, const GumboElement *el)
+{
+  guint fl = flags_of(el->tag);
+  if (fl & F_LIST) {
+    f->kind = K_LIST;
+    f->saved.list.ordered = st->ordered;
+    f->saved.list.next = st->next_number;
+    st->list_depth++;
+    st->ordered = el->tag == GUMBO_TAG_OL;
+    st->next_number = st->ordered ? list_start(el) : 1;
+  } else if (fl & F_PRE) {
+    f->kind = K_PRE;
+    st->verbatim++;
+  } else if (el->tag == GUMBO_TAG_LI) {
+    f->kind = K_LI;
+    if (st->list_depth > 0 && st->ordered)
+      g_snprintf(st->marker, sizeof st->marker, "%" G_GINT64_FORMAT ". ", st->next_number++);
+    else
+      g_strlcpy(st->marker, "- ", sizeof st->marker);
+  } else if (el->tag == GUMBO_TAG_A) {
+    open_link(st, f, el);
+  } else if (el->tag == GUMBO_TAG_TABLE) {
+    f->kind = K_TABLE;
+    st->table_depth++;
+  } else if (el->tag == GUMBO_TAG_TR) {
+    f->kind = K_ROW;
+    f->saved.row.has = st->row_has;
+    f->saved.row.seps = st->row_seps;
+    st->row_has = FALSE;
+    st->row_seps = 0;
+  } else if (el->tag == GUMBO_TAG_TD || el->tag == GUMBO_TAG_TH) {
+    if (st->row_has)
+      st->row_seps++; /* empty cells between two shown ones still count */
+  } else if (el->tag == GUMBO_TAG_RT) {
+    f->kind = K_RT;
+    put(st, "（", sizeof "（" - 1);
+  }
+}
+
+static void enter(H2T *st, Frame *f, const GumboElement *el, gboolean flat)
+{
+  guint fl = flags_of(el->tag);
+  f->kind = K_NONE;
+  f->brk = 0;
+  if (fl & F_BLOCK) {
+    f->brk = (fl & F_PARA) ? 2 : 1;
+    if (((fl & F_LIST) && st->list_depth > 0) || (el->tag == GUMBO_TAG_TABLE && st->table_depth > 0))
+      f->brk = 1; /* nested lists and layout tables hug their surroundings */
+    want_break(st, f->brk);
+  }
+  if (!flat)
+    enter_special(st, f, el);
+}
+
+static void leave(H2T *st, const Frame *f)
+{
+  switch (f->kind) {
+  case K_LIST:
+    st->list_depth--;
+    st->ordered = f->saved.list.ordered;
+    st->next_number = f->saved.list.next;
+    break;
+  case K_LI:
+    st->marker[0] = '\0'; /* an empty item shows nothing */
+    break;
+  case K_LINK:
+    if (st->href)
+      close_link(st);
+    st->href = f->saved.link.href;
+    st->link_start = f->saved.link.start;
+    break;
+  case K_ROW:
+    st->row_has = f->saved.row.has;
+    st->row_seps = f->saved.row.seps;
+    break;
+  case K_TABLE:
+    st->table_depth--;
+    break;
+  case K_PRE:
+    st->verbatim--;
+    break;
+  case K_RT:
+    put(st, "）", sizeof "）" - 1);
+    break;
+  default:
+    break;
+  }
+  if (f->brk)
+    want_break(st, f->brk);
+}
+
+/* One pass, explicit stack: depth costs heap frames, never C stack. */
+static void walk(H2T *st, const GumboNode *document)
+{
+  GArray *stack = g_array_sized_new(FALSE, TRUE, sizeof(Frame), 64);
+  Frame root = { .children = &document->v.document.children };
+  g_array_append_val(stack, root);
+  while (stack->len > 0 && !st->full) {
+    Frame *f = &g_array_index(stack, Frame, stack->len - 1);
+    if (f->next >= f->children->length) {
+      leave(st, f);
+      g_array_set_size(stack, stack->len - 1);
+      continue;
+    }
+    const GumboNode *node = f->children->data[f->next++];
+    if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE
+        || node->type == GUMBO_NODE_CDATA) {
+      const char *s = node->v.text.text;
+      if (st->verbatim > 0)
+        emit_verbatim(st, s, strlen(s));
+      else
+        emit_text(st, s, strlen(s));
+    } else if (node->type == GUMBO_NODE_ELEMENT && !is_hidden(&node->v.element)) {
+      const GumboElement *el = &node->v.element;
+      if (flags_of(el->tag) & F_VOID) {
+        render_void(st, el);
+        continue;
+      }
+      Frame child = { .children = &el->children };
+      g_array_append_val(stack, child); /* may move the array: f is stale from here */
+      enter(st, &g_array_index(stack, Frame, stack->len - 1), el, stack->len - 1 > st->max_depth);
+    } /* comments, templates and hidden elements: nothing */
+  }
+  g_array_free(stack, TRUE);
+}
+
+static char *finish(H2T *st, gboolean *truncated)
+{
+  GString *out = st->out;
+  gsize n = out->len;
+  while (n > 0 && (out->str[n - 1] == '\n' || out->str[n - 1] == ' ' || out->str[n - 1] == '\t'))
+    n--;
+  g_string_truncate(out, n);
+  if (st->full)
+    g_string_append(out, n > 0 ? TRUNC_MARK : TRUNC_MARK + 1);
+  else if (n > 0)
+    g_string_append_c(out, '\n');
+  if (truncated)
+    *truncated = *truncated || st->full;
+  g_string_free(st->scratch, TRUE);
+  return g_string_free(out, FALSE);
+}
+
+/* Gumbo turns raw control bytes into U+FFFD; the reader should see nothing for them. Returns
+ * NULL (and copies nothing) when the input has none, the usual case. */
+static GString *strip_controls(const char *s, gsize len)
+{
+  GString *clean = NULL;
+  gsize kept = 0;
+  for (gsize i = 0; i < len; i++) {
+    guchar c = (guchar)s[i];
+    gsize drop = 0;
+    if ((c < 0x20 && !is_space((char)c)) || c == 0x7F)
+      drop = 1;
+    else if (c == 0xC2 && i + 1 < len && (guchar)s[i + 1] >= 0x80 && (guchar)s[i + 1] <= 0x9F)
+      drop = 2; /* C1 control */
+    if (drop == 0)
+      continue;
+    if (!clean)
+      clean = g_string_sized_new(len);
+    g_string_append_len(clean, s + kept, i - kept);
+    i += drop - 1;
+    kept = i + 1;
+  }
+  if (clean)
+    g_string_append_len(clean, s + kept, len - kept);
+  return clean;
+}
+
+char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *options,
+                         gboolean *truncated)
+{
+  g_return_val_if_fail(html != NULL || len == 0, NULL);
+  g_return_val_if_fail(options != NULL, NULL);
+  if (truncated)
+    *truncated = len > HTML_INPUT_MAX;
+  len = MIN(len, HTML_INPUT_MAX);
+
+  gsize cap = options->max_output ? options->max_output : G_MAXSIZE;
+  H2T st = {
+    .budget = cap > sizeof TRUNC_MARK ? cap - (sizeof TRUNC_MARK - 1) : 0,
+    .max_depth = options->max_depth ? options->max_depth : HTML_DEFAULT_DEPTH,
+    .link_start = -1,
+  };
+  st.out = g_string_sized_new(MIN(len / 2 + 256, st.budget) + 16);
+  st.scratch = g_string_sized_new(256);
+
+  Arena arena = { .next_size = CLAMP(len * 4, 32 * 1024, ARENA_CHUNK_MAX) };
+  GumboOptions gopt = kGumboDefaultOptions;
+  gopt.allocator = arena_alloc;
+  gopt.deallocator = arena_free;
+  gopt.userdata = &arena;
+  gopt.max_errors = 0; /* we never read them; hostile input would make millions */
+  GString *clean = strip_controls(html, len);
+  if (clean) {
+    html = clean->str;
+    len = clean->len;
+  }
+  GumboOutput *parsed = gumbo_parse_with_options(&gopt, len ? html : "", len);
+  if (parsed && parsed->document)
+    walk(&st, parsed->document);
+  arena_clear(&arena); /* instead of gumbo_destroy_output(), which recurses per level */
+  if (clean)
+    g_string_free(clean, TRUE);
+  return finish(&st, truncated);
+}
