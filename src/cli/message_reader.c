@@ -99,6 +99,7 @@ mugai_read_message_from(FILE *input, const char *spool_dir, gsize spool_memory,
   gboolean pending_cr = FALSE;
   if (!spool_crlf(out->spool, data + body_start, len - body_start, &pending_cr, error))
     return FALSE;
+  char last = len > body_start ? data[len - 1] : '\n';
   g_autoptr(GByteArray) chunk = g_byte_array_new();
   while (got > 0) {
     g_byte_array_set_size(chunk, 0);
@@ -106,7 +107,12 @@ mugai_read_message_from(FILE *input, const char *spool_dir, gsize spool_memory,
       return FALSE;
     if (!spool_crlf(out->spool, (const char *) chunk->data, chunk->len, &pending_cr, error))
       return FALSE;
+    if (chunk->len)
+      last = (char) chunk->data[chunk->len - 1];
   }
+  /* SMTP ends every line, the last one too, with CRLF: Postfix hands the milter nothing less. */
+  if (last != '\n')
+    return mugai_spool_write(out->spool, pending_cr ? "\n" : "\r\n", pending_cr ? 1 : 2, error);
   return TRUE;
 }
 

@@ -15,19 +15,10 @@ static const char *const mime_headers[] = {
   "Content-Language", "Content-Features",    "Content-Duration",
 };
 
-static void
-header_free(gpointer data)
-{
-  mugai_header *header = data;
-  g_free(header->name);
-  g_free(header->value);
-  g_free(header);
-}
-
 GPtrArray *
 mugai_headers_new(void)
 {
-  return g_ptr_array_new_with_free_func(header_free);
+  return g_ptr_array_new_with_free_func((GDestroyNotify) mugai_header_free);
 }
 
 /* A field name is printable ASCII other than ':' and space (RFC 5322 ftext), then ':', with the
@@ -88,6 +79,8 @@ mugai_headers_split(const char *data, gsize len, GPtrArray *headers)
       current->value = g_string_free(value, FALSE);
     current = g_new0(mugai_header, 1);
     current->name = g_strndup(line, name_len);
+    if (colon > name_len)
+      current->gap = g_strndup(line + name_len, colon - name_len);
     value = g_string_new_len(line + colon + 1, line_len - colon - 1);
     g_ptr_array_add(headers, current);
     pos = next;
@@ -131,8 +124,11 @@ mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result
 {
   for (guint i = 0; i < input->len; i++) {
     const mugai_header *header = g_ptr_array_index(input, i);
-    if (!mugai_header_is_dropped(header->name, result->rewrite_mime))
-      mugai_header_write(out, header->name, header->value, FALSE);
+    if (mugai_header_is_dropped(header->name, result->rewrite_mime))
+      continue;
+    /* A kept header goes out byte for byte as received, obsolete "Name :" form included. */
+    g_autofree char *spelled = header->gap ? g_strconcat(header->name, header->gap, NULL) : NULL;
+    mugai_header_write(out, spelled ? spelled : header->name, header->value, FALSE);
   }
   for (guint i = 0; i < result->add_headers->len; i++) {
     const mugai_header *header = g_ptr_array_index(result->add_headers, i);

@@ -15,12 +15,14 @@ part_free(gpointer data)
   g_free(part);
 }
 
-static void
-header_free(gpointer data)
+void
+mugai_header_free(mugai_header *header)
 {
-  mugai_header *header = data;
+  if (header == NULL)
+    return;
   g_free(header->name);
   g_free(header->value);
+  g_free(header->gap);
   g_free(header);
 }
 
@@ -32,7 +34,7 @@ mugai_result_new(mugai_direction direction)
   result->reason = MUGAI_REASON_NONE;
   result->direction = direction;
   result->parts = g_ptr_array_new_with_free_func(part_free);
-  result->add_headers = g_ptr_array_new_with_free_func(header_free);
+  result->add_headers = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_header_free);
   return result;
 }
 

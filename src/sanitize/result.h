@@ -39,8 +39,11 @@ typedef struct {
 
 typedef struct {
   char *name;
-  char *value; /* without the leading space; continuation lines separated by "\n" */
+  char *value; /* continuation lines separated by "\n" */
+  char *gap;   /* (nullable) obsolete white space between name and colon, kept for rendering */
 } mugai_header;
+
+void mugai_header_free(mugai_header *header); /* NULL-safe */
 
 typedef struct {
   mugai_verdict verdict;
