@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "sanitize/sanitize.h"
 
 static const char usage[] =
     "Usage: mugai COMMAND [OPTION...]\n"
@@ -40,6 +41,7 @@ main(int argc, char **argv)
     return 0;
   }
   g_mime_init();
+  mugai_sanitize_init();
   int status;
   if (strcmp(command, "sanitize") == 0) {
     status = mugai_cmd_sanitize(argc - 1, argv + 1);

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "milter/callbacks.h"
 #include "milter/log.h"
+#include "sanitize/sanitize.h"
 
 static const char description[] =
     "mugai-milter sanitizes inbound mail for Postfix: HTML becomes text, attachments are removed\n"
@@ -106,6 +107,7 @@ main(int argc, char **argv)
     return 2;
   }
   g_mime_init(); /* before smfi_main() starts threads */
+  mugai_sanitize_init();
   state.filetype = mugai_filetype_new(&error);
   int status = 1;
   if (state.filetype == NULL)

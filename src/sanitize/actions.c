@@ -9,6 +9,7 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_INLINED] = "message_inlined",
   [MUGAI_ACTION_TRUNCATED] = "truncated",
   [MUGAI_ACTION_FORGED] = "forged_headers_removed",
+  [MUGAI_ACTION_AMBIGUOUS] = "ambiguous_type",
 };
 
 const char *

@@ -11,6 +11,7 @@ typedef enum {
   MUGAI_ACTION_INLINED,     /* an attached message's text was inlined */
   MUGAI_ACTION_TRUNCATED,   /* text beyond [limits] text_size / html_size was cut */
   MUGAI_ACTION_FORGED,      /* incoming X-Mugai-* headers were removed */
+  MUGAI_ACTION_AMBIGUOUS,   /* conflicting Content-Type headers: both readings shown */
   MUGAI_ACTION_COUNT
 } mugai_action;
 

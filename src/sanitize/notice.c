@@ -14,6 +14,7 @@ typedef struct {
   const char *no_name;
   const char *bytes;
   const char *forwarded;
+  const char *first_reading;
   const char *from, *date, *subject, *to;
 } wording;
 
@@ -25,6 +26,7 @@ static const wording ja = {
   .no_name = "(名前なし)",
   .bytes = "バイト",
   .forwarded = "---------- 添付されたメッセージ ----------\n",
+  .first_reading = "---------- 本文の別の読み方（最初の Content-Type による） ----------\n",
   .from = "差出人", .date = "日時", .subject = "件名", .to = "宛先",
 };
 
@@ -36,6 +38,7 @@ static const wording en = {
   .no_name = "(no name)",
   .bytes = "bytes",
   .forwarded = "---------- Attached message ----------\n",
+  .first_reading = "---------- The body as its first Content-Type header declares it ----------\n",
   .from = "From", .date = "Date", .subject = "Subject", .to = "To",
 };
 
@@ -125,4 +128,10 @@ mugai_notice_write_forwarded(GString *out, mugai_language language, const char *
     }
   }
   g_string_append_c(out, '\n');
+}
+
+void
+mugai_notice_write_first_reading(GString *out, mugai_language language)
+{
+  g_string_append(out, words_for(language)->first_reading);
 }

@@ -17,3 +17,6 @@ char *mugai_notice_display_name(const char *name);
 /* Header lines introducing an inlined attached message. */
 void mugai_notice_write_forwarded(GString *out, mugai_language language, const char *from,
                                   const char *date, const char *subject, const char *to);
+
+/* The line introducing the body as its first, conflicting Content-Type declares it. */
+void mugai_notice_write_first_reading(GString *out, mugai_language language);

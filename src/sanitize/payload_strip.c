@@ -1,4 +1,4 @@
-/* payload_strip.c — cut uuencode, yEnc and BinHex blocks out of text (see payload_strip.h).
+/* payload_strip.c — defuse uuencode, yEnc and BinHex blocks in text (see payload_strip.h).
  *
  * Hand-written because no maintained library finds these inside free text: GMime decodes them
  * only when a MIME header declares them. Line-based and linear: one pass to find candidates
@@ -173,8 +173,35 @@ has_marker(const GString *text, gsize from)
   return memmem(s, len, "begin", 5) || memmem(s, len, "=ybegin", 7) || memmem(s, len, "BinHex", 6);
 }
 
+/* The lines that make a client decode the block: its first line, and the end markers. */
+static gboolean
+is_marker(const GString *text, gsize line, gsize start)
+{
+  if (line == start)
+    return TRUE;
+  gsize len = line_length(text, line);
+  const char *s = text->str + line;
+  return line_is(text, line, "end") || line_is(text, line, "====") ||
+         (len >= 7 && memcmp(s, "=ypart ", 7) == 0) || (len >= 5 && memcmp(s, "=yend", 5) == 0);
+}
+
+/* Rewrite [START, END) of TEXT without its marker lines; returns the new end. */
+static gsize
+defuse(GString *text, gsize start, gsize end)
+{
+  GString *kept = g_string_sized_new(end - start);
+  for (gsize line = start; line < end; line = next_line(text, line))
+    if (!is_marker(text, line, start))
+      g_string_append_len(kept, text->str + line, (gssize) (MIN(next_line(text, line), end) - line));
+  g_string_erase(text, (gssize) start, (gssize) (end - start));
+  g_string_insert_len(text, (gssize) start, kept->str, (gssize) kept->len);
+  gsize new_end = start + kept->len;
+  g_string_free(kept, TRUE);
+  return new_end;
+}
+
 guint
-mugai_payloads_strip(GString *text, gsize from, GPtrArray *found)
+mugai_payloads_defuse(GString *text, gsize from, GPtrArray *found)
 {
   if (from >= text->len || !has_marker(text, from))
     return 0;
@@ -193,7 +220,7 @@ mugai_payloads_strip(GString *text, gsize from, GPtrArray *found)
     copy->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text->str + pos,
                                                end - pos);
     g_ptr_array_add(found, copy);
-    g_string_erase(text, (gssize) pos, (gssize) (end - pos));
+    pos = defuse(text, pos, end);
     removed++;
   }
   return removed;

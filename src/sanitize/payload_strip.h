@@ -1,6 +1,9 @@
-/* payload_strip.h — find and cut encoded files hidden in text: uuencode (also begin-base64), yEnc
- * and BinHex 4.0 blocks. Mail clients decode these into attachments, so in the sanitized text
- * they would be an attachment in disguise. Pure. */
+/* payload_strip.h — find and defuse encoded files hidden in text: uuencode (also begin-base64),
+ * yEnc and BinHex 4.0 blocks. Mail clients decode these into attachments when they see the
+ * block's marker lines ("begin 644 name" ... "end", "=ybegin" ... "=yend", "(This file must be
+ * converted with BinHex"); without those lines no client decodes anything, and the rest is inert
+ * text. The marker lines are removed, so the file no longer reaches the reader as a file, while
+ * the text around it (and any prose a sender mixed into the block) stays where it was. Pure. */
 #pragma once
 #include <glib.h>
 
@@ -14,6 +17,6 @@ typedef struct {
 
 void mugai_payload_free(mugai_payload *payload); /* NULL-safe */
 
-/* Remove every such block from TEXT at or after offset FROM (a line start); append each one found
- * to FOUND (a GPtrArray freeing with mugai_payload_free). Returns how many were removed. */
-guint mugai_payloads_strip(GString *text, gsize from, GPtrArray *found);
+/* Defuse every such block in TEXT at or after offset FROM (a line start); append each one found
+ * to FOUND (a GPtrArray freeing with mugai_payload_free). Returns how many were defused. */
+guint mugai_payloads_defuse(GString *text, gsize from, GPtrArray *found);

@@ -13,32 +13,6 @@
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/walk.h"
 
-static void
-on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user_data)
-{
-  (void) offset;
-  (void) item;
-  mugai_walk *walk = user_data;
-  if (code >= GMIME_CRIT_INVALID_HEADER_NAME && code != GMIME_WARN_PART_WITHOUT_CONTENT)
-    walk->crit_warning = TRUE;
-}
-
-static GMimeMessage *
-parse_message(GMimeStream *raw, mugai_walk *walk)
-{
-  static const char *fallback[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", NULL};
-  GMimeParserOptions *options = g_mime_parser_options_new();
-  g_mime_parser_options_set_fallback_charsets(options, fallback);
-  g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-  g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-  g_mime_parser_options_set_warning_callback(options, on_parser_warning, walk);
-  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(raw);
-  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-  GMimeMessage *message = g_mime_parser_construct_message(parser, options);
-  g_mime_parser_options_free(options);
-  return message;
-}
-
 static gboolean
 has_forged_headers(GMimeMessage *message)
 {
@@ -130,9 +104,12 @@ build_body(const mugai_policy *policy, mugai_result *result, GString *text)
 }
 
 static void
-sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *walk)
+sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream *raw,
+                 mugai_walk *walk)
 {
   mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
+  if (walk->limit == MUGAI_REASON_NONE && walk->failure == NULL)
+    mugai_walk_first_reading(walk, message, raw);
   mugai_result *result = walk->result;
   if (walk->failure) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
@@ -144,6 +121,14 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *
   }
   if (!can_pass_unchanged(message, walk))
     build_body(policy, result, walk->text);
+}
+
+void
+mugai_sanitize_init(void)
+{
+  static const char *const subtypes[] = {"rfc822", "news", "global", "partial"};
+  for (gsize i = 0; i < G_N_ELEMENTS(subtypes); i++)
+    g_mime_object_register_type("message", subtypes[i], GMIME_TYPE_PART);
 }
 
 mugai_result *
@@ -166,7 +151,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
 
   mugai_walk walk = {.policy = policy, .services = services, .result = result};
   walk.text = g_string_new(NULL);
-  g_autoptr(GMimeMessage) message = parse_message(raw, &walk);
+  g_autoptr(GMimeMessage) message = mugai_walk_parse(&walk, raw);
   if (message == NULL) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_MALFORMED, NULL);
   } else {
@@ -178,7 +163,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
       result->actions[MUGAI_ACTION_FORGED]++;
     /* Outbound mail is not sanitized in this version: policy rules for it come later. */
     if (envelope->direction == MUGAI_DIRECTION_IN)
-      sanitize_inbound(policy, message, &walk);
+      sanitize_inbound(policy, message, raw, &walk);
   }
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     g_autofree char *actions = mugai_actions_format(result->actions);

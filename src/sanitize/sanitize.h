@@ -23,6 +23,11 @@ typedef struct {
   mugai_filetype *filetype;  /* (nullable) without it detected_type stays "" */
 } mugai_services;
 
+/* Call once after g_mime_init(), before any thread uses mugai_sanitize(): attached messages are
+ * then parsed as leaves, so mugai reads them the way it reads the top-level message (GMime's
+ * nested parser drops a first body line that is not a header; Postfix and clients do not). */
+void mugai_sanitize_init(void);
+
 /* Sanitize the message in RAW (headers as Postfix passed them, CRLF, blank line, body; read from
  * its current position to its end). Never returns NULL: an internal failure is a TEMPFAIL result.
  * (transfer full) */

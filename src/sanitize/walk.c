@@ -10,6 +10,7 @@
 #include <string.h>
 #include "sanitize/charset.h"
 #include "sanitize/gmime_autoptr.h"
+#include "sanitize/headers.h"
 #include "sanitize/html2text.h"
 #include "sanitize/notice.h"
 #include "sanitize/payload_strip.h"
@@ -41,6 +42,31 @@ static char *
 child_path(const char *prefix, guint index)
 {
   return *prefix ? g_strdup_printf("%s.%u", prefix, index + 1) : g_strdup_printf("%u", index + 1);
+}
+
+static void
+on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user_data)
+{
+  (void) offset;
+  (void) item;
+  mugai_walk *walk = user_data;
+  if (code >= GMIME_CRIT_INVALID_HEADER_NAME && code != GMIME_WARN_PART_WITHOUT_CONTENT)
+    walk->crit_warning = TRUE;
+
+}
+
+GMimeMessage *
+mugai_walk_parse(mugai_walk *walk, GMimeStream *stream)
+{
+  static const char *fallback[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", NULL};
+  g_autoptr(GMimeParserOptions) options = g_mime_parser_options_new();
+  g_mime_parser_options_set_fallback_charsets(options, fallback);
+  g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_warning_callback(options, on_parser_warning, walk);
+  g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+  return g_mime_parser_construct_message(parser, options);
 }
 
 static gboolean
@@ -137,6 +163,21 @@ decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **
   return TRUE;
 }
 
+/* Delivery and disposition reports are plain text fields (RFC 3464, 8098) that tell the reader why
+ * mail bounced: they are shown as text, not removed. */
+static gboolean
+is_report_text(const char *type)
+{
+  static const char *const types[] = {
+    "message/delivery-status", "message/global-delivery-status", "message/disposition-notification",
+    "message/global-disposition-notification", "text/rfc822-headers", "message/global-headers",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
+    if (strcmp(type, types[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 is_attachment(GMimeObject *obj)
 {
@@ -178,13 +219,13 @@ text_separate(GString *text)
   g_string_append(text, text->str[text->len - 1] == '\n' ? "\n" : "\n\n");
 }
 
-/* Files hidden in the text as uuencode, yEnc or BinHex are cut out and reported as removed parts
- * of the text part that carried them (same path). */
+/* Files hidden in the text as uuencode, yEnc or BinHex are defused (no client can decode them any
+ * more) and reported as removed parts of the text part that carried them (same path). */
 static void
 strip_payloads(mugai_walk *walk, gsize from, const char *path)
 {
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_payload_free);
-  if (mugai_payloads_strip(walk->text, from, found) == 0)
+  if (mugai_payloads_defuse(walk->text, from, found) == 0)
     return;
   for (guint i = 0; i < found->len; i++) {
     mugai_payload *payload = g_ptr_array_index(found, i);
@@ -195,7 +236,7 @@ strip_payloads(mugai_walk *walk, gsize from, const char *path)
     part->sha256 = g_steal_pointer(&payload->sha256);
     part->action = MUGAI_PART_REMOVED;
     g_free(part->reason);
-    part->reason = g_strdup("embedded_payload");
+    part->reason = g_strdup("embedded_payload_defused");
     walk->result->actions[MUGAI_ACTION_REMOVED]++;
   }
 }
@@ -239,15 +280,61 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
   strip_payloads(walk, text_start, part->path);
 }
 
+static void inline_message(mugai_walk *walk, GMimeMessage *inner, const char *prefix, guint depth,
+                           walk_mode mode);
+
+/* Attached messages reach here as leaves (see mugai_sanitize_init()). */
+static gboolean
+is_message_type(const char *type)
+{
+  return strcmp(type, "message/rfc822") == 0 || strcmp(type, "message/global") == 0 ||
+         strcmp(type, "message/news") == 0 || strcmp(type, "message/partial") == 0;
+}
+
+/* An attached message is read exactly like the top-level one: its header block split as Postfix
+ * splits it (a line that is not a header starts the body, where GMime would drop it), then parsed,
+ * then walked. A fragment of a message/partial is shown as far as it can be read. */
 static void
-walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, walk_mode mode)
+walk_attached_message(mugai_walk *walk, const GByteArray *raw, const char *path, guint depth,
+                      walk_mode mode)
+{
+  g_autoptr(GPtrArray) headers = mugai_headers_new();
+  gsize body = mugai_headers_split((const char *) raw->data, raw->len, headers);
+  GByteArray *rebuilt = g_byte_array_sized_new(raw->len + 64);
+  for (guint i = 0; i < headers->len; i++) {
+    const mugai_header *h = g_ptr_array_index(headers, i);
+    mugai_header_write(rebuilt, h->name, h->value, FALSE);
+  }
+  g_byte_array_append(rebuilt, (const guint8 *) "\r\n", 2);
+  g_byte_array_append(rebuilt, raw->data + body, raw->len - body);
+  g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(rebuilt); /* owns it */
+  g_autoptr(GMimeMessage) inner = mugai_walk_parse(walk, stream);
+  if (inner)
+    inline_message(walk, inner, path, depth + 1, mode);
+}
+
+static void
+walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, walk_mode mode)
 {
   g_autofree char *type = lower_type(obj);
   mugai_part *part = mugai_result_add_part(walk->result, path, type);
   const char *filename = g_mime_part_get_filename(GMIME_PART(obj));
   if (filename)
     part->name = g_utf8_make_valid(filename, -1);
-  gboolean plain = strcmp(type, "text/plain") == 0;
+  if (is_message_type(type)) {
+    decoded d = {0};
+    if (decode_part(GMIME_PART(obj), walk->policy->limits.message_bytes, FALSE, &d,
+                    &walk->failure)) {
+      part->size = d.size;
+      g_free(part->sha256);
+      part->sha256 = g_steal_pointer(&d.sha256);
+      part->action = MUGAI_PART_CONTAINER;
+      walk_attached_message(walk, d.kept, path, depth, mode);
+    }
+    decoded_clear(&d);
+    return;
+  }
+  gboolean plain = strcmp(type, "text/plain") == 0 || is_report_text(type);
   gboolean html = strcmp(type, "text/html") == 0;
   gboolean body_text = mode == MODE_USE && (plain || html) && !is_attachment(obj);
   const mugai_limits *limits = &walk->policy->limits;
@@ -303,12 +390,42 @@ choose_alternative(GMimeMultipart *mp)
   return fallback;
 }
 
+/* Text before the first boundary is hidden by clients when the structure is sound. When it is not
+ * (no part found, or conflicting headers that other clients resolve differently), that text may be
+ * all the reader would have seen, so it is kept — without the usual "This is a multi-part
+ * message" line. */
+static void
+append_prologue(mugai_walk *walk, GMimeMultipart *mp, int count)
+{
+  const char *prologue = g_mime_multipart_get_prologue(mp);
+  if (prologue == NULL || (count > 0 && !walk->crit_warning))
+    return;
+  GString *kept = g_string_new(NULL);
+  g_auto(GStrv) lines = g_strsplit(prologue, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (strstr(lines[i], "multi-part message in MIME format") == NULL &&
+        strstr(lines[i], "multipart message in MIME format") == NULL)
+      g_string_append_printf(kept, "%s\n", lines[i]);
+  g_autofree char *text = g_string_free(kept, FALSE);
+  g_strstrip(text);
+  if (*text == '\0')
+    return;
+  gsize len = 0;
+  g_autofree char *utf8 = mugai_charset_to_utf8(NULL, text, strlen(text), &len, NULL);
+  gsize start = walk->text->len;
+  text_separate(walk->text);
+  append_lf(walk->text, utf8, len);
+  strip_payloads(walk, start, "");
+}
+
 static void
 walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint depth,
               walk_mode mode)
 {
   g_autofree char *type = lower_type(GMIME_OBJECT(mp));
   int count = g_mime_multipart_get_count(mp);
+  if (mode == MODE_USE)
+    append_prologue(walk, mp, count);
   int chosen = -1;
   if (mode == MODE_USE && strcmp(type, "multipart/alternative") == 0 && count > 0)
     chosen = choose_alternative(mp);
@@ -325,6 +442,8 @@ static void
 inline_message(mugai_walk *walk, GMimeMessage *inner, const char *prefix, guint depth,
                walk_mode mode)
 {
+  if (!enter(walk, depth))
+    return;
   if (mode == MODE_USE) {
     InternetAddressList *from = g_mime_message_get_from(inner);
     InternetAddressList *to = g_mime_message_get_to(inner);
@@ -340,8 +459,7 @@ inline_message(mugai_walk *walk, GMimeMessage *inner, const char *prefix, guint 
   if (body == NULL)
     return;
   if (GMIME_IS_MULTIPART(body)) {
-    if (enter(walk, depth))
-      walk_children(walk, GMIME_MULTIPART(body), prefix, depth + 1, mode);
+    walk_children(walk, GMIME_MULTIPART(body), prefix, depth + 1, mode);
     return;
   }
   g_autofree char *path = child_path(prefix, 0);
@@ -357,15 +475,9 @@ walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, w
     g_autofree char *type = lower_type(obj);
     mugai_result_add_part(walk->result, path, type)->action = MUGAI_PART_CONTAINER;
     walk_children(walk, GMIME_MULTIPART(obj), path, depth + 1, mode);
-  } else if (GMIME_IS_MESSAGE_PART(obj)) {
-    g_autofree char *type = lower_type(obj);
-    mugai_result_add_part(walk->result, path, type)->action = MUGAI_PART_CONTAINER;
-    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-    if (inner)
-      inline_message(walk, inner, path, depth + 1, mode);
   } else if (GMIME_IS_PART(obj)) {
-    walk_leaf(walk, obj, path, mode);
-  } else { /* message/partial and anything GMime could not classify: never delivered */
+    walk_leaf(walk, obj, path, depth, mode);
+  } else { /* anything GMime could not classify as a part: never delivered */
     g_autofree char *type = lower_type(obj);
     mugai_part *part = mugai_result_add_part(walk->result, path, type);
     part->action = mode == MODE_USE ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
@@ -374,6 +486,68 @@ walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, w
     if (mode == MODE_USE)
       walk->result->actions[MUGAI_ACTION_REMOVED]++;
   }
+}
+
+/* GMime files the Content-* headers of a message under its top-level MIME part. */
+static const char *
+first_content_type(GMimeObject *body, guint *count)
+{
+  GMimeHeaderList *list = g_mime_object_get_header_list(body);
+  const char *first = NULL;
+  *count = 0;
+  for (int i = 0; i < g_mime_header_list_get_count(list); i++) {
+    GMimeHeader *header = g_mime_header_list_get_header_at(list, i);
+    if (g_ascii_strcasecmp(g_mime_header_get_name(header), "Content-Type") != 0)
+      continue;
+    if (first == NULL)
+      first = g_mime_header_get_value(header);
+    (*count)++;
+  }
+  return first;
+}
+
+void
+mugai_walk_first_reading(mugai_walk *walk, GMimeMessage *message, GMimeStream *raw)
+{
+  GMimeObject *body = g_mime_message_get_mime_part(message);
+  guint count = 0;
+  const char *first = body ? first_content_type(body, &count) : NULL;
+  if (count < 2 || first == NULL)
+    return;
+  g_autoptr(GMimeContentType) declared = g_mime_content_type_parse(NULL, first);
+  gboolean html = g_mime_content_type_is_type(declared, "text", "html");
+  if (!html && !g_mime_content_type_is_type(declared, "text", "plain"))
+    return;
+  if (GMIME_IS_PART(body) && g_mime_content_type_is_type(
+        g_mime_object_get_content_type(body), "text", html ? "html" : "plain"))
+    return; /* both readings agree */
+
+  gsize cap = (html ? walk->policy->limits.html_bytes : walk->policy->limits.text_bytes) + 65536;
+  g_autoptr(GByteArray) bytes = g_byte_array_sized_new(MIN(cap, (gsize) 1 << 20));
+  char buf[16384];
+  gssize n = 0;
+  if (g_mime_stream_reset(raw) == -1)
+    return;
+  while (bytes->len < cap && (n = g_mime_stream_read(raw, buf, MIN(sizeof buf, cap - bytes->len))) > 0)
+    g_byte_array_append(bytes, (const guint8 *) buf, (guint) n);
+  g_autoptr(GPtrArray) headers = mugai_headers_new();
+  gsize offset = mugai_headers_split((const char *) bytes->data, bytes->len, headers);
+  gsize len = 0;
+  g_autofree char *utf8 = mugai_charset_to_utf8(g_mime_content_type_get_parameter(declared, "charset"),
+                                                (const char *) bytes->data + offset,
+                                                bytes->len - offset, &len, NULL);
+  gsize start = walk->text->len;
+  text_separate(walk->text);
+  mugai_notice_write_first_reading(walk->text, walk->policy->notice_language);
+  if (html) {
+    mugai_html_options options = {.max_output = walk->policy->limits.text_bytes, .max_depth = 256};
+    g_autofree char *rendered = mugai_html_to_text(utf8, len, &options, NULL);
+    append_lf(walk->text, rendered, strlen(rendered));
+  } else {
+    append_lf(walk->text, utf8, len);
+  }
+  strip_payloads(walk, start, "");
+  walk->result->actions[MUGAI_ACTION_AMBIGUOUS]++;
 }
 
 void

@@ -15,5 +15,14 @@ typedef struct {
   char *failure;             /* (nullable) an internal failure: the walk stops, verdict tempfail */
 } mugai_walk;
 
+/* Parse STREAM as a message with mugai's parser options; GMIME_CRIT_* warnings mark WALK's
+ * structure untrusted. (transfer full) (nullable) */
+GMimeMessage *mugai_walk_parse(mugai_walk *walk, GMimeStream *stream);
+
+/* A message whose Content-Type is declared twice, differently, reads one way in GMime (the last
+ * header wins) and another in many clients (the first wins). When the first declares text, the
+ * body read that way from RAW is appended too, so the reader loses nothing either client shows. */
+void mugai_walk_first_reading(mugai_walk *walk, GMimeMessage *message, GMimeStream *raw);
+
 /* Walk BODY, the top-level MIME part of a message (nullable for a header-only message). */
 void mugai_walk_message_body(mugai_walk *walk, GMimeObject *body);

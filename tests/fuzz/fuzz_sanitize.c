@@ -23,6 +23,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   (void) argc;
   (void) argv;
   g_mime_init();
+  mugai_sanitize_init();
   policy = mugai_config_parse(mugai_default_config_text, strlen(mugai_default_config_text),
                               MUGAI_EMBEDDED_SOURCE, NULL, NULL);
   if (policy == NULL)
