@@ -37,7 +37,6 @@ main(int argc, char **argv)
     fprintf(stderr, "bench_sanitize: %s\n", error ? error->message : "no messages given");
     return 2;
   }
-  g_mime_init();
   mugai_sanitize_init();
   g_autoptr(mugai_policy) policy = mugai_config_load(config, NULL, &error);
   g_autoptr(mugai_filetype) filetype = policy ? mugai_filetype_new(&error) : NULL;

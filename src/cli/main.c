@@ -40,7 +40,6 @@ main(int argc, char **argv)
            gmime_minor_version, gmime_micro_version);
     return 0;
   }
-  g_mime_init();
   mugai_sanitize_init();
   int status;
   if (strcmp(command, "sanitize") == 0) {

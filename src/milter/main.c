@@ -106,8 +106,7 @@ main(int argc, char **argv)
       mugai_log_fatal("%s", error->message);
     return 2;
   }
-  g_mime_init(); /* before smfi_main() starts threads */
-  mugai_sanitize_init();
+  mugai_sanitize_init(); /* GMime too; before any thread starts */
   state.filetype = mugai_filetype_new(&error);
   int status = 1;
   if (state.filetype == NULL)

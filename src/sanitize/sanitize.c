@@ -7,6 +7,9 @@
 #include "sanitize/sanitize.h"
 
 #include <string.h>
+#ifdef MUGAI_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
 #include "sanitize/body_writer.h"
 #include "sanitize/headers.h"
 #include "sanitize/notice.h"
@@ -127,6 +130,16 @@ void
 mugai_sanitize_init(void)
 {
   static const char *const subtypes[] = {"rfc822", "news", "global", "partial"};
+#ifdef MUGAI_ASAN
+  /* Registering our types replaces entries g_mime_init() made, and GMime 3.2 drops the replaced
+   * ones (91 bytes, once per process). Not ours to fix, so LeakSanitizer is told to ignore what
+   * g_mime_init() allocates and keeps reporting every other leak. */
+  __lsan_disable();
+#endif
+  g_mime_init();
+#ifdef MUGAI_ASAN
+  __lsan_enable();
+#endif
   for (gsize i = 0; i < G_N_ELEMENTS(subtypes); i++)
     g_mime_object_register_type("message", subtypes[i], GMIME_TYPE_PART);
 }

@@ -23,9 +23,10 @@ typedef struct {
   mugai_filetype *filetype;  /* (nullable) without it detected_type stays "" */
 } mugai_services;
 
-/* Call once after g_mime_init(), before any thread uses mugai_sanitize(): attached messages are
- * then parsed as leaves, so mugai reads them the way it reads the top-level message (GMime's
- * nested parser drops a first body line that is not a header; Postfix and clients do not). */
+/* Call once, instead of g_mime_init(), before any thread uses mugai_sanitize() (g_mime_shutdown()
+ * at the end as usual). It also makes GMime parse attached messages as leaves, so mugai reads them
+ * the way it reads the top-level message (GMime's nested parser drops a first body line that is
+ * not a header; Postfix and clients do not). */
 void mugai_sanitize_init(void);
 
 /* Sanitize the message in RAW (headers as Postfix passed them, CRLF, blank line, body; read from

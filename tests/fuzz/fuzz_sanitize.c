@@ -22,7 +22,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void) argc;
   (void) argv;
-  g_mime_init();
   mugai_sanitize_init();
   policy = mugai_config_parse(mugai_default_config_text, strlen(mugai_default_config_text),
                               MUGAI_EMBEDDED_SOURCE, NULL, NULL);
