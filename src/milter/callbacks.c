@@ -283,6 +283,7 @@ on_eom(SMFICTX *ctx)
   mugai_conn *conn = conn_of(ctx);
   if (conn == NULL || conn->msg == NULL)
     return tempfail(ctx, conn, "no message context at end of data");
+  gint64 started = g_get_monotonic_time(); /* mugai's own time, not the client's upload time */
   mugai_envelope envelope;
   g_autoptr(mugai_result) result = sanitize_msg(ctx, conn, &envelope);
   sfsistat status = SMFIS_CONTINUE;
@@ -299,7 +300,7 @@ on_eom(SMFICTX *ctx)
              : result->verdict == MUGAI_VERDICT_DISCARD ? SMFIS_DISCARD
                                                         : SMFIS_REJECT;
   }
-  double ms = (g_get_monotonic_time() - conn->msg->started_us) / 1000.0;
+  double ms = (g_get_monotonic_time() - started) / 1000.0;
   g_autofree char *line = mugai_summary_line(&envelope, result, ms);
   mugai_log(result->verdict == MUGAI_VERDICT_TEMPFAIL ? LOG_WARNING : LOG_INFO, "%s", line);
   return finish_msg(conn, status);

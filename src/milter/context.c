@@ -32,7 +32,6 @@ mugai_msg_new(const mugai_policy *policy, const char *mail_from)
   msg->rcpts = g_ptr_array_new_with_free_func(g_free);
   msg->headers = mugai_headers_new();
   msg->spool = mugai_spool_new(policy->spool_dir, policy->spool_memory);
-  msg->started_us = g_get_monotonic_time();
   return msg;
 }
 

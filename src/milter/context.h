@@ -17,7 +17,6 @@ typedef struct {
   GPtrArray *headers;  /* mugai_header *, as received: the edits are applied against this list */
   mugai_spool *spool;  /* headers rebuilt, empty line, body */
   gboolean headers_done;
-  gint64 started_us;
 } mugai_msg;
 
 typedef struct {

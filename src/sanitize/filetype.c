@@ -11,7 +11,9 @@ struct mugai_filetype {
 };
 
 /* Compressed-file, ELF and tar checks are not needed to name a mail part's type and are slow. */
-#define MAGIC_FLAGS (MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_ERROR)
+#define MAGIC_FLAGS                                                                                \
+  (MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_NO_CHECK_TOKENS |            \
+   MAGIC_NO_CHECK_ENCODING | MAGIC_NO_CHECK_JSON | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_APPTYPE | MAGIC_ERROR)
 
 static magic_t
 handle_open(GError **error)

@@ -19,4 +19,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_filetype, mugai_filetype_free)
 char *mugai_filetype_detect(mugai_filetype *filetype, const void *data, gsize len);
 
 /* How many bytes of a part are enough for detection: callers pass at most this much. */
-#define MUGAI_FILETYPE_PREFIX 16384
+#define MUGAI_FILETYPE_PREFIX 8192

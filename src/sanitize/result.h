@@ -29,7 +29,8 @@ typedef enum {
 typedef struct {
   char *path;          /* IMAP part number, "1.2" */
   char *type;          /* declared, lower case "text/html" */
-  char *detected_type; /* libmagic's MIME type of the decoded content ("" if not checked) */
+  char *detected_type; /* libmagic's MIME type of the decoded content; "" when not checked (text
+                        * the reader gets as text, containers) */
   char *name;          /* (nullable) decoded file name, UTF-8 */
   guint64 size;        /* decoded bytes */
   char *sha256;        /* hex of the decoded bytes ("" for containers) */

@@ -336,7 +336,8 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   }
   gboolean plain = strcmp(type, "text/plain") == 0 || is_report_text(type);
   gboolean html = strcmp(type, "text/html") == 0;
-  gboolean body_text = mode == MODE_USE && (plain || html) && !is_attachment(obj);
+  gboolean readable = (plain || html) && !is_attachment(obj); /* text a reader would get */
+  gboolean body_text = mode == MODE_USE && readable;
   const mugai_limits *limits = &walk->policy->limits;
   gsize keep = body_text ? (html ? limits->html_bytes : limits->text_bytes) : MUGAI_FILETYPE_PREFIX;
 
@@ -348,7 +349,10 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   part->size = d.size;
   g_free(part->sha256);
   part->sha256 = g_steal_pointer(&d.sha256);
-  if (walk->services && walk->services->filetype) {
+  /* The true type matters for what is removed (the notice, the report, later the quarantine);
+   * for text the reader gets, the charset decoder already vouches for it, and libmagic's text
+   * rules would cost more than the rest of sanitizing together. */
+  if (!readable && walk->services && walk->services->filetype) {
     g_free(part->detected_type);
     part->detected_type = mugai_filetype_detect(walk->services->filetype, d.kept->data,
                                                 MIN(d.kept->len, (gsize) MUGAI_FILETYPE_PREFIX));
