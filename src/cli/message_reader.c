@@ -87,11 +87,7 @@ mugai_read_message_from(FILE *input, const char *spool_dir, gsize spool_memory,
   gsize len = head->len - from_line;
   gsize body_start = mugai_headers_split(data, len, out->headers);
   g_autoptr(GByteArray) rebuilt = g_byte_array_new();
-  for (guint i = 0; i < out->headers->len; i++) {
-    const mugai_header *h = g_ptr_array_index(out->headers, i);
-    mugai_header_write(rebuilt, h->name, h->value, FALSE);
-  }
-  g_byte_array_append(rebuilt, (const guint8 *) "\r\n", 2);
+  mugai_headers_write_block(rebuilt, out->headers);
   out->body_offset = rebuilt->len;
   if (!mugai_spool_write(out->spool, rebuilt->data, rebuilt->len, error))
     return FALSE;

@@ -106,6 +106,16 @@ mugai_header_write(GByteArray *out, const char *name, const char *value, gboolea
   g_byte_array_append(out, (const guint8 *) "\r\n", 2);
 }
 
+void
+mugai_headers_write_block(GByteArray *out, const GPtrArray *headers)
+{
+  for (guint i = 0; i < headers->len; i++) {
+    const mugai_header *h = g_ptr_array_index(headers, i);
+    mugai_header_write(out, h->name, h->value, FALSE);
+  }
+  g_byte_array_append(out, (const guint8 *) "\r\n", 2);
+}
+
 gboolean
 mugai_header_is_dropped(const char *name, gboolean rewrite_mime)
 {

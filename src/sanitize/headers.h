@@ -20,6 +20,10 @@ GPtrArray *mugai_headers_new(void);
  * ADD_SPACE puts one space after the colon when VALUE has none of its own (mugai's own headers). */
 void mugai_header_write(GByteArray *out, const char *name, const char *value, gboolean add_space);
 
+/* Append the header block as a milter receives it: each header "NAME:VALUE\r\n", then the
+ * empty line. The one way the milter's spool, the CLI and attached messages build it. */
+void mugai_headers_write_block(GByteArray *out, const GPtrArray *headers);
+
 /* TRUE when header NAME must not survive: incoming X-Mugai-* always (a sender could forge them);
  * the MIME headers when the body was rewritten (they described the old body). */
 gboolean mugai_header_is_dropped(const char *name, gboolean rewrite_mime);

@@ -301,11 +301,7 @@ walk_attached_message(mugai_walk *walk, const GByteArray *raw, const char *path,
   g_autoptr(GPtrArray) headers = mugai_headers_new();
   gsize body = mugai_headers_split((const char *) raw->data, raw->len, headers);
   GByteArray *rebuilt = g_byte_array_sized_new(raw->len + 64);
-  for (guint i = 0; i < headers->len; i++) {
-    const mugai_header *h = g_ptr_array_index(headers, i);
-    mugai_header_write(rebuilt, h->name, h->value, FALSE);
-  }
-  g_byte_array_append(rebuilt, (const guint8 *) "\r\n", 2);
+  mugai_headers_write_block(rebuilt, headers);
   g_byte_array_append(rebuilt, raw->data + body, raw->len - body);
   g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(rebuilt); /* owns it */
   g_autoptr(GMimeMessage) inner = mugai_walk_parse(walk, stream);
