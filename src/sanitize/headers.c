@@ -97,11 +97,15 @@ mugai_header_write(GByteArray *out, const char *name, const char *value, gboolea
   g_byte_array_append(out, (const guint8 *) ":", 1);
   if (add_space && value[0] != ' ' && value[0] != '\t')
     g_byte_array_append(out, (const guint8 *) " ", 1);
-  for (const char *p = value; *p; p++) {
+  const char *p = value;
+  while (*p) {
+    gsize run = strcspn(p, "\r\n"); /* copy runs; every line end becomes CRLF, bare CRs go */
+    g_byte_array_append(out, (const guint8 *) p, (guint) run);
+    p += run;
     if (*p == '\n')
       g_byte_array_append(out, (const guint8 *) "\r\n", 2);
-    else if (*p != '\r')
-      g_byte_array_append(out, (const guint8 *) p, 1);
+    if (*p)
+      p++;
   }
   g_byte_array_append(out, (const guint8 *) "\r\n", 2);
 }
