@@ -48,6 +48,32 @@ class Help(unittest.TestCase):
         p = subprocess.run([MILTER, "--no-such-option"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 2)
 
+    def test_milter_bad_config_is_exit_2_naming_the_line(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = write_conf(tmp, "[milter]\nsocket = tcp:1\n")
+            p = subprocess.run([MILTER, "-f", "-c", conf], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(f"{conf}:2: [milter] socket", p.stderr)
+
+    def test_milter_listens_on_a_unix_socket_and_stops_on_sigterm(self):
+        import signal, time
+        with tempfile.TemporaryDirectory() as tmp:
+            sock = os.path.join(tmp, "mugai.sock")
+            p = subprocess.Popen([MILTER, "-f", "-c", CONF, "-p", f"unix:{sock}"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            try:
+                for _ in range(100):
+                    if os.path.exists(sock):
+                        break
+                    time.sleep(0.05)
+                self.assertTrue(os.path.exists(sock), "no socket file")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                out = p.communicate(timeout=15)[0].decode()
+            self.assertEqual(p.returncode, 0, out)
+            self.assertIn(f"starting on unix:{sock}", out)
+            self.assertIn("stopped", out)
+
     def test_unknown_command_and_option_exit_2_with_empty_stdout(self):
         self.assertEqual(subprocess.run([MUGAI, "frobnicate"], capture_output=True).returncode, 2)
         p = run("sanitize", "--no-such-option", NEWSLETTER)
