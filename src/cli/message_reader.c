@@ -6,21 +6,23 @@
 #include "sanitize/headers.h"
 
 #define CHUNK 65536
-/* Headers beyond this are treated as body, as Postfix caps a header block (header_size_limit). */
-#define MAX_HEADER_BLOCK (1024 * 1024)
 
-/* Does BUF hold a complete header block: an empty line, or a line that is not a header? */
+/* Does BUF hold the empty line that ends the headers? Only the bytes from FROM on are new, so
+ * the search stays linear in the header block's size. */
 static gboolean
-header_block_complete(const GByteArray *buf)
+header_block_complete(const GByteArray *buf, gsize from)
 {
   const char *data = (const char *) buf->data;
   if (buf->len == 0)
     return FALSE;
-  if (data[0] == '\n')
+  if (data[0] == '\n' || (buf->len >= 2 && data[0] == '\r' && data[1] == '\n'))
     return TRUE;
-  if (buf->len >= 2 && data[0] == '\r' && data[1] == '\n')
-    return TRUE;
-  return memmem(data, buf->len, "\n\n", 2) || memmem(data, buf->len, "\n\r\n", 3);
+  gsize start = from > 2 ? from - 2 : 0;
+  const char *s = data + start;
+  gsize len = buf->len - start;
+  /* A line that is not a header also ends the block (Postfix's rule); mugai_headers_split() finds
+   * it later, so reading on to the empty line only costs memory, never correctness. */
+  return memmem(s, len, "\n\n", 2) || memmem(s, len, "\n\r\n", 3);
 }
 
 /* Copy DATA to the spool with every line ending as CRLF, carrying a pending CR across chunks. */
@@ -78,9 +80,12 @@ mugai_read_message_from(FILE *input, const char *spool_dir, gsize spool_memory,
   out->spool = mugai_spool_new(spool_dir, spool_memory);
   g_autoptr(GByteArray) head = g_byte_array_new();
   gsize got = 1;
-  while (got > 0 && head->len < MAX_HEADER_BLOCK && !header_block_complete(head))
+  gsize scanned = 0;
+  while (got > 0 && !header_block_complete(head, scanned)) {
+    scanned = head->len;
     if (!read_chunk(input, head, &got, error))
       return FALSE;
+  }
 
   gsize from_line = skip_mbox_from(head);
   const char *data = (const char *) head->data + from_line;

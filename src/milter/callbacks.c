@@ -16,8 +16,6 @@
 #include "sanitize/headers.h"
 #include "sanitize/sanitize.h"
 
-#define REPLACE_CHUNK 65536
-
 static mugai_milter_state *state; /* set once by mugai_milter_desc() before smfi_main() */
 
 static mugai_conn *
@@ -202,24 +200,26 @@ on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
   return spool_write(ctx, conn, chunk, len);
 }
 
-/* Delete the headers the result drops (last first, so earlier indexes stay right), then add. */
+/* Delete the headers the result drops (last first, so earlier indexes stay right), then add.
+ * Postfix counts occurrences per name, case-insensitively; one pass with a table keeps a message
+ * with tens of thousands of headers linear. */
 static gboolean
 apply_headers(SMFICTX *ctx, const mugai_conn *conn, const mugai_result *result)
 {
   const GPtrArray *headers = conn->msg->headers;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   g_autofree guint *occurrence = g_new0(guint, headers->len + 1);
   for (guint i = 0; i < headers->len; i++) {
     const mugai_header *h = g_ptr_array_index(headers, i);
-    occurrence[i] = 1;
-    for (guint j = 0; j < i; j++)
-      if (g_ascii_strcasecmp(((const mugai_header *) g_ptr_array_index(headers, j))->name,
-                             h->name) == 0)
-        occurrence[i]++;
+    if (!mugai_header_is_dropped(h->name, result))
+      continue; /* only dropped names need their index; others are never addressed */
+    char *key = g_ascii_strdown(h->name, -1);
+    occurrence[i] = GPOINTER_TO_UINT(g_hash_table_lookup(seen, key)) + 1;
+    g_hash_table_replace(seen, key, GUINT_TO_POINTER(occurrence[i]));
   }
   for (guint i = headers->len; i-- > 0;) {
     const mugai_header *h = g_ptr_array_index(headers, i);
-    if (mugai_header_is_dropped(h->name, result->rewrite_mime) &&
-        smfi_chgheader(ctx, h->name, (int) occurrence[i], NULL) != MI_SUCCESS)
+    if (occurrence[i] && smfi_chgheader(ctx, h->name, (int) occurrence[i], NULL) != MI_SUCCESS)
       return FALSE;
   }
   for (guint i = 0; i < result->add_headers->len; i++) {
@@ -232,20 +232,15 @@ apply_headers(SMFICTX *ctx, const mugai_conn *conn, const mugai_result *result)
   return TRUE;
 }
 
+/* libmilter sends the new body in protocol-sized chunks itself. */
 static gboolean
 apply_body(SMFICTX *ctx, const mugai_result *result)
 {
   if (result->body == NULL)
     return TRUE;
-  const GByteArray *body = result->body;
-  if (body->len == 0)
-    return smfi_replacebody(ctx, (unsigned char *) "", 0) == MI_SUCCESS;
-  for (guint off = 0; off < body->len; off += REPLACE_CHUNK) {
-    int n = (int) MIN((guint) REPLACE_CHUNK, body->len - off);
-    if (smfi_replacebody(ctx, body->data + off, n) != MI_SUCCESS)
-      return FALSE;
-  }
-  return TRUE;
+  if (result->body->len > G_MAXINT)
+    return FALSE;
+  return smfi_replacebody(ctx, result->body->data, (int) result->body->len) == MI_SUCCESS;
 }
 
 static mugai_result *
@@ -277,6 +272,20 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
   return mugai_sanitize(conn->policy, raw, envelope, &services);
 }
 
+/* A verdict this milter cannot carry out yet (hold needs the quarantine) keeps the mail queued. */
+static sfsistat
+verdict_status(mugai_verdict verdict)
+{
+  switch (verdict) {
+  case MUGAI_VERDICT_REJECT:
+    return SMFIS_REJECT;
+  case MUGAI_VERDICT_DISCARD:
+    return SMFIS_DISCARD;
+  default:
+    return SMFIS_TEMPFAIL;
+  }
+}
+
 static sfsistat
 on_eom(SMFICTX *ctx)
 {
@@ -296,9 +305,7 @@ on_eom(SMFICTX *ctx)
   if (result->verdict != MUGAI_VERDICT_DELIVER) {
     const mugai_reason_info *info = mugai_reason_get(result->reason);
     smfi_setreply(ctx, (char *) info->code, (char *) info->status, (char *) info->text);
-    status = result->verdict == MUGAI_VERDICT_TEMPFAIL  ? SMFIS_TEMPFAIL
-             : result->verdict == MUGAI_VERDICT_DISCARD ? SMFIS_DISCARD
-                                                        : SMFIS_REJECT;
+    status = verdict_status(result->verdict);
   }
   double ms = (g_get_monotonic_time() - started) / 1000.0;
   g_autofree char *line = mugai_summary_line(&envelope, result, ms);

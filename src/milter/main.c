@@ -33,6 +33,14 @@ typedef struct {
   gboolean version;
 } options;
 
+static void
+options_clear(options *o)
+{
+  g_free(o->config);
+  g_free(o->socket);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(options, options_clear)
+
 static gboolean
 parse_options(int *argc, char ***argv, options *o)
 {
@@ -86,7 +94,7 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
 int
 main(int argc, char **argv)
 {
-  options o = {0};
+  g_auto(options) o = {0};
   if (!parse_options(&argc, &argv, &o))
     return 2;
   if (o.version) {
@@ -97,7 +105,6 @@ main(int argc, char **argv)
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
   mugai_milter_state state = {0};
-  g_mutex_init(&state.lock);
   state.policy = mugai_config_load(o.config, problems, &error);
   if (state.policy == NULL) {
     for (guint i = 0; i < problems->len; i++)
@@ -106,6 +113,7 @@ main(int argc, char **argv)
       mugai_log_fatal("%s", error->message);
     return 2;
   }
+  g_mutex_init(&state.lock);
   mugai_sanitize_init(); /* GMime too; before any thread starts */
   state.filetype = mugai_filetype_new(&error);
   int status = 1;
@@ -117,7 +125,5 @@ main(int argc, char **argv)
   mugai_policy_unref(state.policy);
   g_mutex_clear(&state.lock);
   g_mime_shutdown();
-  g_free(o.config);
-  g_free(o.socket);
   return status;
 }

@@ -9,7 +9,10 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_INLINED] = "message_inlined",
   [MUGAI_ACTION_TRUNCATED] = "truncated",
   [MUGAI_ACTION_FORGED] = "forged_headers_removed",
+  [MUGAI_ACTION_ACTIVE_HEADERS] = "active_headers_removed",
   [MUGAI_ACTION_AMBIGUOUS] = "ambiguous_type",
+  [MUGAI_ACTION_REENCODED] = "reencoded",
+  [MUGAI_ACTION_UNTRUSTED] = "structure_untrusted",
 };
 
 const char *

@@ -11,7 +11,10 @@ typedef enum {
   MUGAI_ACTION_INLINED,     /* an attached message's text was inlined */
   MUGAI_ACTION_TRUNCATED,   /* text beyond [limits] text_size / html_size was cut */
   MUGAI_ACTION_FORGED,      /* incoming X-Mugai-* headers were removed */
+  MUGAI_ACTION_ACTIVE_HEADERS, /* read-receipt requests and face images were removed (inbound) */
   MUGAI_ACTION_AMBIGUOUS,   /* conflicting Content-Type headers: both readings shown */
+  MUGAI_ACTION_REENCODED,   /* text only re-encoded (a transfer encoding or type that may not pass) */
+  MUGAI_ACTION_UNTRUSTED,   /* GMime flagged the structure (GMIME_CRIT_*): rewritten, never passed */
   MUGAI_ACTION_COUNT
 } mugai_action;
 

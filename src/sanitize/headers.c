@@ -8,6 +8,14 @@
 #include <string.h>
 
 /* Headers that describe the body: when mugai replaces the body they would lie, so they go. */
+/* Inbound headers that make a client do something beyond showing text: request a read receipt
+ * (sent from the LGWAN side to the internet), or draw an image. The documented drop table; later
+ * policy extends it. */
+static const char *const active_headers[] = {
+  "Disposition-Notification-To", "Disposition-Notification-Options", "Return-Receipt-To",
+  "X-Confirm-Reading-To", "Read-Receipt-To", "X-Face", "Face",
+};
+
 static const char *const mime_headers[] = {
   "MIME-Version",     "Content-Type",        "Content-Transfer-Encoding",
   "Content-Disposition", "Content-ID",       "Content-Description",
@@ -66,8 +74,12 @@ mugai_headers_split(const char *data, gsize len, GPtrArray *headers)
       break;
     }
     if ((line[0] == ' ' || line[0] == '\t') && current) {
-      g_string_append_c(value, '\n');
-      g_string_append_len(value, line, line_len);
+      /* Like Postfix's header_size_limit: the excess of a huge header is discarded (GMime's
+       * parser slows down with the square of a header's length). */
+      if (value->len + 1 + line_len <= MUGAI_HEADER_MAX) {
+        g_string_append_c(value, '\n');
+        g_string_append_len(value, line, line_len);
+      }
       pos = next;
       continue;
     }
@@ -81,7 +93,7 @@ mugai_headers_split(const char *data, gsize len, GPtrArray *headers)
     current->name = g_strndup(line, name_len);
     if (colon > name_len)
       current->gap = g_strndup(line + name_len, colon - name_len);
-    value = g_string_new_len(line + colon + 1, line_len - colon - 1);
+    value = g_string_new_len(line + colon + 1, MIN(line_len - colon - 1, MUGAI_HEADER_MAX));
     g_ptr_array_add(headers, current);
     pos = next;
   }
@@ -120,17 +132,30 @@ mugai_headers_write_block(GByteArray *out, const GPtrArray *headers)
   g_byte_array_append(out, (const guint8 *) "\r\n", 2);
 }
 
-gboolean
-mugai_header_is_dropped(const char *name, gboolean rewrite_mime)
+static gboolean
+in_table(const char *name, const char *const *table, gsize n)
 {
-  if (g_ascii_strncasecmp(name, "X-Mugai-", 8) == 0)
-    return TRUE;
-  if (!rewrite_mime)
-    return FALSE;
-  for (gsize i = 0; i < G_N_ELEMENTS(mime_headers); i++)
-    if (g_ascii_strcasecmp(name, mime_headers[i]) == 0)
+  for (gsize i = 0; i < n; i++)
+    if (g_ascii_strcasecmp(name, table[i]) == 0)
       return TRUE;
   return FALSE;
+}
+
+gboolean
+mugai_header_is_forged(const char *name)
+{
+  return g_ascii_strncasecmp(name, "X-Mugai-", 8) == 0;
+}
+
+gboolean
+mugai_header_is_dropped(const char *name, const mugai_result *result)
+{
+  if (mugai_header_is_forged(name))
+    return TRUE;
+  if (result->direction == MUGAI_DIRECTION_IN &&
+      in_table(name, active_headers, G_N_ELEMENTS(active_headers)))
+    return TRUE;
+  return result->rewrite_mime && in_table(name, mime_headers, G_N_ELEMENTS(mime_headers));
 }
 
 void
@@ -138,7 +163,7 @@ mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result
 {
   for (guint i = 0; i < input->len; i++) {
     const mugai_header *header = g_ptr_array_index(input, i);
-    if (mugai_header_is_dropped(header->name, result->rewrite_mime))
+    if (mugai_header_is_dropped(header->name, result))
       continue;
     /* A kept header goes out byte for byte as received, obsolete "Name :" form included. */
     g_autofree char *spelled = header->gap ? g_strconcat(header->name, header->gap, NULL) : NULL;

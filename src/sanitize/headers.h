@@ -8,6 +8,9 @@
 #include <glib.h>
 #include "sanitize/result.h"
 
+/* Postfix's default header_size_limit: a longer header keeps only its first bytes. */
+#define MUGAI_HEADER_MAX 102400
+
 /* Split the header block at the start of DATA into HEADERS (mugai_header *, values keep their
  * leading whitespace). Stops at the empty line (consumed) or, like Postfix, at the first line that
  * is not a header (which then starts the body). Returns the offset where the body starts. */
@@ -24,9 +27,13 @@ void mugai_header_write(GByteArray *out, const char *name, const char *value, gb
  * empty line. The one way the milter's spool, the CLI and attached messages build it. */
 void mugai_headers_write_block(GByteArray *out, const GPtrArray *headers);
 
-/* TRUE when header NAME must not survive: incoming X-Mugai-* always (a sender could forge them);
- * the MIME headers when the body was rewritten (they described the old body). */
-gboolean mugai_header_is_dropped(const char *name, gboolean rewrite_mime);
+/* TRUE for X-Mugai-* (a sender could forge what mugai writes). */
+gboolean mugai_header_is_forged(const char *name);
+
+/* TRUE when header NAME must not survive RESULT: forged X-Mugai-* always; on inbound mail the
+ * headers that make a client act (a read receipt sent from inside to the internet, a face image
+ * drawn); the MIME headers when the body was rewritten (they described the old body). */
+gboolean mugai_header_is_dropped(const char *name, const mugai_result *result);
 
 /* Render the delivered header block: INPUT minus dropped headers, plus RESULT's added headers,
  * then the empty line. */

@@ -1,12 +1,30 @@
 /* payload_strip.c — defuse uuencode, yEnc and BinHex blocks in text (see payload_strip.h).
  *
  * Hand-written because no maintained library finds these inside free text: GMime decodes them
- * only when a MIME header declares them. Line-based and linear: one pass to find candidates
- * (memmem on their markers), one pass per block to find its end.
+ * only when a MIME header declares them. One linear pass over the lines builds the new text:
+ * every line that opens a block, anywhere (inside another block too), and the block's end markers
+ * are left out, so no client finds a block to decode; the data lines stay as inert text.
  */
 #include "sanitize/payload_strip.h"
 
 #include <string.h>
+
+typedef enum { BLOCK_NONE, BLOCK_UU, BLOCK_UU64, BLOCK_YENC, BLOCK_BINHEX } block_kind;
+
+/* A line without its line end and trailing blanks. */
+typedef struct {
+  const char *s;
+  gsize len;
+} line_view;
+
+typedef struct {
+  GPtrArray *found;
+  guint max;              /* records kept at most; blocks beyond are defused all the same */
+  guint count;            /* blocks defused */
+  block_kind kind;        /* the open block, BLOCK_NONE outside one */
+  mugai_payload *current; /* (nullable) its record */
+  GChecksum *sum;
+} defuser;
 
 void
 mugai_payload_free(mugai_payload *payload)
@@ -18,210 +36,218 @@ mugai_payload_free(mugai_payload *payload)
   g_free(payload);
 }
 
-/* Offset just past the line that starts at POS (past its "\n"), or the text's end. */
-static gsize
-next_line(const GString *text, gsize pos)
+static gboolean
+has_marker(const GString *text, gsize from)
 {
-  const char *nl = memchr(text->str + pos, '\n', text->len - pos);
-  return nl ? (gsize) (nl - text->str) + 1 : text->len;
+  const char *s = text->str + from;
+  gsize len = text->len - from;
+  return memmem(s, len, "begin", 5) || memmem(s, len, "=y", 2) || memmem(s, len, "BinHex", 6);
 }
 
 static gsize
-line_length(const GString *text, gsize pos)
+next_line(const char *text, gsize len, gsize pos)
 {
-  gsize end = next_line(text, pos);
-  if (end > pos && text->str[end - 1] == '\n')
-    end--;
-  return end - pos;
+  const char *nl = memchr(text + pos, '\n', len - pos);
+  return nl ? (gsize) (nl - text) + 1 : len;
+}
+
+static line_view
+view(const char *text, gsize start, gsize end)
+{
+  line_view v = {text + start, end - start};
+  while (v.len > 0 && strchr("\n\r \t", v.s[v.len - 1]))
+    v.len--;
+  return v;
 }
 
 static gboolean
-line_is(const GString *text, gsize pos, const char *word)
+is_word(line_view v, const char *word)
 {
-  gsize len = line_length(text, pos);
-  while (len > 0 && (text->str[pos + len - 1] == ' ' || text->str[pos + len - 1] == '\t'))
-    len--;
-  return len == strlen(word) && memcmp(text->str + pos, word, len) == 0;
+  return v.len == strlen(word) && memcmp(v.s, word, v.len) == 0;
 }
 
-/* "begin 644 name" or "begin-base64 644 name": returns the name's offset, or 0 if not a start. */
-static gsize
-uu_start(const GString *text, gsize pos, gboolean *base64)
+static gboolean
+has_prefix(line_view v, const char *prefix)
 {
-  const char *s = text->str + pos;
-  gsize len = line_length(text, pos);
-  gsize i = 0;
-  if (len >= 13 && memcmp(s, "begin-base64 ", 13) == 0) {
+  gsize n = strlen(prefix);
+  return v.len >= n && memcmp(v.s, prefix, n) == 0;
+}
+
+/* A uuencoded data line: every character between space and backquote. */
+static gboolean
+uu_data_line(line_view v)
+{
+  if (v.len == 0)
+    return FALSE;
+  for (gsize i = 0; i < v.len; i++)
+    if ((guchar) v.s[i] < 0x20 || (guchar) v.s[i] > 0x60)
+      return FALSE;
+  return TRUE;
+}
+
+/* "begin 644 name" or "begin-base64 644 name": offset of the name (maybe the line's end), or 0. */
+static gsize
+uu_mode_end(line_view v, gboolean *base64)
+{
+  gsize i;
+  if (has_prefix(v, "begin-base64 ")) {
     *base64 = TRUE;
     i = 13;
-  } else if (len >= 6 && memcmp(s, "begin ", 6) == 0) {
+  } else if (has_prefix(v, "begin ")) {
     *base64 = FALSE;
     i = 6;
   } else {
     return 0;
   }
   gsize digits = 0;
-  while (i < len && s[i] >= '0' && s[i] <= '7' && digits < 5) {
+  while (i < v.len && v.s[i] >= '0' && v.s[i] <= '7' && digits < 5) {
     i++;
     digits++;
   }
-  if (digits < 3 || digits > 4 || (i < len && s[i] != ' '))
+  if (digits < 3 || digits > 4 || (i < v.len && v.s[i] != ' '))
     return 0;
-  return pos + (i < len ? i + 1 : i);
-}
-
-/* A uuencoded data line: its first character gives its length, all characters in ` to `. */
-static gboolean
-uu_data_line(const GString *text, gsize pos)
-{
-  gsize len = line_length(text, pos);
-  if (len == 0)
-    return FALSE;
-  for (gsize i = 0; i < len; i++) {
-    guchar c = (guchar) text->str[pos + i];
-    if (c < 0x20 || c > 0x60)
-      return FALSE;
-  }
-  return TRUE;
-}
-
-/* End (exclusive) of the block starting at POS: the line after the one that is exactly END_WORD,
- * or, without one, after the last line DATA accepts. */
-static gsize
-block_end(const GString *text, gsize pos, const char *end_word,
-          gboolean (*data)(const GString *, gsize))
-{
-  gsize last_data = next_line(text, pos);
-  for (gsize line = last_data; line < text->len; line = next_line(text, line)) {
-    if (line_is(text, line, end_word))
-      return next_line(text, line);
-    if (data && !data(text, line))
-      return last_data;
-    last_data = next_line(text, line);
-  }
-  return data ? last_data : text->len;
+  return i < v.len ? i + 1 : i;
 }
 
 static char *
-name_after(const GString *text, gsize pos, gsize name_at, const char *key)
+name_from(line_view v, gsize at)
 {
-  gsize len = line_length(text, pos);
-  const char *line = text->str + pos;
-  const char *start = NULL;
-  if (key) {
-    const char *k = g_strstr_len(line, len, key);
-    start = k ? k + strlen(key) : NULL;
-  } else if (name_at > pos && name_at < pos + len) {
-    start = text->str + name_at;
-  }
-  if (start == NULL)
+  if (at >= v.len)
     return NULL;
-  g_autofree char *name = g_strndup(start, (gsize) (line + len - start));
+  g_autofree char *name = g_strndup(v.s + at, v.len - at);
   g_strstrip(name);
   return *name ? g_utf8_make_valid(name, -1) : NULL;
 }
 
-/* Is there a payload starting at the line POS? Sets *END and fills PAYLOAD. */
+/* Does line V (NEXT is the line after it) open a block? Sets KIND and NAME (transfer full). */
 static gboolean
-payload_at(const GString *text, gsize pos, gsize *end, mugai_payload *payload)
+opens_block(line_view v, line_view next, block_kind *kind, char **name)
 {
   gboolean base64 = FALSE;
-  gsize name_at = uu_start(text, pos, &base64);
-  if (name_at && (name_at < pos + line_length(text, pos) || uu_data_line(text, next_line(text, pos)))) {
-    payload->type = "application/x-uuencode";
-    payload->name = name_after(text, pos, name_at, NULL);
-    *end = base64 ? block_end(text, pos, "====", NULL) : block_end(text, pos, "end", uu_data_line);
+  gsize at = uu_mode_end(v, &base64);
+  if (at && (at < v.len || base64 || uu_data_line(next))) {
+    *kind = base64 ? BLOCK_UU64 : BLOCK_UU;
+    *name = name_from(v, at);
     return TRUE;
   }
-  if (line_length(text, pos) >= 8 && memcmp(text->str + pos, "=ybegin ", 8) == 0) {
-    payload->type = "application/x-yenc";
-    payload->name = name_after(text, pos, 0, "name=");
-    gsize stop = text->len; /* yEnc data is any bytes: the block runs to =yend or the end */
-    for (gsize line = next_line(text, pos); line < text->len; line = next_line(text, line)) {
-      if (line_length(text, line) >= 5 && memcmp(text->str + line, "=yend", 5) == 0) {
-        stop = next_line(text, line);
-        break;
-      }
-    }
-    *end = stop;
+  if (has_prefix(v, "=ybegin ")) {
+    const char *key = g_strstr_len(v.s, (gssize) v.len, " name=");
+    *kind = BLOCK_YENC;
+    *name = key ? name_from(v, (gsize) (key + 6 - v.s)) : NULL;
     return TRUE;
   }
-  if (g_strstr_len(text->str + pos, line_length(text, pos), "(This file must be converted with BinHex")) {
-    payload->type = "application/mac-binhex40";
-    gsize stop = text->len;
-    gboolean started = FALSE;
-    for (gsize line = next_line(text, pos); line < text->len; line = next_line(text, line)) {
-      gsize len = line_length(text, line);
-      if (!started && len > 0 && text->str[line] == ':')
-        started = TRUE;
-      if (started && len > 0 && text->str[line + len - 1] == ':' && (len > 1 || line != pos)) {
-        stop = next_line(text, line);
-        break;
-      }
-    }
-    *end = stop;
+  if (g_strstr_len(v.s, (gssize) v.len, "(This file must be converted with BinHex")) {
+    *kind = BLOCK_BINHEX;
+    *name = NULL;
     return TRUE;
   }
   return FALSE;
 }
 
-static gboolean
-has_marker(const GString *text, gsize from)
+static const char *
+block_type(block_kind kind)
 {
-  const char *s = text->str + from;
-  gsize len = text->len - from;
-  return memmem(s, len, "begin", 5) || memmem(s, len, "=ybegin", 7) || memmem(s, len, "BinHex", 6);
+  switch (kind) {
+  case BLOCK_YENC:
+    return "application/x-yenc";
+  case BLOCK_BINHEX:
+    return "application/mac-binhex40";
+  default:
+    return "application/x-uuencode";
+  }
 }
 
-/* The lines that make a client decode the block: its first line, and the end markers. */
-static gboolean
-is_marker(const GString *text, gsize line, gsize start)
+static void
+close_block(defuser *d)
 {
-  if (line == start)
-    return TRUE;
-  gsize len = line_length(text, line);
-  const char *s = text->str + line;
-  return line_is(text, line, "end") || line_is(text, line, "====") ||
-         (len >= 7 && memcmp(s, "=ypart ", 7) == 0) || (len >= 5 && memcmp(s, "=yend", 5) == 0);
+  if (d->current) {
+    d->current->sha256 = g_strdup(g_checksum_get_string(d->sum));
+    g_ptr_array_add(d->found, d->current);
+    d->current = NULL;
+  }
+  d->kind = BLOCK_NONE;
 }
 
-/* Rewrite [START, END) of TEXT without its marker lines; returns the new end. */
-static gsize
-defuse(GString *text, gsize start, gsize end)
+static void
+open_block(defuser *d, block_kind kind, char *take_name)
 {
-  GString *kept = g_string_sized_new(end - start);
-  for (gsize line = start; line < end; line = next_line(text, line))
-    if (!is_marker(text, line, start))
-      g_string_append_len(kept, text->str + line, (gssize) (MIN(next_line(text, line), end) - line));
-  g_string_erase(text, (gssize) start, (gssize) (end - start));
-  g_string_insert_len(text, (gssize) start, kept->str, (gssize) kept->len);
-  gsize new_end = start + kept->len;
-  g_string_free(kept, TRUE);
-  return new_end;
+  close_block(d);
+  d->kind = kind;
+  d->count++;
+  if (d->found->len >= d->max) {
+    g_free(take_name);
+    return;
+  }
+  d->current = g_new0(mugai_payload, 1);
+  d->current->type = block_type(kind);
+  d->current->name = take_name;
+  g_checksum_reset(d->sum);
+}
+
+/* Inside the open block: does line V end it? *DROP says whether V is a marker to leave out. */
+static gboolean
+ends_block(const defuser *d, line_view v, gboolean *drop)
+{
+  *drop = FALSE;
+  switch (d->kind) {
+  case BLOCK_UU:
+    if (is_word(v, "end"))
+      return *drop = TRUE;
+    return v.len > 0 && !uu_data_line(v); /* an ordinary line: the data ended without "end" */
+  case BLOCK_UU64:
+    return *drop = is_word(v, "====");
+  case BLOCK_YENC:
+    return *drop = has_prefix(v, "=yend");
+  case BLOCK_BINHEX:
+    return v.len > 1 && v.s[v.len - 1] == ':' && v.s[0] != ':';
+  default:
+    return FALSE;
+  }
+}
+
+static void
+account(defuser *d, const char *line, gsize len)
+{
+  if (d->current) {
+    g_checksum_update(d->sum, (const guchar *) line, (gssize) len);
+    d->current->size += len;
+  }
 }
 
 guint
-mugai_payloads_defuse(GString *text, gsize from, GPtrArray *found)
+mugai_payloads_defuse(GString *text, gsize from, guint max, GPtrArray *found)
 {
   if (from >= text->len || !has_marker(text, from))
     return 0;
-  guint removed = 0;
-  gsize pos = from;
-  while (pos < text->len) {
-    mugai_payload payload = {0};
-    gsize end = 0;
-    if (!payload_at(text, pos, &end, &payload)) {
-      pos = next_line(text, pos);
-      continue;
+  defuser d = {.found = found, .max = max, .sum = g_checksum_new(G_CHECKSUM_SHA256)};
+  GString *out = g_string_sized_new(text->len - from);
+  const char *s = text->str;
+  gsize len = text->len;
+  for (gsize pos = from, next; pos < len; pos = next) {
+    next = next_line(s, len, pos);
+    line_view v = view(s, pos, next);
+    block_kind kind = BLOCK_NONE;
+    char *name = NULL;
+    gboolean drop = FALSE;
+    if (opens_block(v, view(s, next, next_line(s, len, next)), &kind, &name)) {
+      open_block(&d, kind, name);
+      account(&d, s + pos, next - pos);
+      drop = TRUE;
+    } else if (d.kind != BLOCK_NONE) {
+      gboolean ends = ends_block(&d, v, &drop);
+      account(&d, s + pos, next - pos);
+      if (ends)
+        close_block(&d);
     }
-    mugai_payload *copy = g_new0(mugai_payload, 1);
-    *copy = payload;
-    copy->size = end - pos;
-    copy->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text->str + pos,
-                                               end - pos);
-    g_ptr_array_add(found, copy);
-    pos = defuse(text, pos, end);
-    removed++;
+    /* Any yEnc part marker, in or out of a block, could restart decoding: never let one pass. */
+    drop = drop || has_prefix(v, "=ypart ") || has_prefix(v, "=yend");
+    if (!drop)
+      g_string_append_len(out, s + pos, (gssize) (next - pos));
   }
-  return removed;
+  close_block(&d);
+  g_string_truncate(text, from);
+  g_string_append_len(text, out->str, (gssize) out->len);
+  g_string_free(out, TRUE);
+  g_checksum_free(d.sum);
+  return d.count;
 }

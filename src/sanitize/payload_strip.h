@@ -17,6 +17,7 @@ typedef struct {
 
 void mugai_payload_free(mugai_payload *payload); /* NULL-safe */
 
-/* Defuse every such block in TEXT at or after offset FROM (a line start); append each one found
- * to FOUND (a GPtrArray freeing with mugai_payload_free). Returns how many were defused. */
-guint mugai_payloads_defuse(GString *text, gsize from, GPtrArray *found);
+/* Defuse every such block in TEXT at or after offset FROM (a line start), in one linear pass;
+ * append a record of each to FOUND (a GPtrArray freeing with mugai_payload_free) while FOUND holds
+ * fewer than MAX. Returns how many blocks were defused (recorded or not). */
+guint mugai_payloads_defuse(GString *text, gsize from, guint max, GPtrArray *found);

@@ -57,8 +57,8 @@ typedef struct {
   guint64 out_size;      /* bytes of the new body (0 when the body is unchanged) */
   char *message_type;    /* declared type of the top-level body */
 
-  /* Header edits, valid when verdict is DELIVER. Headers named by mugai_header_is_dropped()
-   * are removed, then add_headers are appended in order. */
+  /* Header edits, valid when verdict is DELIVER. Headers for which mugai_header_is_dropped()
+   * says so are removed, then add_headers are appended in order. */
   gboolean rewrite_mime; /* TRUE: body replaced, the MIME headers go too */
   GPtrArray *add_headers;/* mugai_header * */
   GByteArray *body;      /* (nullable) new body: CRLF lines, transfer-encoded; NULL = unchanged */

@@ -13,35 +13,41 @@
 #include "sanitize/body_writer.h"
 #include "sanitize/headers.h"
 #include "sanitize/notice.h"
+#include "sanitize/prescan.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/walk.h"
 
-static gboolean
-has_forged_headers(GMimeMessage *message)
+/* Record which of the message's own headers mugai removes whatever happens to the body. */
+static void
+note_dropped_headers(GMimeMessage *message, mugai_result *result)
 {
   GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(message));
   int count = g_mime_header_list_get_count(list);
-  for (int i = 0; i < count; i++)
-    if (mugai_header_is_dropped(g_mime_header_get_name(g_mime_header_list_get_header_at(list, i)),
-                                FALSE))
-      return TRUE;
-  return FALSE;
+  for (int i = 0; i < count; i++) {
+    const char *name = g_mime_header_get_name(g_mime_header_list_get_header_at(list, i));
+    if (mugai_header_is_forged(name))
+      result->actions[MUGAI_ACTION_FORGED] = 1;
+    else if (mugai_header_is_dropped(name, result)) /* rewrite_mime is still FALSE here */
+      result->actions[MUGAI_ACTION_ACTIVE_HEADERS] = 1;
+  }
 }
 
-/* A Content-Transfer-Encoding clients may not understand (x-gzip64, garbage) means rewriting. */
+/* Only an identity transfer encoding passes unchanged: with base64 or quoted-printable, what a
+ * client decodes could differ from what GMime decoded (padding, stray characters, a false label). */
 static gboolean
-transfer_encoding_is_known(GMimeObject *body)
+identity_encoding(GMimeObject *body)
 {
-  static const char *const known[] = {"7bit", "8bit", "binary", "base64", "quoted-printable"};
   const char *value = g_mime_object_get_header(body, "Content-Transfer-Encoding");
   if (value == NULL)
     return TRUE;
-  g_autofree char *word = g_ascii_strdown(value, -1);
-  g_strstrip(word);
-  for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
-    if (strcmp(word, known[i]) == 0)
-      return TRUE;
-  return FALSE;
+  switch (g_mime_content_encoding_from_string(value)) {
+  case GMIME_CONTENT_ENCODING_7BIT:
+  case GMIME_CONTENT_ENCODING_8BIT:
+  case GMIME_CONTENT_ENCODING_BINARY:
+    return TRUE;
+  default:
+    return FALSE;
+  }
 }
 
 /* The original body may go to the reader untouched only when it already is plain text that every
@@ -49,29 +55,16 @@ transfer_encoding_is_known(GMimeObject *body)
 static gboolean
 can_pass_unchanged(GMimeMessage *message, const mugai_walk *walk)
 {
-  if (walk->crit_warning)
-    return FALSE;
   for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)
-    if (i != MUGAI_ACTION_FORGED && walk->result->actions[i])
-      return FALSE;
+    if (i != MUGAI_ACTION_FORGED && i != MUGAI_ACTION_ACTIVE_HEADERS && walk->result->actions[i])
+      return FALSE; /* header-only actions never require a new body */
   GMimeObject *body = g_mime_message_get_mime_part(message);
   if (body == NULL || !GMIME_IS_PART(body) || walk->result->parts->len != 1)
     return FALSE;
   const mugai_part *part = g_ptr_array_index(walk->result->parts, 0);
-  if (part->action != MUGAI_PART_KEPT || part->name)
+  if (part->action != MUGAI_PART_KEPT || part->name || strcmp(part->type, "text/plain") != 0)
     return FALSE; /* a file name makes clients show the text as an attachment */
-  if (!transfer_encoding_is_known(body))
-    return FALSE;
-  switch (g_mime_part_get_content_encoding(GMIME_PART(body))) {
-  case GMIME_CONTENT_ENCODING_DEFAULT:
-  case GMIME_CONTENT_ENCODING_7BIT:
-  case GMIME_CONTENT_ENCODING_8BIT:
-  case GMIME_CONTENT_ENCODING_BASE64:
-  case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
-    return TRUE;
-  default:
-    return FALSE;
-  }
+  return identity_encoding(body);
 }
 
 static void
@@ -113,6 +106,8 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
   mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
   if (walk->limit == MUGAI_REASON_NONE && walk->failure == NULL)
     mugai_walk_first_reading(walk, message, raw);
+  if (walk->crit_warning) /* GMime reported a problem that lets other parsers read it otherwise */
+    walk->result->actions[MUGAI_ACTION_UNTRUSTED]++;
   mugai_result *result = walk->result;
   if (walk->failure) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
@@ -122,8 +117,15 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
     mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, NULL);
     return;
   }
-  if (!can_pass_unchanged(message, walk))
-    build_body(policy, result, walk->text);
+  if (can_pass_unchanged(message, walk))
+    return;
+  gboolean explained = FALSE;
+  for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)
+    explained = explained || (i != MUGAI_ACTION_FORGED && i != MUGAI_ACTION_ACTIVE_HEADERS &&
+                              result->actions[i]);
+  if (!explained) /* plain text, but not in a form that may pass as it came */
+    result->actions[MUGAI_ACTION_REENCODED]++;
+  build_body(policy, result, walk->text);
 }
 
 void
@@ -162,6 +164,13 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
     return result;
   }
 
+  mugai_reason prescan = mugai_prescan(raw, &policy->limits);
+  if (prescan != MUGAI_REASON_NONE) {
+    mugai_result_set_refusal(result, prescan == MUGAI_REASON_INTERNAL ? MUGAI_VERDICT_TEMPFAIL
+                                                                       : MUGAI_VERDICT_REJECT,
+                             prescan, prescan == MUGAI_REASON_INTERNAL ? "cannot read the message" : NULL);
+    return result;
+  }
   mugai_walk walk = {.policy = policy, .services = services, .result = result};
   walk.text = g_string_new(NULL);
   g_autoptr(GMimeMessage) message = mugai_walk_parse(&walk, raw);
@@ -172,8 +181,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
     GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
     g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
     result->message_type = g_ascii_strdown(type, -1);
-    if (has_forged_headers(message))
-      result->actions[MUGAI_ACTION_FORGED]++;
+    note_dropped_headers(message, result);
     /* Outbound mail is not sanitized in this version: policy rules for it come later. */
     if (envelope->direction == MUGAI_DIRECTION_IN)
       sanitize_inbound(policy, message, raw, &walk);

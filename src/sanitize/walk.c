@@ -10,6 +10,7 @@
 #include <string.h>
 #include "sanitize/charset.h"
 #include "sanitize/gmime_autoptr.h"
+#include "sanitize/header_decode.h"
 #include "sanitize/headers.h"
 #include "sanitize/html2text.h"
 #include "sanitize/notice.h"
@@ -50,8 +51,18 @@ on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpo
   (void) offset;
   (void) item;
   mugai_walk *walk = user_data;
-  if (code >= GMIME_CRIT_INVALID_HEADER_NAME && code != GMIME_WARN_PART_WITHOUT_CONTENT)
+  switch (code) {
+  case GMIME_CRIT_INVALID_HEADER_NAME:
+  case GMIME_CRIT_CONFLICTING_HEADER:
+  case GMIME_CRIT_CONFLICTING_PARAMETER:
+  case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+  case GMIME_CRIT_NESTING_OVERFLOW:
+  case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
     walk->crit_warning = TRUE;
+    break;
+  default:
+    break;
+  }
 
 }
 
@@ -154,7 +165,7 @@ decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **
       if ((gsize) n > room)
         out->cut = TRUE;
     }
-    if (n < 0) {
+    if (n < 0 && !g_mime_stream_eos(filtered)) {
       *failure = g_strdup("read error while decoding a part");
       return FALSE;
     }
@@ -210,6 +221,28 @@ append_lf(GString *out, const char *text, gsize len)
   g_string_append_len(out, text + start, len - start);
 }
 
+/* Append text for the reader, never past [limits] text_size: a body that would grow beyond it is
+ * cut at a character boundary, once, with a "[...]" line, instead of growing first and being cut
+ * at the end (60 MB of half-width kana triple in UTF-8). */
+static void
+append_body_text(mugai_walk *walk, const char *text, gsize len)
+{
+  GString *out = walk->text;
+  gsize cap = walk->policy->limits.text_bytes;
+  if (walk->text_full)
+    return;
+  if (out->len + len <= cap) {
+    append_lf(out, text, len);
+    return;
+  }
+  gsize room = cap > out->len ? cap - out->len : 0;
+  const char *cut = room ? g_utf8_find_prev_char(text, text + room) : NULL;
+  append_lf(out, text, cut ? (gsize) (cut - text) : 0);
+  g_string_append(out, "\n[...]\n");
+  walk->text_full = TRUE;
+  walk->result->actions[MUGAI_ACTION_TRUNCATED]++;
+}
+
 /* Separate consecutive text parts with one blank line. */
 static void
 text_separate(GString *text)
@@ -225,8 +258,13 @@ static void
 strip_payloads(mugai_walk *walk, gsize from, const char *path)
 {
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_payload_free);
-  if (mugai_payloads_defuse(walk->text, from, found) == 0)
+  guint budget = walk->policy->limits.mime_parts - MIN(walk->entities, walk->policy->limits.mime_parts);
+  guint defused = mugai_payloads_defuse(walk->text, from, budget, found);
+  if (defused == 0)
     return;
+  walk->entities += defused; /* each is a file: it counts against [limits] mime_parts */
+  if (walk->entities > walk->policy->limits.mime_parts)
+    walk->limit = MUGAI_REASON_MIME_PARTS;
   for (guint i = 0; i < found->len; i++) {
     mugai_payload *payload = g_ptr_array_index(found, i);
     mugai_part *part = mugai_result_add_part(walk->result, path, payload->type);
@@ -253,13 +291,14 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
   gsize len = 0;
   g_autofree char *utf8 =
       mugai_charset_to_utf8(label, (const char *) d->kept->data, d->kept->len, &len, &info);
-  if (info.detected || (strcmp(info.used, "UTF-8") != 0 && strcmp(info.used, "US-ASCII") != 0))
+  if (info.detected || info.replacements ||
+      (strcmp(info.used, "UTF-8") != 0 && strcmp(info.used, "US-ASCII") != 0))
     walk->result->actions[MUGAI_ACTION_CHARSET]++;
   if (d->cut)
     walk->result->actions[MUGAI_ACTION_TRUNCATED]++;
   text_separate(walk->text);
   if (!html) {
-    append_lf(walk->text, utf8, len);
+    append_body_text(walk, utf8, len);
     part->action = MUGAI_PART_KEPT;
     g_free(part->reason);
     part->reason = g_strdup("body");
@@ -272,7 +311,7 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
   g_autofree char *rendered = mugai_html_to_text(utf8, len, &options, &cut);
   if (cut)
     walk->result->actions[MUGAI_ACTION_TRUNCATED]++;
-  append_lf(walk->text, rendered, strlen(rendered));
+  append_body_text(walk, rendered, strlen(rendered));
   walk->result->actions[MUGAI_ACTION_HTML2TEXT]++;
   part->action = MUGAI_PART_CONVERTED;
   g_free(part->reason);
@@ -295,14 +334,15 @@ is_message_type(const char *type)
  * splits it (a line that is not a header starts the body, where GMime would drop it), then parsed,
  * then walked. A fragment of a message/partial is shown as far as it can be read. */
 static void
-walk_attached_message(mugai_walk *walk, const GByteArray *raw, const char *path, guint depth,
+walk_attached_message(mugai_walk *walk, GByteArray *take_raw, const char *path, guint depth,
                       walk_mode mode)
 {
   g_autoptr(GPtrArray) headers = mugai_headers_new();
-  gsize body = mugai_headers_split((const char *) raw->data, raw->len, headers);
-  GByteArray *rebuilt = g_byte_array_sized_new(raw->len + 64);
+  gsize body = mugai_headers_split((const char *) take_raw->data, take_raw->len, headers);
+  GByteArray *rebuilt = g_byte_array_sized_new(take_raw->len + 64);
   mugai_headers_write_block(rebuilt, headers);
-  g_byte_array_append(rebuilt, raw->data + body, raw->len - body);
+  g_byte_array_append(rebuilt, take_raw->data + body, take_raw->len - body);
+  g_byte_array_unref(take_raw); /* one copy per nesting level, not two */
   g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(rebuilt); /* owns it */
   g_autoptr(GMimeMessage) inner = mugai_walk_parse(walk, stream);
   if (inner)
@@ -314,9 +354,7 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
 {
   g_autofree char *type = lower_type(obj);
   mugai_part *part = mugai_result_add_part(walk->result, path, type);
-  const char *filename = g_mime_part_get_filename(GMIME_PART(obj));
-  if (filename)
-    part->name = g_utf8_make_valid(filename, -1);
+  part->name = mugai_part_filename(obj); /* RFC 2047/2231 with CP932 extensions, not iconv's */
   if (is_message_type(type)) {
     decoded d = {0};
     if (decode_part(GMIME_PART(obj), walk->policy->limits.message_bytes, FALSE, &d,
@@ -325,7 +363,7 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
       g_free(part->sha256);
       part->sha256 = g_steal_pointer(&d.sha256);
       part->action = MUGAI_PART_CONTAINER;
-      walk_attached_message(walk, d.kept, path, depth, mode);
+      walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode);
     }
     decoded_clear(&d);
     return;
@@ -362,32 +400,62 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
     part->reason = g_strdup("alternative");
   } else {
     part->action = MUGAI_PART_REMOVED;
-    part->reason = g_strdup(is_attachment(obj) || filename ? "attachment" : "not_text");
+    part->reason = g_strdup(is_attachment(obj) || part->name ? "attachment" : "not_text");
     walk->result->actions[MUGAI_ACTION_REMOVED]++;
   }
   decoded_clear(&d);
 }
 
-/* Which child of a multipart/alternative the reader gets: the first text/plain that is not an
- * attachment; else the last one we can render (HTML or a multipart holding it). */
+/* Is CHILD one of the representations of the text (as opposed to a file someone put there)? */
+static gboolean
+is_text_alternative(GMimeObject *child)
+{
+  if (is_attachment(child) || (GMIME_IS_PART(child) && g_mime_part_get_filename(GMIME_PART(child))))
+    return FALSE;
+  g_autofree char *type = lower_type(child);
+  return strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0 ||
+         g_str_has_prefix(type, "multipart/");
+}
+
+/* A text/plain alternative with nothing but white space in it (some senders send one beside the
+ * real HTML body) must not win over the HTML. */
+static gboolean
+is_blank_text(GMimeObject *child)
+{
+  decoded d = {0};
+  char *failure = NULL;
+  gboolean blank = decode_part(GMIME_PART(child), 4096, TRUE, &d, &failure) && d.size <= 4096;
+  for (guint i = 0; blank && i < d.kept->len; i++)
+    blank = g_ascii_isspace(d.kept->data[i]);
+  decoded_clear(&d);
+  g_free(failure);
+  return blank;
+}
+
+/* Which child of a multipart/alternative the reader gets: the first text/plain with text in it;
+ * else the last one we can render (HTML or a multipart holding it); else the first text/plain. */
 static int
 choose_alternative(GMimeMultipart *mp)
 {
   int count = g_mime_multipart_get_count(mp);
-  int fallback = count - 1;
+  int blank_plain = -1;
   for (int i = 0; i < count; i++) {
     GMimeObject *child = g_mime_multipart_get_part(mp, i);
     g_autofree char *type = lower_type(child);
-    if (strcmp(type, "text/plain") == 0 && !is_attachment(child))
+    if (strcmp(type, "text/plain") != 0 || !is_text_alternative(child))
+      continue;
+    if (!is_blank_text(child))
       return i;
+    if (blank_plain < 0)
+      blank_plain = i;
   }
   for (int i = count - 1; i >= 0; i--) {
     GMimeObject *child = g_mime_multipart_get_part(mp, i);
     g_autofree char *type = lower_type(child);
-    if (strcmp(type, "text/html") == 0 || g_str_has_prefix(type, "multipart/"))
+    if (is_text_alternative(child) && strcmp(type, "text/plain") != 0)
       return i;
   }
-  return fallback;
+  return blank_plain >= 0 ? blank_plain : count - 1;
 }
 
 /* Text before the first boundary is hidden by clients when the structure is sound. When it is not
@@ -414,7 +482,7 @@ append_prologue(mugai_walk *walk, GMimeMultipart *mp, int count)
   g_autofree char *utf8 = mugai_charset_to_utf8(NULL, text, strlen(text), &len, NULL);
   gsize start = walk->text->len;
   text_separate(walk->text);
-  append_lf(walk->text, utf8, len);
+  append_body_text(walk, utf8, len);
   strip_payloads(walk, start, "");
 }
 
@@ -431,10 +499,13 @@ walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint de
     chosen = choose_alternative(mp);
   for (int i = 0; i < count; i++) {
     g_autofree char *path = child_path(prefix, (guint) i);
-    walk_mode child_mode = (chosen >= 0 && i != chosen) ? MODE_DROP : mode;
-    if (child_mode == MODE_DROP && mode == MODE_USE)
+    GMimeObject *child = g_mime_multipart_get_part(mp, i);
+    /* Only other representations of the text are dropped quietly; a file placed among the
+     * alternatives is removed and named like any attachment. */
+    gboolean drop = chosen >= 0 && i != chosen && is_text_alternative(child);
+    if (drop)
       walk->result->actions[MUGAI_ACTION_ALTERNATIVE]++;
-    walk_entity(walk, g_mime_multipart_get_part(mp, i), path, depth, child_mode);
+    walk_entity(walk, child, path, depth, drop ? MODE_DROP : mode);
   }
 }
 
@@ -445,14 +516,14 @@ inline_message(mugai_walk *walk, GMimeMessage *inner, const char *prefix, guint 
   if (!enter(walk, depth))
     return;
   if (mode == MODE_USE) {
-    InternetAddressList *from = g_mime_message_get_from(inner);
-    InternetAddressList *to = g_mime_message_get_to(inner);
-    g_autofree char *from_s = from ? internet_address_list_to_string(from, NULL, FALSE) : NULL;
-    g_autofree char *to_s = to ? internet_address_list_to_string(to, NULL, FALSE) : NULL;
+    GMimeObject *o = GMIME_OBJECT(inner);
+    g_autofree char *from = mugai_header_decode_address(mugai_object_get_raw_header(o, "From"));
+    g_autofree char *to = mugai_header_decode_address(mugai_object_get_raw_header(o, "To"));
+    g_autofree char *date = mugai_header_decode_text(mugai_object_get_raw_header(o, "Date"));
+    g_autofree char *subject = mugai_header_decode_text(mugai_object_get_raw_header(o, "Subject"));
     text_separate(walk->text);
-    mugai_notice_write_forwarded(walk->text, walk->policy->notice_language, from_s,
-                                 g_mime_object_get_header(GMIME_OBJECT(inner), "Date"),
-                                 g_mime_message_get_subject(inner), to_s);
+    mugai_notice_write_forwarded(walk->text, walk->policy->notice_language, from, date, subject,
+                                 to);
     walk->result->actions[MUGAI_ACTION_INLINED]++;
   }
   GMimeObject *body = g_mime_message_get_mime_part(inner);
@@ -526,10 +597,16 @@ mugai_walk_first_reading(mugai_walk *walk, GMimeMessage *message, GMimeStream *r
   g_autoptr(GByteArray) bytes = g_byte_array_sized_new(MIN(cap, (gsize) 1 << 20));
   char buf[16384];
   gssize n = 0;
-  if (g_mime_stream_reset(raw) == -1)
+  if (g_mime_stream_reset(raw) == -1) {
+    walk->failure = g_strdup("cannot rewind the message");
     return;
+  }
   while (bytes->len < cap && (n = g_mime_stream_read(raw, buf, MIN(sizeof buf, cap - bytes->len))) > 0)
     g_byte_array_append(bytes, (const guint8 *) buf, (guint) n);
+  if (n < 0 && !g_mime_stream_eos(raw)) {
+    walk->failure = g_strdup("read error while reading the message again");
+    return;
+  }
   g_autoptr(GPtrArray) headers = mugai_headers_new();
   gsize offset = mugai_headers_split((const char *) bytes->data, bytes->len, headers);
   gsize len = 0;
@@ -542,9 +619,9 @@ mugai_walk_first_reading(mugai_walk *walk, GMimeMessage *message, GMimeStream *r
   if (html) {
     mugai_html_options options = {.max_output = walk->policy->limits.text_bytes, .max_depth = 256};
     g_autofree char *rendered = mugai_html_to_text(utf8, len, &options, NULL);
-    append_lf(walk->text, rendered, strlen(rendered));
+    append_body_text(walk, rendered, strlen(rendered));
   } else {
-    append_lf(walk->text, utf8, len);
+    append_body_text(walk, utf8, len);
   }
   strip_payloads(walk, start, "");
   walk->result->actions[MUGAI_ACTION_AMBIGUOUS]++;

@@ -11,6 +11,7 @@ typedef struct {
   GString *text;             /* the body text being assembled: UTF-8, "\n" line ends */
   guint entities;            /* MIME entities seen, against [limits] mime_parts */
   mugai_reason limit;        /* NONE, or the limit that stopped the walk */
+  gboolean text_full;        /* the body text reached [limits] text_size */
   gboolean crit_warning;     /* GMime reported a GMIME_CRIT_* problem: the structure is untrusted */
   char *failure;             /* (nullable) an internal failure: the walk stops, verdict tempfail */
 } mugai_walk;

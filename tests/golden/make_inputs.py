@@ -66,6 +66,51 @@ def newsletter():
           "Content-Transfer-Encoding: base64\n\n" + b64(html) + "\n")
 
 
+def to_jis(text):
+    """ISO-2022-JP as Windows writes it (CP50220): JIS rows from the CP932 bytes."""
+    data, out, kanji, i = text.encode("cp932"), bytearray(), False, 0
+    while i < len(data):
+        c = data[i]
+        if c < 0x80:
+            if kanji:
+                out += b"\x1b(B"; kanji = False
+            out.append(c); i += 1; continue
+        s1, s2 = data[i], data[i + 1]; i += 2
+        if not kanji:
+            out += b"\x1b$B"; kanji = True
+        s1 -= 0xB0 if s1 >= 0xE0 else 0x70
+        if s2 >= 0x9F:
+            j1, j2 = s1 * 2, s2 - 0x7E
+        else:
+            j1, j2 = s1 * 2 - 1, s2 - (0x20 if s2 >= 0x80 else 0x1F)
+        out += bytes([j1, j2])
+    if kanji:
+        out += b"\x1b(B"
+    return bytes(out)
+
+
+def cp932_extension_names():
+    """File names and a forwarded Subject with ①, ㈱, Ⅲ, 髙 in ISO-2022-JP, which glibc (and so
+    GMime's own decoder) cannot read."""
+    b64w = lambda t: "=?ISO-2022-JP?B?" + base64.b64encode(to_jis(t)).decode() + "?="
+    rfc2231 = "".join("%%%02X" % b for b in to_jis("㈱見積Ⅲ.xlsx"))
+    inner = ("From: " + b64w("髙橋 一郎") + " <takahashi@example.co.jp>\n"
+             "Subject: " + b64w("①会議の件㈱") + "\nDate: Fri, 20 Nov 2026 09:00:00 +0900\n"
+             "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-2022-JP\n\n").encode() + \
+        to_jis("①の議題について\n") 
+    write("cp932_extension_names", (HEAD % "ext-1" +
+          "From: soumu@example.co.jp\nSubject: " + b64w("Ⅲ期 資料①") + "\nMIME-Version: 1.0\n"
+          "Content-Type: multipart/mixed; boundary=x\n\n"
+          "--x\nContent-Type: text/plain; charset=ISO-2022-JP\n\n").encode() + to_jis("資料を送ります。髙橋\n") +
+          ("--x\nContent-Type: application/pdf; name=\"" + b64w("①議事録㈱.pdf") + "\"\n"
+           "Content-Disposition: attachment; filename=\"" + b64w("①議事録㈱.pdf") + "\"\n"
+           "Content-Transfer-Encoding: base64\n\n" + b64(tiny_pdf()) + "\n"
+           "--x\nContent-Type: application/octet-stream\n"
+           "Content-Disposition: attachment; filename*=iso-2022-jp''" + rfc2231 + "\n"
+           "Content-Transfer-Encoding: base64\n\n" + b64(b"PK\x03\x04 sheet") + "\n"
+           "--x\nContent-Type: message/rfc822\n\n").encode() + inner + b"\n--x--\n")
+
+
 def iso2022jp_plain():
     body = ("田中様\n\nいつもお世話になっております。\n①会議資料を送ります。\n㈱サンプル 髙橋\n"
             "※ 機種依存文字（①、㈱、Ⅲ）を含みます。\n").encode("cp932")
@@ -115,7 +160,7 @@ def tiny_pdf():
 def tiny_zip():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("readme.txt", "hello from a zip\n")
+        z.writestr(zipfile.ZipInfo("readme.txt", date_time=(2026, 11, 1, 0, 0, 0)), "hello from a zip\n")
     return buf.getvalue()
 
 
@@ -177,3 +222,4 @@ def forwarded_rfc822():
 
 if __name__ == "__main__":
     newsletter(); iso2022jp_plain(); shift_jis_plain(); attachments_rfc2231(); plain_ascii(); forwarded_rfc822()
+    cp932_extension_names()
