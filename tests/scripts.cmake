@@ -17,3 +17,4 @@ mugai_script_test(milter_protocol ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_D
 mugai_script_test(e2e_postfix ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_postfix_e2e.py)
 mugai_script_test(fault_unwritable_spool ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_unwritable_spool.py)
 set_tests_properties(e2e_postfix fault_unwritable_spool PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 600)
+mugai_script_test(hostile ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_hostile.py)

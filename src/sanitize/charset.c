@@ -600,8 +600,10 @@ char *mugai_charset_to_utf8(const char *label, const char *data, gsize len, gsiz
                             mugai_charset_info *info)
 {
   const guchar *d = (const guchar *)data;
-  if (d == NULL)
+  if (d == NULL) { /* no bytes: never offset a NULL pointer, even by 0 */
+    d = (const guchar *)"";
     len = 0;
+  }
   cs_label lab;
   cs_profile p;
   parse_label(label, &lab);
