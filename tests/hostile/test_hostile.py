@@ -155,6 +155,15 @@ class ParserExhaustion(unittest.TestCase):
             self.assertEqual(p.returncode, 3)
             self.assertEqual(r["reason"], "mime_depth")
 
+    def test_deeply_nested_html_is_cut_not_parsed_for_seconds(self):
+        # 65 000 nested <ul>: gumbo alone would take about 12 s (quadratic in depth)
+        p, r, elapsed = sanitize(msg("From: a@example.jp\nContent-Type: text/html\n",
+                                     "<p>before</p>" + "<ul>" * 65000 + "deep"))
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("truncated", r["actions"])
+        self.assertIn("before", body_of(p.stdout))
+        self.assertLess(elapsed, 5)
+
     def test_huge_body_text_is_capped_while_it_is_built(self):
         with tempfile.TemporaryDirectory() as tmp:
             conf = os.path.join(tmp, "c.conf")
