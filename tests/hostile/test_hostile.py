@@ -73,6 +73,13 @@ class NeverPassUnchanged(unittest.TestCase):
         self.assertIn("charset_utf8", r["actions"])
         body_of(p.stdout)  # decodes as the declared UTF-8
 
+    def test_nul_bytes_never_pass_unchanged(self):  # found by the fuzzer: a 1-byte message "\0"
+        for raw in (b"\x00", b"From: a@example.jp\r\n\r\nab\x00cd\r\n"):
+            p, r, _ = sanitize(raw)
+            self.assertEqual(p.returncode, 0)
+            self.assertNotIn(b"\x00", p.stdout)
+            self.assertGreater(r["out_size"], 0)
+
     def test_non_text_plain_top_level_is_rewritten(self):
         p, r, _ = sanitize(msg("From: a@example.jp\nMIME-Version: 1.0\nContent-Type: text/rfc822-headers\n",
                                "Received: from x\nSubject: y\n"))
