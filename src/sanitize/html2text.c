@@ -677,6 +677,8 @@ static gsize
 tag_budget_end(const char *html, gsize len)
 {
   guint tags = 0;
+  if (len == 0)
+    return 0; /* html may be NULL then */
   for (const char *p = html; (p = memchr(p, '<', (gsize) (html + len - p))) != NULL; p++) {
     if (p + 1 < html + len && g_ascii_isalpha(p[1]) && ++tags > HTML_MAX_TAGS)
       return (gsize) (p - html);

@@ -386,7 +386,8 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   /* The true type matters for what is removed (the notice, the report, later the quarantine);
    * for text the reader gets, the charset decoder already vouches for it, and libmagic's text
    * rules would cost more than the rest of sanitizing together. */
-  if (!readable && walk->services && walk->services->filetype) {
+  if (!readable && walk->services && walk->services->filetype &&
+      walk->typed++ < MUGAI_FILETYPE_MAX_PER_MESSAGE) {
     g_free(part->detected_type);
     part->detected_type = mugai_filetype_detect(walk->services->filetype, d.kept->data,
                                                 MIN(d.kept->len, (gsize) MUGAI_FILETYPE_PREFIX));

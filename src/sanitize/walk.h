@@ -9,7 +9,8 @@ typedef struct {
   const mugai_services *services;
   mugai_result *result;      /* (transfer none) parts and action counts are recorded here */
   GString *text;             /* the body text being assembled: UTF-8, "\n" line ends */
-  guint entities;            /* MIME entities seen, against [limits] mime_parts */
+  guint entities;
+  guint typed;               /* parts given to libmagic, against MUGAI_FILETYPE_MAX_PER_MESSAGE */            /* MIME entities seen, against [limits] mime_parts */
   mugai_reason limit;        /* NONE, or the limit that stopped the walk */
   gboolean text_full;        /* the body text reached [limits] text_size */
   gboolean crit_warning;     /* GMime reported a GMIME_CRIT_* problem: the structure is untrusted */

@@ -12,7 +12,7 @@ i=0
 for f in "$src"/tests/golden/*/input.eml; do cp "$f" "$work/seeds/golden-$((i++)).eml"; done
 shared="$src/../shared/corpus/public"
 if [ -d "$shared" ]; then
-  find "$shared" -name '*.eml' -size -1M -print0 | while IFS= read -r -d '' f; do
+  find "$shared" -name '*.eml' -size -1048576c -print0 | while IFS= read -r -d '' f; do
     cp "$f" "$work/seeds/$(echo "$f" | md5sum | cut -c1-12).eml"
   done
 else
