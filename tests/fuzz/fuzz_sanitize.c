@@ -27,7 +27,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
                               MUGAI_EMBEDDED_SOURCE, NULL, NULL);
   if (policy == NULL)
     abort();
-  policy->limits.message_bytes = 4 * 1024 * 1024; /* keep single runs short */
+  /* Small limits, so inputs of fuzzing size reach every limit path (the boundary pre-scan, depth,
+   * part count, text and HTML caps) and single runs stay short. */
+  policy->limits.message_bytes = 4 * 1024 * 1024;
+  policy->limits.mime_parts = 64;
+  policy->limits.mime_depth = 8;
+  policy->limits.text_bytes = 64 * 1024;
+  policy->limits.html_bytes = 64 * 1024;
   filetype = mugai_filetype_new(NULL);
   return 0;
 }
