@@ -112,28 +112,8 @@ def cp932_extension_names():
 
 
 def iso2022jp_plain():
-    body = ("田中様\n\nいつもお世話になっております。\n①会議資料を送ります。\n㈱サンプル 髙橋\n"
-            "※ 機種依存文字（①、㈱、Ⅲ）を含みます。\n").encode("cp932")
-    # ISO-2022-JP as Windows writes it (CP50220): JIS rows from the CP932 bytes.
-    out, kanji = bytearray(), False
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c < 0x80:
-            if kanji:
-                out += b"\x1b(B"; kanji = False
-            out.append(c); i += 1; continue
-        s1, s2 = body[i], body[i + 1]; i += 2
-        if not kanji:
-            out += b"\x1b$B"; kanji = True
-        s1 -= 0xB0 if s1 >= 0xE0 else 0x70
-        if s2 >= 0x9F:
-            j1, j2 = s1 * 2, s2 - 0x7E
-        else:
-            j1, j2 = s1 * 2 - 1, s2 - (0x20 if s2 >= 0x80 else 0x1F)
-        out += bytes([j1, j2])
-    if kanji:
-        out += b"\x1b(B"
+    out = to_jis("田中様\n\nいつもお世話になっております。\n①会議資料を送ります。\n㈱サンプル 髙橋\n"
+                 "※ 機種依存文字（①、㈱、Ⅲ）を含みます。\n")
     write("iso2022jp_plain", (HEAD % "jis-1" +
           "From: " + enc_word("鈴木 一郎", "ISO-2022-JP") + " <suzuki@example.co.jp>\n"
           "Subject: " + enc_word("会議資料の送付", "ISO-2022-JP") + "\n"

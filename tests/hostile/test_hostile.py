@@ -23,6 +23,13 @@ def sanitize(raw, *args, conf=CONF):
     return p, report, elapsed
 
 
+def write_conf(tmp, text):
+    conf = os.path.join(tmp, "c.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    return conf
+
+
 def body_of(out):
     m = email.message_from_bytes(out)
     assert not m.is_multipart() and m.get_content_type() == "text/plain", m.get_content_type()
@@ -133,9 +140,7 @@ class ParserExhaustion(unittest.TestCase):
 
     def test_mime_parts_limit_at_n_and_n_plus_1(self):
         with tempfile.TemporaryDirectory() as tmp:
-            conf = os.path.join(tmp, "c.conf")
-            with open(conf, "w") as f:
-                f.write("[limits]\nmime_parts = 5\n")
+            conf = write_conf(tmp, "[limits]\nmime_parts = 5\n")
             def parts(n):  # a multipart with n-1 leaves: n entities in all
                 body = "".join(f"--b\nContent-Type: text/plain\n\npart {i}\n" for i in range(n - 1)) + "--b--\n"
                 return msg("From: a@example.jp\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n", body)
@@ -146,9 +151,7 @@ class ParserExhaustion(unittest.TestCase):
 
     def test_mime_depth_limit_at_n_and_n_plus_1(self):
         with tempfile.TemporaryDirectory() as tmp:
-            conf = os.path.join(tmp, "c.conf")
-            with open(conf, "w") as f:
-                f.write("[limits]\nmime_depth = 3\n")
+            conf = write_conf(tmp, "[limits]\nmime_depth = 3\n")
             def nested(levels):  # LEVELS multiparts around one text part: depth LEVELS + 1
                 head = "From: a@example.jp\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b0\n"
                 body, close = "", ""
@@ -173,9 +176,7 @@ class ParserExhaustion(unittest.TestCase):
 
     def test_huge_body_text_is_capped_while_it_is_built(self):
         with tempfile.TemporaryDirectory() as tmp:
-            conf = os.path.join(tmp, "c.conf")
-            with open(conf, "w") as f:
-                f.write("[limits]\ntext_size = 64K\n")
+            conf = write_conf(tmp, "[limits]\ntext_size = 64K\n")
             p, r, _ = sanitize(msg("From: a@example.jp\nContent-Type: text/plain; charset=utf-8\n",
                                    "あいうえお\n" * 100000), conf=conf)
         self.assertEqual(p.returncode, 0)
