@@ -29,8 +29,8 @@ typedef struct {
  * not a header; Postfix and clients do not). */
 void mugai_sanitize_init(void);
 
-/* Sanitize the message in RAW (headers as Postfix passed them, CRLF, blank line, body; read from
- * its current position to its end). Never returns NULL: an internal failure is a TEMPFAIL result.
+/* Sanitize the message in RAW (headers as Postfix passed them, CRLF, blank line, body), the whole
+ * stream from its start: it must be seekable (it is read more than once). Never returns NULL: an internal failure is a TEMPFAIL result.
  * (transfer full) */
 mugai_result *mugai_sanitize(const mugai_policy *policy, GMimeStream *raw,
                              const mugai_envelope *envelope, const mugai_services *services);

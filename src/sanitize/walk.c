@@ -63,7 +63,6 @@ on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpo
   default:
     break;
   }
-
 }
 
 GMimeMessage *
