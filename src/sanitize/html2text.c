@@ -4,7 +4,7 @@
  * recursion at any depth) and writes what a browser shows: blocks on their own lines (p,
  * headings, lists, tables, pre, blockquote set off by one blank line), "- "/"N. " list markers
  * indented 2 spaces per level, cells joined by " | " (empty leading/trailing cells skipped),
- * <pre> verbatim, white space collapsed, "text <URL>" links, "[alt]" images, ruby as
+ * <pre> verbatim, white space collapsed, "text <URL>" links, "[image: alt]" images, ruby as
  * "漢字（かんじ）", <hr> as a dash line. Headings are plain paragraphs, no markers. A source
  * newline between two CJK characters vanishes (CSS Text segment breaks, as in Firefox), so
  * wrapped Japanese stays unbroken. NBSP becomes a space; C0/C1 controls and DEL are dropped.
@@ -447,7 +447,7 @@ static void render_void(H2T *st, const GumboElement *el)
     gsize n = 0;
     const char *alt = a ? trim_c0(a->value, &n) : NULL;
     if (n > 0) {
-      put(st, "[", 1);
+      put(st, "[image: ", 8);
       emit_text(st, alt, n);
       put(st, "]", 1);
     }

@@ -2,7 +2,7 @@
  *
  * What a reader would see in a browser: block structure, lists with markers, headings, tables as
  * rows, <pre> kept, whitespace collapsed, link targets after their text ("text <URL>"), image alt
- * text. Never: script, style, head, template, noscript, comments. Pure; safe from any thread.
+ * text as "[image: alt]". Never: script, style, head, template, noscript, comments. Pure; safe from any thread.
  */
 #pragma once
 #include <glib.h>

@@ -188,6 +188,44 @@ is_report_text(const char *type)
   return FALSE;
 }
 
+/* A text part named like something Windows runs (.js, .bat, .hta...) is a file, not body text:
+ * the reader must not be invited to save and open it. */
+static gboolean
+has_script_name(const char *name)
+{
+  static const char *const extensions[] = {
+    ".bat", ".cmd", ".com", ".exe", ".scr", ".pif", ".js", ".jse", ".vbs", ".vbe", ".ps1",
+    ".psm1", ".psd1", ".hta", ".wsf", ".wsh", ".msi", ".lnk", ".reg", ".sh",
+  };
+  if (name == NULL)
+    return FALSE;
+  g_autofree char *lower = g_ascii_strdown(name, -1);
+  g_strchomp(lower); /* "a.js " opens as a.js */
+  for (gsize i = 0; i < G_N_ELEMENTS(extensions); i++)
+    if (g_str_has_suffix(lower, extensions[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* A part declared as text whose content is binary (control bytes, which text does not have, beyond
+ * one in twenty of its first 8 KB; ESC is text in ISO-2022-JP) is a file, not body text. */
+static gboolean
+looks_binary(const GByteArray *data)
+{
+  gsize n = MIN(data->len, (gsize) 8192), controls = 0;
+  if (n == 0)
+    return FALSE;
+  /* yEnc is binary inside text by design: its blocks are defused in the text instead. */
+  if (memmem(data->data, data->len, "=ybegin ", 8))
+    return FALSE;
+  for (gsize i = 0; i < n; i++) {
+    guchar c = data->data[i];
+    if ((c < 0x20 && !strchr("\t\n\r\f\v\x1b", c)) || c == 0x7f)
+      controls++;
+  }
+  return controls * 20 > n;
+}
+
 static gboolean
 is_attachment(GMimeObject *obj)
 {
@@ -369,19 +407,22 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   }
   gboolean plain = strcmp(type, "text/plain") == 0 || is_report_text(type);
   gboolean html = strcmp(type, "text/html") == 0;
-  gboolean readable = (plain || html) && !is_attachment(obj); /* text a reader would get */
-  gboolean body_text = mode == MODE_USE && readable;
+  gboolean script = has_script_name(part->name);
+  gboolean text_type = (plain || html) && !is_attachment(obj) && !script;
   const mugai_limits *limits = &walk->policy->limits;
-  gsize keep = body_text ? (html ? limits->html_bytes : limits->text_bytes) : MUGAI_FILETYPE_PREFIX;
+  gsize keep = text_type ? (html ? limits->html_bytes : limits->text_bytes) : MUGAI_FILETYPE_PREFIX;
 
   decoded d = {0};
-  if (!decode_part(GMIME_PART(obj), keep, body_text, &d, &walk->failure)) {
+  if (!decode_part(GMIME_PART(obj), keep, text_type, &d, &walk->failure)) {
     decoded_clear(&d);
     return;
   }
   part->size = d.size;
   g_free(part->sha256);
   part->sha256 = g_steal_pointer(&d.sha256);
+  gboolean binary = text_type && looks_binary(d.kept);
+  gboolean readable = text_type && !binary; /* text a reader would get */
+  gboolean body_text = mode == MODE_USE && readable;
   /* The true type matters for what is removed (the notice, the report, later the quarantine);
    * for text the reader gets, the charset decoder already vouches for it, and libmagic's text
    * rules would cost more than the rest of sanitizing together. */
@@ -400,7 +441,10 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
     part->reason = g_strdup("alternative");
   } else {
     part->action = MUGAI_PART_REMOVED;
-    part->reason = g_strdup(is_attachment(obj) || part->name ? "attachment" : "not_text");
+    part->reason = g_strdup(binary   ? "binary_content"
+                            : script ? "script_name"
+                            : is_attachment(obj) || part->name ? "attachment"
+                                                               : "not_text");
     walk->result->actions[MUGAI_ACTION_REMOVED]++;
   }
   decoded_clear(&d);

@@ -114,6 +114,36 @@ class NothingLostSilently(unittest.TestCase):
         self.assertIn("Important: meeting moved to 3pm", body_of(p.stdout))
 
 
+class TextThatIsAFile(unittest.TestCase):
+    def test_text_part_named_like_a_script_is_removed_and_named(self):
+        p, r, _ = sanitize(msg("From: a@example.jp\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n",
+                               "--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: text/plain; name=\"invoice.pdf.js\"\n\n"
+                               "WScript.CreateObject(\"WScript.Shell\").Run(\"calc\")\n--b--\n"))
+        self.assertEqual(p.returncode, 0)
+        text = body_of(p.stdout)
+        self.assertNotIn("WScript", text)
+        self.assertIn("invoice.pdf.js (text/plain", text)
+        self.assertIn("script_name", [x["reason"] for x in r["parts"]])
+
+    def test_text_part_with_binary_content_is_removed(self):
+        exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" * 8
+        raw = (b"From: a@example.jp\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+               b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/plain\r\n\r\n" + exe +
+               b"\r\n--b--\r\n")
+        p, r, _ = sanitize(raw)
+        self.assertEqual(p.returncode, 0)
+        self.assertNotIn("MZ", body_of(p.stdout))
+        binary = [x for x in r["parts"] if x["reason"] == "binary_content"]
+        self.assertEqual(len(binary), 1)
+        self.assertEqual(binary[0]["action"], "removed")
+
+    def test_iso2022jp_escapes_are_not_taken_for_binary(self):
+        jis = "本日は晴天なり。".encode("iso2022_jp") * 50
+        raw = b"From: a@example.jp\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n" + jis + b"\r\n"
+        p, r, _ = sanitize(raw)
+        self.assertIn("本日は晴天なり。", body_of(p.stdout))
+
+
 class ActiveHeaders(unittest.TestCase):
     RAW = msg("From: a@example.jp\nDisposition-Notification-To: a@example.jp\nX-Face: #abc\nSubject: s\n", "hi\n")
 

@@ -38,7 +38,7 @@ static const mugai_html_options default_options = { .max_output = 1 << 20, .max_
   "</td></tr></table>\n</td></tr></table>\n<script>track();</script>\n</body></html>\n"
 
 #define NEWSLETTER_TEXT \
-  "[○○市役所] <https://www.city.example.lg.jp/>\n\n" \
+  "[image: ○○市役所] <https://www.city.example.lg.jp/>\n\n" \
   "広報メールマガジン 第128号\n\n" \
   "防災訓練のお知らせ\n\n" \
   "令和6年4月20日（土）午前9時から、市内各地区で防災訓練を実施します。" \
@@ -116,7 +116,7 @@ static const Case cases[] = {
     "<a href=\"https://exa\nmple.jp/\">x</a>", "x <https://example.jp/>\n" },
   { "anchor_without_href_is_plain_text", "<a name=\"top\">アンカー</a>", "アンカー\n" },
   { "image_alt_text_is_bracketed_and_trimmed",
-    "<p>前<img src=\"a.png\" alt=\" 地図 \">後</p>", "前[地図]後\n" },
+    "<p>前<img src=\"a.png\" alt=\" 地図 \">後</p>", "前[image: 地図]後\n" },
   { "image_without_alt_or_blank_alt_shows_nothing",
     "<p>a<img src=\"a.png\"><img alt=\"\"><img alt=\"  \">b</p>", "ab\n" },
   { "script_style_head_title_template_noscript_are_omitted",
