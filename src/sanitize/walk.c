@@ -370,7 +370,9 @@ is_message_type(const char *type)
 /* An attached message is read exactly like the top-level one: its header block split as Postfix
  * splits it (a line that is not a header starts the body, where GMime would drop it), then parsed,
  * then walked. A fragment of a message/partial is shown as far as it can be read. */
-static void
+/* Returns FALSE when GMime could make no message of it at all (the caller then names the part as
+ * removed: nothing may vanish without a notice). */
+static gboolean
 walk_attached_message(mugai_walk *walk, GByteArray *take_raw, const char *path, guint depth,
                       walk_mode mode)
 {
@@ -382,8 +384,10 @@ walk_attached_message(mugai_walk *walk, GByteArray *take_raw, const char *path, 
   g_byte_array_unref(take_raw); /* one copy per nesting level, not two */
   g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(rebuilt); /* owns it */
   g_autoptr(GMimeMessage) inner = mugai_walk_parse(walk, stream);
-  if (inner)
-    inline_message(walk, inner, path, depth + 1, mode);
+  if (inner == NULL)
+    return FALSE;
+  inline_message(walk, inner, path, depth + 1, mode);
+  return TRUE;
 }
 
 static void
@@ -400,7 +404,13 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
       g_free(part->sha256);
       part->sha256 = g_steal_pointer(&d.sha256);
       part->action = MUGAI_PART_CONTAINER;
-      walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode);
+      if (!walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode)) {
+        part->action = mode == MODE_USE ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
+        g_free(part->reason);
+        part->reason = g_strdup("unparseable_message");
+        if (mode == MODE_USE)
+          walk->result->actions[MUGAI_ACTION_REMOVED]++;
+      }
     }
     decoded_clear(&d);
     return;
