@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config/notice_template.h"
 #include "util/units.h"
 
 G_DEFINE_QUARK(mugai-config-error-quark, mugai_config_error)
@@ -35,7 +36,7 @@ G_DEFINE_QUARK(mugai-config-error-quark, mugai_config_error)
 #define MAX_SHOWN_CHARS 64           /* of any input quoted in a message */
 #define SUN_PATH_SIZE sizeof(((struct sockaddr_un *) NULL)->sun_path)
 
-typedef enum { OPT_STRING, OPT_SIZE, OPT_UINT, OPT_ENUM } opt_type;
+typedef enum { OPT_STRING, OPT_SIZE, OPT_UINT, OPT_ENUM, OPT_BOOL, OPT_DURATION, OPT_TEMPLATE } opt_type;
 
 /* Extra check of a string value: NULL when it is fine, else what is wrong (transfer full). */
 typedef char *(*opt_check_fn)(const char *value);
@@ -50,19 +51,28 @@ typedef struct {
   gsize offset;               /* of the field in mugai_policy */
   opt_check_fn check;         /* OPT_STRING */
   const char *const *choices; /* OPT_ENUM: NULL-terminated; choices[i] is stored as i */
+  gboolean empty_ok;          /* OPT_STRING: an empty value is meaningful ("no tag") */
 } config_opt;
 
 static char *check_socket(const char *value);
 static char *check_absolute_path(const char *value);
+static char *check_subject_tag(const char *value);
 
 static const char *const language_names[] = {[MUGAI_LANG_JA] = "ja", [MUGAI_LANG_EN] = "en", NULL};
+static const char *const charset_names[] = {[MUGAI_OUTPUT_UTF8] = "utf-8",
+                                            [MUGAI_OUTPUT_ISO2022JP] = "iso-2022-jp", NULL};
 G_STATIC_ASSERT(sizeof(mugai_language) == sizeof(int)); /* OPT_ENUM stores through an int * */
+G_STATIC_ASSERT(sizeof(mugai_output_charset) == sizeof(int));
 
 #define FIELD(f) offsetof(mugai_policy, f)
-#define STRING_OPT(g, k, def, f, fn) {g, k, OPT_STRING, def, 0, 0, FIELD(f), fn, NULL}
-#define SIZE_OPT(g, k, def, lo, hi, f) {g, k, OPT_SIZE, def, lo, hi, FIELD(f), NULL, NULL}
-#define UINT_OPT(g, k, def, lo, hi, f) {g, k, OPT_UINT, def, lo, hi, FIELD(f), NULL, NULL}
-#define ENUM_OPT(g, k, def, f, names) {g, k, OPT_ENUM, def, 0, 0, FIELD(f), NULL, names}
+#define STRING_OPT(g, k, def, f, fn) {g, k, OPT_STRING, def, 0, 0, FIELD(f), fn, NULL, FALSE}
+#define OPTIONAL_STRING_OPT(g, k, f, fn) {g, k, OPT_STRING, "", 0, 0, FIELD(f), fn, NULL, TRUE}
+#define SIZE_OPT(g, k, def, lo, hi, f) {g, k, OPT_SIZE, def, lo, hi, FIELD(f), NULL, NULL, FALSE}
+#define UINT_OPT(g, k, def, lo, hi, f) {g, k, OPT_UINT, def, lo, hi, FIELD(f), NULL, NULL, FALSE}
+#define ENUM_OPT(g, k, def, f, names) {g, k, OPT_ENUM, def, 0, 0, FIELD(f), NULL, names, FALSE}
+#define BOOL_OPT(g, k, def, f) {g, k, OPT_BOOL, def, 0, 0, FIELD(f), NULL, NULL, FALSE}
+#define DURATION_OPT(g, k, def, lo, hi, f) {g, k, OPT_DURATION, def, lo, hi, FIELD(f), NULL, NULL, FALSE}
+#define TEMPLATE_OPT(g, k, f) {g, k, OPT_TEMPLATE, "", 0, 0, FIELD(f), NULL, NULL, TRUE}
 
 /* The one list of keys. config/mugai.conf documents each, in this order. */
 static const config_opt opts[] = {
@@ -70,11 +80,23 @@ static const config_opt opts[] = {
   STRING_OPT("milter", "spool_dir", "/var/tmp", spool_dir, check_absolute_path),
   SIZE_OPT("milter", "spool_memory", "1M", 0, 256 * MIB, spool_memory),
   ENUM_OPT("notice", "language", "ja", notice_language, language_names),
+  TEMPLATE_OPT("notice", "template_ja", notice_template[MUGAI_LANG_JA]),
+  TEMPLATE_OPT("notice", "template_en", notice_template[MUGAI_LANG_EN]),
+  OPTIONAL_STRING_OPT("notice", "subject_tag", subject_tag, check_subject_tag),
+  ENUM_OPT("output", "charset", "utf-8", output_charset, charset_names),
+  BOOL_OPT("links", "defang_web", "no", links.defang_web),
+  BOOL_OPT("links", "defang_mailto", "no", links.defang_mailto),
+  BOOL_OPT("links", "defang_tel", "no", links.defang_tel),
   SIZE_OPT("limits", "message_size", "64M", KIB, 2 * GIB, limits.message_bytes),
   UINT_OPT("limits", "mime_depth", "20", 1, 100, limits.mime_depth),
   UINT_OPT("limits", "mime_parts", "1000", 1, 100000, limits.mime_parts),
   SIZE_OPT("limits", "html_size", "8M", KIB, NO_MAX, limits.html_bytes),
   SIZE_OPT("limits", "text_size", "16M", KIB, NO_MAX, limits.text_bytes),
+  SIZE_OPT("limits", "header_size", "16K", KIB, MUGAI_HEADER_VALUE_MAX, limits.header_bytes),
+  UINT_OPT("limits", "archive_depth", "2", 0, 10, limits.archive_depth),
+  UINT_OPT("limits", "archive_entries", "500", 1, 100000, limits.archive_entries),
+  SIZE_OPT("limits", "archive_size", "32M", 0, 2 * GIB, limits.archive_bytes),
+  DURATION_OPT("limits", "time_per_message", "60s", 1, 3600, limits.seconds_per_message),
 };
 
 /* Appends TEXT, at most MAX characters of it, with control characters and invalid UTF-8 written as
@@ -257,6 +279,16 @@ static char *check_absolute_path(const char *value)
   return NULL;
 }
 
+/* The tag goes into every sanitized Subject: short, one line, no encoded-word look-alikes. */
+static char *check_subject_tag(const char *value)
+{
+  if (g_utf8_strlen(value, -1) > 40)
+    return g_strdup("longer than 40 characters");
+  if (strstr(value, "=?") != NULL)
+    return g_strdup("must be written as text, not as an RFC 2047 encoded-word");
+  return NULL;
+}
+
 /* TRUE when VALUE has the shape of a number for OPT, so failing to parse it means overflow. */
 static gboolean is_well_formed_number(const config_opt *opt, const char *value)
 {
@@ -334,11 +366,72 @@ static char *apply_enum(const config_opt *opt, const char *value, void *field)
   return g_strdup_printf("%s is not one of: %s", q, list);
 }
 
+static char *apply_bool(const char *value, void *field)
+{
+  static const char *const yes[] = {"yes", "true", "on"}, *const no[] = {"no", "false", "off"};
+  for (gsize i = 0; i < G_N_ELEMENTS(yes); i++) {
+    if (g_ascii_strcasecmp(value, yes[i]) == 0 || g_ascii_strcasecmp(value, no[i]) == 0) {
+      *(gboolean *) field = g_ascii_strcasecmp(value, yes[i]) == 0;
+      return NULL;
+    }
+  }
+  g_autofree char *q = quoted(value);
+  return g_strdup_printf("%s is not yes or no", q);
+}
+
+static char *apply_duration(const config_opt *opt, const char *value, void *field)
+{
+  guint64 n = 0;
+  g_autofree char *q = quoted(value);
+  if (!mugai_parse_duration(value, &n))
+    return g_strdup_printf("%s is not a duration (seconds, or with s, m, h, d or w, e.g. %s)", q,
+                           opt->def);
+  if (n < opt->min || n > opt->max)
+    return g_strdup_printf("%s is outside %" G_GUINT64_FORMAT "s to %" G_GUINT64_FORMAT "s", q,
+                           opt->min, opt->max);
+  *(guint64 *) field = n;
+  return NULL;
+}
+
+/* A notice template: "" is the built-in text of the key's language; else an absolute path to a
+ * UTF-8 file, read and checked now, so a reload never starts with a template it cannot use. */
+static char *apply_template(const config_opt *opt, const char *value, void *field)
+{
+  mugai_notice_template *t = field;
+  g_autofree char *text = NULL;
+  if (*value == '\0') {
+    text = g_strdup(strcmp(opt->key, "template_en") == 0 ? mugai_notice_template_en
+                                                         : mugai_notice_template_ja);
+  } else {
+    char *why = check_absolute_path(value);
+    if (why != NULL)
+      return why;
+    g_autoptr(GError) err = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(value, &text, &len, &err))
+      return g_strdup(err->message);
+    if (len > MUGAI_NOTICE_TEMPLATE_MAX || memchr(text, '\0', len) != NULL) {
+      g_autofree char *q = quoted(value);
+      return g_strdup_printf("%s: not a text of at most %d bytes", q, MUGAI_NOTICE_TEMPLATE_MAX);
+    }
+  }
+  g_autofree char *problem = mugai_notice_template_check(text);
+  if (problem != NULL) {
+    g_autofree char *q = quoted(value);
+    return g_strdup_printf("%s: %s", q, problem);
+  }
+  g_free(t->path);
+  g_free(t->text);
+  t->path = g_strdup(value);
+  t->text = g_steal_pointer(&text);
+  return NULL;
+}
+
 /* Parses the trimmed VALUE for OPT into POLICY. NULL on success, else what is wrong; on failure
  * POLICY is unchanged. */
 static char *opt_apply(const config_opt *opt, const char *value, mugai_policy *policy)
 {
-  if (*value == '\0')
+  if (*value == '\0' && !opt->empty_ok)
     return g_strdup_printf("empty value (delete the line to use the default, %s)", opt->def);
   if (strstr(value, " #") != NULL || strstr(value, "\t#") != NULL) {
     g_autofree char *q = quoted(value); /* "64M  # default" would otherwise be read as a value */
@@ -350,6 +443,9 @@ static char *opt_apply(const config_opt *opt, const char *value, mugai_policy *p
   case OPT_SIZE:
   case OPT_UINT: return apply_number(opt, value, field);
   case OPT_ENUM: return apply_enum(opt, value, field);
+  case OPT_BOOL: return apply_bool(value, field);
+  case OPT_DURATION: return apply_duration(opt, value, field);
+  case OPT_TEMPLATE: return apply_template(opt, value, field);
   }
   g_assert_not_reached();
   return NULL;
@@ -677,23 +773,28 @@ mugai_policy *mugai_config_load(const char *path, GPtrArray *problems, GError **
   return mugai_config_parse(text, len, path, problems, error);
 }
 
+static char *opt_format_text(const char *s)
+{
+  GString *out = g_string_new(NULL);
+  for (; s != NULL && *s != '\0'; s++) {
+    if (*s == '\\')
+      g_string_append_c(out, '\\'); /* GKeyFile reads "\\" as one backslash */
+    g_string_append_c(out, *s);
+  }
+  return g_string_free(out, FALSE);
+}
+
 /* The value of OPT in POLICY as it would be written in the file. */
 static char *opt_format(const config_opt *opt, const mugai_policy *policy)
 {
   const void *field = (const char *) policy + opt->offset;
   switch (opt->type) {
-  case OPT_STRING: {
-    const char *s = *(char *const *) field;
-    GString *out = g_string_new(NULL);
-    for (; s != NULL && *s != '\0'; s++) {
-      if (*s == '\\')
-        g_string_append_c(out, '\\'); /* GKeyFile reads "\\" as one backslash */
-      g_string_append_c(out, *s);
-    }
-    return g_string_free(out, FALSE);
-  }
+  case OPT_STRING: return opt_format_text(*(char *const *) field);
   case OPT_SIZE: return format_number(opt, *(const guint64 *) field);
   case OPT_UINT: return format_number(opt, *(const guint *) field);
+  case OPT_BOOL: return g_strdup(*(const gboolean *) field ? "yes" : "no");
+  case OPT_DURATION: return g_strdup_printf("%" G_GUINT64_FORMAT "s", *(const guint64 *) field);
+  case OPT_TEMPLATE: return opt_format_text(((const mugai_notice_template *) field)->path);
   case OPT_ENUM: {
     int v = *(const int *) field;
     for (int i = 0; opt->choices[i] != NULL; i++)
@@ -727,7 +828,7 @@ char *mugai_config_dump(const mugai_policy *policy)
       g_autofree char *def = opt_format(&opts[j], defaults);
       if (strcmp(value, def) != 0)
         g_string_append_printf(out, "# changed from the default %s\n", def);
-      g_string_append_printf(out, "%s = %s\n", opts[j].key, value);
+      g_string_append_printf(out, "%s =%s%s\n", opts[j].key, *value ? " " : "", value);
     }
   }
   return g_string_free(out, FALSE);

@@ -34,6 +34,11 @@ static void policy_clear(gpointer data)
   g_free(policy->sha256);
   g_free(policy->milter_socket);
   g_free(policy->spool_dir);
+  g_free(policy->subject_tag);
+  for (int i = 0; i < MUGAI_LANG_COUNT; i++) {
+    g_free(policy->notice_template[i].path);
+    g_free(policy->notice_template[i].text);
+  }
 }
 
 void mugai_policy_unref(mugai_policy *policy)

@@ -9,7 +9,29 @@
 typedef enum {
   MUGAI_LANG_JA,
   MUGAI_LANG_EN,
+  MUGAI_LANG_COUNT
 } mugai_language;
+
+typedef enum {
+  MUGAI_OUTPUT_UTF8,      /* [output] charset = utf-8 */
+  MUGAI_OUTPUT_ISO2022JP, /* iso-2022-jp, falling back to UTF-8 per message when it cannot */
+} mugai_output_charset;
+
+/* Postfix's default header_size_limit: no header value is longer on its way to a milter. */
+#define MUGAI_HEADER_VALUE_MAX 102400
+
+/* [links]: how link targets are written in the sanitized text. */
+typedef struct {
+  gboolean defang_web;    /* hxxps://example[.]com */
+  gboolean defang_mailto;
+  gboolean defang_tel;
+} mugai_link_policy;
+
+/* A notice template: PATH "" means the built-in text (config/notice.LANG.txt, compiled in). */
+typedef struct {
+  char *path;
+  char *text; /* UTF-8, placeholders checked at load */
+} mugai_notice_template;
 
 /* Hard bounds on the work one message may cause. Passed as const * to everything that parses. */
 typedef struct {
@@ -18,6 +40,11 @@ typedef struct {
   guint mime_parts;      /* [limits] mime_parts: leaf + container parts in one message */
   guint64 html_bytes;    /* [limits] html_size: HTML larger than this is not rendered */
   guint64 text_bytes;    /* [limits] text_size: cap on the sanitized body text */
+  guint64 header_bytes;  /* [limits] header_size: longest header value delivered (cut beyond) */
+  guint archive_depth;   /* [limits] archive_depth: nested archives opened to list their files */
+  guint archive_entries; /* [limits] archive_entries: files listed per attachment */
+  guint64 archive_bytes; /* [limits] archive_size: largest archive read whole to list it */
+  guint64 seconds_per_message; /* [limits] time_per_message: past it the message is refused */
 } mugai_limits;
 
 typedef struct mugai_policy {
@@ -29,6 +56,10 @@ typedef struct mugai_policy {
   guint64 spool_memory;  /* [milter] spool_memory: bytes kept in memory before spooling */
 
   mugai_language notice_language; /* [notice] language: ja | en */
+  mugai_notice_template notice_template[MUGAI_LANG_COUNT]; /* [notice] template_ja, template_en */
+  char *subject_tag;              /* [notice] subject_tag: "" = none */
+  mugai_output_charset output_charset; /* [output] charset */
+  mugai_link_policy links;        /* [links] */
 
   mugai_limits limits;
 } mugai_policy;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "config/notice_template.h"
 
 #ifndef MUGAI_SOURCE_DIR
 #error "MUGAI_SOURCE_DIR must name the repository root (tests/CMakeLists.txt sets it)"
@@ -35,6 +36,20 @@ static void assert_policy_equal(const mugai_policy *a, const mugai_policy *b)
   assert_int_equal(a->limits.mime_parts, b->limits.mime_parts);
   assert_int_equal(a->limits.html_bytes, b->limits.html_bytes);
   assert_int_equal(a->limits.text_bytes, b->limits.text_bytes);
+  assert_int_equal(a->limits.header_bytes, b->limits.header_bytes);
+  assert_int_equal(a->limits.archive_depth, b->limits.archive_depth);
+  assert_int_equal(a->limits.archive_entries, b->limits.archive_entries);
+  assert_int_equal(a->limits.archive_bytes, b->limits.archive_bytes);
+  assert_int_equal(a->limits.seconds_per_message, b->limits.seconds_per_message);
+  for (int i = 0; i < MUGAI_LANG_COUNT; i++) {
+    assert_string_equal(a->notice_template[i].path, b->notice_template[i].path);
+    assert_string_equal(a->notice_template[i].text, b->notice_template[i].text);
+  }
+  assert_string_equal(a->subject_tag, b->subject_tag);
+  assert_int_equal(a->output_charset, b->output_charset);
+  assert_int_equal(a->links.defang_web, b->links.defang_web);
+  assert_int_equal(a->links.defang_mailto, b->links.defang_mailto);
+  assert_int_equal(a->links.defang_tel, b->links.defang_tel);
 }
 
 /* Parses LEN bytes of TEXT; returns the problem lines (empty when valid) after checking the
@@ -123,6 +138,15 @@ static void builtin_defaults_are_the_documented_values(void **state)
   assert_int_equal(d->limits.mime_parts, 1000);
   assert_int_equal(d->limits.html_bytes, 8 << 20);
   assert_int_equal(d->limits.text_bytes, 16 << 20);
+  assert_int_equal(d->limits.header_bytes, 16 << 10);
+  assert_int_equal(d->limits.archive_depth, 2);
+  assert_int_equal(d->limits.archive_entries, 500);
+  assert_int_equal(d->limits.archive_bytes, 32 << 20);
+  assert_int_equal(d->limits.seconds_per_message, 60);
+  assert_string_equal(d->subject_tag, "");
+  assert_int_equal(d->output_charset, MUGAI_OUTPUT_UTF8);
+  assert_false(d->links.defang_web || d->links.defang_mailto || d->links.defang_tel);
+  assert_string_equal(d->notice_template[MUGAI_LANG_JA].path, "");
 }
 
 static void embedded_default_parses_to_the_builtin_defaults(void **state)
@@ -166,14 +190,14 @@ static void example_file_sets_every_key_to_its_default(void **state)
   g_auto(GStrv) lines = g_strsplit(dump, "\n", -1);
   guint keys = 0;
   for (guint i = 0; lines[i] != NULL; i++) {
-    if (strstr(lines[i], " = ") == NULL)
+    if (lines[i][0] == '#' || strstr(lines[i], " =") == NULL)
       continue;
     g_autofree char *needle = g_strdup_printf("\n%s\n", lines[i]);
     if (strstr(text, needle) == NULL)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 9);
+  assert_int_equal(keys, 21);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -333,6 +357,105 @@ static void checks_spool_dir_and_language(void **state)
   check_value_rows(rows, G_N_ELEMENTS(rows));
 }
 
+static void checks_booleans_durations_tags_and_the_new_bounds(void **state)
+{
+  (void) state;
+  static const value_row rows[] = {
+    {"links", "defang_web", "yes", NULL},
+    {"links", "defang_mailto", "False", NULL},
+    {"links", "defang_tel", "maybe", "\"maybe\" is not yes or no"},
+    {"output", "charset", "iso-2022-jp", NULL},
+    {"output", "charset", "shift_jis", "\"shift_jis\" is not one of: utf-8, iso-2022-jp"},
+    {"notice", "subject_tag", "[\xe7\x84\xa1\xe5\xae\xb3\xe5\x8c\x96]", NULL},
+    {"notice", "subject_tag", "", NULL},
+    {"notice", "subject_tag", "=?UTF-8?B?5Y2x?=",
+     "must be written as text, not as an RFC 2047 encoded-word"},
+    {"notice", "subject_tag", "0123456789012345678901234567890123456789", NULL},
+    {"notice", "subject_tag", "01234567890123456789012345678901234567890",
+     "longer than 40 characters"},
+    {"limits", "header_size", "1K", NULL},
+    {"limits", "header_size", "1023", "1023 is below the minimum 1K"},
+    {"limits", "header_size", "100K", NULL},
+    {"limits", "header_size", "102401", "102401 is above the maximum 100K"},
+    {"limits", "archive_depth", "0", NULL},
+    {"limits", "archive_depth", "10", NULL},
+    {"limits", "archive_depth", "11", "11 is above the maximum 10"},
+    {"limits", "archive_entries", "0", "0 is below the minimum 1"},
+    {"limits", "archive_size", "0", NULL},
+    {"limits", "archive_size", "2G", NULL},
+    {"limits", "archive_size", "2049M", "2049M is above the maximum 2G"},
+    {"limits", "time_per_message", "1s", NULL},
+    {"limits", "time_per_message", "1h", NULL},
+    {"limits", "time_per_message", "0", "\"0\" is outside 1s to 3600s"},
+    {"limits", "time_per_message", "61m", "\"61m\" is outside 1s to 3600s"},
+    {"limits", "time_per_message", "soon",
+     "\"soon\" is not a duration (seconds, or with s, m, h, d or w, e.g. 60s)"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+  g_autoptr(mugai_policy) p = parse_ok("[links]\ndefang_web = yes\n[output]\ncharset = iso-2022-jp\n"
+                                       "[limits]\ntime_per_message = 2m\n");
+  assert_true(p->links.defang_web);
+  assert_false(p->links.defang_mailto);
+  assert_int_equal(p->output_charset, MUGAI_OUTPUT_ISO2022JP);
+  assert_int_equal(p->limits.seconds_per_message, 120);
+}
+
+/* Templates are read and checked when the config is: a broken one is a config error with the
+ * line of its key, never a notice with a hole in it. */
+static void loads_notice_templates_and_rejects_broken_ones(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  assert_string_equal(d->notice_template[MUGAI_LANG_JA].text, mugai_notice_template_ja);
+  assert_string_equal(d->notice_template[MUGAI_LANG_EN].text, mugai_notice_template_en);
+  assert_null(mugai_notice_template_check(mugai_notice_template_ja));
+  g_autofree char *dir = g_dir_make_tmp("mugai-template-XXXXXX", NULL);
+  g_autofree char *good = g_build_filename(dir, "good.txt", NULL);
+  g_autofree char *bad = g_build_filename(dir, "bad.txt", NULL);
+  assert_true(g_file_set_contents(good, "{warnings}\nHelp desk: 内線 1234\n{removed}\n", -1, NULL));
+  assert_true(g_file_set_contents(bad, "ok\n{removed}\n{remove}\n", -1, NULL));
+  g_autofree char *text = g_strdup_printf("[notice]\ntemplate_en = %s\n", good);
+  g_autoptr(mugai_policy) p = parse_ok(text);
+  assert_string_equal(p->notice_template[MUGAI_LANG_EN].path, good);
+  assert_string_equal(p->notice_template[MUGAI_LANG_EN].text,
+                      "{warnings}\nHelp desk: 内線 1234\n{removed}\n");
+  g_autofree char *bad_text = g_strdup_printf("[notice]\ntemplate_ja = %s\n", bad);
+  g_autofree char *want = g_strdup_printf(SRC ":2: [notice] template_ja: \"%s\": line 3: unknown "
+                                          "placeholder {remove} (known: warnings, actions, removed, "
+                                          "removed_count, queue_id)", bad);
+  expect_problem(bad_text, want);
+  g_autofree char *missing = g_strdup_printf("[notice]\ntemplate_ja = %s/none.txt\n", dir);
+  g_autoptr(GPtrArray) problems = problems_of(missing);
+  assert_int_equal(problems->len, 1);
+  assert_non_null(strstr(problems->pdata[0], ":2: [notice] template_ja: "));
+  assert_non_null(strstr(problems->pdata[0], "none.txt"));
+  expect_problem("[notice]\ntemplate_ja = notice.txt\n",
+                 SRC ":2: [notice] template_ja: \"notice.txt\" is not an absolute path (it must start with /)");
+  g_unlink(good);
+  g_unlink(bad);
+  g_rmdir(dir);
+}
+
+static void expands_templates_dropping_empty_lines(void **state)
+{
+  (void) state;
+  const char *values[MUGAI_NOTICE_FIELD_COUNT] = {NULL};
+  g_autoptr(GString) out = g_string_new(NULL);
+  const char *tpl = "{warnings}\nTitle {{x}}\n{?removed}Removed ({removed_count}):\n{removed}\nend\n";
+  mugai_notice_template_expand(out, tpl, values);
+  assert_string_equal(out->str, "Title {x}\nend\n");
+  values[MUGAI_NOTICE_REMOVED] = "  - a.zip\n";
+  values[MUGAI_NOTICE_REMOVED_COUNT] = "1";
+  values[MUGAI_NOTICE_WARNINGS] = "Careful\n\n";
+  g_string_truncate(out, 0);
+  mugai_notice_template_expand(out, tpl, values);
+  assert_string_equal(out->str, "Careful\n\nTitle {x}\nRemoved (1):\n  - a.zip\nend\n");
+  g_autofree char *lone = mugai_notice_template_check("a }\n");
+  assert_string_equal(lone, "line 1: a lone \"}\" (write }} for one)");
+  g_autofree char *mid = mugai_notice_template_check("x\ny {?removed}\n");
+  assert_string_equal(mid, "line 2: {?removed} must start its line");
+}
+
 static void trims_values_and_keys(void **state)
 {
   (void) state;
@@ -363,9 +486,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [limits])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [limits])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -481,7 +604,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
   expect_problem("[limits]\nmime_depth = 5\xff\n",
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
-  expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], "
+  expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
                                "[limits])");
 }
 
@@ -569,9 +692,13 @@ static void dump_round_trips_to_an_equal_policy(void **state)
   assert_non_null(strstr(dump, "# changed from the default ja\nlanguage = en\n"));
   g_autofree char *ddump = mugai_config_dump(d);
   assert_non_null(strstr(ddump, "\n[milter]\nsocket = inet:8895@127.0.0.1\nspool_dir = /var/tmp\n"
-                                "spool_memory = 1M\n\n[notice]\nlanguage = ja\n\n[limits]\n"
-                                "message_size = 64M\nmime_depth = 20\nmime_parts = 1000\n"
-                                "html_size = 8M\ntext_size = 16M\n"));
+                                "spool_memory = 1M\n\n[notice]\nlanguage = ja\ntemplate_ja =\n"
+                                "template_en =\nsubject_tag =\n\n[output]\ncharset = utf-8\n\n"
+                                "[links]\ndefang_web = no\ndefang_mailto = no\ndefang_tel = no\n\n"
+                                "[limits]\nmessage_size = 64M\nmime_depth = 20\nmime_parts = 1000\n"
+                                "html_size = 8M\ntext_size = 16M\nheader_size = 16K\n"
+                                "archive_depth = 2\narchive_entries = 500\narchive_size = 32M\n"
+                                "time_per_message = 60s\n"));
 }
 
 static void records_the_source_and_the_sha256_of_the_text(void **state)
@@ -660,6 +787,9 @@ int main(void)
     cmocka_unit_test(rejects_values_that_are_not_numbers_or_sizes),
     cmocka_unit_test(checks_the_milter_socket_syntax),
     cmocka_unit_test(checks_spool_dir_and_language),
+    cmocka_unit_test(checks_booleans_durations_tags_and_the_new_bounds),
+    cmocka_unit_test(loads_notice_templates_and_rejects_broken_ones),
+    cmocka_unit_test(expands_templates_dropping_empty_lines),
     cmocka_unit_test(trims_values_and_keys),
     cmocka_unit_test(rejects_unknown_keys_with_their_line_and_a_hint),
     cmocka_unit_test(rejects_unknown_groups_once_not_once_per_key),
