@@ -222,6 +222,15 @@ apply_headers(SMFICTX *ctx, const mugai_conn *conn, const mugai_result *result)
     if (occurrence[i] && smfi_chgheader(ctx, h->name, (int) occurrence[i], NULL) != MI_SUCCESS)
       return FALSE;
   }
+  /* Changed values never belong to a deleted name (see result.h), so the deletions above have
+   * not moved the occurrence they name. */
+  for (guint i = 0; i < result->change_headers->len; i++) {
+    const mugai_header_change *c = g_ptr_array_index(result->change_headers, i);
+    const char *v = c->value;
+    g_autofree char *value = g_strdup(conn->leading_space || *v != ' ' ? v : v + 1);
+    if (smfi_chgheader(ctx, c->name, (int) c->occurrence, value) != MI_SUCCESS)
+      return FALSE;
+  }
   for (guint i = 0; i < result->add_headers->len; i++) {
     const mugai_header *h = g_ptr_array_index(result->add_headers, i);
     g_autofree char *value = conn->leading_space ? g_strconcat(" ", h->value, NULL)

@@ -13,7 +13,24 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_AMBIGUOUS] = "ambiguous_type",
   [MUGAI_ACTION_REENCODED] = "reencoded",
   [MUGAI_ACTION_UNTRUSTED] = "structure_untrusted",
+  [MUGAI_ACTION_SIGNATURE] = "signature_removed",
+  [MUGAI_ACTION_ENCRYPTED] = "encrypted_removed",
+  [MUGAI_ACTION_INLINE_IMAGES] = "inline_images_dropped",
+  [MUGAI_ACTION_PARTIAL] = "partial_fragment",
+  [MUGAI_ACTION_ARCHIVE_LISTED] = "archive_listed",
+  [MUGAI_ACTION_LINK_DEFANGED] = "link_defanged",
+  [MUGAI_ACTION_LINK_DROPPED] = "link_dropped",
+  [MUGAI_ACTION_LINK_MISMATCH] = "link_mismatch",
+  [MUGAI_ACTION_HEADERS_CLEANED] = "headers_cleaned",
+  [MUGAI_ACTION_SUBJECT_TAGGED] = "subject_tagged",
 };
+
+gboolean
+mugai_action_is_header_only(mugai_action action)
+{
+  return action == MUGAI_ACTION_FORGED || action == MUGAI_ACTION_ACTIVE_HEADERS ||
+         action == MUGAI_ACTION_HEADERS_CLEANED || action == MUGAI_ACTION_SUBJECT_TAGGED;
+}
 
 const char *
 mugai_action_name(mugai_action action)

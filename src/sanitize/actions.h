@@ -15,8 +15,21 @@ typedef enum {
   MUGAI_ACTION_AMBIGUOUS,   /* conflicting Content-Type headers: both readings shown */
   MUGAI_ACTION_REENCODED,   /* text only re-encoded (a transfer encoding or type that may not pass) */
   MUGAI_ACTION_UNTRUSTED,   /* GMime flagged the structure (GMIME_CRIT_*): rewritten, never passed */
+  MUGAI_ACTION_SIGNATURE,   /* an S/MIME or PGP signature was dropped (the content was kept) */
+  MUGAI_ACTION_ENCRYPTED,   /* encrypted or opaque-signed content, which cannot be checked, removed */
+  MUGAI_ACTION_INLINE_IMAGES, /* images a multipart/related HTML body referred to were dropped */
+  MUGAI_ACTION_PARTIAL,     /* the message is a fragment (message/partial): shown as text only */
+  MUGAI_ACTION_ARCHIVE_LISTED, /* the files inside a removed archive or winmail.dat were listed */
+  MUGAI_ACTION_LINK_DEFANGED,  /* link targets were written so that no client makes them clickable */
+  MUGAI_ACTION_LINK_DROPPED,   /* javascript:, data: and other active link targets were left out */
+  MUGAI_ACTION_LINK_MISMATCH,  /* a link's text named another host than its target: warned */
+  MUGAI_ACTION_HEADERS_CLEANED,/* header values decoded, stripped of controls or cut (inbound) */
+  MUGAI_ACTION_SUBJECT_TAGGED, /* [notice] subject_tag was put in front of the Subject */
   MUGAI_ACTION_COUNT
 } mugai_action;
+
+/* TRUE for actions that change headers only: they never require a new body. */
+gboolean mugai_action_is_header_only(mugai_action action);
 
 /* The short word for ACTION ("html2text"); static string. */
 const char *mugai_action_name(mugai_action action);

@@ -23,12 +23,17 @@ static gboolean wsp(char c)
   return c == ' ' || c == '\t';
 }
 
-/* C0 controls and DEL become spaces: a decoded CR LF must not reach a header or log line. */
+/* C0 and C1 controls and DEL become spaces: a decoded CR LF must not reach a header or log
+ * line, nor a C1 CSI (U+009B) a terminal that shows the report. S is valid UTF-8, so a C1
+ * character is the two bytes C2 80..9F, and two spaces keep the length. */
 static char *controls_to_spaces(char *s)
 {
-  for (char *p = s; *p; p++)
+  for (char *p = s; *p; p++) {
     if ((guchar)*p < 0x20 || *p == 0x7f)
       *p = ' ';
+    else if ((guchar)p[0] == 0xC2 && (guchar)p[1] >= 0x80 && (guchar)p[1] <= 0x9F)
+      p[0] = p[1] = ' ';
+  }
   return s;
 }
 
@@ -448,8 +453,8 @@ static char *last_component(char *take_name)
   for (const char *s = name; *s; s++)
     if (*s == '/' || *s == '\\')
       b = s + 1;
-  if (b == name && g_ascii_isalpha(name[0]) && name[1] == ':')
-    b = name + 2; /* "C:a.exe" */
+  if (g_ascii_isalpha(b[0]) && b[1] == ':')
+    b += 2; /* "C:a.exe", "dir/C:a.exe": a drive is a directory too */
   char *r = g_strstrip(g_strdup(b));
   if (*r == '\0' || strcmp(r, ".") == 0 || strcmp(r, "..") == 0)
     g_clear_pointer(&r, g_free);

@@ -4,7 +4,8 @@
  * recursion at any depth) and writes what a browser shows: blocks on their own lines (p,
  * headings, lists, tables, pre, blockquote set off by one blank line), "- "/"N. " list markers
  * indented 2 spaces per level, cells joined by " | " (empty leading/trailing cells skipped),
- * <pre> verbatim, white space collapsed, "text <URL>" links, "[image: alt]" images, ruby as
+ * <pre> verbatim, white space collapsed, "text <URL>" links (targets normalised, checked and
+ * optionally defanged by links.h; a phishing tell recorded), "[image: alt]" images, ruby as
  * "漢字（かんじ）", <hr> as a dash line. Headings are plain paragraphs, no markers. A source
  * newline between two CJK characters vanishes (CSS Text segment breaks, as in Firefox), so
  * wrapped Japanese stays unbroken. NBSP becomes a space; C0/C1 controls and DEL are dropped.
@@ -14,8 +15,9 @@
  *
  * What it must never do: output anything from script, style, head/title, template, noscript,
  * iframe, object, embed, applet, svg, math, comments, or elements that are `hidden` or styled
- * display:none; show a link target with a scheme other than http(s), mailto, tel, ftp (or a
- * relative one); exceed max_output (marker included); recurse on input depth; log.
+ * display:none; show a link target whose normal form (links.h) has a scheme other than http(s),
+ * mailto, tel, ftp (or none); leave a URL of a defanged kind live anywhere in its output; exceed
+ * max_output (marker included); recurse on input depth; log.
  *
  * Options: max_output 0 means no cap. max_depth 0 means HTML_DEFAULT_DEPTH. Elements deeper than
  * max_depth keep their line breaks but lose list, link, table, pre and ruby handling; hiding
@@ -130,7 +132,7 @@ static void arena_clear(Arena *a)
 enum { SP_NONE, SP_SPACE, SP_SEGBREAK }; /* pending collapsible white space */
 
 typedef struct {
-  GString *out, *scratch;
+  GString *out;
   gsize budget;        /* bytes of text allowed before the truncation marker */
   gboolean full;       /* budget reached: stop walking */
   guint max_depth;
@@ -146,6 +148,8 @@ typedef struct {
   guint row_seps;      /* " | " owed before the next text in this row */
   const char *href;    /* open link's target (gumbo-owned), NULL if none or not shown */
   gssize link_start;   /* offset of the link's first text, -1 before it */
+  const mugai_link_options *links; /* nullable */
+  mugai_link_report *report;       /* nullable */
 } H2T;
 
 enum { K_NONE, K_LIST, K_LI, K_LINK, K_ROW, K_TABLE, K_PRE, K_RT };
@@ -380,7 +384,7 @@ static gboolean is_hidden(const GumboElement *el)
   return FALSE;
 }
 
-/* Trims what browsers trim from URLs and alt text: C0 controls and spaces at both ends. */
+/* Trims what browsers trim from alt text: C0 controls and spaces at both ends. */
 static const char *trim_c0(const char *s, gsize *len)
 {
   gsize n = strlen(s);
@@ -390,34 +394,6 @@ static const char *trim_c0(const char *s, gsize *len)
     n--;
   *len = n;
   return s;
-}
-
-/* May this link target be shown? Allow-list of schemes; relative URLs pass. Controls and
- * spaces inside the scheme are ignored first, so "java\tscript:" is still javascript. */
-static gboolean href_shown(const char *s, gsize n)
-{
-  static const char *const ok[] = { "http", "https", "mailto", "tel", "ftp" };
-  char scheme[8];
-  gsize k = 0;
-  if (n == 0 || s[0] == '#')
-    return FALSE; /* no target, or one inside a document the reader does not have */
-  for (gsize i = 0; i < n; i++) {
-    guchar c = (guchar)s[i];
-    if (c <= 0x20 || c == 0x7F)
-      continue;
-    if (c == ':') {
-      for (gsize j = 0; j < G_N_ELEMENTS(ok); j++)
-        if (k == strlen(ok[j]) && memcmp(scheme, ok[j], k) == 0)
-          return TRUE;
-      return FALSE;
-    }
-    if (!g_ascii_isalpha(c) && (k == 0 || !(g_ascii_isdigit(c) || c == '+' || c == '-' || c == '.')))
-      return TRUE; /* cannot be a scheme: a relative URL */
-    if (k < sizeof scheme)
-      scheme[k] = g_ascii_tolower(c);
-    k++;
-  }
-  return TRUE;
 }
 
 static gint64 list_start(const GumboElement *el)
@@ -454,54 +430,123 @@ static void render_void(H2T *st, const GumboElement *el)
   }
 }
 
+/* Decides whether the target will be shown (links.h parses it again at the end of the link, with
+ * its text: cheaper than keeping a parsed link alive across an early stop of the walk). */
 static void open_link(H2T *st, Frame *f, const GumboElement *el)
 {
   const GumboAttribute *a = gumbo_get_attribute(&el->attributes, "href");
-  gsize n;
-  const char *href = a ? trim_c0(a->value, &n) : NULL;
   f->kind = K_LINK;
   f->saved.link.href = st->href;
   f->saved.link.start = st->link_start;
-  st->href = href && href_shown(href, n) ? href : NULL;
+  st->href = NULL;
   st->link_start = -1;
+  if (!a)
+    return;
+  mugai_link link;
+  mugai_link_parse(a->value, strlen(a->value), NULL, &link);
+  if (link.kind == MUGAI_LINK_DROPPED && st->report)
+    st->report->dropped++;
+  if (link.kind != MUGAI_LINK_DROPPED && link.kind != MUGAI_LINK_NONE)
+    st->href = a->value;
+  mugai_link_clear(&link);
 }
 
-/* Is the link text its target, or the target without its mailto:/tel: scheme? */
-static gboolean text_is_target(const char *t, gsize tn, const GString *url)
+enum { TEXT_OTHER, TEXT_URL, TEXT_SCHEMELESS };
+
+/* Is the link text its target (TEXT_URL), or the target without its mailto:/tel: scheme? */
+static int text_is_target(const char *t, gsize tn, const char *url)
 {
   static const char *const prefixes[] = { "", "mailto:", "tel:" };
+  gsize un = strlen(url);
   for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++) {
     gsize k = strlen(prefixes[i]);
-    if (url->len == k + tn && g_ascii_strncasecmp(url->str, prefixes[i], k) == 0
-        && memcmp(t, url->str + k, tn) == 0)
-      return TRUE;
+    if (un == k + tn && g_ascii_strncasecmp(url, prefixes[i], k) == 0
+        && memcmp(t, url + k, tn) == 0)
+      return i == 0 ? TEXT_URL : TEXT_SCHEMELESS;
   }
-  return FALSE;
+  return TEXT_OTHER;
 }
 
-/* After the link text: " <URL>" unless the text already says it. */
+static gboolean defangs_any(const mugai_link_options *o)
+{
+  return o && (o->defang_web || o->defang_mailto || o->defang_tel);
+}
+
+/* Text rewritten in place (defanging makes it longer) is cut back to the budget. */
+static void enforce_budget(H2T *st)
+{
+  gsize m = st->budget;
+  if (st->out->len <= m)
+    return;
+  while (m > 0 && ((guchar) st->out->str[m] & 0xC0) == 0x80)
+    m--;
+  g_string_truncate(st->out, m);
+  st->full = TRUE;
+}
+
+/* " (xn--...)" after a host the reader would not otherwise see in ASCII. */
+static void put_note(H2T *st, const mugai_link *link)
+{
+  if (!link->note)
+    return;
+  st->space = SP_SPACE;
+  put(st, "(", 1);
+  emit_text(st, link->note, strlen(link->note));
+  put(st, ")", 1);
+  if (st->report)
+    st->report->idn++;
+}
+
+/* The link text is its target, shown once. A defanged kind has the text itself rewritten by the
+ * plain-text pass; FALSE when that pass does not recognise a text with a scheme (the target then
+ * follows). A number or address without its scheme it does not recognise is no live link. */
+static gboolean show_text_as_target(H2T *st, const mugai_link *link, int how)
+{
+  if (!link->defanged) {
+    put_note(st, link);
+    return TRUE;
+  }
+  mugai_link_report counts = { 0 };
+  mugai_links_process_text(st->out, (gsize) st->link_start, st->links, &counts);
+  if (counts.defanged == 0)
+    return how == TEXT_SCHEMELESS;
+  if (st->report) {
+    st->report->defanged += counts.defanged;
+    st->report->idn += counts.idn;
+  }
+  enforce_budget(st);
+  return TRUE;
+}
+
+/* After the link text: " <URL>" unless the text already says it; the phishing check. */
 static void close_link(H2T *st)
 {
-  GString *url = st->scratch;
-  gsize n, tn = 0;
-  const char *href = trim_c0(st->href, &n), *text = NULL;
-  g_string_truncate(url, 0);
-  for (gsize i = 0; i < n; i++) /* browsers drop tab/newline in URLs; drop all controls */
-    if ((guchar)href[i] >= 0x20 && href[i] != 0x7F)
-      g_string_append_c(url, href[i]);
+  mugai_link link;
+  gsize tn = 0;
+  const char *text = NULL;
+  mugai_link_parse(st->href, strlen(st->href), st->links, &link);
   if (st->link_start >= 0 && (gsize)st->link_start < st->out->len) {
     text = st->out->str + st->link_start;
     tn = st->out->len - (gsize)st->link_start;
     while (tn > 0 && is_space(text[tn - 1]))
       tn--;
   }
-  if (tn > 0 && text_is_target(text, tn, url))
+  if (tn > 0 && st->report)
+    mugai_link_check_text(&link, text, tn, st->links, st->report);
+  int how = tn > 0 ? text_is_target(text, tn, link.url) : TEXT_OTHER;
+  if (how != TEXT_OTHER && show_text_as_target(st, &link, how)) {
+    mugai_link_clear(&link);
     return;
+  }
   if (tn > 0 && st->space == SP_NONE)
     st->space = SP_SPACE; /* "text <URL>" */
   put(st, "<", 1);
-  emit_text(st, url->str, url->len);
+  emit_text(st, link.display, strlen(link.display));
   put(st, ">", 1);
+  put_note(st, &link);
+  if (st->report && link.defanged)
+    st->report->defanged++;
+  mugai_link_clear(&link);
 }
 
 static void enter_special(H2T *st, Frame *f, const GumboElement *el)
@@ -629,6 +674,10 @@ static void walk(H2T *st, const GumboNode *document)
 static char *finish(H2T *st, gboolean *truncated)
 {
   GString *out = st->out;
+  if (defangs_any(st->links)) { /* URLs in the text itself: a client would link them */
+    mugai_links_process_text(out, 0, st->links, st->report);
+    enforce_budget(st);
+  }
   gsize n = out->len;
   while (n > 0 && (out->str[n - 1] == '\n' || out->str[n - 1] == ' ' || out->str[n - 1] == '\t'))
     n--;
@@ -639,7 +688,6 @@ static char *finish(H2T *st, gboolean *truncated)
     g_string_append_c(out, '\n');
   if (truncated)
     *truncated = *truncated || st->full;
-  g_string_free(st->scratch, TRUE);
   return g_string_free(out, FALSE);
 }
 
@@ -700,9 +748,10 @@ char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *
     .budget = cap > sizeof TRUNC_MARK - 1 ? cap - (sizeof TRUNC_MARK - 1) : 0,
     .max_depth = options->max_depth ? options->max_depth : HTML_DEFAULT_DEPTH,
     .link_start = -1,
+    .links = options->links,
+    .report = options->report,
   };
   st.out = g_string_sized_new(MIN(len / 2 + 256, st.budget) + 16);
-  st.scratch = g_string_sized_new(256);
 
   Arena arena = { .next_size = CLAMP(len * 4, 32 * 1024, ARENA_CHUNK_MAX) };
   GumboOptions gopt = kGumboDefaultOptions;

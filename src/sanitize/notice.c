@@ -1,42 +1,80 @@
-/* notice.c — the reader's notice (see notice.h). All wording lives here, in both languages. */
+/* notice.c — the reader's notice (see notice.h).
+ *
+ * The frame of the notice is the template of the policy ([notice] template_ja / template_en, the
+ * built-in config/notice.LANG.txt by default); the values that fill it, and all their wording in
+ * both languages, are made here. Pure: it reads the result, it never changes it.
+ */
 #include "sanitize/notice.h"
 
 #include <string.h>
+#include "config/notice_template.h"
 
-#define RULE "------------------------------------------------------------\n"
 #define MAX_NAME_CHARS 120
+#define MAX_LISTED_ENTRIES 50 /* per archive, in the notice; the JSON report has them all */
 
 typedef struct {
-  const char *title;
-  const char *converted;
-  const char *html;
-  const char *removed_intro;
-  const char *no_name;
-  const char *bytes;
-  const char *forwarded;
-  const char *first_reading;
+  const char *html, *signature, *encrypted, *inline_images[2], *partial, *truncated, *defanged,
+      *links_dropped;
+  const char *no_name, *bytes, *detected, *contents, *contents_encrypted, *contents_more,
+      *contents_unlisted, *contents_damaged, *entry_encrypted;
+  const char *warning_title, *warning_shown, *warning_target, *warning_more[2];
+  const char *forwarded, *first_reading;
   const char *from, *date, *subject, *to;
 } wording;
 
 static const wording ja = {
-  .title = "【無害化通知】",
-  .converted = "このメールはインターネットから届いたため、安全のためテキスト形式に変換しました。\n",
-  .html = "HTML形式の本文はテキストに変換しました。\n",
-  .removed_intro = "次の添付ファイル等を削除しました。必要な場合は管理者にお問い合わせください。\n",
+  .html = "HTML形式の本文はテキストに変換しました。",
+  .signature = "電子署名は削除しました（無害化により本文が変わるため、署名は検証できません）。",
+  .encrypted = "暗号化された部分（または中身を検査できない部分）があったため削除しました。",
+  .inline_images = {"本文中の画像を ", " 個削除しました。"},
+  .partial = "このメールは分割されたメッセージ（message/partial）の一部です。テキストのみを表示しています。",
+  .truncated = "本文が長すぎるため、後半を省略しました。",
+  .defanged = "リンクはクリックできない形に書き換えました（例: hxxps://example[.]com）。",
+  .links_dropped = "スクリプト等を実行するリンク先（javascript: など）は削除しました。",
   .no_name = "(名前なし)",
   .bytes = "バイト",
+  .detected = "実際の形式",
+  .contents = "中身",
+  .contents_encrypted = "パスワード付き",
+  .contents_more = "ほか",
+  .contents_unlisted = "大きすぎるため中身は一覧できません",
+  .contents_damaged = "壊れているため一部しか読めません",
+  .entry_encrypted = "パスワード付き",
+  .warning_title = "【注意】表示されている文字と実際のリンク先が異なるリンクがあります。"
+                   "フィッシング詐欺の可能性があります。",
+  .warning_shown = "表示",
+  .warning_target = "実際のリンク先",
+  .warning_more = {"ほか ", " 件"},
   .forwarded = "---------- 添付されたメッセージ ----------\n",
   .first_reading = "---------- 本文の別の読み方（最初の Content-Type による） ----------\n",
   .from = "差出人", .date = "日時", .subject = "件名", .to = "宛先",
 };
 
 static const wording en = {
-  .title = "[mugai sanitization notice]",
-  .converted = "This message came from the internet and was converted to plain text for safety.\n",
-  .html = "The HTML body was converted to text.\n",
-  .removed_intro = "The following attachments were removed. Ask your administrator if you need them.\n",
+  .html = "The HTML body was converted to text.",
+  .signature = "The digital signature was removed (sanitizing changes the content, so it could "
+               "not be verified).",
+  .encrypted = "Encrypted content (or content that cannot be inspected) was removed.",
+  .inline_images = {"", " images shown in the body were removed."},
+  .partial = "This message is one fragment of a split message (message/partial); only its text "
+             "is shown.",
+  .truncated = "The body was too long; its end was cut off.",
+  .defanged = "Links were rewritten so that they cannot be clicked (e.g. hxxps://example[.]com).",
+  .links_dropped = "Links that run scripts (javascript: and the like) were removed.",
   .no_name = "(no name)",
   .bytes = "bytes",
+  .detected = "actual type",
+  .contents = "contents",
+  .contents_encrypted = "password-protected",
+  .contents_more = "more",
+  .contents_unlisted = "too large to list its contents",
+  .contents_damaged = "damaged: only partly readable",
+  .entry_encrypted = "password-protected",
+  .warning_title = "WARNING: some links show one address but lead to another. This may be "
+                   "phishing.",
+  .warning_shown = "shown",
+  .warning_target = "actual target",
+  .warning_more = {"", " more"},
   .forwarded = "---------- Attached message ----------\n",
   .first_reading = "---------- The body as its first Content-Type header declares it ----------\n",
   .from = "From", .date = "Date", .subject = "Subject", .to = "To",
@@ -80,36 +118,157 @@ append_size(GString *out, guint64 size, const wording *w)
     g_string_append_printf(out, "%.1f MB", size / (1024.0 * 1024.0));
 }
 
+/* The files inside a removed archive, indented under it. */
 static void
-append_removed(GString *out, const mugai_result *result, const wording *w)
+append_contents(GString *out, const mugai_archive_listing *listing, const wording *w)
 {
-  gboolean intro = FALSE;
+  g_string_append_printf(out, "    %s (%s", w->contents, listing->format);
+  if (listing->encrypted)
+    g_string_append_printf(out, ", %s", w->contents_encrypted);
+  if (listing->damaged)
+    g_string_append_printf(out, ", %s", w->contents_damaged);
+  if (listing->truncated && listing->entries->len == 0)
+    g_string_append_printf(out, ", %s", w->contents_unlisted);
+  g_string_append(out, listing->entries->len ? "):\n" : ")\n");
+  guint shown = MIN(listing->entries->len, (guint) MAX_LISTED_ENTRIES);
+  for (guint i = 0; i < shown; i++) {
+    const mugai_archive_entry *e = g_ptr_array_index(listing->entries, i);
+    g_autofree char *name = mugai_notice_display_name(e->name);
+    g_string_append_printf(out, "%*s- %s", 6 + 2 * (int) MIN(e->depth, 4u), "",
+                           *name ? name : w->no_name);
+    if (e->size_known || e->encrypted) {
+      g_string_append(out, " (");
+      if (e->size_known)
+        append_size(out, e->size, w);
+      if (e->encrypted)
+        g_string_append_printf(out, "%s%s", e->size_known ? ", " : "", w->entry_encrypted);
+      g_string_append_c(out, ')');
+    }
+    g_string_append_c(out, '\n');
+  }
+  if (listing->entries->len > shown || (listing->truncated && listing->entries->len))
+    g_string_append_printf(out, "      - … (%s)\n", w->contents_more);
+}
+
+/* {removed}: each removed part with its name, declared type, size, true type and SHA-256. */
+static char *
+removed_text(const mugai_result *result, const wording *w, guint *count)
+{
+  GString *out = g_string_new(NULL);
+  *count = 0;
   for (guint i = 0; i < result->parts->len; i++) {
     const mugai_part *part = g_ptr_array_index(result->parts, i);
     if (part->action != MUGAI_PART_REMOVED)
       continue;
-    if (!intro) {
-      g_string_append(out, w->removed_intro);
-      intro = TRUE;
-    }
+    (*count)++;
     g_autofree char *name = part->name ? mugai_notice_display_name(part->name) : NULL;
     g_string_append_printf(out, "  - %s (%s, ", name && *name ? name : w->no_name, part->type);
     append_size(out, part->size, w);
     g_string_append(out, ")\n");
+    const char *detected = part->detected_type;
+    if (detected && *detected && strcmp(detected, part->type) != 0 &&
+        strcmp(detected, "application/octet-stream") != 0)
+      g_string_append_printf(out, "    %s: %s\n", w->detected, detected);
+    if (part->sha256 && *part->sha256)
+      g_string_append_printf(out, "    SHA-256: %s\n", part->sha256);
+    if (part->contents)
+      append_contents(out, part->contents, w);
   }
+  return g_string_free(out, FALSE);
+}
+
+static void
+append_line(GString *out, const char *text)
+{
+  g_string_append(out, text);
+  g_string_append_c(out, '\n');
+}
+
+/* {actions}: one line for each thing done to the body that the reader should know. */
+static char *
+actions_text(const mugai_result *result, const wording *w)
+{
+  const guint *a = result->actions;
+  GString *out = g_string_new(NULL);
+  if (a[MUGAI_ACTION_PARTIAL])
+    append_line(out, w->partial);
+  if (a[MUGAI_ACTION_HTML2TEXT])
+    append_line(out, w->html);
+  if (a[MUGAI_ACTION_INLINE_IMAGES]) {
+    g_string_append_printf(out, "%s%u%s\n", w->inline_images[0], a[MUGAI_ACTION_INLINE_IMAGES],
+                           w->inline_images[1]);
+  }
+  if (a[MUGAI_ACTION_SIGNATURE])
+    append_line(out, w->signature);
+  if (a[MUGAI_ACTION_ENCRYPTED])
+    append_line(out, w->encrypted);
+  if (a[MUGAI_ACTION_LINK_DROPPED])
+    append_line(out, w->links_dropped);
+  if (a[MUGAI_ACTION_LINK_DEFANGED])
+    append_line(out, w->defanged);
+  if (a[MUGAI_ACTION_TRUNCATED])
+    append_line(out, w->truncated);
+  return g_string_free(out, FALSE);
+}
+
+/* {warnings}: links whose visible text names another host than the one they lead to. */
+static char *
+warnings_text(const mugai_result *result, const wording *w)
+{
+  if (result->link_warnings == NULL || result->link_warnings->len == 0)
+    return NULL;
+  GString *out = g_string_new(w->warning_title);
+  g_string_append_c(out, '\n');
+  for (guint i = 0; i < result->link_warnings->len; i++) {
+    const mugai_link_warning *lw = g_ptr_array_index(result->link_warnings, i);
+    g_autofree char *text = mugai_notice_display_name(lw->text);
+    g_autofree char *target = mugai_notice_display_name(lw->target);
+    g_string_append_printf(out, "  - %s: %s\n    %s: %s\n", w->warning_shown, text,
+                           w->warning_target, target);
+  }
+  if (result->link_warnings_total > result->link_warnings->len) {
+    g_string_append_printf(out, "  - %s%u%s\n", w->warning_more[0],
+                           result->link_warnings_total - result->link_warnings->len,
+                           w->warning_more[1]);
+  }
+  g_string_append_c(out, '\n');
+  return g_string_free(out, FALSE);
 }
 
 gboolean
-mugai_notice_write(GString *out, mugai_language language, const mugai_result *result)
+mugai_notice_needed(const mugai_result *result)
 {
-  if (result->actions[MUGAI_ACTION_REMOVED] == 0 && result->actions[MUGAI_ACTION_HTML2TEXT] == 0)
+  static const mugai_action shown[] = {
+    MUGAI_ACTION_REMOVED, MUGAI_ACTION_HTML2TEXT, MUGAI_ACTION_SIGNATURE, MUGAI_ACTION_ENCRYPTED,
+    MUGAI_ACTION_INLINE_IMAGES, MUGAI_ACTION_PARTIAL, MUGAI_ACTION_LINK_DEFANGED,
+    MUGAI_ACTION_LINK_DROPPED, MUGAI_ACTION_LINK_MISMATCH,
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(shown); i++)
+    if (result->actions[shown[i]])
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result *result,
+                   const char *queue_id)
+{
+  if (!mugai_notice_needed(result))
     return FALSE;
-  const wording *w = words_for(language);
-  g_string_append_printf(out, "%s\n%s", w->title, w->converted);
-  if (result->actions[MUGAI_ACTION_HTML2TEXT])
-    g_string_append(out, w->html);
-  append_removed(out, result, w);
-  g_string_append(out, RULE "\n");
+  const wording *w = words_for(policy->notice_language);
+  guint count = 0;
+  g_autofree char *removed = removed_text(result, w, &count);
+  g_autofree char *actions = actions_text(result, w);
+  g_autofree char *warnings = warnings_text(result, w);
+  g_autofree char *count_text = count ? g_strdup_printf("%u", count) : NULL;
+  const char *values[MUGAI_NOTICE_FIELD_COUNT] = {
+    [MUGAI_NOTICE_WARNINGS] = warnings,
+    [MUGAI_NOTICE_ACTIONS] = actions,
+    [MUGAI_NOTICE_REMOVED] = removed,
+    [MUGAI_NOTICE_REMOVED_COUNT] = count_text,
+    [MUGAI_NOTICE_QUEUE_ID] = queue_id,
+  };
+  mugai_notice_template_expand(out, policy->notice_template[policy->notice_language].text, values);
   return TRUE;
 }
 

@@ -6,9 +6,15 @@
 #include "config/policy.h"
 #include "sanitize/result.h"
 
-/* Append the notice for RESULT to OUT ("\n" line ends). Writes nothing when nothing the reader
- * would miss was done (no part removed, no HTML converted). Returns TRUE when it wrote. */
-gboolean mugai_notice_write(GString *out, mugai_language language, const mugai_result *result);
+/* TRUE when RESULT did something the reader would miss (a part removed, HTML converted, a
+ * signature or encrypted content dropped, links changed or suspicious...). */
+gboolean mugai_notice_needed(const mugai_result *result);
+
+/* Append the notice for RESULT to OUT ("\n" line ends) through POLICY's template for its
+ * language; QUEUE_ID (nullable) fills {queue_id}. Writes nothing and returns FALSE when
+ * mugai_notice_needed() says so. */
+gboolean mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result *result,
+                            const char *queue_id);
 
 /* A name safe to show in one line of text: control and format characters (bidi overrides that
  * disguise "exe") removed, at most 120 characters. (transfer full) */

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-typedef enum { BLOCK_NONE, BLOCK_UU, BLOCK_UU64, BLOCK_YENC, BLOCK_BINHEX } block_kind;
+typedef enum { BLOCK_NONE, BLOCK_UU, BLOCK_UU64, BLOCK_YENC, BLOCK_BINHEX, BLOCK_PGP } block_kind;
 
 /* A line without its line end and trailing blanks. */
 typedef struct {
@@ -41,7 +41,8 @@ has_marker(const GString *text, gsize from)
 {
   const char *s = text->str + from;
   gsize len = text->len - from;
-  return memmem(s, len, "begin", 5) || memmem(s, len, "=y", 2) || memmem(s, len, "BinHex", 6);
+  return memmem(s, len, "begin", 5) || memmem(s, len, "=y", 2) || memmem(s, len, "BinHex", 6) ||
+         memmem(s, len, "-----BEGIN PGP MESSAGE", 22);
 }
 
 static gsize
@@ -136,6 +137,13 @@ opens_block(line_view v, line_view next, block_kind *kind, char **name)
     *name = key ? name_from(v, (gsize) (key + 6 - v.s)) : NULL;
     return TRUE;
   }
+  /* An OpenPGP message (RFC 4880 armor) is ciphertext a client's plug-in would decrypt into
+   * content nobody checked, files included: without its armor lines it is inert text. */
+  if (has_prefix(v, "-----BEGIN PGP MESSAGE")) {
+    *kind = BLOCK_PGP;
+    *name = NULL;
+    return TRUE;
+  }
   if (g_strstr_len(v.s, (gssize) v.len, "(This file must be converted with BinHex")) {
     *kind = BLOCK_BINHEX;
     *name = NULL;
@@ -152,6 +160,8 @@ block_type(block_kind kind)
     return "application/x-yenc";
   case BLOCK_BINHEX:
     return "application/mac-binhex40";
+  case BLOCK_PGP:
+    return "application/pgp-encrypted";
   default:
     return "application/x-uuencode";
   }
@@ -200,9 +210,32 @@ ends_block(const defuser *d, line_view v, gboolean *drop)
     return *drop = has_prefix(v, "=yend");
   case BLOCK_BINHEX:
     return v.len > 1 && v.s[v.len - 1] == ':' && v.s[0] != ':';
+  case BLOCK_PGP:
+    return *drop = has_prefix(v, "-----END PGP MESSAGE");
   default:
     return FALSE;
   }
+}
+
+/* An armor line of an OpenPGP message: "-----BEGIN PGP MESSAGE-----" or its END. */
+static gboolean
+is_pgp_marker(line_view v)
+{
+  return has_prefix(v, "-----BEGIN PGP MESSAGE") || has_prefix(v, "-----END PGP MESSAGE");
+}
+
+/* Its words stay for the reader, bracketed instead of dashed: no plug-in takes that for armor. */
+static void
+append_pgp_marker(GString *out, line_view v)
+{
+  gsize a = 0, b = v.len;
+  while (a < b && v.s[a] == '-')
+    a++;
+  while (b > a && v.s[b - 1] == '-')
+    b--;
+  g_string_append_c(out, '[');
+  g_string_append_len(out, v.s + a, (gssize) (b - a));
+  g_string_append(out, "]\n");
 }
 
 static void
@@ -240,9 +273,12 @@ mugai_payloads_defuse(GString *text, gsize from, guint max, GPtrArray *found)
         close_block(&d);
     }
     /* Any yEnc part marker, in or out of a block, could restart decoding: never let one pass. */
-    drop = drop || has_prefix(v, "=ypart ") || has_prefix(v, "=yend");
+    drop = drop || has_prefix(v, "=ypart ") || has_prefix(v, "=yend") ||
+           has_prefix(v, "-----BEGIN PGP MESSAGE");
     if (!drop)
       g_string_append_len(out, s + pos, (gssize) (next - pos));
+    else if (is_pgp_marker(v))
+      append_pgp_marker(out, v);
   }
   close_block(&d);
   g_string_truncate(text, from);

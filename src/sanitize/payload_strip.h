@@ -1,5 +1,5 @@
 /* payload_strip.h — find and defuse encoded files hidden in text: uuencode (also begin-base64),
- * yEnc and BinHex 4.0 blocks. Mail clients decode these into attachments when they see the
+ * yEnc and BinHex 4.0 blocks, and OpenPGP messages (ASCII armor, which a plug-in decrypts). Mail clients decode these into attachments when they see the
  * block's marker lines ("begin 644 name" ... "end", "=ybegin" ... "=yend", "(This file must be
  * converted with BinHex"); without those lines no client decodes anything, and the rest is inert
  * text. The marker lines are removed, so the file no longer reaches the reader as a file, while
@@ -9,7 +9,7 @@
 
 typedef struct {
   const char *type; /* static: "application/x-uuencode", "application/x-yenc",
-                       "application/mac-binhex40" */
+                       "application/mac-binhex40", "application/pgp-encrypted" */
   char *name;       /* (nullable) the file name the block carries, UTF-8 */
   gsize size;       /* bytes of the block as it stood in the text */
   char *sha256;     /* of those bytes */

@@ -11,6 +11,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
   [MUGAI_REASON_MIME_PARTS] = {"mime_parts", "554", "5.6.0",
                                "Message has too many MIME parts to be checked"},
   [MUGAI_REASON_MALFORMED] = {"malformed", "554", "5.6.0", "Message could not be parsed"},
+  [MUGAI_REASON_TIME] = {"time_limit", "554", "5.6.0",
+                         "Message takes too long to be checked by this gateway"},
 };
 
 const mugai_reason_info *

@@ -11,6 +11,7 @@ typedef enum {
   MUGAI_REASON_MIME_DEPTH,    /* nesting over [limits] mime_depth */
   MUGAI_REASON_MIME_PARTS,    /* more parts than [limits] mime_parts */
   MUGAI_REASON_MALFORMED,     /* not parseable as a message at all */
+  MUGAI_REASON_TIME,          /* checking took longer than [limits] time_per_message */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

@@ -50,6 +50,43 @@ add_actions(JsonBuilder *b, const mugai_result *result)
 }
 
 static void
+add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_add_boolean_value(b, value);
+}
+
+/* "contents": what a removed archive or winmail.dat holds (only on such parts). */
+static void
+add_contents(JsonBuilder *b, const mugai_archive_listing *listing)
+{
+  json_builder_set_member_name(b, "contents");
+  json_builder_begin_object(b);
+  add_string_or_null(b, "format", listing->format);
+  add_bool(b, "encrypted", listing->encrypted);
+  add_bool(b, "truncated", listing->truncated);
+  add_bool(b, "damaged", listing->damaged);
+  json_builder_set_member_name(b, "entries");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < listing->entries->len; i++) {
+    const mugai_archive_entry *e = g_ptr_array_index(listing->entries, i);
+    json_builder_begin_object(b);
+    add_string_or_null(b, "name", e->name);
+    json_builder_set_member_name(b, "size");
+    if (e->size_known)
+      json_builder_add_int_value(b, (gint64) e->size);
+    else
+      json_builder_add_null_value(b);
+    add_bool(b, "encrypted", e->encrypted);
+    json_builder_set_member_name(b, "depth");
+    json_builder_add_int_value(b, e->depth);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+}
+
+static void
 add_parts(JsonBuilder *b, const mugai_result *result)
 {
   json_builder_set_member_name(b, "parts");
@@ -66,6 +103,8 @@ add_parts(JsonBuilder *b, const mugai_result *result)
     add_string_or_null(b, "sha256", part->sha256);
     add_string_or_null(b, "action", mugai_part_action_name(part->action));
     add_string_or_null(b, "reason", part->reason);
+    if (part->contents)
+      add_contents(b, part->contents);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);

@@ -12,6 +12,7 @@ part_free(gpointer data)
   g_free(part->name);
   g_free(part->sha256);
   g_free(part->reason);
+  mugai_archive_listing_free(part->contents);
   g_free(part);
 }
 
@@ -26,6 +27,24 @@ mugai_header_free(mugai_header *header)
   g_free(header);
 }
 
+static void
+header_change_free(gpointer data)
+{
+  mugai_header_change *change = data;
+  g_free(change->name);
+  g_free(change->value);
+  g_free(change);
+}
+
+static void
+link_warning_free(gpointer data)
+{
+  mugai_link_warning *w = data;
+  g_free(w->text);
+  g_free(w->target);
+  g_free(w);
+}
+
 mugai_result *
 mugai_result_new(mugai_direction direction)
 {
@@ -35,6 +54,8 @@ mugai_result_new(mugai_direction direction)
   result->direction = direction;
   result->parts = g_ptr_array_new_with_free_func(part_free);
   result->add_headers = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_header_free);
+  result->link_warnings = g_ptr_array_new_with_free_func(link_warning_free);
+  result->change_headers = g_ptr_array_new_with_free_func(header_change_free);
   return result;
 }
 
@@ -47,6 +68,8 @@ mugai_result_free(mugai_result *result)
   g_free(result->message_type);
   g_ptr_array_unref(result->parts);
   g_ptr_array_unref(result->add_headers);
+  g_ptr_array_unref(result->link_warnings);
+  g_ptr_array_unref(result->change_headers);
   if (result->body)
     g_byte_array_unref(result->body);
   g_free(result);

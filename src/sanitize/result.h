@@ -3,6 +3,8 @@
 #pragma once
 #include <glib.h>
 #include "sanitize/actions.h"
+#include "sanitize/archive_list.h"
+#include "sanitize/links.h"
 #include "sanitize/reasons.h"
 
 typedef enum {
@@ -36,6 +38,7 @@ typedef struct {
   char *sha256;        /* hex of the decoded bytes ("" for containers) */
   mugai_part_action action;
   char *reason;        /* short word saying why ("attachment", "alternative", "body"...) */
+  mugai_archive_listing *contents; /* (nullable) the files inside a removed archive or TNEF */
 } mugai_part;
 
 typedef struct {
@@ -45,6 +48,15 @@ typedef struct {
 } mugai_header;
 
 void mugai_header_free(mugai_header *header); /* NULL-safe */
+
+/* A header of the message whose value mugai replaced: the OCCURRENCE-th (from 1) header named
+ * NAME (ASCII case ignored), counted over the headers as Postfix passed them. */
+typedef struct {
+  char *name;
+  guint occurrence;
+  char *value; /* as it goes on the wire, leading space included, folded lines joined by "\n" */
+} mugai_header_change;
+
 
 typedef struct {
   mugai_verdict verdict;
@@ -56,11 +68,16 @@ typedef struct {
   guint64 in_size;       /* bytes of the message as received */
   guint64 out_size;      /* bytes of the new body (0 when the body is unchanged) */
   char *message_type;    /* declared type of the top-level body */
+  GPtrArray *link_warnings; /* mugai_link_warning *: links whose text names another host than
+                             * their target; at most MUGAI_LINK_WARNINGS_MAX kept */
+  guint link_warnings_total;/* how many there were */
 
   /* Header edits, valid when verdict is DELIVER. Headers for which mugai_header_is_dropped()
    * says so are removed, then add_headers are appended in order. */
   gboolean rewrite_mime; /* TRUE: body replaced, the MIME headers go too */
   GPtrArray *add_headers;/* mugai_header * */
+  GPtrArray *change_headers; /* mugai_header_change *: values replaced in place (never of a
+                              * dropped header, so changes and deletions never share a name) */
   GByteArray *body;      /* (nullable) new body: CRLF lines, transfer-encoded; NULL = unchanged */
 } mugai_result;
 

@@ -11,6 +11,8 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 #include "sanitize/body_writer.h"
+#include "sanitize/charset_encode.h"
+#include "sanitize/header_clean.h"
 #include "sanitize/headers.h"
 #include "sanitize/notice.h"
 #include "sanitize/prescan.h"
@@ -56,7 +58,7 @@ static gboolean
 can_pass_unchanged(GMimeMessage *message, const mugai_walk *walk)
 {
   for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)
-    if (i != MUGAI_ACTION_FORGED && i != MUGAI_ACTION_ACTIVE_HEADERS && walk->result->actions[i])
+    if (!mugai_action_is_header_only(i) && walk->result->actions[i])
       return FALSE; /* header-only actions never require a new body */
   GMimeObject *body = g_mime_message_get_mime_part(message);
   if (body == NULL || !GMIME_IS_PART(body) || walk->result->parts->len != 1)
@@ -65,6 +67,23 @@ can_pass_unchanged(GMimeMessage *message, const mugai_walk *walk)
   if (part->action != MUGAI_PART_KEPT || part->name || strcmp(part->type, "text/plain") != 0)
     return FALSE; /* a file name makes clients show the text as an attachment */
   return identity_encoding(body);
+}
+
+/* The links the walk saw become actions and the notice's warnings. */
+static void
+take_link_report(mugai_link_report *links, mugai_result *result)
+{
+  result->actions[MUGAI_ACTION_LINK_DEFANGED] += links->defanged;
+  result->actions[MUGAI_ACTION_LINK_DROPPED] += links->dropped;
+  result->actions[MUGAI_ACTION_LINK_MISMATCH] += links->mismatched_total;
+  result->link_warnings_total = links->mismatched_total;
+  if (links->mismatched == NULL)
+    return;
+  gsize n = 0;
+  gpointer *warnings = g_ptr_array_steal(links->mismatched, &n); /* the array is left empty */
+  for (gsize i = 0; i < n; i++)
+    g_ptr_array_add(result->link_warnings, warnings[i]);
+  g_free(warnings);
 }
 
 static void
@@ -81,21 +100,29 @@ cap_text(GString *text, guint64 cap, mugai_result *result)
 }
 
 static void
-build_body(const mugai_policy *policy, mugai_result *result, GString *text)
+build_body(const mugai_policy *policy, mugai_result *result, GString *text, const char *queue_id)
 {
   cap_text(text, policy->limits.text_bytes, result);
   GString *body = g_string_sized_new(text->len + 1024);
-  mugai_notice_write(body, policy->notice_language, result);
+  mugai_notice_write(body, policy, result, queue_id);
   g_string_append_len(body, text->str, text->len);
   if (body->len && body->str[body->len - 1] != '\n')
     g_string_append_c(body, '\n');
-  const char *cte = NULL;
-  result->body = mugai_body_encode(body->str, body->len, &cte);
+  const char *cte = NULL, *type = "text/plain; charset=UTF-8";
+  /* ISO-2022-JP when asked for and every character has a form in it; else UTF-8, per message. */
+  g_autoptr(GByteArray) jis = policy->output_charset == MUGAI_OUTPUT_ISO2022JP
+                                  ? mugai_charset_utf8_to_iso2022jp(body->str, body->len) : NULL;
+  if (jis) {
+    result->body = mugai_body_encode((const char *) jis->data, jis->len, &cte);
+    type = "text/plain; charset=ISO-2022-JP";
+  } else {
+    result->body = mugai_body_encode(body->str, body->len, &cte);
+  }
   result->out_size = result->body->len;
   result->rewrite_mime = TRUE;
   g_string_free(body, TRUE);
   mugai_result_add_header(result, "MIME-Version", "1.0");
-  mugai_result_add_header(result, "Content-Type", "text/plain; charset=UTF-8");
+  mugai_result_add_header(result, "Content-Type", type);
   mugai_result_add_header(result, "Content-Transfer-Encoding", cte);
 }
 
@@ -109,6 +136,7 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
   if (walk->crit_warning) /* GMime reported a problem that lets other parsers read it otherwise */
     walk->result->actions[MUGAI_ACTION_UNTRUSTED]++;
   mugai_result *result = walk->result;
+  take_link_report(&walk->links, result);
   if (walk->failure) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
     return;
@@ -117,15 +145,18 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
     mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, NULL);
     return;
   }
-  if (can_pass_unchanged(message, walk))
-    return;
-  gboolean explained = FALSE;
-  for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)
-    explained = explained || (i != MUGAI_ACTION_FORGED && i != MUGAI_ACTION_ACTIVE_HEADERS &&
-                              result->actions[i]);
-  if (!explained) /* plain text, but not in a form that may pass as it came */
-    result->actions[MUGAI_ACTION_REENCODED]++;
-  build_body(policy, result, walk->text);
+  if (!can_pass_unchanged(message, walk)) {
+    gboolean explained = FALSE;
+    for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)
+      explained = explained || (!mugai_action_is_header_only(i) && result->actions[i]);
+    if (!explained) /* plain text, but not in a form that may pass as it came */
+      result->actions[MUGAI_ACTION_REENCODED]++;
+    build_body(policy, result, walk->text, walk->queue_id);
+  }
+  g_autofree char *failure = NULL;
+  gboolean tag = result->body != NULL && mugai_notice_needed(result);
+  if (!mugai_headers_clean(policy, raw, tag, result, &failure))
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, failure);
 }
 
 void
@@ -151,6 +182,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
                const mugai_services *services)
 {
   g_return_val_if_fail(policy != NULL && raw != NULL && envelope != NULL, NULL);
+  gint64 started = g_get_monotonic_time();
   mugai_result *result = mugai_result_new(envelope->direction);
   gint64 length = g_mime_stream_length(raw);
   if (length < 0) {
@@ -172,6 +204,12 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
     return result;
   }
   mugai_walk walk = {.policy = policy, .services = services, .result = result};
+  walk.deadline = started + (gint64) policy->limits.seconds_per_message * G_USEC_PER_SEC;
+  walk.queue_id = envelope->queue_id;
+  const mugai_link_policy *lp = &policy->links;
+  mugai_link_options defang = {lp->defang_web, lp->defang_mailto, lp->defang_tel};
+  walk.defang = lp->defang_web || lp->defang_mailto || lp->defang_tel ? &defang : NULL;
+  mugai_link_report_init(&walk.links);
   walk.text = g_string_new(NULL);
   g_autoptr(GMimeMessage) message = mugai_walk_parse(&walk, raw);
   if (message == NULL) {
@@ -192,6 +230,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   }
   g_string_free(walk.text, TRUE);
   g_free(walk.failure);
+  mugai_link_report_clear(&walk.links);
   return result;
 }
 

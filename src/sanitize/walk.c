@@ -8,6 +8,7 @@
 #include "sanitize/walk.h"
 
 #include <string.h>
+#include "sanitize/archive_list.h"
 #include "sanitize/charset.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/header_decode.h"
@@ -15,10 +16,13 @@
 #include "sanitize/html2text.h"
 #include "sanitize/notice.h"
 #include "sanitize/payload_strip.h"
+#include "sanitize/tnef_list.h"
 
 #define READ_CHUNK 65536
 
-typedef enum { MODE_USE, MODE_DROP } walk_mode;
+/* USE: the reader gets what can be read; DROP: an unused alternative; ENCRYPTED: inside
+ * multipart/encrypted, where nothing can be checked, so everything is removed. */
+typedef enum { MODE_USE, MODE_DROP, MODE_ENCRYPTED } walk_mode;
 
 static void walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth,
                         walk_mode mode);
@@ -79,10 +83,20 @@ mugai_walk_parse(mugai_walk *walk, GMimeStream *stream)
   return g_mime_parser_construct_message(parser, options);
 }
 
+gboolean
+mugai_walk_out_of_time(mugai_walk *walk)
+{
+  if (walk->deadline && g_get_monotonic_time() > walk->deadline && walk->limit == MUGAI_REASON_NONE)
+    walk->limit = MUGAI_REASON_TIME;
+  return walk->limit == MUGAI_REASON_TIME;
+}
+
 static gboolean
 enter(mugai_walk *walk, guint depth)
 {
   if (walk->limit != MUGAI_REASON_NONE || walk->failure)
+    return FALSE;
+  if (mugai_walk_out_of_time(walk))
     return FALSE;
   if (depth > walk->policy->limits.mime_depth) {
     walk->limit = MUGAI_REASON_MIME_DEPTH;
@@ -226,6 +240,31 @@ looks_binary(const GByteArray *data)
   return controls * 20 > n;
 }
 
+/* Parts no reader reads as text, each with the reason the report and the notice give. */
+static const char *
+special_leaf_reason(GMimeObject *obj, const char *type)
+{
+  static const struct { const char *type, *reason; } table[] = {
+    {"application/pkcs7-signature", "signature"}, {"application/x-pkcs7-signature", "signature"},
+    {"application/pgp-signature", "signature"},   {"application/pgp-encrypted", "encrypted_control"},
+    {"message/external-body", "external_body"},   {"text/calendar", "calendar"},
+    {"text/x-vcalendar", "calendar"},             {"application/ics", "calendar"},
+    {"text/vcard", "vcard"},                      {"text/x-vcard", "vcard"},
+    {"text/directory", "vcard"},                  {"application/ms-tnef", "tnef"},
+    {"application/vnd.ms-tnef", "tnef"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(table); i++)
+    if (strcmp(type, table[i].type) == 0)
+      return table[i].reason;
+  if (strcmp(type, "application/pkcs7-mime") == 0 || strcmp(type, "application/x-pkcs7-mime") == 0) {
+    /* S/MIME puts signed content inside the PKCS #7 blob too ("opaque" signing): without
+     * unpacking it, which would need the whole CMS stack, it is as unreadable as ciphertext. */
+    const char *smime = g_mime_object_get_content_type_parameter(obj, "smime-type");
+    return smime && g_ascii_strcasecmp(smime, "signed-data") == 0 ? "opaque_signed" : "encrypted";
+  }
+  return NULL;
+}
+
 static gboolean
 is_attachment(GMimeObject *obj)
 {
@@ -340,10 +379,13 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
     g_free(part->reason);
     part->reason = g_strdup("body");
     strip_payloads(walk, text_start, part->path);
+    if (walk->defang)
+      mugai_links_process_text(walk->text, text_start, walk->defang, &walk->links);
     return;
   }
   const mugai_limits *limits = &walk->policy->limits;
-  mugai_html_options options = {.max_output = limits->text_bytes, .max_depth = 256};
+  mugai_html_options options = {.max_output = limits->text_bytes, .max_depth = 256,
+                                .links = walk->defang, .report = &walk->links};
   gboolean cut = FALSE;
   g_autofree char *rendered = mugai_html_to_text(utf8, len, &options, &cut);
   if (cut)
@@ -354,6 +396,46 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
   g_free(part->reason);
   part->reason = g_strdup("html_body");
   strip_payloads(walk, text_start, part->path);
+}
+
+/* The files inside a removed archive or winmail.dat are named in the notice (the reader learns
+ * what was sent, a password-protected zip is called out). D holds the part's first bytes; the
+ * whole part is decoded again only when it is an archive no larger than [limits] archive_size. */
+static void
+list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded *d)
+{
+  const guint8 *head = d->kept->data;
+  gboolean tnef = mugai_tnef_detect(head, d->kept->len);
+  if (!tnef && !mugai_archive_detect(head, d->kept->len))
+    return;
+  const mugai_limits *limits = &walk->policy->limits;
+  walk->result->actions[MUGAI_ACTION_ARCHIVE_LISTED]++;
+  if (d->size > limits->archive_bytes) {
+    part->contents = mugai_archive_listing_new(tnef ? "tnef" : "archive");
+    part->contents->truncated = TRUE; /* too big to read: named, not listed */
+    return;
+  }
+  decoded whole = {0};
+  const decoded *all = d;
+  if (d->cut) {
+    if (!decode_part(obj, limits->archive_bytes, FALSE, &whole, &walk->failure)) {
+      decoded_clear(&whole);
+      return;
+    }
+    all = &whole;
+  }
+  mugai_archive_limits archive = {
+    .max_depth = limits->archive_depth,
+    .max_entries = limits->archive_entries,
+    .max_nested_bytes = limits->archive_bytes,
+    .deadline = walk->deadline,
+  };
+  part->contents = tnef ? mugai_tnef_list(all->kept->data, all->kept->len, &archive)
+                        : mugai_archive_list(all->kept->data, all->kept->len, &archive);
+  if (part->contents->encrypted)
+    walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
+  decoded_clear(&whole);
+  mugai_walk_out_of_time(walk);
 }
 
 static void inline_message(mugai_walk *walk, GMimeMessage *inner, const char *prefix, guint depth,
@@ -404,8 +486,21 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
       g_free(part->sha256);
       part->sha256 = g_steal_pointer(&d.sha256);
       part->action = MUGAI_PART_CONTAINER;
-      if (!walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode)) {
-        part->action = mode == MODE_USE ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
+      if (strcmp(type, "message/partial") == 0) {
+        /* A fragment cannot be put together again here (the others travel separately) and
+         * reaches the reader only as the text it holds: never as a message to reassemble. */
+        g_free(part->reason);
+        part->reason = g_strdup("partial_fragment");
+        if (mode == MODE_USE)
+          walk->result->actions[MUGAI_ACTION_PARTIAL]++;
+      }
+      if (mode == MODE_ENCRYPTED) {
+        part->action = MUGAI_PART_REMOVED;
+        g_free(part->reason);
+        part->reason = g_strdup("encrypted");
+        walk->result->actions[MUGAI_ACTION_REMOVED]++;
+      } else if (!walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode)) {
+        part->action = mode != MODE_DROP ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
         g_free(part->reason);
         part->reason = g_strdup("unparseable_message");
         if (mode == MODE_USE)
@@ -420,7 +515,8 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   gboolean script = has_script_name(part->name);
   gboolean text_type = (plain || html) && !is_attachment(obj) && !script;
   const mugai_limits *limits = &walk->policy->limits;
-  gsize keep = text_type ? (html ? limits->html_bytes : limits->text_bytes) : MUGAI_FILETYPE_PREFIX;
+  gsize keep = text_type ? (html ? limits->html_bytes : limits->text_bytes)
+                         : MAX(MUGAI_FILETYPE_PREFIX, MUGAI_ARCHIVE_DETECT_PREFIX);
 
   decoded d = {0};
   if (!decode_part(GMIME_PART(obj), keep, text_type, &d, &walk->failure)) {
@@ -443,19 +539,34 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
                                                 MIN(d.kept->len, (gsize) MUGAI_FILETYPE_PREFIX));
   }
   g_free(part->reason);
-  if (body_text) {
-    part->reason = NULL;
+  part->reason = NULL;
+  const char *special = special_leaf_reason(obj, type);
+  if (body_text && mode == MODE_USE) {
     append_text_part(walk, obj, html, &d, part);
   } else if (mode == MODE_DROP) {
     part->action = MUGAI_PART_DROPPED;
     part->reason = g_strdup("alternative");
+  } else if (special && (strcmp(special, "signature") == 0 ||
+                         strcmp(special, "encrypted_control") == 0)) {
+    /* A signature cannot survive sanitizing (the signed content changes) and says nothing to
+     * the reader; the "Version: 1" part of PGP/MIME is protocol, not content. */
+    part->action = MUGAI_PART_DROPPED;
+    part->reason = g_strdup(special);
+    if (strcmp(special, "signature") == 0)
+      walk->result->actions[MUGAI_ACTION_SIGNATURE]++;
   } else {
     part->action = MUGAI_PART_REMOVED;
-    part->reason = g_strdup(binary   ? "binary_content"
-                            : script ? "script_name"
+    part->reason = g_strdup(mode == MODE_ENCRYPTED ? "encrypted"
+                            : special              ? special
+                            : binary               ? "binary_content"
+                            : script               ? "script_name"
                             : is_attachment(obj) || part->name ? "attachment"
                                                                : "not_text");
+    if (mode == MODE_ENCRYPTED || (special && (strcmp(special, "encrypted") == 0 ||
+                                               strcmp(special, "opaque_signed") == 0)))
+      walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
     walk->result->actions[MUGAI_ACTION_REMOVED]++;
+    list_contents(walk, GMIME_PART(obj), part, &d);
   }
   decoded_clear(&d);
 }
@@ -540,6 +651,55 @@ append_prologue(mugai_walk *walk, GMimeMultipart *mp, int count)
   strip_payloads(walk, start, "");
 }
 
+/* The root of a multipart/related: the part its "start" parameter names, else the first. */
+static int
+related_root(GMimeMultipart *mp)
+{
+  const char *start = g_mime_object_get_content_type_parameter(GMIME_OBJECT(mp), "start");
+  g_autofree char *want = start ? g_strdup(start) : NULL;
+  if (want)
+    g_strstrip(g_strdelimit(want, "<>", ' '));
+  for (int i = 0; want && i < g_mime_multipart_get_count(mp); i++) {
+    const char *id = g_mime_object_get_content_id(g_mime_multipart_get_part(mp, i));
+    if (id && strcmp(id, want) == 0)
+      return i;
+  }
+  return 0;
+}
+
+/* An image the HTML body of a multipart/related shows inline (not one sent as a file). */
+static gboolean
+is_inline_image(GMimeObject *child)
+{
+  if (!GMIME_IS_PART(child) || is_attachment(child))
+    return FALSE;
+  GMimeContentType *ct = g_mime_object_get_content_type(child);
+  return ct && g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct), "image") == 0;
+}
+
+/* Inline images are part of the page, which the text replaces (its alt text says what they
+ * showed): dropped, counted once in the notice, and reported; never decoded beyond a hash. */
+static void
+drop_inline_image(mugai_walk *walk, GMimeObject *child, const char *path, guint depth)
+{
+  if (!enter(walk, depth))
+    return;
+  g_autofree char *type = lower_type(child);
+  mugai_part *part = mugai_result_add_part(walk->result, path, type);
+  part->name = mugai_part_filename(child);
+  decoded d = {0};
+  if (decode_part(GMIME_PART(child), 0, FALSE, &d, &walk->failure)) {
+    part->size = d.size;
+    g_free(part->sha256);
+    part->sha256 = g_steal_pointer(&d.sha256);
+  }
+  decoded_clear(&d);
+  part->action = MUGAI_PART_DROPPED;
+  g_free(part->reason);
+  part->reason = g_strdup("inline_image");
+  walk->result->actions[MUGAI_ACTION_INLINE_IMAGES]++;
+}
+
 static void
 walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint depth,
               walk_mode mode)
@@ -548,9 +708,13 @@ walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint de
   int count = g_mime_multipart_get_count(mp);
   if (mode == MODE_USE)
     append_prologue(walk, mp, count);
-  int chosen = -1;
+  int chosen = -1, root = -1;
   if (mode == MODE_USE && strcmp(type, "multipart/alternative") == 0 && count > 0)
     chosen = choose_alternative(mp);
+  if (mode == MODE_USE && strcmp(type, "multipart/related") == 0 && count > 0)
+    root = related_root(mp);
+  walk_mode inner = mode == MODE_USE && strcmp(type, "multipart/encrypted") == 0 ? MODE_ENCRYPTED
+                                                                                 : mode;
   for (int i = 0; i < count; i++) {
     g_autofree char *path = child_path(prefix, (guint) i);
     GMimeObject *child = g_mime_multipart_get_part(mp, i);
@@ -559,7 +723,11 @@ walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint de
     gboolean drop = chosen >= 0 && i != chosen && is_text_alternative(child);
     if (drop)
       walk->result->actions[MUGAI_ACTION_ALTERNATIVE]++;
-    walk_entity(walk, child, path, depth, drop ? MODE_DROP : mode);
+    if (root >= 0 && i != root && is_inline_image(child)) {
+      drop_inline_image(walk, child, path, depth);
+      continue;
+    }
+    walk_entity(walk, child, path, depth, drop ? MODE_DROP : inner);
   }
 }
 
@@ -605,7 +773,7 @@ walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, w
   } else { /* anything GMime could not classify as a part: never delivered */
     g_autofree char *type = lower_type(obj);
     mugai_part *part = mugai_result_add_part(walk->result, path, type);
-    part->action = mode == MODE_USE ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
+    part->action = mode != MODE_DROP ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
     g_free(part->reason);
     part->reason = g_strdup("not_text");
     if (mode == MODE_USE)
@@ -671,7 +839,8 @@ mugai_walk_first_reading(mugai_walk *walk, GMimeMessage *message, GMimeStream *r
   text_separate(walk->text);
   mugai_notice_write_first_reading(walk->text, walk->policy->notice_language);
   if (html) {
-    mugai_html_options options = {.max_output = walk->policy->limits.text_bytes, .max_depth = 256};
+    mugai_html_options options = {.max_output = walk->policy->limits.text_bytes, .max_depth = 256,
+                                  .links = walk->defang, .report = &walk->links};
     g_autofree char *rendered = mugai_html_to_text(utf8, len, &options, NULL);
     append_body_text(walk, rendered, strlen(rendered));
   } else {

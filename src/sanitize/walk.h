@@ -9,8 +9,12 @@ typedef struct {
   const mugai_services *services;
   mugai_result *result;      /* (transfer none) parts and action counts are recorded here */
   GString *text;             /* the body text being assembled: UTF-8, "\n" line ends */
-  guint entities;
-  guint typed;               /* parts given to libmagic, against MUGAI_FILETYPE_MAX_PER_MESSAGE */            /* MIME entities seen, against [limits] mime_parts */
+  guint entities;            /* MIME entities seen, against [limits] mime_parts */
+  guint typed;               /* parts given to libmagic, against MUGAI_FILETYPE_MAX_PER_MESSAGE */
+  const mugai_link_options *defang; /* (nullable) link kinds written defanged; NULL: none */
+  mugai_link_report links;   /* links seen in HTML and text: counts and mismatch warnings */
+  const char *queue_id;      /* (nullable) for the notice's {queue_id} */
+  gint64 deadline;           /* g_get_monotonic_time() past which the walk stops; 0 = none */
   mugai_reason limit;        /* NONE, or the limit that stopped the walk */
   gboolean text_full;        /* the body text reached [limits] text_size */
   gboolean crit_warning;     /* GMime reported a GMIME_CRIT_* problem: the structure is untrusted */
@@ -25,6 +29,9 @@ GMimeMessage *mugai_walk_parse(mugai_walk *walk, GMimeStream *stream);
  * header wins) and another in many clients (the first wins). When the first declares text, the
  * body read that way from RAW is appended too, so the reader loses nothing either client shows. */
 void mugai_walk_first_reading(mugai_walk *walk, GMimeMessage *message, GMimeStream *raw);
+
+/* TRUE (and the walk's limit set to MUGAI_REASON_TIME) once the deadline has passed. */
+gboolean mugai_walk_out_of_time(mugai_walk *walk);
 
 /* Walk BODY, the top-level MIME part of a message (nullable for a header-only message). */
 void mugai_walk_message_body(mugai_walk *walk, GMimeObject *body);

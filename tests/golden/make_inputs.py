@@ -7,7 +7,7 @@ Each input is built byte by byte here so that charsets and encodings are exactly
 mail clients send; expected.eml / expected.json are produced by tests/golden/run_golden.py
 --regenerate and then reviewed by hand.
 """
-import base64, os, zipfile, io
+import base64, io, os, struct, zipfile, zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -200,6 +200,192 @@ def forwarded_rfc822():
           + inner + "\n--outer--\n")
 
 
+# ---- issue 4 cases: signatures, encryption, related images, archives, TNEF, links, headers ----
+
+def smime_signed():
+    """An S/MIME signed message as Outlook sends it: the text is kept, the signature dropped."""
+    write("smime_signed", HEAD % "smime-1" +
+          "From: kikaku@example.co.jp\nSubject: " + enc_word("署名付きのお知らせ") + "\nMIME-Version: 1.0\n"
+          "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;\n"
+          " boundary=\"sig\"\n\n"
+          "--sig\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n"
+          "企画課からのお知らせです。\n説明会は来週の月曜日です。\n"
+          "--sig\nContent-Type: application/pkcs7-signature; name=smime.p7s\n"
+          "Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=smime.p7s\n\n"
+          + b64(b"\x30\x82\x01\x00" + bytes(range(64))) + "\n--sig--\n")
+
+
+def pgp_encrypted():
+    """PGP/MIME ciphertext, and an ASCII-armored PGP message inside a text part: neither can be
+    checked, so neither reaches the reader in a form a plug-in would decrypt."""
+    armor = ("-----BEGIN PGP MESSAGE-----\n\nhQEMA1b2c3d4e5f6AQf/Xyz0123456789abcdefABCDEF\n=abcd\n"
+             "-----END PGP MESSAGE-----\n")
+    write("pgp_encrypted", HEAD % "pgp-1" +
+          "From: secret@example.org\nSubject: encrypted\nMIME-Version: 1.0\n"
+          "Content-Type: multipart/mixed; boundary=outer\n\n"
+          "--outer\nContent-Type: text/plain; charset=US-ASCII\n\n"
+          "The report is below, encrypted.\n\n" + armor + "\nRegards\n"
+          "--outer\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=enc\n\n"
+          "--enc\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+          "--enc\nContent-Type: application/octet-stream; name=encrypted.asc\n\n" + armor +
+          "--enc--\n--outer--\n")
+
+
+def related_images():
+    """An HTML newsletter with inline images (multipart/related) and a real attachment: the
+    inline images are dropped and counted, the attachment is named."""
+    html = ('<html><body><p><img src="cid:banner@x" alt="年末年始のお知らせ"></p>'
+            '<p>年末年始の窓口は12月29日から休みです。</p><img src="cid:map@x"></body></html>')
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+    write("related_inline_images", HEAD % "rel-1" +
+          "From: koho@example.co.jp\nSubject: " + enc_word("年末年始のお知らせ") + "\nMIME-Version: 1.0\n"
+          "Content-Type: multipart/mixed; boundary=m\n\n"
+          "--m\nContent-Type: multipart/related; boundary=r; type=\"text/html\"\n\n"
+          "--r\nContent-Type: text/html; charset=UTF-8\n\n" + html + "\n"
+          "--r\nContent-Type: image/png\nContent-ID: <banner@x>\nContent-Transfer-Encoding: base64\n\n" + b64(png) + "\n"
+          "--r\nContent-Type: image/png; name=map.png\nContent-ID: <map@x>\nContent-Disposition: inline\n"
+          "Content-Transfer-Encoding: base64\n\n" + b64(png + b"map") + "\n--r--\n"
+          "--m\nContent-Type: image/jpeg; name=photo.jpg\nContent-Disposition: attachment; filename=photo.jpg\n"
+          "Content-Transfer-Encoding: base64\n\n" + b64(b"\xff\xd8\xff\xe0" + b"\0" * 30) + "\n--m--\n")
+
+
+CRC_TABLE = [0] * 256
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0xEDB88320 if _c & 1 else _c >> 1
+    CRC_TABLE[_i] = _c
+
+
+def zipcrypto(data, password, crc):
+    """Traditional PKWARE encryption (APPNOTE 6.1), as PPAP zips are made."""
+    keys = [0x12345678, 0x23456789, 0x34567890]
+    def update(b):
+        keys[0] = (keys[0] >> 8) ^ CRC_TABLE[(keys[0] ^ b) & 0xFF]
+        keys[1] = ((keys[1] + (keys[0] & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = (keys[2] >> 8) ^ CRC_TABLE[(keys[2] ^ (keys[1] >> 24)) & 0xFF]
+    def stream():
+        t = (keys[2] | 2) & 0xFFFF
+        return ((t * (t ^ 1)) >> 8) & 0xFF
+    for b in password:
+        update(b)
+    out = bytearray()
+    for b in bytes(range(11)) + bytes([crc >> 24]):
+        out.append(b ^ stream()); update(b)
+    for b in data:
+        out.append(b ^ stream()); update(b)
+    return bytes(out)
+
+
+def hand_zip(entries):
+    """A zip written byte by byte: ENTRIES are (raw name bytes, data, utf8_flag, password)."""
+    out, central = bytearray(), bytearray()
+    for name, data, utf8, password in entries:
+        crc = zlib.crc32(data) & 0xFFFFFFFF
+        body = zipcrypto(data, password, crc) if password else data
+        flags = (1 if password else 0) | (0x800 if utf8 else 0)
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 0, 0, 0x5B21, crc, len(body),
+                           len(data), len(name), 0) + name + body
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 0, 0, 0x5B21, crc,
+                               len(body), len(data), len(name), 0, 0, 0, 0, 0, offset) + name
+    cd_offset = len(out)
+    out += central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries),
+                                 len(central), cd_offset, 0)
+    return bytes(out)
+
+
+def tnef(attachments):
+    """winmail.dat: the TNEF attribute stream with an attachment title and data per file."""
+    def attr(level, ident, data):
+        return struct.pack("<BII", level, ident, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+    out = struct.pack("<IH", 0x223E9F78, 0x0101)
+    out += attr(1, 0x00089006, struct.pack("<I", 0x00010000))   # attTnefVersion
+    out += attr(1, 0x00069007, struct.pack("<II", 932, 0))      # attOemCodepage: CP932
+    for title, data in attachments:
+        out += attr(2, 0x00069002, b"\x01\x00\xff\xff\xff\xff" + b"\0" * 8)  # attAttachRendData
+        out += attr(2, 0x00018010, title + b"\0")                # attAttachTitle
+        out += attr(2, 0x0006800F, data)                         # attAttachData
+    return out
+
+
+def archives():
+    """PPAP (a password-protected zip with a CP932 name), a zip holding a zip, and winmail.dat."""
+    ppap = hand_zip([("請求書.xlsx".encode("cp932"), b"PK\x03\x04 sheet data " * 4, False, b"secret"),
+                     ("明細/内訳.pdf".encode("cp932"), b"%PDF-1.4 " * 8, False, b"secret")])
+    inner = hand_zip([(b"setup.exe", b"MZ" + b"\0" * 60, True, None)])
+    outer = hand_zip([("資料/説明.txt".encode(), "説明です\n".encode(), True, None),
+                      (b"inner.zip", inner, True, None)])
+    dat = tnef([("議事録.doc".encode("cp932"), b"\xd0\xcf\x11\xe0" + b"\0" * 60),
+                (b"budget.xls", b"\xd0\xcf\x11\xe0" + b"\1" * 60)])
+    write("archive_contents", HEAD % "zip-1" +
+          "From: vendor@example.co.jp\nSubject: " + enc_word("請求書送付") + "\nMIME-Version: 1.0\n"
+          "Content-Type: multipart/mixed; boundary=z\n\n"
+          "--z\nContent-Type: text/plain; charset=UTF-8\n\n請求書を送付します。パスワードは別メールでお送りします。\n"
+          "--z\nContent-Type: application/zip; name=\"" + enc_word("請求書.zip") + "\"\n"
+          "Content-Disposition: attachment; filename=\"" + enc_word("請求書.zip") + "\"\n"
+          "Content-Transfer-Encoding: base64\n\n" + b64(ppap) + "\n"
+          "--z\nContent-Type: application/octet-stream; name=bundle.zip\n"
+          "Content-Disposition: attachment; filename=bundle.zip\nContent-Transfer-Encoding: base64\n\n"
+          + b64(outer) + "\n"
+          "--z\nContent-Type: application/ms-tnef; name=winmail.dat\n"
+          "Content-Disposition: attachment; filename=winmail.dat\nContent-Transfer-Encoding: base64\n\n"
+          + b64(dat) + "\n--z--\n")
+
+
+def links_and_tags():
+    """Links as a phisher writes them, defanging on for every kind, and a subject tag."""
+    html = ('<html><body><p>市民税のお知らせです。</p>'
+            '<p>ログイン: <a href="https://login.evil.example.net/city">https://www.city.example.lg.jp/login</a></p>'
+            '<p>詳しくは<a href="https://www.city.example.lg.jp/tax/">こちら</a>。'
+            '<a href="https://例え.jp/">例え.jp</a> '
+            '<a href="ｊａｖａｓｃｒｉｐｔ：alert(1)">クリック</a> '
+            '<a href="&#106;avascript:alert(2)">もう一度</a></p>'
+            '<p>問い合わせ: <a href="mailto:zei@city.example.lg.jp">zei@city.example.lg.jp</a> '
+            '<a href="tel:+81-3-1234-5678">03-1234-5678</a></p></body></html>')
+    d = os.path.join(HERE, "links_defanged_tagged")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "mugai.conf"), "w") as f:
+        f.write("[notice]\nsubject_tag = [無害化]\n[links]\ndefang_web = yes\ndefang_mailto = yes\n"
+                "defang_tel = yes\n")
+    write("links_defanged_tagged", HEAD % "link-1" +
+          "From: zei@city.example.lg.jp\nSubject: " + enc_word("市民税のお知らせ") + "\nMIME-Version: 1.0\n"
+          "Content-Type: multipart/alternative; boundary=a\n\n"
+          "--a\nContent-Type: text/html; charset=UTF-8\n\n" + html + "\n--a--\n")
+
+
+def raw_headers_iso2022jp_out():
+    """Headers as old Japanese mailers write them (raw Shift_JIS, raw JIS, a control character)
+    and ISO-2022-JP output: the headers become RFC 2047 UTF-8, the body ISO-2022-JP."""
+    d = os.path.join(HERE, "raw_headers_iso2022jp_output")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "mugai.conf"), "w") as f:
+        f.write("[output]\ncharset = iso-2022-jp\n")
+    html = "<p>①番窓口の髙橋です。</p><p>㈱サンプルの件、承知しました。</p>".encode("cp932")
+    write("raw_headers_iso2022jp_output", (HEAD % "raw-1").encode() +
+          b"From: " + "山田 太郎".encode("cp932") + b" <yamada@example.co.jp>\n"
+          b"Subject: " + to_jis("お問い合わせの件") + b"\n"
+          b"X-Note: bell\x07here\n"
+          b"Comments: " + "確認".encode("euc_jp") + b"\n"
+          b"MIME-Version: 1.0\nContent-Type: text/html; charset=Shift_JIS\n\n" + html + b"\n")
+
+
+def calendar_external():
+    """A meeting invitation and a message/external-body link: both removed and named."""
+    ics = ("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nSUMMARY:定例会議\nDTSTART:20261210T100000\n"
+           "END:VEVENT\nEND:VCALENDAR\n")
+    write("calendar_external_body", HEAD % "cal-1" +
+          "From: kaigi@example.co.jp\nSubject: meeting\nMIME-Version: 1.0\n"
+          "Content-Type: multipart/mixed; boundary=c\n\n"
+          "--c\nContent-Type: text/plain; charset=UTF-8\n\n定例会議の招待です。\n"
+          "--c\nContent-Type: text/calendar; method=REQUEST; charset=UTF-8\n\n" + ics +
+          "--c\nContent-Type: message/external-body; access-type=URL;\n URL=\"http://example.com/big.zip\"\n\n"
+          "Content-Type: application/zip\n\n"
+          "--c--\n")
+
+
 if __name__ == "__main__":
     newsletter(); iso2022jp_plain(); shift_jis_plain(); attachments_rfc2231(); plain_ascii(); forwarded_rfc822()
     cp932_extension_names()
+    smime_signed(); pgp_encrypted(); related_images(); archives(); links_and_tags()
+    raw_headers_iso2022jp_out(); calendar_external()

@@ -1,5 +1,6 @@
 /* test_html2text.c — what a reader gets from HTML mail: exact text for each rendering rule,
- * the hiding rules, hostile input (depth, controls, malformed markup) and the output cap. */
+ * the hiding rules, hostile input (depth, controls, malformed markup), the output cap, and links
+ * through links.h (normal form, defanging per kind, IDN notes, the mismatch report). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,6 +153,103 @@ static const Case cases[] = {
   { "realistic_japanese_newsletter_renders_fully", NEWSLETTER_HTML, NEWSLETTER_TEXT },
 };
 
+/* Links through links.h: what is shown with each defang kind, and what the report counts. */
+typedef struct {
+  const char *name;
+  gboolean web, mailto, tel;
+  const char *html;
+  const char *expected;
+  guint defanged, dropped, idn, mismatched;
+} LinkCase;
+
+static const LinkCase link_cases[] = {
+  { "full_width_target_is_shown_normalised", FALSE, FALSE, FALSE,
+    "<a href=\"ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ／ａ\">サイト</a>", "サイト <https://example.com/a>\n",
+    0, 0, 0, 0 },
+  { "full_width_text_of_its_own_target_shows_the_normal_form_after_it", FALSE, FALSE, FALSE,
+    "<a href=\"ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ／\">ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ／</a>",
+    "ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ／ <https://example.com/>\n", 0, 0, 0, 0 },
+  { "full_width_javascript_is_dropped_and_counted", FALSE, FALSE, FALSE,
+    "<a href=\"ｊａｖａｓｃｒｉｐｔ：alert(1)\">押す</a>", "押す\n", 0, 1, 0, 0 },
+  { "entity_written_javascript_is_dropped", FALSE, FALSE, FALSE,
+    "<a href=\"&#106;avascript:alert(1)\">a</a><a href=\"&#x4A;AVA&#x53;CRIPT&colon;x\">b</a>",
+    "ab\n", 0, 2, 0, 0 },
+  { "javascript_behind_controls_and_ideographic_space_is_dropped", FALSE, FALSE, FALSE,
+    "<a href=\"&#x3000;&#x1;\tjava&#x200B;script:x\">a</a>", "a\n", 0, 1, 0, 0 },
+  { "vbscript_and_data_are_counted_as_dropped", FALSE, FALSE, FALSE,
+    "<a href=\"vbscript:x\">a</a><a href=\"DATA:text/html,x\">b</a><a href=\"#top\">c</a>", "abc\n",
+    0, 2, 0, 0 },
+  { "idn_target_is_followed_by_its_punycode", FALSE, FALSE, FALSE,
+    "<a href=\"https://例え.jp/\">例え</a>", "例え <https://例え.jp/> (xn--r8jz45g.jp)\n", 0, 0, 1, 0 },
+  { "idn_text_of_its_own_target_gets_the_punycode_after_it", FALSE, FALSE, FALSE,
+    "<a href=\"https://例え.jp/\">https://例え.jp/</a>", "https://例え.jp/ (xn--r8jz45g.jp)\n",
+    0, 0, 1, 0 },
+  { "web_defang_rewrites_targets_and_urls_in_text", TRUE, FALSE, FALSE,
+    "<p>本文 https://x.example.jp/ と <a href=\"https://example.com/a\">サイト</a> と "
+    "<a href=\"mailto:a@example.jp\">連絡</a></p>",
+    "本文 hxxps://x[.]example[.]jp/ と サイト <hxxps://example[.]com/a> と 連絡 <mailto:a@example.jp>\n",
+    2, 0, 0, 0 },
+  { "web_defang_rewrites_a_link_text_that_is_its_target", TRUE, FALSE, FALSE,
+    "<a href=\"https://www.example.jp/\">https://www.example.jp/</a>",
+    "hxxps://www[.]example[.]jp/\n", 1, 0, 0, 0 },
+  { "web_defang_of_idn_text_of_its_own_target", TRUE, FALSE, FALSE,
+    "<a href=\"https://例え.jp/\">https://例え.jp/</a>", "hxxps://例え[.]jp/ (xn--r8jz45g[.]jp)\n",
+    1, 0, 1, 0 },
+  { "web_defang_catches_a_www_target_without_scheme", TRUE, FALSE, FALSE,
+    "<a href=\"www.example.com\">x</a>", "x <www[.]example[.]com>\n", 1, 0, 0, 0 },
+  { "mailto_defang_rewrites_targets_and_addresses_in_text", FALSE, TRUE, FALSE,
+    "<a href=\"mailto:koho@city.example.lg.jp\">お問い合わせ</a> / "
+    "<a href=\"mailto:koho@city.example.lg.jp\">koho@city.example.lg.jp</a> "
+    "<a href=\"https://example.com/\">web</a>",
+    "お問い合わせ <mailto[:]koho[@]city[.]example[.]lg[.]jp> / koho[@]city[.]example[.]lg[.]jp "
+    "web <https://example.com/>\n", 2, 0, 0, 0 },
+  { "tel_defang_rewrites_tel_targets_only", FALSE, FALSE, TRUE,
+    "<a href=\"tel:+81-3-1234-5678\">電話</a> <a href=\"tel:0120-000-000\">0120-000-000</a> "
+    "<a href=\"mailto:a@example.jp\">m</a>",
+    "電話 <tel[:]+81-3-1234-5678> 0120-000-000 m <mailto:a@example.jp>\n", 1, 0, 0, 0 },
+  { "visible_url_of_another_host_is_a_mismatch", FALSE, FALSE, FALSE,
+    "<a href=\"https://click.mailer.example.com/r?id=1\">https://www.city.example.lg.jp/</a>",
+    "https://www.city.example.lg.jp/ <https://click.mailer.example.com/r?id=1>\n", 0, 0, 0, 1 },
+  { "tracking_redirect_behind_japanese_text_is_no_mismatch", FALSE, FALSE, FALSE,
+    "<a href=\"https://click.example.com/?u=abc\">詳しくはこちら</a>",
+    "詳しくはこちら <https://click.example.com/?u=abc>\n", 0, 0, 0, 0 },
+  { "image_alt_naming_another_host_is_a_mismatch", FALSE, FALSE, FALSE,
+    "<a href=\"https://evil.example/\"><img alt=\"bank.example.jp\"></a>",
+    "[image: bank.example.jp] <https://evil.example/>\n", 0, 0, 0, 1 },
+  { "newsletter_links_raise_no_mismatch", FALSE, FALSE, FALSE, NEWSLETTER_HTML, NEWSLETTER_TEXT,
+    0, 0, 0, 0 },
+  { "newsletter_with_every_kind_defanged", TRUE, TRUE, TRUE, NEWSLETTER_HTML,
+    "[image: ○○市役所] <hxxps://www[.]city[.]example[.]lg[.]jp/>\n\n"
+    "広報メールマガジン 第128号\n\n"
+    "防災訓練のお知らせ\n\n"
+    "令和6年4月20日（土）午前9時から、市内各地区で防災訓練を実施します。"
+    "詳しくは市ホームページ <hxxps://www[.]city[.]example[.]lg[.]jp/bousai/>をご覧ください。\n\n"
+    "日程 | 会場\n"
+    "4月20日 | 中央公民館\n\n"
+    "配信停止はこちら <hxxps://mail[.]city[.]example[.]lg[.]jp/stop?id=1&lang=ja>。\n"
+    "発行：○○市役所 広報課　koho[@]city[.]example[.]lg[.]jp\n",
+    4, 0, 0, 0 },
+};
+
+static void renders_links_as_expected(void **state)
+{
+  const LinkCase *c = *state;
+  const mugai_link_options lo = { .defang_web = c->web, .defang_mailto = c->mailto,
+                                  .defang_tel = c->tel };
+  mugai_link_report report;
+  mugai_link_report_init(&report);
+  const mugai_html_options o = { .max_output = 1 << 20, .max_depth = 256, .links = &lo,
+                                 .report = &report };
+  char *text = mugai_html_to_text(c->html, strlen(c->html), &o, NULL);
+  assert_string_equal(text, c->expected);
+  g_free(text);
+  assert_int_equal(report.defanged, c->defanged);
+  assert_int_equal(report.dropped, c->dropped);
+  assert_int_equal(report.idn, c->idn);
+  assert_int_equal(report.mismatched_total, c->mismatched);
+  mugai_link_report_clear(&report);
+}
+
 static char *convert(const char *html, gsize len, const mugai_html_options *o, gboolean *truncated)
 {
   char *text = mugai_html_to_text(html, len, o, truncated);
@@ -283,6 +381,81 @@ static void zero_max_output_means_no_cap(void **state)
   assert_int_equal(strlen(text), 20000 * strlen("段落\n\n") - 1);
 }
 
+static void mismatch_warning_lists_text_and_target(void **state)
+{
+  (void)state;
+  static const char html[] =
+    "<p><a href=\"https://click.mailer.example.com/r?id=1\">https://www.city.example.lg.jp/</a></p>"
+    "<p><a href=\"https://www.example.jp/\">example.jp</a></p>";
+  const mugai_link_options lo = { .defang_web = TRUE };
+  mugai_link_report report;
+  mugai_link_report_init(&report);
+  const mugai_html_options o = { .max_output = 4096, .max_depth = 64, .links = &lo,
+                                 .report = &report };
+  g_autofree char *text = convert(html, sizeof html - 1, &o, NULL);
+  assert_string_equal(text, "hxxps://www[.]city[.]example[.]lg[.]jp/ "
+                            "<hxxps://click[.]mailer[.]example[.]com/r?id=1>\n\n"
+                            "example.jp <hxxps://www[.]example[.]jp/>\n");
+  assert_int_equal(report.mismatched_total, 1);
+  assert_int_equal(report.mismatched->len, 1);
+  const mugai_link_warning *w = report.mismatched->pdata[0];
+  assert_string_equal(w->text, "hxxps://www[.]city[.]example[.]lg[.]jp/");
+  assert_string_equal(w->target, "hxxps://click[.]mailer[.]example[.]com/r?id=1");
+  mugai_link_report_clear(&report);
+}
+
+static void mismatch_list_keeps_twenty_and_counts_all(void **state)
+{
+  (void)state;
+  g_autoptr(GString) html = g_string_new(NULL);
+  for (guint i = 0; i < 30; i++)
+    g_string_append_printf(html, "<p><a href=\"https://evil%u.example/\">%s</a></p>", i,
+                           "www.bank.example.jp");
+  mugai_link_report report;
+  mugai_link_report_init(&report);
+  const mugai_html_options o = { .max_output = 1 << 20, .max_depth = 64, .report = &report };
+  g_autofree char *text = convert(html->str, html->len, &o, NULL);
+  assert_true(g_str_has_prefix(text, "www.bank.example.jp <https://evil0.example/>\n\n"));
+  assert_int_equal(report.mismatched_total, 30);
+  assert_int_equal(report.mismatched->len, MUGAI_LINK_WARNINGS_MAX);
+  const mugai_link_warning *w = report.mismatched->pdata[19];
+  assert_string_equal(w->text, "www.bank.example.jp");
+  assert_string_equal(w->target, "https://evil19.example/");
+  mugai_link_report_clear(&report);
+}
+
+static void over_long_target_is_dropped(void **state)
+{
+  (void)state;
+  g_autoptr(GString) html = g_string_new("<a href=\"https://example.jp/");
+  while (html->len < 9 + MUGAI_LINK_MAX_BYTES + 1)
+    g_string_append_c(html, 'a');
+  g_string_append(html, "\">長いリンク</a>");
+  mugai_link_report report;
+  mugai_link_report_init(&report);
+  const mugai_html_options o = { .max_output = 1 << 20, .max_depth = 64, .report = &report };
+  g_autofree char *text = convert(html->str, html->len, &o, NULL);
+  assert_string_equal(text, "長いリンク\n");
+  assert_int_equal(report.dropped, 1);
+  mugai_link_report_clear(&report);
+}
+
+static void defanged_output_stays_within_the_cap(void **state)
+{
+  (void)state;
+  g_autoptr(GString) html = g_string_new(NULL);
+  for (guint i = 0; i < 200; i++)
+    g_string_append(html, "<p>a.b.c.d https://a.b.c.d.e.f.g.example.jp/ www.a.b.c.d.jp</p>");
+  const mugai_link_options lo = { .defang_web = TRUE };
+  const mugai_html_options o = { .max_output = 1000, .max_depth = 64, .links = &lo };
+  gboolean truncated = FALSE;
+  g_autofree char *text = convert(html->str, html->len, &o, &truncated);
+  assert_true(truncated);
+  assert_true(strlen(text) <= o.max_output);
+  assert_true(g_str_has_suffix(text, "\n[...]\n"));
+  assert_null(strstr(text, "https://"));
+}
+
 int main(void)
 {
   static const struct CMUnitTest extra[] = {
@@ -297,13 +470,22 @@ int main(void)
     cmocka_unit_test(output_within_the_cap_is_not_truncated),
     cmocka_unit_test(large_document_is_truncated_within_the_cap),
     cmocka_unit_test(zero_max_output_means_no_cap),
+    cmocka_unit_test(mismatch_warning_lists_text_and_target),
+    cmocka_unit_test(mismatch_list_keeps_twenty_and_counts_all),
+    cmocka_unit_test(over_long_target_is_dropped),
+    cmocka_unit_test(defanged_output_stays_within_the_cap),
   };
-  struct CMUnitTest tests[G_N_ELEMENTS(cases) + G_N_ELEMENTS(extra)];
+  struct CMUnitTest tests[G_N_ELEMENTS(cases) + G_N_ELEMENTS(link_cases) + G_N_ELEMENTS(extra)];
+  gsize k = 0;
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
-    tests[i] = (struct CMUnitTest){ .name = cases[i].name,
-                                    .test_func = renders_as_expected,
-                                    .initial_state = (void *)&cases[i] };
+    tests[k++] = (struct CMUnitTest){ .name = cases[i].name,
+                                      .test_func = renders_as_expected,
+                                      .initial_state = (void *)&cases[i] };
+  for (gsize i = 0; i < G_N_ELEMENTS(link_cases); i++)
+    tests[k++] = (struct CMUnitTest){ .name = link_cases[i].name,
+                                      .test_func = renders_links_as_expected,
+                                      .initial_state = (void *)&link_cases[i] };
   for (gsize i = 0; i < G_N_ELEMENTS(extra); i++)
-    tests[G_N_ELEMENTS(cases) + i] = extra[i];
-  return _cmocka_run_group_tests("html2text", tests, G_N_ELEMENTS(tests), NULL, NULL);
+    tests[k++] = extra[i];
+  return _cmocka_run_group_tests("html2text", tests, k, NULL, NULL);
 }
