@@ -42,16 +42,38 @@ append_crlf(GByteArray *out, const char *data, gsize len)
   g_byte_array_append(out, (const guint8 *) data + start, len - start);
 }
 
+#define ENCODE_CHUNK 49152 /* input bytes per encoder step: a multiple of 3 and of 4 */
+
+/* TEXT transfer-encoded with ENCODING into one array sized once for the result: the input is
+ * fed in chunks (its "\n" made "\r\n" first when CANONICAL, as base64 needs), and the encoder's
+ * "\n" line ends become "\r\n" on the way out, so no second copy of a long text is ever made. */
 static GByteArray *
-encode_with(GMimeContentEncoding encoding, const char *text, gsize len)
+encode_with(GMimeContentEncoding encoding, const char *text, gsize len, gboolean canonical)
 {
+  gsize lines = 0;
+  for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (gsize) (end - p))); p++)
+    lines++;
+  gsize input = len + (canonical ? lines : 0);
   GMimeEncoding state;
   g_mime_encoding_init_encode(&state, encoding);
-  gsize room = g_mime_encoding_outlen(&state, len) + 16;
-  g_autofree char *encoded = g_malloc(room);
-  gsize n = g_mime_encoding_flush(&state, text, len, encoded);
-  GByteArray *out = g_byte_array_sized_new(n + n / 38 + 2);
-  append_crlf(out, encoded, n);
+  gsize encoded = g_mime_encoding_outlen(&state, input);
+  GByteArray *out = g_byte_array_sized_new((guint) (encoded + encoded / 38 + 64));
+  g_autofree char *in = g_malloc(2 * ENCODE_CHUNK);
+  g_autofree char *buf = g_malloc(g_mime_encoding_outlen(&state, 2 * ENCODE_CHUNK) + 16);
+  gsize pos = 0;
+  for (;;) {
+    gsize n = 0;
+    while (pos < len && n < ENCODE_CHUNK) {
+      if (canonical && text[pos] == '\n')
+        in[n++] = '\r';
+      in[n++] = text[pos++];
+    }
+    gsize m = pos < len ? g_mime_encoding_step(&state, in, n, buf)
+                        : g_mime_encoding_flush(&state, in, n, buf);
+    append_crlf(out, buf, m);
+    if (pos >= len)
+      break;
+  }
   return out;
 }
 
@@ -67,12 +89,9 @@ mugai_body_encode(const char *text, gsize len, const char **cte)
   }
   if (non_ascii * 6 > len) { /* mostly Japanese: base64 is about a third smaller than QP */
     /* base64 encodes the canonical form, so the CRLF line ends go in before encoding. */
-    g_autoptr(GByteArray) canonical = g_byte_array_sized_new(len + len / 30 + 2);
-    append_crlf(canonical, text, len);
     *cte = "base64";
-    return encode_with(GMIME_CONTENT_ENCODING_BASE64, (const char *) canonical->data,
-                       canonical->len);
+    return encode_with(GMIME_CONTENT_ENCODING_BASE64, text, len, TRUE);
   }
   *cte = "quoted-printable";
-  return encode_with(GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, text, len);
+  return encode_with(GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, text, len, FALSE);
 }

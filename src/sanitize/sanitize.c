@@ -103,24 +103,25 @@ static void
 build_body(const mugai_policy *policy, mugai_result *result, GString *text, const char *queue_id)
 {
   cap_text(text, policy->limits.text_bytes, result);
-  GString *body = g_string_sized_new(text->len + 1024);
-  mugai_notice_write(body, policy, result, queue_id);
-  g_string_append_len(body, text->str, text->len);
-  if (body->len && body->str[body->len - 1] != '\n')
-    g_string_append_c(body, '\n');
+  /* The notice goes in front of the text in place: a 16 MB body is not copied to make room. */
+  g_autoptr(GString) notice = g_string_new(NULL);
+  mugai_notice_write(notice, policy, result, queue_id);
+  g_string_prepend_len(text, notice->str, (gssize) notice->len);
+  if (text->len && text->str[text->len - 1] != '\n')
+    g_string_append_c(text, '\n');
   const char *cte = NULL, *type = "text/plain; charset=UTF-8";
   /* ISO-2022-JP when asked for and every character has a form in it; else UTF-8, per message. */
   g_autoptr(GByteArray) jis = policy->output_charset == MUGAI_OUTPUT_ISO2022JP
-                                  ? mugai_charset_utf8_to_iso2022jp(body->str, body->len) : NULL;
+                                  ? mugai_charset_utf8_to_iso2022jp(text->str, text->len) : NULL;
   if (jis) {
+    g_string_truncate(text, 0); /* the UTF-8 copy is no longer needed */
     result->body = mugai_body_encode((const char *) jis->data, jis->len, &cte);
     type = "text/plain; charset=ISO-2022-JP";
   } else {
-    result->body = mugai_body_encode(body->str, body->len, &cte);
+    result->body = mugai_body_encode(text->str, text->len, &cte);
   }
   result->out_size = result->body->len;
   result->rewrite_mime = TRUE;
-  g_string_free(body, TRUE);
   mugai_result_add_header(result, "MIME-Version", "1.0");
   mugai_result_add_header(result, "Content-Type", type);
   mugai_result_add_header(result, "Content-Transfer-Encoding", cte);

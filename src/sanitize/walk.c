@@ -372,6 +372,7 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
     walk->result->actions[MUGAI_ACTION_CHARSET]++;
   if (d->cut)
     walk->result->actions[MUGAI_ACTION_TRUNCATED]++;
+  g_clear_pointer(&d->kept, g_byte_array_unref); /* decoded: the raw bytes go before the copy */
   text_separate(walk->text);
   if (!html) {
     append_body_text(walk, utf8, len);
