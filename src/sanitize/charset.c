@@ -564,7 +564,13 @@ static cs_kind decode_declared(const cs_label *lab, const guchar *d, gsize len,
     return lab->kind;
   GString *alt = g_string_sized_new((*out)->len + 16);
   cs_kind k = sniff(d, len, p, alt);
-  if (overrules(k, lab->kind, *errors, p)) {
+  /* A Latin-1 label never fails, so over Shift_JIS or EUC-JP it would give mojibake without an
+   * error: a clean Japanese reading that looks Japanese (half a point per 8-bit byte: kana and
+   * kanji, not the half-width katakana and private-use characters a Latin text would turn into)
+   * is taken instead. */
+  gboolean japanese = lab->kind == CS_1252 && (k == CS_CP932 || k == CS_EUCJP) &&
+                      japanese_score(alt) * 2 >= (glong) p->high;
+  if (japanese || overrules(k, lab->kind, *errors, p)) {
     GString *tmp = *out;
     *out = alt;
     alt = tmp;
