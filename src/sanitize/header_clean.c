@@ -50,6 +50,13 @@ read_header_block(GMimeStream *raw, guint64 cap, char **failure)
   return block;
 }
 
+/* A C1 control (U+0080..U+009F, e.g. the terminal's CSI) in UTF-8: C2 80..9F. */
+static gboolean
+is_c1(const char *p)
+{
+  return (guchar) p[0] == 0xC2 && (guchar) p[1] >= 0x80 && (guchar) p[1] <= 0x9F;
+}
+
 /* What is wrong with VALUE: 8-bit that is not UTF-8, or ESC (raw ISO-2022-JP): it must be
  * decoded; *CONTROLS: it holds control characters other than the folding line ends. */
 static gboolean
@@ -61,7 +68,7 @@ needs_decoding(const char *value, gboolean *controls)
     guchar c = (guchar) *p;
     if (c == 0x1b)
       decode = TRUE;
-    else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+    else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f || is_c1(p))
       *controls = TRUE;
   }
   return decode;
@@ -86,14 +93,17 @@ reencode(const char *name, const char *value)
   return g_strconcat(" ", encoded, NULL);
 }
 
-/* VALUE without control characters (the folding "\n" kept). (transfer full) */
+/* VALUE (valid UTF-8) without control characters, C1 included (the folding "\n" kept).
+ * (transfer full) */
 static char *
 without_controls(const char *value)
 {
   GString *out = g_string_sized_new(strlen(value));
   for (const char *p = value; *p; p++) {
     guchar c = (guchar) *p;
-    if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n')
+    if (is_c1(p))
+      p++; /* both bytes go */
+    else if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n')
       g_string_append_c(out, *p);
   }
   return g_string_free(out, FALSE);

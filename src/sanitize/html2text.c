@@ -23,9 +23,10 @@
  * max_depth keep their line breaks but lose list, link, table, pre and ruby handling; hiding
  * rules still apply at every depth.
  *
- * Known limit: gumbo 0.10.1 spends time proportional to the open-element depth on some tokens,
- * so a hostile document of N nested blocks costs O(N^2) in gumbo_parse (20 000 nested divs,
- * 100 KB: about 0.8 s). The caller's part-size limit bounds that; this file cannot.
+ * Known limit: gumbo 0.10.1 spends time proportional to the open-element depth on each tag, so a
+ * hostile document of N nested blocks costs O(N^2) in gumbo_parse, which cannot be interrupted.
+ * tag_budget_end() estimates that cost before parsing and cuts the input past the cost of 20 000
+ * nested elements (about 0.6 s here); flat documents of any length are not cut.
  */
 #include "sanitize/html2text.h"
 
@@ -33,7 +34,8 @@
 #include <string.h>
 
 #define HTML_DEFAULT_DEPTH 256
-#define HTML_MAX_TAGS 20000
+#define HTML_MAX_COST ((guint64) 20000 * 20001 / 2) /* see tag_budget_end() */
+#define HTML_END_TAG_REACH 8 /* open elements an end tag may close at once in the estimate */
 #define HTML_INPUT_MAX     ((gsize)1 << 30) /* gumbo takes < 4 GiB; mail parts are far smaller */
 #define LIST_START_MAX     1000000000       /* keeps "N. " markers short and free of overflow */
 #define INDENT_MAX         8                /* list levels that still indent (2 spaces each) */
@@ -717,19 +719,72 @@ static GString *strip_controls(const char *s, gsize len)
   return clean;
 }
 
-/* Gumbo 0.10's tree builder costs time quadratic in nesting depth (65 000 nested <ul> in 256 KB:
- * 12 s). Depth cannot be told reliably without parsing, so the number of start tags handed to it
- * is bounded: at most HTML_MAX_TAGS, which costs well under a second however they nest (20 000
- * nested <ul>: 0.7 s), far more than real mail uses. Returns where the input must end. */
+/* Elements that never nest in gumbo's tree: void ones, and ones a new start tag of their kind
+ * (or their parent's end) closes implicitly. Their start tags leave the depth as it was. */
+static gboolean
+tag_keeps_depth(const char *name, gsize n)
+{
+  static const char *const names[] = {
+    "br", "img", "hr", "input", "meta", "link", "area", "base", "col", "embed", "param",
+    "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
+    "tbody", "thead", "tfoot", "colgroup", "rb", "rt", "rp", "rtc", "image", "keygen",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+    if (strlen(names[i]) == n && g_ascii_strncasecmp(name, names[i], n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Lower-case hash of a tag name of N bytes, for matching end tags to start tags. */
+static guint32
+tag_hash(const char *name, gsize n)
+{
+  guint32 h = 5381;
+  for (gsize i = 0; i < n; i++)
+    h = h * 33 + (guchar) g_ascii_tolower(name[i]);
+  return h;
+}
+
+/* Gumbo 0.10's tree builder spends time proportional to the open-element depth on each tag (it
+ * searches its stack), so deep nesting costs the square of the depth (65 000 nested <ul> in
+ * 256 KB: 12 s), and a parse cannot be interrupted. So the cost is estimated before parsing: the
+ * sum, over tags, of the depth they meet, with a stack of the elements that nest (an end tag
+ * closes the matching one among the top few, as gumbo's implied end tags do; a stray one closes
+ * nothing, so the estimate errs high). The input is cut where it passes HTML_MAX_COST, the cost
+ * of 20 000 nested elements (0.7 s): a flat newsletter of any length keeps its text, 10 000
+ * nested divs too. Returns where the input must end. */
 static gsize
 tag_budget_end(const char *html, gsize len)
 {
-  guint tags = 0;
   if (len == 0)
     return 0; /* html may be NULL then */
-  for (const char *p = html; (p = memchr(p, '<', (gsize) (html + len - p))) != NULL; p++) {
-    if (p + 1 < html + len && g_ascii_isalpha(p[1]) && ++tags > HTML_MAX_TAGS)
+  g_autoptr(GArray) open = g_array_new(FALSE, FALSE, sizeof(guint32));
+  guint64 cost = 0;
+  const char *end = html + len;
+  for (const char *p = html; (p = memchr(p, '<', (gsize) (end - p))) != NULL; p++) {
+    gboolean closing = p + 1 < end && p[1] == '/';
+    const char *name = p + 1 + closing, *q = name;
+    while (q < end && q - name < 16 && g_ascii_isalnum(*q))
+      q++;
+    if (q == name || !g_ascii_isalpha(*name))
+      continue;
+    gsize n = (gsize) (q - name);
+    cost += open->len + 1;
+    if (cost > HTML_MAX_COST)
       return (gsize) (p - html);
+    if (tag_keeps_depth(name, n))
+      continue;
+    guint32 h = tag_hash(name, n);
+    if (!closing) {
+      g_array_append_val(open, h);
+      continue;
+    }
+    for (guint i = open->len, seen = 0; i-- > 0 && seen < HTML_END_TAG_REACH; seen++) {
+      if (g_array_index(open, guint32, i) == h) {
+        g_array_set_size(open, i);
+        break;
+      }
+    }
   }
   return len;
 }

@@ -317,6 +317,37 @@ static void ten_thousand_nested_divs_keep_their_text(void **state)
   assert_string_equal(text, "深い本文\n");
 }
 
+/* The budget is on nesting, not on length: a long flat newsletter keeps all of its text. */
+static void two_hundred_thousand_flat_tags_are_all_rendered(void **state)
+{
+  (void)state;
+  const mugai_html_options o = { .max_output = 0, .max_depth = 0 };
+  g_autofree char *html = nest("<p><b>段落</b></p>", "", "", 100000);
+  gboolean truncated = TRUE;
+  g_autofree char *text = convert(html, strlen(html), &o, &truncated);
+  assert_false(truncated);
+  assert_int_equal(strlen(text), 100000 * strlen("段落\n\n") - 1);
+}
+
+/* Twenty thousand nested elements are the most gumbo may be handed (about 0.7 s); past that
+ * the rest of the input is cut with the marker, however the nesting is spelled. */
+static void nesting_past_the_budget_is_cut_with_a_marker(void **state)
+{
+  (void)state;
+  static const char *const opens[] = {"<div>", "<ul>", "<div></span>", "<b><i>"};
+  for (gsize i = 0; i < G_N_ELEMENTS(opens); i++) {
+    g_autofree char *html = nest(opens[i], "末尾", "", 40000);
+    gboolean truncated = FALSE;
+    g_autofree char *text = convert(html, strlen(html), &default_options, &truncated);
+    assert_true(truncated);
+    assert_null(strstr(text, "末尾"));
+    assert_true(g_str_has_suffix(text, "[...]\n"));
+  }
+  g_autofree char *ok = nest("<div>", "末尾", "", 19000);
+  g_autofree char *text = convert(ok, strlen(ok), &default_options, NULL);
+  assert_string_equal(text, "末尾\n");
+}
+
 static void ten_thousand_unclosed_spans_keep_their_text(void **state)
 {
   (void)state;
@@ -465,6 +496,8 @@ int main(void)
     cmocka_unit_test(null_input_with_zero_length_gives_empty_text),
     cmocka_unit_test(ten_thousand_nested_divs_keep_their_text),
     cmocka_unit_test(ten_thousand_unclosed_spans_keep_their_text),
+    cmocka_unit_test(two_hundred_thousand_flat_tags_are_all_rendered),
+    cmocka_unit_test(nesting_past_the_budget_is_cut_with_a_marker),
     cmocka_unit_test(elements_beyond_max_depth_are_flattened_but_keep_lines),
     cmocka_unit_test(output_is_cut_at_a_utf8_boundary_with_a_marker),
     cmocka_unit_test(output_within_the_cap_is_not_truncated),
