@@ -2,7 +2,7 @@
 """End to end: mail sent over SMTP to a real Postfix with mugai-milter arrives at the sink as one
 text/plain UTF-8 part, with the notice naming what was removed and the Japanese text intact,
 byte-identical in body to what `mugai sanitize` gives for the same message."""
-import email, os, smtplib, subprocess, sys, unittest
+import email, email.header, os, smtplib, subprocess, sys, unittest
 from email import policy as email_policy
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab
@@ -14,7 +14,13 @@ CASES = {
     "attachments_japanese_names": ["見積書.pdf", "資料一式.zip", "請求書.xlsx", "お見積書（PDF）と資料一式（ZIP）をお送りします。"],
     "iso2022jp_plain": ["①会議資料を送ります。", "㈱サンプル 髙橋", "機種依存文字（①、㈱、Ⅲ）"],
     "shift_jis_plain": ["申込書は窓口で受け付けます。", "－ 市民課 ～ 受付 ―"],
+    "archive_contents": ["請求書.xlsx (64 バイト, パスワード付き)", "setup.exe", "議事録.doc", "中身 (tnef)"],
 }
+# Raw Shift_JIS in a Subject and a control character in a header: Postfix passes them as they
+# came; mugai rewrites them in place (smfi_chgheader) to what every client reads.
+RAW_HEADERS = (b"From: yamada@example.co.jp\r\nTo: taro@city.example.lg.jp\r\nMessage-ID: <raw-1@example.jp>\r\n"
+               b"Subject: " + "会議の件".encode("cp932") + b"\r\nX-Note: bell\x07here\r\n"
+               b"Content-Type: text/html; charset=Shift_JIS\r\n\r\n" + "<p>本文です</p>".encode("cp932") + b"\r\n")
 
 
 def body_text(msg):
@@ -43,6 +49,8 @@ class EndToEnd(unittest.TestCase):
                    + b"--b--\r\n")
             smtp.sendmail("big@example.jp", ["taro@city.example.lg.jp"], big)
             cls.sent["<big-1@example.jp>"] = "big"
+            smtp.sendmail("yamada@example.co.jp", ["taro@city.example.lg.jp"], RAW_HEADERS)
+            cls.sent["<raw-1@example.jp>"] = "raw_headers"
         assert cls.lab.wait_delivered(len(cls.sent), 120), "not everything was delivered"
         cls.got = {m["Message-ID"]: (raw, m) for raw, m in cls.lab.delivered()}
 
@@ -63,7 +71,7 @@ class EndToEnd(unittest.TestCase):
 
     def test_notice_and_japanese_text_arrive_intact(self):
         for mid, case in self.sent.items():
-            if case == "big":
+            if case in ("big", "raw_headers"):
                 continue
             with self.subTest(case=case):
                 text = body_text(self.got[mid][1])
@@ -75,13 +83,21 @@ class EndToEnd(unittest.TestCase):
 
     def test_body_equals_what_mugai_sanitize_gives(self):
         for mid, case in self.sent.items():
-            if case == "big":
+            if case in ("big", "raw_headers"):
                 continue
             with self.subTest(case=case):
                 p = subprocess.run([lab.MUGAI, "sanitize", "-c", lab.CONF, os.path.join(GOLDEN, case, "input.eml")],
                                    capture_output=True, check=True)
                 cli = email.message_from_bytes(p.stdout, policy=email_policy.default)
                 self.assertEqual(body_text(self.got[mid][1]), body_text(cli))
+
+    def test_raw_8bit_and_control_headers_arrive_rewritten_in_place(self):
+        raw, msg = self.got["<raw-1@example.jp>"]
+        head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+        self.assertTrue(all(b < 0x80 for b in head), head)
+        self.assertEqual(str(email.header.make_header(email.header.decode_header(msg["Subject"]))), "会議の件")
+        self.assertEqual(msg["X-Note"], "bellhere")
+        self.assertIn("本文です", body_text(msg))
 
     def test_big_message_passes_with_its_attachment_removed(self):
         text = body_text(self.got["<big-1@example.jp>"][1])
@@ -96,7 +112,11 @@ class EndToEnd(unittest.TestCase):
         for mid, case in self.sent.items():
             if case == "big":
                 continue
-            orig = open(os.path.join(GOLDEN, case, "input.eml"), "rb").read()
+            if case == "raw_headers":
+                orig = RAW_HEADERS
+            else:
+                with open(os.path.join(GOLDEN, case, "input.eml"), "rb") as f:
+                    orig = f.read()
             r = mailcheck.compare(orig, self.got[mid][0])
             with self.subTest(case=case):
                 self.assertEqual(r["problems"], [])
