@@ -110,22 +110,27 @@ without_controls(const char *value)
 }
 
 /* Cut VALUE (valid UTF-8) to at most CAP bytes, at white space when there is some in the last
- * quarter (so no encoded-word is split), else at a character boundary. */
+ * quarter (so no encoded-word is split), else at a character boundary; then drop the line ends
+ * and blanks it ends with. */
 static void
 cut_value(char *value, gsize cap)
 {
-  gsize len = strlen(value);
-  if (len <= cap)
-    return;
-  gsize cut = cap;
-  while (cut > 0 && (((guchar) value[cut]) & 0xC0) == 0x80)
-    cut--;
-  for (gsize i = cut; i > cap - cap / 4; i--) {
-    if (value[i] == ' ' || value[i] == '\t' || value[i] == '\n') {
-      cut = i;
-      break;
+  gsize cut = strlen(value);
+  if (cut > cap) {
+    cut = cap;
+    while (cut > 0 && (((guchar) value[cut]) & 0xC0) == 0x80)
+      cut--;
+    for (gsize i = cut; i > cap - cap / 4; i--) {
+      if (value[i] == ' ' || value[i] == '\t' || value[i] == '\n') {
+        cut = i;
+        break;
+      }
     }
   }
+  /* A value must not end in a line end (the header block would end with it) nor in blanks:
+   * removing a control character can leave one, and so can a cut. */
+  while (cut > 1 && (value[cut - 1] == '\n' || value[cut - 1] == ' ' || value[cut - 1] == '\t'))
+    cut--;
   value[cut] = '\0';
 }
 

@@ -15,6 +15,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static mugai_policy *policy;
+static mugai_policy *strict; /* every optional rewrite on: defanging, subject tag, ISO-2022-JP */
 static mugai_filetype *filetype;
 
 int
@@ -35,6 +36,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   policy->limits.text_bytes = 64 * 1024;
   policy->limits.html_bytes = 64 * 1024;
   filetype = mugai_filetype_new(NULL);
+  static const char strict_text[] =
+      "[notice]\nsubject_tag = [無害化]\n[output]\ncharset = iso-2022-jp\n"
+      "[links]\ndefang_web = yes\ndefang_mailto = yes\ndefang_tel = yes\n"
+      "[limits]\nmessage_size = 4M\nmime_parts = 64\nmime_depth = 8\ntext_size = 64K\n"
+      "html_size = 64K\nheader_size = 1K\narchive_depth = 3\narchive_entries = 50\n";
+  strict = mugai_config_parse(strict_text, sizeof strict_text - 1, "strict", NULL, NULL);
+  if (strict == NULL)
+    abort();
   return 0;
 }
 
@@ -46,21 +55,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   mugai_envelope envelope = {.mail_from = "a@example.jp", .rcpts = rcpts,
                              .direction = MUGAI_DIRECTION_IN};
   mugai_services services = {.filetype = filetype};
-  g_autoptr(mugai_result) result = mugai_sanitize(policy, raw, &envelope, &services);
+  /* Odd sizes run under the strict policy: no input byte is spent on choosing it. */
+  const mugai_policy *chosen = size & 1 ? strict : policy;
+  g_autoptr(mugai_result) result = mugai_sanitize(chosen, raw, &envelope, &services);
   /* The CLI's path around the core: header split, rendering, the JSON report. */
   g_autoptr(GPtrArray) headers = mugai_headers_new();
   mugai_headers_split((const char *) data, size, headers);
   g_autoptr(GByteArray) rendered = g_byte_array_new();
   mugai_headers_render(rendered, headers, result);
   g_free(mugai_report_json(result, &envelope));
+  /* Changed header values go on the wire as one header each: never a line end of their own
+   * that would start a new header, never a control character. */
+  for (guint i = 0; i < result->change_headers->len; i++) {
+    const mugai_header_change *c = g_ptr_array_index(result->change_headers, i);
+    for (const char *p = c->value; *p; p++)
+      if (((guchar) *p < 0x20 && *p != '\t' && !(*p == '\n' && (p[1] == ' ' || p[1] == '\t'))) ||
+          *p == 0x7f)
+        abort();
+  }
   if (result->verdict == MUGAI_VERDICT_DELIVER && result->body) {
-    /* The invariant: a rewritten body is declared text/plain UTF-8, and the body is ASCII on the
-     * wire (base64, quoted-printable or 7bit). */
+    /* The invariant: a rewritten body is declared text/plain UTF-8 (or ISO-2022-JP under the
+     * strict policy), and the body is ASCII on the wire (base64, quoted-printable or 7bit). */
     gboolean declared = FALSE;
     for (guint i = 0; i < result->add_headers->len; i++) {
       const mugai_header *h = g_ptr_array_index(result->add_headers, i);
       if (g_ascii_strcasecmp(h->name, "Content-Type") == 0 &&
-          strcmp(h->value, "text/plain; charset=UTF-8") == 0)
+          (strcmp(h->value, "text/plain; charset=UTF-8") == 0 ||
+           (chosen == strict && strcmp(h->value, "text/plain; charset=ISO-2022-JP") == 0)))
         declared = TRUE;
     }
     if (!declared)

@@ -114,6 +114,20 @@ class Headers(unittest.TestCase):
                 self.assertEqual(len(m["X-Long"]), 1023 if cut else length - 1)
                 self.assertEqual("headers_cleaned" in r["actions"], cut)
 
+    def test_cutting_a_folded_header_never_ends_the_header_block(self):
+        folded = "".join("\n " + "b" * 59 for _ in range(40))  # a fold every 60 bytes
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = write_conf(tmp, "[limits]\nheader_size = 1K\n")
+            for shift in range(0, 62, 7):  # the cut lands on every position of a fold
+                raw = msg(f"From: a@example.jp\nX-Long: {'a' * shift}{folded}\nX-After: yes\n", "body\n")
+                p, _, _ = sanitize(raw, conf=conf)
+                head, body = p.stdout.split(b"\r\n\r\n", 1)
+                self.assertIn(b"\r\nX-After: yes", head)
+                self.assertEqual(body, b"body\r\n")
+                self.assertNotIn(b"\r\n\r\n", head)
+                for line in head.split(b"\r\n")[1:]:
+                    self.assertTrue(line[:1] in (b" ", b"\t") or b":" in line, line)
+
     def test_raw_8bit_subject_is_decoded_and_control_characters_go(self):
         raw = (b"From: a@example.jp\r\nSubject: " + "会議の件".encode("cp932") + b"\r\n"
                b"X-Weird: a\x01b\x7fc\xc2\x9bd\r\n\r\nhi\r\n")
