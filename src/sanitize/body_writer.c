@@ -57,7 +57,7 @@ encode_with(GMimeContentEncoding encoding, const char *text, gsize len, gboolean
   GMimeEncoding state;
   g_mime_encoding_init_encode(&state, encoding);
   gsize encoded = g_mime_encoding_outlen(&state, input);
-  GByteArray *out = g_byte_array_sized_new((guint) (encoded + encoded / 38 + 64));
+  GByteArray *out = g_byte_array_sized_new((guint) MIN(encoded + encoded / 38 + 64, (gsize) G_MAXUINT));
   g_autofree char *in = g_malloc(2 * ENCODE_CHUNK);
   g_autofree char *buf = g_malloc(g_mime_encoding_outlen(&state, 2 * ENCODE_CHUNK) + 16);
   gsize pos = 0;

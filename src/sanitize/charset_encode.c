@@ -42,14 +42,38 @@ reverse_table(void)
   return table;
 }
 
+/* Append the JIS pair of C (kanji mode on); FALSE when C has none. */
+static gboolean
+append_kanji(GByteArray *out, GHashTable *table, gunichar c, gboolean *kanji)
+{
+  gpointer code = g_hash_table_lookup(table, GUINT_TO_POINTER(c));
+  if (code == NULL)
+    return FALSE;
+  if (!*kanji)
+    g_byte_array_append(out, (const guint8 *) ESC_KANJI, 3);
+  *kanji = TRUE;
+  guint v = GPOINTER_TO_UINT(code);
+  guint8 pair[2] = {(guint8) (v >> 8), (guint8) (v & 0xFF)};
+  g_byte_array_append(out, pair, 2);
+  return TRUE;
+}
+
+static gboolean
+is_halfwidth_kana(gunichar c)
+{
+  return c >= 0xFF61 && c <= 0xFF9F;
+}
+
 GByteArray *
 mugai_charset_utf8_to_iso2022jp(const char *text, gsize len)
 {
-  g_return_val_if_fail(g_utf8_validate(text, (gssize) len, NULL), NULL);
+  if (!g_utf8_validate(text, (gssize) len, NULL))
+    return NULL;
   GHashTable *table = reverse_table();
   g_autoptr(GByteArray) out = g_byte_array_sized_new(len + len / 4 + 16);
   gboolean kanji = FALSE;
-  for (const char *p = text, *end = text + len; p < end; p = g_utf8_next_char(p)) {
+  const char *end = text + len;
+  for (const char *p = text; p < end; p = g_utf8_next_char(p)) {
     gunichar c = g_utf8_get_char(p);
     if (c < 0x80) {
       if (c == 0x1b || c == 0x0e || c == 0x0f)
@@ -59,17 +83,19 @@ mugai_charset_utf8_to_iso2022jp(const char *text, gsize len)
       kanji = FALSE;
       guint8 b = (guint8) c;
       g_byte_array_append(out, &b, 1);
-      continue;
-    }
-    gpointer code = g_hash_table_lookup(table, GUINT_TO_POINTER(c));
-    if (code == NULL)
+    } else if (is_halfwidth_kana(c)) {
+      /* ISO-2022-JP has no half-width kana: a run of them goes out in full width, sound marks
+       * joined (ｶﾞ → ガ), as Windows' CP50220 writes them. */
+      const char *run = p;
+      while (g_utf8_next_char(p) < end && is_halfwidth_kana(g_utf8_get_char(g_utf8_next_char(p))))
+        p = g_utf8_next_char(p);
+      g_autofree char *full = g_utf8_normalize(run, g_utf8_next_char(p) - run, G_NORMALIZE_NFKC);
+      for (const char *q = full; q && *q; q = g_utf8_next_char(q))
+        if (!append_kanji(out, table, g_utf8_get_char(q), &kanji))
+          return NULL;
+    } else if (!append_kanji(out, table, c, &kanji)) {
       return NULL;
-    if (!kanji)
-      g_byte_array_append(out, (const guint8 *) ESC_KANJI, 3);
-    kanji = TRUE;
-    guint v = GPOINTER_TO_UINT(code);
-    guint8 pair[2] = {(guint8) (v >> 8), (guint8) (v & 0xFF)};
-    g_byte_array_append(out, pair, 2);
+    }
   }
   if (kanji)
     g_byte_array_append(out, (const guint8 *) ESC_ASCII, 3);

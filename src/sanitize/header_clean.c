@@ -9,6 +9,7 @@
 #include "sanitize/header_clean.h"
 
 #include <string.h>
+#include "sanitize/charset.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/header_decode.h"
 #include "sanitize/headers.h"
@@ -39,14 +40,16 @@ read_header_block(GMimeStream *raw, guint64 cap, char **failure)
     *failure = g_strdup("cannot rewind the message");
     return block;
   }
-  gssize n;
+  gssize n = 0;
   while (block->len < cap && (n = g_mime_stream_read(raw, buf, sizeof buf)) > 0) {
     gsize from = block->len > 3 ? block->len - 3 : 0;
     g_byte_array_append(block, (const guint8 *) buf, (guint) n);
     if (memmem(block->data + from, block->len - from, "\n\r\n", 3) ||
         memmem(block->data + from, block->len - from, "\n\n", 2))
-      break;
+      return block;
   }
+  if (n < 0 && !g_mime_stream_eos(raw))
+    *failure = g_strdup("read error while reading the headers again");
   return block;
 }
 
@@ -74,20 +77,133 @@ needs_decoding(const char *value, gboolean *controls)
   return decode;
 }
 
-/* VALUE decoded as a client would show it, then written for the wire: RFC 2047 UTF-8 words for
- * text, addresses re-serialized with their display names encoded. Leading space included. */
+#define WORD_TEXT_MAX 45 /* UTF-8 bytes per encoded-word: "=?UTF-8?B?" + 60 + "?=" < 76 */
+
+/* UTF8 as RFC 2047 B-encoded words separated by spaces: nothing of it is read as structure
+ * (no specials, no quotes), whatever characters it holds. */
+static void
+append_encoded_words(GString *out, const char *utf8, gsize len)
+{
+  const char *p = utf8, *end = utf8 + len;
+  while (p < end) {
+    const char *stop = p;
+    while (stop < end && (gsize) (g_utf8_next_char(stop) - p) <= WORD_TEXT_MAX)
+      stop = g_utf8_next_char(stop);
+    if (stop == p)
+      stop = g_utf8_next_char(p);
+    g_autofree char *b64 = g_base64_encode((const guchar *) p, (gsize) (stop - p));
+    g_string_append_printf(out, "%s=?UTF-8?B?%s?=", p == utf8 ? "" : " ", b64);
+    p = stop;
+  }
+}
+
+/* Where the ISO-2022-JP escape at I ends: after the ESC ( B / ESC ( J that returns to ASCII, or
+ * at the end of the value. Its bytes are ASCII and may look like specials, so they stay one run. */
+static gsize
+jis_run_end(const char *v, gsize i, gsize len)
+{
+  for (gsize j = i + 1; j + 2 < len; j++)
+    if (v[j] == 0x1b && v[j + 1] == '(' && (v[j + 2] == 'B' || v[j + 2] == 'J'))
+      return j + 3;
+  return len;
+}
+
+/* The end of the word (atom, encoded-word, address part) starting at I. */
+static gsize
+word_end(const char *v, gsize i, gsize len)
+{
+  while (i < len && !strchr(" \t\n,;:()<>\"", v[i]))
+    i = v[i] == 0x1b ? jis_run_end(v, i, len) : i + 1;
+  return i;
+}
+
+static gboolean
+is_raw(const char *v, gsize from, gsize to)
+{
+  for (gsize i = from; i < to; i++)
+    if ((guchar) v[i] >= 0x80 || v[i] == 0x1b)
+      return TRUE;
+  return FALSE;
+}
+
+/* A structured value (addresses, message IDs, Received) keeps its structure byte for byte: only
+ * the words and quoted strings holding raw 8-bit or ISO-2022-JP text become encoded-words of that
+ * text, decoded in the charset detected for the whole value; inside <...> a raw byte becomes
+ * '?'. So a display name can never turn into an address, and no address is lost. */
+static char *
+reencode_words(const char *value)
+{
+  gsize len = strlen(value);
+  mugai_charset_info info = {0};
+  g_free(mugai_charset_to_utf8(NULL, value, len, NULL, &info));
+  GString *out = g_string_sized_new(len * 2);
+  for (gsize i = 0; i < len;) {
+    char c = value[i];
+    gsize j = i + 1;
+    if (c == '<') {
+      for (; i < len && value[i] != '>'; i++)
+        g_string_append_c(out, (guchar) value[i] >= 0x80 || value[i] == 0x1b ? '?' : value[i]);
+      continue;
+    }
+    if (c == '"') {
+      while (j < len && value[j] != '"')
+        j = value[j] == 0x1b ? jis_run_end(value, j, len) : j + 1 + (value[j] == '\\' && j + 1 < len);
+      j = MIN(j + 1, len);
+    } else if (c == ' ' || c == '\t' || c == '\n' || strchr(",;:()>", c) != NULL) {
+      g_string_append_c(out, c);
+      i++;
+      continue;
+    } else {
+      j = word_end(value, i, len);
+      /* Raw words in a row are one phrase: encoded apart, the spaces between them would go. */
+      for (gsize k = j; is_raw(value, i, j);) {
+        while (k < len && (value[k] == ' ' || value[k] == '\t'))
+          k++;
+        gsize e = k < len && !strchr(",;:()<>\"\n", value[k]) ? word_end(value, k, len) : k;
+        if (e == k || !is_raw(value, k, e))
+          break;
+        j = k = e;
+      }
+    }
+    if (!is_raw(value, i, j)) {
+      g_string_append_len(out, value + i, (gssize) (j - i));
+    } else {
+      gsize from = i + (c == '"'), to = j - (c == '"' && j > i + 1 && value[j - 1] == '"');
+      gsize n = 0;
+      g_autofree char *utf8 = mugai_charset_to_utf8(info.used, value + from, to - from, &n, NULL);
+      append_encoded_words(out, utf8, n);
+    }
+    i = j;
+  }
+  return g_string_free(out, FALSE);
+}
+
+static gboolean
+is_unstructured(const char *name)
+{
+  static const char *const structured[] = {
+    "Message-ID", "In-Reply-To", "References", "Received", "Return-Path", "Date",
+    "Resent-Message-ID", "Resent-Date", "Content-ID", "DKIM-Signature", "ARC-Seal",
+    "ARC-Message-Signature", "Authentication-Results", "ARC-Authentication-Results",
+  };
+  if (is_address_header(name))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS(structured); i++)
+    if (g_ascii_strcasecmp(name, structured[i]) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* VALUE as a client would show it, written for the wire: an unstructured value (Subject, X-*)
+ * decoded whole and encoded as RFC 2047 UTF-8 text; a structured one word by word. */
 static char *
 reencode(const char *name, const char *value)
 {
-  g_autoptr(GMimeFormatOptions) format = g_mime_format_options_new();
-  if (is_address_header(name)) {
-    g_autofree char *shown = mugai_header_decode_address(value);
-    g_autoptr(InternetAddressList) list = internet_address_list_parse(NULL, shown);
-    if (list && internet_address_list_length(list) > 0) {
-      g_autofree char *encoded = internet_address_list_to_string(list, format, TRUE);
-      return g_strconcat(" ", encoded, NULL);
-    }
+  if (!is_unstructured(name)) {
+    g_autofree char *words = reencode_words(value);
+    return g_str_has_prefix(words, " ") ? g_steal_pointer(&words) : g_strconcat(" ", words, NULL);
   }
+  g_autoptr(GMimeFormatOptions) format = g_mime_format_options_new();
   g_autofree char *text = mugai_header_decode_text(value);
   g_autofree char *encoded = g_mime_utils_header_encode_text(format, text, "UTF-8");
   return g_strconcat(" ", encoded, NULL);
@@ -206,6 +322,11 @@ mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, gboolean tag,
         value = tagged;
         result->actions[MUGAI_ACTION_SUBJECT_TAGGED]++;
       }
+    }
+    if (value && result->change_headers->len == MUGAI_HEADER_CHANGES_MAX) {
+      /* Thousands of broken headers are an attack on the MTA (each change is a search there). */
+      mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_HEADERS, NULL);
+      return TRUE;
     }
     if (value)
       add_change(result, h->name, occurrence, g_steal_pointer(&value));

@@ -158,22 +158,25 @@ mugai_header_is_dropped(const char *name, const mugai_result *result)
   return result->rewrite_mime && in_table(name, mime_headers, G_N_ELEMENTS(mime_headers));
 }
 
-/* The new value RESULT gives the OCCURRENCE-th header NAME, or NULL. */
+/* The new value RESULT gives the OCCURRENCE-th header NAME, or NULL. Changes are recorded in
+ * header order, so *CURSOR walks them once: rendering stays linear in the number of headers. */
 static const char *
-changed_value(const mugai_result *result, const char *name, guint occurrence)
+changed_value(const mugai_result *result, guint *cursor, const char *name, guint occurrence)
 {
-  for (guint i = 0; i < result->change_headers->len; i++) {
-    const mugai_header_change *c = g_ptr_array_index(result->change_headers, i);
-    if (c->occurrence == occurrence && g_ascii_strcasecmp(c->name, name) == 0)
-      return c->value;
-  }
-  return NULL;
+  if (*cursor >= result->change_headers->len)
+    return NULL;
+  const mugai_header_change *c = g_ptr_array_index(result->change_headers, *cursor);
+  if (c->occurrence != occurrence || g_ascii_strcasecmp(c->name, name) != 0)
+    return NULL;
+  (*cursor)++;
+  return c->value;
 }
 
 void
 mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result *result)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  guint cursor = 0;
   for (guint i = 0; i < input->len; i++) {
     const mugai_header *header = g_ptr_array_index(input, i);
     char *key = g_ascii_strdown(header->name, -1);
@@ -183,8 +186,7 @@ mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result
       continue;
     /* A kept header goes out byte for byte as received, obsolete "Name :" form included,
      * unless mugai replaced its value (as smfi_chgheader() does in place). */
-    const char *value = result->change_headers->len
-                            ? changed_value(result, header->name, occurrence) : NULL;
+    const char *value = changed_value(result, &cursor, header->name, occurrence);
     g_autofree char *spelled = header->gap ? g_strconcat(header->name, header->gap, NULL) : NULL;
     mugai_header_write(out, spelled ? spelled : header->name, value ? value : header->value, FALSE);
   }

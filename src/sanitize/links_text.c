@@ -24,7 +24,7 @@
 #define LOCAL_MAX      64   /* characters of an address's local part */
 #define CHECK_TEXT_MAX 2048 /* bytes of a link's visible text searched for hosts */
 #define CHECK_HOSTS    8    /* hosts named in one visible text that are compared */
-#define DEFANG_PASSES  4    /* plain-text passes at most (see mugai_links_process_text) */
+#define DEFANG_PASSES  2    /* token passes at most (see mugai_links_process_text) */
 
 typedef enum { TOK_URL, TOK_WWW, TOK_EMAIL, TOK_DOMAIN } TokKind;
 
@@ -140,10 +140,10 @@ static gsize scan_host(const Text *t, gsize i, const char *allow, gboolean idn)
 
 static gsize scan_path(const Text *t, gsize i, gsize start)
 {
-  while (i < t->end && i - start < MUGAI_LINK_MAX_BYTES) {
+  while (i < t->end) {
     gsize next;
-    if (!is_path_char(char_at(t, i, &next)))
-      break;
+    if (!is_path_char(char_at(t, i, &next)) || next - start > MUGAI_LINK_MAX_BYTES)
+      break; /* a character that would take the token past the cap is not taken */
     i = next;
   }
   return i;
@@ -379,6 +379,60 @@ static gboolean defang_pass(GString *text, gsize from, const mugai_link_options 
   return TRUE;
 }
 
+/* Is C (folded) a character an address's local part or domain ends or starts with? */
+static gboolean is_address_char(gunichar f)
+{
+  return is_ascii_alnum(f) || in_set(f, "._%+-");
+}
+
+/* The backstop after the token passes: whatever a linkifier could still start a link at — a
+ * scheme glued to a word ("xhttp://"), a chain of addresses, a URL the tokenizer gave up on —
+ * loses the characters that make it one: every "http://", "https://", "ftp://", "file://" and
+ * "www." (web), "mailto:" and every "@" between address characters (mailto), "tel:" (tel), in
+ * any case and width. Already defanged forms never match again. One linear pass. */
+static void sweep(GString *text, gsize from, const mugai_link_options *o, mugai_link_report *report)
+{
+  static const struct { const char *pat, *defanged; int kind; } rules[] = {
+    {"https://", "hxxps://", 0}, {"http://", "hxxp://", 0}, {"ftp://", "fxp://", 0},
+    {"file://", "fxle://", 0},   {"www.", "www[.]", 0},     {"mailto:", "mailto[:]", 1},
+    {"tel:", "tel[:]", 2},
+  };
+  const gboolean on[] = {o->defang_web, o->defang_mailto, o->defang_tel};
+  Text t = { text->str, text->len };
+  g_autoptr(GString) out = NULL;
+  gsize copied = from, next = from;
+  gunichar prev = 0;
+  for (gsize i = from; i < t.end; i = next) {
+    gunichar c = char_at(&t, i, &next), f = fold(c);
+    const char *replace = NULL;
+    gsize end = next;
+    for (gsize r = 0; !replace && r < G_N_ELEMENTS(rules); r++)
+      if (on[rules[r].kind] && f == (gunichar) rules[r].pat[0] && spells(&t, i, rules[r].pat, &end))
+        replace = rules[r].defanged;
+    if (!replace && f == '@' && o->defang_mailto && is_address_char(prev) && next < t.end) {
+      gsize after;
+      if (is_address_char(fold(char_at(&t, next, &after))))
+        replace = "[@]";
+    }
+    prev = f;
+    if (!replace)
+      continue;
+    if (!out)
+      out = g_string_sized_new(text->len - from + 64);
+    g_string_append_len(out, t.s + copied, (gssize) (i - copied));
+    g_string_append(out, replace);
+    copied = next = end;
+    prev = 0;
+    if (report)
+      report->defanged++;
+  }
+  if (!out)
+    return;
+  g_string_append_len(out, t.s + copied, (gssize) (t.end - copied));
+  g_string_truncate(text, from);
+  g_string_append_len(text, out->str, (gssize) out->len);
+}
+
 void mugai_links_process_text(GString *text, gsize from, const mugai_link_options *options,
                               mugai_link_report *report)
 {
@@ -386,10 +440,11 @@ void mugai_links_process_text(GString *text, gsize from, const mugai_link_option
   if (!options || !(options->defang_web || options->defang_mailto || options->defang_tel))
     return;
   /* A pass that changed something runs again: a URL start that began inside a defanged token
-   * ("a@www.http://...": the address swallowed "http") is live only after it. Real text is
-   * settled by the second pass; the cap bounds hostile text. */
+   * ("a@www.http://...": the address swallowed "http") is found by the second; the sweep then
+   * catches whatever the tokenizer would not take as a link but a client might. */
   for (guint pass = 0; pass < DEFANG_PASSES && defang_pass(text, from, options, report); pass++)
     ;
+  sweep(text, from, options, report);
 }
 
 /* The comparison host TOK names, or NULL (a phone number; an address unless MAIL). */

@@ -13,6 +13,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
   [MUGAI_REASON_MALFORMED] = {"malformed", "554", "5.6.0", "Message could not be parsed"},
   [MUGAI_REASON_TIME] = {"time_limit", "554", "5.6.0",
                          "Message takes too long to be checked by this gateway"},
+  [MUGAI_REASON_HEADERS] = {"malformed_headers", "554", "5.6.0",
+                            "Message has too many malformed header fields"},
 };
 
 const mugai_reason_info *

@@ -12,6 +12,7 @@ typedef enum {
   MUGAI_REASON_MIME_PARTS,    /* more parts than [limits] mime_parts */
   MUGAI_REASON_MALFORMED,     /* not parseable as a message at all */
   MUGAI_REASON_TIME,          /* checking took longer than [limits] time_per_message */
+  MUGAI_REASON_HEADERS,       /* more than MUGAI_HEADER_CHANGES_MAX header values to repair */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

@@ -87,6 +87,7 @@ mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reas
   /* A refused message has no edits: nothing of a half-built body may leak into a reply. */
   result->rewrite_mime = FALSE;
   g_ptr_array_set_size(result->add_headers, 0);
+  g_ptr_array_set_size(result->change_headers, 0);
   if (result->body) {
     g_byte_array_unref(result->body);
     result->body = NULL;

@@ -51,6 +51,8 @@ void mugai_header_free(mugai_header *header); /* NULL-safe */
 
 /* A header of the message whose value mugai replaced: the OCCURRENCE-th (from 1) header named
  * NAME (ASCII case ignored), counted over the headers as Postfix passed them. */
+#define MUGAI_HEADER_CHANGES_MAX 500 /* more broken headers than this: the message is refused */
+
 typedef struct {
   char *name;
   guint occurrence;
@@ -76,8 +78,9 @@ typedef struct {
    * says so are removed, then add_headers are appended in order. */
   gboolean rewrite_mime; /* TRUE: body replaced, the MIME headers go too */
   GPtrArray *add_headers;/* mugai_header * */
-  GPtrArray *change_headers; /* mugai_header_change *: values replaced in place (never of a
-                              * dropped header, so changes and deletions never share a name) */
+  GPtrArray *change_headers; /* mugai_header_change *: values replaced in place, in header
+                              * order (never of a dropped header, so changes and deletions never
+                              * share a name); at most MUGAI_HEADER_CHANGES_MAX */
   GByteArray *body;      /* (nullable) new body: CRLF lines, transfer-encoded; NULL = unchanged */
 } mugai_result;
 

@@ -69,6 +69,15 @@ can_pass_unchanged(GMimeMessage *message, const mugai_walk *walk)
   return identity_encoding(body);
 }
 
+/* The link kinds POLICY wants defanged, in OPTIONS; NULL when none. */
+static const mugai_link_options *
+link_options(const mugai_policy *policy, mugai_link_options *options)
+{
+  const mugai_link_policy *lp = &policy->links;
+  *options = (mugai_link_options){lp->defang_web, lp->defang_mailto, lp->defang_tel};
+  return lp->defang_web || lp->defang_mailto || lp->defang_tel ? options : NULL;
+}
+
 /* The links the walk saw become actions and the notice's warnings. */
 static void
 take_link_report(mugai_link_report *links, mugai_result *result)
@@ -106,6 +115,8 @@ build_body(const mugai_policy *policy, mugai_result *result, GString *text, cons
   /* The notice goes in front of the text in place: a 16 MB body is not copied to make room. */
   g_autoptr(GString) notice = g_string_new(NULL);
   mugai_notice_write(notice, policy, result, queue_id);
+  mugai_link_options defang;
+  mugai_links_process_text(notice, 0, link_options(policy, &defang), NULL); /* file names */
   g_string_prepend_len(text, notice->str, (gssize) notice->len);
   if (text->len && text->str[text->len - 1] != '\n')
     g_string_append_c(text, '\n');
@@ -137,6 +148,9 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
   if (walk->crit_warning) /* GMime reported a problem that lets other parsers read it otherwise */
     walk->result->actions[MUGAI_ACTION_UNTRUSTED]++;
   mugai_result *result = walk->result;
+  /* Every line the reader gets, not only text parts: prologues, second readings, the headers
+   * of inlined messages (the notice gets its own pass in build_body()). */
+  mugai_links_process_text(walk->text, 0, walk->defang, &walk->links);
   take_link_report(&walk->links, result);
   if (walk->failure) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
@@ -207,9 +221,8 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   mugai_walk walk = {.policy = policy, .services = services, .result = result};
   walk.deadline = started + (gint64) policy->limits.seconds_per_message * G_USEC_PER_SEC;
   walk.queue_id = envelope->queue_id;
-  const mugai_link_policy *lp = &policy->links;
-  mugai_link_options defang = {lp->defang_web, lp->defang_mailto, lp->defang_tel};
-  walk.defang = lp->defang_web || lp->defang_mailto || lp->defang_tel ? &defang : NULL;
+  mugai_link_options defang;
+  walk.defang = link_options(policy, &defang);
   mugai_link_report_init(&walk.links);
   walk.text = g_string_new(NULL);
   g_autoptr(GMimeMessage) message = mugai_walk_parse(&walk, raw);

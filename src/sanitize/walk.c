@@ -379,9 +379,7 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
     part->action = MUGAI_PART_KEPT;
     g_free(part->reason);
     part->reason = g_strdup("body");
-    strip_payloads(walk, text_start, part->path);
-    if (walk->defang)
-      mugai_links_process_text(walk->text, text_start, walk->defang, &walk->links);
+    strip_payloads(walk, text_start, part->path); /* links: once over all text, sanitize.c */
     return;
   }
   const mugai_limits *limits = &walk->policy->limits;
@@ -544,7 +542,9 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   const char *special = special_leaf_reason(obj, type);
   if (body_text && mode == MODE_USE) {
     append_text_part(walk, obj, html, &d, part);
-  } else if (mode == MODE_DROP) {
+  } else if (mode == MODE_DROP && readable) {
+    /* Another representation of the text that was kept. A file inside an unused alternative
+     * is still a file the sender sent: it falls through and is named like any other. */
     part->action = MUGAI_PART_DROPPED;
     part->reason = g_strdup("alternative");
   } else if (special && (strcmp(special, "signature") == 0 ||
@@ -679,9 +679,11 @@ is_inline_image(GMimeObject *child)
 }
 
 /* Inline images are part of the page, which the text replaces (its alt text says what they
- * showed): dropped, counted once in the notice, and reported; never decoded beyond a hash. */
+ * showed): dropped, counted once in the notice when SHOWN_PAGE (the page is what the reader
+ * gets), and reported; never decoded beyond a hash. */
 static void
-drop_inline_image(mugai_walk *walk, GMimeObject *child, const char *path, guint depth)
+drop_inline_image(mugai_walk *walk, GMimeObject *child, const char *path, guint depth,
+                  gboolean shown_page)
 {
   if (!enter(walk, depth))
     return;
@@ -698,7 +700,8 @@ drop_inline_image(mugai_walk *walk, GMimeObject *child, const char *path, guint 
   part->action = MUGAI_PART_DROPPED;
   g_free(part->reason);
   part->reason = g_strdup("inline_image");
-  walk->result->actions[MUGAI_ACTION_INLINE_IMAGES]++;
+  if (shown_page) /* images of an alternative the reader does not get are not worth a line */
+    walk->result->actions[MUGAI_ACTION_INLINE_IMAGES]++;
 }
 
 static void
@@ -712,7 +715,7 @@ walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint de
   int chosen = -1, root = -1;
   if (mode == MODE_USE && strcmp(type, "multipart/alternative") == 0 && count > 0)
     chosen = choose_alternative(mp);
-  if (mode == MODE_USE && strcmp(type, "multipart/related") == 0 && count > 0)
+  if (mode != MODE_ENCRYPTED && strcmp(type, "multipart/related") == 0 && count > 0)
     root = related_root(mp);
   walk_mode inner = mode == MODE_USE && strcmp(type, "multipart/encrypted") == 0 ? MODE_ENCRYPTED
                                                                                  : mode;
@@ -725,7 +728,7 @@ walk_children(mugai_walk *walk, GMimeMultipart *mp, const char *prefix, guint de
     if (drop)
       walk->result->actions[MUGAI_ACTION_ALTERNATIVE]++;
     if (root >= 0 && i != root && is_inline_image(child)) {
-      drop_inline_image(walk, child, path, depth);
+      drop_inline_image(walk, child, path, depth, mode == MODE_USE);
       continue;
     }
     walk_entity(walk, child, path, depth, drop ? MODE_DROP : inner);

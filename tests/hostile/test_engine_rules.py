@@ -2,7 +2,7 @@
 """The sanitization engine's rules as a user sees them through `mugai sanitize` (the milter's code
 path): limits at N and N+1 (archive depth and entries, header size, time per message), encrypted
 and signed mail, links, headers, the subject tag, the output charset and notice templates."""
-import base64, email, io, os, struct, subprocess, sys, tempfile, unittest, zipfile, zlib
+import base64, email, email.utils, io, os, struct, subprocess, sys, tempfile, unittest, zipfile, zlib
 from email.header import decode_header, make_header
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -102,6 +102,22 @@ class Archives(unittest.TestCase):
         self.assertEqual((entry["name"], entry["size"]), ("bomb.bin", 64 << 20))
 
 
+class Alternatives(unittest.TestCase):
+    def test_file_inside_the_unused_alternative_is_named(self):
+        raw = msg("From: a@example.jp\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=a\n",
+                  "--a\nContent-Type: text/plain; charset=UTF-8\n\nplain text\n"
+                  "--a\nContent-Type: multipart/mixed; boundary=m\n\n"
+                  "--m\nContent-Type: text/html\n\n<p>html</p>\n"
+                  "--m\nContent-Type: application/pdf; name=hidden.pdf\nContent-Transfer-Encoding: base64\n\n"
+                  + b64(b"%PDF-1.4 x") + "\n--m--\n--a--\n")
+        p, r, _ = sanitize(raw)
+        text = body_of(p.stdout)
+        self.assertIn("plain text", text)
+        self.assertNotIn("html", text.split("---\r\n")[-1])
+        self.assertIn("hidden.pdf", text)
+        self.assertEqual(part_of(r, "hidden.pdf")["action"], "removed")
+
+
 class Headers(unittest.TestCase):
     def test_header_longer_than_header_size_is_cut_at_n_plus_one(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -136,6 +152,32 @@ class Headers(unittest.TestCase):
         self.assertEqual(subject_of(p.stdout), "会議の件")
         self.assertIn(b"X-Weird: abcd\r\n", p.stdout)
         self.assertTrue(all(b < 0x80 for b in p.stdout.split(b"\r\n\r\n")[0]))
+
+    def test_decoding_a_display_name_never_makes_an_address(self):
+        spoof = base64.b64encode('"課長 <boss@city.lg.jp>">'.encode()).decode()
+        raw = (b"From: \x93\xfa=?UTF-8?B?" + spoof.encode() + b"?= <attacker@evil.example>\r\n"
+               b"To: " + "総務課".encode("cp932") + b": a@example.jp, b@example.jp;, c@example.jp\r\n"
+               b"\r\nhi\r\n")
+        p, _, _ = sanitize(raw)
+        self.assertEqual(p.returncode, 0)
+        m = email.message_from_bytes(p.stdout)
+        addresses = email.utils.getaddresses([m["From"]])
+        self.assertEqual([a for _, a in addresses], ["attacker@evil.example"])
+        self.assertEqual([a for _, a in email.utils.getaddresses([m["To"]])],
+                         ["a@example.jp", "b@example.jp", "c@example.jp"])
+        self.assertIn("総務課", str(make_header(decode_header(m["To"]))))
+
+    def test_too_many_broken_headers_are_refused_quickly(self):
+        for count, code in ((500, 0), (501, 3)):
+            head = "".join(f"X-H{i}: a\x01b\n" for i in range(count))
+            p, r, elapsed = sanitize(msg("From: a@example.jp\n" + head, "hi\n"))
+            self.assertEqual(p.returncode, code, count)
+            if code:
+                self.assertEqual((r["reply"]["code"], r["reason"]), ("554", "malformed_headers"))
+        head = "".join(f"X-H: a\x01b\n" for i in range(60000))
+        p, r, elapsed = sanitize(msg("From: a@example.jp\n" + head, "hi\n"))
+        self.assertEqual(p.returncode, 3)
+        self.assertLess(elapsed, 10)
 
     def test_raw_iso2022jp_subject_is_decoded(self):
         raw = b"From: a@example.jp\r\nSubject: " + to_jis("お知らせ") + b"\r\n\r\nhi\r\n"
@@ -236,7 +278,12 @@ class OutputCharset(unittest.TestCase):
             m = email.message_from_bytes(p.stdout)
             self.assertEqual(m.get_content_charset(), "iso-2022-jp")
             self.assertTrue(all(b < 0x80 for b in m.get_payload(decode=True)))
-            for odd in ("ｶﾀｶﾅ", "😀"):
+            p, _, _ = sanitize(msg("From: a@example.jp\nContent-Type: text/html; charset=UTF-8\n",
+                                   "<p>ｶﾞｲﾄﾞ です</p>\n"), conf=conf)
+            m = email.message_from_bytes(p.stdout)
+            self.assertEqual(m.get_content_charset(), "iso-2022-jp")  # half-width kana in full width
+            self.assertIn("ガイド です", m.get_payload(decode=True).decode("iso2022_jp"))
+            for odd in ("😀", "한국어"):
                 p, _, _ = sanitize(msg("From: a@example.jp\nContent-Type: text/html; charset=UTF-8\n",
                                        f"<p>{odd} です</p>\n"), conf=conf)
                 m = email.message_from_bytes(p.stdout)
