@@ -41,8 +41,10 @@ else
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
 fi
-python3 - "$work" <<'PY'
+python3 - "$work" "$ROOT" <<'PY'
 import base64, io, os, quopri, random, sys, zipfile
+sys.path.insert(0, os.path.join(sys.argv[2], "tests", "golden"))
+from make_inputs import to_jis  # the one ISO-2022-JP (CP50220) encoder of the test data
 
 work = sys.argv[1]
 TARGET = 20 * 1024 * 1024
@@ -60,29 +62,6 @@ SENTENCES = ["いつもお世話になっております。", "①会議資料�
 def b64_lines(data):
     e = base64.b64encode(data)
     return b"\n".join(e[i:i + 76] for i in range(0, len(e), 76)) + b"\n"
-
-
-def to_jis(text):
-    """ISO-2022-JP as Windows writes it (CP50220): JIS rows from the CP932 bytes."""
-    data, out, kanji, i = text.encode("cp932"), bytearray(), False, 0
-    while i < len(data):
-        c = data[i]
-        if c < 0x80:
-            if kanji:
-                out += b"\x1b(B"; kanji = False
-            out.append(c); i += 1; continue
-        s1, s2 = data[i], data[i + 1]; i += 2
-        if not kanji:
-            out += b"\x1b$B"; kanji = True
-        s1 -= 0xB0 if s1 >= 0xE0 else 0x70
-        if s2 >= 0x9F:
-            j1, j2 = s1 * 2, s2 - 0x7E
-        else:
-            j1, j2 = s1 * 2 - 1, s2 - (0x20 if s2 >= 0x80 else 0x1F)
-        out += bytes([j1, j2])
-    if kanji:
-        out += b"\x1b(B"
-    return bytes(out)
 
 
 def text_body():

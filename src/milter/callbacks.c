@@ -207,15 +207,12 @@ static gboolean
 apply_headers(SMFICTX *ctx, const mugai_conn *conn, const mugai_result *result)
 {
   const GPtrArray *headers = conn->msg->headers;
-  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) seen = mugai_header_counter_new();
   g_autofree guint *occurrence = g_new0(guint, headers->len + 1);
   for (guint i = 0; i < headers->len; i++) {
     const mugai_header *h = g_ptr_array_index(headers, i);
-    if (!mugai_header_is_dropped(h->name, result))
-      continue; /* only dropped names need their index; others are never addressed */
-    char *key = g_ascii_strdown(h->name, -1);
-    occurrence[i] = GPOINTER_TO_UINT(g_hash_table_lookup(seen, key)) + 1;
-    g_hash_table_replace(seen, key, GUINT_TO_POINTER(occurrence[i]));
+    if (mugai_header_is_dropped(h->name, result)) /* others are never addressed by index */
+      occurrence[i] = mugai_header_counter_next(seen, h->name);
   }
   for (guint i = headers->len; i-- > 0;) {
     const mugai_header *h = g_ptr_array_index(headers, i);

@@ -302,13 +302,11 @@ mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, gboolean tag,
     return FALSE;
   g_autoptr(GPtrArray) headers = mugai_headers_new();
   mugai_headers_split((const char *) block->data, block->len, headers);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) seen = mugai_header_counter_new();
   gboolean want_tag = tag && *policy->subject_tag, subject_seen = FALSE;
   for (guint i = 0; i < headers->len; i++) {
     const mugai_header *h = g_ptr_array_index(headers, i);
-    char *key = g_ascii_strdown(h->name, -1);
-    guint occurrence = GPOINTER_TO_UINT(g_hash_table_lookup(seen, key)) + 1;
-    g_hash_table_replace(seen, key, GUINT_TO_POINTER(occurrence));
+    guint occurrence = mugai_header_counter_next(seen, h->name);
     if (mugai_header_is_dropped(h->name, result))
       continue;
     g_autofree char *value = cleaned_value(h, policy->limits.header_bytes);

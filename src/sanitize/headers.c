@@ -132,6 +132,21 @@ mugai_headers_write_block(GByteArray *out, const GPtrArray *headers)
   g_byte_array_append(out, (const guint8 *) "\r\n", 2);
 }
 
+GHashTable *
+mugai_header_counter_new(void)
+{
+  return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+guint
+mugai_header_counter_next(GHashTable *counter, const char *name)
+{
+  char *key = g_ascii_strdown(name, -1);
+  guint occurrence = GPOINTER_TO_UINT(g_hash_table_lookup(counter, key)) + 1;
+  g_hash_table_replace(counter, key, GUINT_TO_POINTER(occurrence));
+  return occurrence;
+}
+
 static gboolean
 in_table(const char *name, const char *const *table, gsize n)
 {
@@ -175,13 +190,11 @@ changed_value(const mugai_result *result, guint *cursor, const char *name, guint
 void
 mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result *result)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) seen = mugai_header_counter_new();
   guint cursor = 0;
   for (guint i = 0; i < input->len; i++) {
     const mugai_header *header = g_ptr_array_index(input, i);
-    char *key = g_ascii_strdown(header->name, -1);
-    guint occurrence = GPOINTER_TO_UINT(g_hash_table_lookup(seen, key)) + 1;
-    g_hash_table_replace(seen, key, GUINT_TO_POINTER(occurrence));
+    guint occurrence = mugai_header_counter_next(seen, header->name);
     if (mugai_header_is_dropped(header->name, result))
       continue;
     /* A kept header goes out byte for byte as received, obsolete "Name :" form included,

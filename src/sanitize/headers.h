@@ -27,6 +27,11 @@ void mugai_header_write(GByteArray *out, const char *name, const char *value, gb
  * empty line. The one way the milter's spool, the CLI and attached messages build it. */
 void mugai_headers_write_block(GByteArray *out, const GPtrArray *headers);
 
+/* Postfix addresses a header by name (ASCII case ignored) and occurrence: a table for counting
+ * them, and the occurrence (from 1) of NAME counting this one. */
+GHashTable *mugai_header_counter_new(void); /* (transfer full) */
+guint mugai_header_counter_next(GHashTable *counter, const char *name);
+
 /* TRUE for X-Mugai-* (a sender could forge what mugai writes). */
 gboolean mugai_header_is_forged(const char *name);
 
