@@ -265,15 +265,12 @@ static char *
 cleaned_value(const mugai_header *header, gsize cap)
 {
   gboolean controls = FALSE;
-  char *value = NULL;
-  if (needs_decoding(header->value, &controls))
-    value = reencode(header->name, header->value);
-  else if (controls)
-    value = without_controls(header->value);
-  if (value == NULL && strlen(header->value) <= cap)
+  gboolean decode = needs_decoding(header->value, &controls);
+  if (!decode && !controls && strlen(header->value) <= cap)
     return NULL;
-  if (value == NULL)
-    value = g_strdup(header->value);
+  g_autofree char *decoded = decode ? reencode(header->name, header->value) : NULL;
+  /* The words a re-encoding copies as they are (an address, a message ID) keep their controls. */
+  char *value = without_controls(decoded ? decoded : header->value);
   cut_value(value, cap);
   return value;
 }

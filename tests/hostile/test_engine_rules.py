@@ -179,6 +179,13 @@ class Headers(unittest.TestCase):
         self.assertEqual(p.returncode, 3)
         self.assertLess(elapsed, 10)
 
+    def test_control_characters_go_from_re_encoded_structured_values_too(self):
+        # found by fuzz_sanitize: raw 8-bit and a control inside <...> of a Message-ID
+        raw = b"From: a@example.jp\r\nMessage-ID: <pgp-1@ex\xaa\x05ample>\r\n\r\nhi\r\n"
+        p, _, _ = sanitize(raw)
+        head = p.stdout.split(b"\r\n\r\n", 1)[0]
+        self.assertIn(b"Message-ID: <pgp-1@ex?ample>\r\n", head)
+
     def test_raw_iso2022jp_subject_is_decoded(self):
         raw = b"From: a@example.jp\r\nSubject: " + to_jis("お知らせ") + b"\r\n\r\nhi\r\n"
         p, _, _ = sanitize(raw)
