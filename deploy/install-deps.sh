@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config
-  libglib2.0-dev libgmime-3.0-dev libmilter-dev libgumbo-dev libjson-glib-dev libmagic-dev libarchive-dev
+  libglib2.0-dev libgmime-3.0-dev libmilter-dev libgumbo-dev libjson-glib-dev libmagic-dev libarchive-dev libclamav-dev
   # run (the demo and the end-to-end tests use a private Postfix instance and its smtp-sink)
   postfix libmagic-mgc
   # tests
