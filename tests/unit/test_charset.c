@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sanitize/charset.h"
+#include "sanitize/charset_encode.h"
 
 #define FFFD "\xef\xbf\xbd"
 #define ESC "\x1b"
@@ -221,6 +222,37 @@ static void large_hostile_input_finishes(void **state)
   g_free(junk);
 }
 
+/* What mugai writes in ISO-2022-JP reads back, through its own decoder, as the same text: every
+ * character of every JIS row it decodes, the CP932 extension rows included. */
+static void iso2022jp_output_round_trips_every_character(void **state)
+{
+  (void)state;
+  g_autoptr(GString) all = g_string_new(NULL);
+  for (guint row = 0x21; row <= 0x7E; row++) {
+    for (guint cell = 0x21; cell <= 0x7E; cell++) {
+      char jis[8] = {'\x1b', '$', 'B', (char)row, (char)cell, '\x1b', '(', 'B'};
+      mugai_charset_info info = {0};
+      g_autofree char *u = mugai_charset_to_utf8("ISO-2022-JP", jis, sizeof jis, NULL, &info);
+      gunichar c = g_utf8_get_char(u);
+      if (info.replacements == 0 && c >= 0x80 && !(c >= 0xE000 && c <= 0xF8FF))
+        g_string_append(all, u);
+    }
+    g_string_append_c(all, '\n');
+  }
+  assert_true(all->len > 7000 * 3);
+  g_autoptr(GByteArray) jis = mugai_charset_utf8_to_iso2022jp(all->str, all->len);
+  assert_non_null(jis);
+  for (guint i = 0; i < jis->len; i++)
+    assert_true(jis->data[i] < 0x80);
+  g_autofree char *back = mugai_charset_to_utf8("ISO-2022-JP", (const char *)jis->data, jis->len, NULL, NULL);
+  assert_string_equal(back, all->str);
+  g_autoptr(GByteArray) kana = mugai_charset_utf8_to_iso2022jp("ｶﾞｲﾄﾞ①", strlen("ｶﾞｲﾄﾞ①"));
+  g_autofree char *kana_back = mugai_charset_to_utf8("ISO-2022-JP", (const char *)kana->data, kana->len, NULL, NULL);
+  assert_string_equal(kana_back, "ガイド①");
+  assert_null(mugai_charset_utf8_to_iso2022jp("a😀", strlen("a😀")));
+  assert_null(mugai_charset_utf8_to_iso2022jp("a\xff", 2));
+}
+
 static void null_info_and_out_len_accepted(void **state)
 {
   (void)state;
@@ -231,7 +263,7 @@ static void null_info_and_out_len_accepted(void **state)
 
 int main(void)
 {
-  struct CMUnitTest tests[G_N_ELEMENTS(decode_cases) + G_N_ELEMENTS(sniff_cases) + 4];
+  struct CMUnitTest tests[G_N_ELEMENTS(decode_cases) + G_N_ELEMENTS(sniff_cases) + 5];
   gsize n = 0;
   for (gsize i = 0; i < G_N_ELEMENTS(decode_cases); i++)
     tests[n++] = (struct CMUnitTest){decode_cases[i].name, test_decode_case, NULL, NULL,
@@ -243,5 +275,6 @@ int main(void)
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(any_bytes_under_any_label_give_valid_utf8);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(large_hostile_input_finishes);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(null_info_and_out_len_accepted);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(iso2022jp_output_round_trips_every_character);
   return cmocka_run_group_tests_name("charset", tests, NULL, NULL);
 }
