@@ -387,9 +387,10 @@ static gboolean is_address_char(gunichar f)
 
 /* The backstop after the token passes: whatever a linkifier could still start a link at — a
  * scheme glued to a word ("xhttp://"), a chain of addresses, a URL the tokenizer gave up on —
- * loses the characters that make it one: every "http://", "https://", "ftp://", "file://" and
- * "www." (web), "mailto:" and every "@" between address characters (mailto), "tel:" (tel), in
- * any case and width. Already defanged forms never match again. One linear pass. */
+ * loses the characters that make it one: every "http://", "https://", "ftp://", "file://", "www."
+ * and a UNC path's leading "\\\\" (web), "mailto:" and every "@" between address characters
+ * (mailto), "tel:" (tel), in any case and width. Already defanged forms never match again. One
+ * linear pass. */
 static void sweep(GString *text, gsize from, const mugai_link_options *o, mugai_link_report *report)
 {
   static const struct { const char *pat, *defanged; int kind; } rules[] = {
@@ -409,6 +410,13 @@ static void sweep(GString *text, gsize from, const mugai_link_options *o, mugai_
     for (gsize r = 0; !replace && r < G_N_ELEMENTS(rules); r++)
       if (on[rules[r].kind] && f == (gunichar) rules[r].pat[0] && spells(&t, i, rules[r].pat, &end))
         replace = rules[r].defanged;
+    if (!replace && f == '\\' && o->defang_web && next < t.end && spells(&t, i, "\\\\", &end)) {
+      gsize after;
+      if (end < t.end && is_ascii_alnum(fold(char_at(&t, end, &after))))
+        replace = "[\\\\]"; /* a UNC path: clients open it, and Windows sends its credentials */
+      else
+        end = next;
+    }
     if (!replace && f == '@' && o->defang_mailto && is_address_char(prev) && next < t.end) {
       gsize after;
       if (is_address_char(fold(char_at(&t, next, &after))))

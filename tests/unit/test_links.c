@@ -272,6 +272,8 @@ static const TextCase text_cases[] = {
     "xhxxps://example.com 1.hxxp://e.jp -fxp://x", 3 },
   { "scheme_alone_is_defanged", WEB, "https:// と http://", "hxxps:// と hxxp://", 2 },
   { "file_url_is_defanged", WEB, "file://server/share/a.exe", "fxle://server/share/a.exe", 1 },
+  { "unc_path_is_defanged", WEB, "共有: \\\\fileserver\\share\\a.xlsx と \\\\ だけ",
+    "共有: [\\\\]fileserver\\share\\a.xlsx と \\\\ だけ", 1 },
   { "url_after_equals_sign_is_found", WEB, "url=https://example.com", "url=hxxps://example[.]com",
     1 },
   { "invalid_utf8_ends_a_url_and_is_left", WEB, "https://example.com/a\xff\xfe b",
