@@ -353,7 +353,7 @@ static gboolean defang_pass(GString *text, gsize from, const mugai_link_options 
   g_autoptr(GString) out = NULL;
   gsize pos = from, copied = from;
   Token tok;
-  while (pos < t.end && next_token(&t, &pos, FALSE, &tok)) {
+  while (pos < t.end && next_token(&t, &pos, TRUE, &tok)) {
     mugai_link link;
     links_parse_form(t.s + tok.start, tok.end - tok.start, form_of(tok.kind), options, &link);
     if (link.defanged) {

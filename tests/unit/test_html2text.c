@@ -426,7 +426,7 @@ static void mismatch_warning_lists_text_and_target(void **state)
   g_autofree char *text = convert(html, sizeof html - 1, &o, NULL);
   assert_string_equal(text, "hxxps://www[.]city[.]example[.]lg[.]jp/ "
                             "<hxxps://click[.]mailer[.]example[.]com/r?id=1>\n\n"
-                            "example.jp <hxxps://www[.]example[.]jp/>\n");
+                            "example[.]jp <hxxps://www[.]example[.]jp/>\n");
   assert_int_equal(report.mismatched_total, 1);
   assert_int_equal(report.mismatched->len, 1);
   const mugai_link_warning *w = report.mismatched->pdata[0];

@@ -238,7 +238,9 @@ static const TextCase text_cases[] = {
     "hxxps://en[.]example[.]org/wiki/A_(b)!", 1 },
   { "www_name_is_defanged", WEB, "www.example.com/path を参照", "www[.]example[.]com/path を参照", 1 },
   /* The sweep after the token passes: no linkifier, however liberal, finds a start in these. */
-  { "www_inside_a_word_loses_its_dot", WEB, "awww.example.com", "awww[.]example.com", 1 },
+  { "www_inside_a_word_loses_its_dot", WEB, "awww.example.com", "awww[.]example[.]com", 1 },
+  { "bare_domain_with_a_known_tld_is_defanged", WEB, "詳細は example.com まで、資料.zip は別",
+    "詳細は example[.]com まで、資料.zip は別", 1 },
   { "idn_url_gets_its_punycode", WEB, "見て https://例え.jp/ です",
     "見て hxxps://例え[.]jp/ (xn--r8jz45g[.]jp) です", 1 },
   { "idn_host_ends_before_japanese_text", WEB, "https://例え.jpです",
