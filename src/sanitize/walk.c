@@ -328,6 +328,17 @@ text_separate(GString *text)
   g_string_append(text, text->str[text->len - 1] == '\n' ? "\n" : "\n\n");
 }
 
+/* PART is not delivered and is named in the notice: the one place that marks a part removed,
+ * so what the report says removed is always what the notice lists. REASON is copied. */
+static void
+mark_removed(mugai_walk *walk, mugai_part *part, const char *reason)
+{
+  part->action = MUGAI_PART_REMOVED;
+  g_free(part->reason);
+  part->reason = g_strdup(reason);
+  walk->result->actions[MUGAI_ACTION_REMOVED]++;
+}
+
 /* Files hidden in the text as uuencode, yEnc or BinHex are defused (no client can decode them any
  * more) and reported as removed parts of the text part that carried them (same path). */
 static void
@@ -348,10 +359,7 @@ strip_payloads(mugai_walk *walk, gsize from, const char *path)
     part->size = payload->size;
     g_free(part->sha256);
     part->sha256 = g_steal_pointer(&payload->sha256);
-    part->action = MUGAI_PART_REMOVED;
-    g_free(part->reason);
-    part->reason = g_strdup("embedded_payload_defused");
-    walk->result->actions[MUGAI_ACTION_REMOVED]++;
+    mark_removed(walk, part, "embedded_payload_defused");
   }
 }
 
@@ -493,18 +501,11 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
         if (mode == MODE_USE)
           walk->result->actions[MUGAI_ACTION_PARTIAL]++;
       }
-      if (mode == MODE_ENCRYPTED) {
-        part->action = MUGAI_PART_REMOVED;
-        g_free(part->reason);
-        part->reason = g_strdup("encrypted");
-        walk->result->actions[MUGAI_ACTION_REMOVED]++;
-      } else if (!walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode)) {
-        part->action = mode != MODE_DROP ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
-        g_free(part->reason);
-        part->reason = g_strdup("unparseable_message");
-        if (mode == MODE_USE)
-          walk->result->actions[MUGAI_ACTION_REMOVED]++;
-      }
+      /* Not text in any alternative: what cannot be read is named, whatever the mode. */
+      if (mode == MODE_ENCRYPTED)
+        mark_removed(walk, part, "encrypted");
+      else if (!walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode))
+        mark_removed(walk, part, "unparseable_message");
     }
     decoded_clear(&d);
     return;
@@ -556,17 +557,15 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
     if (strcmp(special, "signature") == 0)
       walk->result->actions[MUGAI_ACTION_SIGNATURE]++;
   } else {
-    part->action = MUGAI_PART_REMOVED;
-    part->reason = g_strdup(mode == MODE_ENCRYPTED ? "encrypted"
-                            : special              ? special
-                            : binary               ? "binary_content"
-                            : script               ? "script_name"
-                            : is_attachment(obj) || part->name ? "attachment"
-                                                               : "not_text");
+    mark_removed(walk, part, mode == MODE_ENCRYPTED ? "encrypted"
+                             : special              ? special
+                             : binary               ? "binary_content"
+                             : script               ? "script_name"
+                             : is_attachment(obj) || part->name ? "attachment"
+                                                                : "not_text");
     if (mode == MODE_ENCRYPTED || (special && (strcmp(special, "encrypted") == 0 ||
                                                strcmp(special, "opaque_signed") == 0)))
       walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
-    walk->result->actions[MUGAI_ACTION_REMOVED]++;
     list_contents(walk, GMIME_PART(obj), part, &d);
   }
   decoded_clear(&d);
@@ -776,12 +775,7 @@ walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, w
     walk_leaf(walk, obj, path, depth, mode);
   } else { /* anything GMime could not classify as a part: never delivered */
     g_autofree char *type = lower_type(obj);
-    mugai_part *part = mugai_result_add_part(walk->result, path, type);
-    part->action = mode != MODE_DROP ? MUGAI_PART_REMOVED : MUGAI_PART_DROPPED;
-    g_free(part->reason);
-    part->reason = g_strdup("not_text");
-    if (mode == MODE_USE)
-      walk->result->actions[MUGAI_ACTION_REMOVED]++;
+    mark_removed(walk, mugai_result_add_part(walk->result, path, type), "not_text");
   }
 }
 
