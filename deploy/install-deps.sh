@@ -10,6 +10,8 @@ packages=(
   libglib2.0-dev libgmime-3.0-dev libmilter-dev libgumbo-dev libjson-glib-dev libmagic-dev libarchive-dev libclamav-dev
   # run (the demo and the end-to-end tests use a private Postfix instance and its smtp-sink)
   postfix libmagic-mgc
+  # the clamd backend is tested against a real clamd on a private socket
+  clamav-daemon
   # tests
   libcmocka-dev python3 swaks
   # fuzzing and coverage (libFuzzer comes with clang's runtime)
