@@ -11,3 +11,4 @@ enum {
 
 int mugai_cmd_sanitize(int argc, char **argv);
 int mugai_cmd_config(int argc, char **argv);
+int mugai_cmd_scan_info(int argc, char **argv);

@@ -14,6 +14,7 @@
 #include "sanitize/headers.h"
 #include "sanitize/report_json.h"
 #include "sanitize/sanitize.h"
+#include "scan/scan_open.h"
 
 static const char description[] =
     "Reads one message (MESSAGE.eml, or standard input) and applies exactly what mugai-milter\n"
@@ -24,8 +25,12 @@ static const char description[] =
     "Exit status:\n"
     "  0   a message is delivered (sanitized or unchanged)\n"
     "  2   usage or configuration error\n"
-    "  3   nothing is delivered (rejected, discarded or held)\n"
-    "  75  temporary failure: an internal or I/O error; Postfix would keep the message\n";
+    "  3   nothing is delivered (rejected, discarded or held; a virus found is 3)\n"
+    "  75  temporary failure: an internal or I/O error, or no usable virus scanner ([scan]);\n"
+    "      Postfix would keep the message\n"
+    "\n"
+    "The message is scanned with the engine [scan] names, loaded for this run (with the official\n"
+    "signatures that takes seconds; `mugai scan-info` shows what would be loaded).\n";
 
 typedef struct {
   char *config;
@@ -178,7 +183,14 @@ run(const mugai_policy *policy, const options *o, const mugai_envelope *envelope
                              type_error->message);
     return result;
   }
-  mugai_services services = {.filetype = filetype};
+  /* The same engine the milter loads, loaded for this one message (no reload to watch for). */
+  g_autoptr(GError) scan_error = NULL;
+  g_autoptr(mugai_scanner) scanner = mugai_scan_open(&policy->scan, NULL, NULL, &scan_error);
+  mugai_services services = {.filetype = filetype, .scanner = scanner};
+  if (scan_error != NULL) {
+    fprintf(stderr, "mugai sanitize: virus scanner: %s\n", scan_error->message);
+    services.scanner_failure = scan_error->message;
+  }
   return mugai_sanitize(policy, raw, envelope, &services);
 }
 

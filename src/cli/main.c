@@ -1,4 +1,5 @@
 /* main.c — `mugai`: dispatch to a subcommand. Owns nothing. */
+#include <clamav.h>
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,8 @@ static const char usage[] =
     "  sanitize [MESSAGE.eml]   sanitize one message exactly as mugai-milter would, and write the\n"
     "                           message Postfix would deliver to standard output\n"
     "  config check             validate the configuration file before a reload\n"
+    "  scan-info                load the virus scanner as mugai-milter would and show its engine\n"
+    "                           version, signature count and signature date\n"
     "\n"
     "Options:\n"
     "  -h, --help               show this help (COMMAND --help for a command's own)\n"
@@ -36,14 +39,16 @@ main(int argc, char **argv)
     return 0;
   }
   if (strcmp(command, "-V") == 0 || strcmp(command, "--version") == 0) {
-    printf("mugai %s (GMime %u.%u.%u)\n", MUGAI_VERSION, gmime_major_version,
-           gmime_minor_version, gmime_micro_version);
+    printf("mugai %s (GMime %u.%u.%u, libclamav %s)\n", MUGAI_VERSION, gmime_major_version,
+           gmime_minor_version, gmime_micro_version, cl_retver());
     return 0;
   }
   mugai_sanitize_init();
   int status;
   if (strcmp(command, "sanitize") == 0) {
     status = mugai_cmd_sanitize(argc - 1, argv + 1);
+  } else if (strcmp(command, "scan-info") == 0) {
+    status = mugai_cmd_scan_info(argc - 1, argv + 1);
   } else if (strcmp(command, "config") == 0) {
     status = mugai_cmd_config(argc - 1, argv + 1);
   } else {

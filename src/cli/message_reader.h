@@ -3,7 +3,7 @@
  * (as sendmail(1) drops it). The result is spooled exactly as mugai-milter spools it. */
 #pragma once
 #include <stdio.h>
-#include "milter/spool.h"
+#include "sanitize/spool.h"
 
 typedef struct {
   GPtrArray *headers;  /* mugai_header *, as the milter's header callback would see them */

@@ -50,17 +50,29 @@ typedef struct {
   guint64 min, max;           /* inclusive bounds of OPT_SIZE and OPT_UINT */
   gsize offset;               /* of the field in mugai_policy */
   opt_check_fn check;         /* OPT_STRING */
-  const char *const *choices; /* OPT_ENUM: NULL-terminated; choices[i] is stored as i */
+  const char *const *choices; /* OPT_ENUM: NULL-terminated; choices[i] is stored as i; "" is a
+                                 value of the C enum this key does not offer */
   gboolean empty_ok;          /* OPT_STRING: an empty value is meaningful ("no tag") */
 } config_opt;
 
 static char *check_socket(const char *value);
 static char *check_absolute_path(const char *value);
 static char *check_subject_tag(const char *value);
+static char *check_clamd_socket(const char *value);
 
 static const char *const language_names[] = {[MUGAI_LANG_JA] = "ja", [MUGAI_LANG_EN] = "en", NULL};
 static const char *const charset_names[] = {[MUGAI_OUTPUT_UTF8] = "utf-8",
                                             [MUGAI_OUTPUT_ISO2022JP] = "iso-2022-jp", NULL};
+static const char *const backend_names[] = {[MUGAI_SCAN_BACKEND_LIBCLAMAV] = "libclamav",
+                                            [MUGAI_SCAN_BACKEND_CLAMD] = "clamd",
+                                            [MUGAI_SCAN_BACKEND_NONE] = "none", NULL};
+/* The answers each scan outcome may be given; stored as the mugai_answer they name. */
+static const char *const infected_names[] = {[MUGAI_ANSWER_REJECT] = "reject", [MUGAI_ANSWER_TEMPFAIL] = "",
+                                             [MUGAI_ANSWER_DISCARD] = "discard", NULL};
+static const char *const refuse_names[] = {[MUGAI_ANSWER_REJECT] = "reject",
+                                           [MUGAI_ANSWER_TEMPFAIL] = "tempfail", NULL};
+G_STATIC_ASSERT(sizeof(mugai_scan_backend) == sizeof(int));
+G_STATIC_ASSERT(sizeof(mugai_answer) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_language) == sizeof(int)); /* OPT_ENUM stores through an int * */
 G_STATIC_ASSERT(sizeof(mugai_output_charset) == sizeof(int));
 
@@ -97,6 +109,22 @@ static const config_opt opts[] = {
   UINT_OPT("limits", "archive_entries", "500", 1, 100000, limits.archive_entries),
   SIZE_OPT("limits", "archive_size", "32M", 0, 2 * GIB, limits.archive_bytes),
   DURATION_OPT("limits", "time_per_message", "60s", 1, 3600, limits.seconds_per_message),
+  ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
+  STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
+  STRING_OPT("scan", "clamd_socket", "unix:/var/run/clamav/clamd.ctl", scan.clamd_socket,
+             check_clamd_socket),
+  DURATION_OPT("scan", "clamd_timeout", "30s", 1, 600, scan.clamd_timeout),
+  DURATION_OPT("scan", "max_signature_age", "3d", 3600, 365 * 24 * 3600, scan.max_signature_age),
+  DURATION_OPT("scan", "reload_interval", "60s", 1, 3600, scan.reload_interval),
+  ENUM_OPT("scan", "infected", "reject", scan.infected, infected_names),
+  ENUM_OPT("scan", "too_big", "reject", scan.too_big, refuse_names),
+  ENUM_OPT("scan", "scan_error", "tempfail", scan.scan_error, refuse_names),
+  BOOL_OPT("scan", "raw_message", "no", scan.raw_message),
+  SIZE_OPT("scan", "max_file_size", "64M", MIB, 2 * GIB, scan.max_file_size),
+  SIZE_OPT("scan", "max_scan_size", "256M", MIB, 4 * GIB, scan.max_scan_size),
+  UINT_OPT("scan", "max_recursion", "16", 1, 64, scan.max_recursion),
+  UINT_OPT("scan", "max_files", "10000", 1, 1000000, scan.max_files),
+  DURATION_OPT("scan", "max_scan_time", "120s", 1, 3600, scan.max_scan_time),
 };
 
 /* Appends TEXT, at most MAX characters of it, with control characters and invalid UTF-8 written as
@@ -279,6 +307,17 @@ static char *check_absolute_path(const char *value)
   return NULL;
 }
 
+/* clamd's own spellings (LocalSocket is a plain path) besides the milter's. */
+static char *check_clamd_socket(const char *value)
+{
+  if (value[0] == '/')
+    return check_absolute_path(value);
+  if (g_str_has_prefix(value, "unix:") || g_str_has_prefix(value, "inet:"))
+    return check_socket(value);
+  g_autofree char *q = quoted(value);
+  return g_strdup_printf("%s is not a clamd socket (write /PATH, unix:/PATH or inet:PORT@HOST)", q);
+}
+
 /* The tag goes into every sanitized Subject: short, one line, no encoded-word look-alikes. */
 static char *check_subject_tag(const char *value)
 {
@@ -355,15 +394,18 @@ static char *apply_string(const config_opt *opt, const char *value, void *field)
 
 static char *apply_enum(const config_opt *opt, const char *value, void *field)
 {
+  g_autoptr(GString) list = g_string_new(NULL);
   for (gsize i = 0; opt->choices[i] != NULL; i++) {
+    if (*opt->choices[i] == '\0')
+      continue;
     if (strcmp(value, opt->choices[i]) == 0) {
       *(int *) field = (int) i;
       return NULL;
     }
+    g_string_append_printf(list, "%s%s", list->len ? ", " : "", opt->choices[i]);
   }
   g_autofree char *q = quoted(value);
-  g_autofree char *list = g_strjoinv(", ", (char **) opt->choices);
-  return g_strdup_printf("%s is not one of: %s", q, list);
+  return g_strdup_printf("%s is not one of: %s", q, list->str);
 }
 
 static char *apply_bool(const char *value, void *field)
@@ -773,6 +815,16 @@ mugai_policy *mugai_config_load(const char *path, GPtrArray *problems, GError **
   return mugai_config_parse(text, len, path, problems, error);
 }
 
+/* Whole days or hours as such ("3d"), anything shorter in seconds ("60s"), as admins write them. */
+static char *format_duration(guint64 seconds)
+{
+  if (seconds >= 86400 && seconds % 86400 == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT "d", seconds / 86400);
+  if (seconds >= 3600 && seconds % 3600 == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT "h", seconds / 3600);
+  return g_strdup_printf("%" G_GUINT64_FORMAT "s", seconds);
+}
+
 static char *opt_format_text(const char *s)
 {
   GString *out = g_string_new(NULL);
@@ -793,7 +845,7 @@ static char *opt_format(const config_opt *opt, const mugai_policy *policy)
   case OPT_SIZE: return format_number(opt, *(const guint64 *) field);
   case OPT_UINT: return format_number(opt, *(const guint *) field);
   case OPT_BOOL: return g_strdup(*(const gboolean *) field ? "yes" : "no");
-  case OPT_DURATION: return g_strdup_printf("%" G_GUINT64_FORMAT "s", *(const guint64 *) field);
+  case OPT_DURATION: return format_duration(*(const guint64 *) field);
   case OPT_TEMPLATE: return opt_format_text(((const mugai_notice_template *) field)->path);
   case OPT_ENUM: {
     int v = *(const int *) field;

@@ -47,6 +47,37 @@ typedef struct {
   guint64 seconds_per_message; /* [limits] time_per_message: past it the message is refused */
 } mugai_limits;
 
+/* [scan]: which engine checks every part, and what its answers do to the message. */
+typedef enum {
+  MUGAI_SCAN_BACKEND_LIBCLAMAV, /* an in-process libclamav engine loaded from database_dir */
+  MUGAI_SCAN_BACKEND_CLAMD,     /* a clamd over clamd_socket (INSTREAM) */
+  MUGAI_SCAN_BACKEND_NONE,      /* not scanned: said at start and in X-Mugai-Actions */
+} mugai_scan_backend;
+
+typedef enum {
+  MUGAI_ANSWER_REJECT,   /* a final 5xx: the sender learns why */
+  MUGAI_ANSWER_TEMPFAIL, /* 4xx: Postfix keeps the message and retries */
+  MUGAI_ANSWER_DISCARD,  /* accepted and thrown away (the log line says so) */
+} mugai_answer;
+
+typedef struct {
+  mugai_scan_backend backend;
+  char *database_dir;         /* freshclam's directory */
+  char *clamd_socket;         /* "unix:/path", "/path" or "inet:PORT@HOST" */
+  guint64 clamd_timeout;      /* seconds to connect and per reply */
+  guint64 max_signature_age;  /* seconds; older signatures: every message is tempfailed */
+  guint64 reload_interval;    /* seconds between checks of database_dir for new signatures */
+  mugai_answer infected;      /* reject | discard */
+  mugai_answer too_big;       /* reject | tempfail: a part hit a scan limit */
+  mugai_answer scan_error;    /* tempfail | reject */
+  gboolean raw_message;       /* the message as received is scanned too, besides its parts */
+  guint64 max_file_size;      /* one part or archive member scanned whole; larger: too_big */
+  guint64 max_scan_size;      /* bytes scanned for one part, archive members included */
+  guint max_recursion;        /* archives inside archives */
+  guint max_files;            /* archive members scanned for one part */
+  guint64 max_scan_time;      /* seconds for one part */
+} mugai_scan_policy;
+
 typedef struct mugai_policy {
   char *source;  /* file path, or "(embedded default)" */
   char *sha256;  /* hex SHA-256 of the config text as read */
@@ -62,6 +93,7 @@ typedef struct mugai_policy {
   mugai_link_policy links;        /* [links] */
 
   mugai_limits limits;
+  mugai_scan_policy scan;
 } mugai_policy;
 
 /* (transfer full) a new policy holding every default; refcount 1. */

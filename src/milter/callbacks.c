@@ -274,7 +274,11 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, error->message);
     return result;
   }
-  mugai_services services = {.filetype = state->filetype};
+  /* This message's own reference: a reload may swap the scanner while it is being scanned. */
+  g_autofree char *scan_failure = NULL;
+  g_autoptr(mugai_scanner) scanner = mugai_scan_holder_get(state->scanners, &scan_failure);
+  mugai_services services = {.filetype = state->filetype, .scanner = scanner,
+                             .scanner_failure = scan_failure};
   return mugai_sanitize(conn->policy, raw, envelope, &services);
 }
 
@@ -309,11 +313,14 @@ on_eom(SMFICTX *ctx)
     }
   }
   if (result->verdict != MUGAI_VERDICT_DELIVER) {
-    const mugai_reason_info *info = mugai_reason_get(result->reason);
-    smfi_setreply(ctx, (char *) info->code, (char *) info->status, (char *) info->text);
+    if (result->reply_text)
+      smfi_setreply(ctx, result->reply_code, result->reply_status, result->reply_text);
     status = verdict_status(result->verdict);
   }
   double ms = (g_get_monotonic_time() - started) / 1000.0;
+  if (result->reason == MUGAI_REASON_VIRUS) /* one line per detection, to grep and count */
+    mugai_log(LOG_WARNING, "%s: virus found: %s; %s", envelope.queue_id, result->detail,
+              result->verdict == MUGAI_VERDICT_DISCARD ? "discarded" : "rejected");
   g_autofree char *line = mugai_summary_line(&envelope, result, ms);
   mugai_log(result->verdict == MUGAI_VERDICT_TEMPFAIL ? LOG_WARNING : LOG_INFO, "%s", line);
   return finish_msg(conn, status);

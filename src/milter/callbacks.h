@@ -4,6 +4,7 @@
 #include <libmilter/mfapi.h>
 #include "config/policy.h"
 #include "sanitize/filetype.h"
+#include "scan/scan_holder.h"
 
 /* What every connection shares: set in main() before smfi_main(), read-only afterwards except the
  * policy pointer, which is swapped under its lock on reload. */
@@ -11,6 +12,7 @@ typedef struct {
   GMutex lock;
   mugai_policy *policy;     /* (transfer full) the policy new connections get */
   mugai_filetype *filetype; /* thread-safe handle pool */
+  mugai_scan_holder *scanners; /* the virus scanner in force, reloaded in the background */
 } mugai_milter_state;
 
 /* (transfer none) the filter description to pass to smfi_register(). STATE must outlive it. */

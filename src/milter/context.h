@@ -8,7 +8,7 @@
 #pragma once
 #include <glib.h>
 #include "config/policy.h"
-#include "milter/spool.h"
+#include "sanitize/spool.h"
 
 typedef struct {
   char *queue_id;      /* (nullable) Postfix {i}, read lazily */

@@ -9,7 +9,10 @@
 #include "config/config.h"
 #include "milter/callbacks.h"
 #include "milter/log.h"
+#include "milter/signals.h"
 #include "sanitize/sanitize.h"
+#include "scan/scan_open.h"
+#include <clamav.h>
 
 static const char description[] =
     "mugai-milter sanitizes inbound mail for Postfix: HTML becomes text, attachments are removed\n"
@@ -23,6 +26,15 @@ static const char description[] =
     "SOCKET is unix:/path/to/socket or inet:PORT@HOST (as other milters take it).\n"
     "Without -c, /etc/mugai/mugai.conf is read when it exists, else the embedded default.\n"
     "One line per message goes to syslog (mail facility), led by the Postfix queue ID.\n"
+    "\n"
+    "Every part is scanned for viruses ([scan] backend: libclamav, loaded at start; clamd; or\n"
+    "none). The signatures are reloaded in the background, without a pause, when [scan]\n"
+    "database_dir changes (checked every reload_interval) or on SIGHUP. The start-up log line\n"
+    "and `mugai scan-info` give the engine version, signature count and signature date.\n"
+    "Without a usable scanner every message is answered 451 (fail closed).\n"
+    "\n"
+    "Signals: SIGHUP reloads the signatures; SIGTERM and SIGINT stop after the messages in\n"
+    "progress.\n"
     "\n"
     "Exit status: 0 after a clean stop, 2 usage or configuration error, 1 runtime failure.\n";
 
@@ -69,6 +81,21 @@ parse_options(int *argc, char ***argv, options *o)
   return TRUE;
 }
 
+static void
+log_scan_event(int priority, const char *message, gpointer data)
+{
+  (void) data;
+  mugai_log(priority, "%s%s", priority <= LOG_ERR ? "error: " : priority == LOG_WARNING ? "warning: " : "", message);
+}
+
+static void
+on_sighup(gpointer data)
+{
+  mugai_milter_state *state = data;
+  mugai_log_info("SIGHUP: reloading the virus signatures");
+  mugai_scan_holder_reload(state->scanners);
+}
+
 static int
 run(mugai_milter_state *state, const char *socket, gboolean foreground)
 {
@@ -98,9 +125,11 @@ main(int argc, char **argv)
   if (!parse_options(&argc, &argv, &o))
     return 2;
   if (o.version) {
-    printf("mugai-milter %s\n", MUGAI_VERSION);
+    printf("mugai-milter %s (GMime %u.%u.%u, libclamav %s)\n", MUGAI_VERSION, gmime_major_version,
+           gmime_minor_version, gmime_micro_version, cl_retver());
     return 0;
   }
+  mugai_signals_block(); /* before any thread exists, so that every thread inherits it */
   mugai_log_open(o.foreground);
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
@@ -117,10 +146,15 @@ main(int argc, char **argv)
   mugai_sanitize_init(); /* GMime too; before any thread starts */
   state.filetype = mugai_filetype_new(&error);
   int status = 1;
-  if (state.filetype == NULL)
+  if (state.filetype == NULL) {
     mugai_log_fatal("%s", error->message);
-  else
+  } else {
+    /* Loaded before the socket opens; a failure leaves mugai running and failing closed. */
+    state.scanners = mugai_scan_holder_new(state.policy, log_scan_event, NULL);
+    mugai_signals_on_hup(on_sighup, &state);
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
+  }
+  mugai_scan_holder_free(state.scanners);
   mugai_filetype_free(state.filetype);
   mugai_policy_unref(state.policy);
   g_mutex_clear(&state.lock);

@@ -23,13 +23,15 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_LINK_MISMATCH] = "link_mismatch",
   [MUGAI_ACTION_HEADERS_CLEANED] = "headers_cleaned",
   [MUGAI_ACTION_SUBJECT_TAGGED] = "subject_tagged",
+  [MUGAI_ACTION_NOT_SCANNED] = "not-scanned", /* spelled as the admins' issue asked */
 };
 
 gboolean
 mugai_action_is_header_only(mugai_action action)
 {
   return action == MUGAI_ACTION_FORGED || action == MUGAI_ACTION_ACTIVE_HEADERS ||
-         action == MUGAI_ACTION_HEADERS_CLEANED || action == MUGAI_ACTION_SUBJECT_TAGGED;
+         action == MUGAI_ACTION_HEADERS_CLEANED || action == MUGAI_ACTION_SUBJECT_TAGGED ||
+         action == MUGAI_ACTION_NOT_SCANNED;
 }
 
 const char *

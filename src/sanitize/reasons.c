@@ -15,6 +15,11 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                          "Message takes too long to be checked by this gateway"},
   [MUGAI_REASON_HEADERS] = {"malformed_headers", "554", "5.6.0",
                             "Message has too many malformed header fields"},
+  [MUGAI_REASON_VIRUS] = {"virus", "550", "5.7.1", "Virus found"},
+  [MUGAI_REASON_SCAN_TOO_BIG] = {"scan_too_big", "552", "5.3.4",
+                                 "Message content is too big to be scanned for viruses"},
+  [MUGAI_REASON_SCAN_ERROR] = {"scan_error", "451", "4.3.0",
+                               "Virus scanning is not available, please try again later"},
 };
 
 const mugai_reason_info *

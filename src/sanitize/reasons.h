@@ -13,12 +13,16 @@ typedef enum {
   MUGAI_REASON_MALFORMED,     /* not parseable as a message at all */
   MUGAI_REASON_TIME,          /* checking took longer than [limits] time_per_message */
   MUGAI_REASON_HEADERS,       /* more than MUGAI_HEADER_CHANGES_MAX header values to repair */
+  MUGAI_REASON_VIRUS,         /* the scanner found a signature: the reply names it */
+  MUGAI_REASON_SCAN_TOO_BIG,  /* a part hit a scan limit and could not be scanned to the end */
+  MUGAI_REASON_SCAN_ERROR,    /* no scanner, a scan error, signatures too old */
   MUGAI_REASON_COUNT
 } mugai_reason;
 
 typedef struct {
   const char *word;   /* short log/JSON word: "mime_depth" */
-  const char *code;   /* "554" */
+  const char *code;   /* "554": the reply when the verdict is the reason's usual one; a reason
+                       * answered the other way (a [scan] choice) gets the class changed */
   const char *status; /* "5.6.0" */
   const char *text;   /* SMTP reply text (English, ASCII) */
 } mugai_reason_info;

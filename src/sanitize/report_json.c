@@ -17,15 +17,14 @@ static void
 add_reply(JsonBuilder *b, const mugai_result *result)
 {
   json_builder_set_member_name(b, "reply");
-  const mugai_reason_info *info = mugai_reason_get(result->reason);
-  if (result->verdict == MUGAI_VERDICT_DELIVER || info->code == NULL) {
+  if (result->verdict == MUGAI_VERDICT_DELIVER || result->reply_text == NULL) {
     json_builder_add_null_value(b);
     return;
   }
   json_builder_begin_object(b);
-  add_string_or_null(b, "code", info->code);
-  add_string_or_null(b, "status", info->status);
-  add_string_or_null(b, "text", info->text);
+  add_string_or_null(b, "code", result->reply_code);
+  add_string_or_null(b, "status", result->reply_status);
+  add_string_or_null(b, "text", result->reply_text);
   json_builder_end_object(b);
 }
 
@@ -105,6 +104,13 @@ add_parts(JsonBuilder *b, const mugai_result *result)
     add_string_or_null(b, "reason", part->reason);
     if (part->contents)
       add_contents(b, part->contents);
+    if (part->scanned) {
+      json_builder_set_member_name(b, "scan");
+      json_builder_begin_object(b);
+      add_string_or_null(b, "verdict", mugai_scan_verdict_name(part->scan_verdict));
+      add_string_or_null(b, "signature", part->signature);
+      json_builder_end_object(b);
+    }
     json_builder_end_object(b);
   }
   json_builder_end_array(b);

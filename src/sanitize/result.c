@@ -12,6 +12,7 @@ part_free(gpointer data)
   g_free(part->name);
   g_free(part->sha256);
   g_free(part->reason);
+  g_free(part->signature);
   mugai_archive_listing_free(part->contents);
   g_free(part);
 }
@@ -65,6 +66,7 @@ mugai_result_free(mugai_result *result)
   if (result == NULL)
     return;
   g_free(result->detail);
+  g_free(result->reply_text);
   g_free(result->message_type);
   g_ptr_array_unref(result->parts);
   g_ptr_array_unref(result->add_headers);
@@ -84,6 +86,21 @@ mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reas
   result->reason = reason;
   g_free(result->detail);
   result->detail = detail ? g_strescape(detail, NULL) : NULL;
+  const mugai_reason_info *info = mugai_reason_get(reason);
+  g_free(result->reply_text);
+  result->reply_text = NULL;
+  result->reply_code[0] = result->reply_status[0] = '\0';
+  if (info->code != NULL && verdict != MUGAI_VERDICT_DISCARD) {
+    g_strlcpy(result->reply_code, info->code, sizeof result->reply_code);
+    g_strlcpy(result->reply_status, info->status, sizeof result->reply_status);
+    result->reply_text = g_strdup(info->text);
+    /* A reason answered the other way than usual keeps its detail code, in the right class. */
+    char cls = verdict == MUGAI_VERDICT_TEMPFAIL ? '4' : '5';
+    if (result->reply_code[0] != cls) {
+      g_strlcpy(result->reply_code, cls == '4' ? "451" : "554", sizeof result->reply_code);
+      result->reply_status[0] = cls;
+    }
+  }
   /* A refused message has no edits: nothing of a half-built body may leak into a reply. */
   result->rewrite_mime = FALSE;
   g_ptr_array_set_size(result->add_headers, 0);
@@ -93,6 +110,17 @@ mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reas
     result->body = NULL;
   }
   result->out_size = 0;
+}
+
+void
+mugai_result_name_in_reply(mugai_result *result, const char *what)
+{
+  g_return_if_fail(result->reply_text != NULL && what != NULL);
+  g_autofree char *safe = g_strndup(what, 100);
+  g_strcanon(safe, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/+-", '?');
+  char *text = g_strdup_printf("%s: %s", result->reply_text, safe);
+  g_free(result->reply_text);
+  result->reply_text = text;
 }
 
 mugai_part *
@@ -152,8 +180,9 @@ mugai_result_summary(const mugai_result *result, double ms)
   if (result->verdict != MUGAI_VERDICT_DELIVER) {
     const mugai_reason_info *info = mugai_reason_get(result->reason);
     g_string_append_printf(line, " reason=%s", info->word);
-    if (info->code)
-      g_string_append_printf(line, " reply=\"%s %s %s\"", info->code, info->status, info->text);
+    if (result->reply_text)
+      g_string_append_printf(line, " reply=\"%s %s %s\"", result->reply_code,
+                             result->reply_status, result->reply_text);
     if (result->detail)
       g_string_append_printf(line, " detail=\"%.200s\"", result->detail);
   }

@@ -6,6 +6,7 @@
 #include "sanitize/archive_list.h"
 #include "sanitize/links.h"
 #include "sanitize/reasons.h"
+#include "sanitize/scanner.h"
 
 typedef enum {
   MUGAI_VERDICT_DELIVER,
@@ -39,6 +40,9 @@ typedef struct {
   mugai_part_action action;
   char *reason;        /* short word saying why ("attachment", "alternative", "body"...) */
   mugai_archive_listing *contents; /* (nullable) the files inside a removed archive or TNEF */
+  gboolean scanned;    /* given to the virus scanner (leaves only) */
+  mugai_scan_verdict scan_verdict; /* valid when scanned */
+  char *signature;     /* (nullable) INFECTED: the signature; TOO_BIG: the limit hit */
 } mugai_part;
 
 typedef struct {
@@ -65,6 +69,11 @@ typedef struct {
   mugai_reason reason;
   mugai_direction direction;
   char *detail;          /* (nullable) detail for the log on tempfail/reject, escaped ASCII */
+  /* The SMTP reply of a refusal (empty for DELIVER): the reason's, its class matching the
+   * verdict; text ASCII without control characters, safe for smfi_setreply(). */
+  char reply_code[4];
+  char reply_status[12];
+  char *reply_text;      /* (nullable) */
   guint actions[MUGAI_ACTION_COUNT];
   GPtrArray *parts;      /* mugai_part *, in MIME order */
   guint64 in_size;       /* bytes of the message as received */
@@ -91,6 +100,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_result, mugai_result_free)
 /* Set a final non-deliver verdict with the reason's reply; DETAIL (nullable) is copied. */
 void mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reason reason,
                               const char *detail);
+/* Append ": WHAT" (a signature name; anything but [A-Za-z0-9._:/+-] becomes '?', cut at 100
+ * bytes) to the reply text of a refusal. */
+void mugai_result_name_in_reply(mugai_result *result, const char *what);
 
 /* (transfer none) append a new part entry, strings copied; PATH/TYPE must be non-NULL. */
 mugai_part *mugai_result_add_part(mugai_result *result, const char *path, const char *type);

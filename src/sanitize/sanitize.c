@@ -15,6 +15,7 @@
 #include "sanitize/header_clean.h"
 #include "sanitize/headers.h"
 #include "sanitize/notice.h"
+#include "sanitize/part_scan.h"
 #include "sanitize/prescan.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/walk.h"
@@ -138,13 +139,40 @@ build_body(const mugai_policy *policy, mugai_result *result, GString *text, cons
   mugai_result_add_header(result, "Content-Transfer-Encoding", cte);
 }
 
+/* The [scan] answer to what the scanner said about the message; the reply names the signature
+ * (or the limit that stopped the scan). */
+static void
+refuse_for_scan(const mugai_policy *policy, const mugai_walk *walk, mugai_result *result)
+{
+  mugai_answer answer = walk->scan_reason == MUGAI_REASON_VIRUS          ? policy->scan.infected
+                        : walk->scan_reason == MUGAI_REASON_SCAN_TOO_BIG ? policy->scan.too_big
+                                                                         : policy->scan.scan_error;
+  mugai_verdict verdict = answer == MUGAI_ANSWER_DISCARD    ? MUGAI_VERDICT_DISCARD
+                          : answer == MUGAI_ANSWER_TEMPFAIL ? MUGAI_VERDICT_TEMPFAIL
+                                                            : MUGAI_VERDICT_REJECT;
+  mugai_result_set_refusal(result, verdict, walk->scan_reason, walk->scan_detail);
+  if (walk->scan_name && result->reply_text)
+    mugai_result_name_in_reply(result, walk->scan_name);
+}
+
 static void
 sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream *raw,
                  mugai_walk *walk)
 {
+  if (policy->scan.backend == MUGAI_SCAN_BACKEND_NONE) {
+    walk->result->actions[MUGAI_ACTION_NOT_SCANNED] = 1;
+  } else if (walk->scanner == NULL) { /* fail closed: never deliver what no engine looked at */
+    const char *why = walk->services ? walk->services->scanner_failure : NULL;
+    walk->scan_reason = MUGAI_REASON_SCAN_ERROR;
+    walk->scan_detail = g_strconcat("no virus scanner is loaded", why ? ": " : "", why, NULL);
+    refuse_for_scan(policy, walk, walk->result);
+    return;
+  }
   mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
   if (walk->limit == MUGAI_REASON_NONE && walk->failure == NULL)
     mugai_walk_first_reading(walk, message, raw);
+  if (policy->scan.raw_message && walk->failure == NULL)
+    mugai_part_scan_raw(walk, raw);
   if (walk->crit_warning) /* GMime reported a problem that lets other parsers read it otherwise */
     walk->result->actions[MUGAI_ACTION_UNTRUSTED]++;
   mugai_result *result = walk->result;
@@ -154,6 +182,10 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
   take_link_report(&walk->links, result);
   if (walk->failure) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
+    return;
+  }
+  if (walk->scan_reason != MUGAI_REASON_NONE) {
+    refuse_for_scan(policy, walk, result);
     return;
   }
   if (walk->limit != MUGAI_REASON_NONE) {
@@ -221,6 +253,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   mugai_walk walk = {.policy = policy, .services = services, .result = result};
   walk.deadline = started + (gint64) policy->limits.seconds_per_message * G_USEC_PER_SEC;
   walk.queue_id = envelope->queue_id;
+  walk.scanner = services ? services->scanner : NULL;
   mugai_link_options defang;
   walk.defang = link_options(policy, &defang);
   mugai_link_report_init(&walk.links);
@@ -244,6 +277,8 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   }
   g_string_free(walk.text, TRUE);
   g_free(walk.failure);
+  g_free(walk.scan_name);
+  g_free(walk.scan_detail);
   mugai_link_report_clear(&walk.links);
   return result;
 }

@@ -9,6 +9,7 @@
 #include "config/policy.h"
 #include "sanitize/filetype.h"
 #include "sanitize/result.h"
+#include "sanitize/scanner.h"
 
 typedef struct {
   const char *client_addr;   /* (nullable) SMTP client IP */
@@ -21,6 +22,10 @@ typedef struct {
 
 typedef struct {
   mugai_filetype *filetype;  /* (nullable) without it detected_type stays "" */
+  /* (nullable) scans every leaf; the caller holds a reference for the call. NULL while
+   * [scan] backend is not none: every inbound message gets the [scan] scan_error answer. */
+  mugai_scanner *scanner;
+  const char *scanner_failure; /* (nullable) why there is no scanner, for the log line */
 } mugai_services;
 
 /* Call once, instead of g_mime_init(), before any thread uses mugai_sanitize() (g_mime_shutdown()

@@ -15,6 +15,7 @@
 #include "sanitize/headers.h"
 #include "sanitize/html2text.h"
 #include "sanitize/notice.h"
+#include "sanitize/part_scan.h"
 #include "sanitize/payload_strip.h"
 #include "sanitize/tnef_list.h"
 
@@ -27,12 +28,14 @@ typedef enum { MODE_USE, MODE_DROP, MODE_ENCRYPTED } walk_mode;
 static void walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth,
                         walk_mode mode);
 
-/* The decoded content of a leaf: always its size and hash; its first KEEP bytes when asked. */
+/* The decoded content of a leaf: always its size and hash; its first KEEP bytes when asked; all of
+ * it, for the scanner, when it went beyond them and the caller gave a spool. */
 typedef struct {
   guint64 size;
   char *sha256;
-  GByteArray *kept; /* first bytes, up to the caller's cap */
-  gboolean cut;     /* content went beyond the cap */
+  GByteArray *kept;   /* first bytes, up to the caller's cap */
+  gboolean cut;       /* content went beyond the cap */
+  mugai_spool *whole; /* (nullable) everything, once it went beyond the cap */
 } decoded;
 
 static void
@@ -41,6 +44,7 @@ decoded_clear(decoded *d)
   g_free(d->sha256);
   if (d->kept)
     g_byte_array_unref(d->kept);
+  mugai_spool_free(d->whole);
 }
 
 static char *
@@ -146,8 +150,23 @@ base64_label_is_false(GMimeStream *source)
   return lines > 0 && prose * 2 >= lines;
 }
 
-/* Stream the transfer-decoded content of PART once: hash it, count it, keep the first KEEP bytes.
- * Memory stays flat in the size of the part beyond KEEP. */
+/* Past the first KEEP bytes the whole content goes to OUT->whole (given by the caller, or NULL):
+ * what was kept first, then every further byte. */
+static gboolean
+spool_beyond(decoded *out, const char *rest, gsize len, gboolean first, char **failure)
+{
+  g_autoptr(GError) error = NULL;
+  if ((first && !mugai_spool_write(out->whole, out->kept->data, out->kept->len, &error)) ||
+      (error == NULL && !mugai_spool_write(out->whole, rest, len, &error))) {
+    *failure = g_strdup_printf("cannot keep a part for the virus scanner: %s", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Stream the transfer-decoded content of PART once: hash it, count it, keep the first KEEP bytes,
+ * and all of it in OUT->whole when the caller set one (for the scanner). Memory stays flat in the
+ * size of the part beyond KEEP (OUT->whole goes to a file past [milter] spool_memory). */
 static gboolean
 decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **failure)
 {
@@ -175,8 +194,11 @@ decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **
       out->size += n;
       gsize room = keep > out->kept->len ? keep - out->kept->len : 0;
       g_byte_array_append(out->kept, (const guint8 *) buf, MIN(room, (gsize) n));
-      if ((gsize) n > room)
+      if ((gsize) n > room) {
+        if (out->whole && !spool_beyond(out, buf + room, (gsize) n - room, !out->cut, failure))
+          return FALSE;
         out->cut = TRUE;
+      }
     }
     if (n < 0 && !g_mime_stream_eos(filtered)) {
       *failure = g_strdup("read error while decoding a part");
@@ -406,8 +428,9 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
 }
 
 /* The files inside a removed archive or winmail.dat are named in the notice (the reader learns
- * what was sent, a password-protected zip is called out). D holds the part's first bytes; the
- * whole part is decoded again only when it is an archive no larger than [limits] archive_size. */
+ * what was sent, a password-protected zip is called out). D holds the part's first bytes, and all
+ * of them when the scanner asked for it; otherwise the whole part is decoded again, only when it is
+ * an archive no larger than [limits] archive_size. */
 static void
 list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded *d)
 {
@@ -422,14 +445,22 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
     part->contents->truncated = TRUE; /* too big to read: named, not listed */
     return;
   }
-  decoded whole = {0};
-  const decoded *all = d;
-  if (d->cut) {
-    if (!decode_part(obj, limits->archive_bytes, FALSE, &whole, &walk->failure)) {
-      decoded_clear(&whole);
+  decoded again = {0};
+  const guint8 *data = d->kept->data;
+  gsize len = d->kept->len;
+  g_autoptr(GError) error = NULL;
+  if (d->cut && d->whole) { /* the scanner's copy */
+    if (!mugai_spool_view(d->whole, &data, &len, &error)) {
+      walk->failure = g_strdup_printf("cannot read a part again: %s", error->message);
       return;
     }
-    all = &whole;
+  } else if (d->cut) {
+    if (!decode_part(obj, limits->archive_bytes, FALSE, &again, &walk->failure)) {
+      decoded_clear(&again);
+      return;
+    }
+    data = again.kept->data;
+    len = again.kept->len;
   }
   mugai_archive_limits archive = {
     .max_depth = limits->archive_depth,
@@ -437,11 +468,10 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
     .max_nested_bytes = limits->archive_bytes,
     .deadline = walk->deadline,
   };
-  part->contents = tnef ? mugai_tnef_list(all->kept->data, all->kept->len, &archive)
-                        : mugai_archive_list(all->kept->data, all->kept->len, &archive);
+  part->contents = tnef ? mugai_tnef_list(data, len, &archive) : mugai_archive_list(data, len, &archive);
   if (part->contents->encrypted)
     walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
-  decoded_clear(&whole);
+  decoded_clear(&again);
   mugai_walk_out_of_time(walk);
 }
 
@@ -518,7 +548,7 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   gsize keep = text_type ? (html ? limits->html_bytes : limits->text_bytes)
                          : MAX(MUGAI_FILETYPE_PREFIX, MUGAI_ARCHIVE_DETECT_PREFIX);
 
-  decoded d = {0};
+  decoded d = {.whole = mugai_part_scan_spool_new(walk)};
   if (!decode_part(GMIME_PART(obj), keep, text_type, &d, &walk->failure)) {
     decoded_clear(&d);
     return;
@@ -542,6 +572,7 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   part->reason = NULL;
   const char *special = special_leaf_reason(obj, type);
   if (body_text && mode == MODE_USE) {
+    mugai_part_scan(walk, part, d.size, d.kept, d.whole); /* before the text takes the bytes */
     append_text_part(walk, obj, html, &d, part);
   } else if (mode == MODE_DROP && readable) {
     /* Another representation of the text that was kept. A file inside an unused alternative
@@ -568,6 +599,8 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
       walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
     list_contents(walk, GMIME_PART(obj), part, &d);
   }
+  if (!body_text) /* every file and unused alternative is scanned too: a client could open it */
+    mugai_part_scan(walk, part, d.size, d.kept, d.whole);
   decoded_clear(&d);
 }
 
@@ -689,11 +722,12 @@ drop_inline_image(mugai_walk *walk, GMimeObject *child, const char *path, guint 
   g_autofree char *type = lower_type(child);
   mugai_part *part = mugai_result_add_part(walk->result, path, type);
   part->name = mugai_part_filename(child);
-  decoded d = {0};
+  decoded d = {.whole = mugai_part_scan_spool_new(walk)};
   if (decode_part(GMIME_PART(child), 0, FALSE, &d, &walk->failure)) {
     part->size = d.size;
     g_free(part->sha256);
     part->sha256 = g_steal_pointer(&d.sha256);
+    mugai_part_scan(walk, part, d.size, d.kept, d.whole);
   }
   decoded_clear(&d);
   part->action = MUGAI_PART_DROPPED;

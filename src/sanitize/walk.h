@@ -19,6 +19,11 @@ typedef struct {
   gboolean text_full;        /* the body text reached [limits] text_size */
   gboolean crit_warning;     /* GMime reported a GMIME_CRIT_* problem: the structure is untrusted */
   char *failure;             /* (nullable) an internal failure: the walk stops, verdict tempfail */
+  mugai_scanner *scanner;    /* (nullable) (transfer none) every leaf is scanned with it */
+  mugai_reason scan_reason;  /* NONE, or the scanner's worst answer: VIRUS > SCAN_TOO_BIG >
+                              * SCAN_ERROR; VIRUS and SCAN_ERROR also stop the walk (limit) */
+  char *scan_name;           /* (nullable) the signature or limit the reply names */
+  char *scan_detail;         /* (nullable) one line for the log: which part, what happened */
 } mugai_walk;
 
 /* Parse STREAM as a message with mugai's parser options; GMIME_CRIT_* warnings mark WALK's

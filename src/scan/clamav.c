@@ -16,6 +16,7 @@ G_DEFINE_QUARK(mugai-scan-error-quark, mugai_scan_error)
 /* libclamav's messages for one load or one scan: enough to say which file and line, capped. */
 #define MESSAGES_MAX 2048
 #define LIMIT_PREFIX "Heuristics.Limits.Exceeded."
+#define CLAMAV_FILESIZE_MAX (G_GUINT64_CONSTANT(2) * 1024 * 1024 * 1024 - 1) /* libclamav's cap */
 
 typedef struct {
   mugai_scanner scanner; /* the interface; ctx points back here */
@@ -33,8 +34,19 @@ typedef struct {
 /* What one scan collects from libclamav's callbacks, which get it as their context. */
 typedef struct {
   GString *messages;
-  char *found; /* name from the virus-found callback: the only one for a top-level limit */
+  char *found;         /* name from the virus-found callback: the only one for a top-level limit */
+  guint64 member_max;  /* mugai's max_filesize, for archive members */
+  guint64 member_size; /* > 0: a member larger than member_max was met (cut by libclamav) */
 } scan_context;
+
+/* libclamav 1.4 cuts a zip member that inflates past max_filesize to its first max_filesize bytes
+ * (in 8 KiB steps) and calls the zip clean, whatever its headers claim
+ * (tests/unit/test_scan_clamav_limits.c). So libclamav is given a larger file limit than mugai's
+ * (MEMBER_SLACK more) and every member seen larger than mugai's own is stopped here: whatever
+ * libclamav cut is always larger. CL_VIRUS, not a flag alone: a clean answer would be cached and
+ * the next scan of the same bytes would skip this callback. */
+#define MEMBER_SLACK (64 * 1024)
+#define INSPECTION_NAME "Detected.By.Callback.Inspection"
 
 /* The messages of the cl_load() running on this thread, if any (its callbacks get no context). */
 static GPrivate load_messages = G_PRIVATE_INIT(NULL);
@@ -71,6 +83,20 @@ on_virus_found(int fd, const char *virname, void *context)
   scan_context *scan = context;
   if (scan != NULL && scan->found == NULL && virname != NULL)
     scan->found = g_strdup(virname);
+}
+
+static cl_error_t
+on_file_inspection(int fd, const char *type, const char **ancestors, size_t parent_file_size,
+                   const char *file_name, size_t file_size, const char *file_buffer,
+                   uint32_t recursion_level, uint32_t layer_attributes, void *context)
+{
+  (void) fd, (void) type, (void) ancestors, (void) parent_file_size, (void) file_name;
+  (void) file_buffer, (void) layer_attributes;
+  scan_context *scan = context;
+  if (scan == NULL || recursion_level == 0 || (guint64) file_size <= scan->member_max)
+    return CL_SUCCESS;
+  scan->member_size = MAX(scan->member_size, (guint64) file_size);
+  return CL_VIRUS;
 }
 
 static gpointer
@@ -286,7 +312,14 @@ set_verdict(const mugai_scan_engine *engine, cl_error_t rc, const char *virname,
     return;
   case CL_VIRUS: {
     const char *name = virname ? virname : scan->found;
-    if (name == NULL)
+    if (scan->member_size > 0 && (name == NULL || strcmp(name, INSPECTION_NAME) == 0)) {
+      set_limit_hit(engine, "MaxFileSize", result);
+      g_free(result->detail);
+      result->detail = g_strdup_printf("too big to scan: an archive member of at least %"
+                                       G_GUINT64_FORMAT " bytes, over max_filesize (%"
+                                       G_GUINT64_FORMAT " bytes)",
+                                       scan->member_size, engine->limits.max_filesize);
+    } else if (name == NULL)
       set_error(result, g_strdup("libclamav reported a detection without naming it"));
     else if (g_str_has_prefix(name, LIMIT_PREFIX))
       set_limit_hit(engine, name + strlen(LIMIT_PREFIX), result);
@@ -346,7 +379,7 @@ engine_scan(gpointer ctx, const guint8 *data, gsize len, const char *name,
       .parse = ~0u,
       .heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX,
   };
-  scan_context scan = {.messages = g_string_new(NULL)};
+  scan_context scan = {.messages = g_string_new(NULL), .member_max = engine->limits.max_filesize};
   const char *virname = NULL;
   unsigned long scanned = 0;
   cl_error_t rc = cl_scanmap_callback(map, name, &virname, &scanned, engine->cl, &options, &scan);
@@ -388,6 +421,9 @@ set_limits(mugai_scan_engine *engine, const mugai_clamav_limits *want, GError **
     const guint8 *src = (const guint8 *) want + fields[i].offset;
     guint8 *dst = (guint8 *) &engine->limits + fields[i].offset;
     guint64 value = fields[i].wide ? *(const guint64 *) src : *(const guint32 *) src;
+    gboolean filesize = fields[i].field == CL_ENGINE_MAX_FILESIZE;
+    if (filesize && value != 0) /* see MEMBER_SLACK */
+      value = MIN(value + MEMBER_SLACK, (guint64) CLAMAV_FILESIZE_MAX);
     if (value > (guint64) G_MAXINT64 ||
         (value != 0 &&
          cl_engine_set_num(engine->cl, fields[i].field, (long long) value) != CL_SUCCESS)) {
@@ -397,7 +433,10 @@ set_limits(mugai_scan_engine *engine, const mugai_clamav_limits *want, GError **
     }
     int err = CL_SUCCESS; /* read back: the values in force, defaults included, for the details */
     long long held = cl_engine_get_num(engine->cl, fields[i].field, &err);
-    if (fields[i].wide)
+    if (filesize) /* mugai's own limit, for the checks and the details */
+      *(guint64 *) dst = value != 0 ? *(const guint64 *) src
+                                    : (guint64) MAX(held - MEMBER_SLACK, 0);
+    else if (fields[i].wide)
       *(guint64 *) dst = (guint64) MAX(held, 0);
     else
       *(guint32 *) dst = (guint32) CLAMP(held, 0, G_MAXUINT32);
@@ -459,6 +498,7 @@ mugai_clamav_new(const mugai_clamav_config *config, GError **error)
     return NULL;
   }
   cl_engine_set_clcb_virus_found(engine->cl, on_virus_found);
+  cl_engine_set_clcb_file_inspection(engine->cl, on_file_inspection);
   if (!set_limits(engine, &config->limits, error) ||
       !load_signatures(engine, config->database_dir, error))
     return NULL;

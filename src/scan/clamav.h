@@ -20,13 +20,15 @@ typedef enum {
   MUGAI_SCAN_ERROR_COMPILE_FAILED, /* cl_engine_compile() failed */
   MUGAI_SCAN_ERROR_LIMITS,         /* libclamav refused a limit */
   MUGAI_SCAN_ERROR_TOO_OLD,        /* newest signature older than max_signature_age */
+  MUGAI_SCAN_ERROR_UNREACHABLE,    /* clamd: bad socket, connect or I/O failure, timeout, or an
+                                    * answer that is not clamd's (clamd.h) */
 } mugai_scan_error;
 
 /* libclamav's own limits, from the config. 0 keeps libclamav's default (1.4: 100 MiB file,
  * 400 MiB scan, recursion 17, 10000 files, 120 s); none can be switched off from here, and
  * libclamav caps a file at 2 GiB - 1. A scan that hits one is TOO_BIG (libclamav alone would call
- * it clean), with one exception libclamav 1.4.6 gives no alert for: a zip member inflating past
- * max_filesize is not scanned at all and the zip is CLEAN. Callers check member sizes themselves.
+ * it clean), archive members over max_filesize included (libclamav 1.4 cuts a zip member there
+ * without an alert; clamav.c catches it, see MEMBER_SLACK).
  */
 typedef struct {
   guint64 max_filesize;  /* bytes of one file, the part itself or an archive member */

@@ -6,7 +6,9 @@ import json, os, subprocess, sys, tempfile, unittest
 ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
 MILTER = os.environ.get("MUGAI_MILTER") or os.path.join(ROOT, "build", "mugai-milter")
-CONF = os.path.join(ROOT, "config", "mugai.conf")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import scan_db  # noqa: E402  the test signatures: every test scans with them
+CONF = scan_db.scanning(os.path.join(ROOT, "config", "mugai.conf"))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 NEWSLETTER = os.path.join(GOLDEN, "japanese_html_newsletter", "input.eml")
 ATTACH = os.path.join(GOLDEN, "attachments_japanese_names", "input.eml")

@@ -12,13 +12,15 @@ MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 CHECK = os.path.join(SHARED, "tools", "corpus_check.py")
 CORPUS = os.path.join(SHARED, "corpus", "public")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import scan_db  # noqa: E402  the test signatures: every test scans with them
 
 if not (os.path.isfile(CHECK) and os.path.isdir(CORPUS)):
     print(f"SKIPPED: {CHECK} or {CORPUS} not found (the shared corpus is only present in CI and dev machines)")
     sys.exit(77)
 
 with tempfile.TemporaryDirectory() as out:
-    conf = os.path.join(ROOT, "config", "mugai.conf")
+    conf = scan_db.scanning(os.path.join(ROOT, "config", "mugai.conf"))
     p = subprocess.run([sys.executable, CHECK, MUGAI, CORPUS, "--config", conf, "--out", out, "--timeout", "60"],
                        capture_output=True, text=True)
 print(p.stdout[-6000:])

@@ -7,7 +7,9 @@ ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(os.path.d
 MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
 MILTER = os.environ.get("MUGAI_MILTER") or os.path.join(ROOT, "build", "mugai-milter")
 LAB = os.path.join(ROOT, "deploy", "postfix-lab.sh")
-CONF = os.path.join(ROOT, "config", "mugai.conf")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import scan_db  # noqa: E402  the test signatures: every test scans with them
+CONF = scan_db.scanning(os.path.join(ROOT, "config", "mugai.conf"))
 
 
 def require_root_and_postfix():

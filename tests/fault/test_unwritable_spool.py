@@ -19,7 +19,8 @@ class UnwritableSpool(unittest.TestCase):
         os.mkdir(spool, 0o700)  # root's: nobody cannot create files here
         conf = os.path.join(tmp, "mugai.conf")
         with open(conf, "w") as f:
-            f.write(f"[milter]\nspool_dir = {spool}\nspool_memory = 0\n")
+            f.write(lab.scan_db.config_with_database(
+                f"[milter]\nspool_dir = {spool}\nspool_memory = 0\n", lab.scan_db.database()))
         os.chmod(conf, 0o644)
         with lab.Lab(conf=conf, milter_user=user) as l:
             with smtplib.SMTP("127.0.0.1", l.port, timeout=60) as smtp:

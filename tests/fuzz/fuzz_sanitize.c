@@ -1,15 +1,19 @@
 /* fuzz_sanitize.c — libFuzzer target for the sanitize entry point: arbitrary bytes as a message,
- * through mugai_sanitize() with the default policy, inbound. Any crash, leak, sanitizer report
- * or an unsanitized delivery (a rewritten body that is not text/plain) is a bug. */
+ * through mugai_sanitize() with the default policy, inbound, every part scanned by a real
+ * libclamav engine (a one-signature database written at start: EICAR). Any crash, leak, sanitizer
+ * report or an unsanitized delivery (a rewritten body that is not text/plain) is a bug. The strict
+ * policy runs with [scan] backend = none, so the not-scanned path is fuzzed too. */
 #include <gmime/gmime.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "config/config.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/headers.h"
 #include "sanitize/report_json.h"
 #include "sanitize/sanitize.h"
+#include "scan/clamav.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,6 +21,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static mugai_policy *policy;
 static mugai_policy *strict; /* every optional rewrite on: defanging, subject tag, ISO-2022-JP */
 static mugai_filetype *filetype;
+static mugai_scanner *scanner;
+
+/* EICAR as an .ndb body signature, in hex so that this file is not EICAR itself. */
+static const char eicar_ndb[] =
+    "Eicar-Test-Signature:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d"
+    "5354414e444152442d414e544956495255532d544553542d46494c452124482b482a\n";
+
+static mugai_scanner *
+load_scanner(void)
+{
+  char *dir = g_dir_make_tmp("mugai-fuzz-db-XXXXXX", NULL);
+  g_autofree char *path = dir ? g_build_filename(dir, "fuzz.ndb", NULL) : NULL;
+  if (path == NULL || !g_file_set_contents(path, eicar_ndb, -1, NULL))
+    abort();
+  mugai_clamav_config config = {.database_dir = dir, .limits = {.max_filesize = 4 << 20}};
+  mugai_scanner *loaded = mugai_clamav_new(&config, NULL);
+  unlink(path); /* loaded: the engine keeps no file open */
+  rmdir(dir);
+  g_free(dir);
+  if (loaded == NULL)
+    abort();
+  return loaded;
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -35,8 +62,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   policy->limits.mime_depth = 8;
   policy->limits.text_bytes = 64 * 1024;
   policy->limits.html_bytes = 64 * 1024;
+  policy->scan.max_file_size = 4 * 1024 * 1024;
   filetype = mugai_filetype_new(NULL);
+  scanner = load_scanner();
   static const char strict_text[] =
+      "[scan]\nbackend = none\n"
       "[notice]\nsubject_tag = [無害化]\n[output]\ncharset = iso-2022-jp\n"
       "[links]\ndefang_web = yes\ndefang_mailto = yes\ndefang_tel = yes\n"
       "[limits]\nmessage_size = 4M\nmime_parts = 64\nmime_depth = 8\ntext_size = 64K\n"
@@ -54,9 +84,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   const char *rcpts[] = {"taro@city.example.lg.jp", NULL};
   mugai_envelope envelope = {.mail_from = "a@example.jp", .rcpts = rcpts,
                              .direction = MUGAI_DIRECTION_IN};
-  mugai_services services = {.filetype = filetype};
   /* Odd sizes run under the strict policy: no input byte is spent on choosing it. */
   const mugai_policy *chosen = size & 1 ? strict : policy;
+  mugai_services services = {.filetype = filetype, .scanner = size & 1 ? NULL : scanner};
   g_autoptr(mugai_result) result = mugai_sanitize(chosen, raw, &envelope, &services);
   /* The CLI's path around the core: header split, rendering, the JSON report. */
   g_autoptr(GPtrArray) headers = mugai_headers_new();

@@ -13,6 +13,8 @@ import argparse, difflib, json, os, subprocess, sys, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SHARED_TOOLS = os.path.join(os.path.dirname(ROOT), "shared", "tools")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import scan_db  # noqa: E402  the test signatures: every test scans with them
 
 
 def run_case(mugai, case, regenerate):
@@ -20,6 +22,7 @@ def run_case(mugai, case, regenerate):
     conf = os.path.join(d, "mugai.conf")
     if not os.path.exists(conf):
         conf = os.path.join(ROOT, "config", "mugai.conf")
+    conf = scan_db.scanning(conf)
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
         p = subprocess.run([mugai, "sanitize", "-c", conf, "--from", "sender@example.co.jp",

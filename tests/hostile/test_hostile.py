@@ -6,7 +6,9 @@ import base64, email, json, os, subprocess, sys, tempfile, time, unittest
 
 ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
-CONF = os.path.join(ROOT, "config", "mugai.conf")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import scan_db  # noqa: E402  the test signatures: every test scans with them
+CONF = scan_db.scanning(os.path.join(ROOT, "config", "mugai.conf"))
 
 
 def sanitize(raw, *args, conf=CONF):
@@ -24,9 +26,10 @@ def sanitize(raw, *args, conf=CONF):
 
 
 def write_conf(tmp, text):
+    """TEXT as a config file that also scans with the test signatures."""
     conf = os.path.join(tmp, "c.conf")
     with open(conf, "w") as f:
-        f.write(text)
+        f.write(scan_db.config_with_database(text, scan_db.database()))
     return conf
 
 

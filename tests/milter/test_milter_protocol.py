@@ -37,7 +37,9 @@ ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("MUGAI_BUILD") or os.path.join(ROOT, "build")
 MUGAI = os.environ.get("MUGAI") or os.path.join(BUILD, "mugai")
 MUGAI_MILTER = os.environ.get("MUGAI_MILTER") or os.path.join(BUILD, "mugai-milter")
-CONF = os.path.join(ROOT, "config", "mugai.conf")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import scan_db  # noqa: E402  the test signatures: every test scans with them
+CONF = scan_db.scanning(os.path.join(ROOT, "config", "mugai.conf"))
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 
 # The envelope of every message, the same as tests/golden/run_golden.py uses.
@@ -247,7 +249,7 @@ def golden_cases():
         path = os.path.join(GOLDEN, name, "input.eml")
         if os.path.isfile(path):
             conf = os.path.join(GOLDEN, name, "mugai.conf")
-            cases.append((name, path, conf if os.path.isfile(conf) else CONF))
+            cases.append((name, path, scan_db.scanning(conf) if os.path.isfile(conf) else CONF))
     return cases
 
 

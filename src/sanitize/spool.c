@@ -1,10 +1,11 @@
-/* spool.c — memory-then-file message spool (see spool.h). */
-#include "milter/spool.h"
+/* spool.c — memory-then-file spool (see spool.h). */
+#include "sanitize/spool.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 struct mugai_spool {
@@ -13,9 +14,20 @@ struct mugai_spool {
   GByteArray *memory; /* contents while they fit in memory_max */
   int fd;             /* -1 until spilled to disk */
   guint64 size;
+  void *map;          /* (nullable) the file mapped by mugai_spool_view() */
+  gsize map_len;
 };
 
 G_DEFINE_QUARK(mugai-spool-error-quark, mugai_spool_error)
+
+static void
+unmap(mugai_spool *spool)
+{
+  if (spool->map != NULL)
+    munmap(spool->map, spool->map_len);
+  spool->map = NULL;
+  spool->map_len = 0;
+}
 
 mugai_spool *
 mugai_spool_new(const char *dir, gsize memory_max)
@@ -33,6 +45,7 @@ mugai_spool_free(mugai_spool *spool)
 {
   if (spool == NULL)
     return;
+  unmap(spool);
   if (spool->fd >= 0)
     close(spool->fd);
   g_byte_array_unref(spool->memory);
@@ -87,6 +100,7 @@ write_all(int fd, const void *data, gsize len, GError **error)
 gboolean
 mugai_spool_write(mugai_spool *spool, const void *data, gsize len, GError **error)
 {
+  unmap(spool);
   if (spool->fd < 0 && spool->size + len <= spool->memory_max) {
     g_byte_array_append(spool->memory, data, len);
     spool->size += len;
@@ -117,6 +131,35 @@ gboolean
 mugai_spool_is_on_disk(const mugai_spool *spool)
 {
   return spool->fd >= 0;
+}
+
+gboolean
+mugai_spool_view(mugai_spool *spool, const guint8 **data, gsize *len, GError **error)
+{
+  *data = NULL;
+  *len = 0;
+  if (spool->fd < 0 || spool->size == 0) {
+    *data = spool->memory->len ? spool->memory->data : NULL;
+    *len = spool->memory->len;
+    return TRUE;
+  }
+  if (spool->map == NULL) {
+    if (spool->size > G_MAXSIZE) {
+      g_set_error(error, MUGAI_SPOOL_ERROR, MUGAI_SPOOL_ERROR_OPEN, "spool file too large to map");
+      return FALSE;
+    }
+    void *map = mmap(NULL, (gsize) spool->size, PROT_READ, MAP_PRIVATE, spool->fd, 0);
+    if (map == MAP_FAILED) {
+      g_set_error(error, MUGAI_SPOOL_ERROR, MUGAI_SPOOL_ERROR_OPEN, "cannot map the spool file: %s",
+                  g_strerror(errno));
+      return FALSE;
+    }
+    spool->map = map;
+    spool->map_len = (gsize) spool->size;
+  }
+  *data = spool->map;
+  *len = spool->map_len;
+  return TRUE;
 }
 
 GMimeStream *

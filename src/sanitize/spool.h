@@ -1,8 +1,9 @@
 /* spool.h — where a message being received waits for end-of-data: in memory up to a threshold
  * ([milter] spool_memory), then in a private, already-unlinked temp file in [milter] spool_dir,
  * so memory stays flat in message size and nothing is left on disk after a crash.
- * Shared by the milter and `mugai sanitize`, so both feed the core the same way.
- * Owns its buffer and file descriptor; mugai_spool_free() releases both. */
+ * Shared by the milter and `mugai sanitize`, so both feed the core the same way, and used by the
+ * core for a decoded part the scanner must see whole.
+ * Owns its buffer, file descriptor and mapping; mugai_spool_free() releases all three. */
 #pragma once
 #include <gmime/gmime.h>
 
@@ -23,6 +24,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_spool, mugai_spool_free)
 gboolean mugai_spool_write(mugai_spool *spool, const void *data, gsize len, GError **error);
 guint64 mugai_spool_get_size(const mugai_spool *spool);
 gboolean mugai_spool_is_on_disk(const mugai_spool *spool);
+
+/* Everything written so far as one read-only block: the buffer itself, or the file mapped
+ * (page cache, not heap: memory stays flat). Valid until the next write or mugai_spool_free().
+ * *DATA is NULL when nothing was written. */
+gboolean mugai_spool_view(mugai_spool *spool, const guint8 **data, gsize *len, GError **error);
 
 /* A new stream over everything written so far, positioned at its start. (transfer full)
  * Valid while SPOOL lives; do not write to SPOOL while it is in use. */

@@ -1,0 +1,247 @@
+/* scan_holder.c — the shared scanner and its reload thread (see scan_holder.h).
+ *
+ * One mutex guards the current scanner pointer and the failure text, held only to swap or take a
+ * reference, never while an engine loads. The thread alone builds scanners and reads the
+ * signature directory, so a slow load never blocks a message.
+ */
+#include "scan/scan_holder.h"
+
+#include <syslog.h>
+#include <glib/gstdio.h>
+#include "scan/scan_open.h"
+
+struct mugai_scan_holder {
+  mugai_policy *policy; /* (transfer full) the [scan] settings every rebuild uses */
+  mugai_scan_log_fn log;
+  gpointer log_data;
+  GMutex lock;
+  GCond wake;
+  mugai_scanner *current; /* (nullable) guarded by lock */
+  char *failure;          /* (nullable) why there is no scanner; guarded by lock */
+  gboolean reload_asked;  /* guarded by lock */
+  gboolean stopping;      /* guarded by lock */
+  guint generation;       /* guarded by lock */
+  char *fingerprint;      /* the thread's own: what database_dir or clamd looked like */
+  GThread *thread;        /* (nullable) */
+};
+
+static void
+say(mugai_scan_holder *h, int priority, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+say(mugai_scan_holder *h, int priority, const char *format, ...)
+{
+  va_list ap;
+  va_start(ap, format);
+  g_autofree char *message = g_strdup_vprintf(format, ap);
+  va_end(ap);
+  if (h->log)
+    h->log(priority, message, h->log_data);
+}
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0(*(char *const *) a, *(char *const *) b);
+}
+
+/* Name, size and modification time of every file in DIR, hashed: freshclam replacing a file
+ * (write, then rename) changes it. "missing: ..." when DIR cannot be read. (transfer full) */
+static char *
+directory_fingerprint(const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) listing = g_dir_open(dir, 0, &error);
+  if (listing == NULL)
+    return g_strconcat("missing: ", error->message, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(listing)) != NULL)
+    g_ptr_array_add(names, g_strdup(name));
+  g_ptr_array_sort(names, compare_names);
+  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  for (guint i = 0; i < names->len; i++) {
+    const char *n = g_ptr_array_index(names, i);
+    g_autofree char *path = g_build_filename(dir, n, NULL);
+    GStatBuf st;
+    if (g_stat(path, &st) != 0)
+      continue;
+    g_autofree char *line = g_strdup_printf("%s\n%lld\n%lld.%09ld\n", n, (long long) st.st_size,
+                                            (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    g_checksum_update(sum, (const guchar *) line, (gssize) strlen(line));
+  }
+  return g_strdup(g_checksum_get_string(sum));
+}
+
+/* What the scanner's signatures are, for clamd: its engine and signature build time. */
+static char *
+scanner_fingerprint(mugai_scanner *scanner)
+{
+  const mugai_scan_info *info = mugai_scanner_get_info(scanner);
+  return g_strdup_printf("%s/%" G_GINT64_FORMAT "/%u", info->engine, info->signature_time,
+                         info->signatures);
+}
+
+/* Put FRESH (transfer full, nullable) in force, or record FAILURE when there is none. */
+static void
+swap_in(mugai_scan_holder *h, mugai_scanner *fresh, const char *failure)
+{
+  g_mutex_lock(&h->lock);
+  mugai_scanner *old = NULL;
+  if (fresh != NULL) {
+    old = h->current;
+    h->current = fresh;
+    g_clear_pointer(&h->failure, g_free);
+    h->generation++;
+  } else if (h->current == NULL) {
+    g_free(h->failure);
+    h->failure = g_strdup(failure);
+  }
+  g_mutex_unlock(&h->lock);
+  mugai_scanner_unref(old); /* scans in flight hold their own references */
+}
+
+static gboolean
+have_scanner(mugai_scan_holder *h)
+{
+  g_mutex_lock(&h->lock);
+  gboolean have = h->current != NULL;
+  g_mutex_unlock(&h->lock);
+  return have;
+}
+
+/* Build a new scanner when the signatures changed (or FORCED) and swap it in. STARTING: the
+ * first load, whose failure is not a "reload" failure. */
+static void
+rebuild(mugai_scan_holder *h, gboolean forced, gboolean starting)
+{
+  const mugai_scan_policy *scan = &h->policy->scan;
+  gboolean libclamav = scan->backend == MUGAI_SCAN_BACKEND_LIBCLAMAV;
+  g_autofree char *fingerprint = libclamav ? directory_fingerprint(scan->database_dir) : NULL;
+  if (libclamav && !forced && !starting && g_strcmp0(fingerprint, h->fingerprint) == 0)
+    return;
+  if (!starting)
+    say(h, LOG_INFO, "%s: %s, loading the signatures again",
+        libclamav ? scan->database_dir : scan->clamd_socket,
+        forced ? "reload asked (SIGHUP)" : "signatures changed");
+  gint64 began = g_get_monotonic_time();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(mugai_scanner) fresh = mugai_scan_open(scan, NULL, NULL, &error);
+  double seconds = (double) (g_get_monotonic_time() - began) / G_USEC_PER_SEC;
+  if (libclamav) {
+    g_free(h->fingerprint);
+    h->fingerprint = g_steal_pointer(&fingerprint);
+  }
+  if (fresh == NULL) {
+    gboolean kept = have_scanner(h);
+    say(h, LOG_ERR, "virus scanner %s: %s; %s", starting ? "not loaded" : "reload failed",
+        error->message,
+        kept ? "the signatures loaded before stay in force"
+             : "every message is answered as [scan] scan_error says until it loads");
+    swap_in(h, NULL, error->message);
+    return;
+  }
+  if (!libclamav) { /* clamd reloads itself: only a change of its signatures is news */
+    g_autofree char *now = scanner_fingerprint(fresh);
+    gboolean same = g_strcmp0(now, h->fingerprint) == 0 && have_scanner(h);
+    g_free(h->fingerprint);
+    h->fingerprint = g_steal_pointer(&now);
+    if (same && !forced)
+      return;
+  }
+  g_autofree char *what = mugai_scan_describe(fresh);
+  say(h, LOG_INFO, "virus scanner %s in %.2fs: %s", starting ? "loaded" : "reloaded", seconds,
+      what);
+  swap_in(h, g_steal_pointer(&fresh), NULL);
+}
+
+static gpointer
+reload_thread(gpointer data)
+{
+  mugai_scan_holder *h = data;
+  guint64 interval = MAX(h->policy->scan.reload_interval, (guint64) 1);
+  g_mutex_lock(&h->lock);
+  while (!h->stopping) {
+    gint64 until = g_get_monotonic_time() + (gint64) interval * G_USEC_PER_SEC;
+    while (!h->stopping && !h->reload_asked)
+      if (!g_cond_wait_until(&h->wake, &h->lock, until))
+        break;
+    if (h->stopping)
+      break;
+    gboolean forced = h->reload_asked;
+    h->reload_asked = FALSE;
+    g_mutex_unlock(&h->lock);
+    rebuild(h, forced, FALSE);
+    g_mutex_lock(&h->lock);
+  }
+  g_mutex_unlock(&h->lock);
+  return NULL;
+}
+
+mugai_scan_holder *
+mugai_scan_holder_new(mugai_policy *policy, mugai_scan_log_fn log, gpointer log_data)
+{
+  mugai_scan_holder *h = g_new0(mugai_scan_holder, 1);
+  h->policy = mugai_policy_ref(policy);
+  h->log = log;
+  h->log_data = log_data;
+  g_mutex_init(&h->lock);
+  g_cond_init(&h->wake);
+  if (policy->scan.backend == MUGAI_SCAN_BACKEND_NONE) {
+    say(h, LOG_WARNING, "[scan] backend = none: mail is NOT scanned for viruses "
+                        "(every message says not-scanned in X-Mugai-Actions)");
+    return h;
+  }
+  rebuild(h, FALSE, TRUE);
+  h->thread = g_thread_new("mugai-scan-reload", reload_thread, h);
+  return h;
+}
+
+mugai_scanner *
+mugai_scan_holder_get(mugai_scan_holder *holder, char **failure)
+{
+  g_mutex_lock(&holder->lock);
+  mugai_scanner *scanner = holder->current ? mugai_scanner_ref(holder->current) : NULL;
+  if (failure != NULL)
+    *failure = scanner ? NULL : g_strdup(holder->failure);
+  g_mutex_unlock(&holder->lock);
+  return scanner;
+}
+
+void
+mugai_scan_holder_reload(mugai_scan_holder *holder)
+{
+  g_mutex_lock(&holder->lock);
+  holder->reload_asked = TRUE;
+  g_cond_signal(&holder->wake);
+  g_mutex_unlock(&holder->lock);
+}
+
+guint
+mugai_scan_holder_generation(mugai_scan_holder *holder)
+{
+  g_mutex_lock(&holder->lock);
+  guint generation = holder->generation;
+  g_mutex_unlock(&holder->lock);
+  return generation;
+}
+
+void
+mugai_scan_holder_free(mugai_scan_holder *holder)
+{
+  if (holder == NULL)
+    return;
+  g_mutex_lock(&holder->lock);
+  holder->stopping = TRUE;
+  g_cond_signal(&holder->wake);
+  g_mutex_unlock(&holder->lock);
+  if (holder->thread)
+    g_thread_join(holder->thread);
+  mugai_scanner_unref(holder->current);
+  g_free(holder->failure);
+  g_free(holder->fingerprint);
+  mugai_policy_unref(holder->policy);
+  g_mutex_clear(&holder->lock);
+  g_cond_clear(&holder->wake);
+  g_free(holder);
+}
