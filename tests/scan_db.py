@@ -51,7 +51,10 @@ def config_with_scan(text, **keys):
 
 
 def config_with_database(text, directory, **more):
-    return config_with_scan(text, backend="libclamav", database_dir=directory, **more)
+    """TEXT scanning with libclamav from DIRECTORY; MORE [scan] keys win over both."""
+    keys = {"backend": "libclamav", "database_dir": directory}
+    keys.update(more)
+    return config_with_scan(text, **keys)
 
 
 _database = None
