@@ -111,6 +111,7 @@ static const config_opt opts[] = {
   DURATION_OPT("limits", "time_per_message", "60s", 1, 3600, limits.seconds_per_message),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
+  STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
   STRING_OPT("scan", "clamd_socket", "unix:/var/run/clamav/clamd.ctl", scan.clamd_socket,
              check_clamd_socket),
   DURATION_OPT("scan", "clamd_timeout", "30s", 1, 600, scan.clamd_timeout),

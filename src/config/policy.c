@@ -36,6 +36,7 @@ static void policy_clear(gpointer data)
   g_free(policy->spool_dir);
   g_free(policy->subject_tag);
   g_free(policy->scan.database_dir);
+  g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);
   for (int i = 0; i < MUGAI_LANG_COUNT; i++) {
     g_free(policy->notice_template[i].path);

@@ -63,6 +63,7 @@ typedef enum {
 typedef struct {
   mugai_scan_backend backend;
   char *database_dir;         /* freshclam's directory */
+  char *temp_dir;             /* libclamav's scratch directory (one per scan): a tmpfs */
   char *clamd_socket;         /* "unix:/path", "/path" or "inet:PORT@HOST" */
   guint64 clamd_timeout;      /* seconds to connect and per reply */
   guint64 max_signature_age;  /* seconds; older signatures: every message is tempfailed */

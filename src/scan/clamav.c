@@ -8,6 +8,7 @@
 #include "scan/clamav.h"
 
 #include <clamav.h>
+#include <errno.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -496,6 +497,18 @@ mugai_clamav_new(const mugai_clamav_config *config, GError **error)
   if (engine->cl == NULL) {
     g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_INIT, "libclamav cl_engine_new failed");
     return NULL;
+  }
+  if (config->temp_dir != NULL) {
+    if (g_access(config->temp_dir, W_OK | X_OK) != 0) {
+      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_INIT,
+                  "temp_dir %s cannot be written: %s", config->temp_dir, g_strerror(errno));
+      return NULL;
+    }
+    if (cl_engine_set_str(engine->cl, CL_ENGINE_TMPDIR, config->temp_dir) != CL_SUCCESS) {
+      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_LIMITS,
+                  "libclamav refused temp_dir %s", config->temp_dir);
+      return NULL;
+    }
   }
   cl_engine_set_clcb_virus_found(engine->cl, on_virus_found);
   cl_engine_set_clcb_file_inspection(engine->cl, on_file_inspection);

@@ -40,6 +40,9 @@ typedef struct {
 
 typedef struct {
   const char *database_dir; /* freshclam's directory, e.g. /var/lib/clamav */
+  /* (nullable) libclamav's scratch directory, one subdirectory per scan: a tmpfs ([scan]
+   * temp_dir); NULL: $TMPDIR or /tmp. Must be writable: checked at load. */
+  const char *temp_dir;
   mugai_clamav_limits limits;
   gint64 max_signature_age; /* seconds; 0: not checked */
   /* (nullable) called once, from whichever thread drops the last reference, after the engine

@@ -13,6 +13,7 @@ open_libclamav(const mugai_scan_policy *scan, void (*freed)(gpointer), gpointer 
 {
   mugai_clamav_config config = {
     .database_dir = scan->database_dir,
+    .temp_dir = scan->temp_dir,
     .limits = {
       .max_filesize = MIN(scan->max_file_size, CLAMAV_FILESIZE_MAX),
       .max_scansize = scan->max_scan_size,
