@@ -4,13 +4,38 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "config/config.h"
+#include "scan/clamav.h"
 
 static const char description[] =
     "Validates FILE (default /etc/mugai/mugai.conf, else the embedded default) exactly as\n"
     "mugai-milter would load it. Prints every problem at once, one per line, as\n"
     "FILE:LINE: [group] key: what is wrong, and the SHA-256 of the file when it is valid.\n"
     "\n"
+    "With [scan] backend = libclamav it also reads the signature files' headers in database_dir\n"
+    "(not the signatures: `mugai scan-info` loads them) and warns when there are none or they are\n"
+    "older than max_signature_age: mugai-milter would then answer every message 451.\n"
+    "\n"
     "Exit status: 0 valid, 2 invalid or unreadable (or a usage error).\n";
+
+/* A cheap look at the signatures the milter would load: their newest build time, no engine. */
+static void
+warn_about_signatures(const mugai_scan_policy *scan)
+{
+  if (scan->backend != MUGAI_SCAN_BACKEND_LIBCLAMAV)
+    return;
+  gint64 built = 0;
+  g_autofree char *source = NULL;
+  g_autoptr(GError) error = NULL;
+  if (!mugai_clamav_signature_time(scan->database_dir, &built, &source, &error)) {
+    fprintf(stderr, "warning: [scan] database_dir: %s (mail would be tempfailed)\n", error->message);
+    return;
+  }
+  gint64 age = g_get_real_time() / G_USEC_PER_SEC - built;
+  if (age > (gint64) scan->max_signature_age)
+    fprintf(stderr, "warning: [scan] the newest signatures (%s) are %.1f days old, over "
+                    "max_signature_age (%.1f days): mail would be tempfailed\n",
+            source, (double) age / 86400.0, (double) scan->max_signature_age / 86400.0);
+}
 
 int
 mugai_cmd_config(int argc, char **argv)
@@ -51,6 +76,7 @@ mugai_cmd_config(int argc, char **argv)
     return MUGAI_EXIT_USAGE;
   }
   printf("%s: valid, sha256 %s\n", policy->source, policy->sha256);
+  warn_about_signatures(&policy->scan);
   if (verbose) {
     g_autofree char *dump = mugai_config_dump(policy);
     fputs(dump, stdout);

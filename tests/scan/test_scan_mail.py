@@ -265,6 +265,25 @@ class ScanInfo(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         self.assertIn("not scanned", p.stdout)
 
+    def test_config_check_warns_about_missing_or_old_signatures(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "c.conf")
+            open(conf, "w").write(scan_db.config_with_database(BASE, "/nonexistent/clamav"))
+            p = subprocess.run([MUGAI, "config", "check", "-c", conf], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, "the file itself is valid")
+            self.assertIn("warning: [scan] database_dir: no signature database", p.stderr)
+            old = scan_db.make_database(os.path.join(tmp, "old"))
+            for name in os.listdir(old):
+                os.utime(os.path.join(old, name), (0, 1_000_000_000))
+            open(conf, "w").write(scan_db.config_with_database(BASE, old))
+            p = subprocess.run([MUGAI, "config", "check", "-c", conf], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0)
+            self.assertRegex(p.stderr, r"warning: \[scan\] the newest signatures \(mugai-test\.[hn]db\) are "
+                                       r"\d+\.\d days old, over max_signature_age \(3\.0 days\)")
+            open(conf, "w").write(scan_db.config_with_database(BASE, scan_db.database()))
+            p = subprocess.run([MUGAI, "config", "check", "-c", conf], capture_output=True, text=True)
+            self.assertEqual(p.stderr, "")
+
     def test_version_names_libclamav(self):
         p = subprocess.run([MUGAI, "--version"], capture_output=True, text=True)
         self.assertRegex(p.stdout, r"libclamav \d+\.\d+")
