@@ -423,8 +423,10 @@ set_limits(mugai_scan_engine *engine, const mugai_clamav_limits *want, GError **
     guint8 *dst = (guint8 *) &engine->limits + fields[i].offset;
     guint64 value = fields[i].wide ? *(const guint64 *) src : *(const guint32 *) src;
     gboolean filesize = fields[i].field == CL_ENGINE_MAX_FILESIZE;
-    if (filesize && value != 0) /* see MEMBER_SLACK */
-      value = MIN(value + MEMBER_SLACK, (guint64) CLAMAV_FILESIZE_MAX);
+    /* mugai's own file limit leaves libclamav MEMBER_SLACK above it, even at libclamav's cap. */
+    guint64 own = filesize ? MIN(value, (guint64) CLAMAV_FILESIZE_MAX - MEMBER_SLACK) : 0;
+    if (filesize && value != 0)
+      value = own + MEMBER_SLACK;
     if (value > (guint64) G_MAXINT64 ||
         (value != 0 &&
          cl_engine_set_num(engine->cl, fields[i].field, (long long) value) != CL_SUCCESS)) {
@@ -435,8 +437,7 @@ set_limits(mugai_scan_engine *engine, const mugai_clamav_limits *want, GError **
     int err = CL_SUCCESS; /* read back: the values in force, defaults included, for the details */
     long long held = cl_engine_get_num(engine->cl, fields[i].field, &err);
     if (filesize) /* mugai's own limit, for the checks and the details */
-      *(guint64 *) dst = value != 0 ? *(const guint64 *) src
-                                    : (guint64) MAX(held - MEMBER_SLACK, 0);
+      *(guint64 *) dst = own != 0 ? own : (guint64) MAX(held - MEMBER_SLACK, 0);
     else if (fields[i].wide)
       *(guint64 *) dst = (guint64) MAX(held, 0);
     else

@@ -28,7 +28,8 @@ typedef enum {
  * 400 MiB scan, recursion 17, 10000 files, 120 s); none can be switched off from here, and
  * libclamav caps a file at 2 GiB - 1. A scan that hits one is TOO_BIG (libclamav alone would call
  * it clean), archive members over max_filesize included (libclamav 1.4 cuts a zip member there
- * without an alert; clamav.c catches it, see MEMBER_SLACK).
+ * without an alert; clamav.c catches it, see MEMBER_SLACK). That is why max_filesize is held at
+ * most 2 GiB - 64 KiB - 1 (libclamav caps files at 2 GiB - 1): a larger part is TOO_BIG.
  */
 typedef struct {
   guint64 max_filesize;  /* bytes of one file, the part itself or an archive member */
