@@ -52,12 +52,16 @@ note(mugai_walk *walk, mugai_reason reason, const char *name, char *take_detail)
     walk->limit = reason;
 }
 
-/* "part 1.2 (\"a.zip\")" or "the message as received", for the log. (transfer full) */
+/* The raw message and the delivered text are scanned as a whole, not as a part. */
+#define AS_RECEIVED "the message as received"
+#define AS_DELIVERED "the text to be delivered"
+
+/* "part 1.2 (\"a.zip\")", or LABEL without a part, for the log. (transfer full) */
 static char *
-where(const mugai_part *part)
+where(const mugai_part *part, const char *label)
 {
   if (part == NULL)
-    return g_strdup("the message as received");
+    return g_strdup(label);
   if (part->name == NULL)
     return g_strdup_printf("part %s", part->path);
   g_autofree char *name = g_strescape(part->name, NULL);
@@ -65,7 +69,7 @@ where(const mugai_part *part)
 }
 
 static void
-record(mugai_walk *walk, mugai_part *part, mugai_scan_result *r)
+record(mugai_walk *walk, mugai_part *part, const char *label, mugai_scan_result *r)
 {
   if (part != NULL) {
     part->scanned = TRUE;
@@ -73,7 +77,7 @@ record(mugai_walk *walk, mugai_part *part, mugai_scan_result *r)
     g_free(part->signature);
     part->signature = g_strdup(r->signature);
   }
-  g_autofree char *at = where(part);
+  g_autofree char *at = where(part, label);
   switch (r->verdict) {
   case MUGAI_SCAN_CLEAN:
     return;
@@ -92,20 +96,21 @@ record(mugai_walk *walk, mugai_part *part, mugai_scan_result *r)
 }
 
 static void
-too_big(mugai_walk *walk, mugai_part *part, const char *limit, char *take_detail)
+too_big(mugai_walk *walk, mugai_part *part, const char *label, const char *limit,
+        char *take_detail)
 {
   g_auto(mugai_scan_result) r = {.verdict = MUGAI_SCAN_TOO_BIG};
   r.signature = g_strconcat("Heuristics.Limits.Exceeded.", limit, NULL);
   r.detail = take_detail;
-  record(walk, part, &r);
+  record(walk, part, label, &r);
 }
 
 static void
-scan_bytes(mugai_walk *walk, mugai_part *part, const guint8 *data, gsize len)
+scan_bytes(mugai_walk *walk, mugai_part *part, const char *label, const guint8 *data, gsize len)
 {
   g_auto(mugai_scan_result) r = {0};
   mugai_scanner_scan(walk->scanner, data, len, part ? part->name : NULL, &r);
-  record(walk, part, &r);
+  record(walk, part, label, &r);
 }
 
 void
@@ -116,7 +121,7 @@ mugai_part_scan(mugai_walk *walk, mugai_part *part, guint64 size, const GByteArr
     return;
   guint64 max = walk->policy->scan.max_file_size;
   if (size > max) {
-    too_big(walk, part, "MaxFileSize",
+    too_big(walk, part, NULL, "MaxFileSize",
             g_strdup_printf("too big to scan: %" G_GUINT64_FORMAT " bytes, over max_file_size (%"
                             G_GUINT64_FORMAT " bytes)", size, max));
     return;
@@ -126,18 +131,18 @@ mugai_part_scan(mugai_walk *walk, mugai_part *part, guint64 size, const GByteArr
   g_autoptr(GError) error = NULL;
   if (whole != NULL && mugai_spool_get_size(whole) > 0 &&
       !mugai_spool_view(whole, &data, &len, &error)) {
-    g_autofree char *at = where(part);
+    g_autofree char *at = where(part, NULL);
     note(walk, MUGAI_REASON_SCAN_ERROR, NULL, g_strdup_printf("%s: %s", at, error->message));
     return;
   }
   if ((guint64) len != size) { /* the caller kept less than it decoded: never scan a prefix */
-    g_autofree char *at = where(part);
+    g_autofree char *at = where(part, NULL);
     note(walk, MUGAI_REASON_SCAN_ERROR, NULL,
          g_strdup_printf("%s: only %zu of %" G_GUINT64_FORMAT " bytes reached the scanner", at, len,
                          size));
     return;
   }
-  scan_bytes(walk, part, data, len);
+  scan_bytes(walk, part, NULL, data, len);
 }
 
 void
@@ -148,10 +153,10 @@ mugai_part_scan_raw(mugai_walk *walk, GMimeStream *raw)
   if (GMIME_IS_STREAM_MEM(raw) && raw->bound_start == 0 && raw->bound_end == -1) {
     GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(raw));
     if ((guint64) bytes->len > walk->policy->scan.max_file_size)
-      too_big(walk, NULL, "MaxFileSize",
-              g_strdup("too big to scan: the message as received is over max_file_size"));
+      too_big(walk, NULL, AS_RECEIVED, "MaxFileSize",
+              g_strdup("too big to scan: over max_file_size"));
     else
-      scan_bytes(walk, NULL, bytes->data, bytes->len);
+      scan_bytes(walk, NULL, AS_RECEIVED, bytes->data, bytes->len);
     return;
   }
   g_autoptr(mugai_spool) copy = mugai_part_scan_spool_new(walk); /* a file stream: read it once */
@@ -169,14 +174,25 @@ mugai_part_scan_raw(mugai_walk *walk, GMimeStream *raw)
     ok = mugai_spool_view(copy, &data, &len, &error);
   if (!ok) {
     note(walk, MUGAI_REASON_SCAN_ERROR, NULL,
-         g_strdup_printf("the message as received: %s",
+         g_strdup_printf(AS_RECEIVED ": %s",
                          error ? error->message : "cannot read it again"));
     return;
   }
   if ((guint64) len > walk->policy->scan.max_file_size) {
-    too_big(walk, NULL, "MaxFileSize",
-            g_strdup("too big to scan: the message as received is over max_file_size"));
+    too_big(walk, NULL, AS_RECEIVED, "MaxFileSize", g_strdup("too big to scan: over max_file_size"));
     return;
   }
-  scan_bytes(walk, NULL, data, len);
+  scan_bytes(walk, NULL, AS_RECEIVED, data, len);
+}
+
+void
+mugai_part_scan_delivered(mugai_walk *walk, const char *text, gsize len)
+{
+  if (walk->scanner == NULL || walk->limit != MUGAI_REASON_NONE)
+    return;
+  if ((guint64) len > walk->policy->scan.max_file_size) {
+    too_big(walk, NULL, AS_DELIVERED, "MaxFileSize", g_strdup("too big to scan: over max_file_size"));
+    return;
+  }
+  scan_bytes(walk, NULL, AS_DELIVERED, (const guint8 *) text, len);
 }

@@ -18,3 +18,8 @@ void mugai_part_scan(mugai_walk *walk, mugai_part *part, guint64 size, const GBy
 
 /* Scan the message as received ([scan] raw_message), RAW from its start. */
 void mugai_part_scan_raw(mugai_walk *walk, GMimeStream *raw);
+
+/* Scan TEXT, the new body as the reader gets it (UTF-8, before its transfer encoding): the last
+ * check of the output invariant, covering what reaches the reader from outside any leaf part (a
+ * prologue shown because the structure is broken, a second reading of the body). */
+void mugai_part_scan_delivered(mugai_walk *walk, const char *text, gsize len);

@@ -109,9 +109,14 @@ cap_text(GString *text, guint64 cap, mugai_result *result)
   result->actions[MUGAI_ACTION_TRUNCATED]++;
 }
 
-static void
-build_body(const mugai_policy *policy, mugai_result *result, GString *text, const char *queue_id)
+/* The new body: notice, text, transfer encoding. FALSE when the scanner flags the text as the
+ * reader would get it (WALK then holds the scanner's answer); nothing is built then. */
+static gboolean
+build_body(const mugai_policy *policy, mugai_walk *walk)
 {
+  mugai_result *result = walk->result;
+  GString *text = walk->text;
+  const char *queue_id = walk->queue_id;
   cap_text(text, policy->limits.text_bytes, result);
   /* The notice goes in front of the text in place: a 16 MB body is not copied to make room. */
   g_autoptr(GString) notice = g_string_new(NULL);
@@ -121,6 +126,9 @@ build_body(const mugai_policy *policy, mugai_result *result, GString *text, cons
   g_string_prepend_len(text, notice->str, (gssize) notice->len);
   if (text->len && text->str[text->len - 1] != '\n')
     g_string_append_c(text, '\n');
+  mugai_part_scan_delivered(walk, text->str, text->len);
+  if (walk->scan_reason != MUGAI_REASON_NONE)
+    return FALSE;
   const char *cte = NULL, *type = "text/plain; charset=UTF-8";
   /* ISO-2022-JP when asked for and every character has a form in it; else UTF-8, per message. */
   g_autoptr(GByteArray) jis = policy->output_charset == MUGAI_OUTPUT_ISO2022JP
@@ -137,6 +145,7 @@ build_body(const mugai_policy *policy, mugai_result *result, GString *text, cons
   mugai_result_add_header(result, "MIME-Version", "1.0");
   mugai_result_add_header(result, "Content-Type", type);
   mugai_result_add_header(result, "Content-Transfer-Encoding", cte);
+  return TRUE;
 }
 
 /* The [scan] answer to what the scanner said about the message; the reply names the signature
@@ -198,7 +207,10 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
       explained = explained || (!mugai_action_is_header_only(i) && result->actions[i]);
     if (!explained) /* plain text, but not in a form that may pass as it came */
       result->actions[MUGAI_ACTION_REENCODED]++;
-    build_body(policy, result, walk->text, walk->queue_id);
+    if (!build_body(policy, walk)) {
+      refuse_for_scan(policy, walk, result);
+      return;
+    }
   }
   g_autofree char *failure = NULL;
   gboolean tag = result->body != NULL && mugai_notice_needed(result);

@@ -129,6 +129,17 @@ class Found(unittest.TestCase):
         self.assertEqual(rc, 3, line)
         self.assertIn(scan_db.EICAR_NAME, line)
 
+    def test_eicar_in_text_that_belongs_to_no_part(self):
+        # A multipart whose boundary never comes: clients show the body as text, and so does mugai;
+        # no leaf holds it, so only the scan of the text to be delivered can see it.
+        raw = (b"From: a@example.jp\r\nTo: b@example.jp\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+               b'Content-Type: multipart/mixed; boundary="never"\r\n\r\n' + scan_db.EICAR + b"\r\n")
+        line, _ = self.assert_refused(raw)
+        self.assertIn("in the text to be delivered", line)
+        rc, out, line, _ = sanitize(raw, backend="none")
+        self.assertEqual(rc, 0, line)  # shown as text when nothing scans: the case is real
+        self.assertIn(b"EICAR", email.message_from_bytes(out).get_payload(decode=True))
+
     def test_discard_when_configured(self):
         rc, out, line, report = sanitize(message([TEXT, attachment("e.com", scan_db.EICAR)]), infected="discard")
         self.assertEqual(rc, 3, line)
