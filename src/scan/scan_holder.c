@@ -120,7 +120,8 @@ rebuild(mugai_scan_holder *h, gboolean forced, gboolean starting)
   g_autofree char *fingerprint = libclamav ? directory_fingerprint(scan->database_dir) : NULL;
   if (libclamav && !forced && !starting && g_strcmp0(fingerprint, h->fingerprint) == 0)
     return;
-  if (!starting)
+  /* clamd is asked every interval (cheap) and is news only when its signatures changed. */
+  if (!starting && (libclamav || forced))
     say(h, LOG_INFO, "%s: %s, loading the signatures again",
         libclamav ? scan->database_dir : scan->clamd_socket,
         forced ? "reload asked (SIGHUP)" : "signatures changed");
@@ -134,6 +135,12 @@ rebuild(mugai_scan_holder *h, gboolean forced, gboolean starting)
   }
   if (fresh == NULL) {
     gboolean kept = have_scanner(h);
+    if (!libclamav && !starting && !forced && g_strcmp0(h->fingerprint, error->message) == 0)
+      return; /* clamd still down: said once already */
+    if (!libclamav) {
+      g_free(h->fingerprint);
+      h->fingerprint = g_strdup(error->message);
+    }
     say(h, LOG_ERR, "virus scanner %s: %s; %s", starting ? "not loaded" : "reload failed",
         error->message,
         kept ? "the signatures loaded before stay in force"
