@@ -276,10 +276,12 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
   }
   /* This message's own reference: a reload may swap the scanner while it is being scanned. */
   g_autofree char *scan_failure = NULL;
-  g_autoptr(mugai_scanner) scanner = mugai_scan_holder_get(state->scanners, &scan_failure);
+  mugai_scanner *scanner = mugai_scan_holder_get(state->scanners, &scan_failure);
   mugai_services services = {.filetype = state->filetype, .scanner = scanner,
                              .scanner_failure = scan_failure};
-  return mugai_sanitize(conn->policy, raw, envelope, &services);
+  mugai_result *result = mugai_sanitize(conn->policy, raw, envelope, &services);
+  mugai_scan_holder_put(state->scanners, scanner);
+  return result;
 }
 
 /* A verdict this milter cannot carry out yet (hold needs the quarantine) keeps the mail queued. */

@@ -140,6 +140,18 @@ has_ext(const char *name, const char *const *exts, gsize n)
   return FALSE;
 }
 
+/* What else cl_load() reads: allow lists, ignore lists, engine settings, certificate trust. */
+static const char *const other_exts[] = {".fp", ".sfp", ".ign", ".ign2", ".cfg", ".ftm", ".crb",
+                                         ".cat", ".info"};
+
+gboolean
+mugai_clamav_is_database_file(const char *name)
+{
+  return has_ext(name, container_exts, G_N_ELEMENTS(container_exts)) ||
+         has_ext(name, plain_exts, G_N_ELEMENTS(plain_exts)) ||
+         has_ext(name, other_exts, G_N_ELEMENTS(other_exts));
+}
+
 /* The build time of one signature file; FALSE when it is not one. */
 static gboolean
 file_time(const char *dir, const char *name, gint64 *time, GError **error)

@@ -57,6 +57,10 @@ typedef struct {
  * (transfer full) unref with mugai_scanner_unref(); NULL with ERROR set on failure. */
 mugai_scanner *mugai_clamav_new(const mugai_clamav_config *config, GError **error);
 
+/* Is NAME (a file name in a signature directory) one that libclamav loads? freshclam's own files
+ * (freshclam.dat, its tmp.* download directories) are not. */
+gboolean mugai_clamav_is_database_file(const char *name);
+
 /* The newest signature build time in DIR: a .cvd/.cld/.cud header's build time, or a plain
  * signature file's (.ndb, .hdb, ...: they carry none) modification time. *SOURCE (transfer full)
  * gets that file's name. FALSE with ERROR (NO_DATABASE, LOAD_FAILED) when there is none or a

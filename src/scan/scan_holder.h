@@ -4,8 +4,9 @@
  * message then gets the scan_error answer, fail closed). A background thread then checks
  * database_dir (libclamav) or clamd's signature version (clamd) every reload_interval, and
  * rebuilds at once when asked (SIGHUP). A new scanner is built on that thread, beside the one in
- * use, and swapped in atomically; scans in flight finish on the old one, which is freed after the
- * last of them. A failed rebuild keeps the old scanner and logs why. No message waits for it.
+ * use, and swapped in atomically; scans in flight finish on the old one, which the thread frees
+ * after the last of them. A failed rebuild keeps the old scanner and logs why. No message waits
+ * for a load or a free.
  *
  * Owns the current scanner, the thread, and a reference to the policy it was built for.
  */
@@ -25,9 +26,14 @@ typedef void (*mugai_scan_log_fn)(int priority, const char *message, gpointer da
 mugai_scan_holder *mugai_scan_holder_new(mugai_policy *policy, mugai_scan_log_fn log,
                                          gpointer log_data);
 
-/* (transfer full) (nullable) the scanner in force now, with a reference for the caller's message;
- * NULL when none could be loaded, and then *FAILURE (transfer full) says why. Thread-safe. */
+/* (nullable) the scanner in force now, lent to the caller's message until it gives it back with
+ * mugai_scan_holder_put() (never unref it: the holder frees retired engines on its own thread,
+ * not on a message's). NULL when none could be loaded, and then *FAILURE (transfer full) says
+ * why. Thread-safe. */
 mugai_scanner *mugai_scan_holder_get(mugai_scan_holder *holder, char **failure);
+
+/* Give back SCANNER (nullable) from mugai_scan_holder_get(). Thread-safe. */
+void mugai_scan_holder_put(mugai_scan_holder *holder, mugai_scanner *scanner);
 
 /* Ask for a rebuild now (SIGHUP). Async-signal-unsafe: call from a normal thread. */
 void mugai_scan_holder_reload(mugai_scan_holder *holder);
