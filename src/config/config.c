@@ -91,6 +91,7 @@ static const config_opt opts[] = {
   STRING_OPT("milter", "socket", "inet:8895@127.0.0.1", milter_socket, check_socket),
   STRING_OPT("milter", "spool_dir", "/var/tmp", spool_dir, check_absolute_path),
   SIZE_OPT("milter", "spool_memory", "1M", 0, 256 * MIB, spool_memory),
+  DURATION_OPT("milter", "config_check_interval", "60s", 1, 86400, config_check_interval),
   ENUM_OPT("notice", "language", "ja", notice_language, language_names),
   TEMPLATE_OPT("notice", "template_ja", notice_template[MUGAI_LANG_JA]),
   TEMPLATE_OPT("notice", "template_en", notice_template[MUGAI_LANG_EN]),
@@ -795,6 +796,13 @@ static char *read_file(const char *path, gsize *len, GError **error)
   *len = data->len;
   g_byte_array_append(data, (const guint8 *) "", 1);
   return (char *) g_byte_array_free(data, FALSE);
+}
+
+char *mugai_config_file_sha256(const char *path, GError **error)
+{
+  gsize len = 0;
+  g_autofree char *text = read_file(path, &len, error);
+  return text ? g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text, len) : NULL;
 }
 
 mugai_policy *mugai_config_load(const char *path, GPtrArray *problems, GError **error)

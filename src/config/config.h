@@ -29,6 +29,10 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
 /* Read PATH (nullable: MUGAI_DEFAULT_CONFIG_PATH when it exists, else the embedded default). */
 mugai_policy *mugai_config_load(const char *path, GPtrArray *problems, GError **error);
 
+/* The hex SHA-256 of the file at PATH as mugai_config_load() would read it (what a policy's sha256
+ * says when it came from that file). (transfer full) NULL with ERROR when it cannot be read. */
+char *mugai_config_file_sha256(const char *path, GError **error);
+
 /* Set every key of POLICY to its default from the key table in config.c. policy.c calls it so that
  * mugai_policy_new_defaults() and the parser share one list of keys; prefer that function. */
 void mugai_config_set_defaults(mugai_policy *policy);

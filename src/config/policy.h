@@ -86,6 +86,7 @@ typedef struct mugai_policy {
   char *milter_socket;   /* [milter] socket: "unix:/path" or "inet:PORT@HOST" */
   char *spool_dir;       /* [milter] spool_dir: private temp files for large bodies */
   guint64 spool_memory;  /* [milter] spool_memory: bytes kept in memory before spooling */
+  guint64 config_check_interval; /* [milter] config_check_interval: seconds between tamper checks */
 
   mugai_language notice_language; /* [notice] language: ja | en */
   mugai_notice_template notice_template[MUGAI_LANG_COUNT]; /* [notice] template_ja, template_en */

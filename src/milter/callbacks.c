@@ -141,6 +141,14 @@ on_envfrom(SMFICTX *ctx, char **argv)
   if (conn == NULL)
     return tempfail(ctx, NULL, "no connection context at MAIL FROM");
   mugai_msg_free(conn->msg); /* a connection carries many messages */
+  /* Each message starts under the policy in force at its MAIL FROM and keeps it to the end, so a
+   * reload reaches long SMTP sessions too but never changes the rules under a message. */
+  g_mutex_lock(&state->lock);
+  if (conn->policy != state->policy) {
+    mugai_policy_unref(conn->policy);
+    conn->policy = mugai_policy_ref(state->policy);
+  }
+  g_mutex_unlock(&state->lock);
   g_autofree char *from = strip_brackets(argv && argv[0] ? argv[0] : "");
   conn->msg = mugai_msg_new(conn->policy, from);
   return SMFIS_CONTINUE;

@@ -1,7 +1,8 @@
 /* context.h — the milter's two-level context (OpenDKIM's model).
  *
  * mugai_conn: created at connect, freed at close; holds a reference to the policy in force at
- * connect, so a reload never changes the rules under a message in flight.
+ * connect, renewed at every MAIL FROM, so a reload reaches the next message of a long session
+ * but never changes the rules under a message in flight.
  * mugai_msg: created at MAIL FROM, freed by mugai_msg_free() — at the next MAIL FROM, end of
  * message, abort, close and every early final answer.
  */
@@ -20,7 +21,7 @@ typedef struct {
 } mugai_msg;
 
 typedef struct {
-  mugai_policy *policy; /* (transfer full) ref taken at connect */
+  mugai_policy *policy; /* (transfer full) ref taken at connect, renewed at MAIL FROM */
   char *client_addr;
   char *helo;
   gboolean leading_space; /* Postfix agreed to SMFIP_HDR_LEADSPC: header values keep their space */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "config/config.h"
 #include "milter/callbacks.h"
+#include "milter/config_reload.h"
 #include "milter/log.h"
 #include "milter/signals.h"
 #include "sanitize/sanitize.h"
@@ -36,8 +37,11 @@ static const char description[] =
     "and `mugai scan-info` give the engine version, signature count and signature date.\n"
     "Without a usable scanner every message is answered 451 (fail closed).\n"
     "\n"
-    "Signals: SIGHUP reloads the signatures; SIGTERM and SIGINT stop after the messages in\n"
-    "progress.\n"
+    "Signals: SIGHUP reloads the configuration (validated first: a bad file keeps the one in\n"
+    "force and the log says why; messages in progress finish under the old one) and the\n"
+    "signatures; SIGTERM and SIGINT stop after the messages in progress. The loaded file's\n"
+    "SHA-256 is logged at load and compared with the file on disk every\n"
+    "[milter] config_check_interval (a change without a reload is logged as a warning).\n"
     "\n"
     "Exit status: 0 after a clean stop, 2 usage or configuration error, 1 runtime failure.\n";
 
@@ -91,12 +95,14 @@ log_scan_event(int priority, const char *message, gpointer data)
   mugai_log(priority, "%s%s", priority <= LOG_ERR ? "error: " : priority == LOG_WARNING ? "warning: " : "", message);
 }
 
+static const char *config_path; /* -c FILE, or NULL: reloads read what the start read */
+
 static void
 on_sighup(gpointer data)
 {
   mugai_milter_state *state = data;
-  mugai_log_info("SIGHUP: reloading the virus signatures");
-  mugai_scan_holder_reload(state->scanners);
+  mugai_log_info("SIGHUP: reloading the configuration and the virus signatures");
+  mugai_config_reload(state, config_path);
 }
 
 /* libmilter answers end of data in several small writes; over TCP, Nagle holds each after the
@@ -177,7 +183,9 @@ main(int argc, char **argv)
   } else {
     /* Loaded before the socket opens; a failure leaves mugai running and failing closed. */
     state.scanners = mugai_scan_holder_new(state.policy, log_scan_event, NULL);
+    config_path = o.config;
     mugai_signals_on_hup(on_sighup, &state);
+    mugai_config_watch_start(&state);
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
   }
   mugai_scan_holder_free(state.scanners);

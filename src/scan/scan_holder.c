@@ -20,7 +20,7 @@ typedef struct {
 } held_scanner;
 
 struct mugai_scan_holder {
-  mugai_policy *policy; /* (transfer full) the [scan] settings every rebuild uses */
+  mugai_policy *policy; /* (transfer full) the [scan] settings the next rebuild uses; guarded */
   mugai_scan_log_fn log;
   gpointer log_data;
   GMutex lock;
@@ -146,10 +146,41 @@ have_scanner(mugai_scan_holder *h)
 
 /* Build a new scanner when the signatures changed (or FORCED) and swap it in. STARTING: the
  * first load, whose failure is not a "reload" failure. */
+/* (transfer full) the policy in force now. */
+static mugai_policy *
+policy_now(mugai_scan_holder *h)
+{
+  g_mutex_lock(&h->lock);
+  mugai_policy *policy = mugai_policy_ref(h->policy);
+  g_mutex_unlock(&h->lock);
+  return policy;
+}
+
+/* [scan] backend = none (at start or by a reload): no scanner, and no failure either. */
+static void
+drop_scanner(mugai_scan_holder *h)
+{
+  g_mutex_lock(&h->lock);
+  if (h->current != NULL)
+    g_ptr_array_add(h->retired, g_steal_pointer(&h->current));
+  g_clear_pointer(&h->failure, g_free);
+  g_clear_pointer(&h->fingerprint, g_free);
+  g_mutex_unlock(&h->lock);
+  free_unused(h);
+  say(h, LOG_WARNING, "[scan] backend = none: mail is NOT scanned for viruses "
+                      "(every message says not-scanned in X-Mugai-Actions)");
+}
+
 static void
 rebuild(mugai_scan_holder *h, gboolean forced, gboolean starting)
 {
-  const mugai_scan_policy *scan = &h->policy->scan;
+  g_autoptr(mugai_policy) policy = policy_now(h);
+  const mugai_scan_policy *scan = &policy->scan;
+  if (scan->backend == MUGAI_SCAN_BACKEND_NONE) {
+    if (starting || forced)
+      drop_scanner(h);
+    return;
+  }
   gboolean libclamav = scan->backend == MUGAI_SCAN_BACKEND_LIBCLAMAV;
   g_autofree char *fingerprint = libclamav ? directory_fingerprint(scan->database_dir) : NULL;
   if (libclamav && !forced && !starting && g_strcmp0(fingerprint, h->fingerprint) == 0)
@@ -200,8 +231,8 @@ static gpointer
 reload_thread(gpointer data)
 {
   mugai_scan_holder *h = data;
-  guint64 interval = MAX(h->policy->scan.reload_interval, (guint64) 1);
   g_mutex_lock(&h->lock);
+  guint64 interval = MAX(h->policy->scan.reload_interval, (guint64) 1);
   gint64 next_check = g_get_monotonic_time() + (gint64) interval * G_USEC_PER_SEC;
   while (!h->stopping) {
     if (!h->reload_asked && !g_cond_wait_until(&h->wake, &h->lock, next_check))
@@ -213,11 +244,13 @@ reload_thread(gpointer data)
     h->reload_asked = FALSE;
     g_mutex_unlock(&h->lock);
     free_unused(h); /* also when woken because a retired scanner's last user is done */
-    if (forced || due) {
+    if (forced || due)
       rebuild(h, forced, FALSE);
+    g_mutex_lock(&h->lock);
+    if (forced || due) { /* a reload may have changed the interval too */
+      interval = MAX(h->policy->scan.reload_interval, (guint64) 1);
       next_check = g_get_monotonic_time() + (gint64) interval * G_USEC_PER_SEC;
     }
-    g_mutex_lock(&h->lock);
   }
   g_mutex_unlock(&h->lock);
   return NULL;
@@ -233,12 +266,7 @@ mugai_scan_holder_new(mugai_policy *policy, mugai_scan_log_fn log, gpointer log_
   g_mutex_init(&h->lock);
   g_cond_init(&h->wake);
   h->retired = g_ptr_array_new();
-  if (policy->scan.backend == MUGAI_SCAN_BACKEND_NONE) {
-    say(h, LOG_WARNING, "[scan] backend = none: mail is NOT scanned for viruses "
-                        "(every message says not-scanned in X-Mugai-Actions)");
-    return h;
-  }
-  rebuild(h, FALSE, TRUE);
+  rebuild(h, FALSE, TRUE); /* the thread runs for backend none too: a reload may change it */
   h->thread = g_thread_new("mugai-scan-reload", reload_thread, h);
   return h;
 }
@@ -274,6 +302,18 @@ mugai_scan_holder_put(mugai_scan_holder *holder, mugai_scanner *scanner)
   if (--g->users == 0 && g != holder->current)
     g_cond_signal(&holder->wake); /* the thread frees it */
   g_mutex_unlock(&holder->lock);
+}
+
+void
+mugai_scan_holder_set_policy(mugai_scan_holder *holder, mugai_policy *policy)
+{
+  g_mutex_lock(&holder->lock);
+  mugai_policy *old = holder->policy;
+  holder->policy = mugai_policy_ref(policy);
+  holder->reload_asked = TRUE;
+  g_cond_signal(&holder->wake);
+  g_mutex_unlock(&holder->lock);
+  mugai_policy_unref(old);
 }
 
 void

@@ -22,7 +22,7 @@ typedef struct mugai_scan_holder mugai_scan_holder;
 typedef void (*mugai_scan_log_fn)(int priority, const char *message, gpointer data);
 
 /* Open the scanner for POLICY's [scan] and start the thread. Never NULL; with backend none it
- * holds no scanner and runs no thread. (transfer full) */
+ * holds no scanner (the thread waits for a reload that may change that). (transfer full) */
 mugai_scan_holder *mugai_scan_holder_new(mugai_policy *policy, mugai_scan_log_fn log,
                                          gpointer log_data);
 
@@ -34,6 +34,10 @@ mugai_scanner *mugai_scan_holder_get(mugai_scan_holder *holder, char **failure);
 
 /* Give back SCANNER (nullable) from mugai_scan_holder_get(). Thread-safe. */
 void mugai_scan_holder_put(mugai_scan_holder *holder, mugai_scanner *scanner);
+
+/* A reloaded configuration: the next rebuild, asked for now, uses POLICY's [scan] (a new
+ * backend, socket, directory or limits); until it succeeds the scanner in force stays. */
+void mugai_scan_holder_set_policy(mugai_scan_holder *holder, mugai_policy *policy);
 
 /* Ask for a rebuild now (SIGHUP). Async-signal-unsafe: call from a normal thread. */
 void mugai_scan_holder_reload(mugai_scan_holder *holder);

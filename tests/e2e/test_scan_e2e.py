@@ -535,7 +535,7 @@ class ReloadUnderLoad(unittest.TestCase):
         self.assertEqual(len(begins), 2, begins)
         self.assertEqual(len(dones), 2, dones)
         self.assertIn("signatures changed, loading", [m for t, m in log if "loading the signatures again" in m][0])
-        self.assertTrue(any("SIGHUP: reloading the virus signatures" in m for _, m in log))
+        self.assertTrue(any("SIGHUP: reloading the configuration and the virus signatures" in m for _, m in log))
         self.assertTrue(any("reload asked (SIGHUP)" in m for _, m in log))
         reload_begin, (reload_done, done_line) = begins[0], dones[0]
         reload_seconds = float(re.search(r"reloaded in ([0-9.]+)s", done_line).group(1))

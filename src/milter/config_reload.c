@@ -1,0 +1,93 @@
+/* config_reload.c — SIGHUP reload and the tamper check (see config_reload.h). */
+#include "milter/config_reload.h"
+
+#include <string.h>
+#include "config/config.h"
+#include "milter/log.h"
+
+/* (transfer full) the policy new connections get now. */
+static mugai_policy *
+policy_now(mugai_milter_state *state)
+{
+  g_mutex_lock(&state->lock);
+  mugai_policy *policy = mugai_policy_ref(state->policy);
+  g_mutex_unlock(&state->lock);
+  return policy;
+}
+
+void
+mugai_config_reload(mugai_milter_state *state, const char *path)
+{
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(mugai_policy) fresh = mugai_config_load(path, problems, &error);
+  g_autoptr(mugai_policy) old = policy_now(state);
+  if (fresh == NULL) {
+    mugai_log(LOG_ERR, "error: reload: the configuration is not valid; the one in force stays "
+                       "(%s, sha256 %s):", old->source, old->sha256);
+    for (guint i = 0; i < problems->len; i++)
+      mugai_log(LOG_ERR, "error: reload: %s", (const char *) g_ptr_array_index(problems, i));
+    if (problems->len == 0)
+      mugai_log(LOG_ERR, "error: reload: %s", error->message);
+    mugai_scan_holder_reload(state->scanners); /* the signatures are reloaded all the same */
+    return;
+  }
+  if (strcmp(fresh->milter_socket, old->milter_socket) != 0)
+    mugai_log_warning("reload: [milter] socket changed to %s: that takes a restart; still "
+                      "listening on the old one", fresh->milter_socket);
+  g_mutex_lock(&state->lock);
+  mugai_policy *replaced = state->policy;
+  state->policy = mugai_policy_ref(fresh);
+  g_mutex_unlock(&state->lock);
+  mugai_policy_unref(replaced); /* connections in progress hold their own reference */
+  mugai_log_info("reload: configuration %s loaded (sha256 %s, was %s); new connections use it",
+                 fresh->source, fresh->sha256, old->sha256);
+  mugai_scan_holder_set_policy(state->scanners, fresh);
+}
+
+/* Compare the file the policy in force came from with that file now, and warn once per change
+ * (*LAST_WARNED: what was last warned about). The embedded default has no file. */
+static void
+check_once(mugai_milter_state *state, char **last_warned)
+{
+  g_autoptr(mugai_policy) policy = policy_now(state);
+  if (strcmp(policy->source, MUGAI_EMBEDDED_SOURCE) == 0)
+    return;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *on_disk = mugai_config_file_sha256(policy->source, &error);
+  g_autofree char *now = on_disk ? g_strdup(on_disk) : g_strdup(error->message);
+  if (on_disk != NULL && strcmp(on_disk, policy->sha256) == 0) {
+    g_clear_pointer(last_warned, g_free);
+    return;
+  }
+  if (g_strcmp0(*last_warned, now) == 0) /* said once per change */
+    return;
+  if (on_disk == NULL)
+    mugai_log_warning("tamper check: the configuration in force cannot be read again: %s "
+                      "(loaded sha256 %s)", error->message, policy->sha256);
+  else
+    mugai_log_warning("tamper check: %s changed on disk without a reload: loaded sha256 %s, "
+                      "on disk sha256 %s (send SIGHUP to load it after `mugai config check`)",
+                      policy->source, policy->sha256, on_disk);
+  g_free(*last_warned);
+  *last_warned = g_steal_pointer(&now);
+}
+
+static gpointer
+watch_thread(gpointer data)
+{
+  mugai_milter_state *state = data;
+  g_autofree char *last_warned = NULL;
+  for (;;) {
+    g_autoptr(mugai_policy) policy = policy_now(state);
+    g_usleep((gulong) MAX(policy->config_check_interval, (guint64) 1) * G_USEC_PER_SEC);
+    check_once(state, &last_warned);
+  }
+  return NULL;
+}
+
+void
+mugai_config_watch_start(mugai_milter_state *state)
+{
+  g_thread_unref(g_thread_new("mugai-tamper", watch_thread, state));
+}
