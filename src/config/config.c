@@ -22,6 +22,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
+
 #include "config/notice_template.h"
 #include "util/units.h"
 
@@ -36,7 +38,10 @@ G_DEFINE_QUARK(mugai-config-error-quark, mugai_config_error)
 #define MAX_SHOWN_CHARS 64           /* of any input quoted in a message */
 #define SUN_PATH_SIZE sizeof(((struct sockaddr_un *) NULL)->sun_path)
 
-typedef enum { OPT_STRING, OPT_SIZE, OPT_UINT, OPT_ENUM, OPT_BOOL, OPT_DURATION, OPT_TEMPLATE } opt_type;
+typedef enum {
+  OPT_STRING, OPT_SIZE, OPT_UINT, OPT_ENUM, OPT_BOOL, OPT_DURATION, OPT_TEMPLATE,
+  OPT_LIST, /* items separated by commas or spaces, each checked by check; "" = empty list */
+} opt_type;
 
 /* Extra check of a string value: NULL when it is fine, else what is wrong (transfer full). */
 typedef char *(*opt_check_fn)(const char *value);
@@ -59,6 +64,9 @@ static char *check_socket(const char *value);
 static char *check_absolute_path(const char *value);
 static char *check_subject_tag(const char *value);
 static char *check_clamd_socket(const char *value);
+static char *check_domain(const char *value);
+static char *check_network(const char *value);
+static char *check_daemon_name(const char *value);
 
 static const char *const language_names[] = {[MUGAI_LANG_JA] = "ja", [MUGAI_LANG_EN] = "en", NULL};
 static const char *const charset_names[] = {[MUGAI_OUTPUT_UTF8] = "utf-8",
@@ -85,6 +93,7 @@ G_STATIC_ASSERT(sizeof(mugai_output_charset) == sizeof(int));
 #define BOOL_OPT(g, k, def, f) {g, k, OPT_BOOL, def, 0, 0, FIELD(f), NULL, NULL, FALSE}
 #define DURATION_OPT(g, k, def, lo, hi, f) {g, k, OPT_DURATION, def, lo, hi, FIELD(f), NULL, NULL, FALSE}
 #define TEMPLATE_OPT(g, k, f) {g, k, OPT_TEMPLATE, "", 0, 0, FIELD(f), NULL, NULL, TRUE}
+#define LIST_OPT(g, k, f, fn) {g, k, OPT_LIST, "", 0, 0, FIELD(f), fn, NULL, TRUE}
 
 /* The one list of keys. config/mugai.conf documents each, in this order. */
 static const config_opt opts[] = {
@@ -110,6 +119,11 @@ static const config_opt opts[] = {
   UINT_OPT("limits", "archive_entries", "500", 1, 100000, limits.archive_entries),
   SIZE_OPT("limits", "archive_size", "32M", 0, 2 * GIB, limits.archive_bytes),
   DURATION_OPT("limits", "time_per_message", "60s", 1, 3600, limits.seconds_per_message),
+  LIST_OPT("gateway", "internal_domains", gateway.internal_domains, check_domain),
+  LIST_OPT("gateway", "internal_networks", gateway.internal_networks, check_network),
+  LIST_OPT("gateway", "outbound_daemon_names", gateway.outbound_daemon_names, check_daemon_name),
+  SIZE_OPT("inbound", "max_message_size", "10M", KIB, 2 * GIB, inbound.max_message_bytes),
+  SIZE_OPT("outbound", "max_message_size", "10M", KIB, 2 * GIB, outbound.max_message_bytes),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
@@ -320,6 +334,42 @@ static char *check_clamd_socket(const char *value)
   return g_strdup_printf("%s is not a clamd socket (write /PATH, unix:/PATH or inet:PORT@HOST)", q);
 }
 
+/* A domain as mail addresses carry it: letters, digits, hyphens, dots (IDN as punycode). */
+static char *check_domain(const char *value)
+{
+  g_autofree char *q = quoted(value);
+  gsize len = strlen(value);
+  if (len > 253 || value[0] == '.' || value[0] == '-' || value[len - 1] == '.' ||
+      strstr(value, "..") != NULL)
+    return g_strdup_printf("%s is not a domain name (e.g. city.example.lg.jp)", q);
+  for (const char *p = value; *p; p++)
+    if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+      return g_strdup_printf("%s is not a domain name (letters, digits, - and . only; write an "
+                             "internationalized domain in its xn-- form)", q);
+  return NULL;
+}
+
+/* An address or a network in CIDR form, IPv4 or IPv6. */
+static char *check_network(const char *value)
+{
+  g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(value, NULL);
+  if (mask != NULL)
+    return NULL;
+  g_autofree char *q = quoted(value);
+  return g_strdup_printf("%s is not an address or network (write 192.0.2.0/24 or 2001:db8::/32)", q);
+}
+
+/* A Postfix service name as master.cf names it ({daemon_name}: smtpd -o syslog_name=...). */
+static char *check_daemon_name(const char *value)
+{
+  for (const char *p = value; *p; p++)
+    if (!g_ascii_isalnum(*p) && !strchr("._-/", *p)) {
+      g_autofree char *q = quoted(value);
+      return g_strdup_printf("%s is not a Postfix daemon name (letters, digits, . _ - /)", q);
+    }
+  return NULL;
+}
+
 /* The tag goes into every sanitized Subject: short, one line, no encoded-word look-alikes. */
 static char *check_subject_tag(const char *value)
 {
@@ -473,6 +523,27 @@ static char *apply_template(const config_opt *opt, const char *value, void *fiel
 
 /* Parses the trimmed VALUE for OPT into POLICY. NULL on success, else what is wrong; on failure
  * POLICY is unchanged. */
+/* Items separated by commas and/or white space, each checked; stored as a GStrv (empty: no
+ * items). */
+static char *apply_list(const config_opt *opt, const char *value, void *field)
+{
+  g_auto(GStrv) raw = g_regex_split_simple("[,\\s]+", value, 0, 0);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; raw[i] != NULL; i++) {
+    if (*raw[i] == '\0')
+      continue;
+    char *why = opt->check(raw[i]);
+    if (why != NULL)
+      return why;
+    g_ptr_array_add(items, g_strdup(raw[i]));
+  }
+  g_ptr_array_add(items, NULL);
+  char ***slot = field;
+  g_strfreev(*slot);
+  *slot = (char **) g_ptr_array_free(g_steal_pointer(&items), FALSE);
+  return NULL;
+}
+
 static char *opt_apply(const config_opt *opt, const char *value, mugai_policy *policy)
 {
   if (*value == '\0' && !opt->empty_ok)
@@ -490,6 +561,7 @@ static char *opt_apply(const config_opt *opt, const char *value, mugai_policy *p
   case OPT_BOOL: return apply_bool(value, field);
   case OPT_DURATION: return apply_duration(opt, value, field);
   case OPT_TEMPLATE: return apply_template(opt, value, field);
+  case OPT_LIST: return apply_list(opt, value, field);
   }
   g_assert_not_reached();
   return NULL;
@@ -856,6 +928,10 @@ static char *opt_format(const config_opt *opt, const mugai_policy *policy)
   case OPT_BOOL: return g_strdup(*(const gboolean *) field ? "yes" : "no");
   case OPT_DURATION: return format_duration(*(const guint64 *) field);
   case OPT_TEMPLATE: return opt_format_text(((const mugai_notice_template *) field)->path);
+  case OPT_LIST: {
+    char *const *items = *(char **const *) field;
+    return items ? g_strjoinv(", ", (char **) items) : g_strdup("");
+  }
   case OPT_ENUM: {
     int v = *(const int *) field;
     for (int i = 0; opt->choices[i] != NULL; i++)

@@ -35,6 +35,9 @@ static void policy_clear(gpointer data)
   g_free(policy->milter_socket);
   g_free(policy->spool_dir);
   g_free(policy->subject_tag);
+  g_strfreev(policy->gateway.internal_domains);
+  g_strfreev(policy->gateway.internal_networks);
+  g_strfreev(policy->gateway.outbound_daemon_names);
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);

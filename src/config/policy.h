@@ -47,6 +47,19 @@ typedef struct {
   guint64 seconds_per_message; /* [limits] time_per_message: past it the message is refused */
 } mugai_limits;
 
+/* [gateway]: which mail is inside mail. Lists are NULL-terminated (never NULL themselves). */
+typedef struct {
+  char **internal_domains;      /* the municipality's own domains */
+  char **internal_networks;     /* CIDRs: a client there sends outbound mail */
+  char **outbound_daemon_names; /* Postfix {daemon_name}s whose mail is outbound (a submission
+                                 * service on the inside) */
+} mugai_gateway_policy;
+
+/* [inbound] / [outbound]: what each direction allows. */
+typedef struct {
+  guint64 max_message_bytes; /* max_message_size: larger mail gets 552 5.3.4 */
+} mugai_direction_policy;
+
 /* [scan]: which engine checks every part, and what its answers do to the message. */
 typedef enum {
   MUGAI_SCAN_BACKEND_LIBCLAMAV, /* an in-process libclamav engine loaded from database_dir */
@@ -95,6 +108,9 @@ typedef struct mugai_policy {
   mugai_link_policy links;        /* [links] */
 
   mugai_limits limits;
+  mugai_gateway_policy gateway;
+  mugai_direction_policy inbound;
+  mugai_direction_policy outbound;
   mugai_scan_policy scan;
 } mugai_policy;
 

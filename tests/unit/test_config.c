@@ -50,6 +50,17 @@ static void assert_policy_equal(const mugai_policy *a, const mugai_policy *b)
   assert_int_equal(a->links.defang_web, b->links.defang_web);
   assert_int_equal(a->links.defang_mailto, b->links.defang_mailto);
   assert_int_equal(a->links.defang_tel, b->links.defang_tel);
+  assert_true(g_strv_equal((const char *const *) a->gateway.internal_domains,
+                           (const char *const *) b->gateway.internal_domains));
+  assert_true(g_strv_equal((const char *const *) a->gateway.internal_networks,
+                           (const char *const *) b->gateway.internal_networks));
+  assert_true(g_strv_equal((const char *const *) a->gateway.outbound_daemon_names,
+                           (const char *const *) b->gateway.outbound_daemon_names));
+  assert_int_equal(a->inbound.max_message_bytes, b->inbound.max_message_bytes);
+  assert_int_equal(a->outbound.max_message_bytes, b->outbound.max_message_bytes);
+  assert_int_equal(a->scan.backend, b->scan.backend);
+  assert_string_equal(a->scan.database_dir, b->scan.database_dir);
+  assert_int_equal(a->scan.max_signature_age, b->scan.max_signature_age);
 }
 
 /* Parses LEN bytes of TEXT; returns the problem lines (empty when valid) after checking the
@@ -197,7 +208,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 38);
+  assert_int_equal(keys, 43);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -486,9 +497,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [scan])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [scan])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [scan])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [scan])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -605,7 +616,45 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [scan])");
+                               "[limits], [gateway], [inbound], [outbound], [scan])");
+}
+
+/* Lists: items separated by commas and/or spaces, each checked, the bad one named. */
+static void lists_are_checked_item_by_item(void **state)
+{
+  (void) state;
+  expect_problem("[gateway]\ninternal_networks = 10.0.0.0/8, 300.1.1.1\n",
+                 SRC ":2: [gateway] internal_networks: \"300.1.1.1\" is not an address or network "
+                     "(write 192.0.2.0/24 or 2001:db8::/32)");
+  expect_problem("[gateway]\ninternal_networks = 10.0.0.0/33\n",
+                 SRC ":2: [gateway] internal_networks: \"10.0.0.0/33\" is not an address or network "
+                     "(write 192.0.2.0/24 or 2001:db8::/32)");
+  expect_problem("[gateway]\ninternal_domains = city.example.lg.jp bad_domain\n",
+                 SRC ":2: [gateway] internal_domains: \"bad_domain\" is not a domain name (letters, "
+                     "digits, - and . only; write an internationalized domain in its xn-- form)");
+  expect_problem("[gateway]\ninternal_domains = .example.jp\n",
+                 SRC ":2: [gateway] internal_domains: \".example.jp\" is not a domain name (e.g. "
+                     "city.example.lg.jp)");
+  expect_problem("[gateway]\noutbound_daemon_names = submission smtpd;x\n",
+                 SRC ":2: [gateway] outbound_daemon_names: \"smtpd;x\" is not a Postfix daemon name "
+                     "(letters, digits, . _ - /)");
+  expect_problem("[inbound]\nmax_message_size = 1\n",
+                 SRC ":2: [inbound] max_message_size: 1 is below the minimum 1K");
+  g_autoptr(mugai_policy) p = parse_ok("[gateway]\ninternal_domains = a.example.jp,b.example.jp\n"
+                                       "internal_networks = 192.0.2.0/24 ,  2001:db8::/32 10.1.2.3\n"
+                                       "[outbound]\nmax_message_size = 20M\n");
+  const char *domains[] = {"a.example.jp", "b.example.jp", NULL};
+  const char *networks[] = {"192.0.2.0/24", "2001:db8::/32", "10.1.2.3", NULL};
+  assert_true(g_strv_equal((const char *const *) p->gateway.internal_domains, domains));
+  assert_true(g_strv_equal((const char *const *) p->gateway.internal_networks, networks));
+  assert_int_equal(g_strv_length(p->gateway.outbound_daemon_names), 0);
+  assert_int_equal(p->outbound.max_message_bytes, 20 << 20);
+  assert_int_equal(p->inbound.max_message_bytes, 10 << 20);
+  g_autofree char *dump = mugai_config_dump(p);
+  assert_non_null(strstr(dump, "\ninternal_networks = 192.0.2.0/24, 2001:db8::/32, 10.1.2.3\n"));
+  assert_non_null(strstr(dump, "\noutbound_daemon_names =\n"));
+  g_autoptr(mugai_policy) again = parse_ok(dump);
+  assert_policy_equal(p, again);
 }
 
 static void accepts_bom_crlf_semicolon_comments_and_japanese_comments(void **state)
@@ -798,6 +847,7 @@ int main(void)
     cmocka_unit_test(reports_every_problem_at_once_in_line_order),
     cmocka_unit_test(caps_the_number_of_problems_listed),
     cmocka_unit_test(rejects_nul_bytes_and_bad_utf8_with_their_line),
+    cmocka_unit_test(lists_are_checked_item_by_item),
     cmocka_unit_test(accepts_bom_crlf_semicolon_comments_and_japanese_comments),
     cmocka_unit_test(survives_a_very_long_line_and_keeps_messages_short),
     cmocka_unit_test(survives_random_mutations_of_the_default),
