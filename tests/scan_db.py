@@ -29,25 +29,30 @@ def make_database(directory, extra_ndb=""):
     return directory
 
 
-def config_with_scan(text, **keys):
-    """TEXT (a mugai.conf) with the given [scan] keys set, whether or not it has a [scan] group."""
+def config_with_keys(text, group, **keys):
+    """TEXT (a mugai.conf) with the given keys of [GROUP] set, whether or not it has the group."""
     lines = [f"{k} = {v}" for k, v in keys.items()]
-    out, in_scan, done = [], False, False
+    out, inside, done = [], False, False
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("["):
-            in_scan = stripped == "[scan]"
+            inside = stripped == f"[{group}]"
             out.append(line)
-            if in_scan and not done:
+            if inside and not done:
                 out.extend(lines)
                 done = True
             continue
-        if in_scan and "=" in stripped and stripped.split("=", 1)[0].strip() in keys:
+        if inside and "=" in stripped and stripped.split("=", 1)[0].strip() in keys:
             continue  # replaced by the line above
         out.append(line)
     if not done:
-        out += ["", "[scan]"] + lines
+        out += ["", f"[{group}]"] + lines
     return "\n".join(out) + "\n"
+
+
+def config_with_scan(text, **keys):
+    """TEXT with the given [scan] keys set."""
+    return config_with_keys(text, "scan", **keys)
 
 
 def config_with_database(text, directory, **more):

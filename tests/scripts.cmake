@@ -21,6 +21,8 @@ mugai_script_test(e2e_scan ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e
 set_tests_properties(e2e_scan PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
 mugai_script_test(e2e_config_reload ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_config_reload_e2e.py)
 set_tests_properties(e2e_config_reload PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+mugai_script_test(e2e_gateway ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_gateway_e2e.py)
+set_tests_properties(e2e_gateway PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
 mugai_script_test(scan_mail ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scan/test_scan_mail.py)
 mugai_script_test(hostile ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_hostile.py)
 mugai_script_test(hostile_engine_rules ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_engine_rules.py)

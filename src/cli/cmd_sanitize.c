@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/headers.h"
+#include "sanitize/gateway.h"
 #include "sanitize/report_json.h"
 #include "sanitize/sanitize.h"
 #include "scan/scan_open.h"
@@ -38,6 +39,8 @@ typedef struct {
   char **rcpts;
   char *client;
   char *direction;
+  char *daemon_name;
+  gint64 size;
   char *report_json;
   char *queue_id;
   char **files;
@@ -51,6 +54,7 @@ options_clear(options *o)
   g_strfreev(o->rcpts);
   g_free(o->client);
   g_free(o->direction);
+  g_free(o->daemon_name);
   g_free(o->report_json);
   g_free(o->queue_id);
   g_strfreev(o->files);
@@ -64,7 +68,12 @@ parse_options(int argc, char **argv, options *o)
     {"from", 0, 0, G_OPTION_ARG_STRING, &o->from, "Envelope sender (MAIL FROM)", "ADDR"},
     {"rcpt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->rcpts, "Envelope recipient (repeatable)", "ADDR"},
     {"client", 0, 0, G_OPTION_ARG_STRING, &o->client, "SMTP client IP address", "IP"},
-    {"direction", 0, 0, G_OPTION_ARG_STRING, &o->direction, "in (default) or out", "in|out"},
+    {"direction", 0, 0, G_OPTION_ARG_STRING, &o->direction,
+     "in or out (default: decided from --client and --daemon-name by [gateway])", "in|out"},
+    {"daemon-name", 0, 0, G_OPTION_ARG_STRING, &o->daemon_name,
+     "Postfix {daemon_name} of the service that received the message", "NAME"},
+    {"size", 0, 0, G_OPTION_ARG_INT64, &o->size,
+     "The ESMTP SIZE= the client declared at MAIL FROM", "BYTES"},
     {"report-json", 0, 0, G_OPTION_ARG_FILENAME, &o->report_json,
      "Write the JSON report here (on exit 0, 3 and 75)", "FILE"},
     {"queue-id", 0, 0, G_OPTION_ARG_STRING, &o->queue_id, "Queue ID to show in the summary", "ID"},
@@ -74,7 +83,8 @@ parse_options(int argc, char **argv, options *o)
   g_autoptr(GOptionContext) context = g_option_context_new("[MESSAGE.eml] - sanitize one message");
   g_option_context_set_summary(context, "Usage: mugai sanitize [-c FILE] [--from ADDR] "
                                         "[--rcpt ADDR]... [--client IP] [--direction in|out]\n"
-                                        "                      [--report-json FILE] [MESSAGE.eml]");
+                                        "                      [--daemon-name NAME] [--size BYTES] "
+                                        "[--report-json FILE] [MESSAGE.eml]");
   g_option_context_set_description(context, description);
   g_option_context_add_main_entries(context, entries, NULL);
   g_autoptr(GError) error = NULL;
@@ -84,6 +94,10 @@ parse_options(int argc, char **argv, options *o)
   }
   if (o->files && g_strv_length(o->files) > 1) {
     fputs("mugai sanitize: one message at a time\n", stderr);
+    return MUGAI_EXIT_USAGE;
+  }
+  if (o->size < 0) {
+    fputs("mugai sanitize: --size must not be negative\n", stderr);
     return MUGAI_EXIT_USAGE;
   }
   if (o->direction && strcmp(o->direction, "in") != 0 && strcmp(o->direction, "out") != 0) {
@@ -215,13 +229,21 @@ mugai_cmd_sanitize(int argc, char **argv)
     .client_addr = o.client,
     .mail_from = o.from,
     .rcpts = (const char *const *) o.rcpts,
-    .direction = (o.direction && strcmp(o.direction, "out") == 0) ? MUGAI_DIRECTION_OUT
-                                                                  : MUGAI_DIRECTION_IN,
+    .direction = o.direction ? (strcmp(o.direction, "out") == 0 ? MUGAI_DIRECTION_OUT
+                                                                 : MUGAI_DIRECTION_IN)
+                             : mugai_gateway_direction(policy, o.client, o.daemon_name),
     .queue_id = o.queue_id,
   };
   gint64 start = g_get_monotonic_time();
   mugai_read_message message = {0};
-  g_autoptr(mugai_result) result = run(policy, &o, &envelope, &message);
+  g_autoptr(mugai_result) result = NULL;
+  if ((guint64) o.size > mugai_gateway_size_cap(policy, envelope.direction)) {
+    result = mugai_result_new(envelope.direction); /* refused at MAIL FROM, as the milter does */
+    result->in_size = (guint64) o.size;
+    mugai_gateway_refuse_size(result, policy, envelope.direction);
+  } else {
+    result = run(policy, &o, &envelope, &message);
+  }
   double ms = (g_get_monotonic_time() - start) / 1000.0;
 
   status = exit_status_for(result->verdict);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "milter/context.h"
 #include "milter/log.h"
+#include "sanitize/gateway.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/headers.h"
 #include "sanitize/sanitize.h"
@@ -111,6 +112,10 @@ on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
   }
   g_free(conn->client_addr);
   conn->client_addr = g_strdup(client);
+  const char *daemon = smfi_getsymval(ctx, "{daemon_name}");
+  g_free(conn->daemon_name);
+  conn->daemon_name = daemon && *daemon ? g_strdup(daemon) : NULL;
+  conn->direction = mugai_gateway_direction(conn->policy, conn->client_addr, conn->daemon_name);
   return SMFIS_CONTINUE;
 }
 
@@ -134,6 +139,40 @@ strip_brackets(const char *addr)
   return g_strdup(addr);
 }
 
+/* The ESMTP SIZE= the client declared at MAIL FROM; 0 when none (or not a number). */
+static guint64
+declared_size(char **argv)
+{
+  for (int i = 1; argv && argv[0] && argv[i]; i++) {
+    if (g_ascii_strncasecmp(argv[i], "SIZE=", 5) != 0)
+      continue;
+    guint64 n = 0;
+    return g_ascii_string_to_unsigned(argv[i] + 5, 10, 0, G_MAXUINT64, &n, NULL) ? n : 0;
+  }
+  return 0;
+}
+
+/* Refuse the message in progress as too big: the reply, the summary line, the message freed. */
+static sfsistat
+refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
+{
+  g_autoptr(mugai_result) result = mugai_result_new(conn->direction);
+  result->in_size = size;
+  mugai_gateway_refuse_size(result, conn->policy, conn->direction);
+  smfi_setreply(ctx, result->reply_code, result->reply_status, result->reply_text);
+  g_ptr_array_add(conn->msg->rcpts, NULL);
+  mugai_envelope envelope = {
+    .client_addr = conn->client_addr,
+    .mail_from = conn->msg->mail_from,
+    .rcpts = (const char *const *) conn->msg->rcpts->pdata,
+    .direction = conn->direction,
+    .queue_id = queue_id_of(ctx, conn->msg),
+  };
+  g_autofree char *line = mugai_summary_line(&envelope, result, 0);
+  mugai_log(LOG_INFO, "%s", line);
+  return finish_msg(conn, SMFIS_REJECT);
+}
+
 static sfsistat
 on_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -151,6 +190,11 @@ on_envfrom(SMFICTX *ctx, char **argv)
   g_mutex_unlock(&state->lock);
   g_autofree char *from = strip_brackets(argv && argv[0] ? argv[0] : "");
   conn->msg = mugai_msg_new(conn->policy, from);
+  conn->direction = mugai_gateway_direction(conn->policy, conn->client_addr, conn->daemon_name);
+  conn->msg->size_cap = mugai_gateway_size_cap(conn->policy, conn->direction);
+  guint64 declared = declared_size(argv);
+  if (declared > conn->msg->size_cap) /* refused before a byte of it is sent */
+    return refuse_too_big(ctx, conn, declared);
   return SMFIS_CONTINUE;
 }
 
@@ -167,6 +211,9 @@ on_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 spool_write(SMFICTX *ctx, mugai_conn *conn, const void *data, gsize len)
 {
+  guint64 size = mugai_spool_get_size(conn->msg->spool) + len;
+  if (size > conn->msg->size_cap) /* a sender may lie about SIZE or leave it out */
+    return refuse_too_big(ctx, conn, size);
   g_autoptr(GError) error = NULL;
   if (!mugai_spool_write(conn->msg->spool, data, len, &error))
     return tempfail(ctx, conn, error->message);
@@ -267,7 +314,7 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
     .helo = conn->helo,
     .mail_from = msg->mail_from,
     .rcpts = (const char *const *) msg->rcpts->pdata,
-    .direction = MUGAI_DIRECTION_IN,
+    .direction = conn->direction,
     .queue_id = queue_id_of(ctx, msg),
   };
   g_autoptr(GError) error = NULL;

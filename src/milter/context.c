@@ -21,6 +21,7 @@ mugai_conn_free(mugai_conn *conn)
   mugai_policy_unref(conn->policy);
   g_free(conn->client_addr);
   g_free(conn->helo);
+  g_free(conn->daemon_name);
   g_free(conn);
 }
 

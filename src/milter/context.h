@@ -9,10 +9,12 @@
 #pragma once
 #include <glib.h>
 #include "config/policy.h"
+#include "sanitize/result.h"
 #include "sanitize/spool.h"
 
 typedef struct {
   char *queue_id;      /* (nullable) Postfix {i}, read lazily */
+  guint64 size_cap;    /* the direction's max_message_size: the spool never grows past it */
   char *mail_from;
   GPtrArray *rcpts;    /* char *, NULL-terminated when handed to the core */
   GPtrArray *headers;  /* mugai_header *, as received: the edits are applied against this list */
@@ -24,6 +26,8 @@ typedef struct {
   mugai_policy *policy; /* (transfer full) ref taken at connect, renewed at MAIL FROM */
   char *client_addr;
   char *helo;
+  char *daemon_name;      /* (nullable) Postfix {daemon_name} at connect */
+  mugai_direction direction; /* decided at connect, again at MAIL FROM (the policy may change) */
   gboolean leading_space; /* Postfix agreed to SMFIP_HDR_LEADSPC: header values keep their space */
   mugai_msg *msg;         /* (nullable) the message in progress */
 } mugai_conn;

@@ -12,6 +12,7 @@
 #endif
 #include "sanitize/body_writer.h"
 #include "sanitize/charset_encode.h"
+#include "sanitize/gateway.h"
 #include "sanitize/header_clean.h"
 #include "sanitize/headers.h"
 #include "sanitize/notice.h"
@@ -250,8 +251,8 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
     return result;
   }
   result->in_size = (guint64) length;
-  if (result->in_size > policy->limits.message_bytes) {
-    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_TOO_BIG, NULL);
+  if (result->in_size > mugai_gateway_size_cap(policy, envelope->direction)) {
+    mugai_gateway_refuse_size(result, policy, envelope->direction);
     return result;
   }
 

@@ -2,7 +2,7 @@
 """End to end: mail sent over SMTP to a real Postfix with mugai-milter arrives at the sink as one
 text/plain UTF-8 part, with the notice naming what was removed and the Japanese text intact,
 byte-identical in body to what `mugai sanitize` gives for the same message."""
-import email, email.header, os, smtplib, subprocess, sys, unittest
+import email, email.header, os, shutil, smtplib, subprocess, sys, tempfile, unittest
 from email import policy as email_policy
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab
@@ -32,14 +32,23 @@ class EndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         lab.require_root_and_postfix()
-        cls.lab = lab.Lab().__enter__()
+        # The default configuration with [inbound] max_message_size raised to 16M for the 12 MB
+        # message below (test_gateway_e2e.py checks the default cap itself).
+        cls.dir = tempfile.mkdtemp(prefix="mugai-e2e-main-")
+        os.chmod(cls.dir, 0o755)
+        conf = os.path.join(cls.dir, "mugai.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(lab.scan_db.config_with_keys(open(lab.CONF, encoding="utf-8").read(), "inbound",
+                                                 max_message_size="16M"))
+        os.chmod(conf, 0o644)
+        cls.lab = lab.Lab(conf=conf).__enter__()
         cls.sent = {}
         with smtplib.SMTP("127.0.0.1", cls.lab.port, timeout=120) as smtp:
             for case in CASES:
                 raw = open(os.path.join(GOLDEN, case, "input.eml"), "rb").read()
                 smtp.sendmail("sender@example.co.jp", ["taro@city.example.lg.jp"], raw)
                 cls.sent[email.message_from_bytes(raw)["Message-ID"]] = case
-            # 12 MB: above Postfix's default message_size_limit, below mugai's default cap.
+            # 12 MB: above Postfix's default message_size_limit and mugai's default cap (10M).
             big = (b"From: big@example.jp\r\nTo: taro@city.example.lg.jp\r\nSubject: big\r\n"
                    b"Message-ID: <big-1@example.jp>\r\nMIME-Version: 1.0\r\n"
                    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
@@ -57,6 +66,7 @@ class EndToEnd(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.lab.__exit__(None, None, None)
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def test_every_message_is_delivered_exactly_once(self):
         self.assertEqual(sorted(self.got), sorted(self.sent))

@@ -282,11 +282,21 @@ class Clamd:
 # ---- 1 and 2: what is refused, and that clean mail still passes ----
 
 class Refused(unittest.TestCase):
-    """One lab with the default configuration and the test signatures."""
+    """One lab with the default configuration and the test signatures, and the inbound size cap
+    raised to [limits] message_size (64M) so that the 37 MB message reaches the scanner (mugai's
+    default cap, 10M, would refuse it for its size first, as Postfix's own default limit would)."""
 
     @classmethod
     def setUpClass(cls):
-        cls.lab = lab.Lab().__enter__()
+        cls.dir = tempfile.mkdtemp(prefix="mugai-e2e-refused-")
+        os.chmod(cls.dir, 0o755)
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        conf = os.path.join(cls.dir, "mugai.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(scan_db.config_with_keys(open(lab.CONF, encoding="utf-8").read(), "inbound",
+                                             max_message_size="64M"))
+        os.chmod(conf, 0o644)
+        cls.lab = lab.Lab(conf=conf).__enter__()
         cls.addClassCleanup(cls.lab.__exit__, None, None, None)
         cls.replies = {}
         cases = {

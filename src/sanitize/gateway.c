@@ -1,0 +1,58 @@
+/* gateway.c — direction and size cap (see gateway.h). */
+#include "sanitize/gateway.h"
+
+#include <gio/gio.h>
+#include <string.h>
+#include "util/units.h"
+
+/* Is ADDR inside one of NETWORKS (CIDR texts, validated when the config loaded)? */
+static gboolean
+in_networks(char *const *networks, const char *addr)
+{
+  g_autoptr(GInetAddress) address = addr ? g_inet_address_new_from_string(addr) : NULL;
+  if (address == NULL)
+    return FALSE;
+  for (gsize i = 0; networks && networks[i]; i++) {
+    g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(networks[i], NULL);
+    if (mask && g_inet_address_get_family(address) == g_inet_address_mask_get_family(mask) &&
+        g_inet_address_mask_matches(mask, address))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+mugai_direction
+mugai_gateway_direction(const mugai_policy *policy, const char *client_addr,
+                        const char *daemon_name)
+{
+  const mugai_gateway_policy *g = &policy->gateway;
+  if (in_networks(g->internal_networks, client_addr))
+    return MUGAI_DIRECTION_OUT;
+  for (gsize i = 0; daemon_name && g->outbound_daemon_names && g->outbound_daemon_names[i]; i++)
+    if (strcmp(daemon_name, g->outbound_daemon_names[i]) == 0)
+      return MUGAI_DIRECTION_OUT;
+  return MUGAI_DIRECTION_IN;
+}
+
+guint64
+mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direction)
+{
+  const mugai_direction_policy *d = direction == MUGAI_DIRECTION_OUT ? &policy->outbound
+                                                                     : &policy->inbound;
+  return MIN(d->max_message_bytes, policy->limits.message_bytes);
+}
+
+void
+mugai_gateway_refuse_size(mugai_result *result, const mugai_policy *policy,
+                          mugai_direction direction)
+{
+  char size[MUGAI_SIZE_TEXT_MAX];
+  mugai_format_size(mugai_gateway_size_cap(policy, direction), size);
+  const char *way = direction == MUGAI_DIRECTION_OUT ? "outbound" : "inbound";
+  g_autofree char *detail = g_strdup_printf("over the %s limit of %s", way, size);
+  mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_TOO_BIG, detail);
+  /* "552 5.3.4 Message too big for this gateway (limit 10M for inbound mail)" */
+  g_autofree char *text = g_strdup_printf("%s (limit %s for %s mail)", result->reply_text, size, way);
+  g_free(result->reply_text);
+  result->reply_text = g_steal_pointer(&text);
+}

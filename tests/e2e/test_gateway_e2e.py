@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Direction and size caps through the real Postfix: mail over [inbound] / [outbound]
+max_message_size is refused 552 5.3.4 at MAIL FROM when the client declares its SIZE, and at the
+end of DATA when it does not (a sender may leave SIZE out); mail from [gateway] internal_networks
+or an outbound_daemon_names service is outbound, under its own cap, and passes unsanitized."""
+import os, shutil, smtplib, subprocess, sys, tempfile, time, unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lab  # noqa: E402
+
+SENDER, RCPT = "sender@example.co.jp", "taro@city.example.lg.jp"
+
+
+def message(mid, body_bytes):
+    head = (f"From: {SENDER}\r\nTo: {RCPT}\r\nSubject: size {mid}\r\nMessage-ID: <{mid}>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n").encode()
+    line = b"0123456789" * 7 + b"abcdef\r\n"
+    return head + line * (body_bytes // len(line) + 1)
+
+
+def conf_file(directory, **groups):
+    with open(lab.CONF, encoding="utf-8") as f:
+        text = f.read()
+    for group, keys in groups.items():
+        text = lab.scan_db.config_with_keys(text, group, **keys)
+    path = os.path.join(directory, "mugai.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def summary_lines(the_lab):
+    return [l for l in the_lab.milter_log().splitlines() if " verdict=" in l]
+
+
+class Gateway(unittest.TestCase):
+    def setUp(self):
+        lab.require_root_and_postfix()
+        self.dir = tempfile.mkdtemp(prefix="mugai-e2e-gateway-")
+        os.chmod(self.dir, 0o755)
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def test_default_inbound_cap_is_10M_with_and_without_size(self):
+        with lab.Lab(conf=lab.CONF) as the_lab:
+            big = message("big-size@example.jp", 11 * 1024 * 1024)
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                # smtplib declares SIZE= itself when the server offers it, as MTAs do.
+                with self.assertRaises(smtplib.SMTPSenderRefused) as caught:
+                    smtp.sendmail(SENDER, [RCPT], big)
+                self.assertEqual(caught.exception.smtp_code, 552)
+                self.assertEqual(caught.exception.smtp_error,
+                                 b"5.3.4 Message too big for this gateway (limit 10M for inbound mail)")
+                smtp.rset()
+                # No SIZE: refused once 10M have arrived, at the end of DATA.
+                self.assertEqual(smtp.mail(SENDER)[0], 250)
+                self.assertEqual(smtp.rcpt(RCPT)[0], 250)
+                code, text = smtp.data(message("big-nosize@example.jp", 11 * 1024 * 1024))
+                self.assertEqual((code, text), (552, b"5.3.4 Message too big for this gateway "
+                                                      b"(limit 10M for inbound mail)"))
+                # Under the cap: delivered, sanitized (inbound).
+                smtp.sendmail(SENDER, [RCPT], message("small@example.jp", 100 * 1024))
+            self.assertTrue(the_lab.wait_delivered(1, 60))
+            (raw, msg), = the_lab.delivered()
+            self.assertEqual(msg["Message-ID"], "<small@example.jp>")
+            self.assertIsNotNone(msg["X-Mugai-Actions"])
+            lines = summary_lines(the_lab)
+            self.assertEqual(len(lines), 3, lines)
+            refused = [l for l in lines if "reason=too_big" in l]
+            self.assertEqual(len(refused), 2, lines)
+            for line in refused:
+                self.assertIn(" direction=in ", line)
+                self.assertIn('detail="over the inbound limit of 10M"', line)
+
+    def test_internal_network_is_outbound_with_its_own_cap(self):
+        conf = conf_file(self.dir, gateway={"internal_networks": "192.0.2.0/24, 127.0.0.0/8"},
+                         outbound={"max_message_size": "1M"})
+        with lab.Lab(conf=conf) as the_lab:
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                with self.assertRaises(smtplib.SMTPSenderRefused) as caught:
+                    smtp.sendmail(SENDER, [RCPT], message("out-big@example.jp", 2 * 1024 * 1024))
+                self.assertEqual(caught.exception.smtp_error,
+                                 b"5.3.4 Message too big for this gateway (limit 1M for outbound mail)")
+                sent = message("out-small@example.jp", 10 * 1024)
+                smtp.sendmail(SENDER, [RCPT], sent)
+            self.assertTrue(the_lab.wait_delivered(1, 60))
+            (raw, msg), = the_lab.delivered()
+            self.assertEqual(msg["Message-ID"], "<out-small@example.jp>")
+            # Outbound mail is not sanitized: the body arrives as it was sent.
+            self.assertEqual(raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[1],
+                             sent.replace(b"\r\n", b"\n").split(b"\n\n", 1)[1])
+            lines = summary_lines(the_lab)
+            self.assertTrue(all(" direction=out " in l for l in lines), lines)
+
+    def test_outbound_daemon_name_makes_mail_outbound(self):
+        # {daemon_name} is Postfix's milter_macro_daemon_name, set per master.cf service; the
+        # convention for mail from the inside (OpenDKIM's too) is ORIGINATING.
+        conf = conf_file(self.dir, gateway={"outbound_daemon_names": "ORIGINATING"})
+        with lab.Lab(conf=conf) as the_lab:
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                smtp.sendmail(SENDER, [RCPT], message("by-default-name@example.jp", 1024))
+            etc = os.path.join(the_lab.state, "etc")
+            subprocess.run(["postconf", "-c", etc, "-e", "milter_macro_daemon_name=ORIGINATING"], check=True)
+            subprocess.run(["postfix", "-c", etc, "reload"], check=True, capture_output=True)
+            time.sleep(1.5)  # smtpd processes started after the reload have the new value
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                smtp.sendmail(SENDER, [RCPT], message("by-daemon@example.jp", 1024))
+            self.assertTrue(the_lab.wait_delivered(2, 60))
+            lines = summary_lines(the_lab)
+            self.assertEqual(len(lines), 2, lines)
+            self.assertIn(" direction=in ", lines[0])  # {daemon_name} was $myhostname
+            self.assertIn(" direction=out ", lines[1])
+
+
+if __name__ == "__main__":
+    lab.require_root_and_postfix()
+    unittest.main(verbosity=2)
