@@ -194,5 +194,55 @@ class ConfigCheck(unittest.TestCase):
         self.assertIn("socket = inet:8895@127.0.0.1", p.stdout)
 
 
+class Gateway(unittest.TestCase):
+    """Direction and size caps without Postfix: --client, --daemon-name and --size stand for what
+    the milter learns at connect and MAIL FROM."""
+    SMALL = b"From: a@example.jp\r\nTo: b@example.jp\r\nSubject: t\r\n\r\nhello\r\n"
+
+    def conf(self, tmp, **groups):
+        text = open(CONF, encoding="utf-8").read()
+        for group, keys in groups.items():
+            text = scan_db.config_with_keys(text, group, **keys)
+        return write_conf(tmp, text)
+
+    def summary(self, p):
+        return p.stderr.decode().strip().splitlines()[-1]
+
+    def test_declared_size_over_the_cap_is_refused_before_reading(self):
+        p = run("sanitize", "--size", str(11 * 1024 * 1024), "--queue-id", "Q1", stdin=self.SMALL)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout, b"")
+        self.assertIn('reply="552 5.3.4 Message too big for this gateway (limit 10M for inbound mail)"',
+                      self.summary(p))
+
+    def test_message_over_the_cap_is_refused_whatever_it_declares(self):
+        big = self.SMALL + (b"x" * 98 + b"\r\n") * (110 * 1024)
+        p = run("sanitize", stdin=big)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("reason=too_big", self.summary(p))
+        self.assertIn('detail="over the inbound limit of 10M"', self.summary(p))
+
+    def test_direction_from_client_network_and_daemon_name(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = self.conf(tmp, gateway={"internal_networks": "10.0.0.0/8, 2001:db8::/32",
+                                           "outbound_daemon_names": "ORIGINATING"},
+                             outbound={"max_message_size": "1K"})
+            for args, want in ((["--client", "10.1.2.3"], "out"), (["--client", "2001:db8::25"], "out"),
+                               (["--client", "192.0.2.1"], "in"), (["--daemon-name", "ORIGINATING"], "out"),
+                               (["--daemon-name", "mx.example.jp"], "in"),
+                               (["--client", "10.1.2.3", "--direction", "in"], "in")):
+                with self.subTest(args=args):
+                    p = run("sanitize", *args, stdin=self.SMALL, conf=conf)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    self.assertIn(f" direction={want} ", self.summary(p))
+            p = run("sanitize", "--client", "10.9.9.9", "--size", "2048", stdin=self.SMALL, conf=conf)
+            self.assertEqual(p.returncode, 3)
+            self.assertIn("(limit 1K for outbound mail)", self.summary(p))
+
+    def test_negative_size_is_a_usage_error(self):
+        p = run("sanitize", "--size", "-1", stdin=self.SMALL)
+        self.assertEqual(p.returncode, 2)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
