@@ -67,6 +67,8 @@ static char *check_clamd_socket(const char *value);
 static char *check_domain(const char *value);
 static char *check_network(const char *value);
 static char *check_daemon_name(const char *value);
+static char *check_address_or_domain(const char *value);
+static char *check_clause(const char *value);
 
 static const char *const language_names[] = {[MUGAI_LANG_JA] = "ja", [MUGAI_LANG_EN] = "en", NULL};
 static const char *const charset_names[] = {[MUGAI_OUTPUT_UTF8] = "utf-8",
@@ -79,6 +81,11 @@ static const char *const infected_names[] = {[MUGAI_ANSWER_REJECT] = "reject", [
                                              [MUGAI_ANSWER_DISCARD] = "discard", NULL};
 static const char *const refuse_names[] = {[MUGAI_ANSWER_REJECT] = "reject",
                                            [MUGAI_ANSWER_TEMPFAIL] = "tempfail", NULL};
+static const char *const autoforward_names[] = {[MUGAI_AUTOFORWARD_OUTBOUND] = "outbound",
+                                                [MUGAI_AUTOFORWARD_BOTH] = "both",
+                                                [MUGAI_AUTOFORWARD_INBOUND] = "inbound",
+                                                [MUGAI_AUTOFORWARD_NO] = "no", NULL};
+G_STATIC_ASSERT(sizeof(mugai_autoforward_block) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_scan_backend) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_answer) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_language) == sizeof(int)); /* OPT_ENUM stores through an int * */
@@ -124,6 +131,11 @@ static const config_opt opts[] = {
   LIST_OPT("gateway", "outbound_daemon_names", gateway.outbound_daemon_names, check_daemon_name),
   SIZE_OPT("inbound", "max_message_size", "10M", KIB, 2 * GIB, inbound.max_message_bytes),
   SIZE_OPT("outbound", "max_message_size", "10M", KIB, 2 * GIB, outbound.max_message_bytes),
+  ENUM_OPT("autoforward", "block", "outbound", autoforward.block, autoforward_names),
+  LIST_OPT("autoforward", "exempt_senders", autoforward.exempt_senders, check_address_or_domain),
+  LIST_OPT("autoforward", "exempt_recipients", autoforward.exempt_recipients,
+           check_address_or_domain),
+  OPTIONAL_STRING_OPT("autoforward", "clause", autoforward.clause, check_clause),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
@@ -346,6 +358,28 @@ static char *check_domain(const char *value)
     if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
       return g_strdup_printf("%s is not a domain name (letters, digits, - and . only; write an "
                              "internationalized domain in its xn-- form)", q);
+  return NULL;
+}
+
+/* "user@example.jp", "example.jp" or "@example.jp": an address, or every address of a domain. */
+static char *check_address_or_domain(const char *value)
+{
+  const char *at = strrchr(value, '@');
+  if (at == NULL || at == value)
+    return check_domain(at ? at + 1 : value);
+  for (const char *p = value; p < at; p++)
+    if ((guchar) *p <= 0x20 || (guchar) *p >= 0x7f || strchr("<>()[],;:\\\"", *p)) {
+      g_autofree char *q = quoted(value);
+      return g_strdup_printf("%s is not a mail address (write user@example.jp or example.jp)", q);
+    }
+  return check_domain(at + 1);
+}
+
+/* The label of a policy clause ("対策基準 ⑩ア"): one short line. */
+static char *check_clause(const char *value)
+{
+  if (g_utf8_strlen(value, -1) > 60)
+    return g_strdup("longer than 60 characters");
   return NULL;
 }
 

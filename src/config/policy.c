@@ -38,6 +38,9 @@ static void policy_clear(gpointer data)
   g_strfreev(policy->gateway.internal_domains);
   g_strfreev(policy->gateway.internal_networks);
   g_strfreev(policy->gateway.outbound_daemon_names);
+  g_strfreev(policy->autoforward.exempt_senders);
+  g_strfreev(policy->autoforward.exempt_recipients);
+  g_free(policy->autoforward.clause);
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);

@@ -60,6 +60,21 @@ typedef struct {
   guint64 max_message_bytes; /* max_message_size: larger mail gets 552 5.3.4 */
 } mugai_direction_policy;
 
+/* [autoforward]: mail forwarded by a rule, not written by a person, is refused. */
+typedef enum {
+  MUGAI_AUTOFORWARD_OUTBOUND, /* block = outbound: inside mailboxes forwarding to the internet */
+  MUGAI_AUTOFORWARD_BOTH,     /* block = both */
+  MUGAI_AUTOFORWARD_INBOUND,  /* block = inbound */
+  MUGAI_AUTOFORWARD_NO,       /* block = no */
+} mugai_autoforward_block;
+
+typedef struct {
+  mugai_autoforward_block block;
+  char **exempt_senders;    /* addresses, or domains (with or without a leading @) */
+  char **exempt_recipients; /* the same; a message passes when every recipient is exempt */
+  char *clause;             /* (empty: none) the policy clause the log and report name */
+} mugai_autoforward_policy;
+
 /* [scan]: which engine checks every part, and what its answers do to the message. */
 typedef enum {
   MUGAI_SCAN_BACKEND_LIBCLAMAV, /* an in-process libclamav engine loaded from database_dir */
@@ -111,6 +126,7 @@ typedef struct mugai_policy {
   mugai_gateway_policy gateway;
   mugai_direction_policy inbound;
   mugai_direction_policy outbound;
+  mugai_autoforward_policy autoforward;
   mugai_scan_policy scan;
 } mugai_policy;
 

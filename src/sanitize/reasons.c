@@ -20,6 +20,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                  "Message content is too big to be scanned for viruses"},
   [MUGAI_REASON_SCAN_ERROR] = {"scan_error", "451", "4.3.0",
                                "Virus scanning is not available, please try again later"},
+  [MUGAI_REASON_AUTOFORWARD] = {"autoforward", "550", "5.7.1",
+                                "Automatic forwarding is not allowed by this gateway"},
 };
 
 const mugai_reason_info *

@@ -16,6 +16,7 @@ typedef enum {
   MUGAI_REASON_VIRUS,         /* the scanner found a signature: the reply names it */
   MUGAI_REASON_SCAN_TOO_BIG,  /* a part hit a scan limit and could not be scanned to the end */
   MUGAI_REASON_SCAN_ERROR,    /* no scanner, a scan error, signatures too old */
+  MUGAI_REASON_AUTOFORWARD,   /* forwarded automatically ([autoforward]) */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

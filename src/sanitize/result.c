@@ -67,6 +67,7 @@ mugai_result_free(mugai_result *result)
     return;
   g_free(result->detail);
   g_free(result->reply_text);
+  g_free(result->clause);
   g_free(result->message_type);
   g_ptr_array_unref(result->parts);
   g_ptr_array_unref(result->add_headers);
@@ -185,6 +186,15 @@ mugai_result_summary(const mugai_result *result, double ms)
                              result->reply_status, result->reply_text);
     if (result->detail)
       g_string_append_printf(line, " detail=\"%.200s\"", result->detail);
+    if (result->clause) { /* the admin's own text (valid UTF-8, no controls): kept readable */
+      g_string_append(line, " clause=\"");
+      for (const char *p = result->clause; *p; p++) {
+        if (*p == '"' || *p == '\\')
+          g_string_append_c(line, '\\');
+        g_string_append_c(line, *p);
+      }
+      g_string_append_c(line, '"');
+    }
   }
   return g_string_free(line, FALSE);
 }

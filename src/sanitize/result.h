@@ -74,6 +74,7 @@ typedef struct {
   char reply_code[4];
   char reply_status[12];
   char *reply_text;      /* (nullable) */
+  char *clause;          /* (nullable) the policy clause of the rule that refused, UTF-8 */
   guint actions[MUGAI_ACTION_COUNT];
   GPtrArray *parts;      /* mugai_part *, in MIME order */
   guint64 in_size;       /* bytes of the message as received */

@@ -11,6 +11,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 #include "sanitize/body_writer.h"
+#include "sanitize/autoforward.h"
 #include "sanitize/charset_encode.h"
 #include "sanitize/gateway.h"
 #include "sanitize/header_clean.h"
@@ -219,6 +220,24 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, failure);
 }
 
+/* 550 5.7.1 naming the marker's header (and the clause, when it is ASCII: replies are). */
+static void
+refuse_autoforward(const mugai_policy *policy, const char *marker, mugai_result *result)
+{
+  const char *clause = policy->autoforward.clause;
+  mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_AUTOFORWARD, marker);
+  g_autofree char *header = g_strndup(marker, strcspn(marker, ":"));
+  gboolean ascii = TRUE;
+  for (const char *p = clause; *p; p++)
+    ascii = ascii && g_ascii_isprint(*p);
+  g_autofree char *text = *clause && ascii
+                              ? g_strdup_printf("%s (%s; clause %s)", result->reply_text, header, clause)
+                              : g_strdup_printf("%s (%s)", result->reply_text, header);
+  g_free(result->reply_text);
+  result->reply_text = g_steal_pointer(&text);
+  result->clause = *clause ? g_strdup(clause) : NULL;
+}
+
 void
 mugai_sanitize_init(void)
 {
@@ -280,8 +299,11 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
     g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
     result->message_type = g_ascii_strdown(type, -1);
     note_dropped_headers(message, result);
+    g_autofree char *forwarded = mugai_autoforward_marker(policy, message, envelope);
+    if (forwarded != NULL)
+      refuse_autoforward(policy, forwarded, result);
     /* Outbound mail is not sanitized in this version: policy rules for it come later. */
-    if (envelope->direction == MUGAI_DIRECTION_IN)
+    else if (envelope->direction == MUGAI_DIRECTION_IN)
       sanitize_inbound(policy, message, raw, &walk);
   }
   if (result->verdict == MUGAI_VERDICT_DELIVER) {

@@ -92,6 +92,29 @@ class Gateway(unittest.TestCase):
             lines = summary_lines(the_lab)
             self.assertTrue(all(" direction=out " in l for l in lines), lines)
 
+    def test_automatic_forward_is_refused_outbound_and_a_reply_passes(self):
+        conf = conf_file(self.dir, gateway={"internal_networks": "127.0.0.0/8",
+                                            "internal_domains": "co.jp"},
+                         autoforward={"clause": "10a"})
+        forwarded = message("fwd@example.jp", 1024).replace(
+            b"MIME-Version", b"X-MS-Exchange-Inbox-Rules-Loop: sender@example.co.jp\r\nMIME-Version", 1)
+        with lab.Lab(conf=conf) as the_lab:
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                with self.assertRaises(smtplib.SMTPDataError) as caught:
+                    smtp.sendmail(SENDER, [RCPT], forwarded)
+                self.assertEqual(caught.exception.smtp_code, 550)
+                self.assertEqual(caught.exception.smtp_error,
+                                 b"5.7.1 Automatic forwarding is not allowed by this gateway "
+                                 b"(X-MS-Exchange-Inbox-Rules-Loop; clause 10a)")
+                smtp.sendmail(SENDER, [RCPT], message("reply@example.jp", 1024))
+            self.assertTrue(the_lab.wait_delivered(1, 60))
+            (raw, msg), = the_lab.delivered()
+            self.assertEqual(msg["Message-ID"], "<reply@example.jp>")
+            refused = [l for l in summary_lines(the_lab) if "reason=autoforward" in l]
+            self.assertEqual(len(refused), 1)
+            self.assertIn('clause="10a"', refused[0])
+            self.assertIn(" direction=out ", refused[0])
+
     def test_outbound_daemon_name_makes_mail_outbound(self):
         # {daemon_name} is Postfix's milter_macro_daemon_name, set per master.cf service; the
         # convention for mail from the inside (OpenDKIM's too) is ORIGINATING.
