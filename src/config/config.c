@@ -131,6 +131,8 @@ static const config_opt opts[] = {
   LIST_OPT("gateway", "outbound_daemon_names", gateway.outbound_daemon_names, check_daemon_name),
   SIZE_OPT("inbound", "max_message_size", "10M", KIB, 2 * GIB, inbound.max_message_bytes),
   SIZE_OPT("outbound", "max_message_size", "10M", KIB, 2 * GIB, outbound.max_message_bytes),
+  UINT_OPT("outbound", "max_shown_external_addresses", "10", 0, 100000,
+           outbound.max_shown_external),
   ENUM_OPT("autoforward", "block", "outbound", autoforward.block, autoforward_names),
   LIST_OPT("autoforward", "exempt_senders", autoforward.exempt_senders, check_address_or_domain),
   LIST_OPT("autoforward", "exempt_recipients", autoforward.exempt_recipients,

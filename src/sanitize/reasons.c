@@ -22,6 +22,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                "Virus scanning is not available, please try again later"},
   [MUGAI_REASON_AUTOFORWARD] = {"autoforward", "550", "5.7.1",
                                 "Automatic forwarding is not allowed by this gateway"},
+  [MUGAI_REASON_SHOWN_ADDRESSES] = {"shown_addresses", "550", "5.7.1",
+                                    "Too many outside addresses in To and Cc: put them in Bcc"},
 };
 
 const mugai_reason_info *

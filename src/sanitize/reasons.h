@@ -17,6 +17,7 @@ typedef enum {
   MUGAI_REASON_SCAN_TOO_BIG,  /* a part hit a scan limit and could not be scanned to the end */
   MUGAI_REASON_SCAN_ERROR,    /* no scanner, a scan error, signatures too old */
   MUGAI_REASON_AUTOFORWARD,   /* forwarded automatically ([autoforward]) */
+  MUGAI_REASON_SHOWN_ADDRESSES, /* outbound: too many outside addresses in To and Cc */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

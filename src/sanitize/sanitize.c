@@ -19,6 +19,7 @@
 #include "sanitize/notice.h"
 #include "sanitize/part_scan.h"
 #include "sanitize/prescan.h"
+#include "sanitize/shown_addresses.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/walk.h"
 
@@ -300,8 +301,19 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
     result->message_type = g_ascii_strdown(type, -1);
     note_dropped_headers(message, result);
     g_autofree char *forwarded = mugai_autoforward_marker(policy, message, envelope);
-    if (forwarded != NULL)
+    guint shown = envelope->direction == MUGAI_DIRECTION_OUT && policy->outbound.max_shown_external
+                      ? mugai_shown_external_addresses(policy, message) : 0;
+    if (forwarded != NULL) {
       refuse_autoforward(policy, forwarded, result);
+    } else if (shown > policy->outbound.max_shown_external) {
+      g_autofree char *detail = g_strdup_printf("%u outside addresses in To and Cc, over %u", shown,
+                                                policy->outbound.max_shown_external);
+      mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_SHOWN_ADDRESSES, detail);
+      g_autofree char *text = g_strdup_printf("%s (%u, at most %u)", result->reply_text, shown,
+                                              policy->outbound.max_shown_external);
+      g_free(result->reply_text);
+      result->reply_text = g_steal_pointer(&text);
+    }
     /* Outbound mail is not sanitized in this version: policy rules for it come later. */
     else if (envelope->direction == MUGAI_DIRECTION_IN)
       sanitize_inbound(policy, message, raw, &walk);
