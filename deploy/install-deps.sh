@@ -13,7 +13,7 @@ packages=(
   # the clamd backend is tested against a real clamd on a private socket
   clamav-daemon
   # tests
-  libcmocka-dev python3 swaks
+  libcmocka-dev python3 swaks groff-base
   # fuzzing and coverage (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev llvm
 )

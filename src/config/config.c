@@ -86,6 +86,9 @@ static const char *const autoforward_names[] = {[MUGAI_AUTOFORWARD_OUTBOUND] = "
                                                 [MUGAI_AUTOFORWARD_INBOUND] = "inbound",
                                                 [MUGAI_AUTOFORWARD_NO] = "no", NULL};
 G_STATIC_ASSERT(sizeof(mugai_autoforward_block) == sizeof(int));
+/* Stored as a gboolean: off = FALSE, reject = TRUE. */
+static const char *const individual_number_names[] = {"off", "reject", NULL};
+G_STATIC_ASSERT(sizeof(gboolean) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_scan_backend) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_answer) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_language) == sizeof(int)); /* OPT_ENUM stores through an int * */
@@ -133,6 +136,8 @@ static const config_opt opts[] = {
   SIZE_OPT("outbound", "max_message_size", "10M", KIB, 2 * GIB, outbound.max_message_bytes),
   UINT_OPT("outbound", "max_shown_external_addresses", "10", 0, 100000,
            outbound.max_shown_external),
+  ENUM_OPT("outbound", "individual_numbers", "reject", outbound.refuse_individual_numbers,
+           individual_number_names),
   ENUM_OPT("autoforward", "block", "outbound", autoforward.block, autoforward_names),
   LIST_OPT("autoforward", "exempt_senders", autoforward.exempt_senders, check_address_or_domain),
   LIST_OPT("autoforward", "exempt_recipients", autoforward.exempt_recipients,

@@ -60,6 +60,7 @@ typedef struct {
   guint64 max_message_bytes; /* max_message_size: larger mail gets 552 5.3.4 */
   guint max_shown_external;  /* [outbound] max_shown_external_addresses: more outside addresses
                               * in To and Cc is refused (use Bcc); 0 = no limit */
+  gboolean refuse_individual_numbers; /* [outbound] individual_numbers = reject (or off) */
 } mugai_direction_policy;
 
 /* [autoforward]: mail forwarded by a rule, not written by a person, is refused. */

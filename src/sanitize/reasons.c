@@ -24,6 +24,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                 "Automatic forwarding is not allowed by this gateway"},
   [MUGAI_REASON_SHOWN_ADDRESSES] = {"shown_addresses", "550", "5.7.1",
                                     "Too many outside addresses in To and Cc: put them in Bcc"},
+  [MUGAI_REASON_INDIVIDUAL_NUMBER] = {"individual_number", "550", "5.7.1",
+                                      "Message contains an individual number (My Number): not sent"},
 };
 
 const mugai_reason_info *

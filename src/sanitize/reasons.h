@@ -18,6 +18,7 @@ typedef enum {
   MUGAI_REASON_SCAN_ERROR,    /* no scanner, a scan error, signatures too old */
   MUGAI_REASON_AUTOFORWARD,   /* forwarded automatically ([autoforward]) */
   MUGAI_REASON_SHOWN_ADDRESSES, /* outbound: too many outside addresses in To and Cc */
+  MUGAI_REASON_INDIVIDUAL_NUMBER, /* outbound: the text holds an individual number */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

@@ -16,6 +16,7 @@
 #include "sanitize/gateway.h"
 #include "sanitize/header_clean.h"
 #include "sanitize/headers.h"
+#include "sanitize/individual_number.h"
 #include "sanitize/notice.h"
 #include "sanitize/part_scan.h"
 #include "sanitize/prescan.h"
@@ -167,19 +168,64 @@ refuse_for_scan(const mugai_policy *policy, const mugai_walk *walk, mugai_result
     mugai_result_name_in_reply(result, walk->scan_name);
 }
 
+/* FALSE (and the message refused as [scan] scan_error says) when a scanner should be there and
+ * is not: never deliver what no engine looked at. */
+static gboolean
+have_scanner(const mugai_policy *policy, mugai_walk *walk)
+{
+  if (policy->scan.backend == MUGAI_SCAN_BACKEND_NONE) {
+    walk->result->actions[MUGAI_ACTION_NOT_SCANNED] = 1;
+    return TRUE;
+  }
+  if (walk->scanner != NULL)
+    return TRUE;
+  const char *why = walk->services ? walk->services->scanner_failure : NULL;
+  walk->scan_reason = MUGAI_REASON_SCAN_ERROR;
+  walk->scan_detail = g_strconcat("no virus scanner is loaded", why ? ": " : "", why, NULL);
+  refuse_for_scan(policy, walk, walk->result);
+  return FALSE;
+}
+
+/* Outbound mail is delivered as it came, once every part is scanned and its text (subject, text
+ * and HTML bodies, as the walk reads them for inbound mail) holds no individual number. The walk
+ * reports into a scratch result: nothing is removed from outbound mail. */
+static void
+check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *walk)
+{
+  mugai_result *result = walk->result;
+  if (!have_scanner(policy, walk))
+    return;
+  g_autoptr(mugai_result) scratch = mugai_result_new(MUGAI_DIRECTION_OUT);
+  walk->result = scratch;
+  mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
+  walk->result = result;
+  if (walk->failure) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
+    return;
+  }
+  if (walk->scan_reason != MUGAI_REASON_NONE) {
+    refuse_for_scan(policy, walk, result);
+    return;
+  }
+  if (walk->limit != MUGAI_REASON_NONE) { /* not read to the end: not checked, not sent */
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, NULL);
+    return;
+  }
+  if (!policy->outbound.refuse_individual_numbers)
+    return;
+  const char *subject = g_mime_message_get_subject(message); /* decoded by GMime */
+  gboolean in_subject = subject && mugai_individual_number_find(subject, strlen(subject), NULL);
+  if (in_subject || mugai_individual_number_find(walk->text->str, walk->text->len, NULL))
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_INDIVIDUAL_NUMBER,
+                             in_subject ? "in the Subject" : "in the text");
+}
+
 static void
 sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream *raw,
                  mugai_walk *walk)
 {
-  if (policy->scan.backend == MUGAI_SCAN_BACKEND_NONE) {
-    walk->result->actions[MUGAI_ACTION_NOT_SCANNED] = 1;
-  } else if (walk->scanner == NULL) { /* fail closed: never deliver what no engine looked at */
-    const char *why = walk->services ? walk->services->scanner_failure : NULL;
-    walk->scan_reason = MUGAI_REASON_SCAN_ERROR;
-    walk->scan_detail = g_strconcat("no virus scanner is loaded", why ? ": " : "", why, NULL);
-    refuse_for_scan(policy, walk, walk->result);
+  if (!have_scanner(policy, walk))
     return;
-  }
   mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
   if (walk->limit == MUGAI_REASON_NONE && walk->failure == NULL)
     mugai_walk_first_reading(walk, message, raw);
@@ -314,9 +360,10 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
       g_free(result->reply_text);
       result->reply_text = g_steal_pointer(&text);
     }
-    /* Outbound mail is not sanitized in this version: policy rules for it come later. */
     else if (envelope->direction == MUGAI_DIRECTION_IN)
       sanitize_inbound(policy, message, raw, &walk);
+    else
+      check_outbound(policy, message, &walk);
   }
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     g_autofree char *actions = mugai_actions_format(result->actions);
