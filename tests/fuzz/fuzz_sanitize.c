@@ -1,8 +1,9 @@
 /* fuzz_sanitize.c — libFuzzer target for the sanitize entry point: arbitrary bytes as a message,
- * through mugai_sanitize() with the default policy, inbound, every part scanned by a real
- * libclamav engine (a one-signature database written at start: EICAR). Any crash, leak, sanitizer
- * report or an unsanitized delivery (a rewritten body that is not text/plain) is a bug. The strict
- * policy runs with [scan] backend = none, so the not-scanned path is fuzzed too. */
+ * through mugai_sanitize() with the default policy, inbound (a third of them outbound), every part
+ * scanned by a real libclamav engine (a one-signature database written at start: EICAR). Any
+ * crash, leak, sanitizer report or an unsanitized delivery (a rewritten body that is not
+ * text/plain) is a bug. The strict policy runs with [scan] backend = none, so the not-scanned
+ * path is fuzzed too. */
 #include <gmime/gmime.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -92,8 +93,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   g_autoptr(GMimeStream) raw = g_mime_stream_mem_new_with_buffer((const char *) data, size);
   const char *rcpts[] = {"taro@city.example.lg.jp", NULL};
+  /* One input in three goes outbound (scanned, checked for forwarding markers, individual
+   * numbers and shown addresses, delivered unchanged); none costs an input byte. */
   mugai_envelope envelope = {.mail_from = "a@example.jp", .rcpts = rcpts,
-                             .direction = MUGAI_DIRECTION_IN};
+                             .direction = size % 3 == 2 ? MUGAI_DIRECTION_OUT : MUGAI_DIRECTION_IN};
   /* Odd sizes run under the strict policy: no input byte is spent on choosing it. */
   const mugai_policy *chosen = size & 1 ? strict : policy;
   mugai_services services = {.filetype = filetype, .scanner = size & 1 ? NULL : scanner};
