@@ -20,6 +20,7 @@ else
 fi
 echo "fuzz: $(ls "$work/seeds" | wc -l) seeds, ${seconds}s"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 "$fuzzer" -max_total_time="$seconds" -max_len=262144 -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$work/" "$work/corpus" "$work/seeds" 2>"$work/fuzz.log" || {
   tail -n 60 "$work/fuzz.log"
