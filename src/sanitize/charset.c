@@ -134,6 +134,17 @@ static void profile_data(const guchar *d, gsize len, cs_profile *p)
  * byte costs one character, not the rest of the part. Each call is offered at most ICONV_CHUNK
  * bytes: an error restarts the call, and a call may cost as much as the input it is offered
  * (sanitizer interceptors check all of it), which would make hostile input quadratic. */
+static gsize utf8_append(const guchar *in, gsize len, gboolean strict, GString *out);
+
+/* iconv's UTF-8 is not always valid UTF-8: glibc passes surrogates and code points past U+10FFFF
+ * through when a label names UTF-8 in a spelling mugai does not know ("U+TF-8"). Its output goes
+ * through the same check as text labelled UTF-8; it never holds a cut sequence (iconv writes
+ * whole characters only). */
+static void iconv_out(const gchar *buf, gsize len, GString *out)
+{
+  utf8_append((const guchar *) buf, len, FALSE, out);
+}
+
 static gsize iconv_append(GIConv cd, const guchar *in, gsize len, gsize unit, gboolean strict,
                           GString *out)
 {
@@ -145,7 +156,7 @@ static gsize iconv_append(GIConv cd, const guchar *in, gsize len, gsize unit, gb
     gchar *inp = (gchar *)in + pos, *outp = buf;
     gsize r = g_iconv(cd, &inp, &left, &outp, &room);
     int saved = errno;
-    g_string_append_len(out, buf, outp - buf);
+    iconv_out(buf, (gsize) (outp - buf), out);
     pos += offered - left;
     gboolean progress = left < offered || outp > buf;
     gboolean chunk_end = saved == EINVAL && pos + left < len; /* a sequence the chunk cut */
@@ -162,7 +173,7 @@ static gsize iconv_append(GIConv cd, const guchar *in, gsize len, gsize unit, gb
   gchar *outp = buf;
   gsize room = sizeof buf;
   g_iconv(cd, NULL, NULL, &outp, &room); /* ends a UTF-7 base64 run */
-  g_string_append_len(out, buf, outp - buf);
+  iconv_out(buf, (gsize) (outp - buf), out);
   return errors;
 }
 

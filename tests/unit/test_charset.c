@@ -201,6 +201,21 @@ static void any_bytes_under_any_label_give_valid_utf8(void **state)
 }
 
 /* Several MB of bytes that fail every decoder must finish in linear time, not stall a worker. */
+/* A UTF-8 label in a spelling mugai does not know goes to iconv, whose UTF-8 decoder passes
+ * surrogates and code points past U+10FFFF through: found by fuzz_charset. */
+static void iconv_output_is_valid_utf8_too(void **state)
+{
+  (void) state;
+  static const char in[] = "\xe2\x91\xa0 \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf ok";
+  gsize len = 0;
+  mugai_charset_info info = {0};
+  g_autofree char *out = mugai_charset_to_utf8("U+TF-8", in, sizeof in - 1, &len, &info);
+  assert_true(g_utf8_validate(out, (gssize) len, NULL));
+  assert_non_null(strstr(out, "\xe2\x91\xa0"));   /* ① survives */
+  assert_non_null(strstr(out, "\xef\xbf\xbd"));   /* the rest became U+FFFD */
+  assert_non_null(strstr(out, " ok"));
+}
+
 static void large_hostile_input_finishes(void **state)
 {
   (void)state;
@@ -263,7 +278,7 @@ static void null_info_and_out_len_accepted(void **state)
 
 int main(void)
 {
-  struct CMUnitTest tests[G_N_ELEMENTS(decode_cases) + G_N_ELEMENTS(sniff_cases) + 5];
+  struct CMUnitTest tests[G_N_ELEMENTS(decode_cases) + G_N_ELEMENTS(sniff_cases) + 6];
   gsize n = 0;
   for (gsize i = 0; i < G_N_ELEMENTS(decode_cases); i++)
     tests[n++] = (struct CMUnitTest){decode_cases[i].name, test_decode_case, NULL, NULL,
@@ -275,6 +290,7 @@ int main(void)
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(any_bytes_under_any_label_give_valid_utf8);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(large_hostile_input_finishes);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(null_info_and_out_len_accepted);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(iconv_output_is_valid_utf8_too);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(iso2022jp_output_round_trips_every_character);
   return cmocka_run_group_tests_name("charset", tests, NULL, NULL);
 }
