@@ -86,6 +86,10 @@ static const char *const autoforward_names[] = {[MUGAI_AUTOFORWARD_OUTBOUND] = "
                                                 [MUGAI_AUTOFORWARD_INBOUND] = "inbound",
                                                 [MUGAI_AUTOFORWARD_NO] = "no", NULL};
 G_STATIC_ASSERT(sizeof(mugai_autoforward_block) == sizeof(int));
+static const char *const impersonation_names[] = {[MUGAI_IMPERSONATION_WARN] = "warn",
+                                                  [MUGAI_IMPERSONATION_REJECT] = "reject",
+                                                  [MUGAI_IMPERSONATION_NO] = "no", NULL};
+G_STATIC_ASSERT(sizeof(mugai_impersonation_action) == sizeof(int));
 /* Stored as a gboolean: off = FALSE, reject = TRUE. */
 static const char *const individual_number_names[] = {"off", "reject", NULL};
 G_STATIC_ASSERT(sizeof(gboolean) == sizeof(int));
@@ -143,6 +147,9 @@ static const config_opt opts[] = {
   LIST_OPT("autoforward", "exempt_recipients", autoforward.exempt_recipients,
            check_address_or_domain),
   OPTIONAL_STRING_OPT("autoforward", "clause", autoforward.clause, check_clause),
+  ENUM_OPT("impersonation", "action", "warn", impersonation.action, impersonation_names),
+  LIST_OPT("impersonation", "exempt_senders", impersonation.exempt_senders,
+           check_address_or_domain),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),

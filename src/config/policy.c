@@ -41,6 +41,7 @@ static void policy_clear(gpointer data)
   g_strfreev(policy->autoforward.exempt_senders);
   g_strfreev(policy->autoforward.exempt_recipients);
   g_free(policy->autoforward.clause);
+  g_strfreev(policy->impersonation.exempt_senders);
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);

@@ -78,6 +78,19 @@ typedef struct {
   char *clause;             /* (empty: none) the policy clause the log and report name */
 } mugai_autoforward_policy;
 
+/* [impersonation]: inbound mail that claims to come from the inside. */
+typedef enum {
+  MUGAI_IMPERSONATION_WARN,   /* a warning at the top of the notice */
+  MUGAI_IMPERSONATION_REJECT, /* 550 5.7.1 */
+  MUGAI_IMPERSONATION_NO,     /* not checked */
+} mugai_impersonation_action;
+
+typedef struct {
+  mugai_impersonation_action action;
+  char **exempt_senders; /* envelope senders (addresses or domains) allowed to, e.g. a service
+                          * that sends for the municipality */
+} mugai_impersonation_policy;
+
 /* [scan]: which engine checks every part, and what its answers do to the message. */
 typedef enum {
   MUGAI_SCAN_BACKEND_LIBCLAMAV, /* an in-process libclamav engine loaded from database_dir */
@@ -130,6 +143,7 @@ typedef struct mugai_policy {
   mugai_direction_policy inbound;
   mugai_direction_policy outbound;
   mugai_autoforward_policy autoforward;
+  mugai_impersonation_policy impersonation;
   mugai_scan_policy scan;
 } mugai_policy;
 

@@ -24,6 +24,7 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_HEADERS_CLEANED] = "headers_cleaned",
   [MUGAI_ACTION_SUBJECT_TAGGED] = "subject_tagged",
   [MUGAI_ACTION_NOT_SCANNED] = "not-scanned", /* spelled as the admins' issue asked */
+  [MUGAI_ACTION_IMPERSONATION] = "impersonation_warned",
 };
 
 gboolean

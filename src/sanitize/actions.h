@@ -26,6 +26,7 @@ typedef enum {
   MUGAI_ACTION_HEADERS_CLEANED,/* header values decoded, stripped of controls or cut (inbound) */
   MUGAI_ACTION_SUBJECT_TAGGED, /* [notice] subject_tag was put in front of the Subject */
   MUGAI_ACTION_NOT_SCANNED,    /* [scan] backend = none: no virus scanner looked at the message */
+  MUGAI_ACTION_IMPERSONATION,  /* an inside sender claimed on inbound mail: warned in the notice */
   MUGAI_ACTION_COUNT
 } mugai_action;
 

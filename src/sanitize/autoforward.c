@@ -18,6 +18,8 @@
  */
 #include "sanitize/autoforward.h"
 
+#include "sanitize/gateway.h"
+
 #include <string.h>
 
 #define SHOWN_MAX 200
@@ -30,37 +32,6 @@ domain_of(const char *addr)
   return at && at[1] ? g_ascii_strdown(at + 1, -1) : NULL;
 }
 
-/* Is ADDR one of LIST ("user@example.jp", "example.jp", "@example.jp"), ASCII case ignored? */
-static gboolean
-address_listed(char *const *list, const char *addr)
-{
-  g_autofree char *domain = domain_of(addr);
-  for (gsize i = 0; addr && list && list[i]; i++) {
-    const char *item = list[i];
-    if (strchr(item + 1, '@') != NULL) {
-      if (g_ascii_strcasecmp(item, addr) == 0)
-        return TRUE;
-    } else if (domain && g_ascii_strcasecmp(item[0] == '@' ? item + 1 : item, domain) == 0) {
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-/* Is DOMAIN (lower case) one of [gateway] internal_domains, or below one? */
-static gboolean
-is_internal_domain(const mugai_policy *policy, const char *domain)
-{
-  for (gsize i = 0; domain && policy->gateway.internal_domains[i]; i++) {
-    const char *d = policy->gateway.internal_domains[i];
-    gsize dl = strlen(d), l = strlen(domain);
-    if (g_ascii_strcasecmp(domain, d) == 0 ||
-        (l > dl && domain[l - dl - 1] == '.' && g_ascii_strcasecmp(domain + l - dl, d) == 0))
-      return TRUE;
-  }
-  return FALSE;
-}
-
 static gboolean
 applies(const mugai_policy *policy, const mugai_envelope *envelope)
 {
@@ -69,12 +40,12 @@ applies(const mugai_policy *policy, const mugai_envelope *envelope)
   if (a->block == MUGAI_AUTOFORWARD_NO || (a->block == MUGAI_AUTOFORWARD_OUTBOUND && !out) ||
       (a->block == MUGAI_AUTOFORWARD_INBOUND && out))
     return FALSE;
-  if (address_listed(a->exempt_senders, envelope->mail_from))
+  if (mugai_gateway_address_listed(a->exempt_senders, envelope->mail_from))
     return FALSE;
   if (envelope->rcpts == NULL || envelope->rcpts[0] == NULL)
     return TRUE;
   for (gsize i = 0; envelope->rcpts[i]; i++)
-    if (!address_listed(a->exempt_recipients, envelope->rcpts[i]))
+    if (!mugai_gateway_address_listed(a->exempt_recipients, envelope->rcpts[i]))
       return TRUE;
   return FALSE; /* every recipient is exempt */
 }
@@ -130,7 +101,7 @@ header_marker(const mugai_policy *policy, const char *name, const char *value, g
   if (outbound && g_ascii_strcasecmp(name, "Delivered-To") == 0) {
     g_autofree char *addr = bare_address(v);
     g_autofree char *domain = domain_of(addr);
-    if (is_internal_domain(policy, domain))
+    if (mugai_gateway_internal_domain(policy, domain))
       return shown(name, value);
   }
   return NULL;
@@ -146,7 +117,7 @@ envelope_marker(const mugai_policy *policy, const mugai_envelope *envelope)
     return shown("MAIL FROM", from);
   g_autofree char *domain = domain_of(from);
   if (envelope->direction == MUGAI_DIRECTION_OUT && policy->gateway.internal_domains[0] != NULL &&
-      domain != NULL && !is_internal_domain(policy, domain))
+      domain != NULL && !mugai_gateway_internal_domain(policy, domain))
     return shown("MAIL FROM (outside sender on outbound mail)", from);
   return NULL;
 }

@@ -34,6 +34,41 @@ mugai_gateway_direction(const mugai_policy *policy, const char *client_addr,
   return MUGAI_DIRECTION_IN;
 }
 
+gboolean
+mugai_gateway_internal_domain(const mugai_policy *policy, const char *domain)
+{
+  gsize l = domain ? strlen(domain) : 0;
+  for (gsize i = 0; l && policy->gateway.internal_domains[i]; i++) {
+    const char *d = policy->gateway.internal_domains[i];
+    gsize dl = strlen(d);
+    if (g_ascii_strcasecmp(domain, d) == 0 ||
+        (l > dl && domain[l - dl - 1] == '.' && g_ascii_strcasecmp(domain + l - dl, d) == 0))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+mugai_gateway_internal_address(const mugai_policy *policy, const char *addr)
+{
+  const char *at = addr ? strrchr(addr, '@') : NULL;
+  return at != NULL && mugai_gateway_internal_domain(policy, at + 1);
+}
+
+gboolean
+mugai_gateway_address_listed(char *const *list, const char *addr)
+{
+  const char *at = addr ? strrchr(addr, '@') : NULL;
+  for (gsize i = 0; at && list && list[i]; i++) {
+    const char *item = list[i];
+    if (strchr(item + 1, '@') != NULL ? g_ascii_strcasecmp(item, addr) == 0
+                                      : g_ascii_strcasecmp(item[0] == '@' ? item + 1 : item,
+                                                           at + 1) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 guint64
 mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direction)
 {

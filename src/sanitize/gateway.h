@@ -11,6 +11,16 @@
 mugai_direction mugai_gateway_direction(const mugai_policy *policy, const char *client_addr,
                                         const char *daemon_name);
 
+/* Is DOMAIN one of [gateway] internal_domains, or below one (ASCII case ignored)? NULL: no. */
+gboolean mugai_gateway_internal_domain(const mugai_policy *policy, const char *domain);
+
+/* Is ADDR (user@domain) at an internal domain? */
+gboolean mugai_gateway_internal_address(const mugai_policy *policy, const char *addr);
+
+/* Is ADDR (nullable) one of LIST ("user@example.jp", "example.jp", "@example.jp": an address,
+ * or every address of a domain), ASCII case ignored? */
+gboolean mugai_gateway_address_listed(char *const *list, const char *addr);
+
 /* The largest message DIRECTION allows: its max_message_size, never above [limits] message_size
  * (what mugai parses at all). */
 guint64 mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direction);

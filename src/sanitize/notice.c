@@ -18,6 +18,7 @@ typedef struct {
   const char *no_name, *bytes, *detected, *contents, *contents_encrypted, *contents_more,
       *contents_unlisted, *contents_damaged, *entry_encrypted;
   const char *warning_title, *warning_shown, *warning_target, *warning_more[2];
+  const char *claim_inside[2], *claim_display[4]; /* texts around the header and addresses */
   const char *forwarded, *first_reading;
   const char *from, *date, *subject, *to;
 } wording;
@@ -45,6 +46,10 @@ static const wording ja = {
   .warning_shown = "表示",
   .warning_target = "実際のリンク先",
   .warning_more = {"ほか ", " 件"},
+  .claim_inside = {"【注意】このメールは外部から届きましたが、",
+                   " が内部のアドレスを名乗っています。なりすましの可能性があります。"},
+  .claim_display = {"【注意】",
+                    " の表示名にあるアドレス ", " は実際の差出アドレスではありません（実際: ", "）"},
   .forwarded = "---------- 添付されたメッセージ ----------\n",
   .first_reading = "---------- 本文の別の読み方（最初の Content-Type による） ----------\n",
   .from = "差出人", .date = "日時", .subject = "件名", .to = "宛先",
@@ -75,6 +80,10 @@ static const wording en = {
   .warning_shown = "shown",
   .warning_target = "actual target",
   .warning_more = {"", " more"},
+  .claim_inside = {"WARNING: this message came from outside, but its ",
+                   " claims an inside address. It may be an impersonation."},
+  .claim_display = {"WARNING: the ", " display name shows the address ",
+                    ", which is not the real sender (real: ", ")."},
   .forwarded = "---------- Attached message ----------\n",
   .first_reading = "---------- The body as its first Content-Type header declares it ----------\n",
   .from = "From", .date = "Date", .subject = "Subject", .to = "To",
@@ -212,12 +221,34 @@ actions_text(const mugai_result *result, const wording *w)
 }
 
 /* {warnings}: links whose visible text names another host than the one they lead to. */
+/* "WARNING: ... From (taro@city.example.lg.jp) ..." for a claimed inside sender. */
+static void
+claim_text(GString *out, const mugai_result *result, const wording *w)
+{
+  g_autofree char *address = mugai_notice_display_name(result->claim_address);
+  if (result->claim_real == NULL) {
+    g_string_append_printf(out, "%s%s (%s)%s\n\n", w->claim_inside[0], result->claim_header,
+                           address, w->claim_inside[1]);
+    return;
+  }
+  g_autofree char *real = mugai_notice_display_name(result->claim_real);
+  g_string_append_printf(out, "%s%s%s%s%s%s%s\n\n", w->claim_display[0], result->claim_header,
+                         w->claim_display[1], address, w->claim_display[2], real,
+                         w->claim_display[3]);
+}
+
 static char *
 warnings_text(const mugai_result *result, const wording *w)
 {
-  if (result->link_warnings == NULL || result->link_warnings->len == 0)
+  gboolean links = result->link_warnings != NULL && result->link_warnings->len > 0;
+  if (!links && result->claim_header == NULL)
     return NULL;
-  GString *out = g_string_new(w->warning_title);
+  GString *out = g_string_new(NULL);
+  if (result->claim_header != NULL)
+    claim_text(out, result, w);
+  if (!links)
+    return g_string_free(out, FALSE);
+  g_string_append(out, w->warning_title);
   g_string_append_c(out, '\n');
   for (guint i = 0; i < result->link_warnings->len; i++) {
     const mugai_link_warning *lw = g_ptr_array_index(result->link_warnings, i);
@@ -241,7 +272,7 @@ mugai_notice_needed(const mugai_result *result)
   static const mugai_action shown[] = {
     MUGAI_ACTION_REMOVED, MUGAI_ACTION_HTML2TEXT, MUGAI_ACTION_SIGNATURE, MUGAI_ACTION_ENCRYPTED,
     MUGAI_ACTION_INLINE_IMAGES, MUGAI_ACTION_PARTIAL, MUGAI_ACTION_LINK_DEFANGED,
-    MUGAI_ACTION_LINK_DROPPED, MUGAI_ACTION_LINK_MISMATCH,
+    MUGAI_ACTION_LINK_DROPPED, MUGAI_ACTION_LINK_MISMATCH, MUGAI_ACTION_IMPERSONATION,
   };
   for (gsize i = 0; i < G_N_ELEMENTS(shown); i++)
     if (result->actions[shown[i]])

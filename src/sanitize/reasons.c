@@ -26,6 +26,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                     "Too many outside addresses in To and Cc: put them in Bcc"},
   [MUGAI_REASON_INDIVIDUAL_NUMBER] = {"individual_number", "550", "5.7.1",
                                       "Message contains an individual number (My Number): not sent"},
+  [MUGAI_REASON_IMPERSONATION] = {"impersonation", "550", "5.7.1",
+                                  "Message claims an inside sender but comes from outside"},
 };
 
 const mugai_reason_info *

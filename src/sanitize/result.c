@@ -68,6 +68,9 @@ mugai_result_free(mugai_result *result)
   g_free(result->detail);
   g_free(result->reply_text);
   g_free(result->clause);
+  g_free(result->claim_header);
+  g_free(result->claim_address);
+  g_free(result->claim_real);
   g_free(result->message_type);
   g_ptr_array_unref(result->parts);
   g_ptr_array_unref(result->add_headers);

@@ -75,6 +75,9 @@ typedef struct {
   char reply_status[12];
   char *reply_text;      /* (nullable) */
   char *clause;          /* (nullable) the policy clause of the rule that refused, UTF-8 */
+  /* (nullable) an inside sender claimed on inbound mail ([impersonation] warn): the header,
+   * the address claimed, and the real one when a display name showed another address */
+  char *claim_header, *claim_address, *claim_real;
   guint actions[MUGAI_ACTION_COUNT];
   GPtrArray *parts;      /* mugai_part *, in MIME order */
   guint64 in_size;       /* bytes of the message as received */

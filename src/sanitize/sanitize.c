@@ -16,6 +16,7 @@
 #include "sanitize/gateway.h"
 #include "sanitize/header_clean.h"
 #include "sanitize/headers.h"
+#include "sanitize/impersonation.h"
 #include "sanitize/individual_number.h"
 #include "sanitize/notice.h"
 #include "sanitize/part_scan.h"
@@ -220,6 +221,29 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
                              in_subject ? "in the Subject" : "in the text");
 }
 
+/* [impersonation]: FALSE when the claim refuses the message; a warning is noted for the notice. */
+static gboolean
+check_impersonation(const mugai_policy *policy, GMimeMessage *message,
+                    const mugai_envelope *envelope, mugai_result *result)
+{
+  g_autoptr(mugai_impersonation) claim = mugai_impersonation_find(policy, message, envelope);
+  if (claim == NULL)
+    return TRUE;
+  g_autofree char *detail = claim->real
+      ? g_strdup_printf("%s display name shows %s, the sender is %s", claim->header, claim->claimed,
+                        claim->real)
+      : g_strdup_printf("%s claims the inside address %s", claim->header, claim->claimed);
+  if (policy->impersonation.action == MUGAI_IMPERSONATION_REJECT) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_IMPERSONATION, detail);
+    return FALSE;
+  }
+  result->actions[MUGAI_ACTION_IMPERSONATION]++;
+  result->claim_header = g_strdup(claim->header);
+  result->claim_address = g_steal_pointer(&claim->claimed);
+  result->claim_real = g_steal_pointer(&claim->real);
+  return TRUE;
+}
+
 static void
 sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream *raw,
                  mugai_walk *walk)
@@ -360,7 +384,8 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
       g_free(result->reply_text);
       result->reply_text = g_steal_pointer(&text);
     }
-    else if (envelope->direction == MUGAI_DIRECTION_IN)
+    else if (envelope->direction == MUGAI_DIRECTION_IN &&
+             check_impersonation(policy, message, envelope, result))
       sanitize_inbound(policy, message, raw, &walk);
     else
       check_outbound(policy, message, &walk);

@@ -2,22 +2,8 @@
 #include "sanitize/shown_addresses.h"
 
 #include <string.h>
+#include "sanitize/gateway.h"
 #include "sanitize/gmime_autoptr.h"
-
-static gboolean
-is_inside(const mugai_policy *policy, const char *addr)
-{
-  const char *at = strrchr(addr, '@');
-  const char *domain = at ? at + 1 : NULL;
-  for (gsize i = 0; domain && policy->gateway.internal_domains[i]; i++) {
-    const char *d = policy->gateway.internal_domains[i];
-    gsize dl = strlen(d), l = strlen(domain);
-    if (g_ascii_strcasecmp(domain, d) == 0 ||
-        (l > dl && domain[l - dl - 1] == '.' && g_ascii_strcasecmp(domain + l - dl, d) == 0))
-      return TRUE;
-  }
-  return FALSE;
-}
 
 static void
 collect(const mugai_policy *policy, InternetAddressList *list, GHashTable *outside)
@@ -29,7 +15,7 @@ collect(const mugai_policy *policy, InternetAddressList *list, GHashTable *outsi
       continue;
     }
     const char *addr = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(a));
-    if (addr && *addr && !is_inside(policy, addr))
+    if (addr && *addr && !mugai_gateway_internal_address(policy, addr))
       g_hash_table_add(outside, g_ascii_strdown(addr, -1));
   }
 }
