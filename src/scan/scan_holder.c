@@ -144,8 +144,6 @@ have_scanner(mugai_scan_holder *h)
   return have;
 }
 
-/* Build a new scanner when the signatures changed (or FORCED) and swap it in. STARTING: the
- * first load, whose failure is not a "reload" failure. */
 /* (transfer full) the policy in force now. */
 static mugai_policy *
 policy_now(mugai_scan_holder *h)
@@ -171,6 +169,8 @@ drop_scanner(mugai_scan_holder *h)
                       "(every message says not-scanned in X-Mugai-Actions)");
 }
 
+/* Build a new scanner when the signatures changed (or FORCED) and swap it in. STARTING: the
+ * first load, whose failure is not a "reload" failure. */
 static void
 rebuild(mugai_scan_holder *h, gboolean forced, gboolean starting)
 {
