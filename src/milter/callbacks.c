@@ -329,7 +329,8 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, error->message);
     return result;
   }
-  /* This message's own reference: a reload may swap the scanner while it is being scanned. */
+  /* Lent to this message until it is given back: a reload may swap the scanner meanwhile, and
+   * the old one is freed on the reload thread, never here. */
   g_autofree char *scan_failure = NULL;
   mugai_scanner *scanner = mugai_scan_holder_get(state->scanners, &scan_failure);
   mugai_services services = {.filetype = state->filetype, .scanner = scanner,
