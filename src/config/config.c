@@ -136,6 +136,8 @@ static const config_opt opts[] = {
   LIST_OPT("gateway", "internal_domains", gateway.internal_domains, check_domain),
   LIST_OPT("gateway", "internal_networks", gateway.internal_networks, check_network),
   LIST_OPT("gateway", "outbound_daemon_names", gateway.outbound_daemon_names, check_daemon_name),
+  OPTIONAL_STRING_OPT("gateway", "external_subject_tag", gateway.external_subject_tag,
+                      check_subject_tag),
   SIZE_OPT("inbound", "max_message_size", "10M", KIB, 2 * GIB, inbound.max_message_bytes),
   SIZE_OPT("outbound", "max_message_size", "10M", KIB, 2 * GIB, outbound.max_message_bytes),
   UINT_OPT("outbound", "max_shown_external_addresses", "10", 0, 100000,

@@ -38,6 +38,7 @@ static void policy_clear(gpointer data)
   g_strfreev(policy->gateway.internal_domains);
   g_strfreev(policy->gateway.internal_networks);
   g_strfreev(policy->gateway.outbound_daemon_names);
+  g_free(policy->gateway.external_subject_tag);
   g_strfreev(policy->autoforward.exempt_senders);
   g_strfreev(policy->autoforward.exempt_recipients);
   g_free(policy->autoforward.clause);

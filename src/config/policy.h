@@ -53,6 +53,7 @@ typedef struct {
   char **internal_networks;     /* CIDRs: a client there sends outbound mail */
   char **outbound_daemon_names; /* Postfix {daemon_name}s whose mail is outbound (a submission
                                  * service on the inside) */
+  char *external_subject_tag;   /* put in front of the Subject of all inbound mail; "" = none */
 } mugai_gateway_policy;
 
 /* [inbound] / [outbound]: what each direction allows. */

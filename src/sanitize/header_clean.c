@@ -275,23 +275,28 @@ cleaned_value(const mugai_header *header, gsize cap)
   return value;
 }
 
-/* " [tag] Subject" unless the Subject already carries the tag (a reply to tagged mail). The
- * whole value is written anew, so the space after the tag survives (white space between two
- * encoded-words is not shown). */
+/* " [tag1] [tag2] Subject" with each of TAGS the Subject does not carry yet (a reply to tagged
+ * mail has them); NULL when it has them all. The whole value is written anew, so the space after
+ * a tag survives (white space between two encoded-words is not shown). */
 static char *
-tagged_subject(const char *tag, const char *value)
+tagged_subject(const char *const *tags, const char *value)
 {
   g_autofree char *shown = value ? mugai_header_decode_text(value) : NULL;
-  if (shown && strstr(shown, tag))
+  g_autoptr(GString) prefix = g_string_new(NULL);
+  for (gsize i = 0; tags[i]; i++)
+    if (!shown || !strstr(shown, tags[i]))
+      g_string_append_printf(prefix, "%s%s", prefix->len ? " " : "", tags[i]);
+  if (prefix->len == 0)
     return NULL;
-  g_autofree char *text = shown && *shown ? g_strconcat(tag, " ", shown, NULL) : g_strdup(tag);
+  g_autofree char *text = shown && *shown ? g_strconcat(prefix->str, " ", shown, NULL)
+                                          : g_strdup(prefix->str);
   g_autoptr(GMimeFormatOptions) format = g_mime_format_options_new();
   g_autofree char *encoded = g_mime_utils_header_encode_text(format, text, "UTF-8");
   return g_strconcat(" ", encoded, NULL);
 }
 
 gboolean
-mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, gboolean tag,
+mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, const char *const *tags,
                     mugai_result *result, char **failure)
 {
   g_autoptr(GByteArray) block = read_header_block(raw, policy->limits.message_bytes, failure);
@@ -300,7 +305,7 @@ mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, gboolean tag,
   g_autoptr(GPtrArray) headers = mugai_headers_new();
   mugai_headers_split((const char *) block->data, block->len, headers);
   g_autoptr(GHashTable) seen = mugai_header_counter_new();
-  gboolean want_tag = tag && *policy->subject_tag, subject_seen = FALSE;
+  gboolean want_tag = tags && tags[0], subject_seen = FALSE;
   for (guint i = 0; i < headers->len; i++) {
     const mugai_header *h = g_ptr_array_index(headers, i);
     guint occurrence = mugai_header_counter_next(seen, h->name);
@@ -311,7 +316,7 @@ mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, gboolean tag,
       result->actions[MUGAI_ACTION_HEADERS_CLEANED]++;
     if (want_tag && !subject_seen && g_ascii_strcasecmp(h->name, "Subject") == 0) {
       subject_seen = TRUE;
-      char *tagged = tagged_subject(policy->subject_tag, value ? value : h->value);
+      char *tagged = tagged_subject(tags, value ? value : h->value);
       if (tagged) {
         g_free(value);
         value = tagged;
@@ -327,7 +332,7 @@ mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, gboolean tag,
       add_change(result, h->name, occurrence, g_steal_pointer(&value));
   }
   if (want_tag && !subject_seen) {
-    g_autofree char *tagged = tagged_subject(policy->subject_tag, NULL);
+    g_autofree char *tagged = tagged_subject(tags, NULL);
     mugai_result_add_header(result, "Subject", tagged + 1);
     result->actions[MUGAI_ACTION_SUBJECT_TAGGED]++;
   }

@@ -11,7 +11,8 @@
 #include "sanitize/result.h"
 
 /* Read the header block at the start of RAW (as Postfix passed it) and record the changes its
- * values need into RESULT. TAG: put the subject tag in (the body was sanitized with a notice).
- * FALSE (and *FAILURE set, transfer full) on a read error. */
-gboolean mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, gboolean tag,
-                             mugai_result *result, char **failure);
+ * values need into RESULT. TAGS (NULL-terminated, nullable): put in front of the Subject in this
+ * order, each unless the Subject already carries it. FALSE (and *FAILURE set, transfer full) on
+ * a read error. */
+gboolean mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw,
+                             const char *const *tags, mugai_result *result, char **failure);

@@ -286,8 +286,13 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
     }
   }
   g_autofree char *failure = NULL;
-  gboolean tag = result->body != NULL && mugai_notice_needed(result);
-  if (!mugai_headers_clean(policy, raw, tag, result, &failure))
+  const char *tags[3] = {NULL};
+  gsize n = 0;
+  if (*policy->gateway.external_subject_tag) /* all inbound mail comes from outside */
+    tags[n++] = policy->gateway.external_subject_tag;
+  if (*policy->subject_tag && result->body != NULL && mugai_notice_needed(result))
+    tags[n++] = policy->subject_tag;
+  if (!mugai_headers_clean(policy, raw, tags, result, &failure))
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, failure);
 }
 

@@ -2,7 +2,7 @@
 """[impersonation] through `mugai sanitize`: inbound mail claiming an inside sender (From, Sender,
 Reply-To at an internal domain) or showing another address in its display name is warned about
 at the top of the notice (or refused, or let be); ordinary mail is not."""
-import email, os, sys, unittest
+import email, email.policy, os, sys, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -74,6 +74,48 @@ class Claims(unittest.TestCase):
         rc, line, body = sanitize(raw, action="no")
         self.assertEqual(rc, 0, line)
         self.assertNotIn("impersonation", line)
+
+
+class ExternalSubjectTag(unittest.TestCase):
+    """[gateway] external_subject_tag: every inbound message, once, before [notice] subject_tag."""
+
+    def subject(self, raw, direction="in", **gateway):
+        import subprocess, tempfile
+        base = open(os.path.join(test_autoforward.ROOT, "config", "mugai.conf"), encoding="utf-8").read()
+        text = scan_db.config_with_database(base, scan_db.database())
+        text = scan_db.config_with_keys(text, "gateway", **gateway)
+        text = scan_db.config_with_keys(text, "notice", subject_tag="[無害化]")
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "c.conf")
+            open(conf, "w", encoding="utf-8").write(text)
+            p = subprocess.run([test_autoforward.MUGAI, "sanitize", "-c", conf, "--direction",
+                                direction], input=raw, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        m = email.message_from_bytes(p.stdout, policy=email.policy.default)
+        return str(m["Subject"])
+
+    PLAIN = (b"From: a@example.com\r\nTo: b@example.jp\r\nSubject: =?UTF-8?B?5Lya6K2w?=\r\n\r\nhi\r\n")
+    HTML = (b"From: a@example.com\r\nTo: b@example.jp\r\nSubject: =?UTF-8?B?5Lya6K2w?=\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n")
+
+    def test_tags_in_order_once(self):
+        self.assertEqual(self.subject(self.PLAIN, external_subject_tag="[外部]"), "[外部] 会議")
+        self.assertEqual(self.subject(self.HTML, external_subject_tag="[外部]"), "[外部] [無害化] 会議")
+        reply = self.HTML.replace(b"=?UTF-8?B?5Lya6K2w?=", "Re: [外部] 会議".encode())
+        self.assertEqual(self.subject(reply, external_subject_tag="[外部]"), "[無害化] Re: [外部] 会議")
+        self.assertEqual(self.subject(self.PLAIN), "会議")  # no tag configured
+        self.assertEqual(self.subject(self.PLAIN, direction="out", external_subject_tag="[外部]"),
+                         "会議")  # outbound mail is not from outside
+
+    def test_bad_tag_is_a_config_error(self):
+        import subprocess, tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "c.conf")
+            open(conf, "w", encoding="utf-8").write("[gateway]\nexternal_subject_tag = =?UTF-8?B?x?=\n")
+            p = subprocess.run([test_autoforward.MUGAI, "config", "check", "-c", conf], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("[gateway] external_subject_tag: must be written as text, not as an RFC 2047 "
+                      "encoded-word", p.stderr)
 
 
 class NoClaim(unittest.TestCase):
