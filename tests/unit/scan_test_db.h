@@ -5,6 +5,8 @@
  * body signature (MUGAI.Test.Sig) and an .hdb file hash (MUGAI.Test.Hash). Signatures from files
  * outside a signed CVD come back with libclamav's ".UNOFFICIAL" suffix: that is the name a user
  * sees (clamd reports the same names). Zips are built in memory with libarchive.
+ * Also the detections every backend must make alike (scan_contract_*), as cmocka tests whose
+ * fixture starts with the mugai_scanner * under test.
  * Header-only (static functions): each tests/unit/test_*.c is its own program. Include after
  * cmocka.h.
  */
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include "sanitize/scanner.h"
 
 /* Split so that this source file itself is not EICAR to a scanner. */
 #define EICAR                                                                                      \
@@ -107,3 +110,90 @@ zip_of(const char *name, const void *data, gsize len, ...)
 
 #define EICAR_MEMBER "eicar.com", EICAR, (gsize) (sizeof(EICAR) - 1)
 
+
+G_GNUC_UNUSED static void
+assert_scan_len(mugai_scanner *scanner, const void *data, gsize len, mugai_scan_verdict want,
+                const char *signature)
+{
+  g_auto(mugai_scan_result) result = {0};
+  mugai_scan_verdict got = mugai_scanner_scan(scanner, data, len, "part", &result);
+  if (got != want || g_strcmp0(result.signature, signature) != 0)
+    fail_msg("verdict %s signature %s detail %s; want %s %s", mugai_scan_verdict_name(got),
+             result.signature, result.detail, mugai_scan_verdict_name(want), signature);
+}
+
+G_GNUC_UNUSED static void
+assert_scan(mugai_scanner *scanner, GBytes *data, mugai_scan_verdict want, const char *signature)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data(data, &len);
+  assert_scan_len(scanner, bytes, len, want, signature);
+}
+
+G_GNUC_UNUSED static void
+assert_scan_str(mugai_scanner *scanner, const char *text, mugai_scan_verdict want,
+                const char *signature)
+{
+  assert_scan_len(scanner, text, strlen(text), want, signature);
+}
+
+/* The scanner of a fixture whose first member is the mugai_scanner * under test. */
+#define CONTRACT_SCANNER(state) (*(mugai_scanner **) *(state))
+
+G_GNUC_UNUSED static void
+scan_contract_finds_eicar_raw(void **state)
+{
+  assert_scan_str(CONTRACT_SCANNER(state), EICAR, MUGAI_SCAN_INFECTED, EICAR_NAME);
+  assert_scan_str(CONTRACT_SCANNER(state), EICAR "\r\n", MUGAI_SCAN_INFECTED,
+                  EICAR_NAME); /* as saved by a client */
+}
+
+G_GNUC_UNUSED static void
+scan_contract_finds_eicar_inside_zip(void **state)
+{
+  g_autoptr(GBytes) zip = zip_of("readme.txt", "hello\n", (gsize) 6, EICAR_MEMBER, NULL);
+  assert_scan(CONTRACT_SCANNER(state), zip, MUGAI_SCAN_INFECTED, EICAR_NAME);
+}
+
+G_GNUC_UNUSED static void
+scan_contract_finds_eicar_inside_zip_inside_zip(void **state)
+{
+  g_autoptr(GBytes) inner = zip_of(EICAR_MEMBER, NULL);
+  g_autoptr(GBytes) outer =
+      zip_of("inner.zip", g_bytes_get_data(inner, NULL), g_bytes_get_size(inner), NULL);
+  assert_scan(CONTRACT_SCANNER(state), outer, MUGAI_SCAN_INFECTED, EICAR_NAME);
+}
+
+G_GNUC_UNUSED static void
+scan_contract_finds_project_signature_in_text(void **state)
+{
+  assert_scan_str(CONTRACT_SCANNER(state), "Dear user,\r\nplease see " MARKER " below.\r\n",
+                  MUGAI_SCAN_INFECTED, MARKER_NAME);
+}
+
+G_GNUC_UNUSED static void
+scan_contract_finds_project_file_by_hash(void **state)
+{
+  assert_scan_str(CONTRACT_SCANNER(state), HASHED, MUGAI_SCAN_INFECTED, HASHED_NAME);
+  assert_scan_str(CONTRACT_SCANNER(state), HASHED "x", MUGAI_SCAN_CLEAN,
+                  NULL); /* one byte more: another hash */
+}
+
+G_GNUC_UNUSED static void
+scan_contract_clean_data_is_clean(void **state)
+{
+  assert_scan_str(CONTRACT_SCANNER(state), "Subject-less text, nothing to see here.\r\n",
+                  MUGAI_SCAN_CLEAN, NULL);
+  assert_scan_str(CONTRACT_SCANNER(state), "", MUGAI_SCAN_CLEAN, NULL);
+  g_autoptr(GBytes) zip = zip_of("a.txt", "just text\n", (gsize) 10, NULL);
+  assert_scan(CONTRACT_SCANNER(state), zip, MUGAI_SCAN_CLEAN, NULL);
+}
+
+/* The contract, for a backend's test list. */
+#define SCAN_CONTRACT_TESTS                                                                        \
+  cmocka_unit_test(scan_contract_finds_eicar_raw),                                                 \
+      cmocka_unit_test(scan_contract_finds_eicar_inside_zip),                                      \
+      cmocka_unit_test(scan_contract_finds_eicar_inside_zip_inside_zip),                           \
+      cmocka_unit_test(scan_contract_finds_project_signature_in_text),                             \
+      cmocka_unit_test(scan_contract_finds_project_file_by_hash),                                  \
+      cmocka_unit_test(scan_contract_clean_data_is_clean)
