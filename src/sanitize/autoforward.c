@@ -24,14 +24,6 @@
 
 #define SHOWN_MAX 200
 
-/* The domain of ADDR (after its last @), lower case; NULL without one. (transfer full) */
-static char *
-domain_of(const char *addr)
-{
-  const char *at = addr ? strrchr(addr, '@') : NULL;
-  return at && at[1] ? g_ascii_strdown(at + 1, -1) : NULL;
-}
-
 static gboolean
 applies(const mugai_policy *policy, const mugai_envelope *envelope)
 {
@@ -100,8 +92,7 @@ header_marker(const mugai_policy *policy, const char *name, const char *value, g
     return shown(name, value);
   if (outbound && g_ascii_strcasecmp(name, "Delivered-To") == 0) {
     g_autofree char *addr = bare_address(v);
-    g_autofree char *domain = domain_of(addr);
-    if (mugai_gateway_internal_domain(policy, domain))
+    if (mugai_gateway_internal_address(policy, addr))
       return shown(name, value);
   }
   return NULL;
@@ -115,9 +106,8 @@ envelope_marker(const mugai_policy *policy, const mugai_envelope *envelope)
     return NULL;
   if (g_ascii_strncasecmp(from, "SRS0=", 5) == 0 || g_ascii_strncasecmp(from, "SRS1=", 5) == 0)
     return shown("MAIL FROM", from);
-  g_autofree char *domain = domain_of(from);
   if (envelope->direction == MUGAI_DIRECTION_OUT && policy->gateway.internal_domains[0] != NULL &&
-      domain != NULL && !mugai_gateway_internal_domain(policy, domain))
+      strchr(from, '@') != NULL && !mugai_gateway_internal_address(policy, from))
     return shown("MAIL FROM (outside sender on outbound mail)", from);
   return NULL;
 }

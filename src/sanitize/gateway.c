@@ -87,7 +87,5 @@ mugai_gateway_refuse_size(mugai_result *result, const mugai_policy *policy,
   g_autofree char *detail = g_strdup_printf("over the %s limit of %s", way, size);
   mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_TOO_BIG, detail);
   /* "552 5.3.4 Message too big for this gateway (limit 10M for inbound mail)" */
-  g_autofree char *text = g_strdup_printf("%s (limit %s for %s mail)", result->reply_text, size, way);
-  g_free(result->reply_text);
-  result->reply_text = g_steal_pointer(&text);
+  mugai_result_reply_note(result, "limit %s for %s mail", size, way);
 }

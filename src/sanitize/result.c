@@ -117,6 +117,19 @@ mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reas
 }
 
 void
+mugai_result_reply_note(mugai_result *result, const char *format, ...)
+{
+  g_return_if_fail(result->reply_text != NULL);
+  va_list ap;
+  va_start(ap, format);
+  g_autofree char *note = g_strdup_vprintf(format, ap);
+  va_end(ap);
+  char *text = g_strdup_printf("%s (%s)", result->reply_text, note);
+  g_free(result->reply_text);
+  result->reply_text = text;
+}
+
+void
 mugai_result_name_in_reply(mugai_result *result, const char *what)
 {
   g_return_if_fail(result->reply_text != NULL && what != NULL);

@@ -104,6 +104,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_result, mugai_result_free)
 /* Set a final non-deliver verdict with the reason's reply; DETAIL (nullable) is copied. */
 void mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reason reason,
                               const char *detail);
+/* Append " (DETAIL)" (printf FORMAT, ASCII: replies are) to the reply text of a refusal. */
+void mugai_result_reply_note(mugai_result *result, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
 /* Append ": WHAT" (a signature name; anything but [A-Za-z0-9._:/+-] becomes '?', cut at 100
  * bytes) to the reply text of a refusal. */
 void mugai_result_name_in_reply(mugai_result *result, const char *what);

@@ -303,14 +303,10 @@ refuse_autoforward(const mugai_policy *policy, const char *marker, mugai_result 
   const char *clause = policy->autoforward.clause;
   mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_AUTOFORWARD, marker);
   g_autofree char *header = g_strndup(marker, strcspn(marker, ":"));
-  gboolean ascii = TRUE;
-  for (const char *p = clause; *p; p++)
-    ascii = ascii && g_ascii_isprint(*p);
-  g_autofree char *text = *clause && ascii
-                              ? g_strdup_printf("%s (%s; clause %s)", result->reply_text, header, clause)
-                              : g_strdup_printf("%s (%s)", result->reply_text, header);
-  g_free(result->reply_text);
-  result->reply_text = g_steal_pointer(&text);
+  if (*clause && g_str_is_ascii(clause)) /* the config allows no control characters */
+    mugai_result_reply_note(result, "%s; clause %s", header, clause);
+  else
+    mugai_result_reply_note(result, "%s", header);
   result->clause = *clause ? g_strdup(clause) : NULL;
 }
 
@@ -384,10 +380,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
       g_autofree char *detail = g_strdup_printf("%u outside addresses in To and Cc, over %u", shown,
                                                 policy->outbound.max_shown_external);
       mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_SHOWN_ADDRESSES, detail);
-      g_autofree char *text = g_strdup_printf("%s (%u, at most %u)", result->reply_text, shown,
-                                              policy->outbound.max_shown_external);
-      g_free(result->reply_text);
-      result->reply_text = g_steal_pointer(&text);
+      mugai_result_reply_note(result, "%u, at most %u", shown, policy->outbound.max_shown_external);
     }
     else if (envelope->direction == MUGAI_DIRECTION_IN &&
              check_impersonation(policy, message, envelope, result))

@@ -218,10 +218,8 @@ mugai_clamav_signature_time(const char *dir, gint64 *time, char **source, GError
   return TRUE;
 }
 
-/* "signatures too old: newest is daily.cld, built 2025-01-01T00:00:00Z (8.0 days ago);
- * max_signature_age is 7.0 days" — NULL while they are young enough. (transfer full) */
-static char *
-age_problem(const char *source, gint64 built, gint64 max_age)
+char *
+mugai_scan_age_problem(const char *source, gint64 built, gint64 max_age)
 {
   gint64 now = g_get_real_time() / G_USEC_PER_SEC;
   if (max_age <= 0 || now - built <= max_age)
@@ -367,7 +365,8 @@ engine_scan(gpointer ctx, const guint8 *data, gsize len, const char *name,
   mugai_scan_engine *engine = ctx;
   mugai_scan_result_clear(result);
   char *too_old =
-      age_problem(engine->signature_source, engine->info.signature_time, engine->max_signature_age);
+      mugai_scan_age_problem(engine->signature_source, engine->info.signature_time,
+                             engine->max_signature_age);
   if (too_old != NULL) {
     set_error(result, too_old);
     return;
@@ -499,7 +498,8 @@ mugai_clamav_new(const mugai_clamav_config *config, GError **error)
                                    &engine->signature_source, error))
     return NULL;
   char *too_old =
-      age_problem(engine->signature_source, engine->info.signature_time, config->max_signature_age);
+      mugai_scan_age_problem(engine->signature_source, engine->info.signature_time,
+                             config->max_signature_age);
   if (too_old != NULL) {
     g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_TOO_OLD, "%s (in %s)", too_old,
                 config->database_dir);

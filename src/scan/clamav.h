@@ -61,6 +61,11 @@ mugai_scanner *mugai_clamav_new(const mugai_clamav_config *config, GError **erro
  * (freshclam.dat, its tmp.* download directories) are not. */
 gboolean mugai_clamav_is_database_file(const char *name);
 
+/* "signatures too old: newest is daily.cld, built 2025-01-01T00:00:00Z (8.0 days ago);
+ * max_signature_age is 7.0 days" — NULL while BUILT (Unix seconds) is within MAX_AGE seconds of
+ * now, or MAX_AGE is 0. The words every backend uses. (transfer full) */
+char *mugai_scan_age_problem(const char *source, gint64 built, gint64 max_age);
+
 /* The newest signature build time in DIR: a .cvd/.cld/.cud header's build time, or a plain
  * signature file's (.ndb, .hdb, ...: they carry none) modification time. *SOURCE (transfer full)
  * gets that file's name. FALSE with ERROR (NO_DATABASE, LOAD_FAILED) when there is none or a

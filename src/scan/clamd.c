@@ -399,29 +399,14 @@ daily_source(guint64 daily)
   return g_strdup_printf("clamd daily %" G_GUINT64_FORMAT, daily);
 }
 
-/* "signatures too old: newest is clamd daily 27474, built 2025-01-01T00:00:00Z (8.0 days ago);
- * max_signature_age is 7.0 days" — NULL while they are young enough. (transfer full)
- * The same words as the libclamav backend's. */
-static char *
-age_problem(const char *source, gint64 built, gint64 max_age)
-{
-  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-  if (max_age <= 0 || now - built <= max_age)
-    return NULL;
-  g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc(built);
-  g_autofree char *iso = when ? g_date_time_format_iso8601(when) : g_strdup("?");
-  return g_strdup_printf("signatures too old: newest is %s, built %s (%.1f days ago); "
-                         "max_signature_age is %.1f days",
-                         source, iso, (double) (now - built) / 86400.0, (double) max_age / 86400.0);
-}
-
 /* NULL while the signatures are young enough, else why not (transfer full). The info is as of
  * creation and clamd reloads by itself: before calling them too old, ask clamd what it has now.
  * The answer serves this scan only; nothing shared is updated. */
 static char *
 signatures_too_old(const clamd_scanner *c)
 {
-  char *problem = age_problem(c->signature_source, c->info.signature_time, c->max_signature_age);
+  char *problem =
+      mugai_scan_age_problem(c->signature_source, c->info.signature_time, c->max_signature_age);
   if (problem == NULL)
     return NULL;
   g_autoptr(GError) error = NULL;
@@ -438,7 +423,7 @@ signatures_too_old(const clamd_scanner *c)
                            "cannot be checked",
                            c->socket);
   g_autofree char *source = daily_source(now.daily);
-  return age_problem(source, now.built, c->max_signature_age);
+  return mugai_scan_age_problem(source, now.built, c->max_signature_age);
 }
 
 /* ---- scanning ---- */
@@ -657,7 +642,8 @@ take_version(clamd_scanner *c, const char *reply, GError **error)
   }
   c->signature_source = daily_source(v.daily);
   c->info.signature_time = v.built;
-  g_autofree char *too_old = age_problem(c->signature_source, v.built, c->max_signature_age);
+  g_autofree char *too_old =
+      mugai_scan_age_problem(c->signature_source, v.built, c->max_signature_age);
   if (too_old != NULL) {
     g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_TOO_OLD, "%s (clamd at %s)", too_old,
                 c->socket);
