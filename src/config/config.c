@@ -58,6 +58,8 @@ typedef struct {
   const char *const *choices; /* OPT_ENUM: NULL-terminated; choices[i] is stored as i; "" is a
                                  value of the C enum this key does not offer */
   gboolean empty_ok;          /* OPT_STRING: an empty value is meaningful ("no tag") */
+  void (*derive)(mugai_policy *policy); /* (nullable) fills what is computed from the value once,
+                                         * so no message parses it again */
 } config_opt;
 
 static char *check_socket(const char *value);
@@ -67,6 +69,7 @@ static char *check_clamd_socket(const char *value);
 static char *check_domain(const char *value);
 static char *check_network(const char *value);
 static char *check_daemon_name(const char *value);
+static void derive_network_masks(mugai_policy *policy);
 static char *check_address_or_domain(const char *value);
 static char *check_clause(const char *value);
 
@@ -99,15 +102,16 @@ G_STATIC_ASSERT(sizeof(mugai_language) == sizeof(int)); /* OPT_ENUM stores throu
 G_STATIC_ASSERT(sizeof(mugai_output_charset) == sizeof(int));
 
 #define FIELD(f) offsetof(mugai_policy, f)
-#define STRING_OPT(g, k, def, f, fn) {g, k, OPT_STRING, def, 0, 0, FIELD(f), fn, NULL, FALSE}
-#define OPTIONAL_STRING_OPT(g, k, f, fn) {g, k, OPT_STRING, "", 0, 0, FIELD(f), fn, NULL, TRUE}
-#define SIZE_OPT(g, k, def, lo, hi, f) {g, k, OPT_SIZE, def, lo, hi, FIELD(f), NULL, NULL, FALSE}
-#define UINT_OPT(g, k, def, lo, hi, f) {g, k, OPT_UINT, def, lo, hi, FIELD(f), NULL, NULL, FALSE}
-#define ENUM_OPT(g, k, def, f, names) {g, k, OPT_ENUM, def, 0, 0, FIELD(f), NULL, names, FALSE}
-#define BOOL_OPT(g, k, def, f) {g, k, OPT_BOOL, def, 0, 0, FIELD(f), NULL, NULL, FALSE}
-#define DURATION_OPT(g, k, def, lo, hi, f) {g, k, OPT_DURATION, def, lo, hi, FIELD(f), NULL, NULL, FALSE}
-#define TEMPLATE_OPT(g, k, f) {g, k, OPT_TEMPLATE, "", 0, 0, FIELD(f), NULL, NULL, TRUE}
-#define LIST_OPT(g, k, f, fn) {g, k, OPT_LIST, "", 0, 0, FIELD(f), fn, NULL, TRUE}
+#define STRING_OPT(g, k, def, f, fn) {g, k, OPT_STRING, def, 0, 0, FIELD(f), fn, NULL, FALSE, NULL}
+#define OPTIONAL_STRING_OPT(g, k, f, fn) {g, k, OPT_STRING, "", 0, 0, FIELD(f), fn, NULL, TRUE, NULL}
+#define SIZE_OPT(g, k, def, lo, hi, f) {g, k, OPT_SIZE, def, lo, hi, FIELD(f), NULL, NULL, FALSE, NULL}
+#define UINT_OPT(g, k, def, lo, hi, f) {g, k, OPT_UINT, def, lo, hi, FIELD(f), NULL, NULL, FALSE, NULL}
+#define ENUM_OPT(g, k, def, f, names) {g, k, OPT_ENUM, def, 0, 0, FIELD(f), NULL, names, FALSE, NULL}
+#define BOOL_OPT(g, k, def, f) {g, k, OPT_BOOL, def, 0, 0, FIELD(f), NULL, NULL, FALSE, NULL}
+#define DURATION_OPT(g, k, def, lo, hi, f) {g, k, OPT_DURATION, def, lo, hi, FIELD(f), NULL, NULL, FALSE, NULL}
+#define TEMPLATE_OPT(g, k, f) {g, k, OPT_TEMPLATE, "", 0, 0, FIELD(f), NULL, NULL, TRUE, NULL}
+#define LIST_OPT(g, k, f, fn) {g, k, OPT_LIST, "", 0, 0, FIELD(f), fn, NULL, TRUE, NULL}
+#define DERIVED_LIST_OPT(g, k, f, fn, d) {g, k, OPT_LIST, "", 0, 0, FIELD(f), fn, NULL, TRUE, d}
 
 /* The one list of keys. config/mugai.conf documents each, in this order. */
 static const config_opt opts[] = {
@@ -134,7 +138,8 @@ static const config_opt opts[] = {
   SIZE_OPT("limits", "archive_size", "32M", 0, 2 * GIB, limits.archive_bytes),
   DURATION_OPT("limits", "time_per_message", "60s", 1, 3600, limits.seconds_per_message),
   LIST_OPT("gateway", "internal_domains", gateway.internal_domains, check_domain),
-  LIST_OPT("gateway", "internal_networks", gateway.internal_networks, check_network),
+  DERIVED_LIST_OPT("gateway", "internal_networks", gateway.internal_networks, check_network,
+                   derive_network_masks),
   LIST_OPT("gateway", "outbound_daemon_names", gateway.outbound_daemon_names, check_daemon_name),
   OPTIONAL_STRING_OPT("gateway", "external_subject_tag", gateway.external_subject_tag,
                       check_subject_tag),
@@ -409,6 +414,19 @@ static char *check_network(const char *value)
   return g_strdup_printf("%s is not an address or network (write 192.0.2.0/24 or 2001:db8::/32)", q);
 }
 
+/* internal_networks as GInetAddressMask objects (every item passed check_network). */
+static void derive_network_masks(mugai_policy *policy)
+{
+  g_clear_pointer(&policy->gateway.internal_masks, g_ptr_array_unref);
+  policy->gateway.internal_masks = g_ptr_array_new_with_free_func(g_object_unref);
+  for (gsize i = 0; policy->gateway.internal_networks[i]; i++) {
+    GInetAddressMask *mask =
+        g_inet_address_mask_new_from_string(policy->gateway.internal_networks[i], NULL);
+    if (mask != NULL)
+      g_ptr_array_add(policy->gateway.internal_masks, mask);
+  }
+}
+
 /* A Postfix service name as master.cf names it ({daemon_name}: smtpd -o syslog_name=...). */
 static char *check_daemon_name(const char *value)
 {
@@ -611,7 +629,12 @@ static char *opt_apply(const config_opt *opt, const char *value, mugai_policy *p
   case OPT_BOOL: return apply_bool(value, field);
   case OPT_DURATION: return apply_duration(opt, value, field);
   case OPT_TEMPLATE: return apply_template(opt, value, field);
-  case OPT_LIST: return apply_list(opt, value, field);
+  case OPT_LIST: {
+    char *why = apply_list(opt, value, field);
+    if (why == NULL && opt->derive != NULL)
+      opt->derive(policy);
+    return why;
+  }
   }
   g_assert_not_reached();
   return NULL;

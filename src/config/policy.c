@@ -37,6 +37,8 @@ static void policy_clear(gpointer data)
   g_free(policy->subject_tag);
   g_strfreev(policy->gateway.internal_domains);
   g_strfreev(policy->gateway.internal_networks);
+  if (policy->gateway.internal_masks)
+    g_ptr_array_unref(policy->gateway.internal_masks);
   g_strfreev(policy->gateway.outbound_daemon_names);
   g_free(policy->gateway.external_subject_tag);
   g_strfreev(policy->autoforward.exempt_senders);

@@ -51,6 +51,7 @@ typedef struct {
 typedef struct {
   char **internal_domains;      /* the municipality's own domains */
   char **internal_networks;     /* CIDRs: a client there sends outbound mail */
+  GPtrArray *internal_masks;    /* GInetAddressMask *, the same networks parsed once */
   char **outbound_daemon_names; /* Postfix {daemon_name}s whose mail is outbound (a submission
                                  * service on the inside) */
   char *external_subject_tag;   /* put in front of the Subject of all inbound mail; "" = none */

@@ -5,16 +5,16 @@
 #include <string.h>
 #include "util/units.h"
 
-/* Is ADDR inside one of NETWORKS (CIDR texts, validated when the config loaded)? */
+/* Is ADDR inside one of MASKS (nullable: none; parsed when the config loaded)? */
 static gboolean
-in_networks(char *const *networks, const char *addr)
+in_networks(const GPtrArray *masks, const char *addr)
 {
-  g_autoptr(GInetAddress) address = addr ? g_inet_address_new_from_string(addr) : NULL;
-  if (address == NULL)
+  if (masks == NULL || masks->len == 0 || addr == NULL)
     return FALSE;
-  for (gsize i = 0; networks && networks[i]; i++) {
-    g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(networks[i], NULL);
-    if (mask && g_inet_address_get_family(address) == g_inet_address_mask_get_family(mask) &&
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string(addr);
+  for (guint i = 0; address && i < masks->len; i++) {
+    GInetAddressMask *mask = g_ptr_array_index(masks, i);
+    if (g_inet_address_get_family(address) == g_inet_address_mask_get_family(mask) &&
         g_inet_address_mask_matches(mask, address))
       return TRUE;
   }
@@ -26,7 +26,7 @@ mugai_gateway_direction(const mugai_policy *policy, const char *client_addr,
                         const char *daemon_name)
 {
   const mugai_gateway_policy *g = &policy->gateway;
-  if (in_networks(g->internal_networks, client_addr))
+  if (in_networks(g->internal_masks, client_addr))
     return MUGAI_DIRECTION_OUT;
   for (gsize i = 0; daemon_name && g->outbound_daemon_names && g->outbound_daemon_names[i]; i++)
     if (strcmp(daemon_name, g->outbound_daemon_names[i]) == 0)
