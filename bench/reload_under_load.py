@@ -69,23 +69,6 @@ RELOADED = re.compile(r"virus scanner reloaded in ([\d.]+)s: (.*)")
 FAILED = "virus scanner reload failed"
 
 
-class UnixMilterClient(mc.MilterClient):
-    """milter_client.MilterClient over a Unix socket (it connects over TCP only): the same state
-    as MilterClient.__init__ sets, on an AF_UNIX socket."""
-
-    def __init__(self, path, timeout=60.0):  # pylint: disable=super-init-not-called
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
-        self._pending = b""
-        self.version = None
-        self.actions = None
-        self.protocol = 0
-        self.symlists = {}
-        self.leadspc = False
-        self.closed = False
-
-
 def hdb_text(count, seed):
     """COUNT random hash signatures (md5:size:name lines), the same for the same SEED."""
     rnd = random.Random(seed)
@@ -247,7 +230,7 @@ def main():
             f.write(text)
         if args.socket == "unix":
             path = os.path.join(work, "milter.sock")
-            spec, connect = f"unix:{path}", lambda: UnixMilterClient(path)
+            spec, connect = f"unix:{path}", lambda: mc.MilterClient(None, None, unix_path=path)
         else:
             port = free_port()
             spec, connect = f"inet:{port}@127.0.0.1", lambda: mc.MilterClient("127.0.0.1", port)

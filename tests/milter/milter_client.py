@@ -177,9 +177,15 @@ class MilterClient:
     """One milter connection, as an MTA holds it. Commands return a Reply (or None when the
     negotiated protocol says the command is not sent)."""
 
-    def __init__(self, host, port, timeout=60.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def __init__(self, host, port, timeout=60.0, unix_path=None):
+        """To HOST:PORT over TCP, or to the Unix socket UNIX_PATH when it is given."""
+        if unix_path is not None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(unix_path)
+        else:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._pending = b""  # macros wait to go out with their command, as Postfix sends them
         self.version = None
         self.actions = None
