@@ -153,6 +153,25 @@ io_error:
   return FALSE;
 }
 
+/* The policy of the first recipient, as the milter chooses it; a recipient another [rule NAME]
+ * matches would be deferred by the milter (452 4.5.3) and sent as a message of its own. */
+static const mugai_policy *
+rule_policy(const mugai_policy *main_policy, const options *o)
+{
+  const char *first = o->rcpts ? o->rcpts[0] : NULL;
+  const mugai_policy *policy = mugai_gateway_rule_policy(main_policy, o->from, first);
+  for (gsize i = 1; o->rcpts && o->rcpts[i]; i++) {
+    const mugai_policy *other = mugai_gateway_rule_policy(main_policy, o->from, o->rcpts[i]);
+    if (other == policy)
+      continue;
+    g_autofree char *its = mugai_gateway_policy_name(other);
+    g_autofree char *message = mugai_gateway_policy_name(policy);
+    fprintf(stderr, "mugai sanitize: --rcpt %s is under %s, the message under %s: the milter "
+            "defers it (452 4.5.3) to a message of its own\n", o->rcpts[i], its, message);
+  }
+  return policy;
+}
+
 static int
 exit_status_for(mugai_verdict verdict)
 {
@@ -219,8 +238,8 @@ mugai_cmd_sanitize(int argc, char **argv)
   }
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
-  g_autoptr(mugai_policy) policy = mugai_config_load(o.config, problems, &error);
-  if (policy == NULL) {
+  g_autoptr(mugai_policy) main_policy = mugai_config_load(o.config, problems, &error);
+  if (main_policy == NULL) {
     fprintf(stderr, "mugai sanitize: configuration error:\n%s\n", error->message);
     options_clear(&o);
     return MUGAI_EXIT_USAGE;
@@ -231,9 +250,10 @@ mugai_cmd_sanitize(int argc, char **argv)
     .rcpts = (const char *const *) o.rcpts,
     .direction = o.direction ? (strcmp(o.direction, "out") == 0 ? MUGAI_DIRECTION_OUT
                                                                  : MUGAI_DIRECTION_IN)
-                             : mugai_gateway_direction(policy, o.client, o.daemon_name),
+                             : mugai_gateway_direction(main_policy, o.client, o.daemon_name),
     .queue_id = o.queue_id,
   };
+  const mugai_policy *policy = rule_policy(main_policy, &o);
   gint64 start = g_get_monotonic_time();
   mugai_read_message message = {0};
   g_autoptr(mugai_result) result = NULL;

@@ -72,6 +72,13 @@ static char *check_daemon_name(const char *value);
 static void derive_network_masks(mugai_policy *policy);
 static char *check_address_or_domain(const char *value);
 static char *check_clause(const char *value);
+static char *check_address(const char *value);
+static char *check_rcpt_domain(const char *value);
+
+/* The keys of a [rule NAME] section that say what it matches live in the table under this group,
+ * which is not a group of the file: the section's other keys are GROUP.KEY of the groups. */
+#define RULE_GROUP "rule"
+#define RULE_NAME_MAX 40
 
 static const char *const language_names[] = {[MUGAI_LANG_JA] = "ja", [MUGAI_LANG_EN] = "en", NULL};
 static const char *const charset_names[] = {[MUGAI_OUTPUT_UTF8] = "utf-8",
@@ -144,11 +151,17 @@ static const config_opt opts[] = {
   OPTIONAL_STRING_OPT("gateway", "external_subject_tag", gateway.external_subject_tag,
                       check_subject_tag),
   SIZE_OPT("inbound", "max_message_size", "10M", KIB, 2 * GIB, inbound.max_message_bytes),
+  OPTIONAL_STRING_OPT("inbound", "max_message_size_clause", inbound.size_clause, check_clause),
   SIZE_OPT("outbound", "max_message_size", "10M", KIB, 2 * GIB, outbound.max_message_bytes),
+  OPTIONAL_STRING_OPT("outbound", "max_message_size_clause", outbound.size_clause, check_clause),
   UINT_OPT("outbound", "max_shown_external_addresses", "10", 0, 100000,
            outbound.max_shown_external),
+  OPTIONAL_STRING_OPT("outbound", "max_shown_external_addresses_clause", outbound.shown_clause,
+                      check_clause),
   ENUM_OPT("outbound", "individual_numbers", "reject", outbound.refuse_individual_numbers,
            individual_number_names),
+  OPTIONAL_STRING_OPT("outbound", "individual_numbers_clause", outbound.individual_number_clause,
+                      check_clause),
   ENUM_OPT("autoforward", "block", "outbound", autoforward.block, autoforward_names),
   LIST_OPT("autoforward", "exempt_senders", autoforward.exempt_senders, check_address_or_domain),
   LIST_OPT("autoforward", "exempt_recipients", autoforward.exempt_recipients,
@@ -157,6 +170,7 @@ static const config_opt opts[] = {
   ENUM_OPT("impersonation", "action", "warn", impersonation.action, impersonation_names),
   LIST_OPT("impersonation", "exempt_senders", impersonation.exempt_senders,
            check_address_or_domain),
+  OPTIONAL_STRING_OPT("impersonation", "clause", impersonation.clause, check_clause),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
@@ -174,7 +188,37 @@ static const config_opt opts[] = {
   UINT_OPT("scan", "max_recursion", "16", 1, 64, scan.max_recursion),
   UINT_OPT("scan", "max_files", "10000", 1, 1000000, scan.max_files),
   DURATION_OPT("scan", "max_scan_time", "120s", 1, 3600, scan.max_scan_time),
+  LIST_OPT(RULE_GROUP, "match_rcpt", rule.match_rcpt, check_address),
+  LIST_OPT(RULE_GROUP, "match_rcpt_domain", rule.match_rcpt_domain, check_rcpt_domain),
+  LIST_OPT(RULE_GROUP, "match_sender", rule.match_sender, check_address_or_domain),
+  OPTIONAL_STRING_OPT(RULE_GROUP, "clause", rule.clause, check_clause),
 };
+
+static gboolean is_rule_match_key(const config_opt *opt)
+{
+  return strcmp(opt->group, RULE_GROUP) == 0;
+}
+
+/* May a [rule NAME] set OPT (as GROUP.KEY)? What is decided per message may differ by recipient;
+ * not the daemon's own settings ([milter], the scan engine), what decides the direction before any
+ * recipient is known ([gateway] lists), nor [limits] message_size (what is read at all). */
+static gboolean is_rule_key(const config_opt *opt)
+{
+  static const char *const groups[] = {"notice", "output", "links", "limits", "inbound",
+                                       "outbound", "autoforward", "impersonation"};
+  static const char *const keys[] = {"gateway.external_subject_tag", "scan.infected",
+                                     "scan.too_big", "scan.scan_error", "scan.raw_message"};
+  if (strcmp(opt->group, "limits") == 0 && strcmp(opt->key, "message_size") == 0)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS(groups); i++)
+    if (strcmp(opt->group, groups[i]) == 0)
+      return TRUE;
+  g_autofree char *name = g_strdup_printf("%s.%s", opt->group, opt->key);
+  for (gsize i = 0; i < G_N_ELEMENTS(keys); i++)
+    if (strcmp(name, keys[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
 
 /* Appends TEXT, at most MAX characters of it, with control characters and invalid UTF-8 written as
  * \xNN: input quoted in a message must not be able to forge a line or flood a terminal. */
@@ -248,8 +292,16 @@ static const config_opt *find_opt(const char *group, const char *key)
   return NULL;
 }
 
+/* How OPT is written inside a [rule NAME]: "match_rcpt", "inbound.max_message_size". */
+static char *rule_key_spelling(const config_opt *opt)
+{
+  return is_rule_match_key(opt) ? g_strdup(opt->key) : g_strdup_printf("%s.%s", opt->group, opt->key);
+}
+
 static gboolean is_first_of_group(gsize index)
 {
+  if (is_rule_match_key(&opts[index]))
+    return FALSE;
   for (gsize i = 0; i < index; i++)
     if (strcmp(opts[i].group, opts[index].group) == 0)
       return FALSE;
@@ -259,7 +311,7 @@ static gboolean is_first_of_group(gsize index)
 static gboolean is_known_group(const char *group)
 {
   for (gsize i = 0; i < G_N_ELEMENTS(opts); i++)
-    if (strcmp(opts[i].group, group) == 0)
+    if (!is_rule_match_key(&opts[i]) && strcmp(opts[i].group, group) == 0)
       return TRUE;
   return FALSE;
 }
@@ -270,7 +322,8 @@ static const char *nearest_name(const char *word, const char *group)
   const char *best = NULL;
   guint best_distance = 3; /* farther than 2 edits is not a typo */
   for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
-    if (group != NULL && strcmp(opts[i].group, group) != 0)
+    if ((group != NULL && strcmp(opts[i].group, group) != 0) ||
+        (group == NULL && is_rule_match_key(&opts[i])))
       continue;
     const char *name = group != NULL ? opts[i].key : opts[i].group;
     guint d = edit_distance(word, name);
@@ -292,7 +345,7 @@ static char *unknown_group_hint(const char *group)
   for (gsize i = 0; i < G_N_ELEMENTS(opts); i++)
     if (is_first_of_group(i))
       g_string_append_printf(hint, "%s [%s]", i ? "," : "", opts[i].group);
-  g_string_append_c(hint, ')');
+  g_string_append(hint, ", [rule NAME])");
   return g_string_free(hint, FALSE);
 }
 
@@ -301,7 +354,9 @@ static char *unknown_key_hint(const char *group, const char *key)
 {
   for (gsize i = 0; i < G_N_ELEMENTS(opts); i++)
     if (strcmp(opts[i].key, key) == 0)
-      return g_strdup_printf("; it belongs in [%s]", opts[i].group);
+      return is_rule_match_key(&opts[i])
+                 ? g_strdup("; it belongs in a [rule NAME] section")
+                 : g_strdup_printf("; it belongs in [%s]", opts[i].group);
   const char *near = nearest_name(key, group);
   return near != NULL ? g_strdup_printf("; did you mean %s?", near) : g_strdup("");
 }
@@ -394,6 +449,25 @@ static char *check_address_or_domain(const char *value)
       return g_strdup_printf("%s is not a mail address (write user@example.jp or example.jp)", q);
     }
   return check_domain(at + 1);
+}
+
+/* A whole address: "user@example.jp". */
+static char *check_address(const char *value)
+{
+  const char *at = strrchr(value, '@');
+  if (at == NULL || at == value) {
+    g_autofree char *q = quoted(value);
+    return g_strdup_printf("%s is not a mail address (write user@example.jp; a domain goes in "
+                           "match_rcpt_domain)", q);
+  }
+  return check_address_or_domain(value);
+}
+
+/* "example.jp" (that domain) or ".example.jp" (every domain below it), as Postfix tables write
+ * them. */
+static char *check_rcpt_domain(const char *value)
+{
+  return check_domain(value[0] == '.' ? value + 1 : value);
 }
 
 /* The label of a policy clause ("対策基準 ⑩ア"): one short line. */
@@ -655,7 +729,23 @@ typedef struct {
   char *text; /* the problem without "SOURCE:LINE: " */
 } problem;
 
-typedef enum { IN_NO_GROUP, IN_KNOWN_GROUP, IN_SKIPPED_GROUP } group_state;
+typedef enum { IN_NO_GROUP, IN_KNOWN_GROUP, IN_RULE_GROUP, IN_SKIPPED_GROUP } group_state;
+
+/* A [rule NAME] section as the scan found it. */
+typedef struct {
+  char *name;
+  guint line;         /* of its header */
+  GHashTable *keys;   /* const config_opt * → line: match keys, and the GROUP.KEY it sets */
+  gboolean troubled;  /* a key of it had a problem: "matches nothing" would be a second one */
+} rule_scan;
+
+static void rule_scan_free(gpointer data)
+{
+  rule_scan *rs = data;
+  g_free(rs->name);
+  g_hash_table_unref(rs->keys);
+  g_free(rs);
+}
 
 typedef struct {
   GArray *problems;   /* of problem, in the order found */
@@ -664,6 +754,8 @@ typedef struct {
   GString *accepted;  /* what GKeyFile parses: one line per input line, rejected lines blank */
   group_state state;
   const char *group;  /* the current known group: a key of GROUPS */
+  GPtrArray *rules;   /* rule_scan *, in file order */
+  rule_scan *rule;    /* the current [rule NAME] (IN_RULE_GROUP) */
   gboolean scanning;  /* problems of the scan come in line order, so past the listed ones they */
   guint dropped;      /* are only counted: a 1 MB file of junk lines costs no 1 M strings */
 } parser;
@@ -682,6 +774,8 @@ static void parser_init(parser *ps)
   ps->accepted = g_string_new(NULL);
   ps->state = IN_NO_GROUP;
   ps->group = NULL;
+  ps->rules = g_ptr_array_new_with_free_func(rule_scan_free);
+  ps->rule = NULL;
   ps->scanning = TRUE;
   ps->dropped = 0;
 }
@@ -691,6 +785,7 @@ static void parser_clear(parser *ps)
   g_array_unref(ps->problems);
   g_hash_table_unref(ps->groups);
   g_hash_table_unref(ps->keys);
+  g_ptr_array_unref(ps->rules);
   g_string_free(ps->accepted, TRUE);
 }
 
@@ -706,6 +801,84 @@ static void add_problem(parser *ps, guint line, const char *format, ...)
   problem p = {line, g_strdup_vprintf(format, args)};
   va_end(args);
   g_array_append_val(ps->problems, p);
+}
+
+/* NAME: what follows "[rule" in a section header. */
+static void scan_rule_group(parser *ps, guint line, const char *text)
+{
+  g_autofree char *name = g_strstrip(g_strdup(text));
+  g_autofree char *v = shown(name);
+  gboolean ok = *name != '\0' && strlen(name) <= RULE_NAME_MAX;
+  for (const char *p = name; ok && *p; p++)
+    ok = g_ascii_isalnum(*p) || strchr("._-", *p) != NULL;
+  if (!ok) {
+    add_problem(ps, line, "[rule %s]: a rule needs a name of 1 to %d letters, digits, . _ or - "
+                "(e.g. [rule finance])", v, RULE_NAME_MAX);
+    return;
+  }
+  for (guint i = 0; i < ps->rules->len; i++) {
+    const rule_scan *other = g_ptr_array_index(ps->rules, i);
+    if (g_ascii_strcasecmp(other->name, name) == 0) {
+      add_problem(ps, line, "[rule %s]: duplicate rule, first at line %u", name, other->line);
+      return;
+    }
+  }
+  rule_scan *rs = g_new0(rule_scan, 1);
+  rs->name = g_steal_pointer(&name);
+  rs->line = line;
+  rs->keys = g_hash_table_new(NULL, NULL);
+  g_ptr_array_add(ps->rules, rs);
+  ps->rule = rs;
+  ps->state = IN_RULE_GROUP;
+  g_string_append_printf(ps->accepted, "[rule %s]", rs->name);
+}
+
+/* What to add after "[rule NAME] KEY: unknown key" for a KEY without a group. (transfer full) */
+static char *rule_key_hint(const char *key)
+{
+  g_autoptr(GString) forms = g_string_new(NULL);
+  const char *fixed = NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
+    if (strcmp(opts[i].key, key) != 0 || is_rule_match_key(&opts[i]))
+      continue;
+    if (is_rule_key(&opts[i]))
+      g_string_append_printf(forms, "%s%s.%s", forms->len ? " or " : "", opts[i].group, key);
+    else
+      fixed = opts[i].group;
+  }
+  if (forms->len)
+    return g_strdup_printf("; a rule names the group too: write %s", forms->str);
+  if (fixed != NULL)
+    return g_strdup_printf("; [%s] %s cannot be set in a rule", fixed, key);
+  const char *near = nearest_name(key, RULE_GROUP);
+  return near != NULL ? g_strdup_printf("; did you mean %s?", near) : g_strdup("");
+}
+
+/* The table entry KEY names inside a [rule NAME]: a match key, or GROUP.KEY of a key a rule may
+ * set; NULL after adding the problem. */
+static const config_opt *scan_rule_key_name(parser *ps, guint line, const char *key)
+{
+  g_autofree char *k = shown(key);
+  const char *dot = strchr(key, '.');
+  if (dot == NULL) {
+    const config_opt *opt = find_opt(RULE_GROUP, key);
+    if (opt == NULL) {
+      g_autofree char *hint = rule_key_hint(key);
+      add_problem(ps, line, "[rule %s] %s: unknown key%s", ps->rule->name, k, hint);
+    }
+    return opt;
+  }
+  g_autofree char *group = g_strndup(key, (gsize) (dot - key));
+  const config_opt *opt = is_known_group(group) ? find_opt(group, dot + 1) : NULL;
+  if (opt == NULL) {
+    add_problem(ps, line, "[rule %s] %s: unknown key (a rule sets GROUP.KEY, e.g. "
+                "inbound.max_message_size)", ps->rule->name, k);
+  } else if (!is_rule_key(opt)) {
+    add_problem(ps, line, "[rule %s] %s: cannot be set in a rule (it is not decided per "
+                "message)", ps->rule->name, k);
+    opt = NULL;
+  }
+  return opt;
 }
 
 /* T: a trimmed line starting with '['. Keys under a bad header are skipped, not reported one by one:
@@ -725,6 +898,10 @@ static void scan_group(parser *ps, guint line, char *t)
   }
   *close = '\0';
   const char *name = t + 1;
+  if (g_str_has_prefix(name, RULE_GROUP) && (name[4] == '\0' || g_ascii_isspace(name[4]))) {
+    scan_rule_group(ps, line, name + 4);
+    return;
+  }
   if (!is_known_group(name)) {
     g_autofree char *v = shown(name);
     g_autofree char *hint = unknown_group_hint(name);
@@ -759,6 +936,23 @@ static void scan_key(parser *ps, guint line, char *t, char *eq)
     return;
   if (ps->state == IN_NO_GROUP) {
     add_problem(ps, line, "%s: key before the first [group]", k);
+    return;
+  }
+  if (ps->state == IN_RULE_GROUP) {
+    const config_opt *opt = scan_rule_key_name(ps, line, key);
+    ps->rule->troubled = ps->rule->troubled || opt == NULL;
+    if (opt == NULL)
+      return;
+    gpointer first = NULL;
+    if (g_hash_table_lookup_extended(ps->rule->keys, opt, NULL, &first)) {
+      ps->rule->troubled = TRUE;
+      add_problem(ps, line, "[rule %s] %s: duplicate key, first set at line %u", ps->rule->name,
+                  k, GPOINTER_TO_UINT(first));
+      return;
+    }
+    g_hash_table_insert(ps->rule->keys, (gpointer) opt, GUINT_TO_POINTER(line));
+    g_autofree char *name = rule_key_spelling(opt);
+    g_string_append_printf(ps->accepted, "%s=%s", name, eq + 1);
     return;
   }
   const config_opt *opt = find_opt(ps->group, key);
@@ -818,32 +1012,59 @@ static void scan_text(parser *ps, const char *text, gsize len)
   }
 }
 
-/* Every key the scan found gets its value from GKeyFile, trimmed, checked against the table. */
-static void apply_values(parser *ps, GKeyFile *kf, mugai_policy *policy)
+/* Every key in KEYS (const config_opt * → line) gets its value from GKeyFile, trimmed, checked
+ * against the table, and set in POLICY; the keys of RULE (nullable: the main groups) come from its
+ * section. Problems are added only when REPORT: a rule's policy starts from the main values, whose
+ * problems are reported once. */
+static void apply_values(parser *ps, GKeyFile *kf, GHashTable *keys, const rule_scan *rule,
+                         mugai_policy *policy, gboolean report)
 {
+  g_autofree char *rule_group = rule ? g_strdup_printf("rule %s", rule->name) : NULL;
   for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
     const config_opt *opt = &opts[i];
     gpointer line = NULL;
-    if (!g_hash_table_lookup_extended(ps->keys, opt, NULL, &line))
+    if (!g_hash_table_lookup_extended(keys, opt, NULL, &line))
       continue; /* absent: the default stays */
+    g_autofree char *key = rule ? rule_key_spelling(opt) : g_strdup(opt->key);
+    const char *group = rule ? rule_group : opt->group;
     g_autoptr(GError) err = NULL;
-    g_autofree char *raw = g_key_file_get_string(kf, opt->group, opt->key, &err);
+    g_autofree char *raw = g_key_file_get_string(kf, group, key, &err);
     g_autofree char *why = NULL;
     if (err != NULL && !g_error_matches(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE)) {
       why = g_strdup(err->message); /* not expected: the scan handed GKeyFile this very key */
     } else if (err != NULL) {
       /* A bad "\" escape. GLib sets ERR yet still returns a string, and its message does not
        * show the text, so show it here. */
-      g_autofree char *text = g_key_file_get_value(kf, opt->group, opt->key, NULL);
+      g_autofree char *text = g_key_file_get_value(kf, group, key, NULL);
       g_autofree char *q = quoted(text != NULL ? g_strstrip(text) : "");
       why = g_strdup_printf("%s: a backslash must start \\s, \\t, \\n, \\r or \\\\ "
                             "(write \\\\ for one backslash)", q);
     } else {
       why = opt_apply(opt, g_strstrip(raw), policy);
     }
-    if (why != NULL)
-      add_problem(ps, GPOINTER_TO_UINT(line), "[%s] %s: %s", opt->group, opt->key, why);
+    if (why != NULL && report)
+      add_problem(ps, GPOINTER_TO_UINT(line), "[%s] %s: %s", group, key, why);
   }
+}
+
+/* The policy of each [rule NAME]: the main values, then the rule's own. (transfer full) */
+static GPtrArray *apply_rules(parser *ps, GKeyFile *kf)
+{
+  GPtrArray *rules = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_policy_unref);
+  for (guint i = 0; i < ps->rules->len; i++) {
+    const rule_scan *rs = g_ptr_array_index(ps->rules, i);
+    mugai_policy *rule = mugai_policy_new_defaults();
+    apply_values(ps, kf, ps->keys, NULL, rule, FALSE);
+    guint before = ps->problems->len;
+    apply_values(ps, kf, rs->keys, rs, rule, TRUE);
+    if (!rule->rule.match_rcpt[0] && !rule->rule.match_rcpt_domain[0] &&
+        !rule->rule.match_sender[0] && !rs->troubled && ps->problems->len == before)
+      add_problem(ps, rs->line, "[rule %s]: matches nothing (set match_rcpt, match_rcpt_domain "
+                  "or match_sender)", rs->name);
+    rule->rule.name = g_strdup(rs->name);
+    g_ptr_array_add(rules, rule);
+  }
+  return rules;
 }
 
 static gint problem_compare(gconstpointer a, gconstpointer b)
@@ -891,9 +1112,11 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
   g_autoptr(mugai_policy) policy = mugai_policy_new_defaults();
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_autoptr(GError) kf_error = NULL;
-  if (g_key_file_load_from_data(kf, ps.accepted->str, ps.accepted->len, G_KEY_FILE_NONE, &kf_error))
-    apply_values(&ps, kf, policy);
-  else /* not expected: GKeyFile sees only lines the scan accepted; the first is the best guess */
+  if (g_key_file_load_from_data(kf, ps.accepted->str, ps.accepted->len, G_KEY_FILE_NONE,
+                                &kf_error)) {
+    apply_values(&ps, kf, ps.keys, NULL, policy, TRUE);
+    policy->rules = apply_rules(&ps, kf);
+  } else /* not expected: GKeyFile sees only lines the scan accepted; the first is the best guess */
     add_problem(&ps, 1, "%s", kf_error->message);
 
   gboolean ok = ps.problems->len == 0;
@@ -907,6 +1130,13 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
   policy->source = g_strdup(source);
   g_free(policy->sha256);
   policy->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text, len);
+  for (guint i = 0; i < policy->rules->len; i++) {
+    mugai_policy *rule = g_ptr_array_index(policy->rules, i);
+    g_free(rule->source);
+    rule->source = g_strdup(source);
+    g_free(rule->sha256);
+    rule->sha256 = g_strdup(policy->sha256);
+  }
   return g_steal_pointer(&policy);
 }
 
@@ -1017,6 +1247,24 @@ static char *opt_format(const config_opt *opt, const mugai_policy *policy)
   return NULL;
 }
 
+/* A [rule NAME] as it could be written: what it matches, then each value it sets that differs
+ * from the main policy's. */
+static void dump_rule(GString *out, const mugai_policy *main, const mugai_policy *rule)
+{
+  g_string_append_printf(out, "\n[rule %s]\n", rule->rule.name);
+  for (gsize n = 0; n < 2 * G_N_ELEMENTS(opts); n++) { /* the match keys first */
+    const config_opt *opt = &opts[n % G_N_ELEMENTS(opts)];
+    if (n < G_N_ELEMENTS(opts) ? !is_rule_match_key(opt) : !is_rule_key(opt))
+      continue;
+    g_autofree char *value = opt_format(opt, rule);
+    g_autofree char *was = opt_format(opt, main);
+    if (is_rule_match_key(opt) ? *value == '\0' : strcmp(value, was) == 0)
+      continue;
+    g_autofree char *key = rule_key_spelling(opt);
+    g_string_append_printf(out, "%s =%s%s\n", key, *value ? " " : "", value);
+  }
+}
+
 char *mugai_config_dump(const mugai_policy *policy)
 {
   g_return_val_if_fail(policy != NULL, NULL);
@@ -1041,5 +1289,7 @@ char *mugai_config_dump(const mugai_policy *policy)
       g_string_append_printf(out, "%s =%s%s\n", opts[j].key, *value ? " " : "", value);
     }
   }
+  for (guint i = 0; policy->rules && i < policy->rules->len; i++)
+    dump_rule(out, policy, g_ptr_array_index(policy->rules, i));
   return g_string_free(out, FALSE);
 }

@@ -44,10 +44,24 @@ static void policy_clear(gpointer data)
   g_strfreev(policy->autoforward.exempt_senders);
   g_strfreev(policy->autoforward.exempt_recipients);
   g_free(policy->autoforward.clause);
+  g_free(policy->impersonation.clause);
+  mugai_direction_policy *directions[] = {&policy->inbound, &policy->outbound};
+  for (gsize i = 0; i < G_N_ELEMENTS(directions); i++) {
+    g_free(directions[i]->size_clause);
+    g_free(directions[i]->shown_clause);
+    g_free(directions[i]->individual_number_clause);
+  }
   g_strfreev(policy->impersonation.exempt_senders);
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);
+  g_free(policy->rule.name);
+  g_strfreev(policy->rule.match_rcpt);
+  g_strfreev(policy->rule.match_rcpt_domain);
+  g_strfreev(policy->rule.match_sender);
+  g_free(policy->rule.clause);
+  if (policy->rules)
+    g_ptr_array_unref(policy->rules);
   for (int i = 0; i < MUGAI_LANG_COUNT; i++) {
     g_free(policy->notice_template[i].path);
     g_free(policy->notice_template[i].text);

@@ -63,6 +63,10 @@ typedef struct {
   guint max_shown_external;  /* [outbound] max_shown_external_addresses: more outside addresses
                               * in To and Cc is refused (use Bcc); 0 = no limit */
   gboolean refuse_individual_numbers; /* [outbound] individual_numbers = reject (or off) */
+  /* The policy clauses each refusal names ("" = none): *_clause after the key of the rule. */
+  char *size_clause;              /* max_message_size_clause */
+  char *shown_clause;             /* [outbound] max_shown_external_addresses_clause */
+  char *individual_number_clause; /* [outbound] individual_numbers_clause */
 } mugai_direction_policy;
 
 /* [autoforward]: mail forwarded by a rule, not written by a person, is refused. */
@@ -91,6 +95,7 @@ typedef struct {
   mugai_impersonation_action action;
   char **exempt_senders; /* envelope senders (addresses or domains) allowed to, e.g. a service
                           * that sends for the municipality */
+  char *clause;          /* (empty: none) named when action = reject refuses */
 } mugai_impersonation_policy;
 
 /* [scan]: which engine checks every part, and what its answers do to the message. */
@@ -125,6 +130,15 @@ typedef struct {
   guint64 max_scan_time;      /* seconds for one part */
 } mugai_scan_policy;
 
+/* What a [rule NAME] section matches. Empty in the main policy; set in the policy of a rule. */
+typedef struct {
+  char *name;               /* NAME of [rule NAME]; NULL in the main policy */
+  char **match_rcpt;        /* recipient addresses */
+  char **match_rcpt_domain; /* recipient domains: "example.jp" that domain, ".example.jp" below it */
+  char **match_sender;      /* envelope senders: addresses or domains */
+  char *clause;             /* (empty: none) named by a refusal under the rule that has none */
+} mugai_rule_match;
+
 typedef struct mugai_policy {
   char *source;  /* file path, or "(embedded default)" */
   char *sha256;  /* hex SHA-256 of the config text as read */
@@ -147,6 +161,10 @@ typedef struct mugai_policy {
   mugai_autoforward_policy autoforward;
   mugai_impersonation_policy impersonation;
   mugai_scan_policy scan;
+
+  mugai_rule_match rule;   /* what this rule matches; rule.name NULL: the main policy */
+  GPtrArray *rules;        /* (main policy only) mugai_policy * of each [rule NAME], in file
+                            * order: the main values with the rule's keys applied, owned here */
 } mugai_policy;
 
 /* (transfer full) a new policy holding every default; refcount 1. */

@@ -152,24 +152,34 @@ declared_size(char **argv)
   return 0;
 }
 
-/* Refuse the message in progress as too big: the reply, the summary line, the message freed. */
-static sfsistat
-refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
+/* The reply and summary line of a message of SIZE bytes too big for POLICY, refused for RCPTS
+ * (NULL-terminated). */
+static void
+reply_too_big(SMFICTX *ctx, mugai_conn *conn, const mugai_policy *policy, guint64 size,
+              const char *const *rcpts)
 {
   g_autoptr(mugai_result) result = mugai_result_new(conn->direction);
   result->in_size = size;
-  mugai_gateway_refuse_size(result, conn->policy, conn->direction);
+  mugai_gateway_refuse_size(result, policy, conn->direction);
   smfi_setreply(ctx, result->reply_code, result->reply_status, result->reply_text);
-  g_ptr_array_add(conn->msg->rcpts, NULL);
   mugai_envelope envelope = {
     .client_addr = conn->client_addr,
     .mail_from = conn->msg->mail_from,
-    .rcpts = (const char *const *) conn->msg->rcpts->pdata,
+    .rcpts = rcpts,
     .direction = conn->direction,
     .queue_id = queue_id_of(ctx, conn->msg),
   };
   g_autofree char *line = mugai_summary_line(&envelope, result, 0);
   mugai_log(LOG_INFO, "%s", line);
+}
+
+/* Refuse the message in progress as too big: the reply, the summary line, the message freed. */
+static sfsistat
+refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
+{
+  g_ptr_array_add(conn->msg->rcpts, NULL);
+  reply_too_big(ctx, conn, conn->msg->policy ? conn->msg->policy : conn->policy, size,
+                (const char *const *) conn->msg->rcpts->pdata);
   return finish_msg(conn, SMFIS_REJECT);
 }
 
@@ -191,20 +201,46 @@ on_envfrom(SMFICTX *ctx, char **argv)
   g_autofree char *from = strip_brackets(argv && argv[0] ? argv[0] : "");
   conn->msg = mugai_msg_new(conn->policy, from);
   conn->direction = mugai_gateway_direction(conn->policy, conn->client_addr, conn->daemon_name);
-  conn->msg->size_cap = mugai_gateway_size_cap(conn->policy, conn->direction);
-  guint64 declared = declared_size(argv);
-  if (declared > conn->msg->size_cap) /* refused before a byte of it is sent */
-    return refuse_too_big(ctx, conn, declared);
+  conn->msg->size_cap = mugai_gateway_size_cap_for_sender(conn->policy, conn->direction, from);
+  conn->msg->declared_size = declared_size(argv);
+  if (conn->msg->declared_size > conn->msg->size_cap) /* refused before a byte of it is sent */
+    return refuse_too_big(ctx, conn, conn->msg->declared_size);
   return SMFIS_CONTINUE;
 }
 
+
+/* Every recipient of a message shares the policy of the first one accepted: one body is never
+ * sanitized under two policies. A recipient another [rule NAME] matches is deferred with 452
+ * 4.5.3, which makes the client send it again in a message of its own. */
 static sfsistat
 on_envrcpt(SMFICTX *ctx, char **argv)
 {
   mugai_conn *conn = conn_of(ctx);
   if (conn == NULL || conn->msg == NULL)
     return tempfail(ctx, conn, "no message context at RCPT TO");
-  g_ptr_array_add(conn->msg->rcpts, strip_brackets(argv && argv[0] ? argv[0] : ""));
+  mugai_msg *msg = conn->msg;
+  g_autofree char *rcpt = strip_brackets(argv && argv[0] ? argv[0] : "");
+  const mugai_policy *chosen = mugai_gateway_rule_policy(conn->policy, msg->mail_from, rcpt);
+  if (msg->policy == NULL) {
+    guint64 cap = mugai_gateway_size_cap(chosen, conn->direction);
+    if (msg->declared_size > cap) { /* this recipient's rule allows less than the sender's best */
+      const char *rcpts[] = {rcpt, NULL};
+      reply_too_big(ctx, conn, chosen, msg->declared_size, rcpts);
+      return SMFIS_REJECT;
+    }
+    msg->policy = chosen;
+    msg->size_cap = cap;
+  } else if (chosen != msg->policy) {
+    g_autofree char *to = g_strescape(rcpt, NULL);
+    g_autofree char *its = mugai_gateway_policy_name(chosen);
+    g_autofree char *message = mugai_gateway_policy_name(msg->policy);
+    mugai_log(LOG_INFO, "%s: to=<%.100s> is under %s, the message under %s: deferred to a "
+              "message of its own (452 4.5.3)", queue_id_of(ctx, msg), to, its, message);
+    smfi_setreply(ctx, "452", "4.5.3", "Recipient under another policy rule of this gateway; "
+                  "send it in a separate message");
+    return SMFIS_TEMPFAIL;
+  }
+  g_ptr_array_add(msg->rcpts, g_steal_pointer(&rcpt));
   return SMFIS_CONTINUE;
 }
 
@@ -335,7 +371,8 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
   mugai_scanner *scanner = mugai_scan_holder_get(state->scanners, &scan_failure);
   mugai_services services = {.filetype = state->filetype, .scanner = scanner,
                              .scanner_failure = scan_failure};
-  mugai_result *result = mugai_sanitize(conn->policy, raw, envelope, &services);
+  mugai_result *result = mugai_sanitize(msg->policy ? msg->policy : conn->policy, raw, envelope,
+                                        &services);
   mugai_scan_holder_put(state->scanners, scanner);
   return result;
 }

@@ -14,7 +14,13 @@
 
 typedef struct {
   char *queue_id;      /* (nullable) Postfix {i}, read lazily */
-  guint64 size_cap;    /* the direction's max_message_size: the spool never grows past it */
+  guint64 size_cap;    /* the direction's max_message_size (at MAIL FROM the largest any rule
+                        * allows the sender, from the first recipient its rule's): the spool
+                        * never grows past it */
+  guint64 declared_size; /* ESMTP SIZE= at MAIL FROM; 0 = none */
+  /* (nullable until the first recipient is accepted) the policy the message is judged under: the
+   * connection's, or one of its [rule NAME] policies (owned by it). Every recipient shares it. */
+  const mugai_policy *policy;
   char *mail_from;
   GPtrArray *rcpts;    /* char *, NULL-terminated when handed to the core */
   GPtrArray *headers;  /* mugai_header *, as received: the edits are applied against this list */

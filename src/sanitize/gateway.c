@@ -69,6 +69,70 @@ mugai_gateway_address_listed(char *const *list, const char *addr)
   return FALSE;
 }
 
+/* Is the domain of ADDR one of DOMAINS: "example.jp" that domain, ".example.jp" any below it? */
+static gboolean
+domain_listed(char *const *domains, const char *addr)
+{
+  const char *at = addr ? strrchr(addr, '@') : NULL;
+  gsize l = at ? strlen(at + 1) : 0;
+  for (gsize i = 0; l && domains && domains[i]; i++) {
+    const char *d = domains[i];
+    gsize dl = strlen(d);
+    if (d[0] == '.' ? l > dl && g_ascii_strcasecmp(at + 1 + l - dl, d) == 0
+                    : g_ascii_strcasecmp(at + 1, d) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+rule_matches_sender(const mugai_rule_match *m, const char *sender)
+{
+  return !m->match_sender[0] || mugai_gateway_address_listed(m->match_sender, sender);
+}
+
+static gboolean
+rule_matches_rcpt(const mugai_rule_match *m, const char *rcpt)
+{
+  if (!m->match_rcpt[0] && !m->match_rcpt_domain[0])
+    return TRUE;
+  for (gsize i = 0; rcpt && m->match_rcpt[i]; i++)
+    if (g_ascii_strcasecmp(m->match_rcpt[i], rcpt) == 0)
+      return TRUE;
+  return domain_listed(m->match_rcpt_domain, rcpt);
+}
+
+const mugai_policy *
+mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender, const char *rcpt)
+{
+  for (guint i = 0; policy->rules && i < policy->rules->len; i++) {
+    const mugai_policy *rule = g_ptr_array_index(policy->rules, i);
+    if (rule_matches_sender(&rule->rule, sender) && rule_matches_rcpt(&rule->rule, rcpt))
+      return rule;
+  }
+  return policy;
+}
+
+char *
+mugai_gateway_policy_name(const mugai_policy *policy)
+{
+  return policy->rule.name ? g_strdup_printf("[rule %s]", policy->rule.name)
+                           : g_strdup("the main policy");
+}
+
+guint64
+mugai_gateway_size_cap_for_sender(const mugai_policy *policy, mugai_direction direction,
+                                  const char *sender)
+{
+  guint64 cap = mugai_gateway_size_cap(policy, direction);
+  for (guint i = 0; policy->rules && i < policy->rules->len; i++) {
+    const mugai_policy *rule = g_ptr_array_index(policy->rules, i);
+    if (rule_matches_sender(&rule->rule, sender))
+      cap = MAX(cap, mugai_gateway_size_cap(rule, direction));
+  }
+  return cap;
+}
+
 guint64
 mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direction)
 {
@@ -88,4 +152,10 @@ mugai_gateway_refuse_size(mugai_result *result, const mugai_policy *policy,
   mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_TOO_BIG, detail);
   /* "552 5.3.4 Message too big for this gateway (limit 10M for inbound mail)" */
   mugai_result_reply_note(result, "limit %s for %s mail", size, way);
+  const mugai_direction_policy *d = direction == MUGAI_DIRECTION_OUT ? &policy->outbound
+                                                                     : &policy->inbound;
+  mugai_result_set_clause(result, d->size_clause);
+  mugai_result_set_clause(result, policy->rule.clause);
+  if (result->rule == NULL)
+    result->rule = g_strdup(policy->rule.name);
 }

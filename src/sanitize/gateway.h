@@ -25,6 +25,21 @@ gboolean mugai_gateway_address_listed(char *const *list, const char *addr);
  * (what mugai parses at all). */
 guint64 mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direction);
 
+/* The policy mail from SENDER (nullable; "" is the null sender) to RCPT is judged under: the
+ * first [rule NAME] of POLICY (a main policy) that matches both, else POLICY itself. A rule
+ * matches RCPT when it lists neither recipients nor recipient domains, or lists RCPT in one; and
+ * SENDER when it lists no senders, or lists SENDER. (transfer none: owned by POLICY) */
+const mugai_policy *mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender,
+                                              const char *rcpt);
+
+/* "[rule NAME]" for the policy of a rule, "the main policy" for the main one. (transfer full) */
+char *mugai_gateway_policy_name(const mugai_policy *policy);
+
+/* The largest message DIRECTION allows from SENDER under any policy a recipient may choose: what
+ * can be checked at MAIL FROM, before the recipients are known. */
+guint64 mugai_gateway_size_cap_for_sender(const mugai_policy *policy, mugai_direction direction,
+                                          const char *sender);
+
 /* Refuse RESULT as too big for DIRECTION: 552 5.3.4 naming the limit and the direction. */
 void mugai_gateway_refuse_size(mugai_result *result, const mugai_policy *policy,
                                mugai_direction direction);

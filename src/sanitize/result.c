@@ -2,6 +2,8 @@
  * Owns every string and array inside the result; mugai_result_free() is the one place they go. */
 #include "sanitize/result.h"
 
+#include <string.h>
+
 static void
 part_free(gpointer data)
 {
@@ -68,6 +70,7 @@ mugai_result_free(mugai_result *result)
   g_free(result->detail);
   g_free(result->reply_text);
   g_free(result->clause);
+  g_free(result->rule);
   g_free(result->claim_header);
   g_free(result->claim_address);
   g_free(result->claim_real);
@@ -125,6 +128,23 @@ mugai_result_reply_note(mugai_result *result, const char *format, ...)
   g_autofree char *note = g_strdup_vprintf(format, ap);
   va_end(ap);
   char *text = g_strdup_printf("%s (%s)", result->reply_text, note);
+  g_free(result->reply_text);
+  result->reply_text = text;
+}
+
+void
+mugai_result_set_clause(mugai_result *result, const char *clause)
+{
+  if (clause == NULL || *clause == '\0' || result->clause != NULL ||
+      result->verdict == MUGAI_VERDICT_DELIVER)
+    return;
+  result->clause = g_strdup(clause);
+  if (result->reply_text == NULL || !g_str_is_ascii(clause)) /* the config allows no controls */
+    return;
+  gsize len = strlen(result->reply_text);
+  char *text = len && result->reply_text[len - 1] == ')'
+                   ? g_strdup_printf("%.*s; clause %s)", (int) (len - 1), result->reply_text, clause)
+                   : g_strdup_printf("%s (clause %s)", result->reply_text, clause);
   g_free(result->reply_text);
   result->reply_text = text;
 }
@@ -194,6 +214,8 @@ mugai_result_summary(const mugai_result *result, double ms)
                          mugai_verdict_name(result->verdict),
                          mugai_direction_name(result->direction), actions, result->in_size,
                          result->out_size, result->parts->len, ms);
+  if (result->rule)
+    g_string_append_printf(line, " rule=%s", result->rule); /* [rule NAME]: . _ - letters digits */
   if (result->verdict != MUGAI_VERDICT_DELIVER) {
     const mugai_reason_info *info = mugai_reason_get(result->reason);
     g_string_append_printf(line, " reason=%s", info->word);

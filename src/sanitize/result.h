@@ -75,6 +75,7 @@ typedef struct {
   char reply_status[12];
   char *reply_text;      /* (nullable) */
   char *clause;          /* (nullable) the policy clause of the rule that refused, UTF-8 */
+  char *rule;            /* (nullable) the [rule NAME] the message was judged under */
   /* (nullable) an inside sender claimed on inbound mail ([impersonation] warn): the header,
    * the address claimed, and the real one when a display name showed another address */
   char *claim_header, *claim_address, *claim_real;
@@ -106,6 +107,11 @@ void mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai
                               const char *detail);
 /* Append " (DETAIL)" (printf FORMAT, ASCII: replies are) to the reply text of a refusal. */
 void mugai_result_reply_note(mugai_result *result, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Name CLAUSE (nullable, "" = none; UTF-8) as the policy clause of the refusal in RESULT, unless
+ * it names one already: in the report, the summary line and, when it is ASCII (replies are), the
+ * reply's last note ("(limit 10M; clause 8a)"). */
+void mugai_result_set_clause(mugai_result *result, const char *clause);
 
 /* Append ": WHAT" (a signature name; anything but [A-Za-z0-9._:/+-] becomes '?', cut at 100
  * bytes) to the reply text of a refusal. */

@@ -216,9 +216,11 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
     return;
   const char *subject = g_mime_message_get_subject(message); /* decoded by GMime */
   gboolean in_subject = subject && mugai_individual_number_find(subject, strlen(subject), NULL);
-  if (in_subject || mugai_individual_number_find(walk->text->str, walk->text->len, NULL))
+  if (in_subject || mugai_individual_number_find(walk->text->str, walk->text->len, NULL)) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_INDIVIDUAL_NUMBER,
                              in_subject ? "in the Subject" : "in the text");
+    mugai_result_set_clause(result, policy->outbound.individual_number_clause);
+  }
 }
 
 /* [impersonation]: FALSE when the claim refuses the message; a warning is noted for the notice. */
@@ -235,6 +237,7 @@ check_impersonation(const mugai_policy *policy, GMimeMessage *message,
       : g_strdup_printf("%s claims the inside address %s", claim->header, claim->claimed);
   if (policy->impersonation.action == MUGAI_IMPERSONATION_REJECT) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_IMPERSONATION, detail);
+    mugai_result_set_clause(result, policy->impersonation.clause);
     return FALSE;
   }
   result->actions[MUGAI_ACTION_IMPERSONATION]++;
@@ -296,18 +299,14 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, failure);
 }
 
-/* 550 5.7.1 naming the marker's header (and the clause, when it is ASCII: replies are). */
+/* 550 5.7.1 naming the marker's header and the clause. */
 static void
 refuse_autoforward(const mugai_policy *policy, const char *marker, mugai_result *result)
 {
-  const char *clause = policy->autoforward.clause;
   mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_AUTOFORWARD, marker);
   g_autofree char *header = g_strndup(marker, strcspn(marker, ":"));
-  if (*clause && g_str_is_ascii(clause)) /* the config allows no control characters */
-    mugai_result_reply_note(result, "%s; clause %s", header, clause);
-  else
-    mugai_result_reply_note(result, "%s", header);
-  result->clause = *clause ? g_strdup(clause) : NULL;
+  mugai_result_reply_note(result, "%s", header);
+  mugai_result_set_clause(result, policy->autoforward.clause);
 }
 
 void
@@ -335,6 +334,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   g_return_val_if_fail(policy != NULL && raw != NULL && envelope != NULL, NULL);
   gint64 started = g_get_monotonic_time();
   mugai_result *result = mugai_result_new(envelope->direction);
+  result->rule = g_strdup(policy->rule.name);
   gint64 length = g_mime_stream_length(raw);
   if (length < 0) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL,
@@ -381,6 +381,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
                                                 policy->outbound.max_shown_external);
       mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_SHOWN_ADDRESSES, detail);
       mugai_result_reply_note(result, "%u, at most %u", shown, policy->outbound.max_shown_external);
+      mugai_result_set_clause(result, policy->outbound.shown_clause);
     }
     else if (envelope->direction == MUGAI_DIRECTION_IN &&
              check_impersonation(policy, message, envelope, result))
@@ -391,6 +392,8 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     g_autofree char *actions = mugai_actions_format(result->actions);
     mugai_result_add_header(result, "X-Mugai-Actions", actions);
+  } else if (result->verdict != MUGAI_VERDICT_TEMPFAIL) { /* a refusal by a rule of the policy */
+    mugai_result_set_clause(result, policy->rule.clause);
   }
   g_string_free(walk.text, TRUE);
   g_free(walk.failure);

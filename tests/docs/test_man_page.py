@@ -2,7 +2,7 @@
 """man/mugai.conf.5 against the configuration the program really has: every [group] and key that
 `mugai config check -v` prints is documented under its group's .SS, with the default it prints,
 and the page documents no key that does not exist; the page renders without a groff warning."""
-import os, re, shutil, subprocess, unittest
+import os, re, shutil, subprocess, tempfile, unittest
 
 ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
@@ -51,6 +51,28 @@ def macro_args(rest):
             args.append(rest[i:j])
             i = j
     return args
+
+
+# A config with one rule, NAME, listing every match key: `mugai config check -v` prints the keys
+# of a [rule NAME] section only for a rule that sets them.
+RULE_CONF = ("[rule NAME]\nmatch_rcpt = a@example.jp\nmatch_rcpt_domain = example.jp\n"
+             "match_sender = example.com\nclause = 1\n")
+
+
+def rule_keys():
+    """The keys of [rule NAME] as `mugai config check -v` prints them; all default to empty."""
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", encoding="utf-8") as f:
+        f.write(RULE_CONF)
+        f.flush()
+        p = subprocess.run([MUGAI, "config", "check", "-v", "-c", f.name], capture_output=True,
+                           text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError(f"mugai config check -v of a rule exited {p.returncode}:\n{p.stderr}")
+    text = p.stdout.split("\n[rule NAME]\n", 1)
+    if len(text) != 2:
+        raise AssertionError(f"mugai config check -v printed no [rule NAME]:\n{p.stdout}")
+    keys = re.findall(r"(?m)^([A-Za-z0-9_]+) =", text[1])
+    return [("rule NAME", [(k, "") for k in keys])]
 
 
 def effective_defaults():
@@ -151,7 +173,7 @@ def stated_default(entry):
 class ManPage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dump = effective_defaults()
+        cls.dump = effective_defaults() + rule_keys()
         cls.page = page_groups()
 
     def test_page_is_a_utf8_man_page_with_its_sections(self):

@@ -208,7 +208,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 52);
+  assert_int_equal(keys, 57);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -497,9 +497,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [scan])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [scan], [rule NAME])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [scan])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [scan], [rule NAME])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -616,7 +616,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [scan])");
+                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [scan], [rule NAME])");
 }
 
 /* Lists: items separated by commas and/or spaces, each checked, the bad one named. */
@@ -823,10 +823,132 @@ static void policy_reference_outlives_the_first_owner(void **state)
   mugai_policy_unref(NULL);
 }
 
+
+/* [rule NAME]: the main values, then the rule's own; what it matches; problems named per rule. */
+static void parses_rule_sections_over_the_main_values(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) p = parse_ok("[inbound]\nmax_message_size = 5M\n"
+                                       "[notice]\nsubject_tag = [main]\n"
+                                       "[rule finance]\n"
+                                       "match_rcpt_domain = finance.example.lg.jp, .ka.example.lg.jp\n"
+                                       "match_rcpt = boss@example.lg.jp\n"
+                                       "clause = 対策基準 ⑧イ\n"
+                                       "inbound.max_message_size = 20M\n"
+                                       "[rule partner]\nmatch_sender = partner.example.jp\n"
+                                       "impersonation.action = reject\n"
+                                       "notice.subject_tag =\n");
+  assert_null(p->rule.name);
+  assert_int_equal(p->rules->len, 2);
+  const mugai_policy *finance = p->rules->pdata[0], *partner = p->rules->pdata[1];
+  assert_string_equal(finance->rule.name, "finance");
+  assert_int_equal(g_strv_length(finance->rule.match_rcpt_domain), 2);
+  assert_string_equal(finance->rule.match_rcpt_domain[1], ".ka.example.lg.jp");
+  assert_string_equal(finance->rule.match_rcpt[0], "boss@example.lg.jp");
+  assert_string_equal(finance->rule.clause, "対策基準 ⑧イ");
+  assert_int_equal(finance->inbound.max_message_bytes, 20 * 1024 * 1024);
+  assert_string_equal(finance->subject_tag, "[main]"); /* not set by the rule: the main value */
+  assert_int_equal(p->inbound.max_message_bytes, 5 * 1024 * 1024); /* the main one untouched */
+  assert_int_equal(partner->impersonation.action, MUGAI_IMPERSONATION_REJECT);
+  assert_string_equal(partner->subject_tag, "");
+  assert_int_equal(partner->inbound.max_message_bytes, 5 * 1024 * 1024);
+  assert_string_equal(partner->sha256, p->sha256);
+  assert_null(partner->rules);
+}
+
+static void dump_of_rules_parses_back_to_the_same_dump(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) p = parse_ok("[rule a-1]\nmatch_rcpt_domain = .example.jp\n"
+                                       "notice.subject_tag = [A]\nscan.infected = discard\n"
+                                       "[rule b]\nmatch_sender = x@example.com\nclause = 8a\n");
+  g_autofree char *dump = mugai_config_dump(p);
+  assert_non_null(strstr(dump, "\n[rule a-1]\nmatch_rcpt_domain = .example.jp\n"
+                               "notice.subject_tag = [A]\nscan.infected = discard\n"));
+  assert_non_null(strstr(dump, "\n[rule b]\nmatch_sender = x@example.com\nclause = 8a\n"));
+  g_autoptr(mugai_policy) again = parse_ok(dump);
+  g_autofree char *dump2 = mugai_config_dump(again);
+  assert_string_equal(strchr(dump, '['), strchr(dump2, '[')); /* past the source line */
+}
+
+static void rejects_bad_rule_sections_with_their_line(void **state)
+{
+  (void) state;
+  expect_problem("[rule]\nmatch_rcpt = a@b.jp\n",
+                 SRC ":1: [rule ]: a rule needs a name of 1 to 40 letters, digits, . _ or - "
+                 "(e.g. [rule finance])");
+  expect_problem("[rule a b]\n", SRC ":1: [rule a b]: a rule needs a name of 1 to 40 letters, "
+                 "digits, . _ or - (e.g. [rule finance])");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\n[rule X]\nmatch_sender = c@d.jp\n",
+                 SRC ":3: [rule X]: duplicate rule, first at line 1");
+  expect_problem("\n[rule x]\nclause = 8\n",
+                 SRC ":2: [rule x]: matches nothing (set match_rcpt, match_rcpt_domain or "
+                 "match_sender)");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\nmax_message_size = 3M\n",
+                 SRC ":3: [rule x] max_message_size: unknown key; a rule names the group too: "
+                 "write inbound.max_message_size or outbound.max_message_size");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\nsocket = unix:/x\n",
+                 SRC ":3: [rule x] socket: unknown key; [milter] socket cannot be set in a rule");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\nmilter.socket = unix:/x\n",
+                 SRC ":3: [rule x] milter.socket: cannot be set in a rule (it is not decided "
+                 "per message)");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\nlimits.message_size = 1M\n",
+                 SRC ":3: [rule x] limits.message_size: cannot be set in a rule (it is not "
+                 "decided per message)");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\ngateway.internal_domains = a.jp\n",
+                 SRC ":3: [rule x] gateway.internal_domains: cannot be set in a rule (it is not "
+                 "decided per message)");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\nfoo.bar = 1\n",
+                 SRC ":3: [rule x] foo.bar: unknown key (a rule sets GROUP.KEY, e.g. "
+                 "inbound.max_message_size)");
+  expect_problem("[rule x]\nmatch_rcp = a@b.jp\n",
+                 SRC ":2: [rule x] match_rcp: unknown key; did you mean match_rcpt?");
+  expect_problem("[rule x]\nmatch_rcpt = example.jp\n",
+                 SRC ":2: [rule x] match_rcpt: \"example.jp\" is not a mail address (write "
+                 "user@example.jp; a domain goes in match_rcpt_domain)");
+  expect_problem("[rule x]\nmatch_rcpt_domain = ..example.jp\n",
+                 SRC ":2: [rule x] match_rcpt_domain: \".example.jp\" is not a domain name (e.g. "
+                 "city.example.lg.jp)");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\ninbound.max_message_size = lots\n",
+                 SRC ":3: [rule x] inbound.max_message_size: \"lots\" is not a size (a whole "
+                 "number of bytes, or of K, M or G, e.g. 10M)");
+  expect_problem("[rule x]\nmatch_sender = a@b.jp\nmatch_sender = c@b.jp\n",
+                 SRC ":3: [rule x] match_sender: duplicate key, first set at line 2");
+  expect_problem("[inbound]\nmatch_rcpt = a@b.jp\n",
+                 SRC ":2: [inbound] match_rcpt: unknown key; it belongs in a [rule NAME] section");
+  /* A problem of a main value is reported once, not again for every rule built on it. */
+  expect_problem("[inbound]\nmax_message_size = lots\n[rule x]\nmatch_sender = a@b.jp\n"
+                 "[rule y]\nmatch_sender = c@b.jp\n",
+                 SRC ":2: [inbound] max_message_size: \"lots\" is not a size (a whole number of "
+                 "bytes, or of K, M or G, e.g. 10M)");
+}
+
+static void checks_the_clause_of_every_refusing_rule(void **state)
+{
+  (void) state;
+  g_autoptr(mugai_policy) p = parse_ok("[inbound]\nmax_message_size_clause = 8a\n"
+                                       "[outbound]\nmax_message_size_clause = 8b\n"
+                                       "max_shown_external_addresses_clause = 対策基準 ⑩\n"
+                                       "individual_numbers_clause = 10c\n"
+                                       "[impersonation]\nclause = 11\n");
+  assert_string_equal(p->inbound.size_clause, "8a");
+  assert_string_equal(p->outbound.size_clause, "8b");
+  assert_string_equal(p->outbound.shown_clause, "対策基準 ⑩");
+  assert_string_equal(p->outbound.individual_number_clause, "10c");
+  assert_string_equal(p->impersonation.clause, "11");
+  g_autofree char *long_clause = g_strnfill(61, 'x');
+  g_autofree char *text = g_strdup_printf("[impersonation]\nclause = %s\n", long_clause);
+  expect_problem(text, SRC ":2: [impersonation] clause: longer than 60 characters");
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(builtin_defaults_are_the_documented_values),
+    cmocka_unit_test(parses_rule_sections_over_the_main_values),
+    cmocka_unit_test(dump_of_rules_parses_back_to_the_same_dump),
+    cmocka_unit_test(rejects_bad_rule_sections_with_their_line),
+    cmocka_unit_test(checks_the_clause_of_every_refusing_rule),
     cmocka_unit_test(embedded_default_parses_to_the_builtin_defaults),
     cmocka_unit_test(example_file_is_the_embedded_default_and_loads),
     cmocka_unit_test(example_file_sets_every_key_to_its_default),
