@@ -92,6 +92,42 @@ class Gateway(unittest.TestCase):
             lines = summary_lines(the_lab)
             self.assertTrue(all(" direction=out " in l for l in lines), lines)
 
+    def test_rule_sections_split_recipients_and_size_caps_per_rule(self):
+        conf = conf_file(self.dir, gateway={"external_subject_tag": "[外部]"},
+                         inbound={"max_message_size": "1M"})
+        with open(conf, "a", encoding="utf-8") as f:
+            f.write("\n[rule finance]\nmatch_rcpt_domain = finance.city.example.lg.jp\n"
+                    "inbound.max_message_size = 3M\ngateway.external_subject_tag = [財務]\n")
+        finance = "kaikei@finance.city.example.lg.jp"
+        with lab.Lab(conf=conf) as the_lab:
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                smtp.ehlo()
+                # 2M is over the main cap but within the finance rule's: MAIL FROM passes,
+                # a main-policy recipient is refused, the finance one accepted, and a main-policy
+                # recipient after it deferred to a message of its own.
+                self.assertEqual(smtp.mail(SENDER, ["SIZE=2000000"])[0], 250)
+                self.assertEqual(smtp.rcpt(RCPT), (552, b"5.3.4 Message too big for this gateway "
+                                                        b"(limit 1M for inbound mail)"))
+                self.assertEqual(smtp.rcpt(finance)[0], 250)
+                self.assertEqual(smtp.rcpt("hanako@city.example.lg.jp"),
+                                 (452, b"4.5.3 Recipient under another policy rule of this "
+                                       b"gateway; send it in a separate message"))
+                self.assertEqual(smtp.data(message("rule-big@example.jp", 2000000 - 4096))[0], 250)
+                smtp.sendmail(SENDER, [RCPT], message("main-small@example.jp", 10 * 1024))
+                with self.assertRaises(smtplib.SMTPSenderRefused) as caught:  # over every rule
+                    smtp.sendmail(SENDER, [finance], message("too-big@example.jp", 4 << 20))
+                self.assertEqual(caught.exception.smtp_code, 552)
+            self.assertTrue(the_lab.wait_delivered(2, 60))
+            subjects = {msg["Message-ID"]: str(msg["Subject"]) for _, msg in the_lab.delivered()}
+            self.assertEqual(subjects, {"<rule-big@example.jp>": "[財務] size rule-big@example.jp",
+                                        "<main-small@example.jp>": "[外部] size main-small@example.jp"})
+            log = the_lab.milter_log()
+            self.assertIn("to=<hanako@city.example.lg.jp> is under the main policy, the message "
+                          "under [rule finance]: deferred to a message of its own (452 4.5.3)", log)
+            lines = summary_lines(the_lab)
+            self.assertEqual(len([l for l in lines if " rule=finance" in l and
+                                  "verdict=deliver" in l]), 1, lines)
+
     def test_automatic_forward_is_refused_outbound_and_a_reply_passes(self):
         conf = conf_file(self.dir, gateway={"internal_networks": "127.0.0.0/8",
                                             "internal_domains": "co.jp"},
