@@ -100,8 +100,9 @@ static const char *const impersonation_names[] = {[MUGAI_IMPERSONATION_WARN] = "
                                                   [MUGAI_IMPERSONATION_REJECT] = "reject",
                                                   [MUGAI_IMPERSONATION_NO] = "no", NULL};
 G_STATIC_ASSERT(sizeof(mugai_impersonation_action) == sizeof(int));
-/* Stored as a gboolean: off = FALSE, reject = TRUE. */
+/* Stored as gbooleans: off = FALSE, reject = TRUE; allow = FALSE, block = TRUE. */
 static const char *const individual_number_names[] = {"off", "reject", NULL};
+static const char *const attachment_names[] = {"allow", "block", NULL};
 G_STATIC_ASSERT(sizeof(gboolean) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_scan_backend) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_answer) == sizeof(int));
@@ -162,6 +163,9 @@ static const config_opt opts[] = {
            individual_number_names),
   OPTIONAL_STRING_OPT("outbound", "individual_numbers_clause", outbound.individual_number_clause,
                       check_clause),
+  ENUM_OPT("outbound", "attachments", "allow", outbound.refuse_attachments, attachment_names),
+  SIZE_OPT("outbound", "max_attachment_size", "0", 0, 2 * GIB, outbound.max_attachment_bytes),
+  OPTIONAL_STRING_OPT("outbound", "attachments_clause", outbound.attachment_clause, check_clause),
   ENUM_OPT("autoforward", "block", "outbound", autoforward.block, autoforward_names),
   LIST_OPT("autoforward", "exempt_senders", autoforward.exempt_senders, check_address_or_domain),
   LIST_OPT("autoforward", "exempt_recipients", autoforward.exempt_recipients,

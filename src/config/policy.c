@@ -50,6 +50,7 @@ static void policy_clear(gpointer data)
     g_free(directions[i]->size_clause);
     g_free(directions[i]->shown_clause);
     g_free(directions[i]->individual_number_clause);
+    g_free(directions[i]->attachment_clause);
   }
   g_strfreev(policy->impersonation.exempt_senders);
   g_free(policy->scan.database_dir);

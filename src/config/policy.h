@@ -63,10 +63,14 @@ typedef struct {
   guint max_shown_external;  /* [outbound] max_shown_external_addresses: more outside addresses
                               * in To and Cc is refused (use Bcc); 0 = no limit */
   gboolean refuse_individual_numbers; /* [outbound] individual_numbers = reject (or off) */
+  gboolean refuse_attachments;  /* [outbound] attachments = block (or allow) */
+  guint64 max_attachment_bytes; /* [outbound] max_attachment_size: a larger one refuses the
+                                 * message; 0 = no cap */
   /* The policy clauses each refusal names ("" = none): *_clause after the key of the rule. */
   char *size_clause;              /* max_message_size_clause */
   char *shown_clause;             /* [outbound] max_shown_external_addresses_clause */
   char *individual_number_clause; /* [outbound] individual_numbers_clause */
+  char *attachment_clause;        /* [outbound] attachments_clause (both attachment rules) */
 } mugai_direction_policy;
 
 /* [autoforward]: mail forwarded by a rule, not written by a person, is refused. */

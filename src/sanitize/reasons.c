@@ -28,6 +28,10 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                       "Message contains an individual number (My Number): not sent"},
   [MUGAI_REASON_IMPERSONATION] = {"impersonation", "550", "5.7.1",
                                   "Message claims an inside sender but comes from outside"},
+  [MUGAI_REASON_ATTACHMENT] = {"attachment", "550", "5.7.1",
+                               "Attachments are not allowed in outbound mail"},
+  [MUGAI_REASON_ATTACHMENT_TOO_BIG] = {"attachment_too_big", "552", "5.3.4",
+                                       "Attachment too big for outbound mail"},
 };
 
 const mugai_reason_info *

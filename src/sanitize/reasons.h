@@ -20,6 +20,8 @@ typedef enum {
   MUGAI_REASON_SHOWN_ADDRESSES, /* outbound: too many outside addresses in To and Cc */
   MUGAI_REASON_INDIVIDUAL_NUMBER, /* outbound: the text holds an individual number */
   MUGAI_REASON_IMPERSONATION, /* inbound: claims an inside sender ([impersonation] reject) */
+  MUGAI_REASON_ATTACHMENT,    /* outbound: a file attached ([outbound] attachments = block) */
+  MUGAI_REASON_ATTACHMENT_TOO_BIG, /* outbound: over [outbound] max_attachment_size */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

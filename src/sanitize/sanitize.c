@@ -22,6 +22,7 @@
 #include "sanitize/part_scan.h"
 #include "sanitize/prescan.h"
 #include "sanitize/shown_addresses.h"
+#include "util/units.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/walk.h"
 
@@ -187,6 +188,43 @@ have_scanner(const mugai_policy *policy, mugai_walk *walk)
   return FALSE;
 }
 
+/* [outbound] attachments and max_attachment_size over the parts the walk of outbound mail found:
+ * an attachment is what the walk of inbound mail would remove (files, encrypted parts, files
+ * hidden in the text), not the inline images of an HTML body nor a signature. FALSE when refused. */
+static gboolean
+check_attachments(const mugai_policy *policy, const mugai_result *parts, mugai_result *result)
+{
+  const mugai_direction_policy *out = &policy->outbound;
+  guint attached = 0;
+  const mugai_part *largest = NULL;
+  for (guint i = 0; i < parts->parts->len; i++) {
+    const mugai_part *part = g_ptr_array_index(parts->parts, i);
+    if (part->action != MUGAI_PART_REMOVED)
+      continue;
+    attached++;
+    if (largest == NULL || part->size > largest->size)
+      largest = part;
+  }
+  char limit[MUGAI_SIZE_TEXT_MAX];
+  if (attached && out->refuse_attachments) {
+    g_autofree char *detail = g_strdup_printf("%u attached", attached);
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_ATTACHMENT, detail);
+    mugai_result_reply_note(result, "%u attached", attached);
+  } else if (largest && out->max_attachment_bytes && largest->size > out->max_attachment_bytes) {
+    mugai_format_size(out->max_attachment_bytes, limit);
+    g_autofree char *name = g_strescape(largest->name ? largest->name : "", NULL);
+    g_autofree char *detail = g_strdup_printf("part %s \"%.100s\" of %" G_GUINT64_FORMAT
+                                              " bytes, over %s", largest->path, name,
+                                              largest->size, limit);
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_ATTACHMENT_TOO_BIG, detail);
+    mugai_result_reply_note(result, "part %s, limit %s", largest->path, limit);
+  } else {
+    return TRUE;
+  }
+  mugai_result_set_clause(result, out->attachment_clause);
+  return FALSE;
+}
+
 /* Outbound mail is delivered as it came, once every part is scanned and its text (subject, text
  * and HTML bodies, as the walk reads them for inbound mail) holds no individual number. The walk
  * reports into a scratch result: nothing is removed from outbound mail. */
@@ -212,6 +250,8 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
     mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, NULL);
     return;
   }
+  if (!check_attachments(policy, scratch, result))
+    return;
   if (!policy->outbound.refuse_individual_numbers)
     return;
   const char *subject = g_mime_message_get_subject(message); /* decoded by GMime */

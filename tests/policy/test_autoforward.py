@@ -22,22 +22,31 @@ def message(extra_headers="", subject="Re: 会議の件", body="了解しまし�
 
 
 def sanitize(raw, sender=f"taro@{INSIDE}", rcpts=("partner@example.com",), direction="out",
-             **autoforward):
+             groups=None, extra="", **autoforward):
+    """RAW through `mugai sanitize`; GROUPS: {group: {key: value}} set in the config, EXTRA text
+    (e.g. a [rule NAME]) appended to it."""
     base = open(os.path.join(ROOT, "config", "mugai.conf"), encoding="utf-8").read()
     text = scan_db.config_with_database(base, scan_db.database())
     text = scan_db.config_with_keys(text, "gateway", internal_domains=INSIDE)
     if autoforward:
         text = scan_db.config_with_keys(text, "autoforward", **autoforward)
+    for group, keys in (groups or {}).items():
+        text = scan_db.config_with_keys(text, group, **keys)
+    text += extra
     with tempfile.TemporaryDirectory() as tmp:
         conf = os.path.join(tmp, "c.conf")
-        open(conf, "w", encoding="utf-8").write(text)
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(text)
         rep = os.path.join(tmp, "r.json")
         args = [MUGAI, "sanitize", "-c", conf, "--direction", direction, "--from", sender,
                 "--report-json", rep]
         for r in rcpts:
             args += ["--rcpt", r]
         p = subprocess.run(args, input=raw, capture_output=True, timeout=60)
-        report = json.load(open(rep)) if os.path.exists(rep) else None
+        report = None
+        if os.path.exists(rep):
+            with open(rep, encoding="utf-8") as f:
+                report = json.load(f)
     return p.returncode, p.stderr.decode("utf-8", "replace").strip().splitlines()[-1], report
 
 

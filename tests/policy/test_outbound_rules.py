@@ -80,6 +80,75 @@ class IndividualNumbers(unittest.TestCase):
         self.assertEqual(rc, 0, line)  # inbound mail is sanitized, not refused for it
 
 
+def with_parts(*parts, subtype="mixed"):
+    """Outbound mail: a text body, then PARTS (each a MIME entity's headers and body)."""
+    raw = (f"From: taro@{INSIDE}\r\nTo: partner@example.com\r\nSubject: 資料\r\nMIME-Version: 1.0\r\n"
+           f'Content-Type: multipart/{subtype}; boundary="b"\r\n\r\n--b\r\n'
+           "Content-Type: text/plain; charset=UTF-8\r\n\r\n資料を送ります。\r\n")
+    for p in parts:
+        raw += "--b\r\n" + p
+    return (raw + "--b--\r\n").encode()
+
+
+PDF = ('Content-Type: application/pdf; name="見積書.pdf"\r\nContent-Disposition: attachment; '
+       'filename="mitsumori.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+       "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCg==\r\n")
+
+
+class Attachments(unittest.TestCase):
+    def test_allowed_by_default_and_delivered_unchanged(self):
+        rc, line, _ = sanitize(with_parts(PDF))
+        self.assertEqual(rc, 0, line)
+        self.assertNotIn("removed", line)
+
+    def test_block_refuses_a_file_but_not_a_signature_or_an_inline_logo(self):
+        block = {"outbound": {"attachments": "block", "attachments_clause": "DLP-2"}}
+        rc, line, report = sanitize(with_parts(PDF, PDF), groups=block)
+        self.assertEqual(rc, 3, line)
+        self.assertIn('reply="550 5.7.1 Attachments are not allowed in outbound mail '
+                      '(2 attached; clause DLP-2)"', line)
+        self.assertEqual(report["reason"], "attachment")
+        self.assertEqual(report["clause"], "DLP-2")
+        signature = ("Content-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+                     "Content-Transfer-Encoding: base64\r\n\r\nMIIBAAYJKoZIhvcNAQcCoA==\r\n")
+        raw = with_parts(signature, subtype='signed; protocol="application/pkcs7-signature"; micalg=sha-256')
+        rc, line, _ = sanitize(raw, groups=block)
+        self.assertEqual(rc, 0, line)
+        html = ('--c\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n<p>資料</p><img src="cid:logo">\r\n'
+                "--c\r\nContent-Type: image/png\r\nContent-ID: <logo>\r\nContent-Transfer-Encoding: base64\r\n"
+                "\r\niVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\r\n--c--\r\n")
+        raw = (f"From: taro@{INSIDE}\r\nTo: partner@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+               'Content-Type: multipart/related; boundary="c"\r\n\r\n' + html).encode()
+        rc, line, _ = sanitize(raw, groups=block)
+        self.assertEqual(rc, 0, line)
+        rc, line, _ = sanitize(with_parts(PDF), direction="in", groups=block)
+        self.assertEqual(rc, 0, line)  # inbound attachments are removed, not refused
+        self.assertIn("removed", line)
+
+    def test_a_cap_refuses_the_larger_attachment_naming_part_and_limit(self):
+        import base64
+        big = ("Content-Type: application/octet-stream; name=data.bin\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\n" +
+               base64.encodebytes(b"x" * 3000).decode().replace("\n", "\r\n"))
+        cap = {"outbound": {"max_attachment_size": "2K"}}
+        rc, line, report = sanitize(with_parts(PDF, big), groups=cap)
+        self.assertEqual(rc, 3, line)
+        self.assertIn('reply="552 5.3.4 Attachment too big for outbound mail (part 3, limit 2K)"', line)
+        self.assertIn('detail="part 3 \\"data.bin\\" of 3000 bytes, over 2K"', line)
+        self.assertEqual(report["reason"], "attachment_too_big")
+        rc, line, _ = sanitize(with_parts(PDF), groups=cap)
+        self.assertEqual(rc, 0, line)
+
+    def test_a_rule_lets_one_sender_attach_files(self):
+        rule = f"\n[rule keiyaku]\nmatch_sender = keiyaku@{INSIDE}\noutbound.attachments = allow\n"
+        block = {"outbound": {"attachments": "block"}}
+        rc, line, _ = sanitize(with_parts(PDF), sender=f"keiyaku@{INSIDE}", groups=block, extra=rule)
+        self.assertEqual(rc, 0, line)
+        self.assertIn(" rule=keiyaku", line)
+        rc, line, _ = sanitize(with_parts(PDF), groups=block, extra=rule)
+        self.assertEqual(rc, 3, line)
+
+
 class OutboundIsScanned(unittest.TestCase):
     def test_virus_in_outbound_mail_is_refused_and_clean_mail_passes_unchanged(self):
         import base64
