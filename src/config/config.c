@@ -74,6 +74,8 @@ static char *check_address_or_domain(const char *value);
 static char *check_clause(const char *value);
 static char *check_address(const char *value);
 static char *check_rcpt_domain(const char *value);
+static char *check_optional_path(const char *value);
+static char *read_file(const char *path, gsize *len, GError **error);
 
 /* The keys of a [rule NAME] section that say what it matches live in the table under this group,
  * which is not a group of the file: the section's other keys are GROUP.KEY of the groups. */
@@ -175,6 +177,8 @@ static const config_opt opts[] = {
   LIST_OPT("impersonation", "exempt_senders", impersonation.exempt_senders,
            check_address_or_domain),
   OPTIONAL_STRING_OPT("impersonation", "clause", impersonation.clause, check_clause),
+  OPTIONAL_STRING_OPT("lists", "allow_senders", lists.allow.path, check_optional_path),
+  OPTIONAL_STRING_OPT("lists", "strict_senders", lists.strict.path, check_optional_path),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
@@ -413,6 +417,11 @@ static char *check_absolute_path(const char *value)
   if (strlen(value) >= PATH_MAX)
     return g_strdup_printf("%s is longer than %d bytes", q, PATH_MAX - 1);
   return NULL;
+}
+
+static char *check_optional_path(const char *value)
+{
+  return *value ? check_absolute_path(value) : NULL;
 }
 
 /* clamd's own spellings (LocalSocket is a plain path) besides the milter's. */
@@ -820,6 +829,11 @@ static void scan_rule_group(parser *ps, guint line, const char *text)
                 "(e.g. [rule finance])", v, RULE_NAME_MAX);
     return;
   }
+  if (g_ascii_strcasecmp(name, "allow") == 0 || g_ascii_strcasecmp(name, "strict") == 0) {
+    g_autofree char *list = g_ascii_strdown(name, -1);
+    add_problem(ps, line, "[rule %s]: the name is the [lists] %s_senders list's", v, list);
+    return;
+  }
   for (guint i = 0; i < ps->rules->len; i++) {
     const rule_scan *other = g_ptr_array_index(ps->rules, i);
     if (g_ascii_strcasecmp(other->name, name) == 0) {
@@ -1051,24 +1065,153 @@ static void apply_values(parser *ps, GKeyFile *kf, GHashTable *keys, const rule_
   }
 }
 
-/* The policy of each [rule NAME]: the main values, then the rule's own. (transfer full) */
-static GPtrArray *apply_rules(parser *ps, GKeyFile *kf)
+static gint compare_strings(gconstpointer a, gconstpointer b)
 {
-  GPtrArray *rules = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_policy_unref);
+  return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+char **mugai_config_parse_sender_list(const char *text, gsize len, const char *source,
+                                      GPtrArray *problems, GError **error)
+{
+  g_return_val_if_fail(text != NULL && source != NULL, NULL);
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a Windows editor's byte-order mark */
+    text += 3;
+    len -= 3;
+  }
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GString) all = g_string_new(NULL);
+  guint bad = 0, line = 1;
+  for (const char *p = text, *end = text + len; p < end; line++) {
+    const char *nl = memchr(p, '\n', (gsize) (end - p));
+    gsize n = nl ? (gsize) (nl - p) : (gsize) (end - p);
+    gboolean has_nul = memchr(p, '\0', n) != NULL;
+    g_autofree char *copy = g_strndup(p, n);
+    p = nl ? nl + 1 : end;
+    char *t = g_strstrip(copy);
+    g_autofree char *why = NULL;
+    if (has_nul || !g_utf8_validate(t, -1, NULL))
+      why = g_strdup("this line contains a NUL byte or is not valid UTF-8");
+    else if (*t == '\0' || *t == '#')
+      continue;
+    else
+      why = check_address_or_domain(t);
+    if (why == NULL) {
+      g_ptr_array_add(items, g_ascii_strdown(t, -1));
+      continue;
+    }
+    if (bad++ < MAX_REPORTED) {
+      char *found = g_strdup_printf("%s:%u: %s", source, line, why);
+      g_string_append_printf(all, "%s%s", all->len ? "\n" : "", found);
+      if (problems != NULL)
+        g_ptr_array_add(problems, found);
+      else
+        g_free(found);
+    }
+  }
+  if (bad > 0) {
+    if (bad > MAX_REPORTED)
+      g_string_append_printf(all, "\n%s: and %u more problems", source, bad - MAX_REPORTED);
+    g_set_error_literal(error, MUGAI_CONFIG_ERROR, MUGAI_CONFIG_ERROR_INVALID, all->str);
+    return NULL;
+  }
+  g_ptr_array_sort(items, compare_strings);
+  GPtrArray *unique = g_ptr_array_new();
+  for (guint i = 0; i < items->len; i++)
+    if (unique->len == 0 || strcmp(unique->pdata[unique->len - 1], items->pdata[i]) != 0)
+      g_ptr_array_add(unique, g_strdup(items->pdata[i]));
+  g_ptr_array_add(unique, NULL);
+  return (char **) g_ptr_array_free(unique, FALSE);
+}
+
+/* What a [lists] file changes for its senders, on top of the values of their recipient's rule (or
+ * the main ones): allow exempts them from the rules that judge the sender (never from sanitizing,
+ * scanning or size caps); strict gives the strictest answers. */
+static const char *const allow_changes[] = {"impersonation.action=no", "autoforward.block=no",
+                                            NULL};
+static const char *const strict_changes[] = {
+  "impersonation.action=reject", "autoforward.block=both", "links.defang_web=yes",
+  "links.defang_mailto=yes", "links.defang_tel=yes", "outbound.attachments=block", NULL};
+
+/* The senders of the [lists] file KEY names (LIST), its hash set; NULL when the key is empty or on
+ * a problem (added). (transfer full) */
+static char **read_sender_list(parser *ps, const char *key, mugai_sender_list *list)
+{
+  g_free(list->sha256);
+  list->sha256 = g_strdup("");
+  if (*list->path == '\0')
+    return NULL;
+  guint line = GPOINTER_TO_UINT(g_hash_table_lookup(ps->keys, find_opt("lists", key)));
+  gsize len = 0;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = read_file(list->path, &len, &error);
+  char **senders = text ? mugai_config_parse_sender_list(text, len, list->path, NULL, &error)
+                        : NULL;
+  if (senders == NULL) {
+    g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+    for (guint i = 0; lines[i]; i++)
+      add_problem(ps, line, "[lists] %s: %s", key, lines[i]);
+    return NULL;
+  }
+  g_free(list->sha256);
+  list->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text, len);
+  return senders;
+}
+
+/* A policy from the main values, then those of RS (nullable: none), then LIST_CHANGES (nullable:
+ * none); only the keys of RS report their problems (the main ones are reported once). */
+static mugai_policy *build_policy(parser *ps, GKeyFile *kf, const rule_scan *rs,
+                                  const char *const *list_changes)
+{
+  mugai_policy *policy = mugai_policy_new_defaults();
+  apply_values(ps, kf, ps->keys, NULL, policy, FALSE);
+  if (rs != NULL)
+    apply_values(ps, kf, rs->keys, rs, policy, list_changes == NULL);
+  for (gsize i = 0; list_changes && list_changes[i]; i++) {
+    g_auto(GStrv) kv = g_strsplit_set(list_changes[i], ".=", 3);
+    g_autofree char *why = opt_apply(find_opt(kv[0], kv[1]), kv[2], policy);
+    g_assert(why == NULL); /* a bug in the tables above */
+  }
+  if (rs != NULL) {
+    g_free(policy->rule.name);
+    policy->rule.name = g_strdup(rs->name);
+  }
+  return policy;
+}
+
+/* The allow and strict variants of POLICY (the main one, or that of RS), for the senders on the
+ * lists whose senders MAIN has. */
+static void add_list_variants(parser *ps, GKeyFile *kf, const rule_scan *rs,
+                              const mugai_policy *main, mugai_policy *policy)
+{
+  if (main->lists.allow_senders != NULL) {
+    policy->allow_variant = build_policy(ps, kf, rs, allow_changes);
+    policy->allow_variant->rule.list = "allow";
+  }
+  if (main->lists.strict_senders != NULL) {
+    policy->strict_variant = build_policy(ps, kf, rs, strict_changes);
+    policy->strict_variant->rule.list = "strict";
+  }
+}
+
+/* The [lists] files, then each [rule NAME] of the file into POLICY: its rules (the main values,
+ * then the rule's own) in file order, and the list variants of each. */
+static void apply_rules(parser *ps, GKeyFile *kf, mugai_policy *policy)
+{
+  policy->lists.allow_senders = read_sender_list(ps, "allow_senders", &policy->lists.allow);
+  policy->lists.strict_senders = read_sender_list(ps, "strict_senders", &policy->lists.strict);
+  add_list_variants(ps, kf, NULL, policy, policy);
+  policy->rules = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_policy_unref);
   for (guint i = 0; i < ps->rules->len; i++) {
     const rule_scan *rs = g_ptr_array_index(ps->rules, i);
-    mugai_policy *rule = mugai_policy_new_defaults();
-    apply_values(ps, kf, ps->keys, NULL, rule, FALSE);
     guint before = ps->problems->len;
-    apply_values(ps, kf, rs->keys, rs, rule, TRUE);
+    mugai_policy *rule = build_policy(ps, kf, rs, NULL);
     if (!rule->rule.match_rcpt[0] && !rule->rule.match_rcpt_domain[0] &&
         !rule->rule.match_sender[0] && !rs->troubled && ps->problems->len == before)
       add_problem(ps, rs->line, "[rule %s]: matches nothing (set match_rcpt, match_rcpt_domain "
                   "or match_sender)", rs->name);
-    rule->rule.name = g_strdup(rs->name);
-    g_ptr_array_add(rules, rule);
+    add_list_variants(ps, kf, rs, policy, rule);
+    g_ptr_array_add(policy->rules, rule);
   }
-  return rules;
 }
 
 static gint problem_compare(gconstpointer a, gconstpointer b)
@@ -1119,7 +1262,7 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
   if (g_key_file_load_from_data(kf, ps.accepted->str, ps.accepted->len, G_KEY_FILE_NONE,
                                 &kf_error)) {
     apply_values(&ps, kf, ps.keys, NULL, policy, TRUE);
-    policy->rules = apply_rules(&ps, kf);
+    apply_rules(&ps, kf, policy);
   } else /* not expected: GKeyFile sees only lines the scan accepted; the first is the best guess */
     add_problem(&ps, 1, "%s", kf_error->message);
 

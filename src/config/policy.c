@@ -56,6 +56,14 @@ static void policy_clear(gpointer data)
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);
+  g_free(policy->lists.allow.path);
+  g_free(policy->lists.allow.sha256);
+  g_free(policy->lists.strict.path);
+  g_free(policy->lists.strict.sha256);
+  g_strfreev(policy->lists.allow_senders);
+  g_strfreev(policy->lists.strict_senders);
+  mugai_policy_unref(policy->allow_variant);
+  mugai_policy_unref(policy->strict_variant);
   g_free(policy->rule.name);
   g_strfreev(policy->rule.match_rcpt);
   g_strfreev(policy->rule.match_rcpt_domain);

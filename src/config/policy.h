@@ -134,6 +134,22 @@ typedef struct {
   guint64 max_scan_time;      /* seconds for one part */
 } mugai_scan_policy;
 
+/* A file of sender addresses or domains, one per line ([lists]). */
+typedef struct {
+  char *path;   /* "" = no list */
+  char *sha256; /* of the file as it was loaded (the tamper check compares it); "" = no list */
+} mugai_sender_list;
+
+/* [lists]: senders an admin trusts, and senders judged strictly (a sender on both: strictly).
+ * Their mail is judged under the values of its recipient's rule (or the main ones) with the
+ * list's changes on top: every policy has an allow and a strict variant for that. */
+typedef struct {
+  mugai_sender_list allow;  /* allow_senders */
+  mugai_sender_list strict; /* strict_senders */
+  char **allow_senders;     /* (main policy only; NULL without the list) sorted, lower case */
+  char **strict_senders;
+} mugai_lists_policy;
+
 /* What a [rule NAME] section matches. Empty in the main policy; set in the policy of a rule. */
 typedef struct {
   char *name;               /* NAME of [rule NAME]; NULL in the main policy */
@@ -141,6 +157,7 @@ typedef struct {
   char **match_rcpt_domain; /* recipient domains: "example.jp" that domain, ".example.jp" below it */
   char **match_sender;      /* envelope senders: addresses or domains */
   char *clause;             /* (empty: none) named by a refusal under the rule that has none */
+  const char *list;         /* (nullable) "allow" or "strict": a [lists] variant of its policy */
 } mugai_rule_match;
 
 typedef struct mugai_policy {
@@ -165,10 +182,14 @@ typedef struct mugai_policy {
   mugai_autoforward_policy autoforward;
   mugai_impersonation_policy impersonation;
   mugai_scan_policy scan;
+  mugai_lists_policy lists;
 
   mugai_rule_match rule;   /* what this rule matches; rule.name NULL: the main policy */
   GPtrArray *rules;        /* (main policy only) mugai_policy * of each [rule NAME], in file
                             * order: the main values with the rule's keys applied, owned here */
+  struct mugai_policy *allow_variant;  /* (nullable: no allow list) this policy with the changes
+                                        * of [lists] allow_senders, owned here */
+  struct mugai_policy *strict_variant; /* (nullable) the same for strict_senders */
 } mugai_policy;
 
 /* (transfer full) a new policy holding every default; refcount 1. */

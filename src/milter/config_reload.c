@@ -45,32 +45,56 @@ mugai_config_reload(mugai_milter_state *state, const char *path)
   mugai_scan_holder_set_policy(state->scanners, fresh);
 }
 
-/* Compare the file the policy in force came from with that file now, and warn once per change
- * (*LAST_WARNED: what was last warned about). The embedded default has no file. */
+/* One file the policy in force was read from: what it held then, what it holds now. */
+typedef struct {
+  const char *path;
+  const char *loaded; /* sha256 */
+  char *on_disk;      /* sha256, or NULL with error set */
+  GError *error;
+} watched_file;
+
+/* Compare the files the policy in force came from (the config file and its [lists] files) with
+ * those files now, and warn once per change (*LAST_WARNED: the state last warned about). The
+ * embedded default has no file. */
 static void
 check_once(mugai_milter_state *state, char **last_warned)
 {
   g_autoptr(mugai_policy) policy = policy_now(state);
   if (strcmp(policy->source, MUGAI_EMBEDDED_SOURCE) == 0)
     return;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *on_disk = mugai_config_file_sha256(policy->source, &error);
-  g_autofree char *now = on_disk ? g_strdup(on_disk) : g_strdup(error->message);
-  if (on_disk != NULL && strcmp(on_disk, policy->sha256) == 0) {
-    g_clear_pointer(last_warned, g_free);
-    return;
+  watched_file files[] = {{policy->source, policy->sha256, NULL, NULL},
+                          {policy->lists.allow.path, policy->lists.allow.sha256, NULL, NULL},
+                          {policy->lists.strict.path, policy->lists.strict.sha256, NULL, NULL}};
+  g_autoptr(GString) now = g_string_new(NULL);
+  gboolean changed = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+    watched_file *f = &files[i];
+    if (f->path == NULL || *f->path == '\0')
+      continue;
+    f->on_disk = mugai_config_file_sha256(f->path, &f->error);
+    g_string_append_printf(now, "%s\n", f->on_disk ? f->on_disk : f->error->message);
+    changed = changed || g_strcmp0(f->on_disk, f->loaded) != 0;
   }
-  if (g_strcmp0(*last_warned, now) == 0) /* said once per change */
-    return;
-  if (on_disk == NULL)
-    mugai_log_warning("tamper check: the configuration in force cannot be read again: %s "
-                      "(loaded sha256 %s)", error->message, policy->sha256);
-  else
-    mugai_log_warning("tamper check: %s changed on disk without a reload: loaded sha256 %s, "
-                      "on disk sha256 %s (send SIGHUP to load it after `mugai config check`)",
-                      policy->source, policy->sha256, on_disk);
-  g_free(*last_warned);
-  *last_warned = g_steal_pointer(&now);
+  if (!changed) {
+    g_clear_pointer(last_warned, g_free);
+  } else if (g_strcmp0(*last_warned, now->str) != 0) { /* said once per change */
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+      const watched_file *f = &files[i];
+      if (f->error != NULL)
+        mugai_log_warning("tamper check: %s, in force, cannot be read again: %s (loaded sha256 "
+                          "%s)", f->path, f->error->message, f->loaded);
+      else if (f->on_disk != NULL && strcmp(f->on_disk, f->loaded) != 0)
+        mugai_log_warning("tamper check: %s changed on disk without a reload: loaded sha256 %s, "
+                          "on disk sha256 %s (send SIGHUP to load it after `mugai config "
+                          "check`)", f->path, f->loaded, f->on_disk);
+    }
+    g_free(*last_warned);
+    *last_warned = g_strdup(now->str);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_free(files[i].on_disk);
+    g_clear_error(&files[i].error);
+  }
 }
 
 static gpointer

@@ -102,22 +102,53 @@ rule_matches_rcpt(const mugai_rule_match *m, const char *rcpt)
   return domain_listed(m->match_rcpt_domain, rcpt);
 }
 
+static int
+compare_item(const void *key, const void *item)
+{
+  return strcmp(key, *(char *const *) item);
+}
+
+/* Is SENDER on the sorted, lower-case list SENDERS (nullable), as an address or by its domain
+ * ("example.jp" or "@example.jp")? Binary search: a list may hold thousands. */
+static gboolean
+sender_on_list(char *const *senders, const char *sender)
+{
+  const char *at = senders && sender ? strrchr(sender, '@') : NULL;
+  if (at == NULL)
+    return FALSE;
+  gsize n = g_strv_length((char **) senders);
+  g_autofree char *address = g_ascii_strdown(sender, -1);
+  const char *domain = address + (at - sender) + 1;
+  return bsearch(address, senders, n, sizeof *senders, compare_item) ||
+         bsearch(domain, senders, n, sizeof *senders, compare_item) ||
+         bsearch(domain - 1, senders, n, sizeof *senders, compare_item); /* "@example.jp" */
+}
+
 const mugai_policy *
 mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender, const char *rcpt)
 {
+  const mugai_policy *chosen = policy;
   for (guint i = 0; policy->rules && i < policy->rules->len; i++) {
     const mugai_policy *rule = g_ptr_array_index(policy->rules, i);
-    if (rule_matches_sender(&rule->rule, sender) && rule_matches_rcpt(&rule->rule, rcpt))
-      return rule;
+    if (rule_matches_sender(&rule->rule, sender) && rule_matches_rcpt(&rule->rule, rcpt)) {
+      chosen = rule;
+      break;
+    }
   }
-  return policy;
+  if (chosen->strict_variant && sender_on_list(policy->lists.strict_senders, sender))
+    return chosen->strict_variant;
+  if (chosen->allow_variant && sender_on_list(policy->lists.allow_senders, sender))
+    return chosen->allow_variant;
+  return chosen;
 }
 
 char *
 mugai_gateway_policy_name(const mugai_policy *policy)
 {
-  return policy->rule.name ? g_strdup_printf("[rule %s]", policy->rule.name)
-                           : g_strdup("the main policy");
+  g_autofree char *base = policy->rule.name ? g_strdup_printf("[rule %s]", policy->rule.name)
+                                             : g_strdup("the main policy");
+  return policy->rule.list ? g_strdup_printf("%s for the %s list", base, policy->rule.list)
+                           : g_steal_pointer(&base);
 }
 
 guint64
@@ -158,4 +189,5 @@ mugai_gateway_refuse_size(mugai_result *result, const mugai_policy *policy,
   mugai_result_set_clause(result, policy->rule.clause);
   if (result->rule == NULL)
     result->rule = g_strdup(policy->rule.name);
+  result->list = policy->rule.list;
 }

@@ -26,13 +26,15 @@ gboolean mugai_gateway_address_listed(char *const *list, const char *addr);
 guint64 mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direction);
 
 /* The policy mail from SENDER (nullable; "" is the null sender) to RCPT is judged under: the
- * first [rule NAME] of POLICY (a main policy) that matches both, else POLICY itself. A rule
- * matches RCPT when it lists neither recipients nor recipient domains, or lists RCPT in one; and
- * SENDER when it lists no senders, or lists SENDER. (transfer none: owned by POLICY) */
+ * first [rule NAME] of POLICY (a main policy) that matches both, else POLICY itself; its strict
+ * variant when SENDER is on [lists] strict_senders, else its allow variant when on allow_senders.
+ * A rule matches RCPT when it lists neither recipients nor recipient domains, or lists RCPT in
+ * one; and SENDER when it lists no senders, or lists SENDER. (transfer none: owned by POLICY) */
 const mugai_policy *mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender,
                                               const char *rcpt);
 
-/* "[rule NAME]" for the policy of a rule, "the main policy" for the main one. (transfer full) */
+/* "[rule NAME]" for the policy of a rule, "the main policy" for the main one, with " for the
+ * allow list" for a [lists] variant. (transfer full) */
 char *mugai_gateway_policy_name(const mugai_policy *policy);
 
 /* The largest message DIRECTION allows from SENDER under any policy a recipient may choose: what

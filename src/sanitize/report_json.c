@@ -131,6 +131,8 @@ mugai_report_json(const mugai_result *result, const mugai_envelope *envelope)
     add_string_or_null(b, "clause", result->clause);
   if (result->rule)
     add_string_or_null(b, "rule", result->rule);
+  if (result->list)
+    add_string_or_null(b, "list", result->list);
   add_string_or_null(b, "direction", mugai_direction_name(result->direction));
   add_string_or_null(b, "queue_id", envelope ? envelope->queue_id : NULL);
   add_string_or_null(b, "message_type", result->message_type);

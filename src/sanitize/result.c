@@ -216,6 +216,8 @@ mugai_result_summary(const mugai_result *result, double ms)
                          result->out_size, result->parts->len, ms);
   if (result->rule)
     g_string_append_printf(line, " rule=%s", result->rule); /* [rule NAME]: . _ - letters digits */
+  if (result->list)
+    g_string_append_printf(line, " list=%s", result->list);
   if (result->verdict != MUGAI_VERDICT_DELIVER) {
     const mugai_reason_info *info = mugai_reason_get(result->reason);
     g_string_append_printf(line, " reason=%s", info->word);

@@ -76,6 +76,7 @@ typedef struct {
   char *reply_text;      /* (nullable) */
   char *clause;          /* (nullable) the policy clause of the rule that refused, UTF-8 */
   char *rule;            /* (nullable) the [rule NAME] the message was judged under */
+  const char *list;      /* (nullable, static) "allow" or "strict": the sender's [lists] */
   /* (nullable) an inside sender claimed on inbound mail ([impersonation] warn): the header,
    * the address claimed, and the real one when a display name showed another address */
   char *claim_header, *claim_address, *claim_real;

@@ -375,6 +375,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   gint64 started = g_get_monotonic_time();
   mugai_result *result = mugai_result_new(envelope->direction);
   result->rule = g_strdup(policy->rule.name);
+  result->list = policy->rule.list;
   gint64 length = g_mime_stream_length(raw);
   if (length < 0) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL,
