@@ -184,8 +184,9 @@ collect(const char *arg, GPtrArray *files, tally *t)
   }
 }
 
-/* PATH as printed: printable UTF-8 kept (Japanese file names are common), control and format
- * characters (bidi overrides) and invalid UTF-8 as \ooo, so a file name cannot forge a line. */
+/* PATH as printed: printable UTF-8 kept (Japanese file names are common); control, format (bidi
+ * overrides) and line separator characters and invalid UTF-8 as \ooo, so that a file name can
+ * neither forge a line nor reorder one. */
 static char *
 escape_path(const char *path)
 {
@@ -197,7 +198,8 @@ escape_path(const char *path)
     GUnicodeType type = g_unichar_type(c);
     if (c == '\\') {
       g_string_append(out, "\\\\");
-    } else if (type == G_UNICODE_CONTROL || type == G_UNICODE_FORMAT) {
+    } else if (type == G_UNICODE_CONTROL || type == G_UNICODE_FORMAT ||
+               type == G_UNICODE_LINE_SEPARATOR || type == G_UNICODE_PARAGRAPH_SEPARATOR) {
       for (const char *b = p; b < g_utf8_next_char(p); b++)
         g_string_append_printf(out, "\\%03o", (guint) (guchar) *b);
     } else {

@@ -89,12 +89,6 @@ mugai_judge_free(mugai_judge *judge)
   g_free(judge);
 }
 
-const mugai_policy *
-mugai_judge_get_policy(const mugai_judge *judge)
-{
-  return judge->policy;
-}
-
 /* The file typer, then the engine the milter loads (no reload to watch for): once per judge,
  * since loading the official signatures takes seconds. */
 static void

@@ -40,9 +40,6 @@ mugai_judge *mugai_judge_new(mugai_policy *policy, const char *program);
 void mugai_judge_free(mugai_judge *judge); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_judge, mugai_judge_free)
 
-/* (transfer none) the policy JUDGE applies. */
-const mugai_policy *mugai_judge_get_policy(const mugai_judge *judge);
-
 /* Judge the message in the file PATH (NULL or "-": standard input) with OPTIONS' envelope.
  * ENVELOPE is filled in (its strings lent from OPTIONS); MESSAGE must be zeroed and holds the
  * message as read (headers and spool, for writing it out), to be cleared with
