@@ -111,79 +111,6 @@ parse_options(int argc, char **argv, options *o)
   return 0;
 }
 
-/* A folder that cannot be listed. */
-static void
-unreadable(tally *t, const char *path, const char *why)
-{
-  fprintf(stderr, "%s: %s: %s\n", PROGRAM, path, why);
-  t->unreadable++;
-}
-
-/* A message found that cannot be read: counted among the messages too. */
-static void
-unreadable_message(tally *t, const char *path, const char *why)
-{
-  unreadable(t, path, why);
-  t->messages++;
-}
-
-static int
-compare_paths(gconstpointer a, gconstpointer b)
-{
-  return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
-/* Every regular file below DIR into FILES (transfer full strings), unsorted. */
-static void
-collect_dir(const char *dir, GPtrArray *files, tally *t)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
-  if (d == NULL) {
-    unreadable(t, dir, error->message);
-    return;
-  }
-  const char *name;
-  while ((name = g_dir_read_name(d)) != NULL) {
-    if (name[0] == '.') /* hidden: .git, editor state, a maildir's .Trash */
-      continue;
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    GStatBuf st;
-    if (g_lstat(path, &st) != 0) {
-      unreadable_message(t, path, g_strerror(errno));
-      continue;
-    }
-    gboolean link = S_ISLNK(st.st_mode);
-    if (link && g_stat(path, &st) != 0) { /* a link to nothing: a message that is gone */
-      unreadable_message(t, path, g_strerror(errno));
-      continue;
-    }
-    if (S_ISDIR(st.st_mode) && !link) /* links to folders are not followed: no loops */
-      collect_dir(path, files, t);
-    else if (S_ISREG(st.st_mode))
-      g_ptr_array_add(files, g_steal_pointer(&path));
-  }
-}
-
-/* The files ARG names, in order: a folder's regular files sorted by path, or ARG itself. */
-static void
-collect(const char *arg, GPtrArray *files, tally *t)
-{
-  GStatBuf st;
-  if (g_stat(arg, &st) != 0) {
-    unreadable_message(t, arg, g_strerror(errno));
-  } else if (S_ISDIR(st.st_mode)) {
-    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
-    collect_dir(arg, found, t);
-    g_ptr_array_sort(found, compare_paths);
-    g_ptr_array_extend_and_steal(files, g_steal_pointer(&found));
-  } else if (S_ISREG(st.st_mode)) {
-    g_ptr_array_add(files, g_strdup(arg));
-  } else { /* a pipe cannot be read twice, once per configuration */
-    unreadable_message(t, arg, "not a regular file or a folder");
-  }
-}
-
 /* PATH as printed: printable UTF-8 kept (Japanese file names are common); control, format (bidi
  * overrides) and line separator characters and invalid UTF-8 as \ooo, so that a file name can
  * neither forge a line nor reorder one. */
@@ -209,6 +136,83 @@ escape_path(const char *path)
   return g_string_free(out, FALSE);
 }
 
+/* Something that could not be read: WHAT (escaped: it names a file) said on stderr, counted. */
+static void
+unreadable(tally *t, const char *what)
+{
+  g_autofree char *shown = escape_path(what);
+  fprintf(stderr, "%s: %s\n", PROGRAM, shown);
+  t->unreadable++;
+}
+
+/* A message found that cannot be read (ERRNO says why): counted among the messages too. */
+static void
+unreadable_message(tally *t, const char *path, int errno_value)
+{
+  g_autofree char *what = g_strdup_printf("%s: %s", path, g_strerror(errno_value));
+  unreadable(t, what);
+  t->messages++;
+}
+
+static int
+compare_paths(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Every regular file below DIR into FILES (transfer full strings), unsorted. */
+static void
+collect_dir(const char *dir, GPtrArray *files, tally *t)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
+  if (d == NULL) { /* the message names DIR */
+    unreadable(t, error->message);
+    return;
+  }
+  const char *name;
+  while ((name = g_dir_read_name(d)) != NULL) {
+    if (name[0] == '.') /* hidden: .git, editor state, a maildir's .Trash */
+      continue;
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    GStatBuf st;
+    if (g_lstat(path, &st) != 0) {
+      unreadable_message(t, path, errno);
+      continue;
+    }
+    gboolean link = S_ISLNK(st.st_mode);
+    if (link && g_stat(path, &st) != 0) { /* a link to nothing: a message that is gone */
+      unreadable_message(t, path, errno);
+      continue;
+    }
+    if (S_ISDIR(st.st_mode) && !link) /* links to folders are not followed: no loops */
+      collect_dir(path, files, t);
+    else if (S_ISREG(st.st_mode))
+      g_ptr_array_add(files, g_steal_pointer(&path));
+  }
+}
+
+/* The files ARG names, in order: a folder's regular files sorted by path, or ARG itself. */
+static void
+collect(const char *arg, GPtrArray *files, tally *t)
+{
+  GStatBuf st;
+  if (g_stat(arg, &st) != 0) {
+    unreadable_message(t, arg, errno);
+  } else if (S_ISDIR(st.st_mode)) {
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+    collect_dir(arg, found, t);
+    g_ptr_array_sort(found, compare_paths);
+    g_ptr_array_extend_and_steal(files, g_steal_pointer(&found));
+  } else if (S_ISREG(st.st_mode)) {
+    g_ptr_array_add(files, g_strdup(arg));
+  } else { /* a pipe cannot be read twice, once per configuration */
+    g_autofree char *what = g_strdup_printf("%s: not a regular file or a folder", arg);
+    unreadable(t, what);
+    t->messages++;
+  }
+}
+
 /* What a policy decided for a message, with the summary line's words: the verdict, the actions
  * (always on delivery), and a refusal's reason and reply; sizes and times are left out, since
  * they are not decisions. DIRECTION adds the direction. (transfer full) */
@@ -231,18 +235,18 @@ describe(const mugai_result *r, gboolean direction)
   return g_string_free(out, FALSE);
 }
 
-/* Judge PATH under OLD and NEW into RESULTS. FALSE (said on stderr) when it cannot be read. */
+/* Judge PATH under OLD and NEW into RESULTS. FALSE with ERROR set (naming PATH) when it cannot
+ * be read under either. */
 static gboolean
-judge_both(mugai_judge *judges[2], const options *o, const char *path, mugai_result *results[2])
+judge_both(mugai_judge *judges[2], const options *o, const char *path, mugai_result *results[2],
+           GError **error)
 {
   for (int i = 0; i < 2; i++) {
     mugai_envelope envelope;
     mugai_read_message message = {0};
-    g_autoptr(GError) error = NULL;
-    results[i] = mugai_judge_message(judges[i], &o->envelope, path, &envelope, &message, &error);
+    results[i] = mugai_judge_message(judges[i], &o->envelope, path, &envelope, &message, error);
     mugai_read_message_clear(&message);
-    if (error != NULL) {
-      fprintf(stderr, "%s: %s\n", PROGRAM, error->message);
+    if (*error != NULL) {
       g_clear_pointer(&results[0], mugai_result_free);
       g_clear_pointer(&results[1], mugai_result_free);
       return FALSE;
@@ -256,8 +260,9 @@ static void
 diff_message(mugai_judge *judges[2], const options *o, const char *path, tally *t)
 {
   mugai_result *results[2] = {NULL, NULL};
-  if (!judge_both(judges, o, path, results)) {
-    t->unreadable++;
+  g_autoptr(GError) error = NULL;
+  if (!judge_both(judges, o, path, results, &error)) {
+    unreadable(t, error->message);
     return;
   }
   g_autoptr(mugai_result) old = results[0];

@@ -183,13 +183,10 @@ class Diff(unittest.TestCase):
         self.assertEqual(len(out.splitlines()), 2, out)
         self.assertIn("evil\\012fake.eml", out)
 
-    def test_unreadable_files_are_reported_counted_and_exit_2(self):
+    def test_missing_files_are_reported_counted_and_exit_2(self):
         self.save("ok.eml", message(extra_headers="Auto-Submitted: auto-forwarded\r\n"))
         os.symlink(os.path.join(self.tmp, "gone.eml"), os.path.join(self.mail, "dangling.eml"))
-        expected_unreadable = 2
-        if os.geteuid() != 0:  # root reads a file whatever its mode
-            os.chmod(self.save("secret.eml", message()), 0)
-            expected_unreadable += 1
+        expected_unreadable = 2  # permissions: the test below
         new = self.conf("new.conf", ("autoforward", {"block": "both"}))
         missing = os.path.join(self.tmp, "no-such.eml")
         rc, out, err = self.diff(self.conf("old.conf"), new, paths=[self.mail, missing])
@@ -199,8 +196,31 @@ class Diff(unittest.TestCase):
         self.assertEqual(counts, (1 + expected_unreadable, 1, 1, expected_unreadable))
         self.assertIn(f"mugai config diff: {self.mail}/dangling.eml: No such file or directory", err)
         self.assertIn(f"mugai config diff: {missing}: No such file or directory", err)
-        if os.geteuid() != 0:
-            self.assertIn("secret.eml: Permission denied", err)
+
+    def test_a_file_and_a_folder_without_permission_are_counted(self):
+        """Run as nobody when the tests run as root, who may read anything."""
+        user = None
+        if os.geteuid() == 0:
+            import pwd
+            try:
+                user = pwd.getpwnam("nobody").pw_uid
+            except KeyError:
+                self.skipTest("no user nobody to run as")
+        os.chmod(self.tmp, 0o755)
+        self.save("ok.eml", message(extra_headers="Auto-Submitted: auto-forwarded\r\n"))
+        os.chmod(self.save("secret.eml", message()), 0)
+        closed = os.path.dirname(self.save("closed/x.eml", message()))
+        os.chmod(closed, 0)
+        self.addCleanup(os.chmod, closed, 0o755)  # so that it can be removed
+        old, new = self.conf("old.conf"), self.conf("new.conf", ("autoforward", {"block": "both"}))
+        p = subprocess.run([MUGAI, "config", "diff", "-c", old, "-c", new, self.mail],
+                           capture_output=True, text=True, timeout=120, user=user)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        listed, counts = self.lines(p.stdout)
+        self.assertEqual(list(listed), ["ok.eml"])
+        self.assertEqual(counts, (2, 1, 1, 2))  # a folder that cannot be listed holds no message
+        self.assertIn(f"mugai config diff: cannot open {self.mail}/secret.eml: Permission denied", p.stderr)
+        self.assertRegex(p.stderr, r"mugai config diff: .*closed.*: Permission denied")
 
     def test_bad_new_config_is_exit_2_naming_file_and_line(self):
         self.save("a.eml", message())
