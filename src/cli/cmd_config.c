@@ -1,10 +1,23 @@
-/* cmd_config.c — `mugai config check`: validate the configuration as the daemon would, before a
- * reload. Prints every problem at once as FILE:LINE: [group] key: what is wrong; exit 2 if any. */
+/* cmd_config.c — `mugai config`: dispatch to its subcommands, and `mugai config check`: validate
+ * the configuration as the daemon would, before a reload. Prints every problem at once as
+ * FILE:LINE: [group] key: what is wrong; exit 2 if any. `mugai config diff` is cmd_config_diff.c.
+ */
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "config/config.h"
 #include "scan/clamav.h"
+
+static const char usage[] =
+    "Usage: mugai config check [-c FILE] [-v]\n"
+    "       mugai config diff -c OLD -c NEW [OPTION...] DIR|MESSAGE...\n"
+    "\n"
+    "Commands:\n"
+    "  check   validate the configuration file exactly as mugai-milter would load it\n"
+    "  diff    judge a folder of saved messages under two configurations and list each\n"
+    "          message whose verdict or actions would change\n"
+    "\n"
+    "mugai config COMMAND --help shows the command's options and exit status.\n";
 
 static const char description[] =
     "Validates FILE (default /etc/mugai/mugai.conf, else the embedded default) exactly as\n"
@@ -37,13 +50,25 @@ warn_about_signatures(const mugai_scan_policy *scan)
             source, (double) age / 86400.0, (double) scan->max_signature_age / 86400.0);
 }
 
-int
-mugai_cmd_config(int argc, char **argv)
+mugai_policy *
+mugai_cli_config_load(const char *path)
 {
-  if (argc < 2 || strcmp(argv[1], "check") != 0) {
-    fputs("Usage: mugai config check [-c FILE] [-v]\n", argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? stdout : stderr);
-    return argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? 0 : MUGAI_EXIT_USAGE;
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) error = NULL;
+  mugai_policy *policy = mugai_config_load(path, problems, &error);
+  if (policy == NULL) {
+    if (problems->len == 0)
+      fprintf(stderr, "%s\n", error->message);
+    for (guint i = 0; i < problems->len; i++)
+      fprintf(stderr, "%s\n", (const char *) g_ptr_array_index(problems, i));
   }
+  return policy;
+}
+
+/* ARGV[0] is "check". */
+static int
+config_check(int argc, char **argv)
+{
   g_autofree char *path = NULL;
   gboolean verbose = FALSE;
   GOptionEntry entries[] = {
@@ -56,25 +81,17 @@ mugai_cmd_config(int argc, char **argv)
   g_option_context_set_description(context, description);
   g_option_context_add_main_entries(context, entries, NULL);
   g_autoptr(GError) error = NULL;
-  int sub_argc = argc - 1;
-  char **sub_argv = argv + 1;
-  if (!g_option_context_parse(context, &sub_argc, &sub_argv, &error)) {
+  if (!g_option_context_parse(context, &argc, &argv, &error)) {
     fprintf(stderr, "mugai config check: %s\n", error->message);
     return MUGAI_EXIT_USAGE;
   }
-  if (sub_argc > 1) {
-    fprintf(stderr, "mugai config check: unexpected argument '%s'\n", sub_argv[1]);
+  if (argc > 1) {
+    fprintf(stderr, "mugai config check: unexpected argument '%s'\n", argv[1]);
     return MUGAI_EXIT_USAGE;
   }
-  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(mugai_policy) policy = mugai_config_load(path, problems, &error);
-  if (policy == NULL) {
-    if (problems->len == 0)
-      fprintf(stderr, "%s\n", error->message);
-    for (guint i = 0; i < problems->len; i++)
-      fprintf(stderr, "%s\n", (const char *) g_ptr_array_index(problems, i));
+  g_autoptr(mugai_policy) policy = mugai_cli_config_load(path);
+  if (policy == NULL)
     return MUGAI_EXIT_USAGE;
-  }
   printf("%s: valid, sha256 %s\n", policy->source, policy->sha256);
   warn_about_signatures(&policy->scan);
   if (verbose) {
@@ -82,4 +99,19 @@ mugai_cmd_config(int argc, char **argv)
     fputs(dump, stdout);
   }
   return 0;
+}
+
+int
+mugai_cmd_config(int argc, char **argv)
+{
+  const char *command = argc >= 2 ? argv[1] : "";
+  if (strcmp(command, "check") == 0)
+    return config_check(argc - 1, argv + 1);
+  if (strcmp(command, "diff") == 0)
+    return mugai_cmd_config_diff(argc - 1, argv + 1);
+  gboolean help = strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0;
+  if (!help && *command)
+    fprintf(stderr, "mugai config: unknown command '%s'\n\n", command);
+  fputs(usage, help ? stdout : stderr);
+  return help ? 0 : MUGAI_EXIT_USAGE;
 }

@@ -1,21 +1,20 @@
 /* cmd_sanitize.c — `mugai sanitize`: one message through the same code path as the milter.
  *
  * stdout gets the message Postfix would deliver and nothing else, and only on exit 0; the last
- * line on stderr is the milter's summary line. Owns the policy, spool and result of one run.
+ * line on stderr is the milter's summary line. Owns the policy, spool and result of one run; the
+ * judging itself is judge.c's (shared with `mugai config diff`).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/judge.h"
 #include "cli/message_reader.h"
 #include "config/config.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/headers.h"
-#include "sanitize/gateway.h"
 #include "sanitize/report_json.h"
 #include "sanitize/sanitize.h"
-#include "scan/scan_open.h"
 
 static const char description[] =
     "Reads one message (MESSAGE.eml, or standard input) and applies exactly what mugai-milter\n"
@@ -35,14 +34,8 @@ static const char description[] =
 
 typedef struct {
   char *config;
-  char *from;
-  char **rcpts;
-  char *client;
-  char *direction;
-  char *daemon_name;
-  gint64 size;
+  mugai_judge_options envelope;
   char *report_json;
-  char *queue_id;
   char **files;
 } options;
 
@@ -50,33 +43,23 @@ static void
 options_clear(options *o)
 {
   g_free(o->config);
-  g_free(o->from);
-  g_strfreev(o->rcpts);
-  g_free(o->client);
-  g_free(o->direction);
-  g_free(o->daemon_name);
+  mugai_judge_options_clear(&o->envelope);
   g_free(o->report_json);
-  g_free(o->queue_id);
   g_strfreev(o->files);
 }
 
 static int
 parse_options(int argc, char **argv, options *o)
 {
-  GOptionEntry entries[] = {
+  GOptionEntry config_entry[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config, "Configuration file", "FILE"},
-    {"from", 0, 0, G_OPTION_ARG_STRING, &o->from, "Envelope sender (MAIL FROM)", "ADDR"},
-    {"rcpt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->rcpts, "Envelope recipient (repeatable)", "ADDR"},
-    {"client", 0, 0, G_OPTION_ARG_STRING, &o->client, "SMTP client IP address", "IP"},
-    {"direction", 0, 0, G_OPTION_ARG_STRING, &o->direction,
-     "in or out (default: decided from --client and --daemon-name by [gateway])", "in|out"},
-    {"daemon-name", 0, 0, G_OPTION_ARG_STRING, &o->daemon_name,
-     "Postfix {daemon_name} of the service that received the message", "NAME"},
-    {"size", 0, 0, G_OPTION_ARG_INT64, &o->size,
-     "The ESMTP SIZE= the client declared at MAIL FROM", "BYTES"},
+    G_OPTION_ENTRY_NULL,
+  };
+  GOptionEntry entries[] = {
     {"report-json", 0, 0, G_OPTION_ARG_FILENAME, &o->report_json,
      "Write the JSON report here (on exit 0, 3 and 75)", "FILE"},
-    {"queue-id", 0, 0, G_OPTION_ARG_STRING, &o->queue_id, "Queue ID to show in the summary", "ID"},
+    {"queue-id", 0, 0, G_OPTION_ARG_STRING, &o->envelope.queue_id,
+     "Queue ID to show in the summary", "ID"},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files, NULL, "[MESSAGE.eml]"},
     G_OPTION_ENTRY_NULL,
   };
@@ -86,6 +69,8 @@ parse_options(int argc, char **argv, options *o)
                                         "                      [--daemon-name NAME] [--size BYTES] "
                                         "[--report-json FILE] [MESSAGE.eml]");
   g_option_context_set_description(context, description);
+  g_option_context_add_main_entries(context, config_entry, NULL);
+  mugai_judge_add_options(context, &o->envelope);
   g_option_context_add_main_entries(context, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error)) {
@@ -96,14 +81,8 @@ parse_options(int argc, char **argv, options *o)
     fputs("mugai sanitize: one message at a time\n", stderr);
     return MUGAI_EXIT_USAGE;
   }
-  if (o->size < 0) {
-    fputs("mugai sanitize: --size must not be negative\n", stderr);
+  if (!mugai_judge_options_valid(&o->envelope, "mugai sanitize"))
     return MUGAI_EXIT_USAGE;
-  }
-  if (o->direction && strcmp(o->direction, "in") != 0 && strcmp(o->direction, "out") != 0) {
-    fprintf(stderr, "mugai sanitize: --direction must be 'in' or 'out', not '%s'\n", o->direction);
-    return MUGAI_EXIT_USAGE;
-  }
   return 0;
 }
 
@@ -153,25 +132,6 @@ io_error:
   return FALSE;
 }
 
-/* The policy of the first recipient, as the milter chooses it; a recipient another [rule NAME]
- * matches would be deferred by the milter (452 4.5.3) and sent as a message of its own. */
-static const mugai_policy *
-rule_policy(const mugai_policy *main_policy, const options *o)
-{
-  const char *first = o->rcpts ? o->rcpts[0] : NULL;
-  const mugai_policy *policy = mugai_gateway_rule_policy(main_policy, o->from, first);
-  for (gsize i = 1; o->rcpts && o->rcpts[i]; i++) {
-    const mugai_policy *other = mugai_gateway_rule_policy(main_policy, o->from, o->rcpts[i]);
-    if (other == policy)
-      continue;
-    g_autofree char *its = mugai_gateway_policy_name(other);
-    g_autofree char *message = mugai_gateway_policy_name(policy);
-    fprintf(stderr, "mugai sanitize: --rcpt %s is under %s, the message under %s: the milter "
-            "defers it (452 4.5.3) to a message of its own\n", o->rcpts[i], its, message);
-  }
-  return policy;
-}
-
 static int
 exit_status_for(mugai_verdict verdict)
 {
@@ -185,48 +145,6 @@ exit_status_for(mugai_verdict verdict)
   }
 }
 
-static mugai_result *
-run(const mugai_policy *policy, const options *o, const mugai_envelope *envelope,
-    mugai_read_message *message)
-{
-  const char *path = o->files ? o->files[0] : NULL;
-  FILE *input = (path && strcmp(path, "-") != 0) ? fopen(path, "rb") : stdin;
-  g_autoptr(GError) error = NULL;
-  if (input == NULL) {
-    mugai_result *result = mugai_result_new(envelope->direction);
-    g_autofree char *why = g_strdup_printf("cannot open %s: %s", path, g_strerror(errno));
-    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, why);
-    return result;
-  }
-  gboolean ok = mugai_read_message_from(input, policy->spool_dir, policy->spool_memory, message,
-                                        &error);
-  if (input != stdin)
-    fclose(input);
-  g_autoptr(GMimeStream) raw = ok ? mugai_spool_get_stream(message->spool, &error) : NULL;
-  if (raw == NULL) {
-    mugai_result *result = mugai_result_new(envelope->direction);
-    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, error->message);
-    return result;
-  }
-  g_autoptr(GError) type_error = NULL;
-  g_autoptr(mugai_filetype) filetype = mugai_filetype_new(&type_error);
-  if (filetype == NULL) {
-    mugai_result *result = mugai_result_new(envelope->direction);
-    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL,
-                             type_error->message);
-    return result;
-  }
-  /* The same engine the milter loads, loaded for this one message (no reload to watch for). */
-  g_autoptr(GError) scan_error = NULL;
-  g_autoptr(mugai_scanner) scanner = mugai_scan_open(&policy->scan, NULL, NULL, &scan_error);
-  mugai_services services = {.filetype = filetype, .scanner = scanner};
-  if (scan_error != NULL) {
-    fprintf(stderr, "mugai sanitize: virus scanner: %s\n", scan_error->message);
-    services.scanner_failure = scan_error->message;
-  }
-  return mugai_sanitize(policy, raw, envelope, &services);
-}
-
 int
 mugai_cmd_sanitize(int argc, char **argv)
 {
@@ -238,32 +156,19 @@ mugai_cmd_sanitize(int argc, char **argv)
   }
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
-  g_autoptr(mugai_policy) main_policy = mugai_config_load(o.config, problems, &error);
-  if (main_policy == NULL) {
+  g_autoptr(mugai_policy) policy = mugai_config_load(o.config, problems, &error);
+  if (policy == NULL) {
     fprintf(stderr, "mugai sanitize: configuration error:\n%s\n", error->message);
     options_clear(&o);
     return MUGAI_EXIT_USAGE;
   }
-  mugai_envelope envelope = {
-    .client_addr = o.client,
-    .mail_from = o.from,
-    .rcpts = (const char *const *) o.rcpts,
-    .direction = o.direction ? (strcmp(o.direction, "out") == 0 ? MUGAI_DIRECTION_OUT
-                                                                 : MUGAI_DIRECTION_IN)
-                             : mugai_gateway_direction(main_policy, o.client, o.daemon_name),
-    .queue_id = o.queue_id,
-  };
-  const mugai_policy *policy = rule_policy(main_policy, &o);
+  g_autoptr(mugai_judge) judge = mugai_judge_new(policy, "mugai sanitize");
   gint64 start = g_get_monotonic_time();
+  mugai_envelope envelope;
   mugai_read_message message = {0};
-  g_autoptr(mugai_result) result = NULL;
-  if ((guint64) o.size > mugai_gateway_size_cap(policy, envelope.direction)) {
-    result = mugai_result_new(envelope.direction); /* refused at MAIL FROM, as the milter does */
-    result->in_size = (guint64) o.size;
-    mugai_gateway_refuse_size(result, policy, envelope.direction);
-  } else {
-    result = run(policy, &o, &envelope, &message);
-  }
+  g_autoptr(mugai_result) result = mugai_judge_message(judge, &o.envelope,
+                                                       o.files ? o.files[0] : NULL, &envelope,
+                                                       &message, NULL);
   double ms = (g_get_monotonic_time() - start) / 1000.0;
 
   status = exit_status_for(result->verdict);

@@ -15,6 +15,9 @@ static const char usage[] =
     "  sanitize [MESSAGE.eml]   sanitize one message exactly as mugai-milter would, and write the\n"
     "                           message Postfix would deliver to standard output\n"
     "  config check             validate the configuration file before a reload\n"
+    "  config diff -c OLD -c NEW DIR...\n"
+    "                           judge saved messages under both configurations and list each\n"
+    "                           message whose verdict or actions would change\n"
     "  scan-info                load the virus scanner as mugai-milter would and show its engine\n"
     "                           version, signature count and signature date\n"
     "\n"
@@ -23,8 +26,9 @@ static const char usage[] =
     "  -V, --version            show the version\n"
     "\n"
     "Configuration: -c FILE, else /etc/mugai/mugai.conf when it exists, else the embedded default.\n"
-    "Exit status: 0 delivered or success, 2 usage or configuration error, 3 nothing delivered\n"
-    "(rejected, discarded or held), 75 temporary failure (internal or I/O error).\n";
+    "Exit status: 0 delivered or success, 1 (config diff) some message would change, 2 usage or\n"
+    "configuration error, 3 nothing delivered (rejected, discarded or held), 75 temporary failure\n"
+    "(internal or I/O error).\n";
 
 int
 main(int argc, char **argv)

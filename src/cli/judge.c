@@ -1,0 +1,224 @@
+/* judge.c — one saved message judged under one policy (see judge.h), the way mugai-milter judges
+ * mail: direction, size at MAIL FROM, the message spooled as the callbacks spool it, then
+ * mugai_sanitize() with the same services. Owns the policy reference, the file typer and the
+ * scanner of one policy; never prints anything but the one scanner problem, never exits.
+ */
+#include "cli/judge.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "sanitize/gateway.h"
+#include "sanitize/gmime_autoptr.h"
+#include "scan/scan_open.h"
+
+struct mugai_judge {
+  mugai_policy *policy;
+  char *program;
+  gboolean services_tried;  /* opened (or failed to) at the first message that needed them */
+  mugai_filetype *filetype; /* (nullable) */
+  char *filetype_failure;   /* (nullable) why there is no file typer: every message tempfails */
+  mugai_scanner *scanner;   /* (nullable) */
+  char *scanner_failure;    /* (nullable) why there is no scanner */
+  gboolean rcpts_told;      /* the recipients of other rules were named (once: every message of
+                             * a run has the same envelope) */
+};
+
+void
+mugai_judge_add_options(GOptionContext *context, mugai_judge_options *o)
+{
+  GOptionEntry entries[] = {
+    {"from", 0, 0, G_OPTION_ARG_STRING, &o->from, "Envelope sender (MAIL FROM)", "ADDR"},
+    {"rcpt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->rcpts, "Envelope recipient (repeatable)", "ADDR"},
+    {"client", 0, 0, G_OPTION_ARG_STRING, &o->client, "SMTP client IP address", "IP"},
+    {"direction", 0, 0, G_OPTION_ARG_STRING, &o->direction,
+     "in or out (default: decided from --client and --daemon-name by [gateway])", "in|out"},
+    {"daemon-name", 0, 0, G_OPTION_ARG_STRING, &o->daemon_name,
+     "Postfix {daemon_name} of the service that received the message", "NAME"},
+    {"size", 0, 0, G_OPTION_ARG_INT64, &o->size,
+     "The ESMTP SIZE= the client declared at MAIL FROM", "BYTES"},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_option_context_add_main_entries(context, entries, NULL); /* copies the entries */
+}
+
+gboolean
+mugai_judge_options_valid(const mugai_judge_options *o, const char *program)
+{
+  if (o->size < 0) {
+    fprintf(stderr, "%s: --size must not be negative\n", program);
+    return FALSE;
+  }
+  if (o->direction && strcmp(o->direction, "in") != 0 && strcmp(o->direction, "out") != 0) {
+    fprintf(stderr, "%s: --direction must be 'in' or 'out', not '%s'\n", program, o->direction);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+mugai_judge_options_clear(mugai_judge_options *o)
+{
+  g_free(o->from);
+  g_strfreev(o->rcpts);
+  g_free(o->client);
+  g_free(o->direction);
+  g_free(o->daemon_name);
+  g_free(o->queue_id);
+  memset(o, 0, sizeof *o);
+}
+
+mugai_judge *
+mugai_judge_new(mugai_policy *policy, const char *program)
+{
+  mugai_judge *judge = g_new0(mugai_judge, 1);
+  judge->policy = mugai_policy_ref(policy);
+  judge->program = g_strdup(program);
+  return judge;
+}
+
+void
+mugai_judge_free(mugai_judge *judge)
+{
+  if (judge == NULL)
+    return;
+  mugai_scanner_unref(judge->scanner);
+  mugai_filetype_free(judge->filetype);
+  g_free(judge->scanner_failure);
+  g_free(judge->filetype_failure);
+  g_free(judge->program);
+  mugai_policy_unref(judge->policy);
+  g_free(judge);
+}
+
+/* The file typer, then the engine the milter loads (no reload to watch for): once per judge,
+ * since loading the official signatures takes seconds. */
+static void
+open_services(mugai_judge *judge)
+{
+  if (judge->services_tried)
+    return;
+  judge->services_tried = TRUE;
+  g_autoptr(GError) error = NULL;
+  judge->filetype = mugai_filetype_new(&error);
+  if (judge->filetype == NULL) {
+    judge->filetype_failure = g_strdup(error->message);
+    return;
+  }
+  judge->scanner = mugai_scan_open(&judge->policy->scan, NULL, NULL, &error);
+  if (error != NULL) {
+    fprintf(stderr, "%s: virus scanner: %s\n", judge->program, error->message);
+    judge->scanner_failure = g_strdup(error->message);
+  }
+}
+
+static mugai_direction
+direction_of(const mugai_policy *policy, const mugai_judge_options *o)
+{
+  if (o->direction)
+    return strcmp(o->direction, "out") == 0 ? MUGAI_DIRECTION_OUT : MUGAI_DIRECTION_IN;
+  return mugai_gateway_direction(policy, o->client, o->daemon_name);
+}
+
+static mugai_result *
+tempfail(mugai_direction direction, const char *why)
+{
+  mugai_result *result = mugai_result_new(direction);
+  mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, why);
+  return result;
+}
+
+static const char *
+input_name(const char *path)
+{
+  return path == NULL || strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+/* (nullable) PATH opened, or standard input; the error names PATH. */
+static FILE *
+open_input(const char *path, GError **error)
+{
+  if (path == NULL || strcmp(path, "-") == 0)
+    return stdin;
+  FILE *input = fopen(path, "rb");
+  if (input == NULL) {
+    int saved = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "cannot open %s: %s", path,
+                g_strerror(saved));
+  }
+  return input;
+}
+
+/* The message could not be read: the milter's tempfail, and for the caller a copy of ERROR led
+ * by NAME (nullable: ERROR names the input already). */
+static mugai_result *
+unreadable(mugai_direction direction, const GError *error, const char *name, GError **read_error)
+{
+  if (read_error != NULL) {
+    *read_error = g_error_copy(error);
+    if (name != NULL)
+      g_prefix_error(read_error, "%s: ", name);
+  }
+  return tempfail(direction, error->message);
+}
+
+/* The policy of the first recipient, as the milter chooses it (the [rule NAME] and [lists] of
+ * the main policy); a recipient another one matches the milter defers (452 4.5.3) to a message of
+ * its own, which is said on stderr. */
+static const mugai_policy *
+rule_policy(mugai_judge *judge, const mugai_judge_options *o)
+{
+  const char *first = o->rcpts ? o->rcpts[0] : NULL;
+  const mugai_policy *policy = mugai_gateway_rule_policy(judge->policy, o->from, first);
+  for (gsize i = 1; o->rcpts && o->rcpts[i] && !judge->rcpts_told; i++) {
+    const mugai_policy *other = mugai_gateway_rule_policy(judge->policy, o->from, o->rcpts[i]);
+    if (other == policy)
+      continue;
+    g_autofree char *its = mugai_gateway_policy_name(other);
+    g_autofree char *message = mugai_gateway_policy_name(policy);
+    fprintf(stderr, "%s: --rcpt %s is under %s, the message under %s: the milter defers it "
+            "(452 4.5.3) to a message of its own\n", judge->program, o->rcpts[i], its, message);
+  }
+  judge->rcpts_told = TRUE;
+  return policy;
+}
+
+mugai_result *
+mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, const char *path,
+                    mugai_envelope *envelope, mugai_read_message *message, GError **read_error)
+{
+  *envelope = (mugai_envelope) {
+    .client_addr = options->client,
+    .mail_from = options->from,
+    .rcpts = (const char *const *) options->rcpts,
+    .direction = direction_of(judge->policy, options), /* [gateway] is never a rule's */
+    .queue_id = options->queue_id,
+  };
+  const mugai_policy *policy = rule_policy(judge, options);
+  if ((guint64) options->size > mugai_gateway_size_cap(policy, envelope->direction)) {
+    mugai_result *result = mugai_result_new(envelope->direction); /* refused at MAIL FROM */
+    result->in_size = (guint64) options->size;
+    mugai_gateway_refuse_size(result, policy, envelope->direction);
+    return result;
+  }
+  g_autoptr(GError) error = NULL;
+  FILE *input = open_input(path, &error);
+  if (input == NULL)
+    return unreadable(envelope->direction, error, NULL, read_error);
+  gboolean ok = mugai_read_message_from(input, policy->spool_dir, policy->spool_memory, message,
+                                        &error);
+  if (input != stdin)
+    fclose(input);
+  g_autoptr(GMimeStream) raw = ok ? mugai_spool_get_stream(message->spool, &error) : NULL;
+  if (raw == NULL)
+    return unreadable(envelope->direction, error, input_name(path), read_error);
+  open_services(judge);
+  if (judge->filetype_failure)
+    return tempfail(envelope->direction, judge->filetype_failure);
+  mugai_services services = {
+    .filetype = judge->filetype,
+    .scanner = judge->scanner,
+    .scanner_failure = judge->scanner_failure,
+  };
+  return mugai_sanitize(policy, raw, envelope, &services);
+}

@@ -1,0 +1,51 @@
+/* judge.h — how the `mugai` commands decide one saved message under one policy: the envelope
+ * from the options, the size refused at MAIL FROM, the message read as Postfix hands it to the
+ * milter, then mugai_sanitize(). `mugai sanitize` and `mugai config diff` both call
+ * mugai_judge_message(), so the two can never judge differently: whatever chooses or applies the
+ * policy for a message belongs there, nowhere else.
+ */
+#pragma once
+#include <glib.h>
+#include "cli/message_reader.h"
+#include "config/policy.h"
+#include "sanitize/sanitize.h"
+
+/* The envelope options both commands take (owned strings, as GOptionContext parsed them). */
+typedef struct {
+  char *from;        /* (nullable) --from */
+  char **rcpts;      /* (nullable) --rcpt, repeatable */
+  char *client;      /* (nullable) --client */
+  char *direction;   /* (nullable) --direction in|out; NULL: [gateway] decides per policy */
+  char *daemon_name; /* (nullable) --daemon-name */
+  gint64 size;       /* --size: the ESMTP SIZE= declared at MAIL FROM; 0 none */
+  char *queue_id;    /* (nullable) for the summary line (`mugai sanitize --queue-id`) */
+} mugai_judge_options;
+
+/* Add --from, --rcpt, --client, --direction, --daemon-name and --size, storing into OPTIONS
+ * (which must outlive the parse), to CONTEXT's main options. */
+void mugai_judge_add_options(GOptionContext *context, mugai_judge_options *options);
+
+/* FALSE (the problem printed on stderr, led by PROGRAM) when the parsed values make no sense. */
+gboolean mugai_judge_options_valid(const mugai_judge_options *options, const char *program);
+
+void mugai_judge_options_clear(mugai_judge_options *options);
+
+typedef struct mugai_judge mugai_judge;
+
+/* A judge of messages under POLICY (a reference is taken). The file typer and the virus scanner
+ * are opened at the first message that needs them and kept for all later ones; when the scanner
+ * cannot be opened, "PROGRAM: virus scanner: WHY" goes to stderr once, and messages are judged
+ * as the milter would without one (451). (transfer full) */
+mugai_judge *mugai_judge_new(mugai_policy *policy, const char *program);
+void mugai_judge_free(mugai_judge *judge); /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_judge, mugai_judge_free)
+
+/* Judge the message in the file PATH (NULL or "-": standard input) with OPTIONS' envelope.
+ * ENVELOPE is filled in (its strings lent from OPTIONS); MESSAGE must be zeroed and holds the
+ * message as read (headers and spool, for writing it out), to be cleared with
+ * mugai_read_message_clear() in every case. Never NULL: a message that cannot be read or spooled
+ * is the tempfail the milter would answer, and then READ_ERROR (nullable) is set too, naming
+ * PATH. (transfer full) */
+mugai_result *mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options,
+                                  const char *path, mugai_envelope *envelope,
+                                  mugai_read_message *message, GError **read_error);
