@@ -18,6 +18,9 @@ static const char usage[] =
     "  config diff -c OLD -c NEW DIR...\n"
     "                           judge saved messages under both configurations and list each\n"
     "                           message whose verdict or actions would change\n"
+    "  lists export|import NAME [FILE]\n"
+    "                           print, or check and install, the [lists] file of NAME (allow or\n"
+    "                           strict)\n"
     "  scan-info                load the virus scanner as mugai-milter would and show its engine\n"
     "                           version, signature count and signature date\n"
     "\n"
@@ -53,6 +56,8 @@ main(int argc, char **argv)
     status = mugai_cmd_sanitize(argc - 1, argv + 1);
   } else if (strcmp(command, "scan-info") == 0) {
     status = mugai_cmd_scan_info(argc - 1, argv + 1);
+  } else if (strcmp(command, "lists") == 0) {
+    status = mugai_cmd_lists(argc - 1, argv + 1);
   } else if (strcmp(command, "config") == 0) {
     status = mugai_cmd_config(argc - 1, argv + 1);
   } else {

@@ -1096,7 +1096,7 @@ char **mugai_config_parse_sender_list(const char *text, gsize len, const char *s
     else
       why = check_address_or_domain(t);
     if (why == NULL) {
-      g_ptr_array_add(items, g_ascii_strdown(t, -1));
+      g_ptr_array_add(items, g_ascii_strdown(t[0] == '@' ? t + 1 : t, -1)); /* "@x" means "x" */
       continue;
     }
     if (bad++ < MAX_REPORTED) {

@@ -27,8 +27,8 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
                                  GPtrArray *problems, GError **error);
 
 /* Parse the text of a [lists] file (named SOURCE in messages): one sender address or domain per
- * line, "#" comments and blank lines allowed. Returns the senders lower-cased, sorted, without
- * duplicates (transfer full, NULL-terminated). On problems returns NULL, sets ERROR to all of
+ * line, "#" comments and blank lines allowed. Returns the senders lower-cased, domains without a
+ * leading "@", sorted, without duplicates (transfer full, NULL-terminated). On problems returns NULL, sets ERROR to all of
  * them, one per line as "SOURCE:LINE: what is wrong", and appends each to PROBLEMS (nullable). */
 char **mugai_config_parse_sender_list(const char *text, gsize len, const char *source,
                                       GPtrArray *problems, GError **error);

@@ -108,8 +108,8 @@ compare_item(const void *key, const void *item)
   return strcmp(key, *(char *const *) item);
 }
 
-/* Is SENDER on the sorted, lower-case list SENDERS (nullable), as an address or by its domain
- * ("example.jp" or "@example.jp")? Binary search: a list may hold thousands. */
+/* Is SENDER on the sorted, lower-case list SENDERS (nullable; domains without "@"), as an
+ * address or by its domain? Binary search: a list may hold thousands. */
 static gboolean
 sender_on_list(char *const *senders, const char *sender)
 {
@@ -120,8 +120,7 @@ sender_on_list(char *const *senders, const char *sender)
   g_autofree char *address = g_ascii_strdown(sender, -1);
   const char *domain = address + (at - sender) + 1;
   return bsearch(address, senders, n, sizeof *senders, compare_item) ||
-         bsearch(domain, senders, n, sizeof *senders, compare_item) ||
-         bsearch(domain - 1, senders, n, sizeof *senders, compare_item); /* "@example.jp" */
+         bsearch(domain, senders, n, sizeof *senders, compare_item);
 }
 
 const mugai_policy *
