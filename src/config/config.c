@@ -440,7 +440,7 @@ static char *check_domain(const char *value)
 {
   g_autofree char *q = quoted(value);
   gsize len = strlen(value);
-  if (len > 253 || value[0] == '.' || value[0] == '-' || value[len - 1] == '.' ||
+  if (len == 0 || len > 253 || value[0] == '.' || value[0] == '-' || value[len - 1] == '.' ||
       strstr(value, "..") != NULL)
     return g_strdup_printf("%s is not a domain name (e.g. city.example.lg.jp)", q);
   for (const char *p = value; *p; p++)
@@ -454,6 +454,10 @@ static char *check_domain(const char *value)
 static char *check_address_or_domain(const char *value)
 {
   const char *at = strrchr(value, '@');
+  if (at != NULL && at[1] == '\0') {
+    g_autofree char *q = quoted(value);
+    return g_strdup_printf("%s has no domain after \"@\"", q);
+  }
   if (at == NULL || at == value)
     return check_domain(at ? at + 1 : value);
   for (const char *p = value; p < at; p++)

@@ -914,6 +914,10 @@ static void rejects_bad_rule_sections_with_their_line(void **state)
                  "number of bytes, or of K, M or G, e.g. 10M)");
   expect_problem("[rule x]\nmatch_sender = a@b.jp\nmatch_sender = c@b.jp\n",
                  SRC ":3: [rule x] match_sender: duplicate key, first set at line 2");
+  expect_problem("[rule x]\nmatch_sender = x@\n",
+                 SRC ":2: [rule x] match_sender: \"x@\" has no domain after \"@\"");
+  expect_problem("[rule allow]\nmatch_sender = a@b.jp\n",
+                 SRC ":1: [rule allow]: the name is the [lists] allow_senders list's");
   expect_problem("[inbound]\nmatch_rcpt = a@b.jp\n",
                  SRC ":2: [inbound] match_rcpt: unknown key; it belongs in a [rule NAME] section");
   /* A problem of a main value is reported once, not again for every rule built on it. */
