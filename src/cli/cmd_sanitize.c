@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/headers.h"
+#include "sanitize/notification.h"
 #include "sanitize/report_json.h"
 #include "sanitize/sanitize.h"
 
@@ -36,6 +37,7 @@ typedef struct {
   char *config;
   mugai_judge_options envelope;
   char *report_json;
+  char *notification;
   char **files;
 } options;
 
@@ -45,6 +47,7 @@ options_clear(options *o)
   g_free(o->config);
   mugai_judge_options_clear(&o->envelope);
   g_free(o->report_json);
+  g_free(o->notification);
   g_strfreev(o->files);
 }
 
@@ -58,6 +61,8 @@ parse_options(int argc, char **argv, options *o)
   GOptionEntry entries[] = {
     {"report-json", 0, 0, G_OPTION_ARG_FILENAME, &o->report_json,
      "Write the JSON report here (on exit 0, 3 and 75)", "FILE"},
+    {"notification", 0, 0, G_OPTION_ARG_FILENAME, &o->notification,
+     "Write the mail [notify] would send the sender here (only when one is due)", "FILE"},
     {"queue-id", 0, 0, G_OPTION_ARG_STRING, &o->envelope.queue_id,
      "Queue ID to show in the summary", "ID"},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files, NULL, "[MESSAGE.eml]"},
@@ -67,7 +72,8 @@ parse_options(int argc, char **argv, options *o)
   g_option_context_set_summary(context, "Usage: mugai sanitize [-c FILE] [--from ADDR] "
                                         "[--rcpt ADDR]... [--client IP] [--direction in|out]\n"
                                         "                      [--daemon-name NAME] [--size BYTES] "
-                                        "[--report-json FILE] [MESSAGE.eml]");
+                                        "[--report-json FILE] [--notification FILE]\n"
+                                        "                      [MESSAGE.eml]");
   g_option_context_set_description(context, description);
   g_option_context_add_main_entries(context, config_entry, NULL);
   mugai_judge_add_options(context, &o->envelope);
@@ -93,6 +99,24 @@ write_report(const char *path, const mugai_result *result, const mugai_envelope 
   g_autoptr(GError) error = NULL;
   if (!g_file_set_contents(path, json, -1, &error)) {
     fprintf(stderr, "mugai sanitize: cannot write the report: %s\n", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The mail the milter would send the sender ([notify]), when one is due. */
+static gboolean
+write_notification(const char *path, const mugai_policy *policy, const mugai_envelope *envelope,
+                   const mugai_read_message *message, const mugai_result *result)
+{
+  if (!mugai_notification_due(policy, envelope, message->headers, result))
+    return TRUE;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  g_autoptr(GByteArray) mail = mugai_notification_build(policy, envelope, message->headers,
+                                                        result, now);
+  g_autoptr(GError) error = NULL;
+  if (!g_file_set_contents(path, (const char *) mail->data, mail->len, &error)) {
+    fprintf(stderr, "mugai sanitize: cannot write the notification: %s\n", error->message);
     return FALSE;
   }
   return TRUE;
@@ -177,6 +201,8 @@ mugai_cmd_sanitize(int argc, char **argv)
     status = MUGAI_EXIT_TEMPFAIL;
   }
   if (o.report_json && !write_report(o.report_json, result, &envelope))
+    status = MUGAI_EXIT_TEMPFAIL;
+  if (o.notification && !write_notification(o.notification, policy, &envelope, &message, result))
     status = MUGAI_EXIT_TEMPFAIL;
   g_autofree char *line = mugai_summary_line(&envelope, result, ms);
   fprintf(stderr, "%s\n", line);

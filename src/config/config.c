@@ -59,7 +59,7 @@ typedef struct {
                                  value of the C enum this key does not offer */
   gboolean empty_ok;          /* OPT_STRING: an empty value is meaningful ("no tag") */
   void (*derive)(mugai_policy *policy); /* (nullable) fills what is computed from the value once,
-                                         * so no message parses it again */
+                                         * so no message parses it again (after every set) */
 } config_opt;
 
 static char *check_socket(const char *value);
@@ -75,6 +75,10 @@ static char *check_clause(const char *value);
 static char *check_address(const char *value);
 static char *check_rcpt_domain(const char *value);
 static char *check_optional_path(const char *value);
+static char *check_optional_address(const char *value);
+static char *check_command(const char *value);
+static void derive_sendmail_argv(mugai_policy *policy);
+static char *check_contact(const char *value);
 static char *read_file(const char *path, gsize *len, GError **error);
 
 /* The keys of a [rule NAME] section that say what it matches live in the table under this group,
@@ -179,6 +183,11 @@ static const config_opt opts[] = {
   OPTIONAL_STRING_OPT("impersonation", "clause", impersonation.clause, check_clause),
   OPTIONAL_STRING_OPT("lists", "allow_senders", lists.allow.path, check_optional_path),
   OPTIONAL_STRING_OPT("lists", "strict_senders", lists.strict.path, check_optional_path),
+  BOOL_OPT("notify", "refused_outbound", "no", notify.refused_outbound),
+  OPTIONAL_STRING_OPT("notify", "from", notify.from, check_optional_address),
+  {"notify", "sendmail_command", OPT_STRING, "/usr/sbin/sendmail", 0, 0,
+   FIELD(notify.sendmail_text), check_command, NULL, FALSE, derive_sendmail_argv},
+  OPTIONAL_STRING_OPT("notify", "contact", notify.contact, check_contact),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
@@ -422,6 +431,37 @@ static char *check_absolute_path(const char *value)
 static char *check_optional_path(const char *value)
 {
   return *value ? check_absolute_path(value) : NULL;
+}
+
+static char *check_optional_address(const char *value)
+{
+  return *value ? check_address(value) : NULL;
+}
+
+/* A program with its arguments, split as a shell would (quotes), but run without one. */
+static char *check_command(const char *value)
+{
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *q = quoted(value);
+  if (!g_shell_parse_argv(value, NULL, &argv, &error))
+    return g_strdup_printf("%s: %s", q, error->message);
+  if (argv[0][0] != '/')
+    return g_strdup_printf("%s: the program must be an absolute path, e.g. /usr/sbin/sendmail", q);
+  return NULL;
+}
+
+static void derive_sendmail_argv(mugai_policy *policy)
+{
+  g_clear_pointer(&policy->notify.sendmail_command, g_strfreev);
+  if (!g_shell_parse_argv(policy->notify.sendmail_text, NULL, &policy->notify.sendmail_command,
+                          NULL))
+    policy->notify.sendmail_command = NULL; /* not reached: check_command passed */
+}
+
+static char *check_contact(const char *value)
+{
+  return g_utf8_strlen(value, -1) > 200 ? g_strdup("longer than 200 characters") : NULL;
 }
 
 /* clamd's own spellings (LocalSocket is a plain path) besides the milter's. */
@@ -712,23 +752,20 @@ static char *opt_apply(const config_opt *opt, const char *value, mugai_policy *p
     return g_strdup_printf("%s: a comment must be on a line of its own", q);
   }
   void *field = (char *) policy + opt->offset;
+  char *why = NULL;
   switch (opt->type) {
-  case OPT_STRING: return apply_string(opt, value, field);
+  case OPT_STRING: why = apply_string(opt, value, field); break;
   case OPT_SIZE:
-  case OPT_UINT: return apply_number(opt, value, field);
-  case OPT_ENUM: return apply_enum(opt, value, field);
-  case OPT_BOOL: return apply_bool(value, field);
-  case OPT_DURATION: return apply_duration(opt, value, field);
-  case OPT_TEMPLATE: return apply_template(opt, value, field);
-  case OPT_LIST: {
-    char *why = apply_list(opt, value, field);
-    if (why == NULL && opt->derive != NULL)
-      opt->derive(policy);
-    return why;
+  case OPT_UINT: why = apply_number(opt, value, field); break;
+  case OPT_ENUM: why = apply_enum(opt, value, field); break;
+  case OPT_BOOL: why = apply_bool(value, field); break;
+  case OPT_DURATION: why = apply_duration(opt, value, field); break;
+  case OPT_TEMPLATE: why = apply_template(opt, value, field); break;
+  case OPT_LIST: why = apply_list(opt, value, field); break;
   }
-  }
-  g_assert_not_reached();
-  return NULL;
+  if (why == NULL && opt->derive != NULL)
+    opt->derive(policy);
+  return why;
 }
 
 void mugai_config_set_defaults(mugai_policy *policy)

@@ -64,6 +64,10 @@ static void policy_clear(gpointer data)
   g_strfreev(policy->lists.strict_senders);
   mugai_policy_unref(policy->allow_variant);
   mugai_policy_unref(policy->strict_variant);
+  g_free(policy->notify.from);
+  g_strfreev(policy->notify.sendmail_command);
+  g_free(policy->notify.sendmail_text);
+  g_free(policy->notify.contact);
   g_free(policy->rule.name);
   g_strfreev(policy->rule.match_rcpt);
   g_strfreev(policy->rule.match_rcpt_domain);

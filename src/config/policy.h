@@ -150,6 +150,15 @@ typedef struct {
   char **strict_senders;
 } mugai_lists_policy;
 
+/* [notify]: a mail to the inside sender of refused outbound mail saying why, in Japanese. */
+typedef struct {
+  gboolean refused_outbound; /* refused_outbound = yes: sent */
+  char *from;                /* From of the notification ("" = postmaster) */
+  char **sendmail_command;   /* program (absolute) and arguments; mugai adds -i -f <> -- RCPT */
+  char *sendmail_text;       /* the same as written, for the dump */
+  char *contact;             /* a line saying whom to ask ("" = none) */
+} mugai_notify_policy;
+
 /* What a [rule NAME] section matches. Empty in the main policy; set in the policy of a rule. */
 typedef struct {
   char *name;               /* NAME of [rule NAME]; NULL in the main policy */
@@ -183,6 +192,7 @@ typedef struct mugai_policy {
   mugai_impersonation_policy impersonation;
   mugai_scan_policy scan;
   mugai_lists_policy lists;
+  mugai_notify_policy notify;
 
   mugai_rule_match rule;   /* what this rule matches; rule.name NULL: the main policy */
   GPtrArray *rules;        /* (main policy only) mugai_policy * of each [rule NAME], in file

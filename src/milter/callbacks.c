@@ -14,7 +14,9 @@
 #include "milter/log.h"
 #include "sanitize/gateway.h"
 #include "sanitize/gmime_autoptr.h"
+#include "milter/notify.h"
 #include "sanitize/headers.h"
+#include "sanitize/notification.h"
 #include "sanitize/sanitize.h"
 
 static mugai_milter_state *state; /* set once by mugai_milter_desc() before smfi_main() */
@@ -152,6 +154,20 @@ declared_size(char **argv)
   return 0;
 }
 
+/* [notify]: tell the inside sender of refused outbound mail why, when a notification is due.
+ * HEADERS (nullable): those of the message as received so far. */
+static void
+notify_sender(const mugai_conn *conn, const mugai_envelope *envelope, const GPtrArray *headers,
+              const mugai_result *result)
+{
+  const mugai_policy *policy = conn->policy; /* [notify] is never a rule's */
+  if (!mugai_notification_due(policy, envelope, headers, result))
+    return;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  mugai_notify_send(policy->notify.sendmail_command, envelope->queue_id, envelope->mail_from,
+                    mugai_notification_build(policy, envelope, headers, result, now));
+}
+
 /* The reply and summary line of a message of SIZE bytes too big for POLICY, refused for RCPTS
  * (NULL-terminated). */
 static void
@@ -171,6 +187,7 @@ reply_too_big(SMFICTX *ctx, mugai_conn *conn, const mugai_policy *policy, guint6
   };
   g_autofree char *line = mugai_summary_line(&envelope, result, 0);
   mugai_log(LOG_INFO, "%s", line);
+  notify_sender(conn, &envelope, conn->msg->headers, result);
 }
 
 /* Refuse the message in progress as too big: the reply, the summary line, the message freed. */
@@ -418,6 +435,7 @@ on_eom(SMFICTX *ctx)
               result->verdict == MUGAI_VERDICT_DISCARD ? "discarded" : "rejected");
   g_autofree char *line = mugai_summary_line(&envelope, result, ms);
   mugai_log(result->verdict == MUGAI_VERDICT_TEMPFAIL ? LOG_WARNING : LOG_INFO, "%s", line);
+  notify_sender(conn, &envelope, conn->msg->headers, result);
   return finish_msg(conn, status);
 }
 

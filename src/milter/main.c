@@ -13,6 +13,7 @@
 #include "milter/callbacks.h"
 #include "milter/config_reload.h"
 #include "milter/log.h"
+#include "milter/notify.h"
 #include "milter/signals.h"
 #include "sanitize/sanitize.h"
 #include "scan/scan_open.h"
@@ -186,6 +187,7 @@ main(int argc, char **argv)
     config_path = o.config;
     mugai_signals_on_hup(on_sighup, &state);
     mugai_config_watch_start(&state);
+    mugai_notify_start();
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
   }
   mugai_scan_holder_free(state.scanners);
