@@ -128,6 +128,45 @@ class Gateway(unittest.TestCase):
             self.assertEqual(len([l for l in lines if " rule=finance" in l and
                                   "verdict=deliver" in l]), 1, lines)
 
+    def test_outbound_attachment_block_and_the_senders_notification(self):
+        inside = "taro@city.example.lg.jp"
+        the_lab = lab.Lab()
+        conf = conf_file(self.dir, gateway={"internal_networks": "127.0.0.0/8",
+                                            "internal_domains": "city.example.lg.jp"},
+                         outbound={"attachments": "block", "attachments_clause": "DLP-2"},
+                         notify={"refused_outbound": "yes",
+                                 "sendmail_command": f"/usr/sbin/sendmail -C {the_lab.state}/etc",
+                                 "contact": "情報政策課"})
+        the_lab.conf = conf
+        attached = (f"From: {inside}\r\nTo: partner@example.com\r\nSubject: 見積書\r\n"
+                    "Message-ID: <att@example.jp>\r\nMIME-Version: 1.0\r\n"
+                    'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+                    "Content-Type: text/plain; charset=UTF-8\r\n\r\n添付します。\r\n--b\r\n"
+                    'Content-Type: application/pdf; name="a.pdf"\r\nContent-Transfer-Encoding: base64\r\n'
+                    "\r\nJVBERi0xLjQK\r\n--b--\r\n").encode()
+        with the_lab:
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                with self.assertRaises(smtplib.SMTPDataError) as caught:
+                    smtp.sendmail(inside, ["partner@example.com"], attached)
+                self.assertEqual(caught.exception.smtp_code, 550)
+                self.assertEqual(caught.exception.smtp_error,
+                                 b"5.7.1 Attachments are not allowed in outbound mail "
+                                 b"(1 attached; clause DLP-2)")
+                smtp.sendmail(inside, ["partner@example.com"], message("plain@example.jp", 1024))
+            self.assertTrue(the_lab.wait_delivered(2, 60), the_lab.milter_log()[-2000:])
+            by_subject = {str(msg["Subject"]): msg for _, msg in the_lab.delivered()}
+            self.assertIn("size plain@example.jp", by_subject)
+            note = by_subject.get("【送信できませんでした】見積書")
+            self.assertIsNotNone(note, list(by_subject))
+            self.assertEqual(note["To"], inside)
+            self.assertEqual(note["Auto-Submitted"], "auto-generated")
+            body = note.get_content()
+            self.assertIn("送信メールへのファイルの添付は認められていません。", body)
+            self.assertIn("  根拠: DLP-2\n", body)
+            self.assertIn("お問い合わせ: 情報政策課", body)
+            self.assertIn(f"notification sent to <{inside}>", the_lab.milter_log())
+            self.assertRegex(the_lab.postfix_log(), r"from=<>, size=")  # the null sender
+
     def test_automatic_forward_is_refused_outbound_and_a_reply_passes(self):
         conf = conf_file(self.dir, gateway={"internal_networks": "127.0.0.0/8",
                                             "internal_domains": "co.jp"},
