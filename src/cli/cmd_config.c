@@ -93,6 +93,12 @@ config_check(int argc, char **argv)
   if (policy == NULL)
     return MUGAI_EXIT_USAGE;
   printf("%s: valid, sha256 %s\n", policy->source, policy->sha256);
+  const mugai_sender_list *lists[] = {&policy->lists.allow, &policy->lists.strict};
+  char **senders[] = {policy->lists.allow_senders, policy->lists.strict_senders};
+  for (gsize i = 0; i < G_N_ELEMENTS(lists); i++) /* the tamper check watches them too */
+    if (senders[i] != NULL)
+      printf("%s: valid, %u senders, sha256 %s\n", lists[i]->path, g_strv_length(senders[i]),
+             lists[i]->sha256);
   warn_about_signatures(&policy->scan);
   if (verbose) {
     g_autofree char *dump = mugai_config_dump(policy);

@@ -97,6 +97,15 @@ class Lists(unittest.TestCase):
         for word in ("export NAME", "import NAME FILE", "FILE.bak", "Exit status"):
             self.assertIn(word, p.stdout.decode())
 
+    def test_config_check_names_each_list_with_its_hash(self):
+        import hashlib
+        p = run("config", "check", "-c", self.conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.allow, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        self.assertIn(f"{self.allow}: valid, 3 senders, sha256 {digest}\n", p.stdout.decode())
+        self.assertIn(f"{self.strict}: valid, 2 senders, sha256 ", p.stdout.decode())
+
     def test_the_config_refuses_a_missing_or_bad_list_file(self):
         self.path("strict.txt", "fine.example.jp\nbad line\n")
         p = run("config", "check", "-c", self.conf)
