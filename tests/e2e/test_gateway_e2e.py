@@ -167,6 +167,61 @@ class Gateway(unittest.TestCase):
             self.assertIn(f"notification sent to <{inside}>", the_lab.milter_log())
             self.assertRegex(the_lab.postfix_log(), r"from=<>, size=")  # the null sender
 
+    def test_outbound_bcc_and_individual_number_rules(self):
+        inside = "taro@city.example.lg.jp"
+        conf = conf_file(self.dir, gateway={"internal_networks": "127.0.0.0/8",
+                                            "internal_domains": "city.example.lg.jp"},
+                         outbound={"max_shown_external_addresses": "2"})
+        def mail(to, body):
+            return (f"From: {inside}\r\nTo: {to}\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+                    "Content-Type: text/plain; charset=UTF-8\r\n\r\n" + body + "\r\n").encode()
+        with lab.Lab(conf=conf) as the_lab:
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                with self.assertRaises(smtplib.SMTPDataError) as caught:
+                    smtp.sendmail(inside, ["a@example.com"],
+                                  mail("a@example.com, b@example.net, c@example.org", "本文"))
+                self.assertEqual((caught.exception.smtp_code, caught.exception.smtp_error),
+                                 (550, b"5.7.1 Too many outside addresses in To and Cc: put them in "
+                                       b"Bcc (3, at most 2)"))
+                with self.assertRaises(smtplib.SMTPDataError) as caught:
+                    smtp.sendmail(inside, ["a@example.com"], mail("a@example.com", "番号 1234 5678 9018"))
+                self.assertEqual((caught.exception.smtp_code, caught.exception.smtp_error),
+                                 (550, b"5.7.1 Message contains an individual number (My Number): not sent"))
+                smtp.sendmail(inside, ["a@example.com"], mail("a@example.com, b@example.net",
+                                                              "注文番号 123456789012"))
+            self.assertTrue(the_lab.wait_delivered(1, 60))
+            self.assertEqual(len(the_lab.delivered()), 1)
+
+    def test_impersonation_warned_refused_for_the_strict_list_and_allowed_for_the_allow_list(self):
+        allow, strict = os.path.join(self.dir, "allow.txt"), os.path.join(self.dir, "strict.txt")
+        for path, text in ((allow, "partner.example.jp\n"), (strict, "bad.example.net\n")):
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chmod(path, 0o644)
+        conf = conf_file(self.dir, gateway={"internal_domains": "city.example.lg.jp"},
+                         lists={"allow_senders": allow, "strict_senders": strict})
+        def claim(mid):
+            return (f"From: 総務課 <soumu@city.example.lg.jp>\r\nTo: {RCPT}\r\nSubject: {mid}\r\n"
+                    f"Message-ID: <{mid}@example.jp>\r\nMIME-Version: 1.0\r\n"
+                    "Content-Type: text/plain; charset=UTF-8\r\n\r\n至急お振込みください。\r\n").encode()
+        with lab.Lab(conf=conf) as the_lab:
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                with self.assertRaises(smtplib.SMTPDataError) as caught:
+                    smtp.sendmail("x@bad.example.net", [RCPT], claim("strict"))
+                self.assertEqual((caught.exception.smtp_code, caught.exception.smtp_error),
+                                 (550, b"5.7.1 Message claims an inside sender but comes from outside"))
+                smtp.sendmail("x@partner.example.jp", [RCPT], claim("allowed"))
+                smtp.sendmail("x@other.example.com", [RCPT], claim("warned"))
+            self.assertTrue(the_lab.wait_delivered(2, 60))
+            got = {str(msg["Subject"]): msg for _, msg in the_lab.delivered()}
+            self.assertEqual(set(got), {"allowed", "warned"})
+            self.assertIn("impersonation_warned", got["warned"]["X-Mugai-Actions"])
+            self.assertIn("内部のアドレスを名乗って", got["warned"].get_content())
+            self.assertNotIn("impersonation", got["allowed"]["X-Mugai-Actions"])
+            lines = summary_lines(the_lab)
+            self.assertTrue(any(" list=strict " in l and "reason=impersonation" in l for l in lines), lines)
+            self.assertTrue(any(" list=allow" in l and "verdict=deliver" in l for l in lines), lines)
+
     def test_automatic_forward_is_refused_outbound_and_a_reply_passes(self):
         conf = conf_file(self.dir, gateway={"internal_networks": "127.0.0.0/8",
                                             "internal_domains": "co.jp"},
