@@ -152,6 +152,24 @@ declared_size(char **argv)
   return 0;
 }
 
+/* An answer before the end of data: RESULT's reply set and its summary line logged, for the
+ * message in progress with RCPTS (NULL-terminated) as its recipients. */
+static void
+answer_early(SMFICTX *ctx, mugai_conn *conn, const mugai_result *result, const char *const *rcpts)
+{
+  smfi_setreply(ctx, (char *) result->reply_code, (char *) result->reply_status,
+                result->reply_text);
+  mugai_envelope envelope = {
+    .client_addr = conn->client_addr,
+    .mail_from = conn->msg->mail_from,
+    .rcpts = rcpts,
+    .direction = conn->direction,
+    .queue_id = queue_id_of(ctx, conn->msg),
+  };
+  g_autofree char *line = mugai_summary_line(&envelope, result, 0);
+  mugai_log(LOG_INFO, "%s", line);
+}
+
 /* Refuse the message in progress as too big: the reply, the summary line, the message freed. */
 static sfsistat
 refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
@@ -159,18 +177,30 @@ refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
   g_autoptr(mugai_result) result = mugai_result_new(conn->direction);
   result->in_size = size;
   mugai_gateway_refuse_size(result, conn->policy, conn->direction);
-  smfi_setreply(ctx, result->reply_code, result->reply_status, result->reply_text);
   g_ptr_array_add(conn->msg->rcpts, NULL);
-  mugai_envelope envelope = {
-    .client_addr = conn->client_addr,
-    .mail_from = conn->msg->mail_from,
-    .rcpts = (const char *const *) conn->msg->rcpts->pdata,
-    .direction = conn->direction,
-    .queue_id = queue_id_of(ctx, conn->msg),
-  };
-  g_autofree char *line = mugai_summary_line(&envelope, result, 0);
-  mugai_log(LOG_INFO, "%s", line);
+  answer_early(ctx, conn, result, (const char *const *) conn->msg->rcpts->pdata);
   return finish_msg(conn, SMFIS_REJECT);
+}
+
+/* [ratelimit] for the message in progress (RCPT NULL, at MAIL FROM) or one recipient: counted
+ * and SMFIS_CONTINUE, or deferred with 451 4.7.1 — the whole message at MAIL FROM, only that
+ * recipient at RCPT TO (the message goes on with the others). */
+static sfsistat
+check_rate(SMFICTX *ctx, mugai_conn *conn, const char *rcpt)
+{
+  g_auto(mugai_rate_outcome) out = {0};
+  mugai_rate_limiter_check(state->rates, conn->policy, conn->direction,
+                           rcpt ? MUGAI_RATE_RECIPIENT : MUGAI_RATE_MESSAGE, conn->msg->mail_from,
+                           conn->client_addr, g_get_monotonic_time() / G_USEC_PER_SEC, &out);
+  if (out.overflow)
+    mugai_log_warning("%s", out.overflow);
+  if (out.deferred == NULL)
+    return SMFIS_CONTINUE;
+  if (out.loud) /* once per key and window; every deferral has its summary line below */
+    mugai_log(LOG_WARNING, "%s: %s", queue_id_of(ctx, conn->msg), out.loud);
+  const char *rcpts[] = {rcpt, NULL};
+  answer_early(ctx, conn, out.deferred, rcpts);
+  return rcpt ? SMFIS_TEMPFAIL : finish_msg(conn, SMFIS_TEMPFAIL);
 }
 
 static sfsistat
@@ -195,7 +225,7 @@ on_envfrom(SMFICTX *ctx, char **argv)
   guint64 declared = declared_size(argv);
   if (declared > conn->msg->size_cap) /* refused before a byte of it is sent */
     return refuse_too_big(ctx, conn, declared);
-  return SMFIS_CONTINUE;
+  return check_rate(ctx, conn, NULL);
 }
 
 static sfsistat
@@ -204,8 +234,11 @@ on_envrcpt(SMFICTX *ctx, char **argv)
   mugai_conn *conn = conn_of(ctx);
   if (conn == NULL || conn->msg == NULL)
     return tempfail(ctx, conn, "no message context at RCPT TO");
-  g_ptr_array_add(conn->msg->rcpts, strip_brackets(argv && argv[0] ? argv[0] : ""));
-  return SMFIS_CONTINUE;
+  g_autofree char *rcpt = strip_brackets(argv && argv[0] ? argv[0] : "");
+  sfsistat status = check_rate(ctx, conn, rcpt);
+  if (status == SMFIS_CONTINUE)
+    g_ptr_array_add(conn->msg->rcpts, g_steal_pointer(&rcpt));
+  return status;
 }
 
 static sfsistat

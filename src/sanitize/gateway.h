@@ -11,6 +11,10 @@
 mugai_direction mugai_gateway_direction(const mugai_policy *policy, const char *client_addr,
                                         const char *daemon_name);
 
+/* Is ADDR (nullable, an IP address) inside one of MASKS (nullable: none; GInetAddressMask *,
+ * parsed when the config loaded)? */
+gboolean mugai_gateway_in_networks(const GPtrArray *masks, const char *addr);
+
 /* Is DOMAIN one of [gateway] internal_domains, or below one (ASCII case ignored)? NULL: no. */
 gboolean mugai_gateway_internal_domain(const mugai_policy *policy, const char *domain);
 

@@ -28,6 +28,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                       "Message contains an individual number (My Number): not sent"},
   [MUGAI_REASON_IMPERSONATION] = {"impersonation", "550", "5.7.1",
                                   "Message claims an inside sender but comes from outside"},
+  [MUGAI_REASON_RATE_LIMIT] = {"rate_limit", "451", "4.7.1",
+                               "Mass mailing limit reached, please try again later"},
 };
 
 const mugai_reason_info *
