@@ -183,8 +183,9 @@ refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
 }
 
 /* [ratelimit] for the message in progress (RCPT NULL, at MAIL FROM) or one recipient: counted
- * and SMFIS_CONTINUE, or deferred with 451 4.7.1 — the whole message at MAIL FROM, only that
- * recipient at RCPT TO (the message goes on with the others). */
+ * and SMFIS_CONTINUE, or deferred with 451 4.7.1 — the whole message at MAIL FROM (its summary
+ * line logged), only that recipient at RCPT TO: the message goes on with the others and gets its
+ * summary line at its end, so the recipient gets a short line of its own. */
 static sfsistat
 check_rate(SMFICTX *ctx, mugai_conn *conn, const char *rcpt)
 {
@@ -198,9 +199,20 @@ check_rate(SMFICTX *ctx, mugai_conn *conn, const char *rcpt)
     return SMFIS_CONTINUE;
   if (out.loud) /* once per key and window; every deferral has its summary line below */
     mugai_log(LOG_WARNING, "%s: %s", queue_id_of(ctx, conn->msg), out.loud);
-  const char *rcpts[] = {rcpt, NULL};
-  answer_early(ctx, conn, out.deferred, rcpts);
-  return rcpt ? SMFIS_TEMPFAIL : finish_msg(conn, SMFIS_TEMPFAIL);
+  if (rcpt == NULL) {
+    const char *none[] = {NULL};
+    answer_early(ctx, conn, out.deferred, none);
+    return finish_msg(conn, SMFIS_TEMPFAIL);
+  }
+  const mugai_result *r = out.deferred;
+  smfi_setreply(ctx, (char *) r->reply_code, (char *) r->reply_status, r->reply_text);
+  g_autofree char *from = g_strescape(conn->msg->mail_from, NULL);
+  g_autofree char *to = g_strescape(rcpt, NULL);
+  mugai_log(LOG_INFO, "%s: recipient deferred: from=<%.100s> to=<%.100s> client=%.64s "
+            "reason=%s reply=\"%s %s %s\"", queue_id_of(ctx, conn->msg), from, to,
+            conn->client_addr, mugai_reason_get(r->reason)->word, r->reply_code, r->reply_status,
+            r->reply_text);
+  return SMFIS_TEMPFAIL;
 }
 
 static sfsistat

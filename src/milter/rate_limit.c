@@ -300,6 +300,7 @@ defer(const mugai_ratelimit_policy *rl, mugai_direction direction, guint64 windo
 {
   static const char *const kind_names[] = {"sender", "client"};
   static const char *const unit_names[] = {"messages", "recipients"};
+  static const char *const one_name[] = {"message", "recipient"};
   char within[MUGAI_DURATION_TEXT_MAX];
   mugai_format_duration(window, within);
   /* "sender=<a@b> sent 300 messages in 1h, the limit of [ratelimit] sender_messages = 300";
@@ -308,7 +309,8 @@ defer(const mugai_ratelimit_policy *rl, mugai_direction direction, guint64 windo
   g_autofree char *escaped = g_strescape(cut, NULL);
   g_autofree char *limit = g_strdup_printf(
       "sent %s%" G_GUINT64_FORMAT " %s in %s, the limit of [ratelimit] %s_%s = %u",
-      r->unit == MUGAI_RATE_RECIPIENT ? "to " : "", r->count, unit_names[r->unit], within,
+      r->unit == MUGAI_RATE_RECIPIENT ? "to " : "", r->count,
+      r->count == 1 ? one_name[r->unit] : unit_names[r->unit], within,
       kind_names[r->kind], unit_names[r->unit], r->limit);
   g_autofree char *detail = key_text(r->kind, cut, limit);
   g_autofree char *what = key_text(r->kind, escaped, limit);

@@ -101,6 +101,8 @@ static void names_the_clause_in_the_reply_only_when_ascii(void **state)
   assert_string_equal(a.deferred->reply_text, "Mass mailing limit reached, please try again later "
                                               "(too many messages from this sender in 1h; clause 10a)");
   assert_string_equal(a.deferred->clause, "10a");
+  assert_string_equal(a.deferred->detail, "sender=<taro@city.example.lg.jp> sent 1 message in 1h, "
+                                          "the limit of [ratelimit] sender_messages = 1");
   assert_true(g_str_has_suffix(a.loud, "; deferring more (mass mailing?); clause 10a"));
   g_auto(mugai_rate_outcome) j = {0};
   assert_true(passes(rl, ja, MSG, "jiro@city.example.lg.jp", 2));
