@@ -178,8 +178,8 @@ mugai_rate_limiter_set_window(mugai_rate_limiter *limiter, guint64 window)
     table_empty(&limiter->clients);
     limiter->window = window;
     /* Rounded up, so that what passed counts for at least one whole window. */
-    limiter->width = (gint64) MAX((window + MUGAI_RATE_LIMIT_BUCKETS - 1) / MUGAI_RATE_LIMIT_BUCKETS,
-                                  (guint64) 1);
+    guint64 width = (window + MUGAI_RATE_LIMIT_BUCKETS - 1) / MUGAI_RATE_LIMIT_BUCKETS;
+    limiter->width = (gint64) MAX(width, (guint64) 1);
   }
   g_mutex_unlock(&limiter->lock);
   return changed;
