@@ -25,6 +25,8 @@ mugai_script_test(e2e_config_reload ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE
 set_tests_properties(e2e_config_reload PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
 mugai_script_test(e2e_gateway ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_gateway_e2e.py)
 set_tests_properties(e2e_gateway PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+mugai_script_test(e2e_ratelimit ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_ratelimit_e2e.py)
+set_tests_properties(e2e_ratelimit PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
 mugai_script_test(scan_mail ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scan/test_scan_mail.py)
 mugai_script_test(policy_autoforward ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_autoforward.py)
 mugai_script_test(policy_outbound ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_outbound_rules.py)

@@ -69,7 +69,8 @@ static char *check_clamd_socket(const char *value);
 static char *check_domain(const char *value);
 static char *check_network(const char *value);
 static char *check_daemon_name(const char *value);
-static void derive_network_masks(mugai_policy *policy);
+static void derive_internal_masks(mugai_policy *policy);
+static void derive_exempt_client_masks(mugai_policy *policy);
 static char *check_address_or_domain(const char *value);
 static char *check_clause(const char *value);
 static char *check_address(const char *value);
@@ -106,6 +107,11 @@ static const char *const impersonation_names[] = {[MUGAI_IMPERSONATION_WARN] = "
                                                   [MUGAI_IMPERSONATION_REJECT] = "reject",
                                                   [MUGAI_IMPERSONATION_NO] = "no", NULL};
 G_STATIC_ASSERT(sizeof(mugai_impersonation_action) == sizeof(int));
+static const char *const ratelimit_names[] = {[MUGAI_RATELIMIT_OUTBOUND] = "outbound",
+                                              [MUGAI_RATELIMIT_BOTH] = "both",
+                                              [MUGAI_RATELIMIT_INBOUND] = "inbound",
+                                              [MUGAI_RATELIMIT_NO] = "no", NULL};
+G_STATIC_ASSERT(sizeof(mugai_ratelimit_direction) == sizeof(int));
 /* Stored as gbooleans: off = FALSE, reject = TRUE; allow = FALSE, block = TRUE. */
 static const char *const individual_number_names[] = {"off", "reject", NULL};
 static const char *const attachment_names[] = {"allow", "block", NULL};
@@ -153,7 +159,7 @@ static const config_opt opts[] = {
   DURATION_OPT("limits", "time_per_message", "60s", 1, 3600, limits.seconds_per_message),
   LIST_OPT("gateway", "internal_domains", gateway.internal_domains, check_domain),
   DERIVED_LIST_OPT("gateway", "internal_networks", gateway.internal_networks, check_network,
-                   derive_network_masks),
+                   derive_internal_masks),
   LIST_OPT("gateway", "outbound_daemon_names", gateway.outbound_daemon_names, check_daemon_name),
   OPTIONAL_STRING_OPT("gateway", "external_subject_tag", gateway.external_subject_tag,
                       check_subject_tag),
@@ -188,6 +194,16 @@ static const config_opt opts[] = {
   {"notify", "sendmail_command", OPT_STRING, "/usr/sbin/sendmail", 0, 0,
    FIELD(notify.sendmail_text), check_command, NULL, FALSE, derive_sendmail_argv},
   OPTIONAL_STRING_OPT("notify", "contact", notify.contact, check_contact),
+  ENUM_OPT("ratelimit", "direction", "outbound", ratelimit.direction, ratelimit_names),
+  DURATION_OPT("ratelimit", "window", "1h", 60, 7 * 86400, ratelimit.window),
+  UINT_OPT("ratelimit", "sender_messages", "300", 0, 1000000, ratelimit.sender_messages),
+  UINT_OPT("ratelimit", "sender_recipients", "1000", 0, 1000000, ratelimit.sender_recipients),
+  UINT_OPT("ratelimit", "client_messages", "0", 0, 1000000, ratelimit.client_messages),
+  UINT_OPT("ratelimit", "client_recipients", "0", 0, 1000000, ratelimit.client_recipients),
+  LIST_OPT("ratelimit", "exempt_senders", ratelimit.exempt_senders, check_address_or_domain),
+  DERIVED_LIST_OPT("ratelimit", "exempt_clients", ratelimit.exempt_clients, check_network,
+                   derive_exempt_client_masks),
+  OPTIONAL_STRING_OPT("ratelimit", "clause", ratelimit.clause, check_clause),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
@@ -545,17 +561,26 @@ static char *check_network(const char *value)
   return g_strdup_printf("%s is not an address or network (write 192.0.2.0/24 or 2001:db8::/32)", q);
 }
 
-/* internal_networks as GInetAddressMask objects (every item passed check_network). */
-static void derive_network_masks(mugai_policy *policy)
+/* NETWORKS as GInetAddressMask objects in *MASKS (every item passed check_network). */
+static void set_network_masks(GPtrArray **masks, char *const *networks)
 {
-  g_clear_pointer(&policy->gateway.internal_masks, g_ptr_array_unref);
-  policy->gateway.internal_masks = g_ptr_array_new_with_free_func(g_object_unref);
-  for (gsize i = 0; policy->gateway.internal_networks[i]; i++) {
-    GInetAddressMask *mask =
-        g_inet_address_mask_new_from_string(policy->gateway.internal_networks[i], NULL);
+  g_clear_pointer(masks, g_ptr_array_unref);
+  *masks = g_ptr_array_new_with_free_func(g_object_unref);
+  for (gsize i = 0; networks[i]; i++) {
+    GInetAddressMask *mask = g_inet_address_mask_new_from_string(networks[i], NULL);
     if (mask != NULL)
-      g_ptr_array_add(policy->gateway.internal_masks, mask);
+      g_ptr_array_add(*masks, mask);
   }
+}
+
+static void derive_internal_masks(mugai_policy *policy)
+{
+  set_network_masks(&policy->gateway.internal_masks, policy->gateway.internal_networks);
+}
+
+static void derive_exempt_client_masks(mugai_policy *policy)
+{
+  set_network_masks(&policy->ratelimit.exempt_client_masks, policy->ratelimit.exempt_clients);
 }
 
 /* A Postfix service name as master.cf names it ({daemon_name}: smtpd -o syslog_name=...). */
@@ -1387,16 +1412,6 @@ mugai_policy *mugai_config_load(const char *path, GPtrArray *problems, GError **
   return mugai_config_parse(text, len, path, problems, error);
 }
 
-/* Whole days or hours as such ("3d"), anything shorter in seconds ("60s"), as admins write them. */
-static char *format_duration(guint64 seconds)
-{
-  if (seconds >= 86400 && seconds % 86400 == 0)
-    return g_strdup_printf("%" G_GUINT64_FORMAT "d", seconds / 86400);
-  if (seconds >= 3600 && seconds % 3600 == 0)
-    return g_strdup_printf("%" G_GUINT64_FORMAT "h", seconds / 3600);
-  return g_strdup_printf("%" G_GUINT64_FORMAT "s", seconds);
-}
-
 static char *opt_format_text(const char *s)
 {
   GString *out = g_string_new(NULL);
@@ -1417,7 +1432,10 @@ static char *opt_format(const config_opt *opt, const mugai_policy *policy)
   case OPT_SIZE: return format_number(opt, *(const guint64 *) field);
   case OPT_UINT: return format_number(opt, *(const guint *) field);
   case OPT_BOOL: return g_strdup(*(const gboolean *) field ? "yes" : "no");
-  case OPT_DURATION: return format_duration(*(const guint64 *) field);
+  case OPT_DURATION: {
+    char buf[MUGAI_DURATION_TEXT_MAX];
+    return g_strdup(mugai_format_duration(*(const guint64 *) field, buf));
+  }
   case OPT_TEMPLATE: return opt_format_text(((const mugai_notice_template *) field)->path);
   case OPT_LIST: {
     char *const *items = *(char **const *) field;

@@ -53,6 +53,11 @@ static void policy_clear(gpointer data)
     g_free(directions[i]->attachment_clause);
   }
   g_strfreev(policy->impersonation.exempt_senders);
+  g_strfreev(policy->ratelimit.exempt_senders);
+  g_strfreev(policy->ratelimit.exempt_clients);
+  if (policy->ratelimit.exempt_client_masks)
+    g_ptr_array_unref(policy->ratelimit.exempt_client_masks);
+  g_free(policy->ratelimit.clause);
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);

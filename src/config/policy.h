@@ -102,6 +102,28 @@ typedef struct {
   char *clause;          /* (empty: none) named when action = reject refuses */
 } mugai_impersonation_policy;
 
+/* [ratelimit]: mass mailing limits. Only the thresholds live here; the counts live in the milter
+ * (src/milter/rate_limit.h), so a reload keeps them. */
+typedef enum {
+  MUGAI_RATELIMIT_OUTBOUND, /* direction = outbound: a compromised inside account sending spam */
+  MUGAI_RATELIMIT_BOTH,     /* direction = both */
+  MUGAI_RATELIMIT_INBOUND,  /* direction = inbound */
+  MUGAI_RATELIMIT_NO,       /* direction = no: nothing is counted */
+} mugai_ratelimit_direction;
+
+typedef struct {
+  mugai_ratelimit_direction direction;
+  guint64 window;            /* seconds a message or recipient counts for */
+  guint sender_messages;     /* per envelope sender and window; 0 = no limit */
+  guint sender_recipients;
+  guint client_messages;     /* per SMTP client address and window; 0 = no limit */
+  guint client_recipients;
+  char **exempt_senders;     /* addresses or domains: their mail is neither counted nor limited */
+  char **exempt_clients;     /* CIDRs, the same */
+  GPtrArray *exempt_client_masks; /* GInetAddressMask *, exempt_clients parsed once */
+  char *clause;              /* (empty: none) the policy clause the log line and reply name */
+} mugai_ratelimit_policy;
+
 /* [scan]: which engine checks every part, and what its answers do to the message. */
 typedef enum {
   MUGAI_SCAN_BACKEND_LIBCLAMAV, /* an in-process libclamav engine loaded from database_dir */
@@ -190,6 +212,7 @@ typedef struct mugai_policy {
   mugai_direction_policy outbound;
   mugai_autoforward_policy autoforward;
   mugai_impersonation_policy impersonation;
+  mugai_ratelimit_policy ratelimit;
   mugai_scan_policy scan;
   mugai_lists_policy lists;
   mugai_notify_policy notify;

@@ -168,16 +168,14 @@ notify_sender(const mugai_conn *conn, const mugai_envelope *envelope, const GPtr
                     mugai_notification_build(policy, envelope, headers, result, now));
 }
 
-/* The reply and summary line of a message of SIZE bytes too big for POLICY, refused for RCPTS
- * (NULL-terminated). */
+/* An answer before the end of data: RESULT's reply set and its summary line logged, for the
+ * message in progress with RCPTS (NULL-terminated) as its recipients; the sender notified when
+ * [notify] says so. */
 static void
-reply_too_big(SMFICTX *ctx, mugai_conn *conn, const mugai_policy *policy, guint64 size,
-              const char *const *rcpts)
+answer_early(SMFICTX *ctx, mugai_conn *conn, const mugai_result *result, const char *const *rcpts)
 {
-  g_autoptr(mugai_result) result = mugai_result_new(conn->direction);
-  result->in_size = size;
-  mugai_gateway_refuse_size(result, policy, conn->direction);
-  smfi_setreply(ctx, result->reply_code, result->reply_status, result->reply_text);
+  smfi_setreply(ctx, (char *) result->reply_code, (char *) result->reply_status,
+                result->reply_text);
   mugai_envelope envelope = {
     .client_addr = conn->client_addr,
     .mail_from = conn->msg->mail_from,
@@ -190,6 +188,17 @@ reply_too_big(SMFICTX *ctx, mugai_conn *conn, const mugai_policy *policy, guint6
   notify_sender(conn, &envelope, conn->msg->headers, result);
 }
 
+/* The answer to a message of SIZE bytes too big for POLICY, refused for RCPTS. */
+static void
+reply_too_big(SMFICTX *ctx, mugai_conn *conn, const mugai_policy *policy, guint64 size,
+              const char *const *rcpts)
+{
+  g_autoptr(mugai_result) result = mugai_result_new(conn->direction);
+  result->in_size = size;
+  mugai_gateway_refuse_size(result, policy, conn->direction);
+  answer_early(ctx, conn, result, rcpts);
+}
+
 /* Refuse the message in progress as too big: the reply, the summary line, the message freed. */
 static sfsistat
 refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
@@ -198,6 +207,41 @@ refuse_too_big(SMFICTX *ctx, mugai_conn *conn, guint64 size)
   reply_too_big(ctx, conn, conn->msg->policy ? conn->msg->policy : conn->policy, size,
                 (const char *const *) conn->msg->rcpts->pdata);
   return finish_msg(conn, SMFIS_REJECT);
+}
+
+/* [ratelimit] for the message in progress (RCPT NULL, at MAIL FROM) or one recipient: counted
+ * and SMFIS_CONTINUE, or deferred with 451 4.7.1 — the whole message at MAIL FROM (its summary
+ * line logged), only that recipient at RCPT TO: the message goes on with the others and gets its
+ * summary line at its end, so the recipient gets a short line of its own. */
+static sfsistat
+check_rate(SMFICTX *ctx, mugai_conn *conn, const char *rcpt)
+{
+  if (mugai_gateway_sender_allowed(conn->policy, conn->msg->mail_from))
+    return SMFIS_CONTINUE; /* [lists] allow_senders: neither counted nor limited */
+  g_auto(mugai_rate_outcome) out = {0};
+  mugai_rate_limiter_check(state->rates, conn->policy, conn->direction,
+                           rcpt ? MUGAI_RATE_RECIPIENT : MUGAI_RATE_MESSAGE, conn->msg->mail_from,
+                           conn->client_addr, g_get_monotonic_time() / G_USEC_PER_SEC, &out);
+  if (out.overflow)
+    mugai_log_warning("%s", out.overflow);
+  if (out.deferred == NULL)
+    return SMFIS_CONTINUE;
+  if (out.loud) /* once per key and window; every deferral has its summary line below */
+    mugai_log(LOG_WARNING, "%s: %s", queue_id_of(ctx, conn->msg), out.loud);
+  if (rcpt == NULL) {
+    const char *none[] = {NULL};
+    answer_early(ctx, conn, out.deferred, none);
+    return finish_msg(conn, SMFIS_TEMPFAIL);
+  }
+  const mugai_result *r = out.deferred;
+  smfi_setreply(ctx, (char *) r->reply_code, (char *) r->reply_status, r->reply_text);
+  g_autofree char *from = g_strescape(conn->msg->mail_from, NULL);
+  g_autofree char *to = g_strescape(rcpt, NULL);
+  mugai_log(LOG_INFO, "%s: recipient deferred: from=<%.100s> to=<%.100s> client=%.64s "
+            "reason=%s reply=\"%s %s %s\"", queue_id_of(ctx, conn->msg), from, to,
+            conn->client_addr, mugai_reason_get(r->reason)->word, r->reply_code, r->reply_status,
+            r->reply_text);
+  return SMFIS_TEMPFAIL;
 }
 
 static sfsistat
@@ -222,7 +266,7 @@ on_envfrom(SMFICTX *ctx, char **argv)
   conn->msg->declared_size = declared_size(argv);
   if (conn->msg->declared_size > conn->msg->size_cap) /* refused before a byte of it is sent */
     return refuse_too_big(ctx, conn, conn->msg->declared_size);
-  return SMFIS_CONTINUE;
+  return check_rate(ctx, conn, NULL);
 }
 
 
@@ -238,16 +282,14 @@ on_envrcpt(SMFICTX *ctx, char **argv)
   mugai_msg *msg = conn->msg;
   g_autofree char *rcpt = strip_brackets(argv && argv[0] ? argv[0] : "");
   const mugai_policy *chosen = mugai_gateway_rule_policy(conn->policy, msg->mail_from, rcpt);
-  if (msg->policy == NULL) {
-    guint64 cap = mugai_gateway_size_cap(chosen, conn->direction);
-    if (msg->declared_size > cap) { /* this recipient's rule allows less than the sender's best */
-      const char *rcpts[] = {rcpt, NULL};
-      reply_too_big(ctx, conn, chosen, msg->declared_size, rcpts);
-      return SMFIS_REJECT;
-    }
-    msg->policy = chosen;
-    msg->size_cap = cap;
-  } else if (chosen != msg->policy) {
+  guint64 cap = mugai_gateway_size_cap(chosen, conn->direction);
+  if (msg->policy == NULL && msg->declared_size > cap) { /* its rule allows less than the
+                                                          * sender's best */
+    const char *rcpts[] = {rcpt, NULL};
+    reply_too_big(ctx, conn, chosen, msg->declared_size, rcpts);
+    return SMFIS_REJECT;
+  }
+  if (msg->policy != NULL && chosen != msg->policy) {
     g_autofree char *to = g_strescape(rcpt, NULL);
     g_autofree char *its = mugai_gateway_policy_name(chosen);
     g_autofree char *message = mugai_gateway_policy_name(msg->policy);
@@ -256,6 +298,13 @@ on_envrcpt(SMFICTX *ctx, char **argv)
     smfi_setreply(ctx, "452", "4.5.3", "Recipient under another policy rule of this gateway; "
                   "send it in a separate message");
     return SMFIS_TEMPFAIL;
+  }
+  sfsistat status = check_rate(ctx, conn, rcpt); /* only recipients the message would take */
+  if (status != SMFIS_CONTINUE)
+    return status;
+  if (msg->policy == NULL) {
+    msg->policy = chosen;
+    msg->size_cap = cap;
   }
   g_ptr_array_add(msg->rcpts, g_steal_pointer(&rcpt));
   return SMFIS_CONTINUE;

@@ -3,6 +3,7 @@
 #pragma once
 #include <libmilter/mfapi.h>
 #include "config/policy.h"
+#include "milter/rate_limit.h"
 #include "sanitize/filetype.h"
 #include "scan/scan_holder.h"
 
@@ -13,6 +14,7 @@ typedef struct {
   mugai_policy *policy;     /* (transfer full) the policy new connections get */
   mugai_filetype *filetype; /* thread-safe handle pool */
   mugai_scan_holder *scanners; /* the virus scanner in force, reloaded in the background */
+  mugai_rate_limiter *rates;   /* [ratelimit] counts: thread-safe, kept across reloads */
 } mugai_milter_state;
 
 /* (transfer none) the filter description to pass to smfi_register(). STATE must outlive it. */

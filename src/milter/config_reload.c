@@ -4,6 +4,7 @@
 #include <string.h>
 #include "config/config.h"
 #include "milter/log.h"
+#include "util/units.h"
 
 /* (transfer full) the policy new connections get now. */
 static mugai_policy *
@@ -43,6 +44,13 @@ mugai_config_reload(mugai_milter_state *state, const char *path)
   mugai_log_info("reload: configuration %s loaded (sha256 %s, was %s); new connections use it",
                  fresh->source, fresh->sha256, old->sha256);
   mugai_scan_holder_set_policy(state->scanners, fresh);
+  /* The counts stay (the new thresholds apply from the next message on) unless their unit, the
+   * window, changed. */
+  char was[MUGAI_DURATION_TEXT_MAX], now[MUGAI_DURATION_TEXT_MAX];
+  if (mugai_rate_limiter_set_window(state->rates, fresh->ratelimit.window))
+    mugai_log_info("reload: [ratelimit] window changed from %s to %s: the counts start again",
+                   mugai_format_duration(old->ratelimit.window, was),
+                   mugai_format_duration(fresh->ratelimit.window, now));
 }
 
 /* One file the policy in force was read from: what it held then, what it holds now. */

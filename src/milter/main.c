@@ -184,12 +184,14 @@ main(int argc, char **argv)
   } else {
     /* Loaded before the socket opens; a failure leaves mugai running and failing closed. */
     state.scanners = mugai_scan_holder_new(state.policy, log_scan_event, NULL);
+    state.rates = mugai_rate_limiter_new(state.policy->ratelimit.window, MUGAI_RATE_LIMIT_MAX_KEYS);
     config_path = o.config;
     mugai_signals_on_hup(on_sighup, &state);
     mugai_config_watch_start(&state);
     mugai_notify_start();
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
   }
+  mugai_rate_limiter_free(state.rates);
   mugai_scan_holder_free(state.scanners);
   mugai_filetype_free(state.filetype);
   mugai_policy_unref(state.policy);

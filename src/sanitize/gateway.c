@@ -5,9 +5,8 @@
 #include <string.h>
 #include "util/units.h"
 
-/* Is ADDR inside one of MASKS (nullable: none; parsed when the config loaded)? */
-static gboolean
-in_networks(const GPtrArray *masks, const char *addr)
+gboolean
+mugai_gateway_in_networks(const GPtrArray *masks, const char *addr)
 {
   if (masks == NULL || masks->len == 0 || addr == NULL)
     return FALSE;
@@ -26,7 +25,7 @@ mugai_gateway_direction(const mugai_policy *policy, const char *client_addr,
                         const char *daemon_name)
 {
   const mugai_gateway_policy *g = &policy->gateway;
-  if (in_networks(g->internal_masks, client_addr))
+  if (mugai_gateway_in_networks(g->internal_masks, client_addr))
     return MUGAI_DIRECTION_OUT;
   for (gsize i = 0; daemon_name && g->outbound_daemon_names && g->outbound_daemon_names[i]; i++)
     if (strcmp(daemon_name, g->outbound_daemon_names[i]) == 0)
@@ -121,6 +120,13 @@ sender_on_list(char *const *senders, const char *sender)
   const char *domain = address + (at - sender) + 1;
   return bsearch(address, senders, n, sizeof *senders, compare_item) ||
          bsearch(domain, senders, n, sizeof *senders, compare_item);
+}
+
+gboolean
+mugai_gateway_sender_allowed(const mugai_policy *policy, const char *sender)
+{
+  return sender_on_list(policy->lists.allow_senders, sender) &&
+         !sender_on_list(policy->lists.strict_senders, sender);
 }
 
 const mugai_policy *

@@ -11,6 +11,10 @@
 mugai_direction mugai_gateway_direction(const mugai_policy *policy, const char *client_addr,
                                         const char *daemon_name);
 
+/* Is ADDR (nullable, an IP address) inside one of MASKS (nullable: none; GInetAddressMask *,
+ * parsed when the config loaded)? */
+gboolean mugai_gateway_in_networks(const GPtrArray *masks, const char *addr);
+
 /* Is DOMAIN one of [gateway] internal_domains, or below one (ASCII case ignored)? NULL: no. */
 gboolean mugai_gateway_internal_domain(const mugai_policy *policy, const char *domain);
 
@@ -32,6 +36,9 @@ guint64 mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direc
  * one; and SENDER when it lists no senders, or lists SENDER. (transfer none: owned by POLICY) */
 const mugai_policy *mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender,
                                               const char *rcpt);
+
+/* Is SENDER on [lists] allow_senders of POLICY (a main policy), and not on strict_senders? */
+gboolean mugai_gateway_sender_allowed(const mugai_policy *policy, const char *sender);
 
 /* "[rule NAME]" for the policy of a rule, "the main policy" for the main one, with " for the
  * allow list" for a [lists] variant. (transfer full) */

@@ -32,6 +32,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                "Attachments are not allowed in outbound mail"},
   [MUGAI_REASON_ATTACHMENT_TOO_BIG] = {"attachment_too_big", "552", "5.3.4",
                                        "Attachment too big for outbound mail"},
+  [MUGAI_REASON_RATE_LIMIT] = {"rate_limit", "451", "4.7.1",
+                               "Mass mailing limit reached, please try again later"},
 };
 
 const mugai_reason_info *

@@ -1,4 +1,4 @@
-/* units.c — parse the size and duration syntaxes admins write in mugai.conf.
+/* units.c — parse (and write back) the size and duration syntaxes admins write in mugai.conf.
  *
  * Pure: no allocation, no locale. Strict on purpose: a value that is not understood exactly must
  * be rejected, not guessed at. So no sign, no space ("10 M" is rejected), no fraction ("1.5M"),
@@ -108,5 +108,16 @@ const char *mugai_format_size(guint64 bytes, char buf[MUGAI_SIZE_TEXT_MAX])
     }
   }
   g_snprintf(buf, MUGAI_SIZE_TEXT_MAX, "%" G_GUINT64_FORMAT, bytes);
+  return buf;
+}
+
+const char *mugai_format_duration(guint64 seconds, char buf[MUGAI_DURATION_TEXT_MAX])
+{
+  if (seconds >= 86400 && seconds % 86400 == 0)
+    g_snprintf(buf, MUGAI_DURATION_TEXT_MAX, "%" G_GUINT64_FORMAT "d", seconds / 86400);
+  else if (seconds >= 3600 && seconds % 3600 == 0)
+    g_snprintf(buf, MUGAI_DURATION_TEXT_MAX, "%" G_GUINT64_FORMAT "h", seconds / 3600);
+  else
+    g_snprintf(buf, MUGAI_DURATION_TEXT_MAX, "%" G_GUINT64_FORMAT "s", seconds);
   return buf;
 }

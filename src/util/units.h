@@ -17,3 +17,8 @@ gboolean mugai_parse_uint(const char *text, guint64 *value);
  * to the same number. Writes into BUF and returns it. */
 #define MUGAI_SIZE_TEXT_MAX 24
 const char *mugai_format_size(guint64 bytes, char buf[MUGAI_SIZE_TEXT_MAX]);
+
+/* SECONDS as admins write them: whole days or hours as such ("3d", "1h"), anything else in
+ * seconds ("60s", "90s"), so mugai_parse_duration() reads it back. Writes into BUF, returns it. */
+#define MUGAI_DURATION_TEXT_MAX 24
+const char *mugai_format_duration(guint64 seconds, char buf[MUGAI_DURATION_TEXT_MAX]);

@@ -58,6 +58,18 @@ static void assert_policy_equal(const mugai_policy *a, const mugai_policy *b)
                            (const char *const *) b->gateway.outbound_daemon_names));
   assert_int_equal(a->inbound.max_message_bytes, b->inbound.max_message_bytes);
   assert_int_equal(a->outbound.max_message_bytes, b->outbound.max_message_bytes);
+  assert_int_equal(a->ratelimit.direction, b->ratelimit.direction);
+  assert_int_equal(a->ratelimit.window, b->ratelimit.window);
+  assert_int_equal(a->ratelimit.sender_messages, b->ratelimit.sender_messages);
+  assert_int_equal(a->ratelimit.sender_recipients, b->ratelimit.sender_recipients);
+  assert_int_equal(a->ratelimit.client_messages, b->ratelimit.client_messages);
+  assert_int_equal(a->ratelimit.client_recipients, b->ratelimit.client_recipients);
+  assert_true(g_strv_equal((const char *const *) a->ratelimit.exempt_senders,
+                           (const char *const *) b->ratelimit.exempt_senders));
+  assert_true(g_strv_equal((const char *const *) a->ratelimit.exempt_clients,
+                           (const char *const *) b->ratelimit.exempt_clients));
+  assert_int_equal(a->ratelimit.exempt_client_masks->len, b->ratelimit.exempt_client_masks->len);
+  assert_string_equal(a->ratelimit.clause, b->ratelimit.clause);
   assert_int_equal(a->scan.backend, b->scan.backend);
   assert_string_equal(a->scan.database_dir, b->scan.database_dir);
   assert_int_equal(a->scan.max_signature_age, b->scan.max_signature_age);
@@ -208,7 +220,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 66);
+  assert_int_equal(keys, 75);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -497,9 +509,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [scan], [rule NAME])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [ratelimit], [scan], [rule NAME])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [scan], [rule NAME])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [ratelimit], [scan], [rule NAME])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -616,7 +628,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [scan], [rule NAME])");
+                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [ratelimit], [scan], [rule NAME])");
 }
 
 /* Lists: items separated by commas and/or spaces, each checked, the bad one named. */
@@ -653,6 +665,75 @@ static void lists_are_checked_item_by_item(void **state)
   g_autofree char *dump = mugai_config_dump(p);
   assert_non_null(strstr(dump, "\ninternal_networks = 192.0.2.0/24, 2001:db8::/32, 10.1.2.3\n"));
   assert_non_null(strstr(dump, "\noutbound_daemon_names =\n"));
+  g_autoptr(mugai_policy) again = parse_ok(dump);
+  assert_policy_equal(p, again);
+}
+
+/* [ratelimit]: every key's bounds and bad values, the lists parsed once, the dump read back. */
+static void checks_the_ratelimit_keys(void **state)
+{
+  (void) state;
+  static const value_row rows[] = {
+    {"ratelimit", "direction", "both", NULL},
+    {"ratelimit", "direction", "no", NULL},
+    {"ratelimit", "direction", "out", "\"out\" is not one of: outbound, both, inbound, no"},
+    {"ratelimit", "window", "1m", NULL},
+    {"ratelimit", "window", "7d", NULL},
+    {"ratelimit", "window", "59s", "\"59s\" is outside 60s to 604800s"},
+    {"ratelimit", "window", "1w1s", "\"1w1s\" is not a duration (seconds, or with s, m, h, d or w, e.g. 1h)"},
+    {"ratelimit", "window", "8d", "\"8d\" is outside 60s to 604800s"},
+    {"ratelimit", "window", "hourly", "\"hourly\" is not a duration (seconds, or with s, m, h, d or w, e.g. 1h)"},
+    {"ratelimit", "sender_messages", "0", NULL},
+    {"ratelimit", "sender_messages", "1000000", NULL},
+    {"ratelimit", "sender_messages", "1000001", "1000001 is above the maximum 1000000"},
+    {"ratelimit", "sender_messages", "-1", "\"-1\" is not a whole number"},
+    {"ratelimit", "sender_recipients", "1000001", "1000001 is above the maximum 1000000"},
+    {"ratelimit", "sender_recipients", "1k", "\"1k\" is not a whole number"},
+    {"ratelimit", "client_messages", "1000001", "1000001 is above the maximum 1000000"},
+    {"ratelimit", "client_messages", "", "empty value (delete the line to use the default, 0)"},
+    {"ratelimit", "client_recipients", "1000000", NULL},
+    {"ratelimit", "client_recipients", "many", "\"many\" is not a whole number"},
+    {"ratelimit", "exempt_senders", "news@city.example.lg.jp, @example.jp", NULL},
+    {"ratelimit", "exempt_senders", "news@city.example.lg.jp <x>",
+     "\"<x>\" is not a domain name (letters, digits, - and . only; write an internationalized "
+     "domain in its xn-- form)"},
+    {"ratelimit", "exempt_senders", "a\"b@example.jp",
+     "\"a\"b@example.jp\" is not a mail address (write user@example.jp or example.jp)"},
+    {"ratelimit", "exempt_clients", "192.0.2.0/24 2001:db8::1", NULL},
+    {"ratelimit", "exempt_clients", "192.0.2.0/24, mail.example.jp",
+     "\"mail.example.jp\" is not an address or network (write 192.0.2.0/24 or 2001:db8::/32)"},
+    {"ratelimit", "clause", "\xe5\xaf\xbe\xe7\xad\x96\xe5\x9f\xba\xe6\xba\x96 10", NULL},
+    {"ratelimit", "clause", "0123456789012345678901234567890123456789012345678901234567890",
+     "longer than 60 characters"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  assert_int_equal(d->ratelimit.direction, MUGAI_RATELIMIT_OUTBOUND);
+  assert_int_equal(d->ratelimit.window, 3600);
+  assert_int_equal(d->ratelimit.sender_messages, 300);
+  assert_int_equal(d->ratelimit.sender_recipients, 1000);
+  assert_int_equal(d->ratelimit.client_messages, 0);
+  assert_int_equal(d->ratelimit.client_recipients, 0);
+  assert_int_equal(g_strv_length(d->ratelimit.exempt_senders), 0);
+  assert_int_equal(d->ratelimit.exempt_client_masks->len, 0);
+  assert_string_equal(d->ratelimit.clause, "");
+
+  g_autoptr(mugai_policy) p = parse_ok("[ratelimit]\ndirection = both\nwindow = 30m\n"
+                                       "sender_messages = 3\nclient_recipients = 50\n"
+                                       "exempt_clients = 192.0.2.0/24 2001:db8::/32\n"
+                                       "exempt_senders = @example.jp\nclause = 10a\n");
+  assert_int_equal(p->ratelimit.direction, MUGAI_RATELIMIT_BOTH);
+  assert_int_equal(p->ratelimit.window, 1800);
+  assert_int_equal(p->ratelimit.sender_messages, 3);
+  assert_int_equal(p->ratelimit.sender_recipients, 1000);
+  assert_int_equal(p->ratelimit.client_recipients, 50);
+  assert_int_equal(p->ratelimit.exempt_client_masks->len, 2); /* parsed once, at load */
+  assert_string_equal(p->ratelimit.clause, "10a");
+  g_autofree char *dump = mugai_config_dump(p);
+  assert_non_null(strstr(dump, "\n[ratelimit]\n# changed from the default outbound\ndirection = both\n"
+                               "# changed from the default 1h\nwindow = 1800s\n"));
+  assert_non_null(strstr(dump, "\nexempt_clients = 192.0.2.0/24, 2001:db8::/32\n"));
   g_autoptr(mugai_policy) again = parse_ok(dump);
   assert_policy_equal(p, again);
 }
@@ -974,6 +1055,7 @@ int main(void)
     cmocka_unit_test(caps_the_number_of_problems_listed),
     cmocka_unit_test(rejects_nul_bytes_and_bad_utf8_with_their_line),
     cmocka_unit_test(lists_are_checked_item_by_item),
+    cmocka_unit_test(checks_the_ratelimit_keys),
     cmocka_unit_test(accepts_bom_crlf_semicolon_comments_and_japanese_comments),
     cmocka_unit_test(survives_a_very_long_line_and_keeps_messages_short),
     cmocka_unit_test(survives_random_mutations_of_the_default),

@@ -150,6 +150,23 @@ static void formats_sizes_in_the_largest_exact_unit_and_parses_them_back(void **
   }
 }
 
+static void formats_durations_as_admins_write_them_and_parses_them_back(void **state)
+{
+  (void) state;
+  static const struct { guint64 seconds; const char *text; } rows[] = {
+    {0, "0s"},       {1, "1s"},        {60, "60s"},       {1800, "1800s"}, {3600, "1h"},
+    {5400, "5400s"}, {86400, "1d"},    {90000, "25h"},    {604800, "7d"},
+    {G_MAXUINT64, "18446744073709551615s"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+    char buf[MUGAI_DURATION_TEXT_MAX];
+    assert_string_equal(mugai_format_duration(rows[i].seconds, buf), rows[i].text);
+    guint64 back = 0;
+    assert_true(mugai_parse_duration(buf, &back));
+    assert_true(back == rows[i].seconds);
+  }
+}
+
 static void buffer_accepts_appends_up_to_its_cap_exactly(void **state)
 {
   (void) state;
@@ -189,6 +206,7 @@ int main(void)
     cmocka_unit_test(parses_each_duration_unit_at_its_largest_value_and_rejects_one_more),
     cmocka_unit_test(parses_whole_numbers_only),
     cmocka_unit_test(formats_sizes_in_the_largest_exact_unit_and_parses_them_back),
+    cmocka_unit_test(formats_durations_as_admins_write_them_and_parses_them_back),
     cmocka_unit_test(buffer_accepts_appends_up_to_its_cap_exactly),
     cmocka_unit_test(buffer_rejects_an_append_past_its_cap_and_keeps_its_contents),
   };
