@@ -243,6 +243,34 @@ class ManPage(unittest.TestCase):
         if problems:
             self.fail("\n".join(problems))
 
+    def test_every_smtp_reply_is_explained_with_its_reason_word(self):
+        """Each reply of src/sanitize/reasons.c has a .TP entry under .SH SMTP REPLIES tagged
+        ".B CODE STATUS TEXT", whose body names its reason word and explains it in Japanese."""
+        with open(os.path.join(ROOT, "src", "sanitize", "reasons.c"), encoding="utf-8") as f:
+            table = f.read()
+        replies = re.findall(r'\{"(\w+)", "(\d{3})", "(\d\.\d\.\d)",\s*"([^"]+)"\}', table)
+        self.assertGreater(len(replies), 10, "reasons.c changed shape: the test reads it")
+        with open(MAN, encoding="utf-8") as f:
+            page = f.read()
+        section = page.split("\n.SH SMTP REPLIES\n", 1)
+        self.assertEqual(len(section), 2, f"{PAGE} has no .SH SMTP REPLIES")
+        section = section[1].split("\n.SH ", 1)[0]
+        entries = dict(re.findall(r'\.TP\n\.B ([^\n]+)\n(.*?)(?=\n\.TP\n|$)', section, re.S))
+        problems = []
+        for word, code, status, text in replies:
+            tagged = [t for t in entries if t == f"{code} {status} {text}" or
+                      t.startswith(f"{code} {status} {text}:")]
+            if not tagged:
+                problems.append(f'{PAGE}: SMTP REPLIES has no entry ".B {code} {status} {text}"')
+                continue
+            body = entries[tagged[0]]
+            if f".BR {word} :" not in body:
+                problems.append(f"{PAGE}: the entry of {code} {status} does not name its reason {word}")
+            if not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", body):
+                problems.append(f"{PAGE}: the entry of {code} {status} {text} has no Japanese")
+        if problems:
+            self.fail("\n".join(problems))
+
     def test_groff_renders_without_warnings(self):
         if shutil.which("groff") is None:
             self.skipTest("groff is not installed (apt-get install groff-base)")
