@@ -13,7 +13,10 @@ import hashlib
 import os
 import sys
 
-MAX_LEN = {"html": 262144, "charset": 65536, "header": 4096}
+MAX_LEN = {"html": 262144, "charset": 65536, "header": 4096, "config": 65536}
+# config: the commented example (every key), and sections the parser treats apart.
+EXAMPLE_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config",
+                            "mugai.conf")
 MAX_SEEDS = 3000
 HEADERS = {"subject", "from", "to", "cc", "reply-to", "sender", "comments", "content-type",
            "content-disposition", "thread-topic"}
@@ -43,6 +46,15 @@ BUILTIN = {
         (b"iso-8859-1", b"caf\xe9 \x80 \x81 \xe2\x82\xac"),
         (b"UTF-16LE", b"\xff\xfeA\x00\x00\xd8"),
         (b"ISO-2022-KR", b"\x1b$)C\x0e!!\x0f"),
+    ],
+    "config": [
+        b"[gateway]\ninternal_domains = city.example.lg.jp, .x.jp\ninternal_networks = 10.0.0.0/8\n"
+        b"[rule finance]\nmatch_rcpt_domain = .finance.example.jp\nmatch_sender = a@b.jp\n"
+        b"inbound.max_message_size = 20M\nclause = \xe5\xaf\xbe\nnotice.subject_tag = [x]\n",
+        b"[rule a]\nmatch_rcpt = x@y.jp\n[rule a]\nmax_message_size = 1\nmilter.socket = q\n",
+        b"# partners\nPartner.example.jp\n@trusted.example.com\nx@\n\xef\xbb\xbfa@b.jp\r\n",
+        b"[notify]\nrefused_outbound = yes\nsendmail_command = /usr/sbin/sendmail -C \"/a b\"\n"
+        b"[ratelimit]\nwindow = 2h\nexempt_clients = ::1/128\n[outbound]\nattachments = block\n",
     ],
     "header": [
         b"=?ISO-2022-JP?B?GyRCLSE1RDt2Tz8tahsoQi5wZGY=?=",
@@ -105,6 +117,10 @@ def main():
     found = []
     for b in BUILTIN[kind]:
         found.append(b"\x00" + b[0] + b"\n" + b[1] if kind == "charset" else b)
+    if kind == "config":
+        with open(EXAMPLE_CONF, "rb") as f:
+            found.append(f.read())
+        sys.argv[3:] = []  # no mail is a config file
     for path in emls(sys.argv[3:]):
         with open(path, "rb") as f:
             data = f.read()
