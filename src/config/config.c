@@ -72,6 +72,7 @@ static char *check_daemon_name(const char *value);
 static void derive_network_masks(mugai_policy *policy);
 static char *check_address_or_domain(const char *value);
 static char *check_clause(const char *value);
+static char *check_authserv_id(const char *value);
 
 static const char *const language_names[] = {[MUGAI_LANG_JA] = "ja", [MUGAI_LANG_EN] = "en", NULL};
 static const char *const charset_names[] = {[MUGAI_OUTPUT_UTF8] = "utf-8",
@@ -93,6 +94,12 @@ static const char *const impersonation_names[] = {[MUGAI_IMPERSONATION_WARN] = "
                                                   [MUGAI_IMPERSONATION_REJECT] = "reject",
                                                   [MUGAI_IMPERSONATION_NO] = "no", NULL};
 G_STATIC_ASSERT(sizeof(mugai_impersonation_action) == sizeof(int));
+static const char *const dmarc_fail_names[] = {[MUGAI_DMARC_FAIL_WARN] = "warn",
+                                               [MUGAI_DMARC_FAIL_REJECT] = "reject",
+                                               [MUGAI_DMARC_FAIL_REJECT_IF_P_REJECT] =
+                                                   "reject_if_p_reject",
+                                               [MUGAI_DMARC_FAIL_NO] = "no", NULL};
+G_STATIC_ASSERT(sizeof(mugai_dmarc_fail_action) == sizeof(int));
 /* Stored as a gboolean: off = FALSE, reject = TRUE. */
 static const char *const individual_number_names[] = {"off", "reject", NULL};
 G_STATIC_ASSERT(sizeof(gboolean) == sizeof(int));
@@ -157,6 +164,11 @@ static const config_opt opts[] = {
   ENUM_OPT("impersonation", "action", "warn", impersonation.action, impersonation_names),
   LIST_OPT("impersonation", "exempt_senders", impersonation.exempt_senders,
            check_address_or_domain),
+  OPTIONAL_STRING_OPT("impersonation", "clause", impersonation.clause, check_clause),
+  LIST_OPT("authentication", "trusted_authserv_ids", authentication.trusted_authserv_ids,
+           check_authserv_id),
+  ENUM_OPT("authentication", "dmarc_fail", "warn", authentication.dmarc_fail, dmarc_fail_names),
+  OPTIONAL_STRING_OPT("authentication", "clause", authentication.clause, check_clause),
   ENUM_OPT("scan", "backend", "libclamav", scan.backend, backend_names),
   STRING_OPT("scan", "database_dir", "/var/lib/clamav", scan.database_dir, check_absolute_path),
   STRING_OPT("scan", "temp_dir", "/dev/shm", scan.temp_dir, check_absolute_path),
@@ -401,6 +413,21 @@ static char *check_clause(const char *value)
 {
   if (g_utf8_strlen(value, -1) > 60)
     return g_strdup("longer than 60 characters");
+  return NULL;
+}
+
+/* An authserv-id as OpenDKIM, OpenDMARC and rspamd write it (AuthservID, authserv_id): the
+ * host name of the gateway, or another word of RFC 2045 token characters. */
+static char *check_authserv_id(const char *value)
+{
+  if (strlen(value) > 255)
+    return g_strdup("longer than 255 characters");
+  for (const char *p = value; *p; p++)
+    if ((guchar) *p <= 0x20 || (guchar) *p >= 0x7f || strchr("()<>@,;:\\\"/[]?=", *p)) {
+      g_autofree char *q = quoted(value);
+      return g_strdup_printf("%s is not an authserv-id (a host name such as mx.city.example.lg.jp, "
+                             "as the authenticator writes it before the first \";\")", q);
+    }
   return NULL;
 }
 

@@ -45,6 +45,9 @@ static void policy_clear(gpointer data)
   g_strfreev(policy->autoforward.exempt_recipients);
   g_free(policy->autoforward.clause);
   g_strfreev(policy->impersonation.exempt_senders);
+  g_free(policy->impersonation.clause);
+  g_strfreev(policy->authentication.trusted_authserv_ids);
+  g_free(policy->authentication.clause);
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);

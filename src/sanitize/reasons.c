@@ -28,6 +28,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                       "Message contains an individual number (My Number): not sent"},
   [MUGAI_REASON_IMPERSONATION] = {"impersonation", "550", "5.7.1",
                                   "Message claims an inside sender but comes from outside"},
+  [MUGAI_REASON_DMARC] = {"dmarc", "550", "5.7.1",
+                          "Message failed the DMARC check of its From domain"},
 };
 
 const mugai_reason_info *

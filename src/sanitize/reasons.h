@@ -20,6 +20,7 @@ typedef enum {
   MUGAI_REASON_SHOWN_ADDRESSES, /* outbound: too many outside addresses in To and Cc */
   MUGAI_REASON_INDIVIDUAL_NUMBER, /* outbound: the text holds an individual number */
   MUGAI_REASON_IMPERSONATION, /* inbound: claims an inside sender ([impersonation] reject) */
+  MUGAI_REASON_DMARC,         /* inbound: the trusted DMARC result is fail ([authentication]) */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

@@ -11,6 +11,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 #include "sanitize/body_writer.h"
+#include "sanitize/authentication.h"
 #include "sanitize/autoforward.h"
 #include "sanitize/charset_encode.h"
 #include "sanitize/gateway.h"
@@ -221,6 +222,51 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
                              in_subject ? "in the Subject" : "in the text");
 }
 
+/* DOMAIN (nullable) as an SMTP reply may carry it: ASCII (an internationalized name in its xn--
+ * form), anything else '?', at most 100 bytes. (transfer full) (nullable) */
+static char *
+reply_domain(const char *domain)
+{
+  if (domain == NULL)
+    return NULL;
+  g_autofree char *ascii = g_hostname_to_ascii(domain);
+  char *safe = g_strndup(ascii ? ascii : domain, 100);
+  return g_strcanon(safe, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-", '?');
+}
+
+/* [authentication]: the trusted results read and the untrusted copies marked for removal; FALSE
+ * when the message is refused (a DMARC fail that dmarc_fail rejects, or a flood of headers). */
+static gboolean
+check_authentication(const mugai_policy *policy, GMimeStream *raw, mugai_result *result)
+{
+  const mugai_authentication_policy *ap = &policy->authentication;
+  if (ap->trusted_authserv_ids[0] == NULL)
+    return TRUE;
+  g_autofree char *failure = NULL;
+  g_autoptr(GPtrArray) headers = mugai_headers_read(raw, policy->limits.message_bytes, &failure);
+  if (headers == NULL) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, failure);
+    return FALSE;
+  }
+  if (!mugai_authentication_read(policy, headers, result))
+    return FALSE;
+  const mugai_auth_check *fail = mugai_authentication_dmarc_fail(result);
+  if (fail == NULL || ap->dmarc_fail == MUGAI_DMARC_FAIL_NO)
+    return TRUE;
+  if (ap->dmarc_fail == MUGAI_DMARC_FAIL_REJECT ||
+      (ap->dmarc_fail == MUGAI_DMARC_FAIL_REJECT_IF_P_REJECT && fail->policy_reject)) {
+    g_autofree char *domain = reply_domain(fail->domain);
+    g_autofree char *detail = g_strdup_printf("dmarc=fail header.from=%s%s",
+                                              domain ? domain : "(none)",
+                                              fail->policy_reject ? " (p=reject)" : "");
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_DMARC, detail);
+    mugai_result_set_clause(result, ap->clause, domain);
+    return FALSE;
+  }
+  result->actions[MUGAI_ACTION_DMARC_FAIL]++;
+  return TRUE;
+}
+
 /* [impersonation]: FALSE when the claim refuses the message; a warning is noted for the notice. */
 static gboolean
 check_impersonation(const mugai_policy *policy, GMimeMessage *message,
@@ -235,6 +281,7 @@ check_impersonation(const mugai_policy *policy, GMimeMessage *message,
       : g_strdup_printf("%s claims the inside address %s", claim->header, claim->claimed);
   if (policy->impersonation.action == MUGAI_IMPERSONATION_REJECT) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_IMPERSONATION, detail);
+    mugai_result_set_clause(result, policy->impersonation.clause, NULL);
     return FALSE;
   }
   result->actions[MUGAI_ACTION_IMPERSONATION]++;
@@ -300,14 +347,9 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
 static void
 refuse_autoforward(const mugai_policy *policy, const char *marker, mugai_result *result)
 {
-  const char *clause = policy->autoforward.clause;
   mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_AUTOFORWARD, marker);
   g_autofree char *header = g_strndup(marker, strcspn(marker, ":"));
-  if (*clause && g_str_is_ascii(clause)) /* the config allows no control characters */
-    mugai_result_reply_note(result, "%s; clause %s", header, clause);
-  else
-    mugai_result_reply_note(result, "%s", header);
-  result->clause = *clause ? g_strdup(clause) : NULL;
+  mugai_result_set_clause(result, policy->autoforward.clause, header);
 }
 
 void
@@ -382,11 +424,14 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
       mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_SHOWN_ADDRESSES, detail);
       mugai_result_reply_note(result, "%u, at most %u", shown, policy->outbound.max_shown_external);
     }
-    else if (envelope->direction == MUGAI_DIRECTION_IN &&
-             check_impersonation(policy, message, envelope, result))
-      sanitize_inbound(policy, message, raw, &walk);
-    else
+    else if (envelope->direction == MUGAI_DIRECTION_IN) {
+      /* A refusal by either check is final: the body is not read then. */
+      if (check_authentication(policy, raw, result) &&
+          check_impersonation(policy, message, envelope, result))
+        sanitize_inbound(policy, message, raw, &walk);
+    } else {
       check_outbound(policy, message, &walk);
+    }
   }
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     g_autofree char *actions = mugai_actions_format(result->actions);
