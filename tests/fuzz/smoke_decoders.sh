@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# smoke_decoders.sh SOURCE_DIR FUZZ_HTML2TEXT FUZZ_CHARSET FUZZ_HEADER_DECODE — a short run of each
-# decoder fuzz target (FUZZ_SECONDS each, default 10: about 35 s in all), seeded by make_seeds.py
-# from the golden inputs and ../shared/corpus/public; when that corpus is absent the golden inputs
-# and make_seeds.py's built-in seeds are used instead, so a missing corpus is never a failure.
+# smoke_decoders.sh SOURCE_DIR FUZZ_HTML2TEXT FUZZ_CHARSET FUZZ_HEADER_DECODE FUZZ_AUTH_RESULTS — a
+# short run of each decoder fuzz target (FUZZ_SECONDS each, default 10: about 45 s in all), seeded
+# by make_seeds.py from the golden inputs and ../shared/corpus/public; when that corpus is absent
+# the golden inputs and make_seeds.py's built-in seeds are used instead, so a missing corpus is
+# never a failure.
 # Fails on any crash, leak, timeout or sanitizer report (the artifact is copied to the current
 # directory and named).
 set -euo pipefail
@@ -26,6 +27,7 @@ for fuzzer in "$@"; do
     fuzz_html2text) kind=html max_len=262144 ;;
     fuzz_charset) kind=charset max_len=65536 ;;
     fuzz_header_decode) kind=header max_len=4096 ;;
+    fuzz_auth_results) kind=authres max_len=20000 ;;
     *) echo "unknown fuzz target $name" >&2; exit 2 ;;
   esac
   mkdir -p "$work/$name/corpus"
