@@ -283,8 +283,14 @@ read_resinfo(lexer *lx, mugai_auth_results *ar)
     }
   }
   lx->comment = NULL;
-  if (comment->len)
+  if (comment->len) {
+    /* An invalid byte becomes U+FFFD, three bytes: the cap is applied again to the clean text. */
     r->comment = clean(g_strdup(comment->str));
+    gsize cut = strlen(r->comment);
+    while (cut > MUGAI_AUTH_RESULTS_MAX_COMMENT)
+      cut = (gsize) (g_utf8_find_prev_char(r->comment, r->comment + cut) - r->comment);
+    r->comment[cut] = '\0';
+  }
 }
 
 /* [CFWS] authserv-id [CFWS version]; NULL when the value starts with a result instead. */

@@ -63,7 +63,9 @@ check_parsed(const mugai_auth_results *ar)
       abort();
     if (r->reason)
       check_text(r->reason);
-    if (r->comment && (check_text(r->comment), strlen(r->comment) > MUGAI_AUTH_RESULTS_MAX_COMMENT + 4))
+    if (r->comment)
+      check_text(r->comment);
+    if (r->comment && strlen(r->comment) > MUGAI_AUTH_RESULTS_MAX_COMMENT)
       abort();
     if (r->properties->len > MUGAI_AUTH_RESULTS_MAX_PROPS)
       abort();
