@@ -75,6 +75,13 @@ class Claims(unittest.TestCase):
         self.assertEqual(rc, 0, line)
         self.assertNotIn("impersonation", line)
 
+    def test_a_refusal_is_final_and_outbound_rules_do_not_run_on_inbound_mail(self):
+        # The body holds an individual number: inbound mail is never judged by [outbound] rules.
+        raw = message(f"From: soumu@{INSIDE}\r\n", body="番号 1234 5678 9018\r\n")
+        rc, line, _ = sanitize(raw, action="reject")
+        self.assertEqual(rc, 3, line)
+        self.assertIn("reason=impersonation", line)
+
     def test_a_refusal_names_its_clause(self):
         raw = message(f"From: soumu@{INSIDE}\r\n")
         rc, line, _ = sanitize(raw, action="reject", clause="10c")
