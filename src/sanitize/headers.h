@@ -2,7 +2,8 @@
  *
  * Postfix hands a milter each header as (name, value) with folded lines joined by "\n" and, with
  * SMFIP_HDR_LEADSPC, the space after the colon kept. `mugai sanitize` splits a file the same way
- * so that both paths feed mugai_sanitize() identical bytes. Pure functions.
+ * so that both paths feed mugai_sanitize() identical bytes. Pure functions, except
+ * mugai_headers_read(), which reads the block from the message stream.
  */
 #pragma once
 #include <gmime/gmime.h>
