@@ -33,6 +33,7 @@ mugai_script_test(policy_outbound ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_D
 mugai_script_test(policy_impersonation ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_impersonation.py)
 mugai_script_test(policy_rules ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_rules.py)
 mugai_script_test(policy_notification ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_notification.py)
+mugai_script_test(policy_authentication ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_authentication.py)
 mugai_script_test(hostile ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_hostile.py)
 mugai_script_test(hostile_engine_rules ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_engine_rules.py)
 mugai_script_test(docs_man_page ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs/test_man_page.py)

@@ -73,6 +73,7 @@ static void derive_internal_masks(mugai_policy *policy);
 static void derive_exempt_client_masks(mugai_policy *policy);
 static char *check_address_or_domain(const char *value);
 static char *check_clause(const char *value);
+static char *check_authserv_id(const char *value);
 static char *check_address(const char *value);
 static char *check_rcpt_domain(const char *value);
 static char *check_optional_path(const char *value);
@@ -107,6 +108,12 @@ static const char *const impersonation_names[] = {[MUGAI_IMPERSONATION_WARN] = "
                                                   [MUGAI_IMPERSONATION_REJECT] = "reject",
                                                   [MUGAI_IMPERSONATION_NO] = "no", NULL};
 G_STATIC_ASSERT(sizeof(mugai_impersonation_action) == sizeof(int));
+static const char *const dmarc_fail_names[] = {[MUGAI_DMARC_FAIL_WARN] = "warn",
+                                               [MUGAI_DMARC_FAIL_REJECT] = "reject",
+                                               [MUGAI_DMARC_FAIL_REJECT_IF_P_REJECT] =
+                                                   "reject_if_p_reject",
+                                               [MUGAI_DMARC_FAIL_NO] = "no", NULL};
+G_STATIC_ASSERT(sizeof(mugai_dmarc_fail_action) == sizeof(int));
 static const char *const ratelimit_names[] = {[MUGAI_RATELIMIT_OUTBOUND] = "outbound",
                                               [MUGAI_RATELIMIT_BOTH] = "both",
                                               [MUGAI_RATELIMIT_INBOUND] = "inbound",
@@ -187,6 +194,10 @@ static const config_opt opts[] = {
   LIST_OPT("impersonation", "exempt_senders", impersonation.exempt_senders,
            check_address_or_domain),
   OPTIONAL_STRING_OPT("impersonation", "clause", impersonation.clause, check_clause),
+  LIST_OPT("authentication", "trusted_authserv_ids", authentication.trusted_authserv_ids,
+           check_authserv_id),
+  ENUM_OPT("authentication", "dmarc_fail", "warn", authentication.dmarc_fail, dmarc_fail_names),
+  OPTIONAL_STRING_OPT("authentication", "clause", authentication.clause, check_clause),
   OPTIONAL_STRING_OPT("lists", "allow_senders", lists.allow.path, check_optional_path),
   OPTIONAL_STRING_OPT("lists", "strict_senders", lists.strict.path, check_optional_path),
   BOOL_OPT("notify", "refused_outbound", "no", notify.refused_outbound),
@@ -240,7 +251,8 @@ static gboolean is_rule_key(const config_opt *opt)
   static const char *const groups[] = {"notice", "output", "links", "limits", "inbound",
                                        "outbound", "autoforward", "impersonation"};
   static const char *const keys[] = {"gateway.external_subject_tag", "scan.infected",
-                                     "scan.too_big", "scan.scan_error", "scan.raw_message"};
+                                     "scan.too_big", "scan.scan_error", "scan.raw_message",
+                                     "authentication.dmarc_fail", "authentication.clause"};
   if (strcmp(opt->group, "limits") == 0 && strcmp(opt->key, "message_size") == 0)
     return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS(groups); i++)
@@ -548,6 +560,21 @@ static char *check_clause(const char *value)
 {
   if (g_utf8_strlen(value, -1) > 60)
     return g_strdup("longer than 60 characters");
+  return NULL;
+}
+
+/* An authserv-id as OpenDKIM, OpenDMARC and rspamd write it (AuthservID, authserv_id): the
+ * host name of the gateway, or another word of RFC 2045 token characters. */
+static char *check_authserv_id(const char *value)
+{
+  if (strlen(value) > 255)
+    return g_strdup("longer than 255 characters");
+  for (const char *p = value; *p; p++)
+    if ((guchar) *p <= 0x20 || (guchar) *p >= 0x7f || strchr("()<>@,;:\\\"/[]?=", *p)) {
+      g_autofree char *q = quoted(value);
+      return g_strdup_printf("%s is not an authserv-id (a host name such as mx.city.example.lg.jp, "
+                             "as the authenticator writes it before the first \";\")", q);
+    }
   return NULL;
 }
 
@@ -1193,9 +1220,10 @@ char **mugai_config_parse_sender_list(const char *text, gsize len, const char *s
  * the main ones): allow exempts them from the rules that judge the sender (never from sanitizing,
  * scanning or size caps); strict gives the strictest answers. */
 static const char *const allow_changes[] = {"impersonation.action=no", "autoforward.block=no",
-                                            NULL};
+                                            "authentication.dmarc_fail=no", NULL};
 static const char *const strict_changes[] = {
-  "impersonation.action=reject", "autoforward.block=both", "links.defang_web=yes",
+  "impersonation.action=reject", "autoforward.block=both", "authentication.dmarc_fail=reject",
+  "links.defang_web=yes",
   "links.defang_mailto=yes", "links.defang_tel=yes", "outbound.attachments=block", NULL};
 
 /* The senders of the [lists] file KEY names (LIST), its hash set; NULL when the key is empty or on

@@ -10,11 +10,13 @@
 #include <glib.h>
 
 typedef enum {
-  MUGAI_NOTICE_WARNINGS,     /* the warning block about links whose text names another host */
+  MUGAI_NOTICE_WARNINGS,     /* the warning block: DMARC fail, a claimed inside sender, links
+                              * whose text names another host */
   MUGAI_NOTICE_ACTIONS,      /* one line per thing done to the body (HTML converted, ...) */
   MUGAI_NOTICE_REMOVED,      /* the removed parts: name, type, size, true type, SHA-256, contents */
   MUGAI_NOTICE_REMOVED_COUNT,/* how many parts were removed */
   MUGAI_NOTICE_QUEUE_ID,     /* the Postfix queue ID ("" when not known) */
+  MUGAI_NOTICE_AUTHENTICATION, /* one line: the trusted SPF/DKIM/DMARC results ([authentication]) */
   MUGAI_NOTICE_FIELD_COUNT
 } mugai_notice_field;
 

@@ -58,6 +58,8 @@ static void policy_clear(gpointer data)
   if (policy->ratelimit.exempt_client_masks)
     g_ptr_array_unref(policy->ratelimit.exempt_client_masks);
   g_free(policy->ratelimit.clause);
+  g_strfreev(policy->authentication.trusted_authserv_ids);
+  g_free(policy->authentication.clause);
   g_free(policy->scan.database_dir);
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);

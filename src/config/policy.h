@@ -124,6 +124,22 @@ typedef struct {
   char *clause;              /* (empty: none) the policy clause the log line and reply name */
 } mugai_ratelimit_policy;
 
+/* [authentication]: what the gateway's own authenticators (OpenDKIM, OpenDMARC, rspamd) wrote in
+ * Authentication-Results before mugai, on inbound mail. */
+typedef enum {
+  MUGAI_DMARC_FAIL_WARN,   /* a warning at the top of the notice */
+  MUGAI_DMARC_FAIL_REJECT, /* 550 5.7.1 */
+  MUGAI_DMARC_FAIL_REJECT_IF_P_REJECT, /* 550 when the result shows p=reject, else warn */
+  MUGAI_DMARC_FAIL_NO,     /* shown with the other results, nothing more */
+} mugai_dmarc_fail_action;
+
+typedef struct {
+  char **trusted_authserv_ids; /* authserv-ids of the gateway's own authenticators; empty: no
+                                * header is trusted and none is removed */
+  mugai_dmarc_fail_action dmarc_fail;
+  char *clause;                /* (empty: none) the policy clause a refusal names */
+} mugai_authentication_policy;
+
 /* [scan]: which engine checks every part, and what its answers do to the message. */
 typedef enum {
   MUGAI_SCAN_BACKEND_LIBCLAMAV, /* an in-process libclamav engine loaded from database_dir */
@@ -213,6 +229,7 @@ typedef struct mugai_policy {
   mugai_autoforward_policy autoforward;
   mugai_impersonation_policy impersonation;
   mugai_ratelimit_policy ratelimit;
+  mugai_authentication_policy authentication;
   mugai_scan_policy scan;
   mugai_lists_policy lists;
   mugai_notify_policy notify;

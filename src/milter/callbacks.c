@@ -357,9 +357,13 @@ on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
   return spool_write(ctx, conn, chunk, len);
 }
 
-/* Delete the headers the result drops (last first, so earlier indexes stay right), then add.
- * Postfix counts occurrences per name, case-insensitively; one pass with a table keeps a message
- * with tens of thousands of headers linear. */
+/* Change values in place first, then delete the headers the result drops or removes, last first,
+ * then add. Postfix addresses a header by name and occurrence among the headers still there
+ * (case-insensitively): a change does not move any occurrence, and deleting from the end keeps
+ * the earlier ones where the result counted them, even when a name keeps some of its headers
+ * (Authentication-Results: the trusted one stays, the forged ones go; OpenDKIM up to 2.10.3
+ * lost count there and let a forged one through). One pass with a table keeps a message with
+ * tens of thousands of headers linear. */
 static gboolean
 apply_headers(SMFICTX *ctx, const mugai_conn *conn, const mugai_result *result)
 {
@@ -368,21 +372,19 @@ apply_headers(SMFICTX *ctx, const mugai_conn *conn, const mugai_result *result)
   g_autofree guint *occurrence = g_new0(guint, headers->len + 1);
   for (guint i = 0; i < headers->len; i++) {
     const mugai_header *h = g_ptr_array_index(headers, i);
-    if (mugai_header_is_dropped(h->name, result)) /* others are never addressed by index */
-      occurrence[i] = mugai_header_counter_next(seen, h->name);
+    occurrence[i] = mugai_header_counter_next(seen, h->name);
   }
-  for (guint i = headers->len; i-- > 0;) {
-    const mugai_header *h = g_ptr_array_index(headers, i);
-    if (occurrence[i] && smfi_chgheader(ctx, h->name, (int) occurrence[i], NULL) != MI_SUCCESS)
-      return FALSE;
-  }
-  /* Changed values never belong to a deleted name (see result.h), so the deletions above have
-   * not moved the occurrence they name. */
   for (guint i = 0; i < result->change_headers->len; i++) {
     const mugai_header_change *c = g_ptr_array_index(result->change_headers, i);
     const char *v = c->value;
     g_autofree char *value = g_strdup(conn->leading_space || *v != ' ' ? v : v + 1);
     if (smfi_chgheader(ctx, c->name, (int) c->occurrence, value) != MI_SUCCESS)
+      return FALSE;
+  }
+  for (guint i = headers->len; i-- > 0;) {
+    const mugai_header *h = g_ptr_array_index(headers, i);
+    if (mugai_header_is_removed(h->name, occurrence[i], result) &&
+        smfi_chgheader(ctx, h->name, (int) occurrence[i], NULL) != MI_SUCCESS)
       return FALSE;
   }
   for (guint i = 0; i < result->add_headers->len; i++) {

@@ -25,6 +25,8 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_SUBJECT_TAGGED] = "subject_tagged",
   [MUGAI_ACTION_NOT_SCANNED] = "not-scanned", /* spelled as the admins' issue asked */
   [MUGAI_ACTION_IMPERSONATION] = "impersonation_warned",
+  [MUGAI_ACTION_DMARC_FAIL] = "dmarc_fail_warned",
+  [MUGAI_ACTION_AUTH_REMOVED] = "auth_results_removed",
 };
 
 gboolean
@@ -32,7 +34,7 @@ mugai_action_is_header_only(mugai_action action)
 {
   return action == MUGAI_ACTION_FORGED || action == MUGAI_ACTION_ACTIVE_HEADERS ||
          action == MUGAI_ACTION_HEADERS_CLEANED || action == MUGAI_ACTION_SUBJECT_TAGGED ||
-         action == MUGAI_ACTION_NOT_SCANNED;
+         action == MUGAI_ACTION_NOT_SCANNED || action == MUGAI_ACTION_AUTH_REMOVED;
 }
 
 const char *

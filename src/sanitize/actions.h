@@ -27,6 +27,8 @@ typedef enum {
   MUGAI_ACTION_SUBJECT_TAGGED, /* [notice] subject_tag was put in front of the Subject */
   MUGAI_ACTION_NOT_SCANNED,    /* [scan] backend = none: no virus scanner looked at the message */
   MUGAI_ACTION_IMPERSONATION,  /* an inside sender claimed on inbound mail: warned in the notice */
+  MUGAI_ACTION_DMARC_FAIL,     /* the trusted DMARC result is fail: warned in the notice */
+  MUGAI_ACTION_AUTH_REMOVED,   /* untrusted Authentication-Results headers were removed (inbound) */
   MUGAI_ACTION_COUNT
 } mugai_action;
 

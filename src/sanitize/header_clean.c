@@ -14,8 +14,6 @@
 #include "sanitize/header_decode.h"
 #include "sanitize/headers.h"
 
-#define READ_CHUNK 16384
-
 static const char *const address_headers[] = {
   "From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Resent-From", "Resent-To", "Resent-Cc",
   "Resent-Sender", "Mail-Followup-To", "Mail-Reply-To",
@@ -28,29 +26,6 @@ is_address_header(const char *name)
     if (g_ascii_strcasecmp(name, address_headers[i]) == 0)
       return TRUE;
   return FALSE;
-}
-
-/* The header block at the start of RAW, up to and including its empty line (or all of RAW). */
-static GByteArray *
-read_header_block(GMimeStream *raw, guint64 cap, char **failure)
-{
-  GByteArray *block = g_byte_array_new();
-  char buf[READ_CHUNK];
-  if (g_mime_stream_reset(raw) == -1) {
-    *failure = g_strdup("cannot rewind the message");
-    return block;
-  }
-  gssize n = 0;
-  while (block->len < cap && (n = g_mime_stream_read(raw, buf, sizeof buf)) > 0) {
-    gsize from = block->len > 3 ? block->len - 3 : 0;
-    g_byte_array_append(block, (const guint8 *) buf, (guint) n);
-    if (memmem(block->data + from, block->len - from, "\n\r\n", 3) ||
-        memmem(block->data + from, block->len - from, "\n\n", 2))
-      return block;
-  }
-  if (n < 0 && !g_mime_stream_eos(raw))
-    *failure = g_strdup("read error while reading the headers again");
-  return block;
 }
 
 /* A C1 control (U+0080..U+009F, e.g. the terminal's CSI) in UTF-8: C2 80..9F. */
@@ -299,17 +274,15 @@ gboolean
 mugai_headers_clean(const mugai_policy *policy, GMimeStream *raw, const char *const *tags,
                     mugai_result *result, char **failure)
 {
-  g_autoptr(GByteArray) block = read_header_block(raw, policy->limits.message_bytes, failure);
-  if (*failure)
+  g_autoptr(GPtrArray) headers = mugai_headers_read(raw, policy->limits.message_bytes, failure);
+  if (headers == NULL)
     return FALSE;
-  g_autoptr(GPtrArray) headers = mugai_headers_new();
-  mugai_headers_split((const char *) block->data, block->len, headers);
   g_autoptr(GHashTable) seen = mugai_header_counter_new();
   gboolean want_tag = tags && tags[0], subject_seen = FALSE;
   for (guint i = 0; i < headers->len; i++) {
     const mugai_header *h = g_ptr_array_index(headers, i);
     guint occurrence = mugai_header_counter_next(seen, h->name);
-    if (mugai_header_is_dropped(h->name, result))
+    if (mugai_header_is_removed(h->name, occurrence, result))
       continue;
     g_autofree char *value = cleaned_value(h, policy->limits.header_bytes);
     if (value)

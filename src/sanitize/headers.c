@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#define READ_CHUNK 16384
+
 /* Headers that describe the body: when mugai replaces the body they would lie, so they go. */
 /* Inbound headers that make a client do something beyond showing text: request a read receipt
  * (sent from the LGWAN side to the internet), or draw an image. The documented drop table; later
@@ -102,6 +104,32 @@ mugai_headers_split(const char *data, gsize len, GPtrArray *headers)
   return pos;
 }
 
+GPtrArray *
+mugai_headers_read(GMimeStream *raw, guint64 cap, char **failure)
+{
+  g_autoptr(GByteArray) block = g_byte_array_new();
+  char buf[READ_CHUNK];
+  if (g_mime_stream_reset(raw) == -1) {
+    *failure = g_strdup("cannot rewind the message");
+    return NULL;
+  }
+  gssize n = 0;
+  gboolean ended = FALSE;
+  while (!ended && block->len < cap && (n = g_mime_stream_read(raw, buf, sizeof buf)) > 0) {
+    gsize from = block->len > 3 ? block->len - 3 : 0;
+    g_byte_array_append(block, (const guint8 *) buf, (guint) n);
+    ended = memmem(block->data + from, block->len - from, "\n\r\n", 3) ||
+            memmem(block->data + from, block->len - from, "\n\n", 2);
+  }
+  if (!ended && n < 0 && !g_mime_stream_eos(raw)) {
+    *failure = g_strdup("read error while reading the headers again");
+    return NULL;
+  }
+  GPtrArray *headers = mugai_headers_new();
+  mugai_headers_split((const char *) block->data, block->len, headers);
+  return headers;
+}
+
 void
 mugai_header_write(GByteArray *out, const char *name, const char *value, gboolean add_space)
 {
@@ -173,6 +201,13 @@ mugai_header_is_dropped(const char *name, const mugai_result *result)
   return result->rewrite_mime && in_table(name, mime_headers, G_N_ELEMENTS(mime_headers));
 }
 
+gboolean
+mugai_header_is_removed(const char *name, guint occurrence, const mugai_result *result)
+{
+  return mugai_header_is_dropped(name, result) ||
+         (result->remove_headers->len && mugai_result_header_removed(result, name, occurrence));
+}
+
 /* The new value RESULT gives the OCCURRENCE-th header NAME, or NULL. Changes are recorded in
  * header order, so *CURSOR walks them once: rendering stays linear in the number of headers. */
 static const char *
@@ -195,7 +230,7 @@ mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result
   for (guint i = 0; i < input->len; i++) {
     const mugai_header *header = g_ptr_array_index(input, i);
     guint occurrence = mugai_header_counter_next(seen, header->name);
-    if (mugai_header_is_dropped(header->name, result))
+    if (mugai_header_is_removed(header->name, occurrence, result))
       continue;
     /* A kept header goes out byte for byte as received, obsolete "Name :" form included,
      * unless mugai replaced its value (as smfi_chgheader() does in place). */

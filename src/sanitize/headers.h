@@ -2,10 +2,11 @@
  *
  * Postfix hands a milter each header as (name, value) with folded lines joined by "\n" and, with
  * SMFIP_HDR_LEADSPC, the space after the colon kept. `mugai sanitize` splits a file the same way
- * so that both paths feed mugai_sanitize() identical bytes. Pure functions.
+ * so that both paths feed mugai_sanitize() identical bytes. Pure functions, except
+ * mugai_headers_read(), which reads the block from the message stream.
  */
 #pragma once
-#include <glib.h>
+#include <gmime/gmime.h>
 #include "sanitize/result.h"
 
 /* Postfix's default header_size_limit: a longer header keeps only its first bytes. */
@@ -18,6 +19,10 @@ gsize mugai_headers_split(const char *data, gsize len, GPtrArray *headers);
 
 /* A GPtrArray that frees the mugai_header entries it holds. (transfer full) */
 GPtrArray *mugai_headers_new(void);
+
+/* The header block at the start of RAW (at most CAP bytes read), split as above. NULL, with
+ * *FAILURE set (transfer full), on a read error. (transfer full) */
+GPtrArray *mugai_headers_read(GMimeStream *raw, guint64 cap, char **failure);
 
 /* Append "NAME:VALUE\r\n" to OUT, folded lines as "\r\n"; VALUE as received (leading space kept).
  * ADD_SPACE puts one space after the colon when VALUE has none of its own (mugai's own headers). */
@@ -40,6 +45,10 @@ gboolean mugai_header_is_forged(const char *name);
  * drawn); the MIME headers when the body was rewritten (they described the old body). */
 gboolean mugai_header_is_dropped(const char *name, const mugai_result *result);
 
-/* Render the delivered header block: INPUT minus dropped headers, plus RESULT's added headers,
- * then the empty line. */
+/* TRUE when the OCCURRENCE-th header NAME does not survive RESULT: dropped by name, or removed
+ * one by one (mugai_result_remove_header). */
+gboolean mugai_header_is_removed(const char *name, guint occurrence, const mugai_result *result);
+
+/* Render the delivered header block: INPUT minus dropped and removed headers, plus RESULT's
+ * added headers, then the empty line. */
 void mugai_headers_render(GByteArray *out, const GPtrArray *input, const mugai_result *result);

@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include "config/notice_template.h"
+#include "sanitize/authentication.h"
 
 #define MAX_NAME_CHARS 120
 #define MAX_LISTED_ENTRIES 50 /* per archive, in the notice; the JSON report has them all */
@@ -19,6 +20,7 @@ typedef struct {
       *contents_unlisted, *contents_damaged, *entry_encrypted;
   const char *warning_title, *warning_shown, *warning_target, *warning_more[2];
   const char *claim_inside[2], *claim_display[4]; /* texts around the header and addresses */
+  const char *auth_title, *auth_nothing, *auth_more[2], *dmarc_fail[3];
   const char *forwarded, *first_reading;
   const char *from, *date, *subject, *to;
 } wording;
@@ -50,6 +52,12 @@ static const wording ja = {
                    " が内部のアドレスを名乗っています。なりすましの可能性があります。"},
   .claim_display = {"【注意】",
                     " の表示名にあるアドレス ", " は実際の差出アドレスではありません（実際: ", "）"},
+  .auth_title = "送信元認証",
+  .auth_nothing = "結果なし",
+  .auth_more = {"ほか ", " 件"},
+  .dmarc_fail = {"【注意】このメールは差出人のドメイン (",
+                 ") の送信元認証 (DMARC) に失敗しました。なりすましの可能性があります。",
+                 "【注意】このメールは送信元認証 (DMARC) に失敗しました。なりすましの可能性があります。"},
   .forwarded = "---------- 添付されたメッセージ ----------\n",
   .first_reading = "---------- 本文の別の読み方（最初の Content-Type による） ----------\n",
   .from = "差出人", .date = "日時", .subject = "件名", .to = "宛先",
@@ -84,6 +92,13 @@ static const wording en = {
                    " claims an inside address. It may be an impersonation."},
   .claim_display = {"WARNING: the ", " display name shows the address ",
                     ", which is not the real sender (real: ", ")."},
+  .auth_title = "Sender authentication",
+  .auth_nothing = "no results",
+  .auth_more = {"", " more"},
+  .dmarc_fail = {"WARNING: this message failed the sender authentication (DMARC) of its From "
+                 "domain (", "). It may be an impersonation.",
+                 "WARNING: this message failed the sender authentication (DMARC). It may be an "
+                 "impersonation."},
   .forwarded = "---------- Attached message ----------\n",
   .first_reading = "---------- The body as its first Content-Type header declares it ----------\n",
   .from = "From", .date = "Date", .subject = "Subject", .to = "To",
@@ -220,6 +235,45 @@ actions_text(const mugai_result *result, const wording *w)
   return g_string_free(out, FALSE);
 }
 
+/* {authentication}: "送信元認証: SPF=pass, DKIM=pass (example.jp), DMARC=fail (example.com)",
+ * the trusted results ([authentication]); NULL when no trusted header was found. */
+static char *
+authentication_text(const mugai_result *result, const wording *w)
+{
+  if (result->auth_id == NULL)
+    return NULL;
+  GString *out = g_string_new(w->auth_title);
+  g_string_append(out, ": ");
+  for (guint i = 0; i < result->auth_checks->len; i++) {
+    const mugai_auth_check *check = g_ptr_array_index(result->auth_checks, i);
+    g_autofree char *method = g_ascii_strup(check->method, -1);
+    g_autofree char *value = mugai_notice_display_name(check->result);
+    g_string_append_printf(out, "%s%s=%s", i ? ", " : "", method, value);
+    if (check->domain && strcmp(check->method, "spf") != 0) { /* SPF's is the envelope's */
+      g_autofree char *domain = mugai_notice_display_name(check->domain);
+      g_string_append_printf(out, " (%s)", domain);
+    }
+  }
+  if (result->auth_checks->len == 0)
+    g_string_append(out, w->auth_nothing);
+  if (result->auth_checks_total > result->auth_checks->len)
+    g_string_append_printf(out, ", %s%u%s", w->auth_more[0],
+                           result->auth_checks_total - result->auth_checks->len, w->auth_more[1]);
+  return g_string_free(out, FALSE);
+}
+
+/* "【注意】...ドメイン (example.com) の送信元認証 (DMARC) に失敗しました..." */
+static void
+dmarc_fail_text(GString *out, const mugai_result *result, const wording *w)
+{
+  const mugai_auth_check *fail = mugai_authentication_dmarc_fail(result);
+  g_autofree char *domain = fail && fail->domain ? mugai_notice_display_name(fail->domain) : NULL;
+  if (domain)
+    g_string_append_printf(out, "%s%s%s\n\n", w->dmarc_fail[0], domain, w->dmarc_fail[1]);
+  else
+    g_string_append_printf(out, "%s\n\n", w->dmarc_fail[2]);
+}
+
 /* {warnings}: links whose visible text names another host than the one they lead to. */
 /* "WARNING: ... From (taro@city.example.lg.jp) ..." for a claimed inside sender. */
 static void
@@ -241,9 +295,12 @@ static char *
 warnings_text(const mugai_result *result, const wording *w)
 {
   gboolean links = result->link_warnings != NULL && result->link_warnings->len > 0;
-  if (!links && result->claim_header == NULL)
+  gboolean dmarc = result->actions[MUGAI_ACTION_DMARC_FAIL] > 0;
+  if (!links && result->claim_header == NULL && !dmarc)
     return NULL;
   GString *out = g_string_new(NULL);
+  if (dmarc)
+    dmarc_fail_text(out, result, w);
   if (result->claim_header != NULL)
     claim_text(out, result, w);
   if (!links)
@@ -273,6 +330,7 @@ mugai_notice_needed(const mugai_result *result)
     MUGAI_ACTION_REMOVED, MUGAI_ACTION_HTML2TEXT, MUGAI_ACTION_SIGNATURE, MUGAI_ACTION_ENCRYPTED,
     MUGAI_ACTION_INLINE_IMAGES, MUGAI_ACTION_PARTIAL, MUGAI_ACTION_LINK_DEFANGED,
     MUGAI_ACTION_LINK_DROPPED, MUGAI_ACTION_LINK_MISMATCH, MUGAI_ACTION_IMPERSONATION,
+    MUGAI_ACTION_DMARC_FAIL,
   };
   for (gsize i = 0; i < G_N_ELEMENTS(shown); i++)
     if (result->actions[shown[i]])
@@ -291,6 +349,7 @@ mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result 
   g_autofree char *removed = removed_text(result, w, &count);
   g_autofree char *actions = actions_text(result, w);
   g_autofree char *warnings = warnings_text(result, w);
+  g_autofree char *authentication = authentication_text(result, w);
   g_autofree char *count_text = count ? g_strdup_printf("%u", count) : NULL;
   const char *values[MUGAI_NOTICE_FIELD_COUNT] = {
     [MUGAI_NOTICE_WARNINGS] = warnings,
@@ -298,6 +357,7 @@ mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result 
     [MUGAI_NOTICE_REMOVED] = removed,
     [MUGAI_NOTICE_REMOVED_COUNT] = count_text,
     [MUGAI_NOTICE_QUEUE_ID] = queue_id,
+    [MUGAI_NOTICE_AUTHENTICATION] = authentication,
   };
   mugai_notice_template_expand(out, policy->notice_template[policy->notice_language].text, values);
   return TRUE;

@@ -34,6 +34,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                        "Attachment too big for outbound mail"},
   [MUGAI_REASON_RATE_LIMIT] = {"rate_limit", "451", "4.7.1",
                                "Mass mailing limit reached, please try again later"},
+  [MUGAI_REASON_DMARC] = {"dmarc", "550", "5.7.1",
+                          "Message failed the DMARC check of its From domain"},
 };
 
 const mugai_reason_info *

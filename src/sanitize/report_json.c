@@ -2,6 +2,7 @@
 #include "sanitize/report_json.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 static void
 add_string_or_null(JsonBuilder *b, const char *member, const char *value)
@@ -116,6 +117,37 @@ add_parts(JsonBuilder *b, const mugai_result *result)
   json_builder_end_array(b);
 }
 
+/* "authentication": the trusted results and how many untrusted copies were removed (only with
+ * [authentication] trusted_authserv_ids, on inbound mail that had such a header). */
+static void
+add_authentication(JsonBuilder *b, const mugai_result *result)
+{
+  guint removed = result->actions[MUGAI_ACTION_AUTH_REMOVED];
+  if (result->auth_id == NULL && removed == 0)
+    return;
+  json_builder_set_member_name(b, "authentication");
+  json_builder_begin_object(b);
+  add_string_or_null(b, "authserv_id", result->auth_id);
+  json_builder_set_member_name(b, "results");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < result->auth_checks->len; i++) {
+    const mugai_auth_check *check = g_ptr_array_index(result->auth_checks, i);
+    json_builder_begin_object(b);
+    add_string_or_null(b, "method", check->method);
+    add_string_or_null(b, "result", check->result);
+    add_string_or_null(b, "domain", check->domain);
+    if (strcmp(check->method, "dmarc") == 0)
+      add_bool(b, "policy_reject", check->policy_reject);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "results_total");
+  json_builder_add_int_value(b, result->auth_checks_total);
+  json_builder_set_member_name(b, "removed");
+  json_builder_add_int_value(b, removed);
+  json_builder_end_object(b);
+}
+
 char *
 mugai_report_json(const mugai_result *result, const mugai_envelope *envelope)
 {
@@ -141,6 +173,7 @@ mugai_report_json(const mugai_result *result, const mugai_envelope *envelope)
   json_builder_set_member_name(b, "out_size");
   json_builder_add_int_value(b, (gint64) result->out_size);
   add_actions(b, result);
+  add_authentication(b, result);
   add_parts(b, result);
   json_builder_end_object(b);
 

@@ -40,6 +40,24 @@ header_change_free(gpointer data)
 }
 
 static void
+header_removal_free(gpointer data)
+{
+  mugai_header_removal *removal = data;
+  g_free(removal->name);
+  g_free(removal);
+}
+
+static void
+auth_check_free(gpointer data)
+{
+  mugai_auth_check *check = data;
+  g_free(check->method);
+  g_free(check->result);
+  g_free(check->domain);
+  g_free(check);
+}
+
+static void
 link_warning_free(gpointer data)
 {
   mugai_link_warning *w = data;
@@ -59,6 +77,8 @@ mugai_result_new(mugai_direction direction)
   result->add_headers = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_header_free);
   result->link_warnings = g_ptr_array_new_with_free_func(link_warning_free);
   result->change_headers = g_ptr_array_new_with_free_func(header_change_free);
+  result->remove_headers = g_ptr_array_new_with_free_func(header_removal_free);
+  result->auth_checks = g_ptr_array_new_with_free_func(auth_check_free);
   return result;
 }
 
@@ -74,11 +94,14 @@ mugai_result_free(mugai_result *result)
   g_free(result->claim_header);
   g_free(result->claim_address);
   g_free(result->claim_real);
+  g_free(result->auth_id);
+  g_ptr_array_unref(result->auth_checks);
   g_free(result->message_type);
   g_ptr_array_unref(result->parts);
   g_ptr_array_unref(result->add_headers);
   g_ptr_array_unref(result->link_warnings);
   g_ptr_array_unref(result->change_headers);
+  g_ptr_array_unref(result->remove_headers);
   if (result->body)
     g_byte_array_unref(result->body);
   g_free(result);
@@ -112,6 +135,7 @@ mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reas
   result->rewrite_mime = FALSE;
   g_ptr_array_set_size(result->add_headers, 0);
   g_ptr_array_set_size(result->change_headers, 0);
+  g_ptr_array_set_size(result->remove_headers, 0);
   if (result->body) {
     g_byte_array_unref(result->body);
     result->body = NULL;
@@ -147,6 +171,26 @@ mugai_result_set_clause(mugai_result *result, const char *clause)
                    : g_strdup_printf("%s (clause %s)", result->reply_text, clause);
   g_free(result->reply_text);
   result->reply_text = text;
+}
+
+void
+mugai_result_remove_header(mugai_result *result, const char *name, guint occurrence)
+{
+  mugai_header_removal *removal = g_new0(mugai_header_removal, 1);
+  removal->name = g_strdup(name);
+  removal->occurrence = occurrence;
+  g_ptr_array_add(result->remove_headers, removal);
+}
+
+gboolean
+mugai_result_header_removed(const mugai_result *result, const char *name, guint occurrence)
+{
+  for (guint i = 0; i < result->remove_headers->len; i++) {
+    const mugai_header_removal *r = g_ptr_array_index(result->remove_headers, i);
+    if (r->occurrence == occurrence && g_ascii_strcasecmp(r->name, name) == 0)
+      return TRUE;
+  }
+  return FALSE;
 }
 
 void

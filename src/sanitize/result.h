@@ -64,6 +64,25 @@ typedef struct {
 } mugai_header_change;
 
 
+/* A header mugai removes although others of its name stay (an untrusted Authentication-Results):
+ * the OCCURRENCE-th (from 1) header NAME, counted as for changes. */
+typedef struct {
+  char *name;
+  guint occurrence;
+} mugai_header_removal;
+
+/* One result of the trusted Authentication-Results ([authentication]) as the reader is shown it. */
+typedef struct {
+  char *method;  /* "spf", "dkim" or "dmarc" */
+  char *result;  /* lower case, as the authenticator wrote it: "pass", "fail", "none"... */
+  char *domain;  /* (nullable) what it is about: SPF's envelope (or HELO) domain, the DKIM
+                  * signing domain, the From domain DMARC checked; valid UTF-8, no controls */
+  gboolean policy_reject; /* DMARC: the result shows the domain publishes p=reject */
+} mugai_auth_check;
+
+#define MUGAI_AUTH_CHECKS_MAX 4 /* results kept per method (several DKIM signatures); the rest
+                                 * are counted */
+
 typedef struct {
   mugai_verdict verdict;
   mugai_reason reason;
@@ -80,6 +99,11 @@ typedef struct {
   /* (nullable) an inside sender claimed on inbound mail ([impersonation] warn): the header,
    * the address claimed, and the real one when a display name showed another address */
   char *claim_header, *claim_address, *claim_real;
+  /* Inbound, with [authentication] trusted_authserv_ids set: the trusted authserv-id whose
+   * results are in AUTH_CHECKS (nullable: no trusted header), and those results. */
+  char *auth_id;
+  GPtrArray *auth_checks;   /* mugai_auth_check *, at most MUGAI_AUTH_CHECKS_MAX per method */
+  guint auth_checks_total;  /* how many there were */
   guint actions[MUGAI_ACTION_COUNT];
   GPtrArray *parts;      /* mugai_part *, in MIME order */
   guint64 in_size;       /* bytes of the message as received */
@@ -94,8 +118,11 @@ typedef struct {
   gboolean rewrite_mime; /* TRUE: body replaced, the MIME headers go too */
   GPtrArray *add_headers;/* mugai_header * */
   GPtrArray *change_headers; /* mugai_header_change *: values replaced in place, in header
-                              * order (never of a dropped header, so changes and deletions never
-                              * share a name); at most MUGAI_HEADER_CHANGES_MAX */
+                              * order (never of a dropped or removed header); at most
+                              * MUGAI_HEADER_CHANGES_MAX */
+  GPtrArray *remove_headers; /* mugai_header_removal *: single headers removed, in header order;
+                              * their name may also have changed or kept headers, so the milter
+                              * changes values first and removes last to first */
   GByteArray *body;      /* (nullable) new body: CRLF lines, transfer-encoded; NULL = unchanged */
 } mugai_result;
 
@@ -113,6 +140,12 @@ void mugai_result_reply_note(mugai_result *result, const char *format, ...) G_GN
  * it names one already: in the report, the summary line and, when it is ASCII (replies are), the
  * reply's last note ("(limit 10M; clause 8a)"). */
 void mugai_result_set_clause(mugai_result *result, const char *clause);
+
+/* Remove the OCCURRENCE-th header NAME from the delivered message (recorded in header order). */
+void mugai_result_remove_header(mugai_result *result, const char *name, guint occurrence);
+/* Is the OCCURRENCE-th header NAME one RESULT removes one by one? */
+gboolean mugai_result_header_removed(const mugai_result *result, const char *name,
+                                     guint occurrence);
 
 /* Append ": WHAT" (a signature name; anything but [A-Za-z0-9._:/+-] becomes '?', cut at 100
  * bytes) to the reply text of a refusal. */

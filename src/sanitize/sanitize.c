@@ -11,6 +11,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 #include "sanitize/body_writer.h"
+#include "sanitize/authentication.h"
 #include "sanitize/autoforward.h"
 #include "sanitize/charset_encode.h"
 #include "sanitize/gateway.h"
@@ -263,6 +264,53 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
   }
 }
 
+/* DOMAIN (nullable) as an SMTP reply may carry it: ASCII (an internationalized name in its xn--
+ * form), anything else '?', at most 100 bytes. (transfer full) (nullable) */
+static char *
+reply_domain(const char *domain)
+{
+  if (domain == NULL)
+    return NULL;
+  g_autofree char *ascii = g_hostname_to_ascii(domain);
+  char *safe = g_strndup(ascii ? ascii : domain, 100);
+  return g_strcanon(safe, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-", '?');
+}
+
+/* [authentication]: the trusted results read and the untrusted copies marked for removal; FALSE
+ * when the message is refused (a DMARC fail that dmarc_fail rejects, or a flood of headers). */
+static gboolean
+check_authentication(const mugai_policy *policy, GMimeStream *raw, mugai_result *result)
+{
+  const mugai_authentication_policy *ap = &policy->authentication;
+  if (ap->trusted_authserv_ids[0] == NULL)
+    return TRUE;
+  g_autofree char *failure = NULL;
+  g_autoptr(GPtrArray) headers = mugai_headers_read(raw, policy->limits.message_bytes, &failure);
+  if (headers == NULL) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, failure);
+    return FALSE;
+  }
+  if (!mugai_authentication_read(policy, headers, result))
+    return FALSE;
+  const mugai_auth_check *fail = mugai_authentication_dmarc_fail(result);
+  if (fail == NULL || ap->dmarc_fail == MUGAI_DMARC_FAIL_NO)
+    return TRUE;
+  if (ap->dmarc_fail == MUGAI_DMARC_FAIL_REJECT ||
+      (ap->dmarc_fail == MUGAI_DMARC_FAIL_REJECT_IF_P_REJECT && fail->policy_reject)) {
+    g_autofree char *domain = reply_domain(fail->domain);
+    g_autofree char *detail = g_strdup_printf("dmarc=fail header.from=%s%s",
+                                              domain ? domain : "(none)",
+                                              fail->policy_reject ? " (p=reject)" : "");
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_DMARC, detail);
+    if (domain)
+      mugai_result_reply_note(result, "%s", domain);
+    mugai_result_set_clause(result, ap->clause);
+    return FALSE;
+  }
+  result->actions[MUGAI_ACTION_DMARC_FAIL]++;
+  return TRUE;
+}
+
 /* [impersonation]: FALSE when the claim refuses the message; a warning is noted for the notice. */
 static gboolean
 check_impersonation(const mugai_policy *policy, GMimeMessage *message,
@@ -424,11 +472,14 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
       mugai_result_reply_note(result, "%u, at most %u", shown, policy->outbound.max_shown_external);
       mugai_result_set_clause(result, policy->outbound.shown_clause);
     }
-    else if (envelope->direction == MUGAI_DIRECTION_IN &&
-             check_impersonation(policy, message, envelope, result))
-      sanitize_inbound(policy, message, raw, &walk);
-    else
+    else if (envelope->direction == MUGAI_DIRECTION_IN) {
+      /* A refusal by either check is final: the body is not read then. */
+      if (check_authentication(policy, raw, result) &&
+          check_impersonation(policy, message, envelope, result))
+        sanitize_inbound(policy, message, raw, &walk);
+    } else {
       check_outbound(policy, message, &walk);
+    }
   }
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     g_autofree char *actions = mugai_actions_format(result->actions);

@@ -2,11 +2,14 @@
 """Direction and size caps through the real Postfix: mail over [inbound] / [outbound]
 max_message_size is refused 552 5.3.4 at MAIL FROM when the client declares its SIZE, and at the
 end of DATA when it does not (a sender may leave SIZE out); mail from [gateway] internal_networks
-or an outbound_daemon_names service is outbound, under its own cap, and passes unsanitized."""
+or an outbound_daemon_names service is outbound, under its own cap, and passes unsanitized.
+[authentication] behind a stand-in for OpenDMARC in the same smtpd_milters: its DMARC fail is
+refused, and the sink's copy keeps its Authentication-Results and loses the forged ones."""
 import os, shutil, smtplib, subprocess, sys, tempfile, time, unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab  # noqa: E402
+from authres_milter import AuthresMilter  # noqa: E402
 
 SENDER, RCPT = "sender@example.co.jp", "taro@city.example.lg.jp"
 
@@ -263,6 +266,58 @@ class Gateway(unittest.TestCase):
             self.assertEqual(len(lines), 2, lines)
             self.assertIn(" direction=in ", lines[0])  # {daemon_name} was $myhostname
             self.assertIn(" direction=out ", lines[1])
+
+    def test_dmarc_fail_is_refused_and_forged_results_are_removed(self):
+        """Postfix shows mugai the header the authenticator before it inserted at position 1, and
+        hides its own Received header: the rule of [authentication] rests on both."""
+        authserv = "mx.lab.example"
+        conf = conf_file(self.dir, authentication={"trusted_authserv_ids": authserv,
+                                                   "dmarc_fail": "reject", "clause": "10b"})
+        head = ("Received: from mail.example.jp (mail.example.jp [192.0.2.25])\r\n"
+                "\tby relay.example.net (Postfix) with ESMTPS id 4AbC; Tue, 1 Dec 2026 10:00:00 +0900\r\n"
+                f"Authentication-Results: {authserv}; dmarc=pass header.from=example.com\r\n"
+                "Authentication-Results: mx.google.com; spf=pass smtp.mailfrom=a@example.com\r\n")
+        spoofed = (head + "From: 総務課 <soumu@spoofed.example>\r\nTo: " + RCPT + "\r\n"
+                   "Subject: urgent\r\nMessage-ID: <spoofed@example>\r\nMIME-Version: 1.0\r\n"
+                   "Content-Type: text/plain; charset=UTF-8\r\n\r\n振込先変更\r\n").encode()
+        good = (head + "From: news@example.jp\r\nTo: " + RCPT + "\r\nSubject: news\r\n"
+                "Message-ID: <good@example.jp>\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: text/html; charset=UTF-8\r\n\r\n<p>お知らせ</p>\r\n").encode()
+        with AuthresMilter(authserv) as auth, lab.Lab(conf=conf) as the_lab:
+            etc = os.path.join(the_lab.state, "etc")
+            mugai = subprocess.run(["postconf", "-c", etc, "-h", "smtpd_milters"], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+            subprocess.run(["postconf", "-c", etc, "-e",
+                            f"smtpd_milters=inet:127.0.0.1:{auth.port} {mugai}"], check=True)
+            subprocess.run(["postfix", "-c", etc, "reload"], check=True, capture_output=True)
+            time.sleep(1.5)  # smtpd processes started after the reload have both milters
+            with smtplib.SMTP("127.0.0.1", the_lab.port, timeout=120) as smtp:
+                with self.assertRaises(smtplib.SMTPDataError) as caught:
+                    smtp.sendmail("bounce@spoofed.example", [RCPT], spoofed)
+                self.assertEqual(caught.exception.smtp_code, 550)
+                self.assertEqual(caught.exception.smtp_error,
+                                 b"5.7.1 Message failed the DMARC check of its From domain "
+                                 b"(spoofed.example; clause 10b)")
+                smtp.sendmail("bounce@example.jp", [RCPT], good)
+            self.assertTrue(the_lab.wait_delivered(1, 60))
+            (raw, msg), = the_lab.delivered()
+            self.assertEqual(msg["Message-ID"], "<good@example.jp>")
+            kept = [str(v) for v in msg.get_all("Authentication-Results")]
+            self.assertEqual(kept, [f"{authserv}; dmarc=pass (p=none dis=none) header.from=example.jp"])
+            self.assertNotIn(b"mx.google.com", raw)
+            self.assertNotIn(b"header.from=example.com", raw)
+            # In the delivered order: Postfix's Received, the authenticator's header, the relay's.
+            names = [k.lower() for k in msg.keys()]
+            self.assertEqual(names[:3], ["received", "authentication-results", "received"])
+            body = msg.get_body().get_content()
+            self.assertIn("送信元認証: DMARC=pass (example.jp)", body)
+            lines = summary_lines(the_lab)
+            refused = [l for l in lines if "reason=dmarc" in l]
+            self.assertEqual(len(refused), 1, lines)
+            self.assertIn('clause="10b"', refused[0])
+            delivered = [l for l in lines if "verdict=deliver" in l]
+            self.assertEqual(len(delivered), 1, lines)
+            self.assertIn("auth_results_removed:2", delivered[0])
 
 
 if __name__ == "__main__":

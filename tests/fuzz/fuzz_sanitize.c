@@ -3,7 +3,8 @@
  * scanned by a real libclamav engine (a one-signature database written at start: EICAR). Any
  * crash, leak, sanitizer report or an unsanitized delivery (a rewritten body that is not
  * text/plain) is a bug. The strict policy runs with [scan] backend = none, so the not-scanned
- * path is fuzzed too. */
+ * path is fuzzed too, and trusts two authserv-ids, so Authentication-Results headers are read,
+ * shown and removed. */
 #include <gmime/gmime.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,7 +82,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
       "[notice]\nsubject_tag = [無害化]\n[output]\ncharset = iso-2022-jp\n"
       "[links]\ndefang_web = yes\ndefang_mailto = yes\ndefang_tel = yes\n"
       "[limits]\nmessage_size = 4M\nmime_parts = 64\nmime_depth = 8\ntext_size = 64K\n"
-      "html_size = 64K\nheader_size = 1K\narchive_depth = 3\narchive_entries = 50\n";
+      "html_size = 64K\nheader_size = 1K\narchive_depth = 3\narchive_entries = 50\n"
+      "[authentication]\ntrusted_authserv_ids = mx mx.city.example.lg.jp\n";
   strict = mugai_config_parse(strict_text, sizeof strict_text - 1, "strict", NULL, NULL);
   if (strict == NULL)
     abort();

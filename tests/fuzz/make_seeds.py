@@ -2,8 +2,9 @@
 """make_seeds.py KIND OUTDIR [EML_OR_DIR...] — seed inputs for the decoder fuzz targets.
 
 KIND is html (the decoded bytes of text/html parts), charset (text parts' decoded bytes, as the
-fuzz_charset input: byte 0 = "label from the input", then "CHARSET\\n", then the bytes) or header
-(raw header values: Subject, From, To, Content-Type, Content-Disposition, ... of every part).
+fuzz_charset input: byte 0 = "label from the input", then "CHARSET\\n", then the bytes), header
+(raw header values: Subject, From, To, Content-Type, Content-Disposition, ... of every part) or
+authres (raw Authentication-Results values, folding kept).
 .eml files are read from the arguments (files or directories, searched recursively); a small
 built-in set is always written too, so an absent corpus still gives a useful start.
 Deterministic: file names are the SHA-1 of the content."""
@@ -13,7 +14,7 @@ import hashlib
 import os
 import sys
 
-MAX_LEN = {"html": 262144, "charset": 65536, "header": 4096, "config": 65536}
+MAX_LEN = {"html": 262144, "charset": 65536, "header": 4096, "config": 65536, "authres": 20000}
 # config: the commented example (every key), and sections the parser treats apart.
 EXAMPLE_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config",
                             "mugai.conf")
@@ -67,6 +68,17 @@ BUILTIN = {
         b"attachment; filename=\"C:\\\\Users\\\\a.exe\"",
         b"attachment; filename=\"=?UTF-8?Q?=2E=2E/a?=\"",
     ],
+    "authres": [
+        b" mx; dmarc=fail (p=reject dis=none) header.from=example.com",
+        b" mx;\r\n\tdkim=pass (2048-bit key; unprotected) header.d=example.jp header.i=@example.jp"
+        b" header.b=\"AbC+/d\";\r\n\tspf=pass smtp.mailfrom=bounce@example.jp",
+        b" mx; dkim=none;\n\tspf=fail smtp.mailfrom=a@example.com;\n\tdmarc=fail reason=\"No valid"
+        b" SPF\" header.from=example.com (policy=reject)",
+        b" mx.google.com 1; dkim/1=pass header.i=@example.com; dmarc=pass (p=NONE sp=NONE dis=NONE)",
+        b" spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=example.com;dmarc=pass action=none",
+        b"\"mx\" (x (nested) ); none",
+        b"mx; spf=pass (open comment; dkim=pass \"open quote",
+    ],
 }
 
 
@@ -92,6 +104,11 @@ def seeds_of(kind, msg):
             for name, value in part.raw_items():
                 if name.lower() in HEADERS:
                     yield raw(value).lstrip(b" ")
+            continue
+        if kind == "authres":
+            for name, value in part.raw_items():
+                if name.lower() in ("authentication-results", "arc-authentication-results"):
+                    yield raw(value)
             continue
         if part.is_multipart() or part.get_content_maintype() != "text":
             continue

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# smoke_decoders.sh SOURCE_DIR FUZZ_HTML2TEXT FUZZ_CHARSET FUZZ_HEADER_DECODE FUZZ_CONFIG — a short run of each
-# decoder fuzz target (FUZZ_SECONDS each, default 10: about 45 s in all), seeded by make_seeds.py
-# from the golden inputs and ../shared/corpus/public; when that corpus is absent the golden inputs
-# and make_seeds.py's built-in seeds are used instead, so a missing corpus is never a failure.
+# smoke_decoders.sh SOURCE_DIR FUZZER... — a short run of each decoder fuzz target (fuzz_html2text,
+# fuzz_charset, fuzz_header_decode, fuzz_config, fuzz_auth_results; FUZZ_SECONDS each, default
+# 10: about 55 s in all), seeded by make_seeds.py from the golden inputs and
+# ../shared/corpus/public; when that corpus is absent the golden inputs and make_seeds.py's
+# built-in seeds are used instead, so a missing corpus is never a failure.
 # Fails on any crash, leak, timeout or sanitizer report (the artifact is copied to the current
 # directory and named).
 set -euo pipefail
@@ -27,6 +28,7 @@ for fuzzer in "$@"; do
     fuzz_charset) kind=charset max_len=65536 ;;
     fuzz_header_decode) kind=header max_len=4096 ;;
     fuzz_config) kind=config max_len=65536 ;;
+    fuzz_auth_results) kind=authres max_len=20000 ;;
     *) echo "unknown fuzz target $name" >&2; exit 2 ;;
   esac
   mkdir -p "$work/$name/corpus"

@@ -383,6 +383,45 @@ class T1EdgeInputs(MilterTestCase):
                         self.run_message(milter, path, CONF, leadspc, CHUNKINGS[chunking](name), label)
 
 
+class T1AuthenticationResults(MilterTestCase):
+    """[authentication] removes single headers of a name that keeps others, beside in-place
+    changes of that name and deletions by name: the milter's edits (values first, deletions last
+    to first, occurrences among the headers still there) must leave what `mugai sanitize`
+    prints."""
+
+    GW = b"mx.city.example.lg.jp"
+    INPUTS = {
+        # Gmail's copy above ours (occurrence 1, removed), ours with a raw 8-bit comment
+        # (occurrence 2, changed), a forged copy of ours below Received (3, removed).
+        "removed_before_a_changed_one": b"Authentication-Results: mx.google.com; spf=pass\r\n"
+            b"Authentication-Results: " + GW + b"; dmarc=pass (\xe9) header.from=example.org\r\n"
+            b"Received: from mx.example.org by relay.example.net; Mon, 23 Nov 2026 10:00:00 +0900\r\n"
+            b"Authentication-Results: " + GW + b"; dmarc=pass header.from=example.org\r\n"
+            b"X-Mugai-Verdict: forged\r\n" + PLAIN_HEAD + b"Subject: ar\r\n\r\n" + PLAIN_BODY,
+        "removed_around_kept_ones_html": b"Authentication-Results: " + GW + b"; spf=pass\r\n"
+            b"Authentication-Results: evil.example; dkim=pass\r\n"
+            b"Authentication-Results: " + GW + b"; dmarc=fail header.from=example.org\r\n"
+            b"Received: from mx.example.org by relay.example.net; Mon, 23 Nov 2026 10:00:00 +0900\r\n"
+            b"Authentication-Results: " + GW + b"; dmarc=pass header.from=example.org\r\n"
+            b"authentication-results: spf=pass\r\n" + PLAIN_HEAD + b"Subject: ar html\r\n" + HTML_TAIL,
+    }
+
+    def test_single_removals_match_cli(self):
+        conf = derived_config("authentication", {
+            ("authentication", "trusted_authserv_ids"): self.GW.decode()})
+        milter = milter_for(conf, "authentication")
+        for name, data in self.INPUTS.items():
+            path = os.path.join(WORK, f"ar-{name}.eml")
+            with open(path, "wb") as f:
+                f.write(data)
+            self.assertIn("auth_results_removed", cli_sanitize(conf, path).summary)
+            for leadspc in (True, False):
+                for chunking in ("one chunk", "1-byte chunks"):
+                    label = f"{name} ({'leadspc' if leadspc else 'no leadspc'}, {chunking})"
+                    with self.subTest(case=name, leadspc=leadspc, chunking=chunking):
+                        self.run_message(milter, path, conf, leadspc, CHUNKINGS[chunking](name), label)
+
+
 class T2Sessions(MilterTestCase):
     """Several messages on one connection, abort and abrupt disconnects."""
 
@@ -794,7 +833,8 @@ def main():
             return 1
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    for case in (T1GoldenEquivalence, T1EdgeInputs, T2Sessions, T3Spool, T4Limits, T5QueueId, T9Logs):
+    for case in (T1GoldenEquivalence, T1EdgeInputs, T1AuthenticationResults, T2Sessions, T3Spool,
+                 T4Limits, T5QueueId, T9Logs):
         suite.addTests(loader.loadTestsFromTestCase(case))
     argv = sys.argv[1:]
     verbosity = 2 if "-v" in argv else 1

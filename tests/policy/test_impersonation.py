@@ -75,6 +75,28 @@ class Claims(unittest.TestCase):
         self.assertEqual(rc, 0, line)
         self.assertNotIn("impersonation", line)
 
+    def test_a_refusal_is_final_and_outbound_rules_do_not_run_on_inbound_mail(self):
+        # The body holds an individual number: inbound mail is never judged by [outbound] rules.
+        raw = message(f"From: soumu@{INSIDE}\r\n", body="番号 1234 5678 9018\r\n")
+        rc, line, _ = sanitize(raw, action="reject")
+        self.assertEqual(rc, 3, line)
+        self.assertIn("reason=impersonation", line)
+
+    def test_a_refusal_names_its_clause(self):
+        raw = message(f"From: soumu@{INSIDE}\r\n")
+        rc, line, _ = sanitize(raw, action="reject", clause="10c")
+        self.assertEqual(rc, 3, line)
+        self.assertIn('reply="550 5.7.1 Message claims an inside sender but comes from outside '
+                      '(clause 10c)"', line)
+        self.assertIn('clause="10c"', line)
+        rc, line, _ = sanitize(raw, action="reject", clause="対策基準 ⑩イ")
+        self.assertIn('reply="550 5.7.1 Message claims an inside sender but comes from outside"',
+                      line)  # SMTP replies are ASCII
+        self.assertIn('clause="対策基準 ⑩イ"', line)
+        rc, line, _ = sanitize(raw, clause="10c")  # warn: nothing refused, no clause
+        self.assertEqual(rc, 0, line)
+        self.assertNotIn("clause", line)
+
 
 class ExternalSubjectTag(unittest.TestCase):
     """[gateway] external_subject_tag: every inbound message, once, before [notice] subject_tag."""

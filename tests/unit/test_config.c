@@ -220,7 +220,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 75);
+  assert_int_equal(keys, 78);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -445,7 +445,7 @@ static void loads_notice_templates_and_rejects_broken_ones(void **state)
   g_autofree char *bad_text = g_strdup_printf("[notice]\ntemplate_ja = %s\n", bad);
   g_autofree char *want = g_strdup_printf(SRC ":2: [notice] template_ja: \"%s\": line 3: unknown "
                                           "placeholder {remove} (known: warnings, actions, removed, "
-                                          "removed_count, queue_id)", bad);
+                                          "removed_count, queue_id, authentication)", bad);
   expect_problem(bad_text, want);
   g_autofree char *missing = g_strdup_printf("[notice]\ntemplate_ja = %s/none.txt\n", dir);
   g_autoptr(GPtrArray) problems = problems_of(missing);
@@ -509,9 +509,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [ratelimit], [scan], [rule NAME])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [rule NAME])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [ratelimit], [scan], [rule NAME])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [rule NAME])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -628,7 +628,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [lists], [notify], [ratelimit], [scan], [rule NAME])");
+                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [rule NAME])");
 }
 
 /* Lists: items separated by commas and/or spaces, each checked, the bad one named. */
@@ -736,6 +736,49 @@ static void checks_the_ratelimit_keys(void **state)
   assert_non_null(strstr(dump, "\nexempt_clients = 192.0.2.0/24, 2001:db8::/32\n"));
   g_autoptr(mugai_policy) again = parse_ok(dump);
   assert_policy_equal(p, again);
+}
+
+/* [authentication]: authserv-ids are words as authenticators write them, dmarc_fail one of four,
+ * the clauses short; the policy gets exactly what was written. */
+static void checks_the_authentication_keys(void **state)
+{
+  (void) state;
+  static const value_row rows[] = {
+    {"authentication", "trusted_authserv_ids", "mx.city.example.lg.jp, mx2.city.example.lg.jp", NULL},
+    {"authentication", "trusted_authserv_ids", "", NULL},
+    {"authentication", "trusted_authserv_ids", "mx;evil",
+     "\"mx;evil\" is not an authserv-id (a host name such as mx.city.example.lg.jp, as the "
+     "authenticator writes it before the first \";\")"},
+    {"authentication", "trusted_authserv_ids", "mx@example.jp",
+     "\"mx@example.jp\" is not an authserv-id (a host name such as mx.city.example.lg.jp, as the "
+     "authenticator writes it before the first \";\")"},
+    {"authentication", "dmarc_fail", "reject_if_p_reject", NULL},
+    {"authentication", "dmarc_fail", "quarantine",
+     "\"quarantine\" is not one of: warn, reject, reject_if_p_reject, no"},
+    {"authentication", "clause", "\xe5\xaf\xbe\xe7\xad\x96\xe5\x9f\xba\xe6\xba\x96 \xe2\x91\xa9\xe3\x82\xa2", NULL},
+    {"impersonation", "clause", "0123456789012345678901234567890123456789012345678901234567890",
+     "longer than 60 characters"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+  g_autoptr(mugai_policy) d = mugai_policy_new_defaults();
+  assert_int_equal(g_strv_length(d->authentication.trusted_authserv_ids), 0);
+  assert_int_equal(d->authentication.dmarc_fail, MUGAI_DMARC_FAIL_WARN);
+  assert_string_equal(d->authentication.clause, "");
+  assert_string_equal(d->impersonation.clause, "");
+  g_autoptr(mugai_policy) p = parse_ok("[authentication]\ntrusted_authserv_ids = mx.example.jp mx2\n"
+                                       "dmarc_fail = reject\nclause = 10b\n"
+                                       "[impersonation]\nclause = 10c\n");
+  const char *ids[] = {"mx.example.jp", "mx2", NULL};
+  assert_true(g_strv_equal((const char *const *) p->authentication.trusted_authserv_ids, ids));
+  assert_int_equal(p->authentication.dmarc_fail, MUGAI_DMARC_FAIL_REJECT);
+  assert_string_equal(p->authentication.clause, "10b");
+  assert_string_equal(p->impersonation.clause, "10c");
+  g_autofree char *dump = mugai_config_dump(p);
+  assert_non_null(strstr(dump, "\n[authentication]\n"));
+  assert_non_null(strstr(dump, "\ntrusted_authserv_ids = mx.example.jp, mx2\n"));
+  g_autoptr(mugai_policy) again = parse_ok(dump);
+  assert_true(g_strv_equal((const char *const *) again->authentication.trusted_authserv_ids, ids));
+  assert_int_equal(again->authentication.dmarc_fail, MUGAI_DMARC_FAIL_REJECT);
 }
 
 static void accepts_bom_crlf_semicolon_comments_and_japanese_comments(void **state)
@@ -1056,6 +1099,7 @@ int main(void)
     cmocka_unit_test(rejects_nul_bytes_and_bad_utf8_with_their_line),
     cmocka_unit_test(lists_are_checked_item_by_item),
     cmocka_unit_test(checks_the_ratelimit_keys),
+    cmocka_unit_test(checks_the_authentication_keys),
     cmocka_unit_test(accepts_bom_crlf_semicolon_comments_and_japanese_comments),
     cmocka_unit_test(survives_a_very_long_line_and_keeps_messages_short),
     cmocka_unit_test(survives_random_mutations_of_the_default),
