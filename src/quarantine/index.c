@@ -344,7 +344,9 @@ gboolean
 mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn fn, gpointer data,
                   GError **error)
 {
-  g_autoptr(GString) sql = g_string_new("SELECT " ENTRY_COLUMNS " FROM entry WHERE 1");
+  g_autoptr(GString) sql = g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT group_concat(addr, "
+                                        "char(10)) FROM rcpt WHERE entry_id = entry.id)"
+                                        " FROM entry WHERE 1");
   if (f->since)
     g_string_append(sql, " AND time >= :since");
   if (f->until)
@@ -374,6 +376,11 @@ mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
+    const char *rcpts = (const char *) sqlite3_column_text(st, 14);
+    if (rcpts) {
+      g_strfreev(e->rcpts);
+      e->rcpts = g_strsplit(rcpts, "\n", -1);
+    }
     if (!fn(e, data)) {
       rc = SQLITE_DONE;
       break;
@@ -474,4 +481,43 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error)
   }
   sqlite3_finalize(st);
   return rows;
+}
+
+void
+mugai_qindex_stats_clear(mugai_qindex_stats *s)
+{
+  if (s->by_reason)
+    g_ptr_array_unref(s->by_reason);
+  memset(s, 0, sizeof *s);
+}
+
+gboolean
+mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error)
+{
+  memset(s, 0, sizeof *s);
+  s->by_reason = g_ptr_array_new_with_free_func(g_free);
+  sqlite3_stmt *st = prepare(db, "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
+                                 " coalesce(max(time), 0), count(nullif(released, 0)),"
+                                 " count(nullif(signatures, '')) FROM entry", error);
+  if (st == NULL)
+    return FALSE;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    s->entries = (guint64) sqlite3_column_int64(st, 0);
+    s->bytes = (guint64) sqlite3_column_int64(st, 1);
+    s->oldest = sqlite3_column_int64(st, 2);
+    s->newest = sqlite3_column_int64(st, 3);
+    s->released = (guint64) sqlite3_column_int64(st, 4);
+    s->viruses = (guint64) sqlite3_column_int64(st, 5);
+  }
+  sqlite3_finalize(st);
+  st = prepare(db, "SELECT reason, count(*) AS n FROM entry GROUP BY reason ORDER BY n DESC, reason",
+               error);
+  if (st == NULL)
+    return FALSE;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    g_ptr_array_add(s->by_reason, g_strdup_printf("%s %" G_GINT64_FORMAT,
+                                                  (const char *) sqlite3_column_text(st, 0),
+                                                  (gint64) sqlite3_column_int64(st, 1)));
+  sqlite3_finalize(st);
+  return TRUE;
 }

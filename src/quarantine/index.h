@@ -50,8 +50,8 @@ typedef struct {
   guint64 limit;           /* 0 = all */
 } mugai_qindex_filter;
 
-/* Calls FN for each entry FILTER selects, newest first (parts not loaded; the entry is lent for
- * the call); FN returns FALSE to stop. */
+/* Calls FN for each entry FILTER selects, newest first (with its recipients; parts and report
+ * not loaded; the entry is lent for the call); FN returns FALSE to stop. */
 typedef gboolean (*mugai_qindex_row_fn)(const mugai_quarantine_entry *entry, gpointer data);
 gboolean mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *filter, mugai_qindex_row_fn fn,
                            gpointer data, GError **error);
@@ -75,3 +75,13 @@ gboolean mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id,
 /* (transfer full) mugai_qaudit_row *, oldest first. */
 GPtrArray *mugai_qindex_audit_list(sqlite3 *db, GError **error);
 void mugai_qaudit_row_free(mugai_qaudit_row *row); /* NULL-safe */
+
+/* What `mugai quarantine stats` shows. */
+typedef struct {
+  guint64 entries, bytes, released, viruses;
+  gint64 oldest, newest;   /* 0 when empty */
+  GPtrArray *by_reason;    /* char *: "WORD COUNT", most first */
+} mugai_qindex_stats;
+
+gboolean mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *stats, GError **error);
+void mugai_qindex_stats_clear(mugai_qindex_stats *stats);
