@@ -8,7 +8,8 @@ static const char usage[] =
     "Usage: mugai quarantine SUBCOMMAND [OPTION...]\n"
     "\n"
     "The originals mugai kept ([quarantine] dir): every message it sanitized, held, rejected for\n"
-    "a virus or refused by a rule of the policy, stored as received before Postfix got its answer.\n"
+    "a virus or refused by a rule of the policy, stored as received before Postfix got its "
+    "answer.\n"
     "\n"
     "Subcommands (each takes -c FILE; SUBCOMMAND --help for its own options):\n"
     "  list [--json] [filters]      the entries, newest first\n"
@@ -30,15 +31,14 @@ static const struct {
   const char *name;
   int (*run)(int argc, char **argv);
 } commands[] = {
-  {"list", mugai_cmd_quarantine_list},       {"show", mugai_cmd_quarantine_show},
-  {"extract", mugai_cmd_quarantine_extract}, {"delete", mugai_cmd_quarantine_delete},
-  {"purge", mugai_cmd_quarantine_purge},     {"fsck", mugai_cmd_quarantine_fsck},
-  {"stats", mugai_cmd_quarantine_stats},     {"audit", mugai_cmd_quarantine_audit},
+    {"list", mugai_cmd_quarantine_list},       {"show", mugai_cmd_quarantine_show},
+    {"extract", mugai_cmd_quarantine_extract}, {"delete", mugai_cmd_quarantine_delete},
+    {"purge", mugai_cmd_quarantine_purge},     {"fsck", mugai_cmd_quarantine_fsck},
+    {"stats", mugai_cmd_quarantine_stats},     {"audit", mugai_cmd_quarantine_audit},
 };
 
 int
-mugai_cmd_quarantine(int argc, char **argv)
-{
+mugai_cmd_quarantine(int argc, char **argv) {
   if (argc < 2) {
     fputs(usage, stderr);
     return MUGAI_EXIT_USAGE;

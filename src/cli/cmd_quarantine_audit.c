@@ -18,8 +18,7 @@ static const char description[] =
     "Exit status: 0, 2 usage or configuration error, 75 the store failed, 77 permission denied.\n";
 
 static void
-csv_field(GString *out, const char *text, gboolean last)
-{
+csv_field(GString *out, const char *text, gboolean last) {
   g_string_append_c(out, '"');
   for (const char *p = text; *p; p++) {
     if (*p == '"')
@@ -30,8 +29,7 @@ csv_field(GString *out, const char *text, gboolean last)
 }
 
 static void
-print_csv(const GPtrArray *rows)
-{
+print_csv(const GPtrArray *rows) {
   g_autoptr(GString) out = g_string_new("seq,time,user,uid,action,id,reason,detail\r\n");
   for (guint i = 0; i < rows->len; i++) {
     const mugai_qaudit_row *r = g_ptr_array_index(rows, i);
@@ -46,8 +44,7 @@ print_csv(const GPtrArray *rows)
 }
 
 static void
-print_json(const GPtrArray *rows)
-{
+print_json(const GPtrArray *rows) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
   for (guint i = 0; i < rows->len; i++) {
@@ -73,8 +70,7 @@ print_json(const GPtrArray *rows)
 }
 
 static void
-print_text(const GPtrArray *rows)
-{
+print_text(const GPtrArray *rows) {
   for (guint i = 0; i < rows->len; i++) {
     const mugai_qaudit_row *r = g_ptr_array_index(rows, i);
     g_autofree char *when = mugai_qcli_format_time(r->time);
@@ -93,15 +89,14 @@ print_text(const GPtrArray *rows)
 }
 
 int
-mugai_cmd_quarantine_audit(int argc, char **argv)
-{
+mugai_cmd_quarantine_audit(int argc, char **argv) {
   g_autofree char *config = NULL;
   gboolean json = FALSE, csv = FALSE;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL},
-    {"csv", 0, 0, G_OPTION_ARG_NONE, &csv, "Print CSV", NULL},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL},
+      {"csv", 0, 0, G_OPTION_ARG_NONE, &csv, "Print CSV", NULL},
+      G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = g_option_context_new("- show who did what to the quarantine");
   g_option_context_set_summary(context, "Usage: mugai quarantine audit [-c FILE] [--json|--csv]");
@@ -110,8 +105,9 @@ mugai_cmd_quarantine_audit(int argc, char **argv)
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 1 || (json && csv)) {
     fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n",
-            error ? error->message : argc != 1 ? "unexpected argument"
-                                               : "--json and --csv exclude each other");
+            error       ? error->message
+            : argc != 1 ? "unexpected argument"
+                        : "--json and --csv exclude each other");
     return MUGAI_EXIT_USAGE;
   }
   int status = 0;

@@ -27,8 +27,7 @@ static const char description[] =
     "store or FILE failed, 77 permission denied.\n";
 
 static GMimeMessage *
-parse_message(GMimeStream *stream)
-{
+parse_message(GMimeStream *stream) {
   g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   return g_mime_parser_construct_message(parser, NULL);
@@ -36,8 +35,7 @@ parse_message(GMimeStream *stream)
 
 /* The attached message in the leaf PART, its header block split as the walk splits it. */
 static GMimeMessage *
-open_attached(GMimePart *part)
-{
+open_attached(GMimePart *part) {
   GMimeDataWrapper *content = g_mime_part_get_content(part);
   if (content == NULL)
     return NULL;
@@ -55,27 +53,25 @@ open_attached(GMimePart *part)
 
 /* Step N (1-based) into the body of a message: the Nth child of a multipart, or the body. */
 static GMimeObject *
-message_child(GMimeMessage *message, guint64 n)
-{
+message_child(GMimeMessage *message, guint64 n) {
   GMimeObject *body = g_mime_message_get_mime_part(message);
   if (body && GMIME_IS_MULTIPART(body))
     return n <= (guint64) g_mime_multipart_get_count(GMIME_MULTIPART(body))
-               ? g_mime_multipart_get_part(GMIME_MULTIPART(body), (int) n - 1) : NULL;
+               ? g_mime_multipart_get_part(GMIME_MULTIPART(body), (int) n - 1)
+               : NULL;
   return n == 1 ? body : NULL;
 }
 
 static gboolean
-is_message_leaf(GMimeObject *obj)
-{
+is_message_leaf(GMimeObject *obj) {
   GMimeContentType *ct = g_mime_object_get_content_type(obj);
-  return GMIME_IS_PART(obj) && ct && g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct),
-                                                         "message") == 0;
+  return GMIME_IS_PART(obj) && ct &&
+         g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct), "message") == 0;
 }
 
 /* (transfer none) the part PATH names, kept alive by KEEP (attached messages parsed on the way). */
 static GMimeObject *
-find_part(GMimeMessage *top, const char *path, GPtrArray *keep)
-{
+find_part(GMimeMessage *top, const char *path, GPtrArray *keep) {
   g_auto(GStrv) steps = g_strsplit(path, ".", -1);
   GMimeMessage *message = top;
   GMimeObject *at = NULL;
@@ -88,7 +84,8 @@ find_part(GMimeMessage *top, const char *path, GPtrArray *keep)
     } else if (GMIME_IS_MULTIPART(at)) {
       GMimeMultipart *mp = GMIME_MULTIPART(at);
       at = n <= (guint64) g_mime_multipart_get_count(mp)
-               ? g_mime_multipart_get_part(mp, (int) n - 1) : NULL;
+               ? g_mime_multipart_get_part(mp, (int) n - 1)
+               : NULL;
     } else if (is_message_leaf(at)) {
       message = open_attached(GMIME_PART(at));
       if (message == NULL)
@@ -105,8 +102,7 @@ find_part(GMimeMessage *top, const char *path, GPtrArray *keep)
 }
 
 static int
-write_part(GMimePart *part, const char *out)
-{
+write_part(GMimePart *part, const char *out) {
   gboolean to_stdout = strcmp(out, "-") == 0;
   if (to_stdout && isatty(STDOUT_FILENO)) {
     fprintf(stderr, PROGRAM ": not writing a part to a terminal: give -o FILE\n");
@@ -129,24 +125,26 @@ write_part(GMimePart *part, const char *out)
 }
 
 int
-mugai_cmd_quarantine_extract(int argc, char **argv)
-{
+mugai_cmd_quarantine_extract(int argc, char **argv) {
   g_autofree char *config = NULL, *path = NULL, *out = NULL;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"part", 0, 0, G_OPTION_ARG_STRING, &path, "The part's number, as in the report", "PATH"},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write it to FILE (- standard output)", "FILE"},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"part", 0, 0, G_OPTION_ARG_STRING, &path, "The part's number, as in the report", "PATH"},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write it to FILE (- standard output)",
+       "FILE"},
+      G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = g_option_context_new("ID - write one part of an original");
   g_option_context_set_summary(context, "Usage: mugai quarantine extract ID --part PATH -o FILE "
-                               "[-c FILE]");
+                                        "[-c FILE]");
   g_option_context_set_description(context, description);
   g_option_context_add_main_entries(context, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 2 || !path || !out) {
     fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n",
-            error ? error->message : argc != 2 ? "give exactly one ID" : "--part and -o are needed");
+            error       ? error->message
+            : argc != 2 ? "give exactly one ID"
+                        : "--part and -o are needed");
     return MUGAI_EXIT_USAGE;
   }
   const char *id = argv[1];
@@ -162,7 +160,8 @@ mugai_cmd_quarantine_extract(int argc, char **argv)
   if (e == NULL) {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
     return g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
-               ? MUGAI_EXIT_NOT_FOUND : MUGAI_EXIT_TEMPFAIL;
+               ? MUGAI_EXIT_NOT_FOUND
+               : MUGAI_EXIT_TEMPFAIL;
   }
   g_autofree char *file = mugai_quarantine_path_of(q, id);
   g_autoptr(GMimeStream) stream = g_mime_stream_file_open(file, "rb", &error);

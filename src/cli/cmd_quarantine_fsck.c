@@ -30,8 +30,7 @@ static const char stats_description[] =
     "Exit status: 0, 2 usage or configuration error, 75 the store failed, 77 permission denied.\n";
 
 static GOptionContext *
-context_new(const char *summary, const char *description, GOptionEntry *entries)
-{
+context_new(const char *summary, const char *description, GOptionEntry *entries) {
   GOptionContext *context = g_option_context_new(NULL);
   g_option_context_set_summary(context, summary);
   g_option_context_set_description(context, description);
@@ -40,25 +39,29 @@ context_new(const char *summary, const char *description, GOptionEntry *entries)
 }
 
 int
-mugai_cmd_quarantine_fsck(int argc, char **argv)
-{
+mugai_cmd_quarantine_fsck(int argc, char **argv) {
   const char *program = "mugai quarantine fsck";
   g_autofree char *config = NULL, *grace_text = NULL;
   gboolean dry_run = FALSE;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Change nothing, say what would be done", NULL},
-    {"grace", 0, 0, G_OPTION_ARG_STRING, &grace_text, "Leave files younger than this (10m)", "AGE"},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Change nothing, say what would be done",
+       NULL},
+      {"grace", 0, 0, G_OPTION_ARG_STRING, &grace_text, "Leave files younger than this (10m)",
+       "AGE"},
+      G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = context_new(
-      "Usage: mugai quarantine fsck [-c FILE] [--dry-run] [--grace AGE]", fsck_description, entries);
+  g_autoptr(GOptionContext) context =
+      context_new("Usage: mugai quarantine fsck [-c FILE] [--dry-run] [--grace AGE]",
+                  fsck_description, entries);
   g_autoptr(GError) error = NULL;
   guint64 grace = 600;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 1 ||
       (grace_text && !mugai_parse_duration(grace_text, &grace))) {
     fprintf(stderr, "%s: %s (see %s --help)\n", program,
-            error ? error->message : argc != 1 ? "unexpected argument" : "--grace is not a duration",
+            error       ? error->message
+            : argc != 1 ? "unexpected argument"
+                        : "--grace is not a duration",
             program);
     return MUGAI_EXIT_USAGE;
   }
@@ -76,8 +79,9 @@ mugai_cmd_quarantine_fsck(int argc, char **argv)
   printf("%" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " index entries; %s %" G_GUINT64_FORMAT
          " temp files, %" G_GUINT64_FORMAT " files without an entry, %" G_GUINT64_FORMAT
          " entries without a file; %" G_GUINT64_FORMAT " size mismatches, %" G_GUINT64_FORMAT
-         " strangers\n", r.files, r.rows, dry_run ? "would remove" : "removed", r.temp_removed,
-         r.orphans_removed, r.lost_rows_removed, r.size_mismatches, r.strangers);
+         " strangers\n",
+         r.files, r.rows, dry_run ? "would remove" : "removed", r.temp_removed, r.orphans_removed,
+         r.lost_rows_removed, r.size_mismatches, r.strangers);
   if (!dry_run && r.lost_rows_removed)
     mugai_qcli_syslog("fsck", "", "entries without a file removed", "");
   int result = r.size_mismatches || r.strangers ? 1 : 0;
@@ -86,18 +90,17 @@ mugai_cmd_quarantine_fsck(int argc, char **argv)
 }
 
 int
-mugai_cmd_quarantine_stats(int argc, char **argv)
-{
+mugai_cmd_quarantine_stats(int argc, char **argv) {
   const char *program = "mugai quarantine stats";
   g_autofree char *config = NULL;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object", NULL},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object", NULL},
+      G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = context_new("Usage: mugai quarantine stats [-c FILE] [--json]",
-                                                  stats_description, entries);
+  g_autoptr(GOptionContext) context =
+      context_new("Usage: mugai quarantine stats [-c FILE] [--json]", stats_description, entries);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 1) {
     fprintf(stderr, "%s: %s (see %s --help)\n", program,
@@ -120,7 +123,7 @@ mugai_cmd_quarantine_stats(int argc, char **argv)
     json_builder_begin_object(b);
     const char *names[] = {"entries", "bytes", "released", "viruses", "oldest", "newest"};
     gint64 values[] = {(gint64) s.entries, (gint64) s.bytes, (gint64) s.released,
-                       (gint64) s.viruses, s.oldest, s.newest};
+                       (gint64) s.viruses, s.oldest,         s.newest};
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
       json_builder_set_member_name(b, names[i]);
       json_builder_add_int_value(b, values[i]);

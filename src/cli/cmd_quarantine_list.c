@@ -36,8 +36,7 @@ typedef struct {
 /* Fixed columns for id, time, verdict and reason (the longest reason word); the addresses get a
  * share of what the terminal leaves, the Subject the rest, so rows never wrap. */
 static void
-size_columns(list_out *o, gsize terminal)
-{
+size_columns(list_out *o, gsize terminal) {
   const gsize fixed[] = {26, 16, 7, 18};
   gsize used = 0;
   for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
@@ -54,8 +53,7 @@ size_columns(list_out *o, gsize terminal)
 }
 
 static void
-print_cells(const list_out *o, const char *const cells[COL_COUNT], const char *subject)
-{
+print_cells(const list_out *o, const char *const cells[COL_COUNT], const char *subject) {
   g_autoptr(GString) line = g_string_new(NULL);
   for (gsize i = 0; i < COL_COUNT; i++) {
     mugai_qcli_append_cell(line, *cells[i] ? cells[i] : "-", o->widths[i], TRUE);
@@ -68,8 +66,7 @@ print_cells(const list_out *o, const char *const cells[COL_COUNT], const char *s
 }
 
 static gboolean
-print_row(const mugai_quarantine_entry *e, gpointer data)
-{
+print_row(const mugai_quarantine_entry *e, gpointer data) {
   list_out *o = data;
   if (o->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -82,36 +79,36 @@ print_row(const mugai_quarantine_entry *e, gpointer data)
   g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(e->time);
   g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("?");
   guint n = g_strv_length(e->rcpts);
-  g_autofree char *rcpt = n > 1 ? g_strdup_printf("%s +%u", e->rcpts[0], n - 1)
-                                : g_strdup(n ? e->rcpts[0] : "");
+  g_autofree char *rcpt =
+      n > 1 ? g_strdup_printf("%s +%u", e->rcpts[0], n - 1) : g_strdup(n ? e->rcpts[0] : "");
   const char *cells[COL_COUNT] = {e->id, when, e->verdict, e->reason, e->mail_from, rcpt};
   print_cells(o, cells, e->subject);
   return TRUE;
 }
 
 int
-mugai_cmd_quarantine_list(int argc, char **argv)
-{
+mugai_cmd_quarantine_list(int argc, char **argv) {
   g_autofree char *config = NULL, *since = NULL, *until = NULL, *reason = NULL, *rcpt = NULL,
                   *from = NULL;
   gboolean json = FALSE, virus = FALSE, released = FALSE;
   gint64 limit = 0;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array instead of the table", NULL},
-    {"since", 0, 0, G_OPTION_ARG_STRING, &since, "Stored at or after TIME", "TIME"},
-    {"until", 0, 0, G_OPTION_ARG_STRING, &until, "Stored before TIME", "TIME"},
-    {"reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Reason word (virus, autoforward, none...)",
-     "WORD"},
-    {"rcpt", 0, 0, G_OPTION_ARG_STRING, &rcpt, "An envelope recipient", "ADDR"},
-    {"from", 0, 0, G_OPTION_ARG_STRING, &from, "In the envelope sender or From header", "TEXT"},
-    {"virus", 0, 0, G_OPTION_ARG_NONE, &virus, "Only originals with a virus", NULL},
-    {"released", 0, 0, G_OPTION_ARG_NONE, &released, "Only originals released already", NULL},
-    {"limit", 0, 0, G_OPTION_ARG_INT64, &limit, "At most N entries", "N"},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array instead of the table", NULL},
+      {"since", 0, 0, G_OPTION_ARG_STRING, &since, "Stored at or after TIME", "TIME"},
+      {"until", 0, 0, G_OPTION_ARG_STRING, &until, "Stored before TIME", "TIME"},
+      {"reason", 0, 0, G_OPTION_ARG_FILENAME, &reason, "Reason word (virus, autoforward, none...)",
+       "WORD"},
+      {"rcpt", 0, 0, G_OPTION_ARG_FILENAME, &rcpt, "An envelope recipient", "ADDR"},
+      {"from", 0, 0, G_OPTION_ARG_FILENAME, &from, "In the envelope sender or From header", "TEXT"},
+      {"virus", 0, 0, G_OPTION_ARG_NONE, &virus, "Only originals with a virus", NULL},
+      {"released", 0, 0, G_OPTION_ARG_NONE, &released, "Only originals released already", NULL},
+      {"limit", 0, 0, G_OPTION_ARG_INT64, &limit, "At most N entries", "N"},
+      G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = g_option_context_new("- list the quarantine");
-  g_option_context_set_summary(context, "Usage: mugai quarantine list [-c FILE] [--json] "
+  g_option_context_set_summary(context,
+                               "Usage: mugai quarantine list [-c FILE] [--json] "
                                "[--since TIME] [--until TIME] [--reason WORD] [--rcpt ADDR] "
                                "[--from TEXT] [--virus] [--released] [--limit N]");
   g_option_context_set_description(context, description);
@@ -121,13 +118,24 @@ mugai_cmd_quarantine_list(int argc, char **argv)
     fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n", error->message);
     return MUGAI_EXIT_USAGE;
   }
-  mugai_qindex_filter filter = {.reason = reason, .rcpt = rcpt, .from = from,
-                                .virus_only = virus, .released = released ? 1 : -1};
+  mugai_qindex_filter filter = {.reason = reason,
+                                .rcpt = rcpt,
+                                .from = from,
+                                .virus_only = virus,
+                                .released = released ? 1 : -1};
+  /* Taken as bytes (GOption would convert from a C locale and fail), so checked here. */
+  const char *texts[] = {reason, rcpt, from};
+  for (gsize i = 0; i < G_N_ELEMENTS(texts); i++)
+    if (texts[i] && !g_utf8_validate(texts[i], -1, NULL)) {
+      fprintf(stderr, PROGRAM ": options must be UTF-8 text\n");
+      return MUGAI_EXIT_USAGE;
+    }
   if (argc > 1 || limit < 0 || (since && !mugai_qcli_parse_time(since, &filter.since)) ||
       (until && !mugai_qcli_parse_time(until, &filter.until))) {
     fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n",
-            argc > 1 ? "unexpected argument" : limit < 0 ? "--limit must not be negative"
-                                                         : "TIME is not a date or a duration");
+            argc > 1    ? "unexpected argument"
+            : limit < 0 ? "--limit must not be negative"
+                        : "TIME is not a date or a duration");
     return MUGAI_EXIT_USAGE;
   }
   filter.limit = (guint64) limit;

@@ -27,8 +27,7 @@ static const char purge_description[] =
     "75 the store failed (what was removed before stays removed), 77 permission denied.\n";
 
 static GOptionContext *
-context_new(const char *args, const char *summary, const char *description, GOptionEntry *entries)
-{
+context_new(const char *args, const char *summary, const char *description, GOptionEntry *entries) {
   GOptionContext *context = g_option_context_new(args);
   g_option_context_set_summary(context, summary);
   g_option_context_set_description(context, description);
@@ -37,22 +36,24 @@ context_new(const char *args, const char *summary, const char *description, GOpt
 }
 
 int
-mugai_cmd_quarantine_delete(int argc, char **argv)
-{
+mugai_cmd_quarantine_delete(int argc, char **argv) {
   const char *program = "mugai quarantine delete";
   g_autofree char *config = NULL, *reason = NULL;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why (recorded in the audit)", "TEXT"},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"reason", 0, 0, G_OPTION_ARG_FILENAME, &reason, "Why (recorded in the audit)", "TEXT"},
+      G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = context_new("ID - remove one original",
-      "Usage: mugai quarantine delete ID --reason TEXT [-c FILE]", delete_description, entries);
+  g_autoptr(GOptionContext) context = context_new(
+      "ID - remove one original", "Usage: mugai quarantine delete ID --reason TEXT [-c FILE]",
+      delete_description, entries);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 2 || !reason ||
-      !*g_strstrip(reason)) {
+      !g_utf8_validate(reason, -1, NULL) || !*g_strstrip(reason)) {
     fprintf(stderr, "%s: %s (see %s --help)\n", program,
-            error ? error->message : argc != 2 ? "give exactly one ID" : "--reason is needed",
+            error       ? error->message
+            : argc != 2 ? "give exactly one ID"
+                        : "--reason TEXT (UTF-8) is needed",
             program);
     return MUGAI_EXIT_USAGE;
   }
@@ -73,35 +74,37 @@ mugai_cmd_quarantine_delete(int argc, char **argv)
 }
 
 static void
-show_progress(guint64 done, gpointer data)
-{
+show_progress(guint64 done, gpointer data) {
   (void) data;
   fprintf(stderr, "\rmugai quarantine purge: %" G_GUINT64_FORMAT " removed", done);
 }
 
 int
-mugai_cmd_quarantine_purge(int argc, char **argv)
-{
+mugai_cmd_quarantine_purge(int argc, char **argv) {
   const char *program = "mugai quarantine purge";
   g_autofree char *config = NULL, *reason = NULL, *age = NULL;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"older-than", 0, 0, G_OPTION_ARG_STRING, &age, "Age (default: [quarantine] retention)",
-     "AGE"},
-    {"reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why (recorded in the audit)", "TEXT"},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"older-than", 0, 0, G_OPTION_ARG_STRING, &age, "Age (default: [quarantine] retention)",
+       "AGE"},
+      {"reason", 0, 0, G_OPTION_ARG_FILENAME, &reason, "Why (recorded in the audit)", "TEXT"},
+      G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = context_new("- remove old originals",
-      "Usage: mugai quarantine purge --reason TEXT [--older-than AGE] [-c FILE]",
-      purge_description, entries);
+  g_autoptr(GOptionContext) context =
+      context_new("- remove old originals",
+                  "Usage: mugai quarantine purge --reason TEXT [--older-than AGE] [-c FILE]",
+                  purge_description, entries);
   g_autoptr(GError) error = NULL;
   guint64 seconds = 0;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 1 || !reason ||
-      !*g_strstrip(reason) || (age && !mugai_parse_duration(age, &seconds))) {
+      !g_utf8_validate(reason, -1, NULL) || !*g_strstrip(reason) ||
+      (age && !mugai_parse_duration(age, &seconds))) {
     fprintf(stderr, "%s: %s (see %s --help)\n", program,
-            error ? error->message : argc != 1 ? "unexpected argument"
-            : !reason || !*reason ? "--reason is needed"
-                                  : "--older-than is not a duration (90d, 12h)", program);
+            error                 ? error->message
+            : argc != 1           ? "unexpected argument"
+            : !reason || !*reason ? "--reason TEXT (UTF-8) is needed"
+                                  : "--older-than is not a duration (90d, 12h)",
+            program);
     return MUGAI_EXIT_USAGE;
   }
   int status = 0;
@@ -114,13 +117,13 @@ mugai_cmd_quarantine_purge(int argc, char **argv)
   gint64 before = g_get_real_time() / G_USEC_PER_SEC - (gint64) seconds;
   guint64 removed = 0;
   gboolean tty = isatty(STDERR_FILENO);
-  gboolean ok = mugai_quarantine_purge(q, before, reason, tty ? show_progress : NULL, NULL,
-                                       &removed, &error);
+  gboolean ok =
+      mugai_quarantine_purge(q, before, reason, tty ? show_progress : NULL, NULL, &removed, &error);
   if (tty && removed)
     fputc('\n', stderr);
   char text[MUGAI_DURATION_TEXT_MAX];
-  g_autofree char *detail = g_strdup_printf("removed=%" G_GUINT64_FORMAT " older_than=%s",
-                                            removed, mugai_format_duration(seconds, text));
+  g_autofree char *detail = g_strdup_printf("removed=%" G_GUINT64_FORMAT " older_than=%s", removed,
+                                            mugai_format_duration(seconds, text));
   mugai_qcli_syslog("purge", "", reason, detail);
   if (!ok)
     return mugai_qcli_fail(program, error);

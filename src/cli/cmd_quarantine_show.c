@@ -28,8 +28,7 @@ static const char description[] =
 
 /* The reply text of the JSON report ("550 5.7.1 Virus found: X"); "" when none. */
 static char *
-reply_of(const char *report)
-{
+reply_of(const char *report) {
   g_autoptr(JsonNode) root = json_from_string(report, NULL);
   JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
   JsonNode *reply = o ? json_object_get_member(o, "reply") : NULL;
@@ -42,8 +41,7 @@ reply_of(const char *report)
 }
 
 static void
-print_parts(const mugai_quarantine_entry *e)
-{
+print_parts(const mugai_quarantine_entry *e) {
   printf("parts:\n");
   for (guint i = 0; i < e->parts->len; i++) {
     const mugai_quarantine_part *p = g_ptr_array_index(e->parts, i);
@@ -70,8 +68,7 @@ print_parts(const mugai_quarantine_entry *e)
 }
 
 static void
-print_entry(const mugai_quarantine_entry *e)
-{
+print_entry(const mugai_quarantine_entry *e) {
   g_autofree char *when = mugai_qcli_format_time(e->time);
   g_autofree char *rcpts = g_strjoinv(">, <", e->rcpts);
   g_autofree char *reply = reply_of(e->report_json);
@@ -86,8 +83,8 @@ print_entry(const mugai_quarantine_entry *e)
   printf("Subject:    %s\n", e->subject);
   printf("size:       %" G_GUINT64_FORMAT " bytes\n", e->size);
   gboolean sanitized = strcmp(e->verdict, "deliver") == 0;
-  printf("verdict:    %s%s%s\n", e->verdict, sanitized ? " (sanitized copy delivered)" : ", reason ",
-         sanitized ? "" : e->reason);
+  printf("verdict:    %s%s%s\n", e->verdict,
+         sanitized ? " (sanitized copy delivered)" : ", reason ", sanitized ? "" : e->reason);
   if (*reply)
     printf("reply:      %s\n", reply);
   printf("actions:    %s\n", e->actions);
@@ -99,8 +96,7 @@ print_entry(const mugai_quarantine_entry *e)
 
 /* TRUE when DATA would not show as text on a terminal: NUL, control bytes, invalid UTF-8. */
 static gboolean
-is_binary(const char *data, gsize len)
-{
+is_binary(const char *data, gsize len) {
   for (gsize i = 0; i < len; i++) {
     guchar c = (guchar) data[i];
     if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != 0x1b)
@@ -112,8 +108,7 @@ is_binary(const char *data, gsize len)
 }
 
 static int
-print_raw(mugai_quarantine *q, const char *id, gboolean force)
-{
+print_raw(mugai_quarantine *q, const char *id, gboolean force) {
   g_autofree char *path = mugai_quarantine_path_of(q, id);
   g_autofree char *data = NULL;
   gsize len = 0;
@@ -123,8 +118,10 @@ print_raw(mugai_quarantine *q, const char *id, gboolean force)
     return MUGAI_EXIT_TEMPFAIL;
   }
   if (!force && isatty(STDOUT_FILENO) && is_binary(data, len)) {
-    fprintf(stderr, PROGRAM ": %s holds binary data: not written to a terminal (redirect it, "
-            "or --force)\n", id);
+    fprintf(stderr,
+            PROGRAM ": %s holds binary data: not written to a terminal (redirect it, "
+                    "or --force)\n",
+            id);
     return MUGAI_EXIT_USAGE;
   }
   if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
@@ -133,33 +130,35 @@ print_raw(mugai_quarantine *q, const char *id, gboolean force)
 }
 
 int
-mugai_cmd_quarantine_show(int argc, char **argv)
-{
+mugai_cmd_quarantine_show(int argc, char **argv) {
   g_autofree char *config = NULL;
   gboolean json = FALSE, raw = FALSE, force = FALSE;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object", NULL},
-    {"raw", 0, 0, G_OPTION_ARG_NONE, &raw, "Print the original as received", NULL},
-    {"force", 0, 0, G_OPTION_ARG_NONE, &force, "With --raw: to a terminal even if binary", NULL},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object", NULL},
+      {"raw", 0, 0, G_OPTION_ARG_NONE, &raw, "Print the original as received", NULL},
+      {"force", 0, 0, G_OPTION_ARG_NONE, &force, "With --raw: to a terminal even if binary", NULL},
+      G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context = g_option_context_new("ID - show one quarantined original");
   g_option_context_set_summary(context, "Usage: mugai quarantine show ID [-c FILE] [--json] "
-                               "[--raw [--force]]");
+                                        "[--raw [--force]]");
   g_option_context_set_description(context, description);
   g_option_context_add_main_entries(context, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 2 || (json && raw)) {
     fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n",
-            error ? error->message : json && raw ? "--json and --raw exclude each other"
-                                                 : "give exactly one ID");
+            error         ? error->message
+            : json && raw ? "--json and --raw exclude each other"
+                          : "give exactly one ID");
     return MUGAI_EXIT_USAGE;
   }
   const char *id = argv[1];
   if (!mugai_quarantine_id_valid(id)) {
-    fprintf(stderr, PROGRAM ": '%.40s' is not a quarantine id (they look like "
-            "20261201-124021-0e165e6be6)\n", id);
+    fprintf(stderr,
+            PROGRAM ": '%.40s' is not a quarantine id (they look like "
+                    "20261201-124021-0e165e6be6)\n",
+            id);
     return MUGAI_EXIT_NOT_FOUND;
   }
   int status = 0;
@@ -170,7 +169,8 @@ mugai_cmd_quarantine_show(int argc, char **argv)
   if (e == NULL) {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
     return g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
-               ? MUGAI_EXIT_NOT_FOUND : MUGAI_EXIT_TEMPFAIL;
+               ? MUGAI_EXIT_NOT_FOUND
+               : MUGAI_EXIT_TEMPFAIL;
   }
   if (raw)
     return print_raw(q, id, force);

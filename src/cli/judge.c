@@ -27,7 +27,8 @@ struct mugai_judge {
   gboolean keep_originals;  /* store originals in [quarantine] dir (mugai sanitize) */
   mugai_quarantine *quarantine; /* (nullable) opened at the first message to keep */
   char *quarantine_failure; /* (nullable) why it could not be opened */
-  char *quarantine_id;      /* (nullable) the id of the message being judged: the envelope lends it */
+  char *quarantine_id;      /* (nullable) the id of the message being judged (the envelope
+                             * lends it) */
 };
 
 void

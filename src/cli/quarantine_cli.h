@@ -16,15 +16,14 @@ enum {
  * quarantine list"). NULL, the problem on stderr and *STATUS set when it cannot be opened: no
  * [quarantine] dir (2), no store yet (75), not allowed (77). POLICY (nullable) gets the policy.
  * (transfer full) */
-mugai_quarantine *mugai_qcli_open(const char *config, const char *program,
-                                  mugai_policy **policy, int *status);
+mugai_quarantine *mugai_qcli_open(const char *config, const char *program, mugai_policy **policy,
+                                  int *status);
 
 /* The exit status for a failure of the store, after printing "PROGRAM: MESSAGE" on stderr. */
 int mugai_qcli_fail(const char *program, const GError *error);
 
 /* One syslog line (mail facility) for an audited action, as the audit table records it. */
-void mugai_qcli_syslog(const char *action, const char *id, const char *reason,
-                       const char *detail);
+void mugai_qcli_syslog(const char *action, const char *id, const char *reason, const char *detail);
 
 /* "2026-12-01 12:40:21" in local time. (transfer full) */
 char *mugai_qcli_format_time(gint64 unix_time);

@@ -3,7 +3,7 @@
 #pragma once
 
 int mugai_cmd_quarantine_list(int argc, char **argv);
-int mugai_cmd_quarantine_show(int argc, char **argv);    /* show, show --raw */
+int mugai_cmd_quarantine_show(int argc, char **argv); /* show, show --raw */
 int mugai_cmd_quarantine_extract(int argc, char **argv);
 int mugai_cmd_quarantine_delete(int argc, char **argv);
 int mugai_cmd_quarantine_purge(int argc, char **argv);

@@ -1,4 +1,5 @@
-/* durable_file.c — write-fsync-rename (see durable_file.h). Owns only file descriptors it closes. */
+/* durable_file.c — write-fsync-rename (see durable_file.h). Owns only file descriptors it closes.
+ */
 #include "quarantine/durable_file.h"
 
 #include <errno.h>
@@ -8,21 +9,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(mugai-durable-error-quark, mugai_durable_error)
+G_DEFINE_QUARK(mugai - durable - error - quark, mugai_durable_error)
 
 static gboolean
-fail(GError **error, int err, const char *what, const char *path)
-{
+fail(GError **error, int err, const char *what, const char *path) {
   int code = err == ENOSPC || err == EDQUOT ? MUGAI_DURABLE_ERROR_NOSPACE
-             : err == EEXIST               ? MUGAI_DURABLE_ERROR_EXISTS
-                                           : MUGAI_DURABLE_ERROR_IO;
+             : err == EEXIST                ? MUGAI_DURABLE_ERROR_EXISTS
+                                            : MUGAI_DURABLE_ERROR_IO;
   g_set_error(error, MUGAI_DURABLE_ERROR, code, "%s %s: %s", what, path, g_strerror(err));
   return FALSE;
 }
 
 gboolean
-mugai_durable_sync_dir(const char *dir, GError **error)
-{
+mugai_durable_sync_dir(const char *dir, GError **error) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return fail(error, errno, "cannot open directory", dir);
@@ -36,8 +35,7 @@ mugai_durable_sync_dir(const char *dir, GError **error)
 }
 
 gboolean
-mugai_durable_mkdirs(const char *dir, GError **error)
-{
+mugai_durable_mkdirs(const char *dir, GError **error) {
   struct stat st;
   if (stat(dir, &st) == 0)
     return S_ISDIR(st.st_mode) ? TRUE : fail(error, ENOTDIR, "cannot use", dir);
@@ -50,8 +48,7 @@ mugai_durable_mkdirs(const char *dir, GError **error)
 }
 
 static gboolean
-write_all(int fd, const guint8 *data, gsize len, const char *path, GError **error)
-{
+write_all(int fd, const guint8 *data, gsize len, const char *path, GError **error) {
   while (len > 0) {
     ssize_t n = write(fd, data, MIN(len, (gsize) 1 << 30));
     if (n < 0 && errno == EINTR)
@@ -65,8 +62,7 @@ write_all(int fd, const guint8 *data, gsize len, const char *path, GError **erro
 }
 
 static gboolean
-simulated(mugai_durable_step at, mugai_durable_step step, const char *path, GError **error)
-{
+simulated(mugai_durable_step at, mugai_durable_step step, const char *path, GError **error) {
   if (at != step)
     return FALSE;
   g_set_error(error, MUGAI_DURABLE_ERROR, MUGAI_DURABLE_ERROR_IO, "%s: simulated crash", path);
@@ -75,8 +71,7 @@ simulated(mugai_durable_step at, mugai_durable_step step, const char *path, GErr
 
 gboolean
 mugai_durable_write(const char *tmp_dir, const char *dir, const char *name, const guint8 *data,
-                    gsize len, mugai_durable_step fail_at, GError **error)
-{
+                    gsize len, mugai_durable_step fail_at, GError **error) {
   g_autofree char *tmp_name = g_strconcat(name, ".tmp", NULL);
   g_autofree char *tmp = g_build_filename(tmp_dir, tmp_name, NULL);
   g_autofree char *final = g_build_filename(dir, name, NULL);

@@ -19,22 +19,22 @@ typedef struct {
 
 typedef struct {
   char *id;
-  gint64 time;          /* Unix seconds it was stored */
-  char *queue_id;       /* Postfix queue ID, "" when not known (mugai sanitize) */
-  char *client;         /* SMTP client address, "" when not known */
-  char *direction;      /* "in" / "out" */
-  char *mail_from;      /* envelope sender, "" for the null sender */
-  char **rcpts;         /* envelope recipients, NULL-terminated (never NULL) */
-  char *from;           /* decoded From header, "" when none */
-  char *subject;        /* decoded Subject, "" when none */
-  guint64 size;         /* bytes of the original as stored */
-  char *verdict;        /* "deliver", "reject", "discard", "hold" */
-  char *reason;         /* reason word ("none" when delivered sanitized) */
-  char *actions;        /* the X-Mugai-Actions words, comma-separated */
-  char *signatures;     /* virus signature names, comma-separated, "" when none */
-  char *report_json;    /* the JSON report `mugai sanitize --report-json` writes */
-  gint64 released;      /* Unix time of the last release, 0 = never */
-  GPtrArray *parts;     /* mugai_quarantine_part *, in MIME order */
+  gint64 time;       /* Unix seconds it was stored */
+  char *queue_id;    /* Postfix queue ID, "" when not known (mugai sanitize) */
+  char *client;      /* SMTP client address, "" when not known */
+  char *direction;   /* "in" / "out" */
+  char *mail_from;   /* envelope sender, "" for the null sender */
+  char **rcpts;      /* envelope recipients, NULL-terminated (never NULL) */
+  char *from;        /* decoded From header, "" when none */
+  char *subject;     /* decoded Subject, "" when none */
+  guint64 size;      /* bytes of the original as stored */
+  char *verdict;     /* "deliver", "reject", "discard", "hold" */
+  char *reason;      /* reason word ("none" when delivered sanitized) */
+  char *actions;     /* the X-Mugai-Actions words, comma-separated */
+  char *signatures;  /* virus signature names, comma-separated, "" when none */
+  char *report_json; /* the JSON report `mugai sanitize --report-json` writes */
+  gint64 released;   /* Unix time of the last release, 0 = never */
+  GPtrArray *parts;  /* mugai_quarantine_part *, in MIME order */
 } mugai_quarantine_entry;
 
 /* (transfer full) an empty entry (strings "", no parts). */
@@ -44,9 +44,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_quarantine_entry, mugai_quarantine_entry_fre
 
 /* (transfer full) the entry for the original DATA/LEN judged as RESULT with ENVELOPE, under ID
  * made at NOW. From and Subject are read from DATA's header block and decoded. */
-mugai_quarantine_entry *mugai_quarantine_entry_build(const char *id, gint64 now,
-                                                     const guint8 *data, gsize len,
-                                                     const mugai_envelope *envelope,
+mugai_quarantine_entry *mugai_quarantine_entry_build(const char *id, gint64 now, const guint8 *data,
+                                                     gsize len, const mugai_envelope *envelope,
                                                      const mugai_result *result);
 
 void mugai_quarantine_part_free(mugai_quarantine_part *part); /* NULL-safe */

@@ -11,14 +11,14 @@
 #include "quarantine/store.h"
 
 typedef struct {
-  guint64 files;              /* originals found */
-  guint64 rows;               /* rows in the index */
-  guint64 temp_removed;       /* temp files removed */
-  guint64 orphans_removed;    /* files without a row, removed */
-  guint64 lost_rows_removed;  /* rows without a file, removed */
-  guint64 size_mismatches;    /* files whose size differs from their row (kept) */
-  guint64 strangers;          /* files in objects/ that are not originals (kept) */
-  GPtrArray *lines;           /* char *: one line per thing found or done */
+  guint64 files;             /* originals found */
+  guint64 rows;              /* rows in the index */
+  guint64 temp_removed;      /* temp files removed */
+  guint64 orphans_removed;   /* files without a row, removed */
+  guint64 lost_rows_removed; /* rows without a file, removed */
+  guint64 size_mismatches;   /* files whose size differs from their row (kept) */
+  guint64 strangers;         /* files in objects/ that are not originals (kept) */
+  GPtrArray *lines;          /* char *: one line per thing found or done */
 } mugai_quarantine_fsck_report;
 
 /* REPAIR FALSE only reports what it would do. */

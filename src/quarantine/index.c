@@ -8,47 +8,48 @@
 #include <string.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(mugai-qindex-error-quark, mugai_qindex_error)
+G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
 
 static const char schema[] =
-  "CREATE TABLE IF NOT EXISTS entry ("
-  " id TEXT PRIMARY KEY, time INTEGER NOT NULL, queue_id TEXT NOT NULL, client TEXT NOT NULL,"
-  " direction TEXT NOT NULL, mail_from TEXT NOT NULL, from_header TEXT NOT NULL,"
-  " subject TEXT NOT NULL, size INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,"
-  " actions TEXT NOT NULL, signatures TEXT NOT NULL, report TEXT NOT NULL,"
-  " released INTEGER NOT NULL DEFAULT 0);"
-  "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);"
-  "CREATE TABLE IF NOT EXISTS rcpt (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE CASCADE,"
-  " addr TEXT NOT NULL COLLATE NOCASE);"
-  "CREATE INDEX IF NOT EXISTS rcpt_addr ON rcpt(addr);"
-  "CREATE INDEX IF NOT EXISTS rcpt_entry ON rcpt(entry_id);"
-  "CREATE TABLE IF NOT EXISTS part (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE CASCADE,"
-  " seq INTEGER NOT NULL, path TEXT NOT NULL, type TEXT NOT NULL, detected_type TEXT NOT NULL,"
-  " name TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, action TEXT NOT NULL,"
-  " reason TEXT NOT NULL);"
-  "CREATE INDEX IF NOT EXISTS part_entry ON part(entry_id);"
-  "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
-  " user TEXT NOT NULL, uid INTEGER NOT NULL, action TEXT NOT NULL, entry_id TEXT NOT NULL,"
-  " reason TEXT NOT NULL, detail TEXT NOT NULL);"
-  "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
-  " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-  "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
-  " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+    "CREATE TABLE IF NOT EXISTS entry ("
+    " id TEXT PRIMARY KEY, time INTEGER NOT NULL, queue_id TEXT NOT NULL, client TEXT NOT NULL,"
+    " direction TEXT NOT NULL, mail_from TEXT NOT NULL, from_header TEXT NOT NULL,"
+    " subject TEXT NOT NULL, size INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,"
+    " actions TEXT NOT NULL, signatures TEXT NOT NULL, report TEXT NOT NULL,"
+    " released INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);"
+    "CREATE TABLE IF NOT EXISTS rcpt (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
+    "CASCADE,"
+    " addr TEXT NOT NULL COLLATE NOCASE);"
+    "CREATE INDEX IF NOT EXISTS rcpt_addr ON rcpt(addr);"
+    "CREATE INDEX IF NOT EXISTS rcpt_entry ON rcpt(entry_id);"
+    "CREATE TABLE IF NOT EXISTS part (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
+    "CASCADE,"
+    " seq INTEGER NOT NULL, path TEXT NOT NULL, type TEXT NOT NULL, detected_type TEXT NOT NULL,"
+    " name TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, action TEXT NOT NULL,"
+    " reason TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS part_entry ON part(entry_id);"
+    "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT "
+    "NULL,"
+    " user TEXT NOT NULL, uid INTEGER NOT NULL, action TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " reason TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
 
 static gboolean
-sql_fail(sqlite3 *db, GError **error, const char *what)
-{
+sql_fail(sqlite3 *db, GError **error, const char *what) {
   g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE, "%s: %s", what,
               db ? sqlite3_errmsg(db) : "out of memory");
   return FALSE;
 }
 
 gboolean
-mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error)
-{
+mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error) {
   char *msg = NULL;
   if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
     return TRUE;
@@ -59,8 +60,7 @@ mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error)
 }
 
 static gint64
-user_version(sqlite3 *db)
-{
+user_version(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   gint64 v = -1;
   if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
@@ -71,8 +71,7 @@ user_version(sqlite3 *db)
 }
 
 static gboolean
-ensure_schema(sqlite3 *db, GError **error)
-{
+ensure_schema(sqlite3 *db, GError **error) {
   gint64 v = user_version(db);
   if (v > SCHEMA_VERSION) {
     g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
@@ -82,8 +81,8 @@ ensure_schema(sqlite3 *db, GError **error)
   }
   if (v == SCHEMA_VERSION)
     return TRUE;
-  g_autofree char *sql = g_strdup_printf("BEGIN IMMEDIATE;%sPRAGMA user_version = %d;COMMIT;",
-                                         schema, SCHEMA_VERSION);
+  g_autofree char *sql =
+      g_strdup_printf("BEGIN IMMEDIATE;%sPRAGMA user_version = %d;COMMIT;", schema, SCHEMA_VERSION);
   if (mugai_qindex_exec(db, sql, error))
     return TRUE;
   mugai_qindex_exec(db, "ROLLBACK", NULL);
@@ -91,8 +90,7 @@ ensure_schema(sqlite3 *db, GError **error)
 }
 
 sqlite3 *
-mugai_qindex_open(const char *path, gboolean create, GError **error)
-{
+mugai_qindex_open(const char *path, gboolean create, GError **error) {
   sqlite3 *db = NULL;
   int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
@@ -102,8 +100,10 @@ mugai_qindex_open(const char *path, gboolean create, GError **error)
     return NULL;
   }
   sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-  if (!mugai_qindex_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                             "PRAGMA foreign_keys=ON;", error) ||
+  if (!mugai_qindex_exec(db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                         "PRAGMA foreign_keys=ON;",
+                         error) ||
       !ensure_schema(db, error)) {
     g_prefix_error(error, "%s: ", path);
     sqlite3_close(db);
@@ -113,14 +113,12 @@ mugai_qindex_open(const char *path, gboolean create, GError **error)
 }
 
 void
-mugai_qindex_close(sqlite3 *db)
-{
+mugai_qindex_close(sqlite3 *db) {
   sqlite3_close(db); /* NULL is a no-op */
 }
 
 static sqlite3_stmt *
-prepare(sqlite3 *db, const char *sql, GError **error)
-{
+prepare(sqlite3 *db, const char *sql, GError **error) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
     sql_fail(db, error, "index");
@@ -130,23 +128,20 @@ prepare(sqlite3 *db, const char *sql, GError **error)
 }
 
 static void
-bind_text(sqlite3_stmt *st, int i, const char *value)
-{
+bind_text(sqlite3_stmt *st, int i, const char *value) {
   sqlite3_bind_text(st, i, value ? value : "", -1, SQLITE_STATIC);
 }
 
 /* Step ST to its end (an INSERT, UPDATE or DELETE) and finalize it. */
 static gboolean
-run(sqlite3 *db, sqlite3_stmt *st, GError **error)
-{
+run(sqlite3 *db, sqlite3_stmt *st, GError **error) {
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? TRUE : sql_fail(db, error, "index");
 }
 
 static gboolean
-insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
-{
+insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
   sqlite3_stmt *st = prepare(db, "INSERT INTO part VALUES (?,?,?,?,?,?,?,?,?,?)", error);
   if (st == NULL)
     return FALSE;
@@ -173,8 +168,7 @@ insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 }
 
 static gboolean
-insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
-{
+insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
   sqlite3_stmt *st = prepare(db, "INSERT INTO rcpt VALUES (?,?)", error);
   if (st == NULL)
     return FALSE;
@@ -192,8 +186,7 @@ insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 }
 
 gboolean
-mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
-{
+mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
   sqlite3_stmt *st = prepare(db, "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
   if (st == NULL)
     return FALSE;
@@ -213,19 +206,18 @@ mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error
 }
 
 static char *
-column_text(sqlite3_stmt *st, int i)
-{
+column_text(sqlite3_stmt *st, int i) {
   const unsigned char *t = sqlite3_column_text(st, i);
   return g_strdup(t ? (const char *) t : "");
 }
 
-#define ENTRY_COLUMNS "id, time, queue_id, client, direction, mail_from, from_header, subject," \
-                      " size, verdict, reason, actions, signatures, released"
+#define ENTRY_COLUMNS                                                                              \
+  "id, time, queue_id, client, direction, mail_from, from_header, subject,"                        \
+  " size, verdict, reason, actions, signatures, released"
 
 /* An entry from a row of ENTRY_COLUMNS (no recipients, parts or report). */
 static mugai_quarantine_entry *
-entry_from_row(sqlite3_stmt *st)
-{
+entry_from_row(sqlite3_stmt *st) {
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
   char **texts[] = {&e->queue_id, &e->client, &e->direction, &e->mail_from, &e->from, &e->subject};
   g_free(e->id);
@@ -246,8 +238,7 @@ entry_from_row(sqlite3_stmt *st)
 }
 
 static gboolean
-load_rcpts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
-{
+load_rcpts(sqlite3 *db, mugai_quarantine_entry *e, GError **error) {
   sqlite3_stmt *st = prepare(db, "SELECT addr FROM rcpt WHERE entry_id = ? ORDER BY rowid", error);
   if (st == NULL)
     return FALSE;
@@ -263,10 +254,11 @@ load_rcpts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
 }
 
 static gboolean
-load_parts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
-{
-  sqlite3_stmt *st = prepare(db, "SELECT path, type, detected_type, name, size, sha256, action,"
-                                 " reason FROM part WHERE entry_id = ? ORDER BY seq", error);
+load_parts(sqlite3 *db, mugai_quarantine_entry *e, GError **error) {
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT path, type, detected_type, name, size, sha256, action,"
+                             " reason FROM part WHERE entry_id = ? ORDER BY seq",
+                             error);
   if (st == NULL)
     return FALSE;
   bind_text(st, 1, e->id);
@@ -287,8 +279,7 @@ load_parts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
 }
 
 mugai_quarantine_entry *
-mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
-{
+mugai_qindex_get(sqlite3 *db, const char *id, GError **error) {
   sqlite3_stmt *st = prepare(db, "SELECT " ENTRY_COLUMNS ", report FROM entry WHERE id = ?", error);
   if (st == NULL)
     return NULL;
@@ -296,8 +287,8 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
   int rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
     if (rc == SQLITE_DONE)
-      g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND,
-                  "no quarantine entry %s", id);
+      g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                  id);
     else
       sql_fail(db, error, "index");
     sqlite3_finalize(st);
@@ -313,8 +304,7 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
 }
 
 gboolean
-mugai_qindex_delete(sqlite3 *db, const char *id, GError **error)
-{
+mugai_qindex_delete(sqlite3 *db, const char *id, GError **error) {
   sqlite3_stmt *st = prepare(db, "DELETE FROM entry WHERE id = ?", error);
   if (st == NULL)
     return FALSE;
@@ -322,16 +312,15 @@ mugai_qindex_delete(sqlite3 *db, const char *id, GError **error)
   if (!run(db, st, error))
     return FALSE;
   if (sqlite3_changes(db) == 0) {
-    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND,
-                "no quarantine entry %s", id);
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                id);
     return FALSE;
   }
   return TRUE;
 }
 
 gboolean
-mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error)
-{
+mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error) {
   sqlite3_stmt *st = prepare(db, "UPDATE entry SET released = ? WHERE id = ?", error);
   if (st == NULL)
     return FALSE;
@@ -342,8 +331,7 @@ mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **er
 
 gboolean
 mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn fn, gpointer data,
-                  GError **error)
-{
+                  GError **error) {
   g_autoptr(GString) sql = g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT group_concat(addr, "
                                         "char(10)) FROM rcpt WHERE entry_id = entry.id)"
                                         " FROM entry WHERE 1");
@@ -362,7 +350,7 @@ mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn
     g_string_append(sql, " AND signatures != ''");
   if (f->released >= 0)
     g_string_append(sql, f->released ? " AND released != 0" : " AND released = 0");
-  g_string_append(sql, " ORDER BY time DESC, id DESC");
+  g_string_append(sql, " ORDER BY time DESC, rowid DESC"); /* rowid: the order of commits */
   if (f->limit)
     g_string_append_printf(sql, " LIMIT %" G_GUINT64_FORMAT, f->limit);
   sqlite3_stmt *st = prepare(db, sql->str, error);
@@ -391,10 +379,9 @@ mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn
 }
 
 GPtrArray *
-mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error)
-{
-  sqlite3_stmt *st = prepare(db, "SELECT id FROM entry WHERE time < ? ORDER BY time LIMIT ?",
-                             error);
+mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error) {
+  sqlite3_stmt *st =
+      prepare(db, "SELECT id FROM entry WHERE time < ? ORDER BY time LIMIT ?", error);
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64(st, 1, before);
@@ -414,8 +401,7 @@ mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error)
 
 /* The Unix user running this process, as the audit names it. */
 static char *
-user_name(uid_t uid)
-{
+user_name(uid_t uid) {
   struct passwd pw, *found = NULL;
   char buf[1024];
   if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
@@ -425,17 +411,18 @@ user_name(uid_t uid)
 
 gboolean
 mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const char *reason,
-                       const char *detail, GError **error)
-{
-  sqlite3_stmt *st = prepare(db, "INSERT INTO audit (time, user, uid, action, entry_id, reason,"
-                                 " detail) VALUES (?,?,?,?,?,?,?)", error);
+                       const char *detail, GError **error) {
+  sqlite3_stmt *st = prepare(db,
+                             "INSERT INTO audit (time, user, uid, action, entry_id, reason,"
+                             " detail) VALUES (?,?,?,?,?,?,?)",
+                             error);
   if (st == NULL)
     return FALSE;
   uid_t uid = getuid(); /* the real user: who ran the command, also under sudo's setuid */
   g_autofree char *user = user_name(uid);
   const char *sudo = g_getenv("SUDO_USER"); /* sudo keeps the admin's name here */
-  g_autofree char *who = uid == 0 && sudo && *sudo ? g_strdup_printf("%s (sudo from %s)", user, sudo)
-                                                   : g_strdup(user);
+  g_autofree char *who =
+      uid == 0 && sudo && *sudo ? g_strdup_printf("%s (sudo from %s)", user, sudo) : g_strdup(user);
   sqlite3_bind_int64(st, 1, g_get_real_time() / G_USEC_PER_SEC);
   bind_text(st, 2, who);
   sqlite3_bind_int64(st, 3, uid);
@@ -447,8 +434,7 @@ mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const ch
 }
 
 void
-mugai_qaudit_row_free(mugai_qaudit_row *row)
-{
+mugai_qaudit_row_free(mugai_qaudit_row *row) {
   if (row == NULL)
     return;
   g_free(row->user);
@@ -460,10 +446,11 @@ mugai_qaudit_row_free(mugai_qaudit_row *row)
 }
 
 GPtrArray *
-mugai_qindex_audit_list(sqlite3 *db, GError **error)
-{
-  sqlite3_stmt *st = prepare(db, "SELECT seq, time, user, uid, action, entry_id, reason, detail"
-                                 " FROM audit ORDER BY seq", error);
+mugai_qindex_audit_list(sqlite3 *db, GError **error) {
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT seq, time, user, uid, action, entry_id, reason, detail"
+                             " FROM audit ORDER BY seq",
+                             error);
   if (st == NULL)
     return NULL;
   GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_qaudit_row_free);
@@ -484,21 +471,21 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error)
 }
 
 void
-mugai_qindex_stats_clear(mugai_qindex_stats *s)
-{
+mugai_qindex_stats_clear(mugai_qindex_stats *s) {
   if (s->by_reason)
     g_ptr_array_unref(s->by_reason);
   memset(s, 0, sizeof *s);
 }
 
 gboolean
-mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error)
-{
+mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error) {
   memset(s, 0, sizeof *s);
   s->by_reason = g_ptr_array_new_with_free_func(g_free);
-  sqlite3_stmt *st = prepare(db, "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
-                                 " coalesce(max(time), 0), count(nullif(released, 0)),"
-                                 " count(nullif(signatures, '')) FROM entry", error);
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
+                             " coalesce(max(time), 0), count(nullif(released, 0)),"
+                             " count(nullif(signatures, '')) FROM entry",
+                             error);
   if (st == NULL)
     return FALSE;
   if (sqlite3_step(st) == SQLITE_ROW) {
@@ -510,8 +497,8 @@ mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error)
     s->viruses = (guint64) sqlite3_column_int64(st, 5);
   }
   sqlite3_finalize(st);
-  st = prepare(db, "SELECT reason, count(*) AS n FROM entry GROUP BY reason ORDER BY n DESC, reason",
-               error);
+  st = prepare(
+      db, "SELECT reason, count(*) AS n FROM entry GROUP BY reason ORDER BY n DESC, reason", error);
   if (st == NULL)
     return FALSE;
   while (sqlite3_step(st) == SQLITE_ROW)

@@ -14,9 +14,9 @@
 #define MUGAI_QINDEX_ERROR (mugai_qindex_error_quark())
 GQuark mugai_qindex_error_quark(void);
 typedef enum {
-  MUGAI_QINDEX_ERROR_SQLITE,   /* SQLite said no (message included) */
-  MUGAI_QINDEX_ERROR_NOT_FOUND,/* no entry with that id */
-  MUGAI_QINDEX_ERROR_VERSION,  /* made by a newer mugai */
+  MUGAI_QINDEX_ERROR_SQLITE,    /* SQLite said no (message included) */
+  MUGAI_QINDEX_ERROR_NOT_FOUND, /* no entry with that id */
+  MUGAI_QINDEX_ERROR_VERSION,   /* made by a newer mugai */
 } mugai_qindex_error;
 
 /* (transfer full) (nullable) the index at PATH, its schema created when CREATE (else the file
@@ -41,13 +41,13 @@ gboolean mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GE
 
 /* What a list selects; NULL / 0 fields do not filter. */
 typedef struct {
-  gint64 since, until;     /* time >= since, time < until */
-  const char *reason;      /* reason word */
-  const char *rcpt;        /* an envelope recipient (case ignored) */
-  const char *from;        /* envelope sender or From header contains it (case ignored) */
-  gboolean virus_only;     /* only entries with a virus signature */
-  int released;            /* -1 any, 0 never released, 1 released */
-  guint64 limit;           /* 0 = all */
+  gint64 since, until; /* time >= since, time < until */
+  const char *reason;  /* reason word */
+  const char *rcpt;    /* an envelope recipient (case ignored) */
+  const char *from;    /* envelope sender or From header contains it (case ignored) */
+  gboolean virus_only; /* only entries with a virus signature */
+  int released;        /* -1 any, 0 never released, 1 released */
+  guint64 limit;       /* 0 = all */
 } mugai_qindex_filter;
 
 /* Calls FN for each entry FILTER selects, newest first (with its recipients; parts and report
@@ -62,7 +62,7 @@ GPtrArray *mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError
 /* One audit row. */
 typedef struct {
   gint64 seq, time;
-  char *user;   /* Unix user name */
+  char *user; /* Unix user name */
   gint64 uid;
   char *action; /* "release", "delete", "purge", "fsck" */
   char *id;     /* entry id, "" for a purge */
@@ -70,8 +70,8 @@ typedef struct {
   char *detail;
 } mugai_qaudit_row;
 
-gboolean mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id,
-                                const char *reason, const char *detail, GError **error);
+gboolean mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const char *reason,
+                                const char *detail, GError **error);
 /* (transfer full) mugai_qaudit_row *, oldest first. */
 GPtrArray *mugai_qindex_audit_list(sqlite3 *db, GError **error);
 void mugai_qaudit_row_free(mugai_qaudit_row *row); /* NULL-safe */
@@ -79,8 +79,8 @@ void mugai_qaudit_row_free(mugai_qaudit_row *row); /* NULL-safe */
 /* What `mugai quarantine stats` shows. */
 typedef struct {
   guint64 entries, bytes, released, viruses;
-  gint64 oldest, newest;   /* 0 when empty */
-  GPtrArray *by_reason;    /* char *: "WORD COUNT", most first */
+  gint64 oldest, newest; /* 0 when empty */
+  GPtrArray *by_reason;  /* char *: "WORD COUNT", most first */
 } mugai_qindex_stats;
 
 gboolean mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *stats, GError **error);

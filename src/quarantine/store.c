@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "quarantine/quarantine_id.h"
 
-G_DEFINE_QUARK(mugai-quarantine-error-quark, mugai_quarantine_error)
+G_DEFINE_QUARK(mugai - quarantine - error - quark, mugai_quarantine_error)
 
 #define PURGE_BATCH 1000
 
@@ -28,19 +28,17 @@ struct mugai_quarantine {
   char *dir;
   char *tmp_dir;
   sqlite3 *db;
-  GMutex lock;          /* guards the queue and the flag below */
-  GCond committed;      /* signalled after every commit */
-  GPtrArray *queue;     /* pending_row *, not yet taken by a commit */
-  gboolean committing;  /* a thread is committing (it alone uses db meanwhile) */
+  GMutex lock;         /* guards the queue and the flag below */
+  GCond committed;     /* signalled after every commit */
+  GPtrArray *queue;    /* pending_row *, not yet taken by a commit */
+  gboolean committing; /* a thread is committing (it alone uses db meanwhile) */
   mugai_quarantine_fault fault;
 };
 
-static gboolean
-q_fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+static gboolean q_fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 static gboolean
-q_fail(GError **error, int code, const char *format, ...)
-{
+q_fail(GError **error, int code, const char *format, ...) {
   va_list args;
   va_start(args, format);
   g_autofree char *text = g_strdup_vprintf(format, args);
@@ -51,8 +49,7 @@ q_fail(GError **error, int code, const char *format, ...)
 
 /* "owned by mugai:mugai, mode 0750": who may read PATH, for an error message. */
 static char *
-owner_text(const char *path)
-{
+owner_text(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0)
     return g_strdup("");
@@ -61,17 +58,19 @@ owner_text(const char *path)
   g_autofree char *user = pw ? g_strdup(pw->pw_name) : g_strdup_printf("%u", (unsigned) st.st_uid);
   g_autofree char *group = gr ? g_strdup(gr->gr_name) : g_strdup_printf("%u", (unsigned) st.st_gid);
   return g_strdup_printf(" (owned by %s:%s, mode %04o): run this as root, as %s or as a member "
-                         "of group %s", user, group, (unsigned) (st.st_mode & 07777), user, group);
+                         "of group %s",
+                         user, group, (unsigned) (st.st_mode & 07777), user, group);
 }
 
 /* May this process use the existing store at DIR? The error says why not and whose it is. */
 static gboolean
-check_access(const char *dir, const char *index, GError **error)
-{
+check_access(const char *dir, const char *index, GError **error) {
   struct stat st;
   if (stat(dir, &st) != 0 && errno == ENOENT)
-    return q_fail(error, MUGAI_QUARANTINE_ERROR_MISSING, "no quarantine at %s ([quarantine] dir):"
-                  " nothing has been stored there yet", dir);
+    return q_fail(error, MUGAI_QUARANTINE_ERROR_MISSING,
+                  "no quarantine at %s ([quarantine] dir):"
+                  " nothing has been stored there yet",
+                  dir);
   if (access(dir, R_OK | X_OK) != 0) {
     g_autofree char *owner = owner_text(dir);
     return q_fail(error, MUGAI_QUARANTINE_ERROR_PERMISSION,
@@ -89,8 +88,7 @@ check_access(const char *dir, const char *index, GError **error)
 }
 
 mugai_quarantine *
-mugai_quarantine_open(const char *dir, gboolean create, GError **error)
-{
+mugai_quarantine_open(const char *dir, gboolean create, GError **error) {
   g_return_val_if_fail(dir != NULL && g_path_is_absolute(dir), NULL);
   g_autofree char *index = g_build_filename(dir, MUGAI_QINDEX_FILE, NULL);
   g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
@@ -99,8 +97,9 @@ mugai_quarantine_open(const char *dir, gboolean create, GError **error)
     g_autofree char *objects = g_build_filename(dir, "objects", NULL);
     if (!mugai_durable_mkdirs(tmp, &local) || !mugai_durable_mkdirs(objects, &local)) {
       int code = g_error_matches(local, MUGAI_DURABLE_ERROR, MUGAI_DURABLE_ERROR_IO) &&
-                 access(dir, W_OK) != 0 ? MUGAI_QUARANTINE_ERROR_PERMISSION
-                                        : MUGAI_QUARANTINE_ERROR_IO;
+                         access(dir, W_OK) != 0
+                     ? MUGAI_QUARANTINE_ERROR_PERMISSION
+                     : MUGAI_QUARANTINE_ERROR_IO;
       q_fail(error, code, "quarantine %s: %s", dir, local->message);
       return NULL;
     }
@@ -123,8 +122,7 @@ mugai_quarantine_open(const char *dir, gboolean create, GError **error)
 }
 
 void
-mugai_quarantine_free(mugai_quarantine *q)
-{
+mugai_quarantine_free(mugai_quarantine *q) {
   if (q == NULL)
     return;
   g_assert(q->queue->len == 0 && !q->committing);
@@ -138,35 +136,30 @@ mugai_quarantine_free(mugai_quarantine *q)
 }
 
 const char *
-mugai_quarantine_get_dir(const mugai_quarantine *q)
-{
+mugai_quarantine_get_dir(const mugai_quarantine *q) {
   return q->dir;
 }
 
 sqlite3 *
-mugai_quarantine_get_db(mugai_quarantine *q)
-{
+mugai_quarantine_get_db(mugai_quarantine *q) {
   return q->db;
 }
 
 char *
-mugai_quarantine_path_of(const mugai_quarantine *q, const char *id)
-{
+mugai_quarantine_path_of(const mugai_quarantine *q, const char *id) {
   g_autofree char *rel = mugai_quarantine_id_relpath(id);
   return g_build_filename(q->dir, rel, NULL);
 }
 
 void
-mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault)
-{
+mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault) {
   q->fault = fault;
 }
 
 /* Commit ROWS (pending_row *) in one transaction, each in a savepoint so one bad row fails alone.
  * Called without the lock, by the one thread that set committing. */
 static void
-commit_rows(sqlite3 *db, GPtrArray *rows)
-{
+commit_rows(sqlite3 *db, GPtrArray *rows) {
   g_autoptr(GError) error = NULL;
   gboolean ok = mugai_qindex_exec(db, "BEGIN IMMEDIATE", &error);
   for (guint i = 0; ok && i < rows->len; i++) {
@@ -192,8 +185,7 @@ commit_rows(sqlite3 *db, GPtrArray *rows)
 
 /* Queue ENTRY's row and return once a commit has taken it (group commit; see store.h). */
 static gboolean
-index_row(mugai_quarantine *q, const mugai_quarantine_entry *entry, GError **error)
-{
+index_row(mugai_quarantine *q, const mugai_quarantine_entry *entry, GError **error) {
   pending_row row = {.entry = entry};
   g_mutex_lock(&q->lock);
   g_ptr_array_add(q->queue, &row);
@@ -223,21 +215,22 @@ index_row(mugai_quarantine *q, const mugai_quarantine_entry *entry, GError **err
 }
 
 gboolean
-mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
-                       const guint8 *data, gsize len, GError **error)
-{
+mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry, const guint8 *data,
+                       gsize len, GError **error) {
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
   g_autofree char *sub = mugai_quarantine_id_subdir(entry->id);
   g_autofree char *dir = g_build_filename(q->dir, sub, NULL);
   g_autoptr(GError) local = NULL;
-  mugai_durable_step step = q->fault <= MUGAI_QUARANTINE_FAULT_RENAME ? (mugai_durable_step) q->fault
-                                                                     : MUGAI_DURABLE_STEP_NONE;
+  mugai_durable_step step = q->fault <= MUGAI_QUARANTINE_FAULT_RENAME
+                                ? (mugai_durable_step) q->fault
+                                : MUGAI_DURABLE_STEP_NONE;
   if (!mugai_durable_mkdirs(dir, &local) ||
-      !mugai_durable_write(q->tmp_dir, dir, entry->id, data ? data : (const guint8 *) "", len,
-                           step, &local))
+      !mugai_durable_write(q->tmp_dir, dir, entry->id, data ? data : (const guint8 *) "", len, step,
+                           &local))
     return q_fail(error, MUGAI_QUARANTINE_ERROR_IO, "quarantine: %s", local->message);
   if (q->fault == MUGAI_QUARANTINE_FAULT_INDEX)
-    return q_fail(error, MUGAI_QUARANTINE_ERROR_INDEX, "quarantine: simulated crash before the "
+    return q_fail(error, MUGAI_QUARANTINE_ERROR_INDEX,
+                  "quarantine: simulated crash before the "
                   "index");
   if (index_row(q, entry, error))
     return TRUE;
@@ -248,8 +241,7 @@ mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
 
 /* Remove the files of IDS, then make each directory touched durable once. */
 static gboolean
-remove_files(mugai_quarantine *q, const GPtrArray *ids, GError **error)
-{
+remove_files(mugai_quarantine *q, const GPtrArray *ids, GError **error) {
   g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < ids->len; i++) {
     g_autofree char *path = mugai_quarantine_path_of(q, g_ptr_array_index(ids, i));
@@ -270,16 +262,15 @@ remove_files(mugai_quarantine *q, const GPtrArray *ids, GError **error)
 }
 
 static gboolean
-index_fail(GError **error, GError *local)
-{
+index_fail(GError **error, GError *local) {
   int code = g_error_matches(local, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
-                 ? MUGAI_QUARANTINE_ERROR_NOT_FOUND : MUGAI_QUARANTINE_ERROR_INDEX;
+                 ? MUGAI_QUARANTINE_ERROR_NOT_FOUND
+                 : MUGAI_QUARANTINE_ERROR_INDEX;
   return q_fail(error, code, "%s", local->message);
 }
 
 gboolean
-mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason, GError **error)
-{
+mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason, GError **error) {
   g_autoptr(GError) local = NULL;
   if (!mugai_qindex_exec(q->db, "BEGIN IMMEDIATE", &local))
     return index_fail(error, local);
@@ -297,8 +288,7 @@ mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason,
 gboolean
 mugai_quarantine_purge(mugai_quarantine *q, gint64 before, const char *reason,
                        mugai_quarantine_progress_fn progress, gpointer data, guint64 *removed,
-                       GError **error)
-{
+                       GError **error) {
   g_autoptr(GError) local = NULL;
   *removed = 0;
   for (;;) {
@@ -320,8 +310,8 @@ mugai_quarantine_purge(mugai_quarantine *q, gint64 before, const char *reason,
     if (progress)
       progress(*removed, data);
   }
-  g_autofree char *detail = g_strdup_printf("%" G_GUINT64_FORMAT " entries stored before %"
-                                            G_GINT64_FORMAT, *removed, before);
+  g_autofree char *detail = g_strdup_printf(
+      "%" G_GUINT64_FORMAT " entries stored before %" G_GINT64_FORMAT, *removed, before);
   if (!mugai_qindex_audit_add(q->db, "purge", "", reason, detail, &local))
     return index_fail(error, local);
   return TRUE;

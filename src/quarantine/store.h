@@ -39,7 +39,7 @@ mugai_quarantine *mugai_quarantine_open(const char *dir, gboolean create, GError
 void mugai_quarantine_free(mugai_quarantine *q); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_quarantine, mugai_quarantine_free)
 
-const char *mugai_quarantine_get_dir(const mugai_quarantine *q);          /* (transfer none) */
+const char *mugai_quarantine_get_dir(const mugai_quarantine *q); /* (transfer none) */
 /* (transfer none) the index connection, for queries of the single-threaded CLI. */
 sqlite3 *mugai_quarantine_get_db(mugai_quarantine *q);
 /* (transfer full) the absolute path of the original of ID (valid). */

@@ -29,8 +29,8 @@ typedef struct {
   mugai_quarantine *q;
 } fixture;
 
-static int setup(void **state)
-{
+static int
+setup(void **state) {
   fixture *f = g_new0(fixture, 1);
   char *tmp = g_dir_make_tmp("mugai-q-XXXXXX", NULL);
   f->dir = g_build_filename(tmp, "store", NULL); /* made by the open, parents and all */
@@ -43,8 +43,8 @@ static int setup(void **state)
   return 0;
 }
 
-static int teardown(void **state)
-{
+static int
+teardown(void **state) {
   fixture *f = *state;
   mugai_quarantine_free(f->q);
   g_autofree char *parent = g_path_get_dirname(f->dir);
@@ -55,8 +55,8 @@ static int teardown(void **state)
   return 0;
 }
 
-static mugai_quarantine_entry *entry_at(gint64 when, const char *reason, const char *rcpt)
-{
+static mugai_quarantine_entry *
+entry_at(gint64 when, const char *reason, const char *rcpt) {
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
   g_free(e->id);
   e->id = mugai_quarantine_id_new(when);
@@ -75,22 +75,22 @@ static mugai_quarantine_entry *entry_at(gint64 when, const char *reason, const c
   return e;
 }
 
-static void store_ok(fixture *f, const mugai_quarantine_entry *e)
-{
+static void
+store_ok(fixture *f, const mugai_quarantine_entry *e) {
   GError *error = NULL;
   if (!mugai_quarantine_store(f->q, e, (const guint8 *) original, sizeof original - 1, &error))
     fail_msg("%s", error->message);
 }
 
-static gboolean count_row(const mugai_quarantine_entry *e, gpointer data)
-{
+static gboolean
+count_row(const mugai_quarantine_entry *e, gpointer data) {
   (void) e;
   (*(guint *) data)++;
   return TRUE;
 }
 
-static guint count(fixture *f, const mugai_qindex_filter *filter)
-{
+static guint
+count(fixture *f, const mugai_qindex_filter *filter) {
   guint n = 0;
   GError *error = NULL;
   if (!mugai_qindex_list(mugai_quarantine_get_db(f->q), filter, count_row, &n, &error))
@@ -100,8 +100,8 @@ static guint count(fixture *f, const mugai_qindex_filter *filter)
 
 static const mugai_qindex_filter all = {.released = -1};
 
-static void ids_sort_by_time_and_hash_into_two_levels(void **state)
-{
+static void
+ids_sort_by_time_and_hash_into_two_levels(void **state) {
   (void) state;
   g_autofree char *id = mugai_quarantine_id_new(NOW);
   assert_true(mugai_quarantine_id_valid(id));
@@ -119,13 +119,15 @@ static void ids_sort_by_time_and_hash_into_two_levels(void **state)
     assert_false(mugai_quarantine_id_valid(bad[i]));
 }
 
-static void stores_exact_bytes_and_indexes_the_entry(void **state)
-{
+static void
+stores_exact_bytes_and_indexes_the_entry(void **state) {
   fixture *f = *state;
-  mugai_envelope env = {.client_addr = "192.0.2.25", .mail_from = "a@example.com",
-                        .rcpts = (const char *const[]){"x@city.example.lg.jp", "y@city.example.lg.jp",
-                                                       NULL},
-                        .direction = MUGAI_DIRECTION_IN, .queue_id = "4XyzQ1"};
+  mugai_envelope env = {
+      .client_addr = "192.0.2.25",
+      .mail_from = "a@example.com",
+      .rcpts = (const char *const[]){"x@city.example.lg.jp", "y@city.example.lg.jp", NULL},
+      .direction = MUGAI_DIRECTION_IN,
+      .queue_id = "4XyzQ1"};
   g_autoptr(mugai_result) result = mugai_result_new(MUGAI_DIRECTION_IN);
   result->actions[MUGAI_ACTION_REMOVED] = 1;
   mugai_part *p = mugai_result_add_part(result, "2", "application/pdf");
@@ -152,7 +154,8 @@ static void stores_exact_bytes_and_indexes_the_entry(void **state)
   assert_int_equal(st.st_mode & 0777, 0640);
 
   GError *error = NULL;
-  g_autoptr(mugai_quarantine_entry) got = mugai_qindex_get(mugai_quarantine_get_db(f->q), id, &error);
+  g_autoptr(mugai_quarantine_entry) got =
+      mugai_qindex_get(mugai_quarantine_get_db(f->q), id, &error);
   assert_non_null(got);
   assert_string_equal(got->queue_id, "4XyzQ1");
   assert_string_equal(got->client, "192.0.2.25");
@@ -168,18 +171,19 @@ static void stores_exact_bytes_and_indexes_the_entry(void **state)
   assert_int_equal(gp->size, 1234);
   assert_non_null(strstr(got->report_json, "\"parts\""));
 
-  g_autoptr(mugai_quarantine_entry) none = mugai_qindex_get(mugai_quarantine_get_db(f->q),
-                                                            "20261201-120000-0000000000", &error);
+  g_autoptr(mugai_quarantine_entry) none =
+      mugai_qindex_get(mugai_quarantine_get_db(f->q), "20261201-120000-0000000000", &error);
   assert_null(none);
   assert_true(g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND));
   g_clear_error(&error);
 }
 
-static void lists_with_filters_newest_first(void **state)
-{
+static void
+lists_with_filters_newest_first(void **state) {
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) a = entry_at(NOW - 3 * DAY, "none", "x@example.jp");
-  g_autoptr(mugai_quarantine_entry) b = entry_at(NOW - 2 * DAY, "virus", "X@Example.JP,y@example.jp");
+  g_autoptr(mugai_quarantine_entry) b =
+      entry_at(NOW - 2 * DAY, "virus", "X@Example.JP,y@example.jp");
   g_autoptr(mugai_quarantine_entry) c = entry_at(NOW - DAY, "autoforward", "z@example.jp");
   store_ok(f, a);
   store_ok(f, b);
@@ -202,8 +206,8 @@ typedef struct {
   guint per_thread;
 } writer_args;
 
-static gpointer writer(gpointer data)
-{
+static gpointer
+writer(gpointer data) {
   writer_args *w = data;
   for (guint i = 0; i < w->per_thread; i++) {
     g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
@@ -212,8 +216,8 @@ static gpointer writer(gpointer data)
   return NULL;
 }
 
-static void many_threads_store_at_once(void **state)
-{
+static void
+many_threads_store_at_once(void **state) {
   fixture *f = *state;
   writer_args w = {f, 25};
   GThread *threads[8];
@@ -231,16 +235,16 @@ static void many_threads_store_at_once(void **state)
   mugai_quarantine_fsck_report_clear(&r);
 }
 
-static GPtrArray *audit(fixture *f)
-{
+static GPtrArray *
+audit(fixture *f) {
   GError *error = NULL;
   GPtrArray *rows = mugai_qindex_audit_list(mugai_quarantine_get_db(f->q), &error);
   assert_non_null(rows);
   return rows;
 }
 
-static void delete_removes_row_and_file_and_is_audited(void **state)
-{
+static void
+delete_removes_row_and_file_and_is_audited(void **state) {
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "virus", "x@example.jp");
   store_ok(f, e);
@@ -260,16 +264,16 @@ static void delete_removes_row_and_file_and_is_audited(void **state)
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_NOT_FOUND));
   g_clear_error(&error);
   /* The audit table refuses changes: a record, once written, stays as written. */
-  assert_false(mugai_qindex_exec(mugai_quarantine_get_db(f->q), "UPDATE audit SET reason = 'x'",
-                                 &error));
+  assert_false(
+      mugai_qindex_exec(mugai_quarantine_get_db(f->q), "UPDATE audit SET reason = 'x'", &error));
   assert_non_null(strstr(error->message, "append-only"));
   g_clear_error(&error);
   assert_false(mugai_qindex_exec(mugai_quarantine_get_db(f->q), "DELETE FROM audit", &error));
   g_clear_error(&error);
 }
 
-static void purge_removes_what_is_past_retention(void **state)
-{
+static void
+purge_removes_what_is_past_retention(void **state) {
   fixture *f = *state;
   GPtrArray *old = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_entry_free);
   for (int i = 0; i < 1500; i++) { /* more than one batch */
@@ -281,12 +285,13 @@ static void purge_removes_what_is_past_retention(void **state)
   store_ok(f, young);
   guint64 removed = 0;
   GError *error = NULL;
-  assert_true(mugai_quarantine_purge(f->q, NOW - 30 * DAY, "retention", NULL, NULL, &removed,
-                                     &error));
+  assert_true(
+      mugai_quarantine_purge(f->q, NOW - 30 * DAY, "retention", NULL, NULL, &removed, &error));
   assert_int_equal(removed, 1500);
   assert_int_equal(count(f, &all), 1);
   for (guint i = 0; i < old->len; i++) {
-    g_autofree char *path = mugai_quarantine_path_of(f->q, ((mugai_quarantine_entry *) old->pdata[i])->id);
+    g_autofree char *path =
+        mugai_quarantine_path_of(f->q, ((mugai_quarantine_entry *) old->pdata[i])->id);
     assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
   }
   g_autofree char *kept = mugai_quarantine_path_of(f->q, young->id);
@@ -300,20 +305,21 @@ static void purge_removes_what_is_past_retention(void **state)
 
 /* Each simulated crash stops a store where a real one could; fsck then leaves a consistent store:
  * no file without a row, no row without a file, no temp file. */
-static void fsck_reconciles_every_crash_point(void **state)
-{
+static void
+fsck_reconciles_every_crash_point(void **state) {
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) kept = entry_at(NOW, "none", "x@example.jp");
   store_ok(f, kept);
-  const mugai_quarantine_fault faults[] = {MUGAI_QUARANTINE_FAULT_WRITE, MUGAI_QUARANTINE_FAULT_FSYNC,
-                                           MUGAI_QUARANTINE_FAULT_RENAME, MUGAI_QUARANTINE_FAULT_INDEX};
+  const mugai_quarantine_fault faults[] = {
+      MUGAI_QUARANTINE_FAULT_WRITE, MUGAI_QUARANTINE_FAULT_FSYNC, MUGAI_QUARANTINE_FAULT_RENAME,
+      MUGAI_QUARANTINE_FAULT_INDEX};
   GPtrArray *crashed = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_entry_free);
   for (gsize i = 0; i < G_N_ELEMENTS(faults); i++) {
     mugai_quarantine_set_fault(f->q, faults[i]);
     mugai_quarantine_entry *e = entry_at(NOW, "none", "x@example.jp");
     GError *error = NULL;
-    assert_false(mugai_quarantine_store(f->q, e, (const guint8 *) original, sizeof original - 1,
-                                        &error));
+    assert_false(
+        mugai_quarantine_store(f->q, e, (const guint8 *) original, sizeof original - 1, &error));
     g_clear_error(&error);
     g_ptr_array_add(crashed, e);
   }
@@ -334,7 +340,7 @@ static void fsck_reconciles_every_crash_point(void **state)
   mugai_quarantine_fsck_report_clear(&r);
 
   assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error)); /* a dry run changes nothing */
-  assert_int_equal(r.temp_removed, 3); /* write, fsync and rename crashes leave the temp file */
+  assert_int_equal(r.temp_removed, 3);    /* write, fsync and rename crashes leave the temp file */
   assert_int_equal(r.orphans_removed, 1); /* the index crash leaves the file without its row */
   mugai_quarantine_fsck_report_clear(&r);
   assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
@@ -356,8 +362,8 @@ static void fsck_reconciles_every_crash_point(void **state)
   g_ptr_array_unref(crashed);
 }
 
-static void opening_a_missing_store_says_so(void **state)
-{
+static void
+opening_a_missing_store_says_so(void **state) {
   fixture *f = *state;
   g_autofree char *nowhere = g_build_filename(f->dir, "not-there", NULL);
   GError *error = NULL;
@@ -370,17 +376,17 @@ static void opening_a_missing_store_says_so(void **state)
   mugai_quarantine_free(again);
 }
 
-int main(void)
-{
+int
+main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(ids_sort_by_time_and_hash_into_two_levels),
-    cmocka_unit_test_setup_teardown(stores_exact_bytes_and_indexes_the_entry, setup, teardown),
-    cmocka_unit_test_setup_teardown(lists_with_filters_newest_first, setup, teardown),
-    cmocka_unit_test_setup_teardown(many_threads_store_at_once, setup, teardown),
-    cmocka_unit_test_setup_teardown(delete_removes_row_and_file_and_is_audited, setup, teardown),
-    cmocka_unit_test_setup_teardown(purge_removes_what_is_past_retention, setup, teardown),
-    cmocka_unit_test_setup_teardown(fsck_reconciles_every_crash_point, setup, teardown),
-    cmocka_unit_test_setup_teardown(opening_a_missing_store_says_so, setup, teardown),
+      cmocka_unit_test(ids_sort_by_time_and_hash_into_two_levels),
+      cmocka_unit_test_setup_teardown(stores_exact_bytes_and_indexes_the_entry, setup, teardown),
+      cmocka_unit_test_setup_teardown(lists_with_filters_newest_first, setup, teardown),
+      cmocka_unit_test_setup_teardown(many_threads_store_at_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(delete_removes_row_and_file_and_is_audited, setup, teardown),
+      cmocka_unit_test_setup_teardown(purge_removes_what_is_past_retention, setup, teardown),
+      cmocka_unit_test_setup_teardown(fsck_reconciles_every_crash_point, setup, teardown),
+      cmocka_unit_test_setup_teardown(opening_a_missing_store_says_so, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
