@@ -29,6 +29,24 @@ typedef struct {
   mugai_quarantine *q;
 } fixture;
 
+/* rm -r PATH (the fixture's own temp directory). */
+static void
+remove_tree(const char *path)
+{
+  GDir *d = g_dir_open(path, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *child = g_build_filename(path, name, NULL);
+    if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+      remove_tree(child);
+    else
+      g_unlink(child);
+  }
+  if (d)
+    g_dir_close(d);
+  g_rmdir(path);
+}
+
 static int
 setup(void **state) {
   fixture *f = g_new0(fixture, 1);
@@ -48,8 +66,7 @@ teardown(void **state) {
   fixture *f = *state;
   mugai_quarantine_free(f->q);
   g_autofree char *parent = g_path_get_dirname(f->dir);
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", parent);
-  assert_int_equal(system(cmd), 0);
+  remove_tree(parent);
   g_free(f->dir);
   g_free(f);
   return 0;
