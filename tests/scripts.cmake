@@ -17,6 +17,7 @@ mugai_script_test(cli_lists ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cl
 mugai_script_test(cli_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_quarantine.py)
 mugai_script_test(corpus_public ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/corpus/check_public_corpus.py)
 mugai_script_test(milter_protocol ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_milter_protocol.py)
+mugai_script_test(milter_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_quarantine_milter.py)
 mugai_script_test(e2e_postfix ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_postfix_e2e.py)
 mugai_script_test(fault_unwritable_spool ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_unwritable_spool.py)
 set_tests_properties(e2e_postfix fault_unwritable_spool PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 600)
