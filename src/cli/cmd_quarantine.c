@@ -17,6 +17,9 @@ static const char usage[] =
     "                               --raw prints the original itself\n"
     "  extract ID --part PATH -o FILE\n"
     "                               one part of the original, decoded (PATH as in the report)\n"
+    "  release ID --reason TEXT [--to ADDR]... [--force] [--sanitized [--profile NAME]]\n"
+    "                               send the original on through [quarantine] release_relay\n"
+    "                               (audited)\n"
     "  delete ID --reason TEXT      remove one entry (audited)\n"
     "  purge [--older-than 90d] --reason TEXT\n"
     "                               remove entries past [quarantine] retention (audited)\n"
@@ -24,8 +27,8 @@ static const char usage[] =
     "  stats [--json]               how many entries, how big, by reason\n"
     "  audit [--json|--csv]         who deleted, purged or released what, when and why\n"
     "\n"
-    "Exit status: 0 success, 2 usage or configuration error, 4 no entry with that id, 75 the\n"
-    "store failed (I/O, index), 77 permission denied.\n";
+    "Exit status: 0 success, 2 usage or configuration error, 3 release refused (a virus), 4 no\n"
+    "entry with that id, 75 the store or the relay failed (I/O, index), 77 permission denied.\n";
 
 static const struct {
   const char *name;
@@ -35,6 +38,7 @@ static const struct {
     {"extract", mugai_cmd_quarantine_extract}, {"delete", mugai_cmd_quarantine_delete},
     {"purge", mugai_cmd_quarantine_purge},     {"fsck", mugai_cmd_quarantine_fsck},
     {"stats", mugai_cmd_quarantine_stats},     {"audit", mugai_cmd_quarantine_audit},
+    {"release", mugai_cmd_quarantine_release},
 };
 
 int
@@ -50,7 +54,6 @@ mugai_cmd_quarantine(int argc, char **argv) {
   for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
     if (strcmp(argv[1], commands[i].name) == 0)
       return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "mugai quarantine: unknown subcommand '%s'%s\n\n%s", argv[1],
-          strcmp(argv[1], "release") == 0 ? " (release is not in this version yet)" : "", usage);
+  fprintf(stderr, "mugai quarantine: unknown subcommand '%s'\n\n%s", argv[1], usage);
   return MUGAI_EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
 #include "quarantine/keep.h"
 #include "quarantine/quarantine_id.h"
 #include "sanitize/gateway.h"
+#include "sanitize/headers.h"
 #include "sanitize/gmime_autoptr.h"
 #include "scan/scan_open.h"
 
@@ -227,6 +228,25 @@ rule_policy(mugai_judge *judge, const mugai_judge_options *o)
   }
   judge->rcpts_told = TRUE;
   return policy;
+}
+
+GByteArray *
+mugai_judge_delivered(const mugai_read_message *message, const mugai_result *result,
+                      GError **error)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new();
+  mugai_headers_render(out, message->headers, result);
+  if (result->body) {
+    g_byte_array_append(out, result->body->data, result->body->len);
+    return g_steal_pointer(&out);
+  }
+  const guint8 *data = NULL;
+  gsize len = 0;
+  if (!mugai_spool_view(message->spool, &data, &len, error))
+    return NULL;
+  if (message->body_offset < len)
+    g_byte_array_append(out, data + message->body_offset, (guint) (len - message->body_offset));
+  return g_steal_pointer(&out);
 }
 
 mugai_result *

@@ -45,6 +45,11 @@ void mugai_judge_keep_originals(mugai_judge *judge);
 void mugai_judge_free(mugai_judge *judge); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_judge, mugai_judge_free)
 
+/* The message Postfix would deliver for RESULT (DELIVER) of MESSAGE: its headers with the result's
+ * edits, then the new body or the original one. (transfer full) NULL with ERROR on an I/O error. */
+GByteArray *mugai_judge_delivered(const mugai_read_message *message, const mugai_result *result,
+                                  GError **error);
+
 /* Judge the message in the file PATH (NULL or "-": standard input) with OPTIONS' envelope.
  * ENVELOPE is filled in (its strings lent from OPTIONS); MESSAGE must be zeroed and holds the
  * message as read (headers and spool, for writing it out), to be cleared with

@@ -21,7 +21,7 @@ static const char usage[] =
     "  lists export|import NAME [FILE]\n"
     "                           print, or check and install, the [lists] file of NAME (allow or\n"
     "                           strict)\n"
-    "  quarantine list|show|extract|delete|purge|fsck|stats|audit\n"
+    "  quarantine list|show|extract|release|delete|purge|fsck|stats|audit\n"
     "                           review the originals mugai kept ([quarantine] dir)\n"
     "  scan-info                load the virus scanner as mugai-milter would and show its engine\n"
     "                           version, signature count and signature date\n"

@@ -10,3 +10,4 @@ int mugai_cmd_quarantine_purge(int argc, char **argv);
 int mugai_cmd_quarantine_fsck(int argc, char **argv);
 int mugai_cmd_quarantine_stats(int argc, char **argv);
 int mugai_cmd_quarantine_audit(int argc, char **argv);
+int mugai_cmd_quarantine_release(int argc, char **argv);

@@ -286,6 +286,21 @@ mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason,
 }
 
 gboolean
+mugai_quarantine_record_release(mugai_quarantine *q, const char *id, const char *reason,
+                                const char *detail, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  if (!mugai_qindex_exec(q->db, "BEGIN IMMEDIATE", &local) ||
+      !mugai_qindex_mark_released(q->db, id, g_get_real_time() / G_USEC_PER_SEC, &local) ||
+      !mugai_qindex_audit_add(q->db, "release", id, reason, detail, &local) ||
+      !mugai_qindex_exec(q->db, "COMMIT", &local)) {
+    mugai_qindex_exec(q->db, "ROLLBACK", NULL);
+    return index_fail(error, local);
+  }
+  return TRUE;
+}
+
+gboolean
 mugai_quarantine_purge(mugai_quarantine *q, gint64 before, const char *reason,
                        mugai_quarantine_progress_fn progress, gpointer data, guint64 *removed,
                        GError **error) {

@@ -54,6 +54,11 @@ gboolean mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entr
 gboolean mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason,
                                  GError **error);
 
+/* Record that ID was released now: marked released and an audit record with REASON and DETAIL
+ * (where it went), in one transaction. */
+gboolean mugai_quarantine_record_release(mugai_quarantine *q, const char *id, const char *reason,
+                                         const char *detail, GError **error);
+
 /* Remove every entry stored before BEFORE, in batches; PROGRESS (nullable) is called after each
  * batch with the count so far. *REMOVED gets the count. One audit record per run. */
 typedef void (*mugai_quarantine_progress_fn)(guint64 done, gpointer data);

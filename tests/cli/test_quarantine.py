@@ -56,7 +56,7 @@ class Quarantine(unittest.TestCase):
             text = scan_db.config_with_database(f.read(), scan_db.database())
         text = scan_db.config_with_keys(text, "gateway", internal_networks="10.0.0.0/8")
         if keys:
-            section = {k: v for k, v in keys.items() if k in ("dir", "retention")}
+            section = {k: v for k, v in keys.items() if k in ("dir", "retention", "release_relay")}
             text = scan_db.config_with_keys(text, "quarantine", **section)
             other = {k: v for k, v in keys.items() if k not in section}
             if other:
@@ -270,6 +270,28 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(table[1][4:7], ["delete", a, "受信者の依頼"])
         stats = json.loads(self.q("stats", "--json").stdout)
         self.assertEqual(stats["entries"], 0)
+
+    # ---- release (its success goes through Postfix: tests/e2e/test_quarantine_e2e.py) ----------
+    def test_release_errors_mark_nothing_released(self):
+        import socket
+        with socket.socket() as sock:  # a port nothing listens on: the relay is down
+            sock.bind(("127.0.0.1", 0))
+            down = sock.getsockname()[1]
+        conf = self.config(dir=self.store, release_relay=f"127.0.0.1:{down}")
+        qid, virus = self.stored_id(), self.stored_id(attachment_message(scan_db.EICAR, "e.com"))
+        p = self.q("release", qid, "--reason", "asked", conf=conf)
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertRegex(p.stderr.decode(), rf"relay 127.0.0.1:{down}: cannot connect: .*; {qid} is "
+                                             "not released")
+        self.assertEqual(self.q("release", virus, "--reason", "x", conf=conf).returncode, 3)
+        self.assertEqual(self.q("release", "20261201-000000-0000000000", "--reason", "x",
+                                conf=conf).returncode, 4)
+        self.assertEqual(self.q("release", qid, conf=conf).returncode, 2)  # no --reason
+        p = self.q("release", qid, "--sanitized", "--profile", "nope", "--reason", "x", conf=conf)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("has no [rule nope] (its rules: none)", p.stderr.decode())
+        self.assertEqual(json.loads(self.q("list", "--released", "--json").stdout), [])
+        self.assertEqual(json.loads(self.q("audit", "--json").stdout), [])
 
     # ---- fsck ------------------------------------------------------------------------------------
     def test_fsck_reconciles_a_file_without_a_row_and_a_row_without_a_file(self):

@@ -31,8 +31,7 @@ typedef struct {
 
 /* rm -r PATH (the fixture's own temp directory). */
 static void
-remove_tree(const char *path)
-{
+remove_tree(const char *path) {
   GDir *d = g_dir_open(path, 0, NULL);
   const char *name;
   while (d && (name = g_dir_read_name(d)) != NULL) {
@@ -149,8 +148,10 @@ stores_exact_bytes_and_indexes_the_entry(void **state) {
   result->actions[MUGAI_ACTION_REMOVED] = 1;
   mugai_part *p = mugai_result_add_part(result, "2", "application/pdf");
   p->name = g_strdup("見積書.pdf");
+  g_free(p->detected_type); /* the part's "" */
   p->detected_type = g_strdup("application/pdf");
   p->size = 1234;
+  g_free(p->sha256);
   p->sha256 = g_strdup("ab12");
   p->action = MUGAI_PART_REMOVED;
   g_autofree char *id = mugai_quarantine_id_new(NOW);
