@@ -2,7 +2,8 @@
 """The quarantine inside the real mugai-milter, driven over the milter protocol (milter_client.py
 plays Postfix): several connections at once store their originals (group commit) while `mugai
 quarantine list`, `purge` and `fsck` run on the same store; every sanitized message is kept under
-its queue ID before its answer; a store that fails answers 451 4.3.0 and logs why, and the next
+its queue ID before its answer, also when the milter is killed (kill -9) in the middle of storing,
+after which fsck leaves a consistent store; a store that fails answers 451 4.3.0 and logs why, and the next
 message is kept again once it can be; held outbound mail is kept and discarded, its log line
 naming the id."""
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time, unittest
@@ -129,6 +130,42 @@ class QuarantineMilter(unittest.TestCase):
         fsck = self.cli(m, "fsck", "--grace", "0s").stdout.decode()
         self.assertIn("60 files, 60 index entries; removed 0 temp files, 0 files without an entry, "
                       "0 entries without a file", fsck)
+
+    def test_kill_9_while_storing_loses_no_answered_original_and_fsck_reconciles(self):
+        m = self.milter("killed")
+        answered, stop = [], threading.Event()
+
+        def client(n):
+            i = 0
+            while not stop.is_set():
+                qid = f"4TQK{n:02d}{i:04d}"
+                i += 1
+                try:
+                    r = m.send(HTML, qid)
+                except (OSError, mc.MilterProtocolError):
+                    return  # the milter is gone: Postfix would keep this message (tempfail)
+                if r.action == "continue":
+                    answered.append(qid)
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(2.0)
+        m.proc.send_signal(signal.SIGKILL)  # wherever each thread is: file, rename, commit
+        m.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertGreater(len(answered), 10)
+        # Every message that got its answer has its original and row: durable before the reply.
+        listed = {e["queue_id"]: e["id"] for e in json.loads(self.cli(m, "list", "--json").stdout)}
+        self.assertEqual([q for q in answered if q not in listed], [])
+        p = self.cli(m, "fsck", "--grace", "0s")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(", 0 entries without a file;", p.stdout.decode())
+        clean = self.cli(m, "fsck", "--grace", "0s").stdout.decode()
+        n = len(listed)
+        self.assertIn(f"{n} files, {n} index entries; removed 0 temp files, 0 files without an "
+                      "entry, 0 entries without a file", clean)
 
     def test_a_store_that_fails_answers_451_and_keeps_nothing_half(self):
         m = self.milter("failing")
