@@ -26,7 +26,8 @@ typedef struct {
 } worker;
 
 static mugai_quarantine_entry *
-sample_entry(gint64 when, guint n) {
+sample_entry(gint64 when, guint n)
+{
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
   g_free(e->id);
   e->id = mugai_quarantine_id_new(when);
@@ -60,7 +61,8 @@ sample_entry(gint64 when, guint n) {
 }
 
 static gpointer
-store_worker(gpointer data) {
+store_worker(gpointer data)
+{
   worker *w = data;
   for (guint i = 0; i < w->count; i++) {
     g_autoptr(mugai_quarantine_entry) e = sample_entry(g_get_real_time() / G_USEC_PER_SEC, i);
@@ -77,13 +79,15 @@ store_worker(gpointer data) {
 }
 
 static int
-compare_doubles(const void *a, const void *b) {
+compare_doubles(const void *a, const void *b)
+{
   double x = *(const double *) a, y = *(const double *) b;
   return (x > y) - (x < y);
 }
 
 static int
-run_store(const char *dir, guint threads, guint count, gsize size) {
+run_store(const char *dir, guint threads, guint count, gsize size)
+{
   GError *error = NULL;
   mugai_quarantine *q = mugai_quarantine_open(dir, TRUE, &error);
   if (q == NULL) {
@@ -118,7 +122,8 @@ run_store(const char *dir, guint threads, guint count, gsize size) {
 }
 
 static int
-run_fill(const char *dir, guint n) {
+run_fill(const char *dir, guint n)
+{
   GError *error = NULL;
   mugai_quarantine *q = mugai_quarantine_open(dir, TRUE, &error);
   if (q == NULL) {
@@ -147,7 +152,8 @@ run_fill(const char *dir, guint n) {
 }
 
 int
-main(int argc, char **argv) {
+main(int argc, char **argv)
+{
   if (argc >= 5 && strcmp(argv[1], "store") == 0)
     return run_store(argv[2], (guint) g_ascii_strtoull(argv[3], NULL, 10),
                      (guint) g_ascii_strtoull(argv[4], NULL, 10),

@@ -42,7 +42,8 @@ static const struct {
 };
 
 int
-mugai_cmd_quarantine(int argc, char **argv) {
+mugai_cmd_quarantine(int argc, char **argv)
+{
   if (argc < 2) {
     fputs(usage, stderr);
     return MUGAI_EXIT_USAGE;

@@ -18,7 +18,8 @@ static const char description[] =
     "Exit status: 0, 2 usage or configuration error, 75 the store failed, 77 permission denied.\n";
 
 static void
-csv_field(GString *out, const char *text, gboolean last) {
+csv_field(GString *out, const char *text, gboolean last)
+{
   g_string_append_c(out, '"');
   for (const char *p = text; *p; p++) {
     if (*p == '"')
@@ -29,7 +30,8 @@ csv_field(GString *out, const char *text, gboolean last) {
 }
 
 static void
-print_csv(const GPtrArray *rows) {
+print_csv(const GPtrArray *rows)
+{
   g_autoptr(GString) out = g_string_new("seq,time,user,uid,action,id,reason,detail\r\n");
   for (guint i = 0; i < rows->len; i++) {
     const mugai_qaudit_row *r = g_ptr_array_index(rows, i);
@@ -44,7 +46,8 @@ print_csv(const GPtrArray *rows) {
 }
 
 static void
-print_json(const GPtrArray *rows) {
+print_json(const GPtrArray *rows)
+{
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
   for (guint i = 0; i < rows->len; i++) {
@@ -70,7 +73,8 @@ print_json(const GPtrArray *rows) {
 }
 
 static void
-print_text(const GPtrArray *rows) {
+print_text(const GPtrArray *rows)
+{
   for (guint i = 0; i < rows->len; i++) {
     const mugai_qaudit_row *r = g_ptr_array_index(rows, i);
     g_autofree char *when = mugai_qcli_format_time(r->time);
@@ -89,7 +93,8 @@ print_text(const GPtrArray *rows) {
 }
 
 int
-mugai_cmd_quarantine_audit(int argc, char **argv) {
+mugai_cmd_quarantine_audit(int argc, char **argv)
+{
   g_autofree char *config = NULL;
   gboolean json = FALSE, csv = FALSE;
   GOptionEntry entries[] = {

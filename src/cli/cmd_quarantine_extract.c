@@ -27,7 +27,8 @@ static const char description[] =
     "store or FILE failed, 77 permission denied.\n";
 
 static GMimeMessage *
-parse_message(GMimeStream *stream) {
+parse_message(GMimeStream *stream)
+{
   g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   return g_mime_parser_construct_message(parser, NULL);
@@ -35,7 +36,8 @@ parse_message(GMimeStream *stream) {
 
 /* The attached message in the leaf PART, its header block split as the walk splits it. */
 static GMimeMessage *
-open_attached(GMimePart *part) {
+open_attached(GMimePart *part)
+{
   GMimeDataWrapper *content = g_mime_part_get_content(part);
   if (content == NULL)
     return NULL;
@@ -53,7 +55,8 @@ open_attached(GMimePart *part) {
 
 /* Step N (1-based) into the body of a message: the Nth child of a multipart, or the body. */
 static GMimeObject *
-message_child(GMimeMessage *message, guint64 n) {
+message_child(GMimeMessage *message, guint64 n)
+{
   GMimeObject *body = g_mime_message_get_mime_part(message);
   if (body && GMIME_IS_MULTIPART(body))
     return n <= (guint64) g_mime_multipart_get_count(GMIME_MULTIPART(body))
@@ -63,7 +66,8 @@ message_child(GMimeMessage *message, guint64 n) {
 }
 
 static gboolean
-is_message_leaf(GMimeObject *obj) {
+is_message_leaf(GMimeObject *obj)
+{
   GMimeContentType *ct = g_mime_object_get_content_type(obj);
   return GMIME_IS_PART(obj) && ct &&
          g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct), "message") == 0;
@@ -71,7 +75,8 @@ is_message_leaf(GMimeObject *obj) {
 
 /* (transfer none) the part PATH names, kept alive by KEEP (attached messages parsed on the way). */
 static GMimeObject *
-find_part(GMimeMessage *top, const char *path, GPtrArray *keep) {
+find_part(GMimeMessage *top, const char *path, GPtrArray *keep)
+{
   g_auto(GStrv) steps = g_strsplit(path, ".", -1);
   GMimeMessage *message = top;
   GMimeObject *at = NULL;
@@ -102,7 +107,8 @@ find_part(GMimeMessage *top, const char *path, GPtrArray *keep) {
 }
 
 static int
-write_part(GMimePart *part, const char *out) {
+write_part(GMimePart *part, const char *out)
+{
   gboolean to_stdout = strcmp(out, "-") == 0;
   if (to_stdout && isatty(STDOUT_FILENO)) {
     fprintf(stderr, PROGRAM ": not writing a part to a terminal: give -o FILE\n");
@@ -125,7 +131,8 @@ write_part(GMimePart *part, const char *out) {
 }
 
 int
-mugai_cmd_quarantine_extract(int argc, char **argv) {
+mugai_cmd_quarantine_extract(int argc, char **argv)
+{
   g_autofree char *config = NULL, *path = NULL, *out = NULL;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},

@@ -30,7 +30,8 @@ static const char stats_description[] =
     "Exit status: 0, 2 usage or configuration error, 75 the store failed, 77 permission denied.\n";
 
 static GOptionContext *
-context_new(const char *summary, const char *description, GOptionEntry *entries) {
+context_new(const char *summary, const char *description, GOptionEntry *entries)
+{
   GOptionContext *context = g_option_context_new(NULL);
   g_option_context_set_summary(context, summary);
   g_option_context_set_description(context, description);
@@ -39,7 +40,8 @@ context_new(const char *summary, const char *description, GOptionEntry *entries)
 }
 
 int
-mugai_cmd_quarantine_fsck(int argc, char **argv) {
+mugai_cmd_quarantine_fsck(int argc, char **argv)
+{
   const char *program = "mugai quarantine fsck";
   g_autofree char *config = NULL, *grace_text = NULL;
   gboolean dry_run = FALSE;
@@ -90,7 +92,8 @@ mugai_cmd_quarantine_fsck(int argc, char **argv) {
 }
 
 int
-mugai_cmd_quarantine_stats(int argc, char **argv) {
+mugai_cmd_quarantine_stats(int argc, char **argv)
+{
   const char *program = "mugai quarantine stats";
   g_autofree char *config = NULL;
   gboolean json = FALSE;

@@ -36,7 +36,8 @@ typedef struct {
 /* Fixed columns for id, time, verdict and reason (the longest reason word); the addresses get a
  * share of what the terminal leaves, the Subject the rest, so rows never wrap. */
 static void
-size_columns(list_out *o, gsize terminal) {
+size_columns(list_out *o, gsize terminal)
+{
   const gsize fixed[] = {26, 16, 7, 18};
   gsize used = 0;
   for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
@@ -53,7 +54,8 @@ size_columns(list_out *o, gsize terminal) {
 }
 
 static void
-print_cells(const list_out *o, const char *const cells[COL_COUNT], const char *subject) {
+print_cells(const list_out *o, const char *const cells[COL_COUNT], const char *subject)
+{
   g_autoptr(GString) line = g_string_new(NULL);
   for (gsize i = 0; i < COL_COUNT; i++) {
     mugai_qcli_append_cell(line, *cells[i] ? cells[i] : "-", o->widths[i], TRUE);
@@ -66,7 +68,8 @@ print_cells(const list_out *o, const char *const cells[COL_COUNT], const char *s
 }
 
 static gboolean
-print_row(const mugai_quarantine_entry *e, gpointer data) {
+print_row(const mugai_quarantine_entry *e, gpointer data)
+{
   list_out *o = data;
   if (o->json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -87,7 +90,8 @@ print_row(const mugai_quarantine_entry *e, gpointer data) {
 }
 
 int
-mugai_cmd_quarantine_list(int argc, char **argv) {
+mugai_cmd_quarantine_list(int argc, char **argv)
+{
   g_autofree char *config = NULL, *since = NULL, *until = NULL, *reason = NULL, *rcpt = NULL,
                   *from = NULL;
   gboolean json = FALSE, virus = FALSE, released = FALSE;

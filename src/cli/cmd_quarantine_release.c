@@ -39,7 +39,8 @@ typedef struct {
 } options;
 
 static void
-options_clear(options *o) {
+options_clear(options *o)
+{
   g_free(o->config);
   g_free(o->reason);
   g_free(o->profile);
@@ -49,7 +50,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(options, options_clear)
 
 /* The policy --profile names (the main one without it); NULL, said on stderr, when none. */
 static mugai_policy *
-profile_policy(mugai_policy *policy, const char *name) {
+profile_policy(mugai_policy *policy, const char *name)
+{
   if (name == NULL)
     return policy;
   g_autoptr(GString) known = g_string_new(NULL);
@@ -67,8 +69,8 @@ profile_policy(mugai_policy *policy, const char *name) {
 /* The original of E judged again under POLICY, as Postfix would get it; NULL (said) when it is
  * not delivered. *STATUS the exit status then. */
 static GByteArray *
-sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char *path,
-               int *status) {
+sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char *path, int *status)
+{
   g_autoptr(mugai_judge) judge = mugai_judge_new(policy, PROGRAM);
   mugai_judge_options o = {
       .from = g_strdup(e->mail_from),
@@ -100,7 +102,8 @@ sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char
 }
 
 static gboolean
-parse(int *argc, char ***argv, options *o) {
+parse(int *argc, char ***argv, options *o)
+{
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config, "Configuration file", "FILE"},
       {"reason", 0, 0, G_OPTION_ARG_FILENAME, &o->reason, "Why (recorded in the audit)", "TEXT"},
@@ -134,7 +137,8 @@ parse(int *argc, char ***argv, options *o) {
 
 /* "to=<a>,<b> relay=H:P[ sanitized=NAME] reply=...": where the release went, for the audit. */
 static char *
-release_detail(const char *const *rcpts, const char *relay, const options *o, const char *reply) {
+release_detail(const char *const *rcpts, const char *relay, const options *o, const char *reply)
+{
   g_autofree char *to = g_strjoinv(">,<", (char **) rcpts);
   return g_strdup_printf("to=<%s> relay=%s%s%s%s reply=\"%.200s\"", to, relay,
                          o->sanitized ? " sanitized=" : "",
@@ -143,7 +147,8 @@ release_detail(const char *const *rcpts, const char *relay, const options *o, co
 }
 
 int
-mugai_cmd_quarantine_release(int argc, char **argv) {
+mugai_cmd_quarantine_release(int argc, char **argv)
+{
   g_auto(options) o = {0};
   if (!parse(&argc, &argv, &o))
     return MUGAI_EXIT_USAGE;

@@ -27,7 +27,8 @@ static const char purge_description[] =
     "75 the store failed (what was removed before stays removed), 77 permission denied.\n";
 
 static GOptionContext *
-context_new(const char *args, const char *summary, const char *description, GOptionEntry *entries) {
+context_new(const char *args, const char *summary, const char *description, GOptionEntry *entries)
+{
   GOptionContext *context = g_option_context_new(args);
   g_option_context_set_summary(context, summary);
   g_option_context_set_description(context, description);
@@ -36,7 +37,8 @@ context_new(const char *args, const char *summary, const char *description, GOpt
 }
 
 int
-mugai_cmd_quarantine_delete(int argc, char **argv) {
+mugai_cmd_quarantine_delete(int argc, char **argv)
+{
   const char *program = "mugai quarantine delete";
   g_autofree char *config = NULL, *reason = NULL;
   GOptionEntry entries[] = {
@@ -74,13 +76,15 @@ mugai_cmd_quarantine_delete(int argc, char **argv) {
 }
 
 static void
-show_progress(guint64 done, gpointer data) {
+show_progress(guint64 done, gpointer data)
+{
   (void) data;
   fprintf(stderr, "\rmugai quarantine purge: %" G_GUINT64_FORMAT " removed", done);
 }
 
 int
-mugai_cmd_quarantine_purge(int argc, char **argv) {
+mugai_cmd_quarantine_purge(int argc, char **argv)
+{
   const char *program = "mugai quarantine purge";
   g_autofree char *config = NULL, *reason = NULL, *age = NULL;
   GOptionEntry entries[] = {

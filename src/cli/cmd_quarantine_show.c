@@ -28,7 +28,8 @@ static const char description[] =
 
 /* The reply text of the JSON report ("550 5.7.1 Virus found: X"); "" when none. */
 static char *
-reply_of(const char *report) {
+reply_of(const char *report)
+{
   g_autoptr(JsonNode) root = json_from_string(report, NULL);
   JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
   JsonNode *reply = o ? json_object_get_member(o, "reply") : NULL;
@@ -41,7 +42,8 @@ reply_of(const char *report) {
 }
 
 static void
-print_parts(const mugai_quarantine_entry *e) {
+print_parts(const mugai_quarantine_entry *e)
+{
   printf("parts:\n");
   for (guint i = 0; i < e->parts->len; i++) {
     const mugai_quarantine_part *p = g_ptr_array_index(e->parts, i);
@@ -68,7 +70,8 @@ print_parts(const mugai_quarantine_entry *e) {
 }
 
 static void
-print_entry(const mugai_quarantine_entry *e) {
+print_entry(const mugai_quarantine_entry *e)
+{
   g_autofree char *when = mugai_qcli_format_time(e->time);
   g_autofree char *rcpts = g_strjoinv(">, <", e->rcpts);
   g_autofree char *reply = reply_of(e->report_json);
@@ -96,7 +99,8 @@ print_entry(const mugai_quarantine_entry *e) {
 
 /* TRUE when DATA would not show as text on a terminal: NUL, control bytes, invalid UTF-8. */
 static gboolean
-is_binary(const char *data, gsize len) {
+is_binary(const char *data, gsize len)
+{
   for (gsize i = 0; i < len; i++) {
     guchar c = (guchar) data[i];
     if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != 0x1b)
@@ -108,7 +112,8 @@ is_binary(const char *data, gsize len) {
 }
 
 static int
-print_raw(mugai_quarantine *q, const char *id, gboolean force) {
+print_raw(mugai_quarantine *q, const char *id, gboolean force)
+{
   g_autofree char *path = mugai_quarantine_path_of(q, id);
   g_autofree char *data = NULL;
   gsize len = 0;
@@ -130,7 +135,8 @@ print_raw(mugai_quarantine *q, const char *id, gboolean force) {
 }
 
 int
-mugai_cmd_quarantine_show(int argc, char **argv) {
+mugai_cmd_quarantine_show(int argc, char **argv)
+{
   g_autofree char *config = NULL;
   gboolean json = FALSE, raw = FALSE, force = FALSE;
   GOptionEntry entries[] = {

@@ -11,7 +11,8 @@
 #include "util/units.h"
 
 mugai_quarantine *
-mugai_qcli_open(const char *config, const char *program, mugai_policy **policy_out, int *status) {
+mugai_qcli_open(const char *config, const char *program, mugai_policy **policy_out, int *status)
+{
   g_autoptr(mugai_policy) policy = mugai_cli_config_load(config);
   if (policy == NULL) {
     *status = MUGAI_EXIT_USAGE;
@@ -36,7 +37,8 @@ mugai_qcli_open(const char *config, const char *program, mugai_policy **policy_o
 }
 
 int
-mugai_qcli_fail(const char *program, const GError *error) {
+mugai_qcli_fail(const char *program, const GError *error)
+{
   fprintf(stderr, "%s: %s\n", program, error->message);
   if (g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_NOT_FOUND))
     return MUGAI_EXIT_NOT_FOUND;
@@ -46,7 +48,8 @@ mugai_qcli_fail(const char *program, const GError *error) {
 }
 
 void
-mugai_qcli_syslog(const char *action, const char *id, const char *reason, const char *detail) {
+mugai_qcli_syslog(const char *action, const char *id, const char *reason, const char *detail)
+{
   openlog("mugai", LOG_PID, LOG_MAIL);
   g_autofree char *r = g_strescape(reason ? reason : "", NULL);
   const char *user = g_get_user_name();
@@ -57,13 +60,15 @@ mugai_qcli_syslog(const char *action, const char *id, const char *reason, const 
 }
 
 char *
-mugai_qcli_format_time(gint64 unix_time) {
+mugai_qcli_format_time(gint64 unix_time)
+{
   g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(unix_time);
   return t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
 }
 
 gboolean
-mugai_qcli_parse_time(const char *text, gint64 *out) {
+mugai_qcli_parse_time(const char *text, gint64 *out)
+{
   guint64 seconds = 0;
   if (g_ascii_isdigit(text[0]) && strchr(text, '-') == NULL &&
       mugai_parse_duration(text, &seconds)) {
@@ -89,14 +94,16 @@ mugai_qcli_parse_time(const char *text, gint64 *out) {
 }
 
 static gsize
-char_width(gunichar c) {
+char_width(gunichar c)
+{
   if (g_unichar_iszerowidth(c))
     return 0;
   return g_unichar_iswide(c) ? 2 : 1;
 }
 
 gsize
-mugai_qcli_text_width(const char *text) {
+mugai_qcli_text_width(const char *text)
+{
   gsize w = 0;
   for (const char *p = text; *p; p = g_utf8_next_char(p))
     w += char_width(g_utf8_get_char(p));
@@ -104,7 +111,8 @@ mugai_qcli_text_width(const char *text) {
 }
 
 void
-mugai_qcli_append_cell(GString *out, const char *text, gsize width, gboolean pad) {
+mugai_qcli_append_cell(GString *out, const char *text, gsize width, gboolean pad)
+{
   gsize used = 0;
   gboolean cut = mugai_qcli_text_width(text) > width;
   gsize room = cut && width > 0 ? width - 1 : width; /* the "…" takes one column */
@@ -127,7 +135,8 @@ mugai_qcli_append_cell(GString *out, const char *text, gsize width, gboolean pad
 }
 
 gsize
-mugai_qcli_terminal_width(void) {
+mugai_qcli_terminal_width(void)
+{
   struct winsize ws;
   if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
     return ws.ws_col;

@@ -4,19 +4,22 @@
 #include "cli/quarantine_cli.h"
 
 static void
-member_string(JsonBuilder *b, const char *name, const char *value) {
+member_string(JsonBuilder *b, const char *name, const char *value)
+{
   json_builder_set_member_name(b, name);
   json_builder_add_string_value(b, value);
 }
 
 static void
-member_int(JsonBuilder *b, const char *name, gint64 value) {
+member_int(JsonBuilder *b, const char *name, gint64 value)
+{
   json_builder_set_member_name(b, name);
   json_builder_add_int_value(b, value);
 }
 
 static void
-add_parts(JsonBuilder *b, const mugai_quarantine_entry *e) {
+add_parts(JsonBuilder *b, const mugai_quarantine_entry *e)
+{
   json_builder_set_member_name(b, "parts");
   json_builder_begin_array(b);
   for (guint i = 0; i < e->parts->len; i++) {
@@ -36,7 +39,8 @@ add_parts(JsonBuilder *b, const mugai_quarantine_entry *e) {
 }
 
 void
-mugai_qcli_entry_json(JsonBuilder *b, const mugai_quarantine_entry *e, gboolean detail) {
+mugai_qcli_entry_json(JsonBuilder *b, const mugai_quarantine_entry *e, gboolean detail)
+{
   json_builder_begin_object(b);
   member_string(b, "id", e->id);
   member_int(b, "time", e->time);
@@ -78,7 +82,8 @@ mugai_qcli_entry_json(JsonBuilder *b, const mugai_quarantine_entry *e, gboolean 
 }
 
 char *
-mugai_qcli_json_text(JsonBuilder *b, gboolean pretty) {
+mugai_qcli_json_text(JsonBuilder *b, gboolean pretty)
+{
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
   json_generator_set_pretty(gen, pretty);

@@ -15,14 +15,16 @@ typedef struct {
 } session;
 
 static gboolean
-fail(GError **error, const char *server, const char *step, const char *why) {
+fail(GError **error, const char *server, const char *step, const char *why)
+{
   g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "relay %s: %s: %s", server, step, why);
   return FALSE;
 }
 
 /* One reply (all its lines); *CODE its code. The text is the last line's. */
 static char *
-read_reply(session *s, int *code, GError **error) {
+read_reply(session *s, int *code, GError **error)
+{
   g_autoptr(GString) text = g_string_new(NULL);
   for (;;) {
     gsize len = 0;
@@ -50,13 +52,15 @@ read_reply(session *s, int *code, GError **error) {
 }
 
 static gboolean
-write_all(session *s, const void *data, gsize len, GError **error) {
+write_all(session *s, const void *data, gsize len, GError **error)
+{
   return g_output_stream_write_all(s->out, data, len, NULL, NULL, error);
 }
 
 /* Send LINE (without CRLF; NULL: send nothing) and expect a reply of class WANT (2 or 3). */
 static gboolean
-step(session *s, const char *what, const char *line, int want, char **reply_out, GError **error) {
+step(session *s, const char *what, const char *line, int want, char **reply_out, GError **error)
+{
   g_autoptr(GError) local = NULL;
   if (line != NULL) {
     g_autofree char *full = g_strconcat(line, "\r\n", NULL);
@@ -76,7 +80,8 @@ step(session *s, const char *what, const char *line, int want, char **reply_out,
 
 /* The message, dot-stuffed, each line ending in CRLF, then ".". */
 static gboolean
-send_data(session *s, const guint8 *message, gsize len, GError **error) {
+send_data(session *s, const guint8 *message, gsize len, GError **error)
+{
   g_autoptr(GString) buf = g_string_sized_new(MIN(len + len / 32 + 8, 1 << 20));
   gboolean line_start = TRUE;
   for (gsize i = 0; i < len; i++) {
@@ -100,7 +105,8 @@ send_data(session *s, const guint8 *message, gsize len, GError **error) {
 
 static gboolean
 transaction(session *s, const char *sender, const char *const *rcpts, const guint8 *message,
-            gsize len, char **reply, GError **error) {
+            gsize len, char **reply, GError **error)
+{
   g_autofree char *ehlo_reply = NULL;
   if (!step(s, "greeting", NULL, 2, NULL, error) ||
       !step(s, "EHLO", "EHLO mugai-release", 2, &ehlo_reply, error))
@@ -128,7 +134,8 @@ transaction(session *s, const char *sender, const char *const *rcpts, const guin
 
 gboolean
 mugai_smtp_send(const char *host_port, guint timeout, const char *sender, const char *const *rcpts,
-                const guint8 *message, gsize len, char **reply, GError **error) {
+                const guint8 *message, gsize len, char **reply, GError **error)
+{
   g_return_val_if_fail(rcpts != NULL && rcpts[0] != NULL, FALSE);
   for (gsize i = 0; rcpts[i]; i++) /* an address with CR or LF would inject commands */
     if (strpbrk(rcpts[i], "\r\n<>") != NULL)

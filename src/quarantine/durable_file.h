@@ -23,16 +23,23 @@ typedef enum {
   MUGAI_DURABLE_STEP_RENAME, /* after the data is durable in the temp file */
 } mugai_durable_step;
 
-/* Make DIR and its missing parents (mode 0750); each directory created is made durable in its
- * parent. */
-gboolean mugai_durable_mkdirs(const char *dir, GError **error);
+/* Who what is created must belong to: the owner of the store, so that root running `mugai
+ * sanitize` or `mugai quarantine` never leaves a directory the milter's user cannot write.
+ * Applied only when the process runs as root (nobody else may give files away). */
+typedef struct {
+  gint64 uid, gid; /* -1: leave as created */
+} mugai_durable_owner;
+
+/* Make DIR and its missing parents (mode 0750), owned by OWNER (nullable); each directory created
+ * is made durable in its parent. */
+gboolean mugai_durable_mkdirs(const char *dir, const mugai_durable_owner *owner, GError **error);
 
 /* Write the LEN bytes at DATA as DIR/NAME (DIR exists), through TMP_DIR/NAME.tmp (same file
  * system), file mode 0640. FAIL_AT simulates a crash: the call stops at that step and fails,
  * leaving what a crash there would leave. */
 gboolean mugai_durable_write(const char *tmp_dir, const char *dir, const char *name,
-                             const guint8 *data, gsize len, mugai_durable_step fail_at,
-                             GError **error);
+                             const guint8 *data, gsize len, const mugai_durable_owner *owner,
+                             mugai_durable_step fail_at, GError **error);
 
 /* fsync the directory DIR, so the names created or removed in it are durable. */
 gboolean mugai_durable_sync_dir(const char *dir, GError **error);

@@ -7,7 +7,8 @@
 #include "sanitize/report_json.h"
 
 void
-mugai_quarantine_part_free(mugai_quarantine_part *part) {
+mugai_quarantine_part_free(mugai_quarantine_part *part)
+{
   if (part == NULL)
     return;
   g_free(part->path);
@@ -21,7 +22,8 @@ mugai_quarantine_part_free(mugai_quarantine_part *part) {
 }
 
 mugai_quarantine_entry *
-mugai_quarantine_entry_new(void) {
+mugai_quarantine_entry_new(void)
+{
   mugai_quarantine_entry *e = g_new0(mugai_quarantine_entry, 1);
   char **strings[] = {&e->id,        &e->queue_id, &e->client,     &e->direction,
                       &e->mail_from, &e->from,     &e->subject,    &e->verdict,
@@ -34,7 +36,8 @@ mugai_quarantine_entry_new(void) {
 }
 
 void
-mugai_quarantine_entry_free(mugai_quarantine_entry *e) {
+mugai_quarantine_entry_free(mugai_quarantine_entry *e)
+{
   if (e == NULL)
     return;
   char *strings[] = {e->id,        e->queue_id, e->client,     e->direction,
@@ -48,14 +51,16 @@ mugai_quarantine_entry_free(mugai_quarantine_entry *e) {
 }
 
 static void
-set(char **slot, const char *value) {
+set(char **slot, const char *value)
+{
   g_free(*slot);
   *slot = g_strdup(value ? value : "");
 }
 
 /* The decoded values of From and Subject in the header block at the start of DATA. */
 static void
-read_headers(mugai_quarantine_entry *e, const guint8 *data, gsize len) {
+read_headers(mugai_quarantine_entry *e, const guint8 *data, gsize len)
+{
   g_autoptr(GPtrArray) headers = mugai_headers_new();
   mugai_headers_split((const char *) data, len, headers);
   gboolean from_done = FALSE, subject_done = FALSE;
@@ -74,7 +79,8 @@ read_headers(mugai_quarantine_entry *e, const guint8 *data, gsize len) {
 }
 
 static void
-add_parts(mugai_quarantine_entry *e, const mugai_result *result, GString *signatures) {
+add_parts(mugai_quarantine_entry *e, const mugai_result *result, GString *signatures)
+{
   for (guint i = 0; i < result->parts->len; i++) {
     const mugai_part *p = g_ptr_array_index(result->parts, i);
     mugai_quarantine_part *q = g_new0(mugai_quarantine_part, 1);
@@ -94,7 +100,8 @@ add_parts(mugai_quarantine_entry *e, const mugai_result *result, GString *signat
 
 mugai_quarantine_entry *
 mugai_quarantine_entry_build(const char *id, gint64 now, const guint8 *data, gsize len,
-                             const mugai_envelope *envelope, const mugai_result *result) {
+                             const mugai_envelope *envelope, const mugai_result *result)
+{
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
   set(&e->id, id);
   e->time = now;

@@ -8,7 +8,8 @@
 #include "quarantine/quarantine_id.h"
 
 void
-mugai_quarantine_fsck_report_clear(mugai_quarantine_fsck_report *r) {
+mugai_quarantine_fsck_report_clear(mugai_quarantine_fsck_report *r)
+{
   if (r->lines)
     g_ptr_array_unref(r->lines);
   memset(r, 0, sizeof *r);
@@ -17,7 +18,8 @@ mugai_quarantine_fsck_report_clear(mugai_quarantine_fsck_report *r) {
 static void say(mugai_quarantine_fsck_report *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
-say(mugai_quarantine_fsck_report *r, const char *format, ...) {
+say(mugai_quarantine_fsck_report *r, const char *format, ...)
+{
   va_list args;
   va_start(args, format);
   g_ptr_array_add(r->lines, g_strdup_vprintf(format, args));
@@ -26,7 +28,8 @@ say(mugai_quarantine_fsck_report *r, const char *format, ...) {
 
 /* id → size of every row. */
 static GHashTable *
-load_rows(sqlite3 *db, GError **error) {
+load_rows(sqlite3 *db, GError **error)
+{
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT id, size FROM entry", -1, &st, NULL) != SQLITE_OK) {
     g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX, "index: %s",
@@ -44,13 +47,15 @@ load_rows(sqlite3 *db, GError **error) {
 }
 
 static gboolean
-young(const struct stat *st, gint64 now, gint64 grace) {
+young(const struct stat *st, gint64 now, gint64 grace)
+{
   return st->st_mtime > now - grace;
 }
 
 static void
 check_temp(mugai_quarantine *q, gint64 now, gint64 grace, gboolean repair,
-           mugai_quarantine_fsck_report *r) {
+           mugai_quarantine_fsck_report *r)
+{
   g_autofree char *tmp = g_build_filename(mugai_quarantine_get_dir(q), "tmp", NULL);
   g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
   const char *name;
@@ -69,7 +74,8 @@ check_temp(mugai_quarantine *q, gint64 now, gint64 grace, gboolean repair,
 /* One file under objects/: counted, matched against its row (taken out of ROWS). */
 static void
 check_file(const char *path, const char *name, GHashTable *rows, gint64 now, gint64 grace,
-           gboolean repair, mugai_quarantine_fsck_report *r) {
+           gboolean repair, mugai_quarantine_fsck_report *r)
+{
   struct stat st;
   if (lstat(path, &st) != 0)
     return;
@@ -100,7 +106,8 @@ check_file(const char *path, const char *name, GHashTable *rows, gint64 now, gin
 
 static void
 walk_objects(mugai_quarantine *q, GHashTable *rows, gint64 now, gint64 grace, gboolean repair,
-             mugai_quarantine_fsck_report *r) {
+             mugai_quarantine_fsck_report *r)
+{
   g_autofree char *objects = g_build_filename(mugai_quarantine_get_dir(q), "objects", NULL);
   g_autoptr(GDir) top = g_dir_open(objects, 0, NULL);
   const char *a, *b, *name;
@@ -121,7 +128,8 @@ walk_objects(mugai_quarantine *q, GHashTable *rows, gint64 now, gint64 grace, gb
 /* The rows left in ROWS have no file. */
 static gboolean
 drop_lost_rows(mugai_quarantine *q, GHashTable *rows, gboolean repair,
-               mugai_quarantine_fsck_report *r, GError **error) {
+               mugai_quarantine_fsck_report *r, GError **error)
+{
   sqlite3 *db = mugai_quarantine_get_db(q);
   GHashTableIter it;
   gpointer id;
@@ -150,7 +158,8 @@ drop_lost_rows(mugai_quarantine *q, GHashTable *rows, gboolean repair,
 
 gboolean
 mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
-                      mugai_quarantine_fsck_report *r, GError **error) {
+                      mugai_quarantine_fsck_report *r, GError **error)
+{
   memset(r, 0, sizeof *r);
   r->lines = g_ptr_array_new_with_free_func(g_free);
   gint64 now = g_get_real_time() / G_USEC_PER_SEC;

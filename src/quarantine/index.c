@@ -42,14 +42,16 @@ static const char schema[] =
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
 
 static gboolean
-sql_fail(sqlite3 *db, GError **error, const char *what) {
+sql_fail(sqlite3 *db, GError **error, const char *what)
+{
   g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE, "%s: %s", what,
               db ? sqlite3_errmsg(db) : "out of memory");
   return FALSE;
 }
 
 gboolean
-mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error) {
+mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error)
+{
   char *msg = NULL;
   if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
     return TRUE;
@@ -60,7 +62,8 @@ mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error) {
 }
 
 static gint64
-user_version(sqlite3 *db) {
+user_version(sqlite3 *db)
+{
   sqlite3_stmt *st = NULL;
   gint64 v = -1;
   if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
@@ -71,7 +74,8 @@ user_version(sqlite3 *db) {
 }
 
 static gboolean
-ensure_schema(sqlite3 *db, GError **error) {
+ensure_schema(sqlite3 *db, GError **error)
+{
   gint64 v = user_version(db);
   if (v > SCHEMA_VERSION) {
     g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
@@ -90,7 +94,8 @@ ensure_schema(sqlite3 *db, GError **error) {
 }
 
 sqlite3 *
-mugai_qindex_open(const char *path, gboolean create, GError **error) {
+mugai_qindex_open(const char *path, gboolean create, GError **error)
+{
   sqlite3 *db = NULL;
   int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
@@ -113,12 +118,14 @@ mugai_qindex_open(const char *path, gboolean create, GError **error) {
 }
 
 void
-mugai_qindex_close(sqlite3 *db) {
+mugai_qindex_close(sqlite3 *db)
+{
   sqlite3_close(db); /* NULL is a no-op */
 }
 
 static sqlite3_stmt *
-prepare(sqlite3 *db, const char *sql, GError **error) {
+prepare(sqlite3 *db, const char *sql, GError **error)
+{
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
     sql_fail(db, error, "index");
@@ -128,20 +135,23 @@ prepare(sqlite3 *db, const char *sql, GError **error) {
 }
 
 static void
-bind_text(sqlite3_stmt *st, int i, const char *value) {
+bind_text(sqlite3_stmt *st, int i, const char *value)
+{
   sqlite3_bind_text(st, i, value ? value : "", -1, SQLITE_STATIC);
 }
 
 /* Step ST to its end (an INSERT, UPDATE or DELETE) and finalize it. */
 static gboolean
-run(sqlite3 *db, sqlite3_stmt *st, GError **error) {
+run(sqlite3 *db, sqlite3_stmt *st, GError **error)
+{
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? TRUE : sql_fail(db, error, "index");
 }
 
 static gboolean
-insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
+insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
+{
   sqlite3_stmt *st = prepare(db, "INSERT INTO part VALUES (?,?,?,?,?,?,?,?,?,?)", error);
   if (st == NULL)
     return FALSE;
@@ -168,7 +178,8 @@ insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
 }
 
 static gboolean
-insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
+insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
+{
   sqlite3_stmt *st = prepare(db, "INSERT INTO rcpt VALUES (?,?)", error);
   if (st == NULL)
     return FALSE;
@@ -186,7 +197,8 @@ insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
 }
 
 gboolean
-mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error) {
+mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
+{
   sqlite3_stmt *st = prepare(db, "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
   if (st == NULL)
     return FALSE;
@@ -206,7 +218,8 @@ mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error
 }
 
 static char *
-column_text(sqlite3_stmt *st, int i) {
+column_text(sqlite3_stmt *st, int i)
+{
   const unsigned char *t = sqlite3_column_text(st, i);
   return g_strdup(t ? (const char *) t : "");
 }
@@ -217,7 +230,8 @@ column_text(sqlite3_stmt *st, int i) {
 
 /* An entry from a row of ENTRY_COLUMNS (no recipients, parts or report). */
 static mugai_quarantine_entry *
-entry_from_row(sqlite3_stmt *st) {
+entry_from_row(sqlite3_stmt *st)
+{
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
   char **texts[] = {&e->queue_id, &e->client, &e->direction, &e->mail_from, &e->from, &e->subject};
   g_free(e->id);
@@ -238,7 +252,8 @@ entry_from_row(sqlite3_stmt *st) {
 }
 
 static gboolean
-load_rcpts(sqlite3 *db, mugai_quarantine_entry *e, GError **error) {
+load_rcpts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
+{
   sqlite3_stmt *st = prepare(db, "SELECT addr FROM rcpt WHERE entry_id = ? ORDER BY rowid", error);
   if (st == NULL)
     return FALSE;
@@ -254,7 +269,8 @@ load_rcpts(sqlite3 *db, mugai_quarantine_entry *e, GError **error) {
 }
 
 static gboolean
-load_parts(sqlite3 *db, mugai_quarantine_entry *e, GError **error) {
+load_parts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
+{
   sqlite3_stmt *st = prepare(db,
                              "SELECT path, type, detected_type, name, size, sha256, action,"
                              " reason FROM part WHERE entry_id = ? ORDER BY seq",
@@ -279,7 +295,8 @@ load_parts(sqlite3 *db, mugai_quarantine_entry *e, GError **error) {
 }
 
 mugai_quarantine_entry *
-mugai_qindex_get(sqlite3 *db, const char *id, GError **error) {
+mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
+{
   sqlite3_stmt *st = prepare(db, "SELECT " ENTRY_COLUMNS ", report FROM entry WHERE id = ?", error);
   if (st == NULL)
     return NULL;
@@ -304,7 +321,8 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error) {
 }
 
 gboolean
-mugai_qindex_delete(sqlite3 *db, const char *id, GError **error) {
+mugai_qindex_delete(sqlite3 *db, const char *id, GError **error)
+{
   sqlite3_stmt *st = prepare(db, "DELETE FROM entry WHERE id = ?", error);
   if (st == NULL)
     return FALSE;
@@ -320,7 +338,8 @@ mugai_qindex_delete(sqlite3 *db, const char *id, GError **error) {
 }
 
 gboolean
-mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error) {
+mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error)
+{
   sqlite3_stmt *st = prepare(db, "UPDATE entry SET released = ? WHERE id = ?", error);
   if (st == NULL)
     return FALSE;
@@ -331,7 +350,8 @@ mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **er
 
 gboolean
 mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn fn, gpointer data,
-                  GError **error) {
+                  GError **error)
+{
   g_autoptr(GString) sql = g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT group_concat(addr, "
                                         "char(10)) FROM rcpt WHERE entry_id = entry.id)"
                                         " FROM entry WHERE 1");
@@ -379,7 +399,8 @@ mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn
 }
 
 GPtrArray *
-mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error) {
+mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error)
+{
   sqlite3_stmt *st =
       prepare(db, "SELECT id FROM entry WHERE time < ? ORDER BY time LIMIT ?", error);
   if (st == NULL)
@@ -401,7 +422,8 @@ mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error) {
 
 /* The Unix user running this process, as the audit names it. */
 static char *
-user_name(uid_t uid) {
+user_name(uid_t uid)
+{
   struct passwd pw, *found = NULL;
   char buf[1024];
   if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
@@ -411,7 +433,8 @@ user_name(uid_t uid) {
 
 gboolean
 mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const char *reason,
-                       const char *detail, GError **error) {
+                       const char *detail, GError **error)
+{
   sqlite3_stmt *st = prepare(db,
                              "INSERT INTO audit (time, user, uid, action, entry_id, reason,"
                              " detail) VALUES (?,?,?,?,?,?,?)",
@@ -434,7 +457,8 @@ mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const ch
 }
 
 void
-mugai_qaudit_row_free(mugai_qaudit_row *row) {
+mugai_qaudit_row_free(mugai_qaudit_row *row)
+{
   if (row == NULL)
     return;
   g_free(row->user);
@@ -446,7 +470,8 @@ mugai_qaudit_row_free(mugai_qaudit_row *row) {
 }
 
 GPtrArray *
-mugai_qindex_audit_list(sqlite3 *db, GError **error) {
+mugai_qindex_audit_list(sqlite3 *db, GError **error)
+{
   sqlite3_stmt *st = prepare(db,
                              "SELECT seq, time, user, uid, action, entry_id, reason, detail"
                              " FROM audit ORDER BY seq",
@@ -471,14 +496,16 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error) {
 }
 
 void
-mugai_qindex_stats_clear(mugai_qindex_stats *s) {
+mugai_qindex_stats_clear(mugai_qindex_stats *s)
+{
   if (s->by_reason)
     g_ptr_array_unref(s->by_reason);
   memset(s, 0, sizeof *s);
 }
 
 gboolean
-mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error) {
+mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error)
+{
   memset(s, 0, sizeof *s);
   s->by_reason = g_ptr_array_new_with_free_func(g_free);
   sqlite3_stmt *st = prepare(db,

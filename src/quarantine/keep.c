@@ -5,7 +5,8 @@
 
 gboolean
 mugai_quarantine_keep(mugai_quarantine *q, const char *id, mugai_spool *spool,
-                      const mugai_envelope *envelope, mugai_result *result) {
+                      const mugai_envelope *envelope, mugai_result *result)
+{
   if (!result->quarantine)
     return TRUE;
   g_autoptr(GError) error = NULL;

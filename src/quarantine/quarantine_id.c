@@ -6,7 +6,8 @@
 #define RANDOM_HEX 10
 
 char *
-mugai_quarantine_id_new(gint64 now) {
+mugai_quarantine_id_new(gint64 now)
+{
   g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(now);
   g_autofree char *stamp = g_date_time_format(t, "%Y%m%d-%H%M%S");
   /* g_random_* is seeded per process from /dev/urandom: enough for ids, which are not secrets. */
@@ -15,7 +16,8 @@ mugai_quarantine_id_new(gint64 now) {
 }
 
 gboolean
-mugai_quarantine_id_valid(const char *id) {
+mugai_quarantine_id_valid(const char *id)
+{
   static const char shape[] = "dddddddd-dddddd-hhhhhhhhhh";
   if (id == NULL || strlen(id) != MUGAI_QUARANTINE_ID_LEN)
     return FALSE;
@@ -31,7 +33,8 @@ mugai_quarantine_id_valid(const char *id) {
 }
 
 gint64
-mugai_quarantine_id_time(const char *id) {
+mugai_quarantine_id_time(const char *id)
+{
   g_return_val_if_fail(mugai_quarantine_id_valid(id), 0);
   int v[6] = {0};
   const int at[6][2] = {{0, 4}, {4, 2}, {6, 2}, {9, 2}, {11, 2}, {13, 2}};
@@ -43,14 +46,16 @@ mugai_quarantine_id_time(const char *id) {
 }
 
 char *
-mugai_quarantine_id_subdir(const char *id) {
+mugai_quarantine_id_subdir(const char *id)
+{
   g_return_val_if_fail(mugai_quarantine_id_valid(id), NULL);
   const char *r = id + MUGAI_QUARANTINE_ID_LEN - RANDOM_HEX;
   return g_strdup_printf("objects/%.2s/%.2s", r, r + 2);
 }
 
 char *
-mugai_quarantine_id_relpath(const char *id) {
+mugai_quarantine_id_relpath(const char *id)
+{
   g_autofree char *sub = mugai_quarantine_id_subdir(id);
   return sub ? g_strdup_printf("%s/%s", sub, id) : NULL;
 }

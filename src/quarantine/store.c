@@ -30,6 +30,7 @@ struct mugai_quarantine {
   sqlite3 *db;
   GMutex lock;         /* guards the queue and the flag below */
   GCond committed;     /* signalled after every commit */
+  mugai_durable_owner owner; /* of DIR: what root creates in it goes to them */
   GPtrArray *queue;    /* pending_row *, not yet taken by a commit */
   gboolean committing; /* a thread is committing (it alone uses db meanwhile) */
   mugai_quarantine_fault fault;
@@ -38,7 +39,8 @@ struct mugai_quarantine {
 static gboolean q_fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 static gboolean
-q_fail(GError **error, int code, const char *format, ...) {
+q_fail(GError **error, int code, const char *format, ...)
+{
   va_list args;
   va_start(args, format);
   g_autofree char *text = g_strdup_vprintf(format, args);
@@ -49,7 +51,8 @@ q_fail(GError **error, int code, const char *format, ...) {
 
 /* "owned by mugai:mugai, mode 0750": who may read PATH, for an error message. */
 static char *
-owner_text(const char *path) {
+owner_text(const char *path)
+{
   struct stat st;
   if (stat(path, &st) != 0)
     return g_strdup("");
@@ -64,7 +67,8 @@ owner_text(const char *path) {
 
 /* May this process use the existing store at DIR? The error says why not and whose it is. */
 static gboolean
-check_access(const char *dir, const char *index, GError **error) {
+check_access(const char *dir, const char *index, GError **error)
+{
   struct stat st;
   if (stat(dir, &st) != 0 && errno == ENOENT)
     return q_fail(error, MUGAI_QUARANTINE_ERROR_MISSING,
@@ -88,14 +92,22 @@ check_access(const char *dir, const char *index, GError **error) {
 }
 
 mugai_quarantine *
-mugai_quarantine_open(const char *dir, gboolean create, GError **error) {
+mugai_quarantine_open(const char *dir, gboolean create, GError **error)
+{
   g_return_val_if_fail(dir != NULL && g_path_is_absolute(dir), NULL);
   g_autofree char *index = g_build_filename(dir, MUGAI_QINDEX_FILE, NULL);
   g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
   g_autoptr(GError) local = NULL;
+  /* What root makes in a store that exists goes to its owner (the milter's user), so that the
+   * milter can always write where an admin stored an original with `mugai sanitize`. */
+  mugai_durable_owner owner = {-1, -1};
+  struct stat st;
+  if (stat(dir, &st) == 0)
+    owner = (mugai_durable_owner){st.st_uid, st.st_gid};
   if (create) {
     g_autofree char *objects = g_build_filename(dir, "objects", NULL);
-    if (!mugai_durable_mkdirs(tmp, &local) || !mugai_durable_mkdirs(objects, &local)) {
+    if (!mugai_durable_mkdirs(tmp, &owner, &local) ||
+        !mugai_durable_mkdirs(objects, &owner, &local)) {
       int code = g_error_matches(local, MUGAI_DURABLE_ERROR, MUGAI_DURABLE_ERROR_IO) &&
                          access(dir, W_OK) != 0
                      ? MUGAI_QUARANTINE_ERROR_PERMISSION
@@ -111,7 +123,16 @@ mugai_quarantine_open(const char *dir, gboolean create, GError **error) {
     q_fail(error, MUGAI_QUARANTINE_ERROR_INDEX, "%s", local->message);
     return NULL;
   }
+  /* SQLite run as root gives its -wal and -shm files to the index's owner itself. */
+  if (owner.uid >= 0 && geteuid() == 0 && stat(index, &st) == 0 && st.st_uid != owner.uid &&
+      chown(index, (uid_t) owner.uid, (gid_t) owner.gid) != 0) {
+    q_fail(error, MUGAI_QUARANTINE_ERROR_IO, "cannot give %s to the store's owner: %s", index,
+           g_strerror(errno));
+    mugai_qindex_close(db);
+    return NULL;
+  }
   mugai_quarantine *q = g_new0(mugai_quarantine, 1);
+  q->owner = owner;
   q->dir = g_strdup(dir);
   q->tmp_dir = g_steal_pointer(&tmp);
   q->db = db;
@@ -122,7 +143,8 @@ mugai_quarantine_open(const char *dir, gboolean create, GError **error) {
 }
 
 void
-mugai_quarantine_free(mugai_quarantine *q) {
+mugai_quarantine_free(mugai_quarantine *q)
+{
   if (q == NULL)
     return;
   g_assert(q->queue->len == 0 && !q->committing);
@@ -136,30 +158,35 @@ mugai_quarantine_free(mugai_quarantine *q) {
 }
 
 const char *
-mugai_quarantine_get_dir(const mugai_quarantine *q) {
+mugai_quarantine_get_dir(const mugai_quarantine *q)
+{
   return q->dir;
 }
 
 sqlite3 *
-mugai_quarantine_get_db(mugai_quarantine *q) {
+mugai_quarantine_get_db(mugai_quarantine *q)
+{
   return q->db;
 }
 
 char *
-mugai_quarantine_path_of(const mugai_quarantine *q, const char *id) {
+mugai_quarantine_path_of(const mugai_quarantine *q, const char *id)
+{
   g_autofree char *rel = mugai_quarantine_id_relpath(id);
   return g_build_filename(q->dir, rel, NULL);
 }
 
 void
-mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault) {
+mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault)
+{
   q->fault = fault;
 }
 
 /* Commit ROWS (pending_row *) in one transaction, each in a savepoint so one bad row fails alone.
  * Called without the lock, by the one thread that set committing. */
 static void
-commit_rows(sqlite3 *db, GPtrArray *rows) {
+commit_rows(sqlite3 *db, GPtrArray *rows)
+{
   g_autoptr(GError) error = NULL;
   gboolean ok = mugai_qindex_exec(db, "BEGIN IMMEDIATE", &error);
   for (guint i = 0; ok && i < rows->len; i++) {
@@ -185,7 +212,8 @@ commit_rows(sqlite3 *db, GPtrArray *rows) {
 
 /* Queue ENTRY's row and return once a commit has taken it (group commit; see store.h). */
 static gboolean
-index_row(mugai_quarantine *q, const mugai_quarantine_entry *entry, GError **error) {
+index_row(mugai_quarantine *q, const mugai_quarantine_entry *entry, GError **error)
+{
   pending_row row = {.entry = entry};
   g_mutex_lock(&q->lock);
   g_ptr_array_add(q->queue, &row);
@@ -216,7 +244,8 @@ index_row(mugai_quarantine *q, const mugai_quarantine_entry *entry, GError **err
 
 gboolean
 mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry, const guint8 *data,
-                       gsize len, GError **error) {
+                       gsize len, GError **error)
+{
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
   g_autofree char *sub = mugai_quarantine_id_subdir(entry->id);
   g_autofree char *dir = g_build_filename(q->dir, sub, NULL);
@@ -224,9 +253,9 @@ mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
   mugai_durable_step step = q->fault <= MUGAI_QUARANTINE_FAULT_RENAME
                                 ? (mugai_durable_step) q->fault
                                 : MUGAI_DURABLE_STEP_NONE;
-  if (!mugai_durable_mkdirs(dir, &local) ||
-      !mugai_durable_write(q->tmp_dir, dir, entry->id, data ? data : (const guint8 *) "", len, step,
-                           &local))
+  if (!mugai_durable_mkdirs(dir, &q->owner, &local) ||
+      !mugai_durable_write(q->tmp_dir, dir, entry->id, data ? data : (const guint8 *) "", len,
+                           &q->owner, step, &local))
     return q_fail(error, MUGAI_QUARANTINE_ERROR_IO, "quarantine: %s", local->message);
   if (q->fault == MUGAI_QUARANTINE_FAULT_INDEX)
     return q_fail(error, MUGAI_QUARANTINE_ERROR_INDEX,
@@ -241,7 +270,8 @@ mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
 
 /* Remove the files of IDS, then make each directory touched durable once. */
 static gboolean
-remove_files(mugai_quarantine *q, const GPtrArray *ids, GError **error) {
+remove_files(mugai_quarantine *q, const GPtrArray *ids, GError **error)
+{
   g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < ids->len; i++) {
     g_autofree char *path = mugai_quarantine_path_of(q, g_ptr_array_index(ids, i));
@@ -262,7 +292,8 @@ remove_files(mugai_quarantine *q, const GPtrArray *ids, GError **error) {
 }
 
 static gboolean
-index_fail(GError **error, GError *local) {
+index_fail(GError **error, GError *local)
+{
   int code = g_error_matches(local, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
                  ? MUGAI_QUARANTINE_ERROR_NOT_FOUND
                  : MUGAI_QUARANTINE_ERROR_INDEX;
@@ -270,7 +301,8 @@ index_fail(GError **error, GError *local) {
 }
 
 gboolean
-mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason, GError **error) {
+mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason, GError **error)
+{
   g_autoptr(GError) local = NULL;
   if (!mugai_qindex_exec(q->db, "BEGIN IMMEDIATE", &local))
     return index_fail(error, local);
@@ -303,7 +335,8 @@ mugai_quarantine_record_release(mugai_quarantine *q, const char *id, const char 
 gboolean
 mugai_quarantine_purge(mugai_quarantine *q, gint64 before, const char *reason,
                        mugai_quarantine_progress_fn progress, gpointer data, guint64 *removed,
-                       GError **error) {
+                       GError **error)
+{
   g_autoptr(GError) local = NULL;
   *removed = 0;
   for (;;) {

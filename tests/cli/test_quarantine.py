@@ -246,6 +246,24 @@ class Quarantine(unittest.TestCase):
             self.assertIn(f"permission denied: cannot read the quarantine {self.store} "
                           "(owned by root:root, mode 0750)", err)
 
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_root_storing_leaves_everything_to_the_stores_owner(self):
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+        os.mkdir(self.store, 0o750)  # as deploy/mugai-milter.service makes it, for the milter's user
+        os.chown(self.store, nobody.pw_uid, nobody.pw_gid)
+        qid = self.stored_id()  # root: an admin running mugai sanitize
+        sub = os.path.join(self.store, "objects", qid[16:18])
+        for path in (self.store, os.path.join(self.store, "tmp"), os.path.join(self.store, "objects"),
+                     sub, os.path.join(sub, qid[18:20]), os.path.join(sub, qid[18:20], qid),
+                     os.path.join(self.store, "index.sqlite")):
+            self.assertEqual(os.stat(path).st_uid, nobody.pw_uid, path)
+        # So the milter's user goes on storing there, in the same directories too.
+        p = run("sanitize", "-c", self.conf, "--from", "s@example.com", "--rcpt",
+                "taro@city.example.lg.jp", stdin=HTML, user="nobody")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 2)
+
     # ---- delete / purge / audit ----------------------------------------------------------------
     def test_delete_and_purge_are_audited(self):
         a, b = self.stored_id(), self.stored_id(attachment_message())

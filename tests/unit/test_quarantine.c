@@ -31,7 +31,8 @@ typedef struct {
 
 /* rm -r PATH (the fixture's own temp directory). */
 static void
-remove_tree(const char *path) {
+remove_tree(const char *path)
+{
   GDir *d = g_dir_open(path, 0, NULL);
   const char *name;
   while (d && (name = g_dir_read_name(d)) != NULL) {
@@ -47,7 +48,8 @@ remove_tree(const char *path) {
 }
 
 static int
-setup(void **state) {
+setup(void **state)
+{
   fixture *f = g_new0(fixture, 1);
   char *tmp = g_dir_make_tmp("mugai-q-XXXXXX", NULL);
   f->dir = g_build_filename(tmp, "store", NULL); /* made by the open, parents and all */
@@ -61,7 +63,8 @@ setup(void **state) {
 }
 
 static int
-teardown(void **state) {
+teardown(void **state)
+{
   fixture *f = *state;
   mugai_quarantine_free(f->q);
   g_autofree char *parent = g_path_get_dirname(f->dir);
@@ -72,7 +75,8 @@ teardown(void **state) {
 }
 
 static mugai_quarantine_entry *
-entry_at(gint64 when, const char *reason, const char *rcpt) {
+entry_at(gint64 when, const char *reason, const char *rcpt)
+{
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
   g_free(e->id);
   e->id = mugai_quarantine_id_new(when);
@@ -92,21 +96,24 @@ entry_at(gint64 when, const char *reason, const char *rcpt) {
 }
 
 static void
-store_ok(fixture *f, const mugai_quarantine_entry *e) {
+store_ok(fixture *f, const mugai_quarantine_entry *e)
+{
   GError *error = NULL;
   if (!mugai_quarantine_store(f->q, e, (const guint8 *) original, sizeof original - 1, &error))
     fail_msg("%s", error->message);
 }
 
 static gboolean
-count_row(const mugai_quarantine_entry *e, gpointer data) {
+count_row(const mugai_quarantine_entry *e, gpointer data)
+{
   (void) e;
   (*(guint *) data)++;
   return TRUE;
 }
 
 static guint
-count(fixture *f, const mugai_qindex_filter *filter) {
+count(fixture *f, const mugai_qindex_filter *filter)
+{
   guint n = 0;
   GError *error = NULL;
   if (!mugai_qindex_list(mugai_quarantine_get_db(f->q), filter, count_row, &n, &error))
@@ -117,7 +124,8 @@ count(fixture *f, const mugai_qindex_filter *filter) {
 static const mugai_qindex_filter all = {.released = -1};
 
 static void
-ids_sort_by_time_and_hash_into_two_levels(void **state) {
+ids_sort_by_time_and_hash_into_two_levels(void **state)
+{
   (void) state;
   g_autofree char *id = mugai_quarantine_id_new(NOW);
   assert_true(mugai_quarantine_id_valid(id));
@@ -136,7 +144,8 @@ ids_sort_by_time_and_hash_into_two_levels(void **state) {
 }
 
 static void
-stores_exact_bytes_and_indexes_the_entry(void **state) {
+stores_exact_bytes_and_indexes_the_entry(void **state)
+{
   fixture *f = *state;
   mugai_envelope env = {
       .client_addr = "192.0.2.25",
@@ -197,7 +206,8 @@ stores_exact_bytes_and_indexes_the_entry(void **state) {
 }
 
 static void
-lists_with_filters_newest_first(void **state) {
+lists_with_filters_newest_first(void **state)
+{
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) a = entry_at(NOW - 3 * DAY, "none", "x@example.jp");
   g_autoptr(mugai_quarantine_entry) b =
@@ -225,7 +235,8 @@ typedef struct {
 } writer_args;
 
 static gpointer
-writer(gpointer data) {
+writer(gpointer data)
+{
   writer_args *w = data;
   for (guint i = 0; i < w->per_thread; i++) {
     g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
@@ -235,7 +246,8 @@ writer(gpointer data) {
 }
 
 static void
-many_threads_store_at_once(void **state) {
+many_threads_store_at_once(void **state)
+{
   fixture *f = *state;
   writer_args w = {f, 25};
   GThread *threads[8];
@@ -254,7 +266,8 @@ many_threads_store_at_once(void **state) {
 }
 
 static GPtrArray *
-audit(fixture *f) {
+audit(fixture *f)
+{
   GError *error = NULL;
   GPtrArray *rows = mugai_qindex_audit_list(mugai_quarantine_get_db(f->q), &error);
   assert_non_null(rows);
@@ -262,7 +275,8 @@ audit(fixture *f) {
 }
 
 static void
-delete_removes_row_and_file_and_is_audited(void **state) {
+delete_removes_row_and_file_and_is_audited(void **state)
+{
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "virus", "x@example.jp");
   store_ok(f, e);
@@ -291,7 +305,8 @@ delete_removes_row_and_file_and_is_audited(void **state) {
 }
 
 static void
-purge_removes_what_is_past_retention(void **state) {
+purge_removes_what_is_past_retention(void **state)
+{
   fixture *f = *state;
   GPtrArray *old = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_entry_free);
   for (int i = 0; i < 1500; i++) { /* more than one batch */
@@ -324,7 +339,8 @@ purge_removes_what_is_past_retention(void **state) {
 /* Each simulated crash stops a store where a real one could; fsck then leaves a consistent store:
  * no file without a row, no row without a file, no temp file. */
 static void
-fsck_reconciles_every_crash_point(void **state) {
+fsck_reconciles_every_crash_point(void **state)
+{
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) kept = entry_at(NOW, "none", "x@example.jp");
   store_ok(f, kept);
@@ -381,7 +397,8 @@ fsck_reconciles_every_crash_point(void **state) {
 }
 
 static void
-opening_a_missing_store_says_so(void **state) {
+opening_a_missing_store_says_so(void **state)
+{
   fixture *f = *state;
   g_autofree char *nowhere = g_build_filename(f->dir, "not-there", NULL);
   GError *error = NULL;
@@ -395,7 +412,8 @@ opening_a_missing_store_says_so(void **state) {
 }
 
 int
-main(void) {
+main(void)
+{
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(ids_sort_by_time_and_hash_into_two_levels),
       cmocka_unit_test_setup_teardown(stores_exact_bytes_and_indexes_the_entry, setup, teardown),
