@@ -738,6 +738,44 @@ static void checks_the_ratelimit_keys(void **state)
   assert_policy_equal(p, again);
 }
 
+/* [quarantine]: the store's path, retention bounds at N and N+1, the relay's HOST:PORT, and
+ * holding mail (individual numbers, viruses) only with somewhere to hold it. */
+static void checks_the_quarantine_keys(void **state)
+{
+  (void) state;
+  const value_row rows[] = {
+    {"quarantine", "dir", "/var/spool/mugai/quarantine", NULL},
+    {"quarantine", "dir", "", NULL},
+    {"quarantine", "dir", "quarantine", "\"quarantine\" is not an absolute path (it must start with /)"},
+    {"quarantine", "retention", "1d", NULL},
+    {"quarantine", "retention", "86399", "\"86399\" is outside 86400s to 315360000s"},
+    {"quarantine", "retention", "3650d", NULL},
+    {"quarantine", "retention", "3651d", "\"3651d\" is outside 86400s to 315360000s"},
+    {"quarantine", "release_relay", "127.0.0.1:10026", NULL},
+    {"quarantine", "release_relay", "relay.example.jp:25", NULL},
+    {"quarantine", "release_relay", "[::1]:10026", NULL},
+    {"quarantine", "release_relay", "127.0.0.1", "\"127.0.0.1\" is not HOST:PORT (e.g. 127.0.0.1:10026)"},
+    {"quarantine", "release_relay", "127.0.0.1:65536", "\"127.0.0.1:65536\" is not HOST:PORT (e.g. 127.0.0.1:10026)"},
+    {"quarantine", "release_relay", "::1:25", "\"::1:25\": write an IPv6 address in brackets, [::1]:10026"},
+    {"quarantine", "release_relay", "[relay]:25", "\"[relay]:25\": the address in [] is not an IPv6 address"},
+    {"outbound", "individual_numbers", "hold", "holding mail needs a quarantine: set [quarantine] dir"},
+    {"scan", "infected", "quarantine", "holding mail needs a quarantine: set [quarantine] dir"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+  const char *held = "[outbound]\nindividual_numbers = hold\n[scan]\ninfected = quarantine\n"
+                     "[quarantine]\ndir = /var/spool/mugai/quarantine\n";
+  GError *error = NULL;
+  g_autoptr(mugai_policy) p = mugai_config_parse(held, strlen(held), SRC, NULL, &error);
+  assert_non_null(p);
+  assert_int_equal(p->outbound.individual_numbers, MUGAI_INDIVIDUAL_NUMBERS_HOLD);
+  assert_int_equal(p->scan.infected, MUGAI_ANSWER_HOLD);
+  assert_int_equal(p->quarantine.retention, 30 * 86400);
+  /* A rule that holds needs the quarantine too; its problem names the rule. */
+  expect_problem("[rule r]\nmatch_rcpt = a@example.jp\noutbound.individual_numbers = hold\n",
+                 SRC ":1: [rule r] outbound.individual_numbers: holding mail needs a quarantine: "
+                 "set [quarantine] dir");
+}
+
 static void accepts_bom_crlf_semicolon_comments_and_japanese_comments(void **state)
 {
   (void) state;
@@ -1056,6 +1094,7 @@ int main(void)
     cmocka_unit_test(rejects_nul_bytes_and_bad_utf8_with_their_line),
     cmocka_unit_test(lists_are_checked_item_by_item),
     cmocka_unit_test(checks_the_ratelimit_keys),
+    cmocka_unit_test(checks_the_quarantine_keys),
     cmocka_unit_test(accepts_bom_crlf_semicolon_comments_and_japanese_comments),
     cmocka_unit_test(survives_a_very_long_line_and_keeps_messages_short),
     cmocka_unit_test(survives_random_mutations_of_the_default),
