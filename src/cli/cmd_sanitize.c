@@ -187,6 +187,7 @@ mugai_cmd_sanitize(int argc, char **argv)
     return MUGAI_EXIT_USAGE;
   }
   g_autoptr(mugai_judge) judge = mugai_judge_new(policy, "mugai sanitize");
+  mugai_judge_keep_originals(judge);
   gint64 start = g_get_monotonic_time();
   mugai_envelope envelope;
   mugai_read_message message = {0};

@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "quarantine/keep.h"
+#include "quarantine/quarantine_id.h"
 #include "sanitize/gateway.h"
+#include "sanitize/headers.h"
 #include "sanitize/gmime_autoptr.h"
 #include "scan/scan_open.h"
 
@@ -22,6 +25,11 @@ struct mugai_judge {
   char *scanner_failure;    /* (nullable) why there is no scanner */
   gboolean rcpts_told;      /* the recipients of other rules were named (once: every message of
                              * a run has the same envelope) */
+  gboolean keep_originals;  /* store originals in [quarantine] dir (mugai sanitize) */
+  mugai_quarantine *quarantine; /* (nullable) opened at the first message to keep */
+  char *quarantine_failure; /* (nullable) why it could not be opened */
+  char *quarantine_id;      /* (nullable) the id of the message being judged (the envelope
+                             * lends it) */
 };
 
 void
@@ -82,6 +90,9 @@ mugai_judge_free(mugai_judge *judge)
 {
   if (judge == NULL)
     return;
+  mugai_quarantine_free(judge->quarantine);
+  g_free(judge->quarantine_failure);
+  g_free(judge->quarantine_id);
   mugai_scanner_unref(judge->scanner);
   mugai_filetype_free(judge->filetype);
   g_free(judge->scanner_failure);
@@ -89,6 +100,42 @@ mugai_judge_free(mugai_judge *judge)
   g_free(judge->program);
   mugai_policy_unref(judge->policy);
   g_free(judge);
+}
+
+void
+mugai_judge_keep_originals(mugai_judge *judge)
+{
+  judge->keep_originals = TRUE;
+}
+
+/* The store originals go to, opened once; NULL (and the reason kept) when it cannot be. */
+static mugai_quarantine *
+open_quarantine(mugai_judge *judge)
+{
+  if (judge->quarantine == NULL && judge->quarantine_failure == NULL) {
+    g_autoptr(GError) error = NULL;
+    judge->quarantine = mugai_quarantine_open(judge->policy->quarantine.dir, TRUE, &error);
+    if (judge->quarantine == NULL)
+      judge->quarantine_failure = g_strdup(error->message);
+  }
+  return judge->quarantine;
+}
+
+/* Keep the original of MESSAGE when RESULT asks for it, as on_eom() does; RESULT becomes the
+ * tempfail when that fails. */
+static void
+keep_original(mugai_judge *judge, const mugai_envelope *envelope, mugai_read_message *message,
+              mugai_result *result)
+{
+  if (!result->quarantine || judge->quarantine_id == NULL)
+    return;
+  mugai_quarantine *q = open_quarantine(judge);
+  if (q == NULL) {
+    g_autofree char *why = g_strdup_printf("original not kept: %s", judge->quarantine_failure);
+    mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, why);
+    return;
+  }
+  mugai_quarantine_keep(q, judge->quarantine_id, message->spool, envelope, result);
 }
 
 /* The file typer, then the engine the milter loads (no reload to watch for): once per judge,
@@ -183,16 +230,39 @@ rule_policy(mugai_judge *judge, const mugai_judge_options *o)
   return policy;
 }
 
+GByteArray *
+mugai_judge_delivered(const mugai_read_message *message, const mugai_result *result,
+                      GError **error)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new();
+  mugai_headers_render(out, message->headers, result);
+  if (result->body) {
+    g_byte_array_append(out, result->body->data, result->body->len);
+    return g_steal_pointer(&out);
+  }
+  const guint8 *data = NULL;
+  gsize len = 0;
+  if (!mugai_spool_view(message->spool, &data, &len, error))
+    return NULL;
+  if (message->body_offset < len)
+    g_byte_array_append(out, data + message->body_offset, (guint) (len - message->body_offset));
+  return g_steal_pointer(&out);
+}
+
 mugai_result *
 mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, const char *path,
                     mugai_envelope *envelope, mugai_read_message *message, GError **read_error)
 {
+  g_clear_pointer(&judge->quarantine_id, g_free);
+  if (judge->keep_originals && *judge->policy->quarantine.dir != '\0')
+    judge->quarantine_id = mugai_quarantine_id_new(g_get_real_time() / G_USEC_PER_SEC);
   *envelope = (mugai_envelope) {
     .client_addr = options->client,
     .mail_from = options->from,
     .rcpts = (const char *const *) options->rcpts,
     .direction = direction_of(judge->policy, options), /* [gateway] is never a rule's */
     .queue_id = options->queue_id,
+    .quarantine_id = judge->quarantine_id,
   };
   const mugai_policy *policy = rule_policy(judge, options);
   if ((guint64) options->size > mugai_gateway_size_cap(policy, envelope->direction)) {
@@ -220,5 +290,7 @@ mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, cons
     .scanner = judge->scanner,
     .scanner_failure = judge->scanner_failure,
   };
-  return mugai_sanitize(policy, raw, envelope, &services);
+  mugai_result *result = mugai_sanitize(policy, raw, envelope, &services);
+  keep_original(judge, envelope, message, result);
+  return result;
 }

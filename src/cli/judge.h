@@ -37,8 +37,18 @@ typedef struct mugai_judge mugai_judge;
  * cannot be opened, "PROGRAM: virus scanner: WHY" goes to stderr once, and messages are judged
  * as the milter would without one (451). (transfer full) */
 mugai_judge *mugai_judge_new(mugai_policy *policy, const char *program);
+
+/* From now on, keep originals in the policy's [quarantine] dir as mugai-milter does, before the
+ * result is returned (`mugai sanitize`; never `config diff`, which only compares). The store is
+ * opened (made when missing) at the first message to keep; a failure is the milter's tempfail. */
+void mugai_judge_keep_originals(mugai_judge *judge);
 void mugai_judge_free(mugai_judge *judge); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_judge, mugai_judge_free)
+
+/* The message Postfix would deliver for RESULT (DELIVER) of MESSAGE: its headers with the result's
+ * edits, then the new body or the original one. (transfer full) NULL with ERROR on an I/O error. */
+GByteArray *mugai_judge_delivered(const mugai_read_message *message, const mugai_result *result,
+                                  GError **error);
 
 /* Judge the message in the file PATH (NULL or "-": standard input) with OPTIONS' envelope.
  * ENVELOPE is filled in (its strings lent from OPTIONS); MESSAGE must be zeroed and holds the

@@ -21,6 +21,8 @@ static const char usage[] =
     "  lists export|import NAME [FILE]\n"
     "                           print, or check and install, the [lists] file of NAME (allow or\n"
     "                           strict)\n"
+    "  quarantine list|show|extract|release|delete|purge|fsck|stats|audit\n"
+    "                           review the originals mugai kept ([quarantine] dir)\n"
     "  scan-info                load the virus scanner as mugai-milter would and show its engine\n"
     "                           version, signature count and signature date\n"
     "\n"
@@ -56,6 +58,8 @@ main(int argc, char **argv)
     status = mugai_cmd_sanitize(argc - 1, argv + 1);
   } else if (strcmp(command, "scan-info") == 0) {
     status = mugai_cmd_scan_info(argc - 1, argv + 1);
+  } else if (strcmp(command, "quarantine") == 0) {
+    status = mugai_cmd_quarantine(argc - 1, argv + 1);
   } else if (strcmp(command, "lists") == 0) {
     status = mugai_cmd_lists(argc - 1, argv + 1);
   } else if (strcmp(command, "config") == 0) {

@@ -81,6 +81,7 @@ static char *check_optional_address(const char *value);
 static char *check_command(const char *value);
 static void derive_sendmail_argv(mugai_policy *policy);
 static char *check_contact(const char *value);
+static char *check_host_port(const char *value);
 static char *read_file(const char *path, gsize *len, GError **error);
 
 /* The keys of a [rule NAME] section that say what it matches live in the table under this group,
@@ -96,7 +97,8 @@ static const char *const backend_names[] = {[MUGAI_SCAN_BACKEND_LIBCLAMAV] = "li
                                             [MUGAI_SCAN_BACKEND_NONE] = "none", NULL};
 /* The answers each scan outcome may be given; stored as the mugai_answer they name. */
 static const char *const infected_names[] = {[MUGAI_ANSWER_REJECT] = "reject", [MUGAI_ANSWER_TEMPFAIL] = "",
-                                             [MUGAI_ANSWER_DISCARD] = "discard", NULL};
+                                             [MUGAI_ANSWER_DISCARD] = "discard",
+                                             [MUGAI_ANSWER_HOLD] = "quarantine", NULL};
 static const char *const refuse_names[] = {[MUGAI_ANSWER_REJECT] = "reject",
                                            [MUGAI_ANSWER_TEMPFAIL] = "tempfail", NULL};
 static const char *const autoforward_names[] = {[MUGAI_AUTOFORWARD_OUTBOUND] = "outbound",
@@ -119,8 +121,12 @@ static const char *const ratelimit_names[] = {[MUGAI_RATELIMIT_OUTBOUND] = "outb
                                               [MUGAI_RATELIMIT_INBOUND] = "inbound",
                                               [MUGAI_RATELIMIT_NO] = "no", NULL};
 G_STATIC_ASSERT(sizeof(mugai_ratelimit_direction) == sizeof(int));
-/* Stored as gbooleans: off = FALSE, reject = TRUE; allow = FALSE, block = TRUE. */
-static const char *const individual_number_names[] = {"off", "reject", NULL};
+static const char *const individual_number_names[] = {[MUGAI_INDIVIDUAL_NUMBERS_OFF] = "off",
+                                                      [MUGAI_INDIVIDUAL_NUMBERS_REJECT] = "reject",
+                                                      [MUGAI_INDIVIDUAL_NUMBERS_HOLD] = "hold",
+                                                      NULL};
+G_STATIC_ASSERT(sizeof(mugai_individual_numbers) == sizeof(int));
+/* Stored as a gboolean: allow = FALSE, block = TRUE. */
 static const char *const attachment_names[] = {"allow", "block", NULL};
 G_STATIC_ASSERT(sizeof(gboolean) == sizeof(int));
 G_STATIC_ASSERT(sizeof(mugai_scan_backend) == sizeof(int));
@@ -178,7 +184,7 @@ static const config_opt opts[] = {
            outbound.max_shown_external),
   OPTIONAL_STRING_OPT("outbound", "max_shown_external_addresses_clause", outbound.shown_clause,
                       check_clause),
-  ENUM_OPT("outbound", "individual_numbers", "reject", outbound.refuse_individual_numbers,
+  ENUM_OPT("outbound", "individual_numbers", "reject", outbound.individual_numbers,
            individual_number_names),
   OPTIONAL_STRING_OPT("outbound", "individual_numbers_clause", outbound.individual_number_clause,
                       check_clause),
@@ -232,6 +238,10 @@ static const config_opt opts[] = {
   UINT_OPT("scan", "max_recursion", "16", 1, 64, scan.max_recursion),
   UINT_OPT("scan", "max_files", "10000", 1, 1000000, scan.max_files),
   DURATION_OPT("scan", "max_scan_time", "120s", 1, 3600, scan.max_scan_time),
+  OPTIONAL_STRING_OPT("quarantine", "dir", quarantine.dir, check_optional_path),
+  DURATION_OPT("quarantine", "retention", "30d", 86400, 3650 * 86400, quarantine.retention),
+  STRING_OPT("quarantine", "release_relay", "127.0.0.1:10026", quarantine.release_relay,
+             check_host_port),
   LIST_OPT(RULE_GROUP, "match_rcpt", rule.match_rcpt, check_address),
   LIST_OPT(RULE_GROUP, "match_rcpt_domain", rule.match_rcpt_domain, check_rcpt_domain),
   LIST_OPT(RULE_GROUP, "match_sender", rule.match_sender, check_address_or_domain),
@@ -459,6 +469,31 @@ static char *check_absolute_path(const char *value)
 static char *check_optional_path(const char *value)
 {
   return *value ? check_absolute_path(value) : NULL;
+}
+
+/* HOST:PORT, HOST a name or an IPv4 address, or [IPv6]:PORT. */
+static char *check_host_port(const char *value)
+{
+  g_autofree char *q = quoted(value);
+  const char *colon = strrchr(value, ':');
+  guint64 port = 0;
+  if (colon == NULL || colon == value ||
+      !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL))
+    return g_strdup_printf("%s is not HOST:PORT (e.g. 127.0.0.1:10026)", q);
+  g_autofree char *host = g_strndup(value, (gsize) (colon - value));
+  if (host[0] == '[') {
+    gsize n = strlen(host);
+    g_autofree char *inner = n > 2 && host[n - 1] == ']' ? g_strndup(host + 1, n - 2) : NULL;
+    if (inner == NULL || !g_hostname_is_ip_address(inner))
+      return g_strdup_printf("%s: the address in [] is not an IPv6 address", q);
+    return NULL;
+  }
+  if (strchr(host, ':') != NULL)
+    return g_strdup_printf("%s: write an IPv6 address in brackets, [::1]:10026", q);
+  for (const char *p = host; *p; p++)
+    if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-')
+      return g_strdup_printf("%s: the host is neither an address nor an ASCII host name", q);
+  return NULL;
 }
 
 static char *check_optional_address(const char *value)
@@ -1308,6 +1343,37 @@ static void apply_rules(parser *ps, GKeyFile *kf, mugai_policy *policy)
   }
 }
 
+/* Does POLICY hold some mail (keep it in the quarantine, undelivered)? The key that says so. */
+static const config_opt *holding_key(const mugai_policy *policy)
+{
+  if (policy->outbound.individual_numbers == MUGAI_INDIVIDUAL_NUMBERS_HOLD)
+    return find_opt("outbound", "individual_numbers");
+  if (policy->scan.infected == MUGAI_ANSWER_HOLD)
+    return find_opt("scan", "infected");
+  return NULL;
+}
+
+/* Holding mail needs somewhere to hold it: without [quarantine] dir, every such message would
+ * be a tempfail, so the file is refused instead. */
+static void check_hold_has_quarantine(parser *ps, const mugai_policy *policy)
+{
+  if (*policy->quarantine.dir != '\0')
+    return;
+  const config_opt *opt = holding_key(policy);
+  if (opt != NULL) {
+    guint line = GPOINTER_TO_UINT(g_hash_table_lookup(ps->keys, opt));
+    add_problem(ps, line, "[%s] %s: holding mail needs a quarantine: set [quarantine] dir",
+                opt->group, opt->key);
+  }
+  for (guint i = 0; i < policy->rules->len; i++) {
+    opt = holding_key(g_ptr_array_index(policy->rules, i));
+    const rule_scan *rs = g_ptr_array_index(ps->rules, i);
+    if (opt != NULL)
+      add_problem(ps, rs->line, "[rule %s] %s.%s: holding mail needs a quarantine: set "
+                  "[quarantine] dir", rs->name, opt->group, opt->key);
+  }
+}
+
 static gint problem_compare(gconstpointer a, gconstpointer b)
 {
   guint la = ((const problem *) a)->line, lb = ((const problem *) b)->line;
@@ -1357,6 +1423,8 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
                                 &kf_error)) {
     apply_values(&ps, kf, ps.keys, NULL, policy, TRUE);
     apply_rules(&ps, kf, policy);
+    if (ps.problems->len == 0)
+      check_hold_has_quarantine(&ps, policy);
   } else /* not expected: GKeyFile sees only lines the scan accepted; the first is the best guess */
     add_problem(&ps, 1, "%s", kf_error->message);
 

@@ -15,6 +15,7 @@ static const char *const field_names[MUGAI_NOTICE_FIELD_COUNT] = {
   [MUGAI_NOTICE_REMOVED_COUNT] = "removed_count",
   [MUGAI_NOTICE_QUEUE_ID] = "queue_id",
   [MUGAI_NOTICE_AUTHENTICATION] = "authentication",
+  [MUGAI_NOTICE_QUARANTINE_ID] = "quarantine_id",
 };
 
 const char *
@@ -57,7 +58,7 @@ mugai_notice_template_check(const char *text)
       if (field_at(name, &len) < 0) {
         g_autofree char *shown = g_strndup(name, MIN(strcspn(name, "}\n"), (gsize) 40));
         return g_strdup_printf("line %u: unknown placeholder {%s} (known: warnings, actions, "
-                               "removed, removed_count, queue_id, authentication)", line, shown);
+                               "removed, removed_count, queue_id, authentication, quarantine_id)", line, shown);
       }
       if (p[1] == '?' && p != text && p[-1] != '\n')
         return g_strdup_printf("line %u: {?%.*s} must start its line", line, (int) len, name);

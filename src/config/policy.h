@@ -57,12 +57,19 @@ typedef struct {
   char *external_subject_tag;   /* put in front of the Subject of all inbound mail; "" = none */
 } mugai_gateway_policy;
 
+/* [outbound] individual_numbers: what mail holding one gets. */
+typedef enum {
+  MUGAI_INDIVIDUAL_NUMBERS_OFF,    /* off: not looked for */
+  MUGAI_INDIVIDUAL_NUMBERS_REJECT, /* reject: 550 5.7.1 */
+  MUGAI_INDIVIDUAL_NUMBERS_HOLD,   /* hold: accepted, kept in the quarantine, not delivered */
+} mugai_individual_numbers;
+
 /* [inbound] / [outbound]: what each direction allows. */
 typedef struct {
   guint64 max_message_bytes; /* max_message_size: larger mail gets 552 5.3.4 */
   guint max_shown_external;  /* [outbound] max_shown_external_addresses: more outside addresses
                               * in To and Cc is refused (use Bcc); 0 = no limit */
-  gboolean refuse_individual_numbers; /* [outbound] individual_numbers = reject (or off) */
+  mugai_individual_numbers individual_numbers; /* [outbound] individual_numbers */
   gboolean refuse_attachments;  /* [outbound] attachments = block (or allow) */
   guint64 max_attachment_bytes; /* [outbound] max_attachment_size: a larger one refuses the
                                  * message; 0 = no cap */
@@ -151,6 +158,8 @@ typedef enum {
   MUGAI_ANSWER_REJECT,   /* a final 5xx: the sender learns why */
   MUGAI_ANSWER_TEMPFAIL, /* 4xx: Postfix keeps the message and retries */
   MUGAI_ANSWER_DISCARD,  /* accepted and thrown away (the log line says so) */
+  MUGAI_ANSWER_HOLD,     /* accepted, kept in the quarantine, not delivered ([scan] infected =
+                          * quarantine) */
 } mugai_answer;
 
 typedef struct {
@@ -161,7 +170,7 @@ typedef struct {
   guint64 clamd_timeout;      /* seconds to connect and per reply */
   guint64 max_signature_age;  /* seconds; older signatures: every message is tempfailed */
   guint64 reload_interval;    /* seconds between checks of database_dir for new signatures */
-  mugai_answer infected;      /* reject | discard */
+  mugai_answer infected;      /* reject | discard | quarantine (hold) */
   mugai_answer too_big;       /* reject | tempfail: a part hit a scan limit */
   mugai_answer scan_error;    /* tempfail | reject */
   gboolean raw_message;       /* the message as received is scanned too, besides its parts */
@@ -171,6 +180,13 @@ typedef struct {
   guint max_files;            /* archive members scanned for one part */
   guint64 max_scan_time;      /* seconds for one part */
 } mugai_scan_policy;
+
+/* [quarantine]: where originals are kept for admins to review and release. */
+typedef struct {
+  char *dir;             /* the store (files and index); "" = no quarantine */
+  guint64 retention;     /* seconds an original is kept (`mugai quarantine purge`) */
+  char *release_relay;   /* HOST:PORT of the Postfix smtpd without milters that releases go to */
+} mugai_quarantine_policy;
 
 /* A file of sender addresses or domains, one per line ([lists]). */
 typedef struct {
@@ -231,6 +247,7 @@ typedef struct mugai_policy {
   mugai_ratelimit_policy ratelimit;
   mugai_authentication_policy authentication;
   mugai_scan_policy scan;
+  mugai_quarantine_policy quarantine;
   mugai_lists_policy lists;
   mugai_notify_policy notify;
 

@@ -15,6 +15,8 @@
 #include "sanitize/gateway.h"
 #include "sanitize/gmime_autoptr.h"
 #include "milter/notify.h"
+#include "quarantine/keep.h"
+#include "quarantine/quarantine_id.h"
 #include "sanitize/headers.h"
 #include "sanitize/notification.h"
 #include "sanitize/sanitize.h"
@@ -408,8 +410,19 @@ apply_body(SMFICTX *ctx, const mugai_result *result)
   return smfi_replacebody(ctx, result->body->data, (int) result->body->len) == MI_SUCCESS;
 }
 
+/* The store the message's policy keeps originals in: NULL without [quarantine] dir, and when the
+ * dir was changed by a reload (the store open is the one of the start; keep() then defers). */
+static mugai_quarantine *
+quarantine_for(const mugai_policy *policy)
+{
+  if (state->quarantine == NULL ||
+      strcmp(policy->quarantine.dir, mugai_quarantine_get_dir(state->quarantine)) != 0)
+    return NULL;
+  return state->quarantine;
+}
+
 static mugai_result *
-sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
+sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope, const char *quarantine_id)
 {
   mugai_msg *msg = conn->msg;
   g_ptr_array_add(msg->rcpts, NULL);
@@ -420,6 +433,7 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
     .rcpts = (const char *const *) msg->rcpts->pdata,
     .direction = conn->direction,
     .queue_id = queue_id_of(ctx, msg),
+    .quarantine_id = quarantine_id,
   };
   g_autoptr(GError) error = NULL;
   if (!msg->headers_done && !mugai_spool_write(msg->spool, "\r\n", 2, &error)) {
@@ -445,7 +459,8 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope)
   return result;
 }
 
-/* A verdict this milter cannot carry out yet (hold needs the quarantine) keeps the mail queued. */
+/* Anything else (tempfail, or a verdict this milter does not know) keeps the mail queued. A held
+ * message is in the quarantine by now: accepted, and not delivered. */
 static sfsistat
 verdict_status(mugai_verdict verdict)
 {
@@ -453,6 +468,7 @@ verdict_status(mugai_verdict verdict)
   case MUGAI_VERDICT_REJECT:
     return SMFIS_REJECT;
   case MUGAI_VERDICT_DISCARD:
+  case MUGAI_VERDICT_HOLD:
     return SMFIS_DISCARD;
   default:
     return SMFIS_TEMPFAIL;
@@ -467,7 +483,18 @@ on_eom(SMFICTX *ctx)
     return tempfail(ctx, conn, "no message context at end of data");
   gint64 started = g_get_monotonic_time(); /* mugai's own time, not the client's upload time */
   mugai_envelope envelope;
-  g_autoptr(mugai_result) result = sanitize_msg(ctx, conn, &envelope);
+  const mugai_policy *policy = conn->msg->policy ? conn->msg->policy : conn->policy;
+  mugai_quarantine *quarantine = quarantine_for(policy);
+  /* Made before judging, so the notice can name it; used only when the original is kept. */
+  g_autofree char *quarantine_id = quarantine ? mugai_quarantine_id_new(g_get_real_time() /
+                                                                        G_USEC_PER_SEC) : NULL;
+  g_autoptr(mugai_result) result = sanitize_msg(ctx, conn, &envelope, quarantine_id);
+  /* Kept durably before any answer: a store that fails turns the result into the tempfail. */
+  if (result->quarantine &&
+      (quarantine || *policy->quarantine.dir != '\0' || result->verdict == MUGAI_VERDICT_HOLD) &&
+      !mugai_quarantine_keep(quarantine, quarantine_id, conn->msg->spool, &envelope, result))
+    mugai_log_warning("%s: original not kept in the quarantine %s: %s; deferred",
+                      envelope.queue_id, policy->quarantine.dir, result->detail);
   sfsistat status = SMFIS_CONTINUE;
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     if (!apply_headers(ctx, conn, result) || !apply_body(ctx, result)) {
@@ -483,7 +510,12 @@ on_eom(SMFICTX *ctx)
   double ms = (g_get_monotonic_time() - started) / 1000.0;
   if (result->reason == MUGAI_REASON_VIRUS) /* one line per detection, to grep and count */
     mugai_log(LOG_WARNING, "%s: virus found: %s; %s", envelope.queue_id, result->detail,
-              result->verdict == MUGAI_VERDICT_DISCARD ? "discarded" : "rejected");
+              result->verdict == MUGAI_VERDICT_DISCARD ? "discarded"
+              : result->verdict == MUGAI_VERDICT_HOLD  ? "held"
+                                                       : "rejected");
+  if (result->verdict == MUGAI_VERDICT_HOLD)
+    mugai_log(LOG_INFO, "%s: held in the quarantine as %s (%s): accepted, not delivered",
+              envelope.queue_id, result->quarantine_id, mugai_reason_get(result->reason)->word);
   g_autofree char *line = mugai_summary_line(&envelope, result, ms);
   mugai_log(result->verdict == MUGAI_VERDICT_TEMPFAIL ? LOG_WARNING : LOG_INFO, "%s", line);
   notify_sender(conn, &envelope, conn->msg->headers, result);

@@ -4,6 +4,7 @@
 #include <libmilter/mfapi.h>
 #include "config/policy.h"
 #include "milter/rate_limit.h"
+#include "quarantine/store.h"
 #include "sanitize/filetype.h"
 #include "scan/scan_holder.h"
 
@@ -15,6 +16,8 @@ typedef struct {
   mugai_filetype *filetype; /* thread-safe handle pool */
   mugai_scan_holder *scanners; /* the virus scanner in force, reloaded in the background */
   mugai_rate_limiter *rates;   /* [ratelimit] counts: thread-safe, kept across reloads */
+  mugai_quarantine *quarantine; /* (nullable) the store of [quarantine] dir at start; its writes
+                                 * are thread-safe (group commit) */
 } mugai_milter_state;
 
 /* (transfer none) the filter description to pass to smfi_register(). STATE must outlive it. */

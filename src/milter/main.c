@@ -128,6 +128,24 @@ disable_nagle_on_listener(void)
   }
 }
 
+/* The store of [quarantine] dir, made when missing. A store that cannot be opened stops the start:
+ * every message to keep would be deferred anyway, and a failed start is louder. */
+static gboolean
+open_quarantine(mugai_milter_state *state)
+{
+  const char *dir = state->policy->quarantine.dir;
+  if (*dir == '\0')
+    return TRUE;
+  g_autoptr(GError) error = NULL;
+  state->quarantine = mugai_quarantine_open(dir, TRUE, &error);
+  if (state->quarantine == NULL) {
+    mugai_log_fatal("%s", error->message);
+    return FALSE;
+  }
+  mugai_log_info("quarantine: originals are kept in %s", dir);
+  return TRUE;
+}
+
 static int
 run(mugai_milter_state *state, const char *socket, gboolean foreground)
 {
@@ -144,6 +162,8 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
     mugai_log_fatal("cannot detach: %s", g_strerror(errno));
     return 1;
   }
+  if (!open_quarantine(state)) /* after detaching: SQLite connections must not cross a fork */
+    return 1;
   mugai_log_info("starting on %s, config %s (sha256 %s)", socket, state->policy->source,
                  state->policy->sha256);
   int status = smfi_main() == MI_SUCCESS ? 0 : 1;
@@ -191,6 +211,7 @@ main(int argc, char **argv)
     mugai_notify_start();
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
   }
+  mugai_quarantine_free(state.quarantine);
   mugai_rate_limiter_free(state.rates);
   mugai_scan_holder_free(state.scanners);
   mugai_filetype_free(state.filetype);

@@ -340,7 +340,7 @@ mugai_notice_needed(const mugai_result *result)
 
 gboolean
 mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result *result,
-                   const char *queue_id)
+                   const char *queue_id, const char *quarantine_id)
 {
   if (!mugai_notice_needed(result))
     return FALSE;
@@ -358,6 +358,7 @@ mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result 
     [MUGAI_NOTICE_REMOVED_COUNT] = count_text,
     [MUGAI_NOTICE_QUEUE_ID] = queue_id,
     [MUGAI_NOTICE_AUTHENTICATION] = authentication,
+    [MUGAI_NOTICE_QUARANTINE_ID] = quarantine_id,
   };
   mugai_notice_template_expand(out, policy->notice_template[policy->notice_language].text, values);
   return TRUE;

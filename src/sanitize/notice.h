@@ -11,10 +11,10 @@
 gboolean mugai_notice_needed(const mugai_result *result);
 
 /* Append the notice for RESULT to OUT ("\n" line ends) through POLICY's template for its
- * language; QUEUE_ID (nullable) fills {queue_id}. Writes nothing and returns FALSE when
- * mugai_notice_needed() says so. */
+ * language; QUEUE_ID (nullable) fills {queue_id}, QUARANTINE_ID (nullable) {quarantine_id}.
+ * Writes nothing and returns FALSE when mugai_notice_needed() says so. */
 gboolean mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result *result,
-                            const char *queue_id);
+                            const char *queue_id, const char *quarantine_id);
 
 /* A name safe to show in one line of text: control and format characters (bidi overrides that
  * disguise "exe") removed, at most 120 characters. (transfer full) */

@@ -77,7 +77,8 @@ mugai_notification_due(const mugai_policy *policy, const mugai_envelope *envelop
 {
   const char *sender = envelope->mail_from;
   if (!policy->notify.refused_outbound || result->direction != MUGAI_DIRECTION_OUT ||
-      (result->verdict != MUGAI_VERDICT_REJECT && result->verdict != MUGAI_VERDICT_DISCARD) ||
+      (result->verdict != MUGAI_VERDICT_REJECT && result->verdict != MUGAI_VERDICT_DISCARD &&
+       result->verdict != MUGAI_VERDICT_HOLD) ||
       sender == NULL || strchr(sender, '@') == NULL)
     return FALSE;
   if (policy->gateway.internal_domains[0] && !mugai_gateway_internal_address(policy, sender))
@@ -118,23 +119,33 @@ body_text(const mugai_policy *policy, const mugai_envelope *envelope, const GPtr
   g_autofree char *subject = shown_subject(headers);
   g_autofree char *rcpts = shown_rcpts(envelope);
   g_autofree char *when = g_date_time_format(now, "%Y年%m月%d日 %H:%M");
-  g_autofree char *reply = g_strdup_printf("%s %s %s", result->reply_code, result->reply_status,
-                                           result->reply_text ? result->reply_text : "");
-  gboolean discarded = result->verdict == MUGAI_VERDICT_DISCARD;
+  /* A held message was accepted (the client saw 250): its reason's reply was never sent. */
+  g_autofree char *reply = result->verdict == MUGAI_VERDICT_HOLD
+      ? g_strdup(result->quarantine_id ? result->quarantine_id : "")
+      : g_strdup_printf("%s %s %s", result->reply_code, result->reply_status,
+                        result->reply_text ? result->reply_text : "");
+  static const struct {
+    const char *ja, *en;
+  } fates[] = {{"送信されませんでした", "not sent"}, {"破棄されました", "discarded"},
+               {"送信されず、管理者の確認のため保留されています", "held for review by an admin"}};
+  guint fate = result->verdict == MUGAI_VERDICT_DISCARD ? 1
+               : result->verdict == MUGAI_VERDICT_HOLD  ? 2
+                                                        : 0;
   GString *b = g_string_new(NULL);
   g_string_append(b, "このメールは、メールゲートウェイ(mugai)からの自動通知です。\n\n");
   g_string_append_printf(b, "あなたが送信した次のメールは、組織の情報セキュリティポリシーにより"
-                            "%s。\n\n", discarded ? "破棄されました" : "送信されませんでした");
+                            "%s。\n\n", fates[fate].ja);
   g_string_append_printf(b, "  件名: %s\n  宛先: %s\n  日時: %s\n  理由: %s\n", subject,
                          rcpts, when, explanation(result->reason));
   if (result->clause)
     g_string_append_printf(b, "  根拠: %s\n", result->clause);
-  g_string_append_printf(b, "  応答: %s\n", reply);
+  g_string_append_printf(b, "  %s: %s\n", result->verdict == MUGAI_VERDICT_HOLD ? "保管番号" : "応答",
+                         reply);
   if (*policy->notify.contact)
     g_string_append_printf(b, "\nお問い合わせ: %s\n", policy->notify.contact);
   g_string_append_printf(b, "\n----\nThis is an automatic notice from the mail gateway (mugai). "
-                            "Your message above was %s by the security policy: %s\n",
-                         discarded ? "discarded" : "not sent", reply);
+                            "Your message above was %s under the security policy: %s\n",
+                         fates[fate].en, reply);
   return g_string_free(b, FALSE);
 }
 

@@ -9,7 +9,7 @@
 #include <glib.h>
 #include "sanitize/sanitize.h"
 
-/* Is a notification due for RESULT? Only for a refusal (reject or discard) of outbound mail
+/* Is a notification due for RESULT? Only for a refusal (reject, discard or hold) of outbound mail
  * whose envelope sender is not null and is inside ([gateway] internal_domains, when set), and
  * which is not itself automatic (Auto-Submitted other than "no", Precedence bulk, junk or list):
  * a notification must never start a loop or reach the outside. HEADERS (nullable): mugai_header *

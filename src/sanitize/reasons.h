@@ -33,6 +33,8 @@ typedef struct {
                        * answered the other way (a [scan] choice) gets the class changed */
   const char *status; /* "5.6.0" */
   const char *text;   /* SMTP reply text (English, ASCII) */
+  gboolean keep;      /* a message refused (or discarded) for this reason has its original kept in
+                       * the quarantine: a virus or a rule of the policy, not a limit or a fault */
 } mugai_reason_info;
 
 /* (transfer none) static row for REASON. */

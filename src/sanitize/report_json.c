@@ -167,6 +167,8 @@ mugai_report_json(const mugai_result *result, const mugai_envelope *envelope)
     add_string_or_null(b, "list", result->list);
   add_string_or_null(b, "direction", mugai_direction_name(result->direction));
   add_string_or_null(b, "queue_id", envelope ? envelope->queue_id : NULL);
+  if (result->quarantine_id) /* only with a quarantine: reports without one stay as they were */
+    add_string_or_null(b, "quarantine_id", result->quarantine_id);
   add_string_or_null(b, "message_type", result->message_type);
   json_builder_set_member_name(b, "size");
   json_builder_add_int_value(b, (gint64) result->in_size);

@@ -90,6 +90,7 @@ mugai_result_free(mugai_result *result)
   g_free(result->detail);
   g_free(result->reply_text);
   g_free(result->clause);
+  g_free(result->quarantine_id);
   g_free(result->rule);
   g_free(result->claim_header);
   g_free(result->claim_address);
@@ -120,7 +121,7 @@ mugai_result_set_refusal(mugai_result *result, mugai_verdict verdict, mugai_reas
   g_free(result->reply_text);
   result->reply_text = NULL;
   result->reply_code[0] = result->reply_status[0] = '\0';
-  if (info->code != NULL && verdict != MUGAI_VERDICT_DISCARD) {
+  if (info->code != NULL && verdict != MUGAI_VERDICT_DISCARD && verdict != MUGAI_VERDICT_HOLD) {
     g_strlcpy(result->reply_code, info->code, sizeof result->reply_code);
     g_strlcpy(result->reply_status, info->status, sizeof result->reply_status);
     result->reply_text = g_strdup(info->text);
@@ -262,6 +263,8 @@ mugai_result_summary(const mugai_result *result, double ms)
     g_string_append_printf(line, " rule=%s", result->rule); /* [rule NAME]: . _ - letters digits */
   if (result->list)
     g_string_append_printf(line, " list=%s", result->list);
+  if (result->quarantine_id) /* an id is digits, '-' and hex: safe as it is */
+    g_string_append_printf(line, " quarantine=%s", result->quarantine_id);
   if (result->verdict != MUGAI_VERDICT_DELIVER) {
     const mugai_reason_info *info = mugai_reason_get(result->reason);
     g_string_append_printf(line, " reason=%s", info->word);

@@ -124,6 +124,12 @@ typedef struct {
                               * their name may also have changed or kept headers, so the milter
                               * changes values first and removes last to first */
   GByteArray *body;      /* (nullable) new body: CRLF lines, transfer-encoded; NULL = unchanged */
+
+  /* The original must be kept in the quarantine before the message is answered: it was
+   * sanitized (body replaced), held, or refused for a reason whose row says keep. The core
+   * decides; the caller stores it (src/quarantine/keep.h) and names the id it got. */
+  gboolean quarantine;
+  char *quarantine_id;   /* (nullable) the id it is kept under, once stored */
 } mugai_result;
 
 mugai_result *mugai_result_new(mugai_direction direction); /* (transfer full) */

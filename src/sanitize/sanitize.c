@@ -127,7 +127,7 @@ build_body(const mugai_policy *policy, mugai_walk *walk)
   cap_text(text, policy->limits.text_bytes, result);
   /* The notice goes in front of the text in place: a 16 MB body is not copied to make room. */
   g_autoptr(GString) notice = g_string_new(NULL);
-  mugai_notice_write(notice, policy, result, queue_id);
+  mugai_notice_write(notice, policy, result, queue_id, walk->quarantine_id);
   mugai_link_options defang;
   mugai_links_process_text(notice, 0, link_options(policy, &defang), NULL); /* file names */
   g_string_prepend_len(text, notice->str, (gssize) notice->len);
@@ -163,7 +163,8 @@ refuse_for_scan(const mugai_policy *policy, const mugai_walk *walk, mugai_result
   mugai_answer answer = walk->scan_reason == MUGAI_REASON_VIRUS          ? policy->scan.infected
                         : walk->scan_reason == MUGAI_REASON_SCAN_TOO_BIG ? policy->scan.too_big
                                                                          : policy->scan.scan_error;
-  mugai_verdict verdict = answer == MUGAI_ANSWER_DISCARD    ? MUGAI_VERDICT_DISCARD
+  mugai_verdict verdict = answer == MUGAI_ANSWER_HOLD       ? MUGAI_VERDICT_HOLD
+                          : answer == MUGAI_ANSWER_DISCARD  ? MUGAI_VERDICT_DISCARD
                           : answer == MUGAI_ANSWER_TEMPFAIL ? MUGAI_VERDICT_TEMPFAIL
                                                             : MUGAI_VERDICT_REJECT;
   mugai_result_set_refusal(result, verdict, walk->scan_reason, walk->scan_detail);
@@ -253,12 +254,14 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
   }
   if (!check_attachments(policy, scratch, result))
     return;
-  if (!policy->outbound.refuse_individual_numbers)
+  if (policy->outbound.individual_numbers == MUGAI_INDIVIDUAL_NUMBERS_OFF)
     return;
   const char *subject = g_mime_message_get_subject(message); /* decoded by GMime */
   gboolean in_subject = subject && mugai_individual_number_find(subject, strlen(subject), NULL);
   if (in_subject || mugai_individual_number_find(walk->text->str, walk->text->len, NULL)) {
-    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, MUGAI_REASON_INDIVIDUAL_NUMBER,
+    gboolean hold = policy->outbound.individual_numbers == MUGAI_INDIVIDUAL_NUMBERS_HOLD;
+    mugai_result_set_refusal(result, hold ? MUGAI_VERDICT_HOLD : MUGAI_VERDICT_REJECT,
+                             MUGAI_REASON_INDIVIDUAL_NUMBER,
                              in_subject ? "in the Subject" : "in the text");
     mugai_result_set_clause(result, policy->outbound.individual_number_clause);
   }
@@ -397,6 +400,24 @@ refuse_autoforward(const mugai_policy *policy, const char *marker, mugai_result 
   mugai_result_set_clause(result, policy->autoforward.clause);
 }
 
+/* Whether the original must be kept (see result.h): what the reader gets differs from what came,
+ * or nothing came through and the reason is one an admin may want to review or release. */
+static gboolean
+must_keep(const mugai_result *result)
+{
+  switch (result->verdict) {
+  case MUGAI_VERDICT_DELIVER:
+    return result->body != NULL;
+  case MUGAI_VERDICT_HOLD:
+    return TRUE;
+  case MUGAI_VERDICT_REJECT:
+  case MUGAI_VERDICT_DISCARD:
+    return mugai_reason_get(result->reason)->keep;
+  default:
+    return FALSE;
+  }
+}
+
 void
 mugai_sanitize_init(void)
 {
@@ -446,6 +467,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   mugai_walk walk = {.policy = policy, .services = services, .result = result};
   walk.deadline = started + (gint64) policy->limits.seconds_per_message * G_USEC_PER_SEC;
   walk.queue_id = envelope->queue_id;
+  walk.quarantine_id = envelope->quarantine_id;
   walk.scanner = services ? services->scanner : NULL;
   mugai_link_options defang;
   walk.defang = link_options(policy, &defang);
@@ -487,6 +509,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   } else if (result->verdict != MUGAI_VERDICT_TEMPFAIL) { /* a refusal by a rule of the policy */
     mugai_result_set_clause(result, policy->rule.clause);
   }
+  result->quarantine = must_keep(result);
   g_string_free(walk.text, TRUE);
   g_free(walk.failure);
   g_free(walk.scan_name);

@@ -18,6 +18,8 @@ typedef struct {
   const char *const *rcpts;  /* (nullable) NULL-terminated envelope recipients */
   mugai_direction direction;
   const char *queue_id;      /* (nullable) Postfix queue ID, for the report */
+  const char *quarantine_id; /* (nullable) the id the original will be kept under if the result
+                              * asks for it: the notice names it ({quarantine_id}) */
 } mugai_envelope;
 
 typedef struct {

@@ -14,6 +14,7 @@ typedef struct {
   const mugai_link_options *defang; /* (nullable) link kinds written defanged; NULL: none */
   mugai_link_report links;   /* links seen in HTML and text: counts and mismatch warnings */
   const char *queue_id;      /* (nullable) for the notice's {queue_id} */
+  const char *quarantine_id; /* (nullable) for the notice's {quarantine_id} */
   gint64 deadline;           /* g_get_monotonic_time() past which the walk stops; 0 = none */
   mugai_reason limit;        /* NONE, or the limit that stopped the walk */
   gboolean text_full;        /* the body text reached [limits] text_size */

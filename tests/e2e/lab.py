@@ -40,7 +40,7 @@ def wait_listening(port, proc, timeout=20):
 class Lab:
     """A private Postfix (smtpd on PORT) with mugai-milter, and a sink. Use as a context manager."""
 
-    def __init__(self, conf=CONF, milter_user=None, port=None):
+    def __init__(self, conf=CONF, milter_user=None, port=None, release_port=None):
         self.dir = tempfile.mkdtemp(prefix="mugai-e2e-")
         os.chmod(self.dir, 0o755)
         self.conf = conf
@@ -48,6 +48,7 @@ class Lab:
         self.port = port or free_port()
         self.sink_port = free_port()
         self.milter_port = free_port()
+        self.release_port = release_port  # an smtpd without milters (mugai quarantine release)
         self.log_path = os.path.join(self.dir, "mugai-milter.log")
         self.milter = None
 
@@ -60,7 +61,8 @@ class Lab:
         self.milter = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         wait_listening(self.milter_port, self.milter)
         subprocess.run([LAB, "start", self.state, "--milter", f"inet:{self.milter_port}@127.0.0.1",
-                        "--port", str(self.port), "--sink-port", str(self.sink_port)],
+                        "--port", str(self.port), "--sink-port", str(self.sink_port)] +
+                       (["--release-port", str(self.release_port)] if self.release_port else []),
                        check=True, stdout=subprocess.DEVNULL)
         return self
 

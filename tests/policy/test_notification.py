@@ -67,6 +67,22 @@ class Notification(unittest.TestCase):
         self.assertIn("This is an automatic notice from the mail gateway", body)
         self.assertEqual(mail.get_content_charset(), "utf-8")
 
+    def test_a_held_message_names_its_quarantine_id_not_a_reply(self):
+        with tempfile.TemporaryDirectory() as store:
+            conf = config()
+            conf = scan_db.config_with_keys(conf, "quarantine", dir=store)
+            conf = scan_db.config_with_keys(conf, "outbound", individual_numbers="hold",
+                                            max_shown_external_addresses="10")
+            raw = refused().replace("本文".encode(), "番号 1234 5678 9018".encode())
+            rc, mail, err = run(raw, conf)
+            self.assertEqual(rc, 3, err)
+            self.assertIsNotNone(mail, err)
+            body = mail.get_content()
+            self.assertIn("送信されず、管理者の確認のため保留されています", body)
+            self.assertRegex(body, r"  保管番号: \d{8}-\d{6}-[0-9a-f]{10}\n")
+            self.assertNotIn("応答:", body)
+            self.assertIn("held for review by an admin", body)
+
     def test_the_configured_from_is_used(self):
         _, mail, err = run(refused(), config(**{"from": f"joho@{INSIDE}"}))
         self.assertEqual(mail["From"].addresses[0].addr_spec, f"joho@{INSIDE}", err)

@@ -220,7 +220,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 78);
+  assert_int_equal(keys, 81);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -445,7 +445,7 @@ static void loads_notice_templates_and_rejects_broken_ones(void **state)
   g_autofree char *bad_text = g_strdup_printf("[notice]\ntemplate_ja = %s\n", bad);
   g_autofree char *want = g_strdup_printf(SRC ":2: [notice] template_ja: \"%s\": line 3: unknown "
                                           "placeholder {remove} (known: warnings, actions, removed, "
-                                          "removed_count, queue_id, authentication)", bad);
+                                          "removed_count, queue_id, authentication, quarantine_id)", bad);
   expect_problem(bad_text, want);
   g_autofree char *missing = g_strdup_printf("[notice]\ntemplate_ja = %s/none.txt\n", dir);
   g_autoptr(GPtrArray) problems = problems_of(missing);
@@ -509,9 +509,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [rule NAME])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [quarantine], [rule NAME])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [rule NAME])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [quarantine], [rule NAME])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -628,7 +628,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [rule NAME])");
+                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [quarantine], [rule NAME])");
 }
 
 /* Lists: items separated by commas and/or spaces, each checked, the bad one named. */
@@ -779,6 +779,44 @@ static void checks_the_authentication_keys(void **state)
   g_autoptr(mugai_policy) again = parse_ok(dump);
   assert_true(g_strv_equal((const char *const *) again->authentication.trusted_authserv_ids, ids));
   assert_int_equal(again->authentication.dmarc_fail, MUGAI_DMARC_FAIL_REJECT);
+}
+
+/* [quarantine]: the store's path, retention bounds at N and N+1, the relay's HOST:PORT, and
+ * holding mail (individual numbers, viruses) only with somewhere to hold it. */
+static void checks_the_quarantine_keys(void **state)
+{
+  (void) state;
+  const value_row rows[] = {
+    {"quarantine", "dir", "/var/spool/mugai/quarantine", NULL},
+    {"quarantine", "dir", "", NULL},
+    {"quarantine", "dir", "quarantine", "\"quarantine\" is not an absolute path (it must start with /)"},
+    {"quarantine", "retention", "1d", NULL},
+    {"quarantine", "retention", "86399", "\"86399\" is outside 86400s to 315360000s"},
+    {"quarantine", "retention", "3650d", NULL},
+    {"quarantine", "retention", "3651d", "\"3651d\" is outside 86400s to 315360000s"},
+    {"quarantine", "release_relay", "127.0.0.1:10026", NULL},
+    {"quarantine", "release_relay", "relay.example.jp:25", NULL},
+    {"quarantine", "release_relay", "[::1]:10026", NULL},
+    {"quarantine", "release_relay", "127.0.0.1", "\"127.0.0.1\" is not HOST:PORT (e.g. 127.0.0.1:10026)"},
+    {"quarantine", "release_relay", "127.0.0.1:65536", "\"127.0.0.1:65536\" is not HOST:PORT (e.g. 127.0.0.1:10026)"},
+    {"quarantine", "release_relay", "::1:25", "\"::1:25\": write an IPv6 address in brackets, [::1]:10026"},
+    {"quarantine", "release_relay", "[relay]:25", "\"[relay]:25\": the address in [] is not an IPv6 address"},
+    {"outbound", "individual_numbers", "hold", "holding mail needs a quarantine: set [quarantine] dir"},
+    {"scan", "infected", "quarantine", "holding mail needs a quarantine: set [quarantine] dir"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+  const char *held = "[outbound]\nindividual_numbers = hold\n[scan]\ninfected = quarantine\n"
+                     "[quarantine]\ndir = /var/spool/mugai/quarantine\n";
+  GError *error = NULL;
+  g_autoptr(mugai_policy) p = mugai_config_parse(held, strlen(held), SRC, NULL, &error);
+  assert_non_null(p);
+  assert_int_equal(p->outbound.individual_numbers, MUGAI_INDIVIDUAL_NUMBERS_HOLD);
+  assert_int_equal(p->scan.infected, MUGAI_ANSWER_HOLD);
+  assert_int_equal(p->quarantine.retention, 30 * 86400);
+  /* A rule that holds needs the quarantine too; its problem names the rule. */
+  expect_problem("[rule r]\nmatch_rcpt = a@example.jp\noutbound.individual_numbers = hold\n",
+                 SRC ":1: [rule r] outbound.individual_numbers: holding mail needs a quarantine: "
+                 "set [quarantine] dir");
 }
 
 static void accepts_bom_crlf_semicolon_comments_and_japanese_comments(void **state)
@@ -1100,6 +1138,7 @@ int main(void)
     cmocka_unit_test(lists_are_checked_item_by_item),
     cmocka_unit_test(checks_the_ratelimit_keys),
     cmocka_unit_test(checks_the_authentication_keys),
+    cmocka_unit_test(checks_the_quarantine_keys),
     cmocka_unit_test(accepts_bom_crlf_semicolon_comments_and_japanese_comments),
     cmocka_unit_test(survives_a_very_long_line_and_keeps_messages_short),
     cmocka_unit_test(survives_random_mutations_of_the_default),

@@ -1,0 +1,60 @@
+/* cmd_quarantine.c — `mugai quarantine SUBCOMMAND`: dispatch, and the overview --help. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "cli/quarantine_cmds.h"
+
+static const char usage[] =
+    "Usage: mugai quarantine SUBCOMMAND [OPTION...]\n"
+    "\n"
+    "The originals mugai kept ([quarantine] dir): every message it sanitized, held, rejected for\n"
+    "a virus or refused by a rule of the policy, stored as received before Postfix got its "
+    "answer.\n"
+    "\n"
+    "Subcommands (each takes -c FILE; SUBCOMMAND --help for its own options):\n"
+    "  list [--json] [filters]      the entries, newest first\n"
+    "  show ID [--json] [--raw]     one entry: metadata, its MIME parts, what was done and why;\n"
+    "                               --raw prints the original itself\n"
+    "  extract ID --part PATH -o FILE\n"
+    "                               one part of the original, decoded (PATH as in the report)\n"
+    "  release ID --reason TEXT [--to ADDR]... [--force] [--sanitized [--profile NAME]]\n"
+    "                               send the original on through [quarantine] release_relay\n"
+    "                               (audited)\n"
+    "  delete ID --reason TEXT      remove one entry (audited)\n"
+    "  purge [--older-than 90d] --reason TEXT\n"
+    "                               remove entries past [quarantine] retention (audited)\n"
+    "  fsck [--dry-run]             reconcile files and index after a crash\n"
+    "  stats [--json]               how many entries, how big, by reason\n"
+    "  audit [--json|--csv]         who deleted, purged or released what, when and why\n"
+    "\n"
+    "Exit status: 0 success, 2 usage or configuration error, 3 release refused (a virus), 4 no\n"
+    "entry with that id, 75 the store or the relay failed (I/O, index), 77 permission denied.\n";
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} commands[] = {
+    {"list", mugai_cmd_quarantine_list},       {"show", mugai_cmd_quarantine_show},
+    {"extract", mugai_cmd_quarantine_extract}, {"delete", mugai_cmd_quarantine_delete},
+    {"purge", mugai_cmd_quarantine_purge},     {"fsck", mugai_cmd_quarantine_fsck},
+    {"stats", mugai_cmd_quarantine_stats},     {"audit", mugai_cmd_quarantine_audit},
+    {"release", mugai_cmd_quarantine_release},
+};
+
+int
+mugai_cmd_quarantine(int argc, char **argv)
+{
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return MUGAI_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "mugai quarantine: unknown subcommand '%s'\n\n%s", argv[1], usage);
+  return MUGAI_EXIT_USAGE;
+}

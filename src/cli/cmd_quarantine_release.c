@@ -1,0 +1,219 @@
+/* cmd_quarantine_release.c — `mugai quarantine release ID`: hand a quarantined original (or, with
+ * --sanitized, the original sanitized again under a named rule) to the release relay over SMTP,
+ * to its recipients or to --to, then record it (released mark, audit row, syslog). Owns one run's
+ * store, judge and message. Never marks anything released that the relay did not accept. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "cli/judge.h"
+#include "cli/quarantine_cli.h"
+#include "cli/quarantine_cmds.h"
+#include "cli/smtp_client.h"
+#include "quarantine/quarantine_id.h"
+
+#define PROGRAM "mugai quarantine release"
+#define RELAY_TIMEOUT 60
+
+static const char description[] =
+    "Re-injects a quarantined original through SMTP to [quarantine] release_relay (a Postfix\n"
+    "smtpd without milters, deploy/postfix-master.cf.snippet), from its envelope sender to its\n"
+    "envelope recipients, or to each --to ADDR instead. The original goes exactly as it was\n"
+    "received. An original with a virus is refused unless --force.\n"
+    "\n"
+    "--sanitized sends instead the message mugai delivers for it when it is judged again, under\n"
+    "the main policy or, with --profile NAME, under the values of [rule NAME] (a looser rule for\n"
+    "such releases, e.g. one that keeps PDF files out of the notice); a message that is still\n"
+    "refused is not released.\n"
+    "\n"
+    "Only once the relay has accepted it is the entry marked released and the Unix user, time,\n"
+    "REASON and where it went recorded in the audit table and in syslog.\n"
+    "\n"
+    "Exit status: 0 released, 2 usage or configuration error (unknown --profile), 3 refused (a\n"
+    "virus without --force, or still refused when sanitized again), 4 no entry with that id,\n"
+    "75 the relay or the store failed (nothing is marked released), 77 permission denied.\n";
+
+typedef struct {
+  char *config, *reason, *profile;
+  char **to;
+  gboolean force, sanitized;
+} options;
+
+static void
+options_clear(options *o)
+{
+  g_free(o->config);
+  g_free(o->reason);
+  g_free(o->profile);
+  g_strfreev(o->to);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(options, options_clear)
+
+/* The policy --profile names (the main one without it); NULL, said on stderr, when none. */
+static mugai_policy *
+profile_policy(mugai_policy *policy, const char *name)
+{
+  if (name == NULL)
+    return policy;
+  g_autoptr(GString) known = g_string_new(NULL);
+  for (guint i = 0; i < policy->rules->len; i++) {
+    mugai_policy *rule = g_ptr_array_index(policy->rules, i);
+    if (strcmp(rule->rule.name, name) == 0)
+      return rule;
+    g_string_append_printf(known, "%s%s", known->len ? ", " : "", rule->rule.name);
+  }
+  fprintf(stderr, PROGRAM ": --profile %s: %s has no [rule %s] (its rules: %s)\n", name,
+          policy->source, name, known->len ? known->str : "none");
+  return NULL;
+}
+
+/* The original of E judged again under POLICY, as Postfix would get it; NULL (said) when it is
+ * not delivered. *STATUS the exit status then. */
+static GByteArray *
+sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char *path, int *status)
+{
+  g_autoptr(mugai_judge) judge = mugai_judge_new(policy, PROGRAM);
+  mugai_judge_options o = {
+      .from = g_strdup(e->mail_from),
+      .rcpts = g_strdupv(e->rcpts),
+      .client = *e->client ? g_strdup(e->client) : NULL,
+      .direction = g_strdup(e->direction),
+      .queue_id = *e->queue_id ? g_strdup(e->queue_id) : NULL,
+  };
+  mugai_envelope envelope;
+  mugai_read_message message = {0};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(mugai_result) result =
+      mugai_judge_message(judge, &o, path, &envelope, &message, &error);
+  GByteArray *out = NULL;
+  if (result->verdict == MUGAI_VERDICT_DELIVER) {
+    out = mugai_judge_delivered(&message, result, &error);
+    if (out == NULL)
+      fprintf(stderr, PROGRAM ": %s\n", error->message);
+    *status = MUGAI_EXIT_TEMPFAIL;
+  } else {
+    g_autofree char *line = mugai_summary_line(&envelope, result, 0);
+    fprintf(stderr, PROGRAM ": %s sanitized again is still not delivered; not released: %s\n",
+            e->id, line);
+    *status = result->verdict == MUGAI_VERDICT_TEMPFAIL ? MUGAI_EXIT_TEMPFAIL : MUGAI_EXIT_REFUSED;
+  }
+  mugai_read_message_clear(&message);
+  mugai_judge_options_clear(&o);
+  return out;
+}
+
+static gboolean
+parse(int *argc, char ***argv, options *o)
+{
+  GOptionEntry entries[] = {
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config, "Configuration file", "FILE"},
+      {"reason", 0, 0, G_OPTION_ARG_FILENAME, &o->reason, "Why (recorded in the audit)", "TEXT"},
+      {"to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->to, "Send to ADDR instead (repeatable)", "ADDR"},
+      {"force", 0, 0, G_OPTION_ARG_NONE, &o->force, "Release an original with a virus too", NULL},
+      {"sanitized", 0, 0, G_OPTION_ARG_NONE, &o->sanitized, "Send it sanitized again", NULL},
+      {"profile", 0, 0, G_OPTION_ARG_STRING, &o->profile, "With --sanitized: under [rule NAME]",
+       "NAME"},
+      G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("ID - send a quarantined original on");
+  g_option_context_set_summary(context, "Usage: mugai quarantine release ID --reason TEXT "
+                                        "[--to ADDR]... [--force] [--sanitized [--profile NAME]] "
+                                        "[-c FILE]");
+  g_option_context_set_description(context, description);
+  g_option_context_add_main_entries(context, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *why = NULL;
+  if (!g_option_context_parse(context, argc, argv, &error))
+    why = error->message;
+  else if (*argc != 2)
+    why = "give exactly one ID";
+  else if (!o->reason || !g_utf8_validate(o->reason, -1, NULL) || !*g_strstrip(o->reason))
+    why = "--reason TEXT (UTF-8) is needed";
+  else if (o->profile && !o->sanitized)
+    why = "--profile goes with --sanitized";
+  if (why != NULL)
+    fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n", why);
+  return why == NULL;
+}
+
+/* "to=<a>,<b> relay=H:P[ sanitized=NAME] reply=...": where the release went, for the audit. */
+static char *
+release_detail(const char *const *rcpts, const char *relay, const options *o, const char *reply)
+{
+  g_autofree char *to = g_strjoinv(">,<", (char **) rcpts);
+  return g_strdup_printf("to=<%s> relay=%s%s%s%s reply=\"%.200s\"", to, relay,
+                         o->sanitized ? " sanitized=" : "",
+                         o->sanitized ? (o->profile ? o->profile : "main") : "",
+                         o->force ? " forced" : "", reply ? reply : "");
+}
+
+int
+mugai_cmd_quarantine_release(int argc, char **argv)
+{
+  g_auto(options) o = {0};
+  if (!parse(&argc, &argv, &o))
+    return MUGAI_EXIT_USAGE;
+  const char *id = argv[1];
+  if (!mugai_quarantine_id_valid(id)) {
+    fprintf(stderr, PROGRAM ": '%.40s' is not a quarantine id\n", id);
+    return MUGAI_EXIT_NOT_FOUND;
+  }
+  int status = 0;
+  g_autoptr(mugai_policy) policy = NULL;
+  g_autoptr(mugai_quarantine) q = mugai_qcli_open(o.config, PROGRAM, &policy, &status);
+  if (q == NULL)
+    return status;
+  mugai_policy *judged_under = o.sanitized ? profile_policy(policy, o.profile) : NULL;
+  if (o.sanitized && judged_under == NULL)
+    return MUGAI_EXIT_USAGE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(mugai_quarantine_entry) e = mugai_qindex_get(mugai_quarantine_get_db(q), id, &error);
+  if (e == NULL) {
+    fprintf(stderr, PROGRAM ": %s\n", error->message);
+    return g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
+               ? MUGAI_EXIT_NOT_FOUND
+               : MUGAI_EXIT_TEMPFAIL;
+  }
+  if (*e->signatures && !o.force && !o.sanitized) {
+    fprintf(stderr,
+            PROGRAM ": %s holds a virus (%s): not released (--force to release it "
+                    "all the same)\n",
+            id, e->signatures);
+    return MUGAI_EXIT_REFUSED;
+  }
+  const char *const *rcpts = (const char *const *) (o.to ? o.to : e->rcpts);
+  if (rcpts[0] == NULL) {
+    fprintf(stderr, PROGRAM ": %s has no recipients: give --to ADDR\n", id);
+    return MUGAI_EXIT_USAGE;
+  }
+  g_autofree char *path = mugai_quarantine_path_of(q, id);
+  g_autoptr(GByteArray) message = NULL;
+  if (o.sanitized) {
+    message = sanitize_again(judged_under, e, path, &status);
+    if (message == NULL)
+      return status;
+  } else {
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &data, &len, &error)) {
+      fprintf(stderr, PROGRAM ": %s\n", error->message);
+      return MUGAI_EXIT_TEMPFAIL;
+    }
+    message = g_byte_array_new_take((guint8 *) g_steal_pointer(&data), len);
+  }
+  const char *relay = policy->quarantine.release_relay;
+  g_autofree char *reply = NULL;
+  if (!mugai_smtp_send(relay, RELAY_TIMEOUT, e->mail_from, rcpts, message->data, message->len,
+                       &reply, &error)) {
+    fprintf(stderr, PROGRAM ": %s; %s is not released\n", error->message, id);
+    return MUGAI_EXIT_TEMPFAIL;
+  }
+  g_autofree char *detail = release_detail(rcpts, relay, &o, reply);
+  mugai_qcli_syslog("release", id, o.reason, detail);
+  if (!mugai_quarantine_record_release(q, id, o.reason, detail, &error)) {
+    fprintf(stderr, PROGRAM ": %s was handed to %s (%s) but could not be recorded: %s\n", id, relay,
+            reply, error->message);
+    return MUGAI_EXIT_TEMPFAIL;
+  }
+  printf("%s: released to %s: %s\n", id, relay, reply);
+  return 0;
+}

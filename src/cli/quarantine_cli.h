@@ -1,0 +1,43 @@
+/* quarantine_cli.h — what every `mugai quarantine` subcommand shares: opening the store the
+ * configuration names (with the errors an admin can act on), exit codes, times, the audit's
+ * syslog line, and display width of Japanese text. */
+#pragma once
+#include <glib.h>
+#include "config/policy.h"
+#include "quarantine/store.h"
+
+/* Exit codes of `mugai quarantine` beyond cli.h's: scripts rely on them. */
+enum {
+  MUGAI_EXIT_NOT_FOUND = 4, /* no entry with that id */
+  MUGAI_EXIT_NOPERM = 77,   /* the caller may not read the store (EX_NOPERM) */
+};
+
+/* The store of the configuration at CONFIG (nullable: the default file), for PROGRAM ("mugai
+ * quarantine list"). NULL, the problem on stderr and *STATUS set when it cannot be opened: no
+ * [quarantine] dir (2), no store yet (75), not allowed (77). POLICY (nullable) gets the policy.
+ * (transfer full) */
+mugai_quarantine *mugai_qcli_open(const char *config, const char *program, mugai_policy **policy,
+                                  int *status);
+
+/* The exit status for a failure of the store, after printing "PROGRAM: MESSAGE" on stderr. */
+int mugai_qcli_fail(const char *program, const GError *error);
+
+/* One syslog line (mail facility) for an audited action, as the audit table records it. */
+void mugai_qcli_syslog(const char *action, const char *id, const char *reason, const char *detail);
+
+/* "2026-12-01 12:40:21" in local time. (transfer full) */
+char *mugai_qcli_format_time(gint64 unix_time);
+
+/* A point in time: "2026-12-01", "2026-12-01 12:00[:00]" / "2026-12-01T12:00" (local time), or
+ * a duration ago ("7d", "12h"). FALSE when TEXT is none of these. */
+gboolean mugai_qcli_parse_time(const char *text, gint64 *out);
+
+/* Columns TEXT takes on a terminal: East Asian wide characters take two. */
+gsize mugai_qcli_text_width(const char *text);
+
+/* Append TEXT to OUT cut to at most WIDTH columns ("…" marks a cut), padded with spaces to
+ * WIDTH when PAD. */
+void mugai_qcli_append_cell(GString *out, const char *text, gsize width, gboolean pad);
+
+/* Columns of the terminal on standard output; $COLUMNS, else 0 (no limit) when not a terminal. */
+gsize mugai_qcli_terminal_width(void);

@@ -1,0 +1,173 @@
+/* fsck.c — files against rows (see fsck.h). Owns the report's lines. */
+#include "quarantine/fsck.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "quarantine/quarantine_id.h"
+
+void
+mugai_quarantine_fsck_report_clear(mugai_quarantine_fsck_report *r)
+{
+  if (r->lines)
+    g_ptr_array_unref(r->lines);
+  memset(r, 0, sizeof *r);
+}
+
+static void say(mugai_quarantine_fsck_report *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+say(mugai_quarantine_fsck_report *r, const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_ptr_array_add(r->lines, g_strdup_vprintf(format, args));
+  va_end(args);
+}
+
+/* id → size of every row. */
+static GHashTable *
+load_rows(sqlite3 *db, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT id, size FROM entry", -1, &st, NULL) != SQLITE_OK) {
+    g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX, "index: %s",
+                sqlite3_errmsg(db));
+    return NULL;
+  }
+  GHashTable *rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    gint64 *size = g_new(gint64, 1);
+    *size = sqlite3_column_int64(st, 1);
+    g_hash_table_insert(rows, g_strdup((const char *) sqlite3_column_text(st, 0)), size);
+  }
+  sqlite3_finalize(st);
+  return rows;
+}
+
+static gboolean
+young(const struct stat *st, gint64 now, gint64 grace)
+{
+  return st->st_mtime > now - grace;
+}
+
+static void
+check_temp(mugai_quarantine *q, gint64 now, gint64 grace, gboolean repair,
+           mugai_quarantine_fsck_report *r)
+{
+  g_autofree char *tmp = g_build_filename(mugai_quarantine_get_dir(q), "tmp", NULL);
+  g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *path = g_build_filename(tmp, name, NULL);
+    struct stat st;
+    if (stat(path, &st) != 0 || young(&st, now, grace))
+      continue;
+    if (repair && unlink(path) != 0)
+      continue;
+    r->temp_removed++;
+    say(r, "%s: temp file of an unfinished store%s", path, repair ? ", removed" : "");
+  }
+}
+
+/* One file under objects/: counted, matched against its row (taken out of ROWS). */
+static void
+check_file(const char *path, const char *name, GHashTable *rows, gint64 now, gint64 grace,
+           gboolean repair, mugai_quarantine_fsck_report *r)
+{
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return;
+  if (!S_ISREG(st.st_mode) || !mugai_quarantine_id_valid(name)) {
+    r->strangers++;
+    say(r, "%s: not an original of this store (left alone)", path);
+    return;
+  }
+  r->files++;
+  gint64 *size = g_hash_table_lookup(rows, name);
+  if (size != NULL) {
+    if (*size != (gint64) st.st_size) {
+      r->size_mismatches++;
+      say(r, "%s: %lld bytes, the index says %" G_GINT64_FORMAT " (left alone)", path,
+          (long long) st.st_size, *size);
+    }
+    g_hash_table_remove(rows, name);
+    return;
+  }
+  if (young(&st, now, grace))
+    return;
+  if (repair && unlink(path) != 0)
+    return;
+  r->orphans_removed++;
+  say(r, "%s: no index row (a store or delete that did not finish)%s", path,
+      repair ? ", removed" : "");
+}
+
+static void
+walk_objects(mugai_quarantine *q, GHashTable *rows, gint64 now, gint64 grace, gboolean repair,
+             mugai_quarantine_fsck_report *r)
+{
+  g_autofree char *objects = g_build_filename(mugai_quarantine_get_dir(q), "objects", NULL);
+  g_autoptr(GDir) top = g_dir_open(objects, 0, NULL);
+  const char *a, *b, *name;
+  while (top && (a = g_dir_read_name(top)) != NULL) {
+    g_autofree char *da = g_build_filename(objects, a, NULL);
+    g_autoptr(GDir) mid = g_dir_open(da, 0, NULL);
+    while (mid && (b = g_dir_read_name(mid)) != NULL) {
+      g_autofree char *db = g_build_filename(da, b, NULL);
+      g_autoptr(GDir) leaf = g_dir_open(db, 0, NULL);
+      while (leaf && (name = g_dir_read_name(leaf)) != NULL) {
+        g_autofree char *path = g_build_filename(db, name, NULL);
+        check_file(path, name, rows, now, grace, repair, r);
+      }
+    }
+  }
+}
+
+/* The rows left in ROWS have no file. */
+static gboolean
+drop_lost_rows(mugai_quarantine *q, GHashTable *rows, gboolean repair,
+               mugai_quarantine_fsck_report *r, GError **error)
+{
+  sqlite3 *db = mugai_quarantine_get_db(q);
+  GHashTableIter it;
+  gpointer id;
+  g_hash_table_iter_init(&it, rows);
+  while (g_hash_table_iter_next(&it, &id, NULL)) {
+    g_autofree char *path = mugai_quarantine_path_of(q, id);
+    if (access(path, F_OK) == 0)
+      continue; /* stored while this fsck ran */
+    r->lost_rows_removed++;
+    say(r, "%s: in the index, but its file %s is missing%s", (char *) id, path,
+        repair ? "; row removed" : "");
+    if (!repair)
+      continue;
+    g_autoptr(GError) local = NULL;
+    if (!mugai_qindex_exec(db, "BEGIN IMMEDIATE", &local) || !mugai_qindex_delete(db, id, &local) ||
+        !mugai_qindex_audit_add(db, "fsck", id, "file missing", path, &local) ||
+        !mugai_qindex_exec(db, "COMMIT", &local)) {
+      mugai_qindex_exec(db, "ROLLBACK", NULL);
+      g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX, "%s",
+                  local->message);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
+                      mugai_quarantine_fsck_report *r, GError **error)
+{
+  memset(r, 0, sizeof *r);
+  r->lines = g_ptr_array_new_with_free_func(g_free);
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  g_autoptr(GHashTable) rows = load_rows(mugai_quarantine_get_db(q), error);
+  if (rows == NULL)
+    return FALSE;
+  r->rows = g_hash_table_size(rows);
+  check_temp(q, now, grace, repair, r);
+  walk_objects(q, rows, now, grace, repair, r);
+  return drop_lost_rows(q, rows, repair, r, error);
+}

@@ -1,0 +1,537 @@
+/* index.c — the SQLite index of the quarantine (see index.h).
+ *
+ * Owns: the schema, written once here. Every value is bound, never pasted into SQL. Never logs.
+ */
+#include "quarantine/index.h"
+
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
+
+#define SCHEMA_VERSION 1
+#define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS entry ("
+    " id TEXT PRIMARY KEY, time INTEGER NOT NULL, queue_id TEXT NOT NULL, client TEXT NOT NULL,"
+    " direction TEXT NOT NULL, mail_from TEXT NOT NULL, from_header TEXT NOT NULL,"
+    " subject TEXT NOT NULL, size INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,"
+    " actions TEXT NOT NULL, signatures TEXT NOT NULL, report TEXT NOT NULL,"
+    " released INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);"
+    "CREATE TABLE IF NOT EXISTS rcpt (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
+    "CASCADE,"
+    " addr TEXT NOT NULL COLLATE NOCASE);"
+    "CREATE INDEX IF NOT EXISTS rcpt_addr ON rcpt(addr);"
+    "CREATE INDEX IF NOT EXISTS rcpt_entry ON rcpt(entry_id);"
+    "CREATE TABLE IF NOT EXISTS part (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
+    "CASCADE,"
+    " seq INTEGER NOT NULL, path TEXT NOT NULL, type TEXT NOT NULL, detected_type TEXT NOT NULL,"
+    " name TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, action TEXT NOT NULL,"
+    " reason TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS part_entry ON part(entry_id);"
+    "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT "
+    "NULL,"
+    " user TEXT NOT NULL, uid INTEGER NOT NULL, action TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " reason TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+
+static gboolean
+sql_fail(sqlite3 *db, GError **error, const char *what)
+{
+  g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE, "%s: %s", what,
+              db ? sqlite3_errmsg(db) : "out of memory");
+  return FALSE;
+}
+
+gboolean
+mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error)
+{
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    return TRUE;
+  g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE, "index: %s",
+              msg ? msg : "error");
+  sqlite3_free(msg);
+  return FALSE;
+}
+
+static gint64
+user_version(sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 v = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+static gboolean
+ensure_schema(sqlite3 *db, GError **error)
+{
+  gint64 v = user_version(db);
+  if (v > SCHEMA_VERSION) {
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
+                "index version %" G_GINT64_FORMAT " was made by a newer mugai (this one knows %d)",
+                v, SCHEMA_VERSION);
+    return FALSE;
+  }
+  if (v == SCHEMA_VERSION)
+    return TRUE;
+  g_autofree char *sql =
+      g_strdup_printf("BEGIN IMMEDIATE;%sPRAGMA user_version = %d;COMMIT;", schema, SCHEMA_VERSION);
+  if (mugai_qindex_exec(db, sql, error))
+    return TRUE;
+  mugai_qindex_exec(db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+sqlite3 *
+mugai_qindex_open(const char *path, gboolean create, GError **error)
+{
+  sqlite3 *db = NULL;
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+    g_autofree char *what = g_strdup_printf("cannot open %s", path);
+    sql_fail(db, error, what);
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+  if (!mugai_qindex_exec(db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                         "PRAGMA foreign_keys=ON;",
+                         error) ||
+      !ensure_schema(db, error)) {
+    g_prefix_error(error, "%s: ", path);
+    sqlite3_close(db);
+    return NULL;
+  }
+  return db;
+}
+
+void
+mugai_qindex_close(sqlite3 *db)
+{
+  sqlite3_close(db); /* NULL is a no-op */
+}
+
+static sqlite3_stmt *
+prepare(sqlite3 *db, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    sql_fail(db, error, "index");
+    return NULL;
+  }
+  return st;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *value)
+{
+  sqlite3_bind_text(st, i, value ? value : "", -1, SQLITE_STATIC);
+}
+
+/* Step ST to its end (an INSERT, UPDATE or DELETE) and finalize it. */
+static gboolean
+run(sqlite3 *db, sqlite3_stmt *st, GError **error)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? TRUE : sql_fail(db, error, "index");
+}
+
+static gboolean
+insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "INSERT INTO part VALUES (?,?,?,?,?,?,?,?,?,?)", error);
+  if (st == NULL)
+    return FALSE;
+  for (guint i = 0; i < e->parts->len; i++) {
+    const mugai_quarantine_part *p = g_ptr_array_index(e->parts, i);
+    sqlite3_reset(st);
+    bind_text(st, 1, e->id);
+    sqlite3_bind_int64(st, 2, i);
+    bind_text(st, 3, p->path);
+    bind_text(st, 4, p->type);
+    bind_text(st, 5, p->detected_type);
+    bind_text(st, 6, p->name);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64) p->size);
+    bind_text(st, 8, p->sha256);
+    bind_text(st, 9, p->action);
+    bind_text(st, 10, p->reason);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      sqlite3_finalize(st);
+      return sql_fail(db, error, "index part");
+    }
+  }
+  sqlite3_finalize(st);
+  return TRUE;
+}
+
+static gboolean
+insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "INSERT INTO rcpt VALUES (?,?)", error);
+  if (st == NULL)
+    return FALSE;
+  for (guint i = 0; e->rcpts[i]; i++) {
+    sqlite3_reset(st);
+    bind_text(st, 1, e->id);
+    bind_text(st, 2, e->rcpts[i]);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+      sqlite3_finalize(st);
+      return sql_fail(db, error, "index recipient");
+    }
+  }
+  sqlite3_finalize(st);
+  return TRUE;
+}
+
+gboolean
+mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
+  if (st == NULL)
+    return FALSE;
+  const char *texts[] = {e->queue_id, e->client, e->direction, e->mail_from, e->from, e->subject};
+  bind_text(st, 1, e->id);
+  sqlite3_bind_int64(st, 2, e->time);
+  for (int i = 0; i < (int) G_N_ELEMENTS(texts); i++)
+    bind_text(st, 3 + i, texts[i]);
+  sqlite3_bind_int64(st, 9, (sqlite3_int64) e->size);
+  bind_text(st, 10, e->verdict);
+  bind_text(st, 11, e->reason);
+  bind_text(st, 12, e->actions);
+  bind_text(st, 13, e->signatures);
+  bind_text(st, 14, e->report_json);
+  sqlite3_bind_int64(st, 15, e->released);
+  return run(db, st, error) && insert_rcpts(db, e, error) && insert_parts(db, e, error);
+}
+
+static char *
+column_text(sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return g_strdup(t ? (const char *) t : "");
+}
+
+#define ENTRY_COLUMNS                                                                              \
+  "id, time, queue_id, client, direction, mail_from, from_header, subject,"                        \
+  " size, verdict, reason, actions, signatures, released"
+
+/* An entry from a row of ENTRY_COLUMNS (no recipients, parts or report). */
+static mugai_quarantine_entry *
+entry_from_row(sqlite3_stmt *st)
+{
+  mugai_quarantine_entry *e = mugai_quarantine_entry_new();
+  char **texts[] = {&e->queue_id, &e->client, &e->direction, &e->mail_from, &e->from, &e->subject};
+  g_free(e->id);
+  e->id = column_text(st, 0);
+  e->time = sqlite3_column_int64(st, 1);
+  for (int i = 0; i < (int) G_N_ELEMENTS(texts); i++) {
+    g_free(*texts[i]);
+    *texts[i] = column_text(st, 2 + i);
+  }
+  e->size = (guint64) sqlite3_column_int64(st, 8);
+  char **more[] = {&e->verdict, &e->reason, &e->actions, &e->signatures};
+  for (int i = 0; i < (int) G_N_ELEMENTS(more); i++) {
+    g_free(*more[i]);
+    *more[i] = column_text(st, 9 + i);
+  }
+  e->released = sqlite3_column_int64(st, 13);
+  return e;
+}
+
+static gboolean
+load_rcpts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "SELECT addr FROM rcpt WHERE entry_id = ? ORDER BY rowid", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, e->id);
+  GPtrArray *rcpts = g_ptr_array_new();
+  while (sqlite3_step(st) == SQLITE_ROW)
+    g_ptr_array_add(rcpts, column_text(st, 0));
+  g_ptr_array_add(rcpts, NULL);
+  sqlite3_finalize(st);
+  g_strfreev(e->rcpts);
+  e->rcpts = (char **) g_ptr_array_free(rcpts, FALSE);
+  return TRUE;
+}
+
+static gboolean
+load_parts(sqlite3 *db, mugai_quarantine_entry *e, GError **error)
+{
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT path, type, detected_type, name, size, sha256, action,"
+                             " reason FROM part WHERE entry_id = ? ORDER BY seq",
+                             error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, e->id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    mugai_quarantine_part *p = g_new0(mugai_quarantine_part, 1);
+    p->path = column_text(st, 0);
+    p->type = column_text(st, 1);
+    p->detected_type = column_text(st, 2);
+    p->name = column_text(st, 3);
+    p->size = (guint64) sqlite3_column_int64(st, 4);
+    p->sha256 = column_text(st, 5);
+    p->action = column_text(st, 6);
+    p->reason = column_text(st, 7);
+    g_ptr_array_add(e->parts, p);
+  }
+  sqlite3_finalize(st);
+  return TRUE;
+}
+
+mugai_quarantine_entry *
+mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "SELECT " ENTRY_COLUMNS ", report FROM entry WHERE id = ?", error);
+  if (st == NULL)
+    return NULL;
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE)
+      g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                  id);
+    else
+      sql_fail(db, error, "index");
+    sqlite3_finalize(st);
+    return NULL;
+  }
+  g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
+  g_free(e->report_json);
+  e->report_json = column_text(st, 14);
+  sqlite3_finalize(st);
+  if (!load_rcpts(db, e, error) || !load_parts(db, e, error))
+    return NULL;
+  return g_steal_pointer(&e);
+}
+
+gboolean
+mugai_qindex_delete(sqlite3 *db, const char *id, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "DELETE FROM entry WHERE id = ?", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, id);
+  if (!run(db, st, error))
+    return FALSE;
+  if (sqlite3_changes(db) == 0) {
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "UPDATE entry SET released = ? WHERE id = ?", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64(st, 1, when);
+  bind_text(st, 2, id);
+  return run(db, st, error);
+}
+
+gboolean
+mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn fn, gpointer data,
+                  GError **error)
+{
+  g_autoptr(GString) sql = g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT group_concat(addr, "
+                                        "char(10)) FROM rcpt WHERE entry_id = entry.id)"
+                                        " FROM entry WHERE 1");
+  if (f->since)
+    g_string_append(sql, " AND time >= :since");
+  if (f->until)
+    g_string_append(sql, " AND time < :until");
+  if (f->reason)
+    g_string_append(sql, " AND reason = :reason");
+  if (f->rcpt)
+    g_string_append(sql, " AND id IN (SELECT entry_id FROM rcpt WHERE addr = :rcpt)");
+  if (f->from)
+    g_string_append(sql, " AND (instr(lower(mail_from), lower(:from)) OR"
+                         " instr(lower(from_header), lower(:from)))");
+  if (f->virus_only)
+    g_string_append(sql, " AND signatures != ''");
+  if (f->released >= 0)
+    g_string_append(sql, f->released ? " AND released != 0" : " AND released = 0");
+  g_string_append(sql, " ORDER BY time DESC, rowid DESC"); /* rowid: the order of commits */
+  if (f->limit)
+    g_string_append_printf(sql, " LIMIT %" G_GUINT64_FORMAT, f->limit);
+  sqlite3_stmt *st = prepare(db, sql->str, error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), f->since);
+  sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":until"), f->until);
+  bind_text(st, sqlite3_bind_parameter_index(st, ":reason"), f->reason);
+  bind_text(st, sqlite3_bind_parameter_index(st, ":rcpt"), f->rcpt);
+  bind_text(st, sqlite3_bind_parameter_index(st, ":from"), f->from);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
+    const char *rcpts = (const char *) sqlite3_column_text(st, 14);
+    if (rcpts) {
+      g_strfreev(e->rcpts);
+      e->rcpts = g_strsplit(rcpts, "\n", -1);
+    }
+    if (!fn(e, data)) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? TRUE : sql_fail(db, error, "index");
+}
+
+GPtrArray *
+mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error)
+{
+  sqlite3_stmt *st =
+      prepare(db, "SELECT id FROM entry WHERE time < ? ORDER BY time LIMIT ?", error);
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64(st, 1, before);
+  sqlite3_bind_int64(st, 2, max);
+  GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    g_ptr_array_add(ids, column_text(st, 0));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    g_ptr_array_unref(ids);
+    sql_fail(db, error, "index");
+    return NULL;
+  }
+  return ids;
+}
+
+/* The Unix user running this process, as the audit names it. */
+static char *
+user_name(uid_t uid)
+{
+  struct passwd pw, *found = NULL;
+  char buf[1024];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
+    return g_strdup(found->pw_name);
+  return g_strdup_printf("uid %u", (unsigned) uid);
+}
+
+gboolean
+mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const char *reason,
+                       const char *detail, GError **error)
+{
+  sqlite3_stmt *st = prepare(db,
+                             "INSERT INTO audit (time, user, uid, action, entry_id, reason,"
+                             " detail) VALUES (?,?,?,?,?,?,?)",
+                             error);
+  if (st == NULL)
+    return FALSE;
+  uid_t uid = getuid(); /* the real user: who ran the command, also under sudo's setuid */
+  g_autofree char *user = user_name(uid);
+  const char *sudo = g_getenv("SUDO_USER"); /* sudo keeps the admin's name here */
+  g_autofree char *who =
+      uid == 0 && sudo && *sudo ? g_strdup_printf("%s (sudo from %s)", user, sudo) : g_strdup(user);
+  sqlite3_bind_int64(st, 1, g_get_real_time() / G_USEC_PER_SEC);
+  bind_text(st, 2, who);
+  sqlite3_bind_int64(st, 3, uid);
+  bind_text(st, 4, action);
+  bind_text(st, 5, id);
+  bind_text(st, 6, reason);
+  bind_text(st, 7, detail);
+  return run(db, st, error);
+}
+
+void
+mugai_qaudit_row_free(mugai_qaudit_row *row)
+{
+  if (row == NULL)
+    return;
+  g_free(row->user);
+  g_free(row->action);
+  g_free(row->id);
+  g_free(row->reason);
+  g_free(row->detail);
+  g_free(row);
+}
+
+GPtrArray *
+mugai_qindex_audit_list(sqlite3 *db, GError **error)
+{
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT seq, time, user, uid, action, entry_id, reason, detail"
+                             " FROM audit ORDER BY seq",
+                             error);
+  if (st == NULL)
+    return NULL;
+  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_qaudit_row_free);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    mugai_qaudit_row *r = g_new0(mugai_qaudit_row, 1);
+    r->seq = sqlite3_column_int64(st, 0);
+    r->time = sqlite3_column_int64(st, 1);
+    r->user = column_text(st, 2);
+    r->uid = sqlite3_column_int64(st, 3);
+    r->action = column_text(st, 4);
+    r->id = column_text(st, 5);
+    r->reason = column_text(st, 6);
+    r->detail = column_text(st, 7);
+    g_ptr_array_add(rows, r);
+  }
+  sqlite3_finalize(st);
+  return rows;
+}
+
+void
+mugai_qindex_stats_clear(mugai_qindex_stats *s)
+{
+  if (s->by_reason)
+    g_ptr_array_unref(s->by_reason);
+  memset(s, 0, sizeof *s);
+}
+
+gboolean
+mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error)
+{
+  memset(s, 0, sizeof *s);
+  s->by_reason = g_ptr_array_new_with_free_func(g_free);
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
+                             " coalesce(max(time), 0), count(nullif(released, 0)),"
+                             " count(nullif(signatures, '')) FROM entry",
+                             error);
+  if (st == NULL)
+    return FALSE;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    s->entries = (guint64) sqlite3_column_int64(st, 0);
+    s->bytes = (guint64) sqlite3_column_int64(st, 1);
+    s->oldest = sqlite3_column_int64(st, 2);
+    s->newest = sqlite3_column_int64(st, 3);
+    s->released = (guint64) sqlite3_column_int64(st, 4);
+    s->viruses = (guint64) sqlite3_column_int64(st, 5);
+  }
+  sqlite3_finalize(st);
+  st = prepare(
+      db, "SELECT reason, count(*) AS n FROM entry GROUP BY reason ORDER BY n DESC, reason", error);
+  if (st == NULL)
+    return FALSE;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    g_ptr_array_add(s->by_reason, g_strdup_printf("%s %" G_GINT64_FORMAT,
+                                                  (const char *) sqlite3_column_text(st, 0),
+                                                  (gint64) sqlite3_column_int64(st, 1)));
+  sqlite3_finalize(st);
+  return TRUE;
+}

@@ -1,0 +1,379 @@
+#!/usr/bin/env python3
+"""The quarantine as an admin and a recipient meet it: `mugai sanitize` with a [quarantine] dir keeps
+the original (exact bytes, as the milter passes them) and names its id in the notice, the summary
+line and the report; nothing changes without one; a store that fails answers 75. Then each
+`mugai quarantine` subcommand on that real store (a real SQLite file): list with its filters and
+its table, show, show --raw, extract, delete, purge, fsck after damage, stats, audit (JSON, CSV),
+every error path (unknown id, no such part, no quarantine, an unprivileged user), held outbound
+mail, and several `mugai sanitize` processes storing while list and purge run."""
+import base64, csv, io, json, os, re, shutil, subprocess, sys, tempfile, threading, time, unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import scan_db  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(HERE))
+MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
+ID = re.compile(r"\b(\d{8}-\d{6}-[0-9a-f]{10})\b")
+
+HTML = ("From: =?UTF-8?B?5pel5pys?= <sender@example.com>\r\nTo: taro@city.example.lg.jp\r\n"
+        "Subject: =?UTF-8?B?6KuL5rGC5pu444Gu44GK55+l44KJ44Gb?=\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n<p>本文 <b>です</b></p>\r\n").encode()
+PDF = b"%PDF-1.4\n% mugai test\n"
+
+
+def attachment_message(payload=PDF, name="見積書.pdf", subject="quote"):
+    b64 = base64.encodebytes(payload).decode().replace("\n", "\r\n")
+    encoded = "=?UTF-8?B?" + base64.b64encode(name.encode()).decode() + "?="
+    return ("From: sender@example.com\r\nTo: taro@city.example.lg.jp\r\n"
+            f"Subject: {subject}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n--b\r\n"
+            f'Content-Type: application/pdf; name="{encoded}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n" + b64 + "--b--\r\n").encode()
+
+
+def run(*args, stdin=None, env=None, user=None):
+    cmd = [MUGAI] + list(args)
+    if user:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user == 'nobody' and 'nogroup' or user}",
+               "--clear-groups"] + cmd
+    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=120,
+                          env=dict(os.environ, **(env or {})))
+
+
+class Quarantine(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="mugai-q-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        os.chmod(self.tmp, 0o755)  # the unprivileged user reads the config, not the store
+        self.store = os.path.join(self.tmp, "quarantine")
+        self.conf = self.config(dir=self.store)
+        self.plain_conf = self.config()
+
+    def config(self, quarantine=True, **keys):
+        with open(os.path.join(ROOT, "config", "mugai.conf"), encoding="utf-8") as f:
+            text = scan_db.config_with_database(f.read(), scan_db.database())
+        text = scan_db.config_with_keys(text, "gateway", internal_networks="10.0.0.0/8")
+        if keys:
+            section = {k: v for k, v in keys.items() if k in ("dir", "retention", "release_relay")}
+            text = scan_db.config_with_keys(text, "quarantine", **section)
+            other = {k: v for k, v in keys.items() if k not in section}
+            if other:
+                text = scan_db.config_with_keys(text, "outbound", **other)
+        path = os.path.join(self.tmp, f"mugai-{len(os.listdir(self.tmp))}.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        return path
+
+    def sanitize(self, message, conf=None, *extra):
+        report = os.path.join(self.tmp, "report.json")
+        p = run("sanitize", "-c", conf or self.conf, "--from", "sender@example.com",
+                "--rcpt", "taro@city.example.lg.jp", "--client", "192.0.2.25",
+                "--report-json", report, *extra, stdin=message)
+        with open(report, encoding="utf-8") as f:
+            return p, json.load(f)
+
+    def q(self, *args, **kw):
+        return run("quarantine", args[0], "-c", kw.pop("conf", self.conf), *args[1:], **kw)
+
+    def stored_id(self, message=HTML):
+        p, report = self.sanitize(message)
+        self.assertIn(p.returncode, (0, 3), p.stderr)
+        return report["quarantine_id"]
+
+    # ---- mugai sanitize ---------------------------------------------------------------------
+    def test_sanitize_keeps_the_original_and_names_its_id(self):
+        p, report = self.sanitize(HTML)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        qid = report["quarantine_id"]
+        self.assertRegex(qid, ID)
+        summary = p.stderr.decode().splitlines()[-1]
+        self.assertIn(f" quarantine={qid}", summary)
+        body = p.stdout.split(b"\r\n\r\n", 1)[1]
+        text = base64.b64decode(body).decode()
+        self.assertIn(f"元のメールは隔離番号 {qid} で保管しています。", text)
+        # The original as the milter passes it: headers as received (CRLF), the empty line, body.
+        path = os.path.join(self.store, "objects", qid[16:18], qid[18:20], qid)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), HTML)
+        raw = self.q("show", qid, "--raw")
+        self.assertEqual(raw.returncode, 0, raw.stderr)
+        self.assertEqual(raw.stdout, HTML)
+        entry = json.loads(self.q("show", qid, "--json").stdout)
+        self.assertEqual(entry["from"], "日本 <sender@example.com>")
+        self.assertEqual(entry["subject"], "請求書のお知らせ")
+        self.assertEqual(entry["client"], "192.0.2.25")
+        self.assertEqual(entry["rcpts"], ["taro@city.example.lg.jp"])
+        self.assertEqual(entry["size"], len(HTML))
+        self.assertEqual(entry["report"]["quarantine_id"], qid)
+
+    def test_without_a_quarantine_nothing_is_kept_and_the_notice_is_as_before(self):
+        p, report = self.sanitize(HTML, self.plain_conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("quarantine_id", report)
+        self.assertNotIn("quarantine=", p.stderr.decode())
+        text = base64.b64decode(p.stdout.split(b"\r\n\r\n", 1)[1]).decode()
+        self.assertNotIn("隔離番号", text)
+        self.assertFalse(os.path.exists(self.store))
+
+    def test_a_message_delivered_unchanged_is_not_kept(self):
+        p, report = self.sanitize(b"From: a@example.com\r\nSubject: hi\r\n\r\nplain text\r\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("quarantine_id", report)
+        self.assertFalse(os.path.exists(self.store))  # made by the first original kept
+
+    def test_a_virus_is_refused_and_its_original_kept(self):
+        p, report = self.sanitize(attachment_message(scan_db.EICAR, "eicar.com"))
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(report["reason"], "virus")
+        qid = report["quarantine_id"]
+        listed = json.loads(self.q("list", "--virus", "--json").stdout)
+        self.assertEqual([e["id"] for e in listed], [qid])
+        self.assertEqual(listed[0]["signatures"], [scan_db.EICAR_NAME])
+        shown = self.q("show", qid).stdout.decode()
+        self.assertIn("verdict:    reject, reason virus", shown)
+        self.assertIn(f"virus:      {scan_db.EICAR_NAME}", shown)
+        self.assertIn("reply:      550 5.7.1 Virus found", shown)
+
+    def test_a_store_that_fails_answers_tempfail_and_delivers_nothing(self):
+        blocker = os.path.join(self.tmp, "a-file")
+        open(blocker, "w").close()
+        conf = self.config(dir=os.path.join(blocker, "store"))
+        p, report = self.sanitize(HTML, conf)
+        self.assertEqual(p.returncode, 75)
+        self.assertEqual(p.stdout, b"")
+        self.assertEqual(report["verdict"], "tempfail")
+        self.assertEqual(report["reply"]["code"], "451")
+        self.assertIn("original not kept", p.stderr.decode())
+
+    def test_held_outbound_mail_is_kept_not_delivered(self):
+        conf = self.config(dir=self.store, individual_numbers="hold")
+        msg = "From: taro@city.example.lg.jp\r\nSubject: 番号\r\n\r\n番号 123456789018\r\n".encode()
+        p = run("sanitize", "-c", conf, "--from", "taro@city.example.lg.jp", "--rcpt",
+                "x@example.com", "--direction", "out", stdin=msg)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout, b"")
+        summary = p.stderr.decode().splitlines()[-1]
+        self.assertIn("verdict=hold", summary)
+        qid = ID.search(summary.split("quarantine=")[1]).group(1)
+        entry = json.loads(self.q("show", qid, "--json").stdout)
+        self.assertEqual((entry["verdict"], entry["reason"], entry["direction"]),
+                         ("hold", "individual_number", "out"))
+        # Holding needs somewhere to hold: without [quarantine] dir the file is refused.
+        bad = self.config(individual_numbers="hold")
+        c = run("config", "check", "-c", bad)
+        self.assertEqual(c.returncode, 2)
+        self.assertIn("[outbound] individual_numbers: holding mail needs a quarantine: set "
+                      "[quarantine] dir", c.stderr.decode())
+
+    # ---- list ----------------------------------------------------------------------------------
+    def test_list_filters_and_aligns_japanese_text_to_the_terminal(self):
+        a = self.stored_id(HTML)
+        b = self.stored_id(attachment_message(subject="=?UTF-8?B?" +
+                                              base64.b64encode("全角の件名がとても長い場合のテスト".encode()).decode() + "?="))
+        rows = json.loads(self.q("list", "--json").stdout)
+        self.assertEqual([r["id"] for r in rows], [b, a])  # newest first
+        self.assertEqual(json.loads(self.q("list", "--json", "--rcpt", "TARO@city.example.lg.jp").stdout)[0]["id"], b)
+        self.assertEqual(json.loads(self.q("list", "--json", "--rcpt", "nobody@example.jp").stdout), [])
+        self.assertEqual(len(json.loads(self.q("list", "--json", "--from", "SENDER@").stdout)), 2)
+        self.assertEqual(json.loads(self.q("list", "--json", "--reason", "virus").stdout), [])
+        self.assertEqual(json.loads(self.q("list", "--json", "--released").stdout), [])
+        self.assertEqual(len(json.loads(self.q("list", "--json", "--since", "1h").stdout)), 2)
+        self.assertEqual(json.loads(self.q("list", "--json", "--until", "2020-01-01").stdout), [])
+        p = self.q("list", env={"COLUMNS": "100"})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 3)
+        import unicodedata
+
+        def width(s):
+            return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+        start = lines[0].index("SUBJECT")
+        for line in lines:
+            self.assertLessEqual(width(line), 100, line)
+        # Every row's Subject starts in the same column as its title: the cells before it are
+        # ASCII, so the text before it has the same width.
+        self.assertTrue(lines[1][start:].startswith("全角の件名"), lines[1])
+        self.assertTrue(lines[1].endswith("…"), lines[1])
+        self.assertTrue(lines[2][start:].startswith("請求書"), lines[2])
+        bad = self.q("list", "--since", "yesterday")
+        self.assertEqual(bad.returncode, 2)
+
+    # ---- show / extract ----------------------------------------------------------------------
+    def test_show_gives_the_parts_and_extract_one_of_them(self):
+        qid = self.stored_id(attachment_message())
+        shown = self.q("show", qid).stdout.decode()
+        self.assertIn("  2 application/pdf \"見積書.pdf\" 22 bytes: removed (attachment) sha256 ", shown)
+        self.assertIn("  1 text/plain", shown)
+        self.assertIn("verdict:    deliver (sanitized copy delivered)", shown)
+        out = os.path.join(self.tmp, "part.pdf")
+        p = self.q("extract", qid, "--part", "2", "-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), PDF)
+        again = self.q("extract", qid, "--part", "2", "-o", out)  # never overwrites
+        self.assertEqual(again.returncode, 2)
+        none = self.q("extract", qid, "--part", "7", "-o", out + "2")
+        self.assertEqual(none.returncode, 2)
+        self.assertIn(f"{qid} has no part 7", none.stderr.decode())
+
+    def test_unknown_and_malformed_ids_exit_4(self):
+        for sub in (("show", "20261201-000000-0000000000"), ("show", "../../etc/passwd"),
+                    ("delete", "20261201-000000-0000000000", "--reason", "x"),
+                    ("extract", "20261201-000000-0000000000", "--part", "1", "-o", "/dev/null")):
+            self.stored_id()
+            p = self.q(*sub)
+            self.assertEqual(p.returncode, 4, (sub, p.stderr))
+            self.assertRegex(p.stderr.decode(), "no quarantine entry|not a quarantine id")
+
+    def test_without_a_quarantine_the_commands_say_so(self):
+        p = self.q("list", conf=self.plain_conf)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("sets no [quarantine] dir", p.stderr.decode())
+        p = self.q("list")  # configured, nothing stored yet
+        self.assertEqual(p.returncode, 75)
+        self.assertIn(f"no quarantine at {self.store}", p.stderr.decode())
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_an_unprivileged_user_is_told_whose_store_it_is(self):
+        self.stored_id()
+        for sub in (("list",), ("show", "20261201-000000-0000000000"), ("stats",), ("audit",)):
+            p = self.q(*sub, user="nobody")
+            self.assertEqual(p.returncode, 77, (sub, p.stderr))
+            err = p.stderr.decode()
+            self.assertIn(f"permission denied: cannot read the quarantine {self.store} "
+                          "(owned by root:root, mode 0750)", err)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+    def test_root_storing_leaves_everything_to_the_stores_owner(self):
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+        os.mkdir(self.store, 0o750)  # as deploy/mugai-milter.service makes it, for the milter's user
+        os.chown(self.store, nobody.pw_uid, nobody.pw_gid)
+        qid = self.stored_id()  # root: an admin running mugai sanitize
+        sub = os.path.join(self.store, "objects", qid[16:18])
+        for path in (self.store, os.path.join(self.store, "tmp"), os.path.join(self.store, "objects"),
+                     sub, os.path.join(sub, qid[18:20]), os.path.join(sub, qid[18:20], qid),
+                     os.path.join(self.store, "index.sqlite")):
+            self.assertEqual(os.stat(path).st_uid, nobody.pw_uid, path)
+        # So the milter's user goes on storing there, in the same directories too.
+        p = run("sanitize", "-c", self.conf, "--from", "s@example.com", "--rcpt",
+                "taro@city.example.lg.jp", stdin=HTML, user="nobody")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 2)
+
+    # ---- delete / purge / audit ----------------------------------------------------------------
+    def test_delete_and_purge_are_audited(self):
+        a, b = self.stored_id(), self.stored_id(attachment_message())
+        p = self.q("delete", a, "--reason", "受信者の依頼")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.q("show", a).returncode, 4)
+        self.assertEqual(self.q("delete", a, "--reason", "again").returncode, 4)
+        self.assertEqual(self.q("delete", b).returncode, 2)  # --reason is required
+        self.assertEqual(self.q("purge", "--reason", "retention").stdout.decode(),
+                         "0 originals older than 30d removed\n")
+        time.sleep(2.1)
+        p = self.q("purge", "--older-than", "1s", "--reason", "test run")
+        self.assertEqual(p.stdout.decode(), "1 originals older than 1s removed\n", p.stderr)
+        self.assertEqual(json.loads(self.q("list", "--json").stdout), [])
+        rows = json.loads(self.q("audit", "--json").stdout)
+        self.assertEqual([(r["action"], r["id"], r["reason"], r["user"]) for r in rows],
+                         [("delete", a, "受信者の依頼", "root"), ("purge", "", "retention", "root"),
+                          ("purge", "", "test run", "root")])
+        self.assertIn("1 entries", rows[2]["detail"])
+        table = list(csv.reader(io.StringIO(self.q("audit", "--csv").stdout.decode())))
+        self.assertEqual(table[0], ["seq", "time", "user", "uid", "action", "id", "reason", "detail"])
+        self.assertEqual(table[1][4:7], ["delete", a, "受信者の依頼"])
+        stats = json.loads(self.q("stats", "--json").stdout)
+        self.assertEqual(stats["entries"], 0)
+
+    # ---- release (its success goes through Postfix: tests/e2e/test_quarantine_e2e.py) ----------
+    def test_release_errors_mark_nothing_released(self):
+        import socket
+        with socket.socket() as sock:  # a port nothing listens on: the relay is down
+            sock.bind(("127.0.0.1", 0))
+            down = sock.getsockname()[1]
+        conf = self.config(dir=self.store, release_relay=f"127.0.0.1:{down}")
+        qid, virus = self.stored_id(), self.stored_id(attachment_message(scan_db.EICAR, "e.com"))
+        p = self.q("release", qid, "--reason", "asked", conf=conf)
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertRegex(p.stderr.decode(), rf"relay 127.0.0.1:{down}: cannot connect: .*; {qid} is "
+                                             "not released")
+        self.assertEqual(self.q("release", virus, "--reason", "x", conf=conf).returncode, 3)
+        self.assertEqual(self.q("release", "20261201-000000-0000000000", "--reason", "x",
+                                conf=conf).returncode, 4)
+        self.assertEqual(self.q("release", qid, conf=conf).returncode, 2)  # no --reason
+        p = self.q("release", qid, "--sanitized", "--profile", "nope", "--reason", "x", conf=conf)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("has no [rule nope] (its rules: none)", p.stderr.decode())
+        self.assertEqual(json.loads(self.q("list", "--released", "--json").stdout), [])
+        self.assertEqual(json.loads(self.q("audit", "--json").stdout), [])
+
+    # ---- fsck ------------------------------------------------------------------------------------
+    def test_fsck_reconciles_a_file_without_a_row_and_a_row_without_a_file(self):
+        keep, lost = self.stored_id(), self.stored_id(attachment_message())
+        orphan = "20261201-000000-abcdef0123"
+        odir = os.path.join(self.store, "objects", "ab", "cd")
+        os.makedirs(odir, exist_ok=True)
+        with open(os.path.join(odir, orphan), "wb") as f:
+            f.write(HTML)
+        os.unlink(os.path.join(self.store, "objects", lost[16:18], lost[18:20], lost))
+        with open(os.path.join(self.store, "tmp", keep + "x.tmp"), "wb") as f:
+            f.write(b"half")
+        dry = self.q("fsck", "--dry-run", "--grace", "0s")
+        self.assertEqual(dry.returncode, 0, dry.stderr)
+        self.assertIn("would remove 1 temp files, 1 files without an entry, 1 entries without a file",
+                      dry.stdout.decode())
+        self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 2)  # nothing changed
+        young = self.q("fsck")  # the default grace leaves fresh files alone
+        self.assertIn("removed 0 temp files, 0 files without an entry, 1 entries without a file",
+                      young.stdout.decode())
+        p = self.q("fsck", "--grace", "0s")
+        self.assertIn("removed 1 temp files, 1 files without an entry, 0 entries without a file",
+                      p.stdout.decode())
+        self.assertFalse(os.path.exists(os.path.join(odir, orphan)))
+        self.assertEqual([e["id"] for e in json.loads(self.q("list", "--json").stdout)], [keep])
+        clean = self.q("fsck", "--grace", "0s").stdout.decode()
+        self.assertIn("1 files, 1 index entries; removed 0 temp files, 0 files", clean)
+        audit = json.loads(self.q("audit", "--json").stdout)
+        self.assertEqual([(r["action"], r["id"]) for r in audit], [("fsck", lost)])
+
+    # ---- concurrency -----------------------------------------------------------------------------
+    def test_processes_store_while_list_and_purge_run(self):
+        self.stored_id()
+        failures, done = [], threading.Event()
+
+        def writer():
+            for _ in range(6):
+                p = run("sanitize", "-c", self.conf, "--from", "s@example.com", "--rcpt",
+                        "taro@city.example.lg.jp", stdin=HTML)
+                if p.returncode != 0:
+                    failures.append(p.stderr.decode())
+
+        def reader():
+            while not done.is_set():
+                for sub in (("list", "--json"), ("purge", "--older-than", "30d", "--reason", "r"),
+                            ("stats",)):
+                    p = self.q(*sub)
+                    if p.returncode != 0:
+                        failures.append(p.stderr.decode())
+        writers = [threading.Thread(target=writer) for _ in range(4)]
+        r = threading.Thread(target=reader)
+        r.start()
+        for w in writers:
+            w.start()
+        for w in writers:
+            w.join()
+        done.set()
+        r.join()
+        self.assertEqual(failures, [])
+        self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 25)
+        clean = self.q("fsck", "--grace", "0s").stdout.decode()
+        self.assertIn("25 files, 25 index entries; removed 0 temp files, 0 files without an entry, "
+                      "0 entries without a file", clean)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,428 @@
+/* test_quarantine.c — the quarantine store on a real directory and a real SQLite file: ids and
+ * their layout, an original stored byte for byte and indexed with its parts and recipients,
+ * filters, many threads storing at once (group commit), delete and purge with their audit rows,
+ * the append-only audit table, and fsck reconciling what a crash between steps leaves. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "quarantine/fsck.h"
+#include "quarantine/quarantine_id.h"
+#include "quarantine/store.h"
+
+#define NOW G_GINT64_CONSTANT(1796126400) /* 2026-12-01 12:00:00 UTC */
+#define DAY 86400
+
+static const char original[] = "From: =?UTF-8?B?5pel5pys?= <a@example.com>\r\n"
+                               "Subject: =?UTF-8?B?6KuL5rGC5pu4?=\r\n\r\nbody\r\n\x00\xff";
+
+typedef struct {
+  char *dir;
+  mugai_quarantine *q;
+} fixture;
+
+/* rm -r PATH (the fixture's own temp directory). */
+static void
+remove_tree(const char *path)
+{
+  GDir *d = g_dir_open(path, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *child = g_build_filename(path, name, NULL);
+    if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+      remove_tree(child);
+    else
+      g_unlink(child);
+  }
+  if (d)
+    g_dir_close(d);
+  g_rmdir(path);
+}
+
+static int
+setup(void **state)
+{
+  fixture *f = g_new0(fixture, 1);
+  char *tmp = g_dir_make_tmp("mugai-q-XXXXXX", NULL);
+  f->dir = g_build_filename(tmp, "store", NULL); /* made by the open, parents and all */
+  g_free(tmp);
+  GError *error = NULL;
+  f->q = mugai_quarantine_open(f->dir, TRUE, &error);
+  if (f->q == NULL)
+    fail_msg("%s", error->message);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown(void **state)
+{
+  fixture *f = *state;
+  mugai_quarantine_free(f->q);
+  g_autofree char *parent = g_path_get_dirname(f->dir);
+  remove_tree(parent);
+  g_free(f->dir);
+  g_free(f);
+  return 0;
+}
+
+static mugai_quarantine_entry *
+entry_at(gint64 when, const char *reason, const char *rcpt)
+{
+  mugai_quarantine_entry *e = mugai_quarantine_entry_new();
+  g_free(e->id);
+  e->id = mugai_quarantine_id_new(when);
+  e->time = when;
+  g_free(e->reason);
+  e->reason = g_strdup(reason);
+  g_free(e->verdict);
+  e->verdict = g_strdup(strcmp(reason, "none") == 0 ? "deliver" : "reject");
+  g_strfreev(e->rcpts);
+  e->rcpts = g_strsplit(rcpt, ",", -1);
+  e->size = sizeof original - 1;
+  if (strcmp(reason, "virus") == 0) {
+    g_free(e->signatures);
+    e->signatures = g_strdup("Eicar-Signature");
+  }
+  return e;
+}
+
+static void
+store_ok(fixture *f, const mugai_quarantine_entry *e)
+{
+  GError *error = NULL;
+  if (!mugai_quarantine_store(f->q, e, (const guint8 *) original, sizeof original - 1, &error))
+    fail_msg("%s", error->message);
+}
+
+static gboolean
+count_row(const mugai_quarantine_entry *e, gpointer data)
+{
+  (void) e;
+  (*(guint *) data)++;
+  return TRUE;
+}
+
+static guint
+count(fixture *f, const mugai_qindex_filter *filter)
+{
+  guint n = 0;
+  GError *error = NULL;
+  if (!mugai_qindex_list(mugai_quarantine_get_db(f->q), filter, count_row, &n, &error))
+    fail_msg("%s", error->message);
+  return n;
+}
+
+static const mugai_qindex_filter all = {.released = -1};
+
+static void
+ids_sort_by_time_and_hash_into_two_levels(void **state)
+{
+  (void) state;
+  g_autofree char *id = mugai_quarantine_id_new(NOW);
+  assert_true(mugai_quarantine_id_valid(id));
+  assert_int_equal(strlen(id), MUGAI_QUARANTINE_ID_LEN);
+  assert_true(g_str_has_prefix(id, "20261201-120000-"));
+  assert_int_equal(mugai_quarantine_id_time(id), NOW);
+  g_autofree char *rel = mugai_quarantine_id_relpath(id);
+  g_autofree char *want = g_strdup_printf("objects/%.2s/%.2s/%s", id + 16, id + 18, id);
+  assert_string_equal(rel, want);
+  g_autofree char *other = mugai_quarantine_id_new(NOW);
+  assert_string_not_equal(id, other);
+  const char *bad[] = {"", "../../etc/passwd", "20261201-120000-ABCDEF0123",
+                       "20261201-120000-abcdef012", "20261201_120000-abcdef0123"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
+    assert_false(mugai_quarantine_id_valid(bad[i]));
+}
+
+static void
+stores_exact_bytes_and_indexes_the_entry(void **state)
+{
+  fixture *f = *state;
+  mugai_envelope env = {
+      .client_addr = "192.0.2.25",
+      .mail_from = "a@example.com",
+      .rcpts = (const char *const[]){"x@city.example.lg.jp", "y@city.example.lg.jp", NULL},
+      .direction = MUGAI_DIRECTION_IN,
+      .queue_id = "4XyzQ1"};
+  g_autoptr(mugai_result) result = mugai_result_new(MUGAI_DIRECTION_IN);
+  result->actions[MUGAI_ACTION_REMOVED] = 1;
+  mugai_part *p = mugai_result_add_part(result, "2", "application/pdf");
+  p->name = g_strdup("見積書.pdf");
+  g_free(p->detected_type); /* the part's "" */
+  p->detected_type = g_strdup("application/pdf");
+  p->size = 1234;
+  g_free(p->sha256);
+  p->sha256 = g_strdup("ab12");
+  p->action = MUGAI_PART_REMOVED;
+  g_autofree char *id = mugai_quarantine_id_new(NOW);
+  g_autoptr(mugai_quarantine_entry) e = mugai_quarantine_entry_build(
+      id, NOW, (const guint8 *) original, sizeof original - 1, &env, result);
+  assert_string_equal(e->from, "日本 <a@example.com>");
+  assert_string_equal(e->subject, "請求書");
+  store_ok(f, e);
+
+  g_autofree char *path = mugai_quarantine_path_of(f->q, id);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  assert_true(g_file_get_contents(path, &bytes, &len, NULL));
+  assert_int_equal(len, sizeof original - 1);
+  assert_memory_equal(bytes, original, len);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0640);
+
+  GError *error = NULL;
+  g_autoptr(mugai_quarantine_entry) got =
+      mugai_qindex_get(mugai_quarantine_get_db(f->q), id, &error);
+  assert_non_null(got);
+  assert_string_equal(got->queue_id, "4XyzQ1");
+  assert_string_equal(got->client, "192.0.2.25");
+  assert_string_equal(got->direction, "in");
+  assert_int_equal(g_strv_length(got->rcpts), 2);
+  assert_string_equal(got->rcpts[1], "y@city.example.lg.jp");
+  assert_string_equal(got->subject, "請求書");
+  assert_int_equal(got->size, sizeof original - 1);
+  assert_int_equal(got->parts->len, 1);
+  const mugai_quarantine_part *gp = g_ptr_array_index(got->parts, 0);
+  assert_string_equal(gp->name, "見積書.pdf");
+  assert_string_equal(gp->action, "removed");
+  assert_int_equal(gp->size, 1234);
+  assert_non_null(strstr(got->report_json, "\"parts\""));
+
+  g_autoptr(mugai_quarantine_entry) none =
+      mugai_qindex_get(mugai_quarantine_get_db(f->q), "20261201-120000-0000000000", &error);
+  assert_null(none);
+  assert_true(g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND));
+  g_clear_error(&error);
+}
+
+static void
+lists_with_filters_newest_first(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) a = entry_at(NOW - 3 * DAY, "none", "x@example.jp");
+  g_autoptr(mugai_quarantine_entry) b =
+      entry_at(NOW - 2 * DAY, "virus", "X@Example.JP,y@example.jp");
+  g_autoptr(mugai_quarantine_entry) c = entry_at(NOW - DAY, "autoforward", "z@example.jp");
+  store_ok(f, a);
+  store_ok(f, b);
+  store_ok(f, c);
+  assert_int_equal(count(f, &all), 3);
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = -1, .rcpt = "x@example.jp"}), 2);
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = -1, .virus_only = TRUE}), 1);
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = -1, .reason = "autoforward"}), 1);
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = -1, .since = NOW - 2 * DAY}), 2);
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = -1, .until = NOW - 2 * DAY}), 1);
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = 1}), 0);
+  GError *error = NULL;
+  assert_true(mugai_qindex_mark_released(mugai_quarantine_get_db(f->q), b->id, NOW, &error));
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = 1}), 1);
+  assert_int_equal(count(f, &(mugai_qindex_filter){.released = 0}), 2);
+}
+
+typedef struct {
+  fixture *f;
+  guint per_thread;
+} writer_args;
+
+static gpointer
+writer(gpointer data)
+{
+  writer_args *w = data;
+  for (guint i = 0; i < w->per_thread; i++) {
+    g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
+    store_ok(w->f, e);
+  }
+  return NULL;
+}
+
+static void
+many_threads_store_at_once(void **state)
+{
+  fixture *f = *state;
+  writer_args w = {f, 25};
+  GThread *threads[8];
+  for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+    threads[i] = g_thread_new("writer", writer, &w);
+  for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+    g_thread_join(threads[i]);
+  assert_int_equal(count(f, &all), 8 * 25);
+  mugai_quarantine_fsck_report r;
+  GError *error = NULL;
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
+  assert_int_equal(r.files, 200);
+  assert_int_equal(r.rows, 200);
+  assert_int_equal(r.lines->len, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+}
+
+static GPtrArray *
+audit(fixture *f)
+{
+  GError *error = NULL;
+  GPtrArray *rows = mugai_qindex_audit_list(mugai_quarantine_get_db(f->q), &error);
+  assert_non_null(rows);
+  return rows;
+}
+
+static void
+delete_removes_row_and_file_and_is_audited(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "virus", "x@example.jp");
+  store_ok(f, e);
+  g_autofree char *path = mugai_quarantine_path_of(f->q, e->id);
+  GError *error = NULL;
+  assert_true(mugai_quarantine_delete(f->q, e->id, "asked by the recipient", &error));
+  assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  assert_int_equal(count(f, &all), 0);
+  g_autoptr(GPtrArray) rows = audit(f);
+  assert_int_equal(rows->len, 1);
+  const mugai_qaudit_row *r = g_ptr_array_index(rows, 0);
+  assert_string_equal(r->action, "delete");
+  assert_string_equal(r->id, e->id);
+  assert_string_equal(r->reason, "asked by the recipient");
+  assert_int_equal(r->uid, getuid());
+  assert_false(mugai_quarantine_delete(f->q, e->id, "again", &error));
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_NOT_FOUND));
+  g_clear_error(&error);
+  /* The audit table refuses changes: a record, once written, stays as written. */
+  assert_false(
+      mugai_qindex_exec(mugai_quarantine_get_db(f->q), "UPDATE audit SET reason = 'x'", &error));
+  assert_non_null(strstr(error->message, "append-only"));
+  g_clear_error(&error);
+  assert_false(mugai_qindex_exec(mugai_quarantine_get_db(f->q), "DELETE FROM audit", &error));
+  g_clear_error(&error);
+}
+
+static void
+purge_removes_what_is_past_retention(void **state)
+{
+  fixture *f = *state;
+  GPtrArray *old = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_entry_free);
+  for (int i = 0; i < 1500; i++) { /* more than one batch */
+    mugai_quarantine_entry *e = entry_at(NOW - 40 * DAY, "none", "x@example.jp");
+    store_ok(f, e);
+    g_ptr_array_add(old, e);
+  }
+  g_autoptr(mugai_quarantine_entry) young = entry_at(NOW - DAY, "none", "x@example.jp");
+  store_ok(f, young);
+  guint64 removed = 0;
+  GError *error = NULL;
+  assert_true(
+      mugai_quarantine_purge(f->q, NOW - 30 * DAY, "retention", NULL, NULL, &removed, &error));
+  assert_int_equal(removed, 1500);
+  assert_int_equal(count(f, &all), 1);
+  for (guint i = 0; i < old->len; i++) {
+    g_autofree char *path =
+        mugai_quarantine_path_of(f->q, ((mugai_quarantine_entry *) old->pdata[i])->id);
+    assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  }
+  g_autofree char *kept = mugai_quarantine_path_of(f->q, young->id);
+  assert_true(g_file_test(kept, G_FILE_TEST_EXISTS));
+  g_autoptr(GPtrArray) rows = audit(f);
+  assert_int_equal(rows->len, 1);
+  assert_string_equal(((mugai_qaudit_row *) rows->pdata[0])->action, "purge");
+  assert_non_null(strstr(((mugai_qaudit_row *) rows->pdata[0])->detail, "1500 entries"));
+  g_ptr_array_unref(old);
+}
+
+/* Each simulated crash stops a store where a real one could; fsck then leaves a consistent store:
+ * no file without a row, no row without a file, no temp file. */
+static void
+fsck_reconciles_every_crash_point(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) kept = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, kept);
+  const mugai_quarantine_fault faults[] = {
+      MUGAI_QUARANTINE_FAULT_WRITE, MUGAI_QUARANTINE_FAULT_FSYNC, MUGAI_QUARANTINE_FAULT_RENAME,
+      MUGAI_QUARANTINE_FAULT_INDEX};
+  GPtrArray *crashed = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_entry_free);
+  for (gsize i = 0; i < G_N_ELEMENTS(faults); i++) {
+    mugai_quarantine_set_fault(f->q, faults[i]);
+    mugai_quarantine_entry *e = entry_at(NOW, "none", "x@example.jp");
+    GError *error = NULL;
+    assert_false(
+        mugai_quarantine_store(f->q, e, (const guint8 *) original, sizeof original - 1, &error));
+    g_clear_error(&error);
+    g_ptr_array_add(crashed, e);
+  }
+  mugai_quarantine_set_fault(f->q, MUGAI_QUARANTINE_FAULT_NONE);
+  /* A row whose file is gone (damage: the store never makes one). */
+  g_autoptr(mugai_quarantine_entry) lost = entry_at(NOW, "virus", "x@example.jp");
+  store_ok(f, lost);
+  g_autofree char *lost_path = mugai_quarantine_path_of(f->q, lost->id);
+  assert_int_equal(unlink(lost_path), 0);
+  assert_int_equal(count(f, &all), 2);
+
+  mugai_quarantine_fsck_report r;
+  GError *error = NULL;
+  /* Within the grace period nothing a running store may still own is touched. */
+  assert_true(mugai_quarantine_fsck(f->q, 3600, TRUE, &r, &error));
+  assert_int_equal(r.temp_removed + r.orphans_removed, 0);
+  assert_int_equal(r.lost_rows_removed, 1);
+  mugai_quarantine_fsck_report_clear(&r);
+
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error)); /* a dry run changes nothing */
+  assert_int_equal(r.temp_removed, 3);    /* write, fsync and rename crashes leave the temp file */
+  assert_int_equal(r.orphans_removed, 1); /* the index crash leaves the file without its row */
+  mugai_quarantine_fsck_report_clear(&r);
+  assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
+  assert_int_equal(r.temp_removed, 3);
+  assert_int_equal(r.orphans_removed, 1);
+  mugai_quarantine_fsck_report_clear(&r);
+
+  assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
+  assert_int_equal(r.files, 1);
+  assert_int_equal(r.rows, 1);
+  assert_int_equal(r.lines->len, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+  g_autofree char *kept_path = mugai_quarantine_path_of(f->q, kept->id);
+  assert_true(g_file_test(kept_path, G_FILE_TEST_EXISTS));
+  g_autoptr(GPtrArray) rows = audit(f);
+  assert_int_equal(rows->len, 1);
+  assert_string_equal(((mugai_qaudit_row *) rows->pdata[0])->action, "fsck");
+  assert_string_equal(((mugai_qaudit_row *) rows->pdata[0])->id, lost->id);
+  g_ptr_array_unref(crashed);
+}
+
+static void
+opening_a_missing_store_says_so(void **state)
+{
+  fixture *f = *state;
+  g_autofree char *nowhere = g_build_filename(f->dir, "not-there", NULL);
+  GError *error = NULL;
+  assert_null(mugai_quarantine_open(nowhere, FALSE, &error));
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_MISSING));
+  assert_non_null(strstr(error->message, "no quarantine at"));
+  g_clear_error(&error);
+  mugai_quarantine *again = mugai_quarantine_open(f->dir, FALSE, &error); /* the CLI's way */
+  assert_non_null(again);
+  mugai_quarantine_free(again);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(ids_sort_by_time_and_hash_into_two_levels),
+      cmocka_unit_test_setup_teardown(stores_exact_bytes_and_indexes_the_entry, setup, teardown),
+      cmocka_unit_test_setup_teardown(lists_with_filters_newest_first, setup, teardown),
+      cmocka_unit_test_setup_teardown(many_threads_store_at_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(delete_removes_row_and_file_and_is_audited, setup, teardown),
+      cmocka_unit_test_setup_teardown(purge_removes_what_is_past_retention, setup, teardown),
+      cmocka_unit_test_setup_teardown(fsck_reconciles_every_crash_point, setup, teardown),
+      cmocka_unit_test_setup_teardown(opening_a_missing_store_says_so, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
