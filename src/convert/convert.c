@@ -11,21 +11,6 @@
 #include <libxml/parser.h>
 #include <string.h>
 
-void
-mugai_convert_limits_init(mugai_convert_limits *limits)
-{
-  *limits = (mugai_convert_limits){
-    .max_output = 4 << 20,
-    .max_expanded = 64 << 20,
-    .max_member = 16 << 20,
-    .max_entries = 2000,
-    .max_depth = 2,
-    .max_xml_depth = 128, /* below libxml2's own 256, so ours is the limit that speaks */
-    .max_pages = 2000,
-    .max_cells = 1000000,
-  };
-}
-
 /* libxml2's default loader fetches whatever a document names (file or, without NONET, network):
  * documents we read have no business loading anything, so every load fails. */
 static xmlParserInputPtr
@@ -92,42 +77,6 @@ mugai_convert_fail(mugai_convert_result *result, const char *fmt, ...)
   result->failure = g_strdup_vprintf(fmt, ap);
   va_end(ap);
   g_string_truncate(result->text, 0);
-}
-
-/* ---- warnings ------------------------------------------------------------------------------- */
-
-static const struct {
-  guint bit;
-  const char *name;
-} warning_names[] = {
-  {MUGAI_CONVERT_WARN_MACROS, "macros"},
-  {MUGAI_CONVERT_WARN_EMBEDDED, "embedded"},
-  {MUGAI_CONVERT_WARN_EXTERNAL_LINKS, "external_links"},
-  {MUGAI_CONVERT_WARN_ENCRYPTED, "encrypted"},
-  {MUGAI_CONVERT_WARN_TRUNCATED, "truncated"},
-  {MUGAI_CONVERT_WARN_SKIPPED, "skipped"},
-};
-
-char *
-mugai_convert_warnings_to_string(guint warnings)
-{
-  GString *s = g_string_new(NULL);
-  for (gsize i = 0; i < G_N_ELEMENTS(warning_names); i++)
-    if (warnings & warning_names[i].bit)
-      g_string_append_printf(s, "%s%s", s->len ? "," : "", warning_names[i].name);
-  return g_string_free(s, FALSE);
-}
-
-guint
-mugai_convert_warnings_from_string(const char *names)
-{
-  guint bits = 0;
-  g_auto(GStrv) parts = g_strsplit(names ? names : "", ",", -1);
-  for (char **p = parts; *p; p++)
-    for (gsize i = 0; i < G_N_ELEMENTS(warning_names); i++)
-      if (strcmp(*p, warning_names[i].name) == 0)
-        bits |= warning_names[i].bit;
-  return bits;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------- */

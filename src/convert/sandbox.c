@@ -13,6 +13,8 @@
  *   other      futex, getrandom, clock_gettime, gettimeofday, getpid, gettid, tgkill and
  *              rt_sigprocmask/rt_sigaction/rt_sigreturn (abort() on a failed allocation), exit,
  *              exit_group, sched_yield, getdents64 (a CMap directory listing)
+ *   answered   getpeername (ENOTSOCK) and ioctl (ENOTTY): GLib asks whether stderr is journald
+ *              or a terminal before logging; a refusal lets "failed to allocate" reach stderr
  * New code cannot be mapped, so glibc's iconv modules (each charset is a shared object dlopen()ed
  * on first use) are loaded before the filter by mugai_sandbox_preload_iconv(); a charset outside
  * that list then fails to open (mmap with PROT_EXEC returns EPERM instead of killing) and the
@@ -81,6 +83,12 @@ mugai_sandbox_seccomp(GError **error)
       rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), no_exec[i], 1,
                             SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
   }
+  /* Questions GLib asks about stderr before it logs (is it a terminal? journald's socket?):
+   * answered "no" rather than fatal, so an allocation failure still gets its message out. */
+  if (rc == 0)
+    rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTSOCK), SCMP_SYS(getpeername), 0);
+  if (rc == 0)
+    rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOTTY), SCMP_SYS(ioctl), 0);
   if (rc == 0)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
                           SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, 0));
