@@ -38,3 +38,8 @@ mugai_script_test(hostile ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/host
 mugai_script_test(hostile_engine_rules ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_engine_rules.py)
 mugai_script_test(docs_man_page ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs/test_man_page.py)
 add_test(NAME lint/banned_functions COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/lint/banned_functions.sh ${CMAKE_SOURCE_DIR})
+# The converter worker and its spawner on generated documents (tests/convert/make_docs.py).
+mugai_script_test(convert_worker ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/convert/test_convert_worker.py)
+set_property(TEST convert_worker APPEND PROPERTY ENVIRONMENT
+  "MUGAI_CONVERT=$<TARGET_FILE:mugai-convert>;MUGAI_BENCH_CONVERT=$<TARGET_FILE:bench_convert>;MUGAI_CONVERT_DOCS=${MUGAI_CONVERT_DOCS};MUGAI_SANITIZE=${MUGAI_SANITIZE}")
+set_tests_properties(convert_worker PROPERTIES FIXTURES_REQUIRED convert_docs TIMEOUT 300)
