@@ -221,6 +221,14 @@ pump(worker *w, const guint8 *data, gsize len, GByteArray *out, gsize max_out, G
   return PUMP_EOF;
 }
 
+/* The worker's words are untrusted bytes: stored as valid UTF-8, a repeated key replacing. */
+static void
+set_str(char **slot, const char *value)
+{
+  g_free(*slot);
+  *slot = g_utf8_make_valid(value, -1);
+}
+
 /* Parse "key: value" lines, an empty line and exactly length bytes of text. */
 static gboolean
 parse_answer(GByteArray *out, mugai_convert_outcome *o)
@@ -248,15 +256,15 @@ parse_answer(GByteArray *out, mugai_convert_outcome *o)
     if (strcmp(*l, "status") == 0)
       ok = strcmp(value, "ok") == 0;
     else if (strcmp(*l, "kind") == 0)
-      g_free(o->kind), o->kind = g_strdup(value);
+      set_str(&o->kind, value);
     else if (strcmp(*l, "unit") == 0)
-      g_free(o->unit), o->unit = g_strdup(value);
+      set_str(&o->unit, value);
     else if (strcmp(*l, "count") == 0)
       o->count = (guint) MIN(g_ascii_strtoull(value, NULL, 10), (guint64) G_MAXUINT);
     else if (strcmp(*l, "warnings") == 0)
       o->warnings = mugai_convert_warnings_from_string(value);
     else if (strcmp(*l, "reason") == 0)
-      g_free(o->reason), o->reason = g_utf8_make_valid(value, -1);
+      set_str(&o->reason, value);
     else if (strcmp(*l, "length") == 0)
       have_length = g_ascii_strtoull(value, NULL, 10) == body_len;
   }

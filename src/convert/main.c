@@ -140,7 +140,9 @@ int
 main(int argc, char **argv)
 {
   options o = {.max_input = 64 << 20, .cpu = 30, .memory_mb = 1024};
-  if (!parse_options(&argc, &argv, &o))
+  gboolean parsed = parse_options(&argc, &argv, &o);
+  g_autofree char *type = o.type, *name = o.name; /* freed on every return */
+  if (!parsed)
     return 2;
   /* RLIMIT_FSIZE 0 forbids writing any regular file, stdout included: the result goes to a pipe. */
   struct stat st;
@@ -182,9 +184,6 @@ main(int argc, char **argv)
     return report_failure("sandbox setup failed", 4);
   }
 #endif
-  g_autoptr(mugai_convert_result) r = mugai_convert(in->data, in->len, o.type, o.name, &limits);
-  int status = report(r);
-  g_free(o.type);
-  g_free(o.name);
-  return status;
+  g_autoptr(mugai_convert_result) r = mugai_convert(in->data, in->len, type, name, &limits);
+  return report(r);
 }
