@@ -17,7 +17,10 @@ mugai_ooxml_walk(mugai_convert_ctx *ctx, mugai_zip *zip, const char *name, mugai
 {
   GBytes *part = mugai_zip_get(zip, name);
   if (part == NULL) {
-    mugai_convert_fail(r, "damaged document: no %.100s", name);
+    const char *why = g_hash_table_lookup(zip->unread, name);
+    if (why && strcmp(why, "encrypted") == 0)
+      r->warnings |= MUGAI_CONVERT_WARN_ENCRYPTED;
+    mugai_convert_fail(r, "%.100s: %s", name, why ? why : "missing (damaged document)");
     return FALSE;
   }
   g_autofree char *failure = NULL;

@@ -8,7 +8,8 @@
 
 #include <string.h>
 
-/* Pictures, fonts, thumbnails and OLE payloads are never text: not inflated at all. */
+/* Pictures, fonts, thumbnails, OLE payloads, media and programs are never text: not inflated at
+ * all, so they spend none of max_expanded. (Skipping by name only ever converts less.) */
 static gboolean
 want_doc_member(const char *name, gint64 declared, gpointer user)
 {
@@ -17,8 +18,15 @@ want_doc_member(const char *name, gint64 declared, gpointer user)
   static const char *const skip[] = {"word/media/", "xl/media/", "ppt/media/", "Pictures/",
                                      "Thumbnails/", "word/embeddings/", "xl/embeddings/",
                                      "ppt/embeddings/", "word/fonts/", "ppt/fonts/", NULL};
+  static const char *const binary_ext[] = {
+    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".webp", ".emf", ".wmf",
+    ".mp3", ".mp4", ".m4a", ".mov", ".avi", ".wav", ".exe", ".dll", ".msi", ".iso", ".dmg", NULL};
   for (const char *const *s = skip; *s; s++)
     if (g_str_has_prefix(name, *s))
+      return FALSE;
+  g_autofree char *lower = g_ascii_strdown(name, -1);
+  for (const char *const *e = binary_ext; *e; e++)
+    if (g_str_has_suffix(lower, *e))
       return FALSE;
   return TRUE;
 }
@@ -67,8 +75,10 @@ convert_archive(mugai_convert_ctx *ctx, mugai_zip *zip, mugai_convert_result *r)
     GBytes *bytes = mugai_zip_get(zip, name);
     r->count++;
     if (bytes == NULL) {
-      mugai_convert_outf(ctx, r, "%s=== %s (encrypted: not converted) ===\n",
-                         r->text->len ? "\n" : "", name);
+      const char *why = g_hash_table_lookup(zip->unread, name);
+      r->warnings |= MUGAI_CONVERT_WARN_SKIPPED;
+      mugai_convert_outf(ctx, r, "%s=== %s (not converted: %s) ===\n", r->text->len ? "\n" : "",
+                         name, why ? why : "not read");
       continue;
     }
     convert_member(ctx, name, bytes, r);
@@ -90,12 +100,12 @@ mugai_convert_zip(mugai_convert_ctx *ctx, const void *data, gsize len, const cha
   }
   GBytes *mt = mugai_zip_get(zip, "mimetype");
   g_autofree char *mimetype = mt ? g_strndup(g_bytes_get_data(mt, NULL), MIN(g_bytes_get_size(mt), 200u)) : NULL;
-  gboolean ooxml = mugai_zip_get(zip, "[Content_Types].xml") != NULL;
-  if (ooxml && mugai_zip_get(zip, "word/document.xml"))
+  gboolean ooxml = mugai_zip_contains(zip, "[Content_Types].xml");
+  if (ooxml && mugai_zip_contains(zip, "word/document.xml"))
     mugai_ooxml_docx(ctx, zip, r);
-  else if (ooxml && mugai_zip_get(zip, "xl/workbook.xml"))
+  else if (ooxml && mugai_zip_contains(zip, "xl/workbook.xml"))
     mugai_ooxml_xlsx(ctx, zip, r);
-  else if (ooxml && mugai_zip_get(zip, "ppt/presentation.xml"))
+  else if (ooxml && mugai_zip_contains(zip, "ppt/presentation.xml"))
     mugai_ooxml_pptx(ctx, zip, r);
   else if (mimetype && g_str_has_prefix(mimetype, "application/vnd.oasis.opendocument."))
     mugai_odf(ctx, zip, mimetype, r);

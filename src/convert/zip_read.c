@@ -22,6 +22,7 @@ mugai_zip_free(mugai_zip *zip)
     return;
   g_ptr_array_unref(zip->names);
   g_hash_table_unref(zip->members);
+  g_hash_table_unref(zip->unread);
   g_free(zip);
 }
 
@@ -29,6 +30,12 @@ GBytes *
 mugai_zip_get(mugai_zip *zip, const char *name)
 {
   return g_hash_table_lookup(zip->members, name);
+}
+
+gboolean
+mugai_zip_contains(mugai_zip *zip, const char *name)
+{
+  return g_hash_table_contains(zip->members, name) || g_hash_table_contains(zip->unread, name);
 }
 
 gboolean
@@ -71,6 +78,7 @@ read_all(mugai_convert_ctx *ctx, struct archive *a, mugai_zip_want want, gpointe
   g_autoptr(mugai_zip) zip = g_new0(mugai_zip, 1);
   zip->names = g_ptr_array_new_with_free_func(g_free);
   zip->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  zip->unread = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   struct archive_entry *e;
   int ret;
   while ((ret = archive_read_next_header(a, &e)) == ARCHIVE_OK || ret == ARCHIVE_WARN) {
@@ -85,11 +93,22 @@ read_all(mugai_convert_ctx *ctx, struct archive *a, mugai_zip_want want, gpointe
     g_ptr_array_add(zip->names, g_strdup(name));
     if (archive_entry_is_encrypted(e)) {
       zip->encrypted = TRUE;
+      g_hash_table_insert(zip->unread, g_strdup(name), (gpointer) "encrypted");
       continue;
     }
     gint64 declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-    if (!want(name, declared, user) || g_hash_table_contains(zip->members, name))
+    if (g_hash_table_contains(zip->members, name))
       continue;
+    /* A big photo in an ordinary zip is not a bomb: left unread, named; a member that declares
+     * less than it inflates to is still stopped by read_member(). */
+    if (declared > 0 && (guint64) declared > ctx->limits->max_member) {
+      g_hash_table_insert(zip->unread, g_strdup(name), (gpointer) "larger than the member limit");
+      continue;
+    }
+    if (!want(name, declared, user)) {
+      g_hash_table_insert(zip->unread, g_strdup(name), (gpointer) "not text");
+      continue;
+    }
     GBytes *bytes = read_member(ctx, a, name, failure);
     if (bytes == NULL)
       return NULL;

@@ -30,6 +30,17 @@ def write_zip(name, members, compress=zipfile.ZIP_DEFLATED):
             z.writestr(info, data.encode() if isinstance(data, str) else data)
 
 
+def make_zip_bytes(members):
+    import io
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for mname, data in members:
+            info = zipfile.ZipInfo(mname, DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
 def rels(*items):
     body = "".join(f'<Relationship Id="{i}" Type="{DOC_REL}/{t}" Target="{tg}"{m}/>'
                    for i, t, tg, m in items)
@@ -83,6 +94,15 @@ def make_docx():
             for _ in range(200):
                 f.write(chunk)
             f.write(b"</w:t></w:r></w:p></w:body></w:document>")
+    # a liar: document.xml declares 1000 bytes (local header and central directory) and inflates to 20 MB
+    liar = bytearray(make_zip_bytes([("[Content_Types].xml", content_types("word/document.xml", "x")),
+                                     ("word/document.xml", (XML + f"<w:document {W}><w:body><w:p><w:r><w:t>"
+                                                            + " " * (20 << 20) + "</w:t></w:r></w:p></w:body></w:document>"))]))
+    cd = liar.rfind(b"PK\x01\x02")  # the last central directory entry is document.xml's
+    liar[cd + 24:cd + 28] = (1000).to_bytes(4, "little")
+    lh = liar.rfind(b"PK\x03\x04")  # and so is the last local header
+    liar[lh + 22:lh + 26] = (1000).to_bytes(4, "little")
+    open(os.path.join(OUT, "liar.docx"), "wb").write(bytes(liar))
     # billion laughs in document.xml
     lol = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
            + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10))
@@ -279,6 +299,8 @@ def make_archive():
     write_zip("bundle.zip", [("report.docx", inner), ("list.csv", "名前,金額\r\n田中,100\r\n".encode("cp932")),
                              ("tool.exe", b"MZ\x90\x00binary\x00\x00"),
                              ("inner.zip", open(os.path.join(OUT, "inner.zip"), "rb").read())])
+    # a 3 MiB text member beside a small one, for the member size cap
+    write_zip("big.zip", [("big.txt", b"a" * (3 << 20)), ("small.txt", b"small\n")])
 
 
 def main():

@@ -222,7 +222,7 @@ zip_members_converted_to_the_depth_limit(void **state)
   assert_string_equal(r->kind, "zip");
   assert_has(r->text->str, "=== report.docx (docx) ===\n請求書のご送付について\n");
   assert_has(r->text->str, "=== list.csv (csv) ===\n名前,金額\n田中,100\n"); /* from Shift_JIS */
-  assert_has(r->text->str, "=== tool.exe (not converted) ===");
+  assert_has(r->text->str, "=== tool.exe (not converted: not text) ===");
   assert_lacks(r->text->str, "MZ");
   assert_has(r->text->str, "=== deeper.txt (text) ===\n奥のファイル"); /* depth 2 */
   assert_true(r->warnings & MUGAI_CONVERT_WARN_SKIPPED);
@@ -232,6 +232,21 @@ zip_members_converted_to_the_depth_limit(void **state)
   assert_has(shallow->text->str, "=== report.docx (docx) ===");
   assert_has(shallow->text->str, "=== deeper.txt (not converted) ===");
   assert_lacks(shallow->text->str, "奥のファイル");
+}
+
+static void
+zip_member_size_cap_at_n_and_n_plus_1(void **state)
+{
+  (void) state;
+  mugai_convert_limits l = limits;
+  l.max_member = 3 << 20; /* big.txt in big.zip is 3 MiB */
+  g_autoptr(mugai_convert_result) ok = convert_doc("big.zip", NULL, &l);
+  assert_has(ok->text->str, "=== big.txt (text) ===");
+  l.max_member = (3 << 20) - 1;
+  g_autoptr(mugai_convert_result) over = convert_doc("big.zip", NULL, &l);
+  assert_null(over->failure);
+  assert_has(over->text->str, "=== big.txt (not converted: larger than the member limit) ===");
+  assert_has(over->text->str, "=== small.txt (text) ===\nsmall\n");
 }
 
 static void
@@ -253,13 +268,21 @@ static void
 zip_bomb_in_docx_stops_at_the_member_cap(void **state)
 {
   (void) state;
+  /* 200 MB declared: not even inflated */
   g_autoptr(mugai_convert_result) r = convert_doc("bomb.docx", NULL, NULL);
-  assert_string_equal(r->failure, "zip bomb: word/document.xml inflates past the limit");
+  assert_string_equal(r->failure, "word/document.xml: larger than the member limit");
   assert_int_equal(r->text->len, 0);
+  /* allowed by the member cap, it is inflated and stopped by the shared budget */
   mugai_convert_limits l = limits;
-  l.max_expanded = 1 << 20; /* the shared budget is a cap too */
+  l.max_member = 1u << 30;
+  l.max_expanded = 1 << 20;
   g_autoptr(mugai_convert_result) r2 = convert_doc("bomb.docx", NULL, &l);
-  assert_non_null(strstr(r2->failure, "zip bomb"));
+  assert_string_equal(r2->failure, "zip bomb: word/document.xml inflates past the limit");
+  /* and the other way round: the member cap stops a member that declares less than it has */
+  l.max_member = 1 << 20;
+  l.max_expanded = 1u << 30;
+  g_autoptr(mugai_convert_result) r3 = convert_doc("liar.docx", NULL, &l);
+  assert_string_equal(r3->failure, "zip bomb: word/document.xml inflates past the limit");
 }
 
 static void
@@ -463,6 +486,7 @@ main(void)
     cmocka_unit_test(odf_text_spreadsheet_and_presentation),
     cmocka_unit_test(ods_repeated_cell_bomb_is_counted_not_produced),
     cmocka_unit_test(zip_members_converted_to_the_depth_limit),
+    cmocka_unit_test(zip_member_size_cap_at_n_and_n_plus_1),
     cmocka_unit_test(zip_entry_cap_at_n_and_n_plus_1),
     cmocka_unit_test(zip_bomb_in_docx_stops_at_the_member_cap),
     cmocka_unit_test(billion_laughs_xxe_and_deep_nesting_fail_with_a_reason),

@@ -70,7 +70,7 @@ worker_thread(gpointer user)
       else if (i == 2)
         ok = r->status == MUGAI_CONVERT_DONE && strstr(r->text->str, "2024-04-01");
       else if (i == 3)
-        ok = r->status == MUGAI_CONVERT_REFUSED && strstr(r->reason, "zip bomb");
+        ok = r->status == MUGAI_CONVERT_REFUSED && strstr(r->reason, "larger than the member limit");
       else
         ok = r->status == MUGAI_CONVERT_REFUSED && g_strcmp0(r->reason, "encrypted") == 0 &&
              (r->warnings & MUGAI_CONVERT_WARN_ENCRYPTED);
