@@ -42,3 +42,8 @@ mugai_script_test(docs_man_page ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR
 add_test(NAME lint/banned_functions COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/lint/banned_functions.sh ${CMAKE_SOURCE_DIR})
 mugai_script_test(e2e_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_quarantine_e2e.py)
 set_tests_properties(e2e_quarantine PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+# The converter worker and its spawner on generated documents (tests/convert/make_docs.py).
+mugai_script_test(convert_worker ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/convert/test_convert_worker.py)
+set_property(TEST convert_worker APPEND PROPERTY ENVIRONMENT
+  "MUGAI_CONVERT=$<TARGET_FILE:mugai-convert>;MUGAI_BENCH_CONVERT=$<TARGET_FILE:bench_convert>;MUGAI_CONVERT_DOCS=${MUGAI_CONVERT_DOCS};MUGAI_SANITIZE=${MUGAI_SANITIZE}")
+set_tests_properties(convert_worker PROPERTIES FIXTURES_REQUIRED convert_docs TIMEOUT 300)
