@@ -29,15 +29,6 @@ static const char stats_description[] =
     "\n"
     "Exit status: 0, 2 usage or configuration error, 75 the store failed, 77 permission denied.\n";
 
-static GOptionContext *
-context_new(const char *summary, const char *description, GOptionEntry *entries)
-{
-  GOptionContext *context = g_option_context_new(NULL);
-  g_option_context_set_summary(context, summary);
-  g_option_context_set_description(context, description);
-  g_option_context_add_main_entries(context, entries, NULL);
-  return context;
-}
 
 int
 mugai_cmd_quarantine_fsck(int argc, char **argv)
@@ -54,7 +45,7 @@ mugai_cmd_quarantine_fsck(int argc, char **argv)
       G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context =
-      context_new("Usage: mugai quarantine fsck [-c FILE] [--dry-run] [--grace AGE]",
+      mugai_qcli_context_new(NULL, "Usage: mugai quarantine fsck [-c FILE] [--dry-run] [--grace AGE]",
                   fsck_description, entries);
   g_autoptr(GError) error = NULL;
   guint64 grace = 600;
@@ -103,7 +94,7 @@ mugai_cmd_quarantine_stats(int argc, char **argv)
       G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context =
-      context_new("Usage: mugai quarantine stats [-c FILE] [--json]", stats_description, entries);
+      mugai_qcli_context_new(NULL, "Usage: mugai quarantine stats [-c FILE] [--json]", stats_description, entries);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 1) {
     fprintf(stderr, "%s: %s (see %s --help)\n", program,

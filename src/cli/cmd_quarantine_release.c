@@ -153,10 +153,8 @@ mugai_cmd_quarantine_release(int argc, char **argv)
   if (!parse(&argc, &argv, &o))
     return MUGAI_EXIT_USAGE;
   const char *id = argv[1];
-  if (!mugai_quarantine_id_valid(id)) {
-    fprintf(stderr, PROGRAM ": '%.40s' is not a quarantine id\n", id);
+  if (!mugai_qcli_id_valid(PROGRAM, id))
     return MUGAI_EXIT_NOT_FOUND;
-  }
   int status = 0;
   g_autoptr(mugai_policy) policy = NULL;
   g_autoptr(mugai_quarantine) q = mugai_qcli_open(o.config, PROGRAM, &policy, &status);
@@ -166,13 +164,9 @@ mugai_cmd_quarantine_release(int argc, char **argv)
   if (o.sanitized && judged_under == NULL)
     return MUGAI_EXIT_USAGE;
   g_autoptr(GError) error = NULL;
-  g_autoptr(mugai_quarantine_entry) e = mugai_qindex_get(mugai_quarantine_get_db(q), id, &error);
-  if (e == NULL) {
-    fprintf(stderr, PROGRAM ": %s\n", error->message);
-    return g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
-               ? MUGAI_EXIT_NOT_FOUND
-               : MUGAI_EXIT_TEMPFAIL;
-  }
+  g_autoptr(mugai_quarantine_entry) e = mugai_qcli_get_entry(q, PROGRAM, id, &status);
+  if (e == NULL)
+    return status;
   if (*e->signatures && !o.force && !o.sanitized) {
     fprintf(stderr,
             PROGRAM ": %s holds a virus (%s): not released (--force to release it "

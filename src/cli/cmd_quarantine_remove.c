@@ -26,15 +26,6 @@ static const char purge_description[] =
     "Exit status: 0 done (also when nothing was old enough), 2 usage or configuration error,\n"
     "75 the store failed (what was removed before stays removed), 77 permission denied.\n";
 
-static GOptionContext *
-context_new(const char *args, const char *summary, const char *description, GOptionEntry *entries)
-{
-  GOptionContext *context = g_option_context_new(args);
-  g_option_context_set_summary(context, summary);
-  g_option_context_set_description(context, description);
-  g_option_context_add_main_entries(context, entries, NULL);
-  return context;
-}
 
 int
 mugai_cmd_quarantine_delete(int argc, char **argv)
@@ -46,7 +37,7 @@ mugai_cmd_quarantine_delete(int argc, char **argv)
       {"reason", 0, 0, G_OPTION_ARG_FILENAME, &reason, "Why (recorded in the audit)", "TEXT"},
       G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = context_new(
+  g_autoptr(GOptionContext) context = mugai_qcli_context_new(
       "ID - remove one original", "Usage: mugai quarantine delete ID --reason TEXT [-c FILE]",
       delete_description, entries);
   g_autoptr(GError) error = NULL;
@@ -60,10 +51,8 @@ mugai_cmd_quarantine_delete(int argc, char **argv)
     return MUGAI_EXIT_USAGE;
   }
   const char *id = argv[1];
-  if (!mugai_quarantine_id_valid(id)) {
-    fprintf(stderr, "%s: '%.40s' is not a quarantine id\n", program, id);
+  if (!mugai_qcli_id_valid(program, id))
     return MUGAI_EXIT_NOT_FOUND;
-  }
   int status = 0;
   g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, program, NULL, &status);
   if (q == NULL)
@@ -95,7 +84,7 @@ mugai_cmd_quarantine_purge(int argc, char **argv)
       G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) context =
-      context_new("- remove old originals",
+      mugai_qcli_context_new("- remove old originals",
                   "Usage: mugai quarantine purge --reason TEXT [--older-than AGE] [-c FILE]",
                   purge_description, entries);
   g_autoptr(GError) error = NULL;

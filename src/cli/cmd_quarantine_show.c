@@ -160,24 +160,15 @@ mugai_cmd_quarantine_show(int argc, char **argv)
     return MUGAI_EXIT_USAGE;
   }
   const char *id = argv[1];
-  if (!mugai_quarantine_id_valid(id)) {
-    fprintf(stderr,
-            PROGRAM ": '%.40s' is not a quarantine id (they look like "
-                    "20261201-124021-0e165e6be6)\n",
-            id);
+  if (!mugai_qcli_id_valid(PROGRAM, id))
     return MUGAI_EXIT_NOT_FOUND;
-  }
   int status = 0;
   g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, NULL, &status);
   if (q == NULL)
     return status;
-  g_autoptr(mugai_quarantine_entry) e = mugai_qindex_get(mugai_quarantine_get_db(q), id, &error);
-  if (e == NULL) {
-    fprintf(stderr, PROGRAM ": %s\n", error->message);
-    return g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
-               ? MUGAI_EXIT_NOT_FOUND
-               : MUGAI_EXIT_TEMPFAIL;
-  }
+  g_autoptr(mugai_quarantine_entry) e = mugai_qcli_get_entry(q, PROGRAM, id, &status);
+  if (e == NULL)
+    return status;
   if (raw)
     return print_raw(q, id, force);
   if (json) {

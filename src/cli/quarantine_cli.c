@@ -8,6 +8,8 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "quarantine/index.h"
+#include "quarantine/quarantine_id.h"
 #include "util/units.h"
 
 mugai_quarantine *
@@ -34,6 +36,41 @@ mugai_qcli_open(const char *config, const char *program, mugai_policy **policy_o
     *policy_out = g_steal_pointer(&policy);
   *status = 0;
   return q;
+}
+
+gboolean
+mugai_qcli_id_valid(const char *program, const char *id)
+{
+  if (mugai_quarantine_id_valid(id))
+    return TRUE;
+  fprintf(stderr, "%s: '%.40s' is not a quarantine id (they look like 20261201-124021-0e165e6be6)\n",
+          program, id);
+  return FALSE;
+}
+
+mugai_quarantine_entry *
+mugai_qcli_get_entry(mugai_quarantine *q, const char *program, const char *id, int *status)
+{
+  g_autoptr(GError) error = NULL;
+  mugai_quarantine_entry *e = mugai_qindex_get(mugai_quarantine_get_db(q), id, &error);
+  if (e == NULL) {
+    fprintf(stderr, "%s: %s\n", program, error->message);
+    *status = g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
+                  ? MUGAI_EXIT_NOT_FOUND
+                  : MUGAI_EXIT_TEMPFAIL;
+  }
+  return e;
+}
+
+GOptionContext *
+mugai_qcli_context_new(const char *args, const char *summary, const char *description,
+                       GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new(args);
+  g_option_context_set_summary(context, summary);
+  g_option_context_set_description(context, description);
+  g_option_context_add_main_entries(context, entries, NULL);
+  return context;
 }
 
 int

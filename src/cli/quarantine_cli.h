@@ -4,6 +4,7 @@
 #pragma once
 #include <glib.h>
 #include "config/policy.h"
+#include "quarantine/entry.h"
 #include "quarantine/store.h"
 
 /* Exit codes of `mugai quarantine` beyond cli.h's: scripts rely on them. */
@@ -18,6 +19,20 @@ enum {
  * (transfer full) */
 mugai_quarantine *mugai_qcli_open(const char *config, const char *program, mugai_policy **policy,
                                   int *status);
+
+/* Is ID shaped like a quarantine id? FALSE after saying so on stderr (exit MUGAI_EXIT_NOT_FOUND):
+ * checked before the store is opened. */
+gboolean mugai_qcli_id_valid(const char *program, const char *id);
+
+/* The entry ID of Q. NULL, the problem on stderr and *STATUS set when there is none (4) or the
+ * index fails (75). (transfer full) */
+mugai_quarantine_entry *mugai_qcli_get_entry(mugai_quarantine *q, const char *program,
+                                             const char *id, int *status);
+
+/* A subcommand's option context: ARGS (nullable) after the name, SUMMARY, DESCRIPTION, ENTRIES.
+ * (transfer full) */
+GOptionContext *mugai_qcli_context_new(const char *args, const char *summary,
+                                       const char *description, GOptionEntry *entries);
 
 /* The exit status for a failure of the store, after printing "PROGRAM: MESSAGE" on stderr. */
 int mugai_qcli_fail(const char *program, const GError *error);
