@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "convert/converter_worker.h"
 #include "quarantine/keep.h"
 #include "quarantine/quarantine_id.h"
 #include "sanitize/gateway.h"
@@ -23,6 +24,8 @@ struct mugai_judge {
   char *filetype_failure;   /* (nullable) why there is no file typer: every message tempfails */
   mugai_scanner *scanner;   /* (nullable) */
   char *scanner_failure;    /* (nullable) why there is no scanner */
+  mugai_converter *converter; /* (nullable) the mugai-convert workers */
+  char *converter_failure;  /* (nullable) why there are none: attachments are removed */
   gboolean rcpts_told;      /* the recipients of other rules were named (once: every message of
                              * a run has the same envelope) */
   gboolean keep_originals;  /* store originals in [quarantine] dir (mugai sanitize) */
@@ -94,6 +97,8 @@ mugai_judge_free(mugai_judge *judge)
   g_free(judge->quarantine_failure);
   g_free(judge->quarantine_id);
   mugai_scanner_unref(judge->scanner);
+  mugai_converter_worker_free(judge->converter);
+  g_free(judge->converter_failure);
   mugai_filetype_free(judge->filetype);
   g_free(judge->scanner_failure);
   g_free(judge->filetype_failure);
@@ -156,6 +161,14 @@ open_services(mugai_judge *judge)
   if (error != NULL) {
     fprintf(stderr, "%s: virus scanner: %s\n", judge->program, error->message);
     judge->scanner_failure = g_strdup(error->message);
+    g_clear_error(&error);
+  }
+  g_autofree char *worker = mugai_converter_worker_program(judge->policy->convert.worker);
+  judge->converter = mugai_converter_worker_new(worker, judge->policy->convert.workers, &error);
+  if (judge->converter == NULL) {
+    fprintf(stderr, "%s: attachments are removed, not converted: %s\n", judge->program,
+            error->message);
+    judge->converter_failure = g_strdup(error->message);
   }
 }
 
@@ -289,6 +302,8 @@ mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, cons
     .filetype = judge->filetype,
     .scanner = judge->scanner,
     .scanner_failure = judge->scanner_failure,
+    .converter = judge->converter,
+    .converter_failure = judge->converter_failure,
   };
   mugai_result *result = mugai_sanitize(policy, raw, envelope, &services);
   keep_original(judge, envelope, message, result);

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 
+#include "config/document_type.h"
 #include "util/units.h"
 
 #define SUN_PATH_SIZE sizeof(((struct sockaddr_un *) NULL)->sun_path)
@@ -264,3 +265,23 @@ char *config_check_subject_tag(const char *value)
   return NULL;
 }
 
+
+/* [inbound] convert: only the types the worker reads. */
+char *config_check_convert_type(const char *value)
+{
+  if (strchr(value, '/') == NULL && mugai_document_type_entry_valid(value))
+    return NULL;
+  g_autofree char *q = quoted(value);
+  g_autofree char *names = g_strjoinv(", ", (char **) mugai_document_type_names());
+  return g_strdup_printf("%s is not a type mugai converts (one of: %s)", q, names);
+}
+
+/* [inbound] reject_attachments: a type name, a MIME type, or a whole top type ("image/" and an asterisk). */
+char *config_check_attachment_type(const char *value)
+{
+  if (mugai_document_type_entry_valid(value))
+    return NULL;
+  g_autofree char *q = quoted(value);
+  return g_strdup_printf("%s is neither a type name (pdf, docx, zip...) nor a MIME type such as "
+                         "application/x-dosexec or image/*", q);
+}

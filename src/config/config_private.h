@@ -76,3 +76,5 @@ char *config_check_command(const char *value);
 void config_derive_sendmail_argv(mugai_policy *policy);
 char *config_check_contact(const char *value);
 char *config_check_host_port(const char *value);
+char *config_check_convert_type(const char *value);
+char *config_check_attachment_type(const char *value);

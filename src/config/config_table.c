@@ -9,6 +9,10 @@
 #include <string.h>
 #include "util/units.h"
 
+/* [inbound] convert: every type the worker reads. */
+#define MUGAI_CONVERT_DEFAULT_TYPES \
+  "pdf, docx, xlsx, pptx, odt, ods, odp, rtf, html, eml, ics, vcf, csv, tsv, text, zip"
+
 #define KIB (G_GUINT64_CONSTANT(1) << 10)
 #define MIB (G_GUINT64_CONSTANT(1) << 20)
 #define GIB (G_GUINT64_CONSTANT(1) << 30)
@@ -102,6 +106,11 @@ const config_opt mugai_config_opts[] = {
                       config_check_subject_tag),
   SIZE_OPT("inbound", "max_message_size", "10M", KIB, 2 * GIB, inbound.max_message_bytes),
   OPTIONAL_STRING_OPT("inbound", "max_message_size_clause", inbound.size_clause, config_check_clause),
+  {"inbound", "convert", OPT_LIST, MUGAI_CONVERT_DEFAULT_TYPES, 0, 0, FIELD(inbound.convert_types),
+   config_check_convert_type, NULL, TRUE, NULL},
+  LIST_OPT("inbound", "reject_attachments", inbound.reject_types, config_check_attachment_type),
+  OPTIONAL_STRING_OPT("inbound", "reject_attachments_clause", inbound.reject_type_clause,
+                      config_check_clause),
   SIZE_OPT("outbound", "max_message_size", "10M", KIB, 2 * GIB, outbound.max_message_bytes),
   OPTIONAL_STRING_OPT("outbound", "max_message_size_clause", outbound.size_clause, config_check_clause),
   UINT_OPT("outbound", "max_shown_external_addresses", "10", 0, 100000,
@@ -162,6 +171,21 @@ const config_opt mugai_config_opts[] = {
   UINT_OPT("scan", "max_recursion", "16", 1, 64, scan.max_recursion),
   UINT_OPT("scan", "max_files", "10000", 1, 1000000, scan.max_files),
   DURATION_OPT("scan", "max_scan_time", "120s", 1, 3600, scan.max_scan_time),
+  OPTIONAL_STRING_OPT("convert", "worker", convert.worker, config_check_optional_path),
+  UINT_OPT("convert", "workers", "4", 1, 256, convert.workers),
+  DURATION_OPT("convert", "timeout", "30s", 1, 600, convert.timeout),
+  DURATION_OPT("convert", "cpu_time", "20s", 1, 600, convert.cpu_time),
+  SIZE_OPT("convert", "memory", "1G", 64 * MIB, 16 * GIB, convert.memory),
+  SIZE_OPT("convert", "file_size", "20M", KIB, 2 * GIB, convert.file_size),
+  SIZE_OPT("convert", "text_per_file", "1M", KIB, 256 * MIB, convert.text_per_file),
+  SIZE_OPT("convert", "text_per_message", "4M", KIB, 256 * MIB, convert.text_per_message),
+  SIZE_OPT("convert", "expanded_size", "64M", MIB, 4 * GIB, convert.expanded_size),
+  SIZE_OPT("convert", "member_size", "16M", KIB, 2 * GIB, convert.member_size),
+  UINT_OPT("convert", "entries", "2000", 1, 100000, convert.entries),
+  UINT_OPT("convert", "depth", "2", 0, 10, convert.depth),
+  UINT_OPT("convert", "xml_depth", "128", 8, 1024, convert.xml_depth),
+  UINT_OPT("convert", "pages", "2000", 1, 100000, convert.pages),
+  UINT_OPT("convert", "cells", "1000000", 1, 100000000, convert.cells),
   OPTIONAL_STRING_OPT("quarantine", "dir", quarantine.dir, config_check_optional_path),
   DURATION_OPT("quarantine", "retention", "30d", 86400, 3650 * 86400, quarantine.retention),
   STRING_OPT("quarantine", "release_relay", "127.0.0.1:10026", quarantine.release_relay,
@@ -185,6 +209,10 @@ gboolean config_is_rule_key(const config_opt *opt)
 {
   static const char *const groups[] = {"notice", "output", "links", "limits", "inbound",
                                        "outbound", "autoforward", "impersonation"};
+  /* [convert]: the bounds of one conversion may differ by rule; the worker program and how many
+   * run at once are the process's. */
+  if (strcmp(opt->group, "convert") == 0)
+    return strcmp(opt->key, "worker") != 0 && strcmp(opt->key, "workers") != 0;
   static const char *const keys[] = {"gateway.external_subject_tag", "scan.infected",
                                      "scan.too_big", "scan.scan_error", "scan.raw_message",
                                      "authentication.dmarc_fail", "authentication.clause"};

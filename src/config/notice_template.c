@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-static const char *const field_names[MUGAI_NOTICE_FIELD_COUNT] = {
+static const char *const field_names[MUGAI_NOTICE_FIELD_COUNT + 1] = { /* NULL-terminated */
   [MUGAI_NOTICE_WARNINGS] = "warnings",
   [MUGAI_NOTICE_ACTIONS] = "actions",
   [MUGAI_NOTICE_REMOVED] = "removed",
@@ -16,6 +16,7 @@ static const char *const field_names[MUGAI_NOTICE_FIELD_COUNT] = {
   [MUGAI_NOTICE_QUEUE_ID] = "queue_id",
   [MUGAI_NOTICE_AUTHENTICATION] = "authentication",
   [MUGAI_NOTICE_QUARANTINE_ID] = "quarantine_id",
+  [MUGAI_NOTICE_CONVERTED] = "converted",
 };
 
 const char *
@@ -57,8 +58,8 @@ mugai_notice_template_check(const char *text)
       const char *name = p + 1 + (p[1] == '?');
       if (field_at(name, &len) < 0) {
         g_autofree char *shown = g_strndup(name, MIN(strcspn(name, "}\n"), (gsize) 40));
-        return g_strdup_printf("line %u: unknown placeholder {%s} (known: warnings, actions, "
-                               "removed, removed_count, queue_id, authentication, quarantine_id)", line, shown);
+        g_autofree char *known = g_strjoinv(", ", (char **) field_names);
+        return g_strdup_printf("line %u: unknown placeholder {%s} (known: %s)", line, shown, known);
       }
       if (p[1] == '?' && p != text && p[-1] != '\n')
         return g_strdup_printf("line %u: {?%.*s} must start its line", line, (int) len, name);

@@ -18,6 +18,8 @@ typedef enum {
   MUGAI_NOTICE_QUEUE_ID,     /* the Postfix queue ID ("" when not known) */
   MUGAI_NOTICE_AUTHENTICATION, /* one line: the trusted SPF/DKIM/DMARC results ([authentication]) */
   MUGAI_NOTICE_QUARANTINE_ID,/* the id the original is kept under ("" without a quarantine) */
+  MUGAI_NOTICE_CONVERTED,    /* the attachments turned into text below the body: name, type,
+                              * pages, size, what was not run (macros) */
   MUGAI_NOTICE_FIELD_COUNT
 } mugai_notice_field;
 

@@ -51,7 +51,11 @@ static void policy_clear(gpointer data)
     g_free(directions[i]->shown_clause);
     g_free(directions[i]->individual_number_clause);
     g_free(directions[i]->attachment_clause);
+    g_strfreev(directions[i]->convert_types);
+    g_strfreev(directions[i]->reject_types);
+    g_free(directions[i]->reject_type_clause);
   }
+  g_free(policy->convert.worker);
   g_strfreev(policy->impersonation.exempt_senders);
   g_strfreev(policy->ratelimit.exempt_senders);
   g_strfreev(policy->ratelimit.exempt_clients);

@@ -78,6 +78,10 @@ typedef struct {
   char *shown_clause;             /* [outbound] max_shown_external_addresses_clause */
   char *individual_number_clause; /* [outbound] individual_numbers_clause */
   char *attachment_clause;        /* [outbound] attachments_clause (both attachment rules) */
+  char **convert_types;      /* [inbound] convert: attachment types turned into text
+                              * (sanitize/document_type.h names); the others are removed */
+  char **reject_types;       /* [inbound] reject_attachments: types or MIME types refused */
+  char *reject_type_clause;  /* [inbound] reject_attachments_clause */
 } mugai_direction_policy;
 
 /* [autoforward]: mail forwarded by a rule, not written by a person, is refused. */
@@ -181,6 +185,25 @@ typedef struct {
   guint64 max_scan_time;      /* seconds for one part */
 } mugai_scan_policy;
 
+/* [convert]: the mugai-convert worker that turns attachments into text, and its bounds. */
+typedef struct {
+  char *worker;           /* the program; "" = the installed one (or the one beside mugai) */
+  guint workers;          /* at most this many at once in one process; more wait their turn */
+  guint64 timeout;        /* seconds of wall clock per file */
+  guint64 cpu_time;       /* seconds of CPU per file */
+  guint64 memory;         /* bytes of address space per worker */
+  guint64 file_size;      /* larger attachments are removed, not converted */
+  guint64 text_per_file;  /* bytes of text kept per file; the rest is cut, "(truncated)" */
+  guint64 text_per_message; /* bytes of attachment text per message, all files together */
+  guint64 expanded_size;  /* bytes inflated from the zips of one file */
+  guint64 member_size;    /* bytes of one zip member */
+  guint entries;          /* zip members looked at per file */
+  guint depth;            /* zips inside zips */
+  guint xml_depth;        /* element nesting of an XML part */
+  guint pages;            /* PDF pages, sheets, slides per file */
+  guint cells;            /* spreadsheet cells per file */
+} mugai_convert_policy;
+
 /* [quarantine]: where originals are kept for admins to review and release. */
 typedef struct {
   char *dir;             /* the store (files and index); "" = no quarantine */
@@ -247,6 +270,7 @@ typedef struct mugai_policy {
   mugai_ratelimit_policy ratelimit;
   mugai_authentication_policy authentication;
   mugai_scan_policy scan;
+  mugai_convert_policy convert;
   mugai_quarantine_policy quarantine;
   mugai_lists_policy lists;
   mugai_notify_policy notify;

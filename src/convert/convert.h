@@ -8,6 +8,7 @@
  */
 #pragma once
 #include <glib.h>
+#include "sanitize/converter.h"
 
 /* Every converter works inside these bounds; a bound that is hit ends in a truncated text or a
  * failure with a reason, never in more work. */
@@ -26,14 +27,7 @@ typedef struct {
  * 128, 2000 pages, 1,000,000 cells. */
 void mugai_convert_limits_init(mugai_convert_limits *limits);
 
-typedef enum {
-  MUGAI_CONVERT_WARN_MACROS = 1 << 0,         /* VBA project, ODF Basic/Scripts: not run */
-  MUGAI_CONVERT_WARN_EMBEDDED = 1 << 1,       /* OLE objects, embedded files: not converted */
-  MUGAI_CONVERT_WARN_EXTERNAL_LINKS = 1 << 2, /* external link parts / targets: not fetched */
-  MUGAI_CONVERT_WARN_ENCRYPTED = 1 << 3,      /* cannot be read without a password */
-  MUGAI_CONVERT_WARN_TRUNCATED = 1 << 4,      /* a limit cut the text */
-  MUGAI_CONVERT_WARN_SKIPPED = 1 << 5,        /* members of a zip were left out (type, depth) */
-} mugai_convert_warning;
+/* The warning bits (mugai_convert_warning) are the sanitizer's: sanitize/converter.h. */
 
 typedef struct {
   const char *kind;  /* "pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "text", "csv", "tsv",

@@ -45,7 +45,8 @@ mugai_convert_outcome_free(mugai_convert_outcome *outcome)
   g_free(outcome->reason);
   g_free(outcome->kind);
   g_free(outcome->unit);
-  g_string_free(outcome->text, TRUE);
+  if (outcome->text)
+    g_string_free(outcome->text, TRUE);
   g_free(outcome);
 }
 
@@ -70,6 +71,7 @@ worker_argv(const mugai_convert_client_options *o, const char *program, const ch
   g_ptr_array_add(argv, g_strdup_printf("--max-depth=%u", l->max_depth));
   g_ptr_array_add(argv, g_strdup_printf("--max-pages=%u", l->max_pages));
   g_ptr_array_add(argv, g_strdup_printf("--max-cells=%u", l->max_cells));
+  g_ptr_array_add(argv, g_strdup_printf("--max-xml-depth=%u", l->max_xml_depth));
   g_ptr_array_add(argv, NULL);
   return argv;
 }

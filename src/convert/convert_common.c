@@ -23,25 +23,14 @@ mugai_convert_limits_init(mugai_convert_limits *limits)
 
 /* ---- warnings ------------------------------------------------------------------------------- */
 
-static const struct {
-  guint bit;
-  const char *name;
-} warning_names[] = {
-  {MUGAI_CONVERT_WARN_MACROS, "macros"},
-  {MUGAI_CONVERT_WARN_EMBEDDED, "embedded"},
-  {MUGAI_CONVERT_WARN_EXTERNAL_LINKS, "external_links"},
-  {MUGAI_CONVERT_WARN_ENCRYPTED, "encrypted"},
-  {MUGAI_CONVERT_WARN_TRUNCATED, "truncated"},
-  {MUGAI_CONVERT_WARN_SKIPPED, "skipped"},
-};
 
 char *
 mugai_convert_warnings_to_string(guint warnings)
 {
   GString *s = g_string_new(NULL);
-  for (gsize i = 0; i < G_N_ELEMENTS(warning_names); i++)
-    if (warnings & warning_names[i].bit)
-      g_string_append_printf(s, "%s%s", s->len ? "," : "", warning_names[i].name);
+  for (guint i = 0; mugai_convert_warning_name(i); i++)
+    if (warnings & (1u << i))
+      g_string_append_printf(s, "%s%s", s->len ? "," : "", mugai_convert_warning_name(i));
   return g_string_free(s, FALSE);
 }
 
@@ -51,9 +40,9 @@ mugai_convert_warnings_from_string(const char *names)
   guint bits = 0;
   g_auto(GStrv) parts = g_strsplit(names ? names : "", ",", -1);
   for (char **p = parts; *p; p++)
-    for (gsize i = 0; i < G_N_ELEMENTS(warning_names); i++)
-      if (strcmp(*p, warning_names[i].name) == 0)
-        bits |= warning_names[i].bit;
+    for (guint i = 0; mugai_convert_warning_name(i); i++)
+      if (strcmp(*p, mugai_convert_warning_name(i)) == 0)
+        bits |= 1u << i;
   return bits;
 }
 

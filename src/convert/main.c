@@ -27,7 +27,7 @@
 typedef struct {
   char *type, *name;
   gint64 max_input, max_output, max_expanded, max_member, max_entries, max_depth, max_pages,
-      max_cells, cpu, memory_mb;
+      max_cells, max_xml_depth, cpu, memory_mb;
 } options;
 
 static gboolean
@@ -35,7 +35,8 @@ parse_options(int *argc, char ***argv, options *o)
 {
   GOptionEntry entries[] = {
     {"type", 't', 0, G_OPTION_ARG_STRING, &o->type, "libmagic type of the input", "MIME"},
-    {"name", 'n', 0, G_OPTION_ARG_STRING, &o->name, "file name (a hint for text types)", "NAME"},
+    {"name", 'n', 0, G_OPTION_ARG_FILENAME, &o->name, "file name (a hint for text types)",
+     "NAME"}, /* FILENAME: bytes as given, no locale conversion (the worker runs in the C locale) */
     {"max-input", 0, 0, G_OPTION_ARG_INT64, &o->max_input, "input bytes read at most", "BYTES"},
     {"max-output", 0, 0, G_OPTION_ARG_INT64, &o->max_output, "text bytes written at most", "BYTES"},
     {"max-expanded", 0, 0, G_OPTION_ARG_INT64, &o->max_expanded, "bytes inflated from zips", "BYTES"},
@@ -44,6 +45,7 @@ parse_options(int *argc, char ***argv, options *o)
     {"max-depth", 0, 0, G_OPTION_ARG_INT64, &o->max_depth, "zips inside zips", "N"},
     {"max-pages", 0, 0, G_OPTION_ARG_INT64, &o->max_pages, "pages, sheets or slides", "N"},
     {"max-cells", 0, 0, G_OPTION_ARG_INT64, &o->max_cells, "spreadsheet cells", "N"},
+    {"max-xml-depth", 0, 0, G_OPTION_ARG_INT64, &o->max_xml_depth, "element nesting", "N"},
     {"cpu", 0, 0, G_OPTION_ARG_INT64, &o->cpu, "CPU seconds (RLIMIT_CPU)", "SECONDS"},
     {"memory", 0, 0, G_OPTION_ARG_INT64, &o->memory_mb, "address space (RLIMIT_AS), 0: none", "MB"},
     {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -169,6 +171,7 @@ main(int argc, char **argv)
   apply_u(o.max_depth, &limits.max_depth);
   apply_u(o.max_pages, &limits.max_pages);
   apply_u(o.max_cells, &limits.max_cells);
+  apply_u(o.max_xml_depth, &limits.max_xml_depth);
 
   gboolean over = FALSE;
   g_autoptr(GByteArray) in = read_input((gsize) MAX(o.max_input, 0), &over);

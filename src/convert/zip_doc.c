@@ -31,7 +31,8 @@ want_doc_member(const char *name, gint64 declared, gpointer user)
   return TRUE;
 }
 
-static void
+/* Convert one member into R under its own header line. TRUE when its text went in. */
+static gboolean
 convert_member(mugai_convert_ctx *ctx, const char *name, GBytes *bytes, mugai_convert_result *r)
 {
   gsize len = 0;
@@ -40,7 +41,7 @@ convert_member(mugai_convert_ctx *ctx, const char *name, GBytes *bytes, mugai_co
   if (kind == NULL || ctx->depth + 1 > ctx->limits->max_depth) {
     r->warnings |= MUGAI_CONVERT_WARN_SKIPPED;
     mugai_convert_outf(ctx, r, "%s=== %s (not converted) ===\n", r->text->len ? "\n" : "", name);
-    return;
+    return FALSE;
   }
   /* The member's text goes to a result of its own, capped by what is left of ours. */
   mugai_convert_limits sub_limits = *ctx->limits;
@@ -56,13 +57,19 @@ convert_member(mugai_convert_ctx *ctx, const char *name, GBytes *bytes, mugai_co
   r->warnings |= m->warnings;
   g_autofree char *what = m->unit ? g_strdup_printf("%s, %u %s", m->kind, m->count, m->unit)
                                   : g_strdup(m->kind);
-  if (m->failure)
+  if (m->failure) {
     mugai_convert_outf(ctx, r, "%s=== %s (%s: not converted: %s) ===\n", r->text->len ? "\n" : "",
                        name, what, m->failure);
-  else if (mugai_convert_outf(ctx, r, "%s=== %s (%s) ===\n", r->text->len ? "\n" : "", name, what))
+    return FALSE;
+  }
+  if (mugai_convert_outf(ctx, r, "%s=== %s (%s) ===\n", r->text->len ? "\n" : "", name, what))
     mugai_convert_out(ctx, r, m->text->str, (gssize) m->text->len);
+  return TRUE;
 }
 
+/* A plain zip: each member of a type we read, under a line naming it. A zip none of whose
+ * members could be read is a failure, so that the sanitizer names the file and lists what is in
+ * it (which files, which are encrypted) instead of delivering a page of "not converted". */
 static void
 convert_archive(mugai_convert_ctx *ctx, mugai_zip *zip, mugai_convert_result *r)
 {
@@ -70,6 +77,7 @@ convert_archive(mugai_convert_ctx *ctx, mugai_zip *zip, mugai_convert_result *r)
   r->unit = "files";
   if (zip->encrypted)
     r->warnings |= MUGAI_CONVERT_WARN_ENCRYPTED;
+  guint converted = 0;
   for (guint i = 0; i < zip->names->len; i++) {
     const char *name = zip->names->pdata[i];
     GBytes *bytes = mugai_zip_get(zip, name);
@@ -81,10 +89,13 @@ convert_archive(mugai_convert_ctx *ctx, mugai_zip *zip, mugai_convert_result *r)
                          name, why ? why : "not read");
       continue;
     }
-    convert_member(ctx, name, bytes, r);
+    if (convert_member(ctx, name, bytes, r))
+      converted++;
     if (r->warnings & MUGAI_CONVERT_WARN_TRUNCATED)
       break;
   }
+  if (converted == 0)
+    mugai_convert_fail(r, "%s", zip->encrypted ? "encrypted" : "nothing in it could be converted");
 }
 
 void

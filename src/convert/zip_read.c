@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 #include <locale.h>
 #include <string.h>
+#include "sanitize/archive_list.h"
 
 #define PIECE 65536
 
@@ -86,8 +87,10 @@ read_all(mugai_convert_ctx *ctx, struct archive *a, mugai_zip_want want, gpointe
       *failure = g_strdup_printf("more than %u zip members", ctx->limits->max_entries);
       return NULL;
     }
+    /* Names without the UTF-8 flag are what Japanese Windows wrote: CP932, decoded as the
+     * engine decodes them for its listing, so the text names the member the notice names. */
     const char *raw = archive_entry_pathname(e);
-    g_autofree char *name = g_utf8_make_valid(raw ? raw : "", -1);
+    g_autofree char *name = mugai_archive_name_to_utf8(raw, raw ? strlen(raw) : 0, "CP932");
     if (archive_entry_filetype(e) != AE_IFREG)
       continue;
     g_ptr_array_add(zip->names, g_strdup(name));

@@ -452,7 +452,8 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope, const cha
   g_autofree char *scan_failure = NULL;
   mugai_scanner *scanner = mugai_scan_holder_get(state->scanners, &scan_failure);
   mugai_services services = {.filetype = state->filetype, .scanner = scanner,
-                             .scanner_failure = scan_failure};
+                             .scanner_failure = scan_failure, .converter = state->converter,
+                             .converter_failure = state->converter_failure};
   mugai_result *result = mugai_sanitize(msg->policy ? msg->policy : conn->policy, raw, envelope,
                                         &services);
   mugai_scan_holder_put(state->scanners, scanner);

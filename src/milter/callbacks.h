@@ -18,6 +18,8 @@ typedef struct {
   mugai_rate_limiter *rates;   /* [ratelimit] counts: thread-safe, kept across reloads */
   mugai_quarantine *quarantine; /* (nullable) the store of [quarantine] dir at start; its writes
                                  * are thread-safe (group commit) */
+  mugai_converter *converter;   /* (nullable) mugai-convert workers ([convert] at start) */
+  char *converter_failure;      /* (nullable) why there is none: attachments are removed */
 } mugai_milter_state;
 
 /* (transfer none) the filter description to pass to smfi_register(). STATE must outlive it. */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "config/config.h"
+#include "convert/converter_worker.h"
 #include "milter/callbacks.h"
 #include "milter/config_reload.h"
 #include "milter/log.h"
@@ -171,6 +172,21 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
   return status;
 }
 
+/* The workers that turn attachments into text: the program and their number are read once, at
+ * start (a reload keeps them). Without them mugai runs on and removes what it would convert. */
+static void
+open_converter(mugai_milter_state *state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *program = mugai_converter_worker_program(state->policy->convert.worker);
+  state->converter = mugai_converter_worker_new(program, state->policy->convert.workers, &error);
+  if (state->converter == NULL) {
+    state->converter_failure = g_strdup(error->message);
+    mugai_log_warning("%s: attachments of [inbound] convert types are removed, not converted",
+                      error->message);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,6 +221,7 @@ main(int argc, char **argv)
     /* Loaded before the socket opens; a failure leaves mugai running and failing closed. */
     state.scanners = mugai_scan_holder_new(state.policy, log_scan_event, NULL);
     state.rates = mugai_rate_limiter_new(state.policy->ratelimit.window, MUGAI_RATE_LIMIT_MAX_KEYS);
+    open_converter(&state);
     config_path = o.config;
     mugai_signals_on_hup(on_sighup, &state);
     mugai_config_watch_start(&state);
@@ -215,6 +232,8 @@ main(int argc, char **argv)
   mugai_rate_limiter_free(state.rates);
   mugai_scan_holder_free(state.scanners);
   mugai_filetype_free(state.filetype);
+  mugai_converter_worker_free(state.converter);
+  g_free(state.converter_failure);
   mugai_policy_unref(state.policy);
   g_mutex_clear(&state.lock);
   g_mime_shutdown();

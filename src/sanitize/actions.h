@@ -29,6 +29,7 @@ typedef enum {
   MUGAI_ACTION_IMPERSONATION,  /* an inside sender claimed on inbound mail: warned in the notice */
   MUGAI_ACTION_DMARC_FAIL,     /* the trusted DMARC result is fail: warned in the notice */
   MUGAI_ACTION_AUTH_REMOVED,   /* untrusted Authentication-Results headers were removed (inbound) */
+  MUGAI_ACTION_TEXT_EXTRACTED, /* an attachment was turned into text ([inbound] convert) */
   MUGAI_ACTION_COUNT
 } mugai_action;
 

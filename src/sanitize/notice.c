@@ -9,6 +9,7 @@
 #include <string.h>
 #include "config/notice_template.h"
 #include "sanitize/authentication.h"
+#include "sanitize/converter.h"
 
 #define MAX_NAME_CHARS 120
 #define MAX_LISTED_ENTRIES 50 /* per archive, in the notice; the JSON report has them all */
@@ -23,7 +24,13 @@ typedef struct {
   const char *auth_title, *auth_nothing, *auth_more[2], *dmarc_fail[3];
   const char *forwarded, *first_reading;
   const char *from, *date, *subject, *to;
+  /* attachments turned into text: the line above each one's text, its notes, why one is not */
+  const char *text_of[3], *units[4], *unit_one[4], *text_cut, *not_converted;
+  const char *convert_notes[4]; /* macros, embedded, external links, skipped members */
+  const char *failures[7][2];   /* the worker's reason (prefix) and how the reader is told it */
 } wording;
+
+static const char *const unit_names[4] = {"pages", "sheets", "slides", "files"};
 
 static const wording ja = {
   .html = "HTML形式の本文はテキストに変換しました。",
@@ -61,6 +68,22 @@ static const wording ja = {
   .forwarded = "---------- 添付されたメッセージ ----------\n",
   .first_reading = "---------- 本文の別の読み方（最初の Content-Type による） ----------\n",
   .from = "差出人", .date = "日時", .subject = "件名", .to = "宛先",
+  .text_of = {"---------- 添付ファイル「", "」のテキスト（", "） ----------\n"},
+  .units = {"ページ", "シート", "スライド", "ファイル"},
+  .unit_one = {"ページ", "シート", "スライド", "ファイル"},
+  .text_cut = "(truncated) 長すぎるため、この先は省略しました。",
+  .not_converted = "テキストに変換できませんでした",
+  .convert_notes = {"マクロが含まれていました（実行していません）。",
+                    "埋め込まれたオブジェクトは変換していません。",
+                    "外部へのリンク（外部データ）は取得していません。",
+                    "変換できない種類のファイルが含まれていたため、その部分は省きました。"},
+  .failures = {{"encrypted", "パスワードで保護されています"},
+               {"timeout", "変換に時間がかかりすぎました"},
+               {"damaged", "ファイルが壊れています"},
+               {"too large", "ファイルが大きすぎます"},
+               {"unsupported", "読めない形式です"},
+               {"no text", "読み取れる文字がありません（画像だけの文書かもしれません）"},
+               {"", "変換処理が制限を超えたか、失敗しました"}},
 };
 
 static const wording en = {
@@ -102,6 +125,21 @@ static const wording en = {
   .forwarded = "---------- Attached message ----------\n",
   .first_reading = "---------- The body as its first Content-Type header declares it ----------\n",
   .from = "From", .date = "Date", .subject = "Subject", .to = "To",
+  .text_of = {"---------- Text of the attachment \"", "\" (", ") ----------\n"},
+  .units = {"pages", "sheets", "slides", "files"},
+  .unit_one = {"page", "sheet", "slide", "file"},
+  .text_cut = "(truncated) The rest of this file's text was cut.",
+  .not_converted = "could not be turned into text",
+  .convert_notes = {"It contained macros (not run).", "Embedded objects were not converted.",
+                    "Links to outside data were not fetched.",
+                    "Files of types that cannot be converted were left out."},
+  .failures = {{"encrypted", "it is password-protected"},
+               {"timeout", "converting it took too long"},
+               {"damaged", "the file is damaged"},
+               {"too large", "the file is too large"},
+               {"unsupported", "its format cannot be read"},
+               {"no text", "it holds no text (perhaps only pictures)"},
+               {"", "the converter hit a limit or failed"}},
 };
 
 static const wording *
@@ -174,6 +212,30 @@ append_contents(GString *out, const mugai_archive_listing *listing, const wordin
     g_string_append_printf(out, "      - … (%s)\n", w->contents_more);
 }
 
+/* The warning bits convert_notes[] speak of, in that order. */
+static const guint note_bits[4] = {MUGAI_CONVERT_WARN_MACROS, MUGAI_CONVERT_WARN_EMBEDDED,
+                                   MUGAI_CONVERT_WARN_EXTERNAL_LINKS, MUGAI_CONVERT_WARN_SKIPPED};
+
+/* Why a file the policy converts is removed instead: in the reader's words, then the converter's
+ * own (the words an admin greps the log for). */
+static void
+append_failure(GString *out, const char *failure, const wording *w)
+{
+  const char *said = NULL, *prefix = "";
+  for (gsize i = 0; said == NULL && i < G_N_ELEMENTS(w->failures); i++)
+    if (g_str_has_prefix(failure, w->failures[i][0]))
+      prefix = w->failures[i][0], said = w->failures[i][1];
+  /* mugai's own reasons are said in full; the worker's details (which limit, which member) are
+   * added as it wrote them. */
+  gboolean own = strcmp(prefix, "no text") == 0 || strcmp(prefix, "too large") == 0;
+  g_string_append_printf(out, "    %s: %s", w->not_converted, said);
+  if (!own && strcmp(failure, prefix) != 0) {
+    g_autofree char *shown = mugai_notice_display_name(failure);
+    g_string_append_printf(out, " (%s)", shown);
+  }
+  g_string_append_c(out, '\n');
+}
+
 /* {removed}: each removed part with its name, declared type, size, true type and SHA-256. */
 static char *
 removed_text(const mugai_result *result, const wording *w, guint *count)
@@ -197,6 +259,41 @@ removed_text(const mugai_result *result, const wording *w, guint *count)
       g_string_append_printf(out, "    SHA-256: %s\n", part->sha256);
     if (part->contents)
       append_contents(out, part->contents, w);
+    if (part->conversion && part->conversion->failure)
+      append_failure(out, part->conversion->failure, w);
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* "PDF, 3 pages, 125.0 KB": what a converted file was. */
+static void
+append_text_summary(GString *out, const mugai_part *part, const wording *w)
+{
+  const mugai_part_conversion *c = part->conversion;
+  g_autofree char *type = g_ascii_strup(c->type, -1);
+  g_string_append_printf(out, "%s, ", type);
+  for (gsize i = 0; c->unit && c->count && i < G_N_ELEMENTS(unit_names); i++)
+    if (strcmp(c->unit, unit_names[i]) == 0)
+      g_string_append_printf(out, "%u %s, ", c->count, c->count == 1 ? w->unit_one[i] : w->units[i]);
+  append_size(out, part->size, w);
+}
+
+/* {converted}: each attachment whose text follows the body, with what was not run or fetched. */
+static char *
+converted_text(const mugai_result *result, const wording *w)
+{
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < result->parts->len; i++) {
+    const mugai_part *part = g_ptr_array_index(result->parts, i);
+    if (part->action != MUGAI_PART_EXTRACTED)
+      continue;
+    g_autofree char *name = part->name ? mugai_notice_display_name(part->name) : NULL;
+    g_string_append_printf(out, "  - %s (", name && *name ? name : w->no_name);
+    append_text_summary(out, part, w);
+    g_string_append(out, ")\n");
+    for (guint bit = 0; bit < G_N_ELEMENTS(w->convert_notes); bit++)
+      if (part->conversion->warnings & note_bits[bit])
+        g_string_append_printf(out, "    %s\n", w->convert_notes[bit]);
   }
   return g_string_free(out, FALSE);
 }
@@ -330,7 +427,7 @@ mugai_notice_needed(const mugai_result *result)
     MUGAI_ACTION_REMOVED, MUGAI_ACTION_HTML2TEXT, MUGAI_ACTION_SIGNATURE, MUGAI_ACTION_ENCRYPTED,
     MUGAI_ACTION_INLINE_IMAGES, MUGAI_ACTION_PARTIAL, MUGAI_ACTION_LINK_DEFANGED,
     MUGAI_ACTION_LINK_DROPPED, MUGAI_ACTION_LINK_MISMATCH, MUGAI_ACTION_IMPERSONATION,
-    MUGAI_ACTION_DMARC_FAIL,
+    MUGAI_ACTION_DMARC_FAIL, MUGAI_ACTION_TEXT_EXTRACTED,
   };
   for (gsize i = 0; i < G_N_ELEMENTS(shown); i++)
     if (result->actions[shown[i]])
@@ -350,6 +447,7 @@ mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result 
   g_autofree char *actions = actions_text(result, w);
   g_autofree char *warnings = warnings_text(result, w);
   g_autofree char *authentication = authentication_text(result, w);
+  g_autofree char *converted = converted_text(result, w);
   g_autofree char *count_text = count ? g_strdup_printf("%u", count) : NULL;
   const char *values[MUGAI_NOTICE_FIELD_COUNT] = {
     [MUGAI_NOTICE_WARNINGS] = warnings,
@@ -359,6 +457,7 @@ mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result 
     [MUGAI_NOTICE_QUEUE_ID] = queue_id,
     [MUGAI_NOTICE_AUTHENTICATION] = authentication,
     [MUGAI_NOTICE_QUARANTINE_ID] = quarantine_id,
+    [MUGAI_NOTICE_CONVERTED] = converted,
   };
   mugai_notice_template_expand(out, policy->notice_template[policy->notice_language].text, values);
   return TRUE;
@@ -385,4 +484,24 @@ void
 mugai_notice_write_first_reading(GString *out, mugai_language language)
 {
   g_string_append(out, words_for(language)->first_reading);
+}
+
+void
+mugai_notice_write_attachment_header(GString *out, mugai_language language, const mugai_part *part)
+{
+  const wording *w = words_for(language);
+  g_autofree char *name = part->name ? mugai_notice_display_name(part->name) : NULL;
+  g_string_append_printf(out, "%s%s%s", w->text_of[0], name && *name ? name : w->no_name,
+                         w->text_of[1]);
+  append_text_summary(out, part, w);
+  g_string_append(out, w->text_of[2]);
+  for (guint bit = 0; bit < G_N_ELEMENTS(w->convert_notes); bit++)
+    if (part->conversion->warnings & note_bits[bit])
+      g_string_append_printf(out, "%s\n", w->convert_notes[bit]);
+}
+
+void
+mugai_notice_write_attachment_cut(GString *out, mugai_language language)
+{
+  g_string_append_printf(out, "%s\n", words_for(language)->text_cut);
 }

@@ -26,3 +26,11 @@ void mugai_notice_write_forwarded(GString *out, mugai_language language, const c
 
 /* The line introducing the body as its first, conflicting Content-Type declares it. */
 void mugai_notice_write_first_reading(GString *out, mugai_language language);
+
+/* The line above the text of an attachment turned into text ("---------- 添付ファイル「a.pdf」の
+ * テキスト（PDF, 3 ページ, 12.0 KB） ----------"), then what was not run or fetched. PART has a
+ * conversion. */
+void mugai_notice_write_attachment_header(GString *out, mugai_language language,
+                                          const mugai_part *part);
+/* The line that ends a text that was cut: "(truncated) ...". */
+void mugai_notice_write_attachment_cut(GString *out, mugai_language language);

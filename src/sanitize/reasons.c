@@ -39,6 +39,8 @@ static const mugai_reason_info reasons[MUGAI_REASON_COUNT] = {
                                "Mass mailing limit reached, please try again later", FALSE},
   [MUGAI_REASON_DMARC] = {"dmarc", "550", "5.7.1",
                           "Message failed the DMARC check of its From domain", TRUE},
+  [MUGAI_REASON_ATTACHMENT_TYPE] = {"attachment_type", "550", "5.7.1",
+                                    "Attachment type not accepted by this gateway", TRUE},
 };
 
 const mugai_reason_info *

@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include "sanitize/converter.h"
 
 static void
 add_string_or_null(JsonBuilder *b, const char *member, const char *value)
@@ -86,6 +87,29 @@ add_contents(JsonBuilder *b, const mugai_archive_listing *listing)
   json_builder_end_object(b);
 }
 
+/* "conversion": what became of a file the policy converts (only on such parts). */
+static void
+add_conversion(JsonBuilder *b, const mugai_part_conversion *c)
+{
+  json_builder_set_member_name(b, "conversion");
+  json_builder_begin_object(b);
+  add_string_or_null(b, "type", c->type);
+  add_string_or_null(b, "unit", c->unit);
+  json_builder_set_member_name(b, "count");
+  json_builder_add_int_value(b, c->count);
+  json_builder_set_member_name(b, "warnings");
+  json_builder_begin_array(b);
+  for (guint i = 0; mugai_convert_warning_name(i); i++)
+    if (c->warnings & (1u << i))
+      json_builder_add_string_value(b, mugai_convert_warning_name(i));
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "text_bytes");
+  json_builder_add_int_value(b, (gint64) c->text_bytes);
+  add_bool(b, "truncated", c->truncated);
+  add_string_or_null(b, "failure", c->failure);
+  json_builder_end_object(b);
+}
+
 static void
 add_parts(JsonBuilder *b, const mugai_result *result)
 {
@@ -105,6 +129,8 @@ add_parts(JsonBuilder *b, const mugai_result *result)
     add_string_or_null(b, "reason", part->reason);
     if (part->contents)
       add_contents(b, part->contents);
+    if (part->conversion)
+      add_conversion(b, part->conversion);
     if (part->scanned) {
       json_builder_set_member_name(b, "scan");
       json_builder_begin_object(b);

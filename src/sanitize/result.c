@@ -16,6 +16,12 @@ part_free(gpointer data)
   g_free(part->reason);
   g_free(part->signature);
   mugai_archive_listing_free(part->contents);
+  if (part->conversion) {
+    g_free(part->conversion->type);
+    g_free(part->conversion->unit);
+    g_free(part->conversion->failure);
+    g_free(part->conversion);
+  }
   g_free(part);
 }
 
@@ -244,7 +250,8 @@ mugai_direction_name(mugai_direction direction)
 const char *
 mugai_part_action_name(mugai_part_action action)
 {
-  static const char *const names[] = {"container", "kept", "converted", "removed", "dropped"};
+  static const char *const names[] = {"container", "kept", "converted", "removed", "dropped",
+                                      "extracted"};
   g_return_val_if_fail(action < G_N_ELEMENTS(names), "removed");
   return names[action];
 }

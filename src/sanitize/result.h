@@ -27,7 +27,19 @@ typedef enum {
   MUGAI_PART_CONVERTED, /* HTML rendered to text for the body */
   MUGAI_PART_REMOVED,   /* not delivered; named in the notice */
   MUGAI_PART_DROPPED,   /* an unused alternative representation of text that was kept */
+  MUGAI_PART_EXTRACTED, /* an attachment whose text is delivered below the body, not the file */
 } mugai_part_action;
+
+/* What became of an attachment the policy converts ([inbound] convert). */
+typedef struct {
+  char *type;          /* its type name (config/document_type.h): "pdf", "docx"... */
+  char *unit;          /* (nullable) "pages", "sheets", "slides", "files" */
+  guint count;         /* how many UNIT */
+  guint warnings;      /* mugai_convert_warning bits (sanitize/converter.h) */
+  guint64 text_bytes;  /* bytes of its text delivered */
+  gboolean truncated;  /* its text was cut ([convert] text_per_file, text_per_message) */
+  char *failure;       /* (nullable) why there is no text: the part is removed instead */
+} mugai_part_conversion;
 
 typedef struct {
   char *path;          /* IMAP part number, "1.2" */
@@ -43,6 +55,7 @@ typedef struct {
   gboolean scanned;    /* given to the virus scanner (leaves only) */
   mugai_scan_verdict scan_verdict; /* valid when scanned */
   char *signature;     /* (nullable) INFECTED: the signature; TOO_BIG: the limit hit */
+  mugai_part_conversion *conversion; /* (nullable) set when the policy converts its type */
 } mugai_part;
 
 typedef struct {

@@ -25,6 +25,7 @@
 #include "sanitize/shown_addresses.h"
 #include "util/units.h"
 #include "sanitize/gmime_autoptr.h"
+#include "sanitize/attachment_text.h"
 #include "sanitize/walk.h"
 
 /* Record which of the message's own headers mugai removes whatever happens to the body. */
@@ -347,6 +348,8 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
   mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
   if (walk->limit == MUGAI_REASON_NONE && walk->failure == NULL)
     mugai_walk_first_reading(walk, message, raw);
+  if (walk->limit == MUGAI_REASON_NONE && walk->failure == NULL)
+    mugai_walk_attached_texts(walk); /* below all of the body, before links are looked at */
   if (policy->scan.raw_message && walk->failure == NULL)
     mugai_part_scan_raw(walk, raw);
   if (walk->crit_warning) /* GMime reported a problem that lets other parsers read it otherwise */
@@ -362,6 +365,12 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
   }
   if (walk->scan_reason != MUGAI_REASON_NONE) {
     refuse_for_scan(policy, walk, result);
+    return;
+  }
+  if (walk->limit == MUGAI_REASON_ATTACHMENT_TYPE) {
+    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, walk->limit_detail);
+    mugai_result_name_in_reply(result, walk->limit_detail);
+    mugai_result_set_clause(result, policy->inbound.reject_type_clause);
     return;
   }
   if (walk->limit != MUGAI_REASON_NONE) {
@@ -514,6 +523,8 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
   g_free(walk.failure);
   g_free(walk.scan_name);
   g_free(walk.scan_detail);
+  g_free(walk.limit_detail);
+  mugai_attachment_texts_clear(&walk);
   mugai_link_report_clear(&walk.links);
   return result;
 }

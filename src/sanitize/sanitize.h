@@ -9,6 +9,7 @@
 #include "config/policy.h"
 #include "sanitize/filetype.h"
 #include "sanitize/result.h"
+#include "sanitize/converter.h"
 #include "sanitize/scanner.h"
 
 typedef struct {
@@ -28,6 +29,10 @@ typedef struct {
    * [scan] backend is not none: every inbound message gets the [scan] scan_error answer. */
   mugai_scanner *scanner;
   const char *scanner_failure; /* (nullable) why there is no scanner, for the log line */
+  /* (nullable) turns attachments into text ([inbound] convert); without it they are removed and
+   * the notice says why (CONVERTER_FAILURE, nullable). */
+  mugai_converter *converter;
+  const char *converter_failure;
 } mugai_services;
 
 /* Call once, instead of g_mime_init(), before any thread uses mugai_sanitize() (g_mime_shutdown()

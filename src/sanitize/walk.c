@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include "sanitize/archive_list.h"
+#include "sanitize/attachment_text.h"
 #include "sanitize/charset.h"
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/header_decode.h"
@@ -427,6 +428,30 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
   strip_payloads(walk, text_start, part->path);
 }
 
+/* All of a part's decoded bytes (at most CAP) into *DATA and *LEN: D's first bytes when that is all of
+ * it, the scanner's copy when there is one, else the part decoded again into AGAIN (cleared by
+ * the caller). FALSE with walk->failure set when it cannot be read again. */
+static gboolean
+whole_content(mugai_walk *walk, GMimePart *obj, const decoded *d, gsize cap, decoded *again,
+              const guint8 **data, gsize *len)
+{
+  *data = d->kept->data;
+  *len = d->kept->len;
+  g_autoptr(GError) error = NULL;
+  if (d->cut && d->whole) { /* the scanner's copy */
+    if (!mugai_spool_view(d->whole, data, len, &error)) {
+      walk->failure = g_strdup_printf("cannot read a part again: %s", error->message);
+      return FALSE;
+    }
+  } else if (d->cut) {
+    if (!decode_part(obj, cap, FALSE, again, &walk->failure))
+      return FALSE;
+    *data = again->kept->data;
+    *len = again->kept->len;
+  }
+  return TRUE;
+}
+
 /* The files inside a removed archive or winmail.dat are named in the notice (the reader learns
  * what was sent, a password-protected zip is called out). D holds the part's first bytes, and all
  * of them when the scanner asked for it; otherwise the whole part is decoded again, only when it is
@@ -446,21 +471,11 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
     return;
   }
   decoded again = {0};
-  const guint8 *data = d->kept->data;
-  gsize len = d->kept->len;
-  g_autoptr(GError) error = NULL;
-  if (d->cut && d->whole) { /* the scanner's copy */
-    if (!mugai_spool_view(d->whole, &data, &len, &error)) {
-      walk->failure = g_strdup_printf("cannot read a part again: %s", error->message);
-      return;
-    }
-  } else if (d->cut) {
-    if (!decode_part(obj, limits->archive_bytes, FALSE, &again, &walk->failure)) {
-      decoded_clear(&again);
-      return;
-    }
-    data = again.kept->data;
-    len = again.kept->len;
+  const guint8 *data = NULL;
+  gsize len = 0;
+  if (!whole_content(walk, obj, d, limits->archive_bytes, &again, &data, &len)) {
+    decoded_clear(&again);
+    return;
   }
   mugai_archive_limits archive = {
     .max_depth = limits->archive_depth,
@@ -473,6 +488,33 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
     walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
   decoded_clear(&again);
   mugai_walk_out_of_time(walk);
+}
+
+/* A removed file whose type the policy converts, scanned clean (or with no scanner at all): its
+ * text replaces it below the body. One that cannot be converted stays removed and is listed like
+ * any other (with the reason it was not converted). */
+static void
+convert_file(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded *d)
+{
+  gboolean clean = !part->scanned || part->scan_verdict == MUGAI_SCAN_CLEAN;
+  if (walk->limit != MUGAI_REASON_NONE || walk->failure)
+    return;
+  guint64 cap = walk->policy->convert.file_size;
+  if (!clean) {
+    mugai_attachment_not_converted(walk, part, "not converted: the virus scan did not pass it");
+  } else if (d->size > cap) {
+    mugai_attachment_not_converted(walk, part, "too large to convert (over [convert] file_size)");
+  } else {
+    decoded again = {0};
+    const guint8 *data = NULL;
+    gsize len = 0;
+    if (whole_content(walk, obj, d, (gsize) cap, &again, &data, &len))
+      mugai_attachment_convert(walk, part, data, len);
+    decoded_clear(&again);
+    mugai_walk_out_of_time(walk);
+  }
+  if (part->action == MUGAI_PART_REMOVED && walk->failure == NULL)
+    list_contents(walk, obj, part, d);
 }
 
 static void inline_message(mugai_walk *walk, GMimeMessage *inner, const char *prefix, guint depth,
@@ -571,6 +613,7 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   g_free(part->reason);
   part->reason = NULL;
   const char *special = special_leaf_reason(obj, type);
+  mugai_attachment_fate fate = MUGAI_FATE_REMOVE;
   if (body_text && mode == MODE_USE) {
     mugai_part_scan(walk, part, d.size, d.kept, d.whole); /* before the text takes the bytes */
     append_text_part(walk, obj, html, &d, part);
@@ -597,10 +640,16 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
     if (mode == MODE_ENCRYPTED || (special && (strcmp(special, "encrypted") == 0 ||
                                                strcmp(special, "opaque_signed") == 0)))
       walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
-    list_contents(walk, GMIME_PART(obj), part, &d);
+    /* Only a file as sent, not a structure that hides its content, and never a script. */
+    gboolean convertible = mode != MODE_ENCRYPTED && special == NULL && !script;
+    fate = mugai_attachment_fate_of(walk, part, convertible);
+    if (fate == MUGAI_FATE_REMOVE)
+      list_contents(walk, GMIME_PART(obj), part, &d);
   }
   if (!body_text) /* every file and unused alternative is scanned too: a client could open it */
     mugai_part_scan(walk, part, d.size, d.kept, d.whole);
+  if (fate == MUGAI_FATE_CONVERT)
+    convert_file(walk, GMIME_PART(obj), part, &d);
   decoded_clear(&d);
 }
 
@@ -893,4 +942,24 @@ mugai_walk_message_body(mugai_walk *walk, GMimeObject *body)
     return;
   }
   walk_entity(walk, body, "1", 1, MODE_USE);
+}
+
+void
+mugai_walk_attached_texts(mugai_walk *walk)
+{
+  for (guint i = 0; walk->attached && i < walk->attached->len; i++) {
+    mugai_attached_text *t = g_ptr_array_index(walk->attached, i);
+    gsize start = walk->text->len;
+    text_separate(walk->text);
+    g_autoptr(GString) header = g_string_new(NULL);
+    mugai_notice_write_attachment_header(header, walk->policy->notice_language, t->part);
+    append_body_text(walk, header->str, header->len);
+    append_body_text(walk, t->text->str, t->text->len);
+    if (t->cut) {
+      g_autoptr(GString) cut = g_string_new(walk->text->len && walk->text->str[walk->text->len - 1] != '\n' ? "\n" : "");
+      mugai_notice_write_attachment_cut(cut, walk->policy->notice_language);
+      append_body_text(walk, cut->str, cut->len);
+    }
+    strip_payloads(walk, start, t->part->path);
+  }
 }

@@ -25,6 +25,10 @@ typedef struct {
                               * SCAN_ERROR; VIRUS and SCAN_ERROR also stop the walk (limit) */
   char *scan_name;           /* (nullable) the signature or limit the reply names */
   char *scan_detail;         /* (nullable) one line for the log: which part, what happened */
+  char *limit_detail;        /* (nullable) what the refusal for LIMIT names (a type) */
+  GPtrArray *attached;       /* (nullable) mugai_attached_text *: converted files, in MIME order,
+                              * appended below the body by mugai_walk_attached_texts() */
+  guint64 attached_bytes;    /* their text so far, against [convert] text_per_message */
 } mugai_walk;
 
 /* Parse STREAM as a message with mugai's parser options; GMIME_CRIT_* warnings mark WALK's
@@ -38,6 +42,10 @@ void mugai_walk_first_reading(mugai_walk *walk, GMimeMessage *message, GMimeStre
 
 /* TRUE (and the walk's limit set to MUGAI_REASON_TIME) once the deadline has passed. */
 gboolean mugai_walk_out_of_time(mugai_walk *walk);
+
+/* Append the text of every converted attachment below the body, each under its header line,
+ * through the body's caps and payload checks. */
+void mugai_walk_attached_texts(mugai_walk *walk);
 
 /* Walk BODY, the top-level MIME part of a message (nullable for a header-only message). */
 void mugai_walk_message_body(mugai_walk *walk, GMimeObject *body);

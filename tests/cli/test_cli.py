@@ -111,7 +111,14 @@ class Sanitize(unittest.TestCase):
         self.assertEqual(r["direction"], "in")
         self.assertIn("removed", r["actions"])
         removed = [x for x in r["parts"] if x["action"] == "removed"]
-        self.assertEqual(sorted(x["name"] for x in removed), sorted(["請求書.xlsx", "見積書.pdf", "資料一式.zip"]))
+        self.assertEqual(sorted(x["name"] for x in removed), sorted(["請求書.xlsx", "見積書.pdf"]))
+        # The zip holds a text file: its text is delivered instead ([inbound] convert).
+        zipped = next(x for x in r["parts"] if x["name"] == "資料一式.zip")
+        self.assertEqual(zipped["action"], "extracted")
+        self.assertEqual(zipped["conversion"]["type"], "zip")
+        self.assertEqual((zipped["conversion"]["unit"], zipped["conversion"]["count"]), ("files", 1))
+        self.assertIsNone(zipped["conversion"]["failure"])
+        self.assertIn("text_extracted", r["actions"])
         pdf = next(x for x in removed if x["name"] == "見積書.pdf")
         self.assertEqual(pdf["type"], "application/pdf")
         self.assertEqual(pdf["detected_type"], "application/pdf")

@@ -64,7 +64,9 @@ class Archives(unittest.TestCase):
         entries = [(f"f{i:03}.txt".encode(), b"x", True, None) for i in range(11)]
         with tempfile.TemporaryDirectory() as tmp:
             for cap, listed in ((11, 11), (10, 10)):
-                conf = write_conf(tmp, f"[limits]\narchive_entries = {cap}\n")
+                # Text files in a zip are converted by default: the listing is what a removed
+                # zip gets, so here zips are removed.
+                conf = write_conf(tmp, f"[limits]\narchive_entries = {cap}\n[inbound]\nconvert =\n")
                 p, r, _ = sanitize(with_attachment("many.zip", hand_zip(entries)), conf=conf)
                 contents = part_of(r, "many.zip")["contents"]
                 self.assertEqual(len(contents["entries"]), listed)
@@ -305,7 +307,7 @@ class Templates(unittest.TestCase):
             with open(tpl, "w", encoding="utf-8") as f:
                 f.write("{warnings}\n■ 無害化しました（{removed_count} 件削除）\n{removed}\n"
                         "問い合わせ: 情報政策課 内線 1234\n--\n")
-            conf = write_conf(tmp, f"[notice]\ntemplate_ja = {tpl}\n")
+            conf = write_conf(tmp, f"[notice]\ntemplate_ja = {tpl}\n[inbound]\nconvert =\n")
             p, r, _ = sanitize(with_attachment("a.zip", hand_zip([(b"x.txt", b"x", True, None)])), conf=conf)
             text = text_of(p.stdout)
             self.assertTrue(text.startswith("■ 無害化しました（1 件削除）\n  - a.zip (application/zip,"), text[:120])

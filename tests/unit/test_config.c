@@ -220,7 +220,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 81);
+  assert_int_equal(keys, 99);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -445,7 +445,7 @@ static void loads_notice_templates_and_rejects_broken_ones(void **state)
   g_autofree char *bad_text = g_strdup_printf("[notice]\ntemplate_ja = %s\n", bad);
   g_autofree char *want = g_strdup_printf(SRC ":2: [notice] template_ja: \"%s\": line 3: unknown "
                                           "placeholder {remove} (known: warnings, actions, removed, "
-                                          "removed_count, queue_id, authentication, quarantine_id)", bad);
+                                          "removed_count, queue_id, authentication, quarantine_id, converted)", bad);
   expect_problem(bad_text, want);
   g_autofree char *missing = g_strdup_printf("[notice]\ntemplate_ja = %s/none.txt\n", dir);
   g_autoptr(GPtrArray) problems = problems_of(missing);
@@ -509,9 +509,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [quarantine], [rule NAME])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [rule NAME])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [quarantine], [rule NAME])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [rule NAME])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -628,7 +628,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [quarantine], [rule NAME])");
+                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [rule NAME])");
 }
 
 /* Lists: items separated by commas and/or spaces, each checked, the bad one named. */

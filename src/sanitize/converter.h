@@ -1,0 +1,97 @@
+/* converter.h — attachment → text as the sanitizer sees it: an interface (vtable + ctx), like
+ * scanner.h.
+ *
+ * The sanitizer asks for the text of a removed attachment whose type the policy converts; it never
+ * knows how the text is made (convert/converter_worker.c runs the sandboxed mugai-convert worker).
+ * Header-only on purpose: sanitize/ includes it without linking the worker client, and the
+ * document libraries (poppler, libxml2) never enter the milter's address space.
+ *
+ * Lifetime: created once per process, shared by all threads, freed by its owner after the last
+ * message; its convert() must be callable from many threads at once.
+ */
+#pragma once
+#include <glib.h>
+
+/* What a conversion found besides the text (bits, in the order of their names below). */
+typedef enum {
+  MUGAI_CONVERT_WARN_MACROS = 1 << 0,         /* VBA project, ODF Basic/Scripts: not run */
+  MUGAI_CONVERT_WARN_EMBEDDED = 1 << 1,       /* OLE objects, embedded files: not converted */
+  MUGAI_CONVERT_WARN_EXTERNAL_LINKS = 1 << 2, /* external link parts / targets: not fetched */
+  MUGAI_CONVERT_WARN_ENCRYPTED = 1 << 3,      /* cannot be read without a password */
+  MUGAI_CONVERT_WARN_TRUNCATED = 1 << 4,      /* a limit cut the text */
+  MUGAI_CONVERT_WARN_SKIPPED = 1 << 5,        /* members of a zip were left out (type, depth) */
+} mugai_convert_warning;
+
+/* The name of warning bit 1 << I ("macros"), as the report and the worker's wire format spell
+ * it; NULL past the last bit. */
+static inline const char *
+mugai_convert_warning_name(guint i)
+{
+  static const char *const names[] = {"macros", "embedded", "external_links", "encrypted",
+                                      "truncated", "skipped"};
+  return i < G_N_ELEMENTS(names) ? names[i] : NULL;
+}
+
+/* The bounds of one conversion, from the policy ([convert] and the message's time left). */
+typedef struct {
+  guint64 timeout_ms;   /* wall clock for the worker, spawn to exit */
+  guint cpu_seconds;    /* its CPU time */
+  guint memory_mb;      /* its address space */
+  guint64 max_output;   /* bytes of text for this file */
+  guint64 max_expanded; /* bytes inflated from zips, all members and levels together */
+  guint64 max_member;   /* bytes of one zip member */
+  guint max_entries;    /* zip members looked at */
+  guint max_depth;      /* zips inside zips */
+  guint max_xml_depth;  /* element nesting in one XML part */
+  guint max_pages;      /* PDF pages, sheets, slides */
+  guint max_cells;      /* spreadsheet cells */
+} mugai_conversion_limits;
+
+typedef struct {
+  gboolean done;    /* TRUE: TEXT holds what the file says (maybe empty, maybe truncated) */
+  char *failure;    /* (nullable) !done: why not, for the notice and the report ("encrypted",
+                     * "timeout after 30000 ms", "crashed (signal 11)", "memory limit") */
+  char *kind;       /* (nullable) what the worker read it as ("pdf", "docx") */
+  char *unit;       /* (nullable) "pages", "sheets", "slides", "files" */
+  guint count;      /* how many UNIT */
+  guint warnings;   /* mugai_convert_warning bits */
+  GString *text;    /* (nullable) UTF-8, "\n" line ends, when done */
+} mugai_conversion;
+
+/* Frees the members and zeroes the struct, so it can be reused. */
+static inline void
+mugai_conversion_clear(mugai_conversion *c)
+{
+  g_clear_pointer(&c->failure, g_free);
+  g_clear_pointer(&c->kind, g_free);
+  g_clear_pointer(&c->unit, g_free);
+  if (c->text)
+    g_string_free(c->text, TRUE);
+  *c = (mugai_conversion){0};
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(mugai_conversion, mugai_conversion_clear)
+
+typedef struct mugai_converter mugai_converter;
+
+typedef struct {
+  /* Convert LEN bytes of DATA (libmagic type MIME and file NAME, both nullable) within LIMITS
+   * into OUT (zeroed by the caller). Never fails silently: !done always has a failure. */
+  void (*convert)(gpointer ctx, const guint8 *data, gsize len, const char *mime, const char *name,
+                  const mugai_conversion_limits *limits, mugai_conversion *out);
+} mugai_converter_vtable;
+
+struct mugai_converter {
+  const mugai_converter_vtable *vtable;
+  gpointer ctx;
+};
+
+static inline void
+mugai_converter_convert(mugai_converter *converter, const guint8 *data, gsize len,
+                        const char *mime, const char *name, const mugai_conversion_limits *limits,
+                        mugai_conversion *out)
+{
+  g_return_if_fail(converter != NULL && out != NULL && limits != NULL);
+  converter->vtable->convert(converter->ctx, data, len, mime, name, limits, out);
+  if (!out->done && out->failure == NULL)
+    out->failure = g_strdup("no text produced");
+}
