@@ -47,3 +47,7 @@ mugai_script_test(convert_worker ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DI
 set_property(TEST convert_worker APPEND PROPERTY ENVIRONMENT
   "MUGAI_CONVERT=$<TARGET_FILE:mugai-convert>;MUGAI_BENCH_CONVERT=$<TARGET_FILE:bench_convert>;MUGAI_CONVERT_DOCS=${MUGAI_CONVERT_DOCS};MUGAI_SANITIZE=${MUGAI_SANITIZE}")
 set_tests_properties(convert_worker PROPERTIES FIXTURES_REQUIRED convert_docs TIMEOUT 300)
+# Attachments turned into text through `mugai sanitize` with the real worker.
+mugai_script_test(convert_sanitize ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/convert/test_sanitize_convert.py)
+set_property(TEST convert_sanitize APPEND PROPERTY ENVIRONMENT "MUGAI_CONVERT_DOCS=${MUGAI_CONVERT_DOCS}")
+set_tests_properties(convert_sanitize PROPERTIES FIXTURES_REQUIRED convert_docs TIMEOUT 300)

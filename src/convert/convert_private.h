@@ -9,6 +9,7 @@ typedef struct {
   guint64 expanded;   /* bytes inflated so far */
   guint entries;      /* zip members seen so far */
   guint depth;        /* current zip nesting */
+  guint converted;    /* zip members (not zips) whose text went in, all levels */
 } mugai_convert_ctx;
 
 /* Append to RESULT->text within limits->max_output; past it the text is cut at a UTF-8 boundary

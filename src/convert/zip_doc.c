@@ -31,8 +31,9 @@ want_doc_member(const char *name, gint64 declared, gpointer user)
   return TRUE;
 }
 
-/* Convert one member into R under its own header line. TRUE when its text went in. */
-static gboolean
+/* Convert one member into R under its own header line (ctx->converted counts it when its text
+ * went in). */
+static void
 convert_member(mugai_convert_ctx *ctx, const char *name, GBytes *bytes, mugai_convert_result *r)
 {
   gsize len = 0;
@@ -41,7 +42,7 @@ convert_member(mugai_convert_ctx *ctx, const char *name, GBytes *bytes, mugai_co
   if (kind == NULL || ctx->depth + 1 > ctx->limits->max_depth) {
     r->warnings |= MUGAI_CONVERT_WARN_SKIPPED;
     mugai_convert_outf(ctx, r, "%s=== %s (not converted) ===\n", r->text->len ? "\n" : "", name);
-    return FALSE;
+    return;
   }
   /* The member's text goes to a result of its own, capped by what is left of ours. */
   mugai_convert_limits sub_limits = *ctx->limits;
@@ -54,22 +55,25 @@ convert_member(mugai_convert_ctx *ctx, const char *name, GBytes *bytes, mugai_co
   mugai_convert_into(&sub, data, len, NULL, name, m);
   ctx->expanded = sub.expanded;
   ctx->entries = sub.entries;
+  ctx->converted = sub.converted;
   r->warnings |= m->warnings;
   g_autofree char *what = m->unit ? g_strdup_printf("%s, %u %s", m->kind, m->count, m->unit)
                                   : g_strdup(m->kind);
   if (m->failure) {
     mugai_convert_outf(ctx, r, "%s=== %s (%s: not converted: %s) ===\n", r->text->len ? "\n" : "",
                        name, what, m->failure);
-    return FALSE;
+    return;
   }
   if (mugai_convert_outf(ctx, r, "%s=== %s (%s) ===\n", r->text->len ? "\n" : "", name, what))
     mugai_convert_out(ctx, r, m->text->str, (gssize) m->text->len);
-  return TRUE;
+  if (strcmp(m->kind, "zip") != 0) /* a zip inside counted its own members */
+    ctx->converted++;
 }
 
 /* A plain zip: each member of a type we read, under a line naming it. A zip none of whose
- * members could be read is a failure, so that the sanitizer names the file and lists what is in
- * it (which files, which are encrypted) instead of delivering a page of "not converted". */
+ * members could be read is a failure (at the top: the file itself), so that the sanitizer names
+ * the file and lists what is in it (which files, which are encrypted) instead of delivering a
+ * page of "not converted". */
 static void
 convert_archive(mugai_convert_ctx *ctx, mugai_zip *zip, mugai_convert_result *r)
 {
@@ -77,7 +81,6 @@ convert_archive(mugai_convert_ctx *ctx, mugai_zip *zip, mugai_convert_result *r)
   r->unit = "files";
   if (zip->encrypted)
     r->warnings |= MUGAI_CONVERT_WARN_ENCRYPTED;
-  guint converted = 0;
   for (guint i = 0; i < zip->names->len; i++) {
     const char *name = zip->names->pdata[i];
     GBytes *bytes = mugai_zip_get(zip, name);
@@ -89,12 +92,12 @@ convert_archive(mugai_convert_ctx *ctx, mugai_zip *zip, mugai_convert_result *r)
                          name, why ? why : "not read");
       continue;
     }
-    if (convert_member(ctx, name, bytes, r))
-      converted++;
+    convert_member(ctx, name, bytes, r);
     if (r->warnings & MUGAI_CONVERT_WARN_TRUNCATED)
       break;
   }
-  if (converted == 0)
+  /* Only the file itself: a zip inside keeps its lines, which name what was left out. */
+  if (ctx->converted == 0 && ctx->depth == 0)
     mugai_convert_fail(r, "%s", zip->encrypted ? "encrypted" : "nothing in it could be converted");
 }
 

@@ -89,8 +89,7 @@ read_all(mugai_convert_ctx *ctx, struct archive *a, mugai_zip_want want, gpointe
     }
     /* Names without the UTF-8 flag are what Japanese Windows wrote: CP932, decoded as the
      * engine decodes them for its listing, so the text names the member the notice names. */
-    const char *raw = archive_entry_pathname(e);
-    g_autofree char *name = mugai_archive_name_to_utf8(raw, raw ? strlen(raw) : 0, "CP932");
+    g_autofree char *name = mugai_archive_entry_name(e);
     if (archive_entry_filetype(e) != AE_IFREG)
       continue;
     g_ptr_array_add(zip->names, g_strdup(name));

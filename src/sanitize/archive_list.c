@@ -487,8 +487,8 @@ gzip_stored_name(const guint8 *data, gsize len)
 
 /* The entry's name as UTF-8: the locale's form (raw bytes when libarchive knows no charset),
  * else the forms libarchive converted to. */
-static char *
-entry_name(struct archive_entry *ae)
+char *
+mugai_archive_entry_name(struct archive_entry *ae)
 {
   const char *path = archive_entry_pathname(ae);
   if (path == NULL)
@@ -510,7 +510,7 @@ list_entry(list_ctx *ctx, mem_source *src, struct archive_entry *ae, gboolean ra
   if (raw) {
     name = gzip_stored_name(src->data, src->len);
   } else {
-    name = entry_name(ae);
+    name = mugai_archive_entry_name(ae);
   }
   mugai_archive_entry *e = mugai_archive_listing_add(ctx->listing, name, depth);
   if (archive_entry_size_is_set(ae) && archive_entry_size(ae) >= 0) {

@@ -75,3 +75,8 @@ mugai_archive_entry *mugai_archive_listing_add(mugai_archive_listing *listing, c
  * mugai_charset_to_utf8(), which detects EUC-JP and UTF-8 anyway; control characters become
  * spaces; cut at MUGAI_ARCHIVE_NAME_MAX bytes on a character boundary. (transfer full) */
 char *mugai_archive_name_to_utf8(const char *raw, gsize len, const char *label);
+
+/* The name of libarchive entry AE as above, from whichever form libarchive has of it (raw bytes
+ * read in a C.UTF-8 locale, its UTF-8 form, its wide form). (transfer full) */
+struct archive_entry;
+char *mugai_archive_entry_name(struct archive_entry *ae);

@@ -12,6 +12,9 @@
 #include "sanitize/converter.h"
 
 #define MAX_FAILURE 200 /* bytes of a converter's reason kept */
+/* A file is not started with less than this left of [convert] text_per_message: a heading over
+ * three characters of text helps nobody; the file is named as removed instead. */
+#define MIN_TEXT_LEFT 1024
 
 /* The type list entry of LIST (NULL-terminated, nullable) naming the part, or NULL. */
 static const char *
@@ -137,6 +140,8 @@ limits_for(const mugai_walk *walk, mugai_conversion_limits *limits)
   const mugai_convert_policy *p = &walk->policy->convert;
   guint64 left = p->text_per_message > walk->attached_bytes
                      ? p->text_per_message - walk->attached_bytes : 0;
+  if (left < MIN(p->text_per_file, (guint64) MIN_TEXT_LEFT))
+    left = 0;
   guint64 timeout_ms = p->timeout * 1000;
   if (walk->deadline) {
     gint64 remaining = (walk->deadline - g_get_monotonic_time()) / 1000;
