@@ -144,8 +144,10 @@ limits_for(const mugai_walk *walk, mugai_conversion_limits *limits)
     left = 0;
   guint64 timeout_ms = p->timeout * 1000;
   if (walk->deadline) {
+    /* At most half of what the message has left: a worker that hangs costs its file, and the
+     * rest of the message is still read in time (else the whole mail would be refused). */
     gint64 remaining = (walk->deadline - g_get_monotonic_time()) / 1000;
-    timeout_ms = MIN(timeout_ms, (guint64) MAX(remaining, 0));
+    timeout_ms = MIN(timeout_ms, (guint64) MAX(remaining / 2, 0));
   }
   *limits = (mugai_conversion_limits){
     .timeout_ms = timeout_ms,

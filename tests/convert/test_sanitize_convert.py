@@ -201,6 +201,23 @@ class Hostile(unittest.TestCase):
             left = subprocess.run(["pgrep", "-f", hang], capture_output=True, text=True).stdout
             self.assertEqual(left, "", "the worker must be gone")
 
+    def test_a_hanging_worker_leaves_the_message_time_to_finish(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            hang = os.path.join(tmp, "hang-worker")
+            with open(hang, "w") as f:
+                f.write("#!/bin/sh\nexec sleep 60\n")
+            os.chmod(hang, 0o755)
+            raw = message(("a.pdf", "application/pdf", doc("sample.pdf")))
+            t0 = time.monotonic()
+            rc, _, text, report, line = sanitize(raw, groups={"convert": {"worker": hang, "timeout": "30s"},
+                                                              "limits": {"time_per_message": "4s"}})
+            self.assertLess(time.monotonic() - t0, 4)  # half of the 4 s, not the worker's 30 s
+            self.assertEqual(rc, 0, line)  # delivered, not refused for time
+            self.assertIn("資料をお送りします。", text)
+            failure = part(report, "a.pdf")["conversion"]["failure"]
+            self.assertRegex(failure, r"^timeout after \d+ ms")
+            self.assertLessEqual(int(failure.split()[2]), 2000, failure)
+
     def test_without_a_worker_files_are_removed_and_mail_still_flows(self):
         rc, _, text, report, line = sanitize(message(("a.pdf", "application/pdf", doc("sample.pdf"))),
                                              groups={"convert": {"worker": "/nonexistent/mugai-convert"}})
