@@ -80,8 +80,8 @@ typedef struct {
   char *attachment_clause;        /* [outbound] attachments_clause (both attachment rules) */
   char **convert_types;      /* [inbound] convert: attachment types turned into text
                               * (sanitize/document_type.h names); the others are removed */
-  char **reject_types;       /* [inbound] reject_attachments: types or MIME types refused */
-  char *reject_type_clause;  /* [inbound] reject_attachments_clause */
+  char **reject_types;       /* reject_attachments: types or MIME types that refuse the mail */
+  char *reject_type_clause;  /* reject_attachments_clause */
 } mugai_direction_policy;
 
 /* [autoforward]: mail forwarded by a rule, not written by a person, is refused. */

@@ -39,10 +39,8 @@ effective_mime(const mugai_part *part)
 mugai_attachment_fate
 mugai_attachment_fate_of(mugai_walk *walk, const mugai_part *part, gboolean convertible)
 {
-  /* Outbound mail is read only to check it: what leaves is the original, never a conversion. */
-  if (walk->result->direction != MUGAI_DIRECTION_IN)
-    return MUGAI_FATE_REMOVE;
-  const mugai_direction_policy *in = &walk->policy->inbound;
+  gboolean inbound = walk->result->direction == MUGAI_DIRECTION_IN;
+  const mugai_direction_policy *in = inbound ? &walk->policy->inbound : &walk->policy->outbound;
   const char *mime = effective_mime(part);
   const char *type = mugai_document_type(part->detected_type, part->type, part->name);
   const char *entry = listed(in->reject_types, type, mime);
@@ -52,7 +50,8 @@ mugai_attachment_fate_of(mugai_walk *walk, const mugai_part *part, gboolean conv
     walk->limit_detail = g_strdup(type ? type : mime);
     return MUGAI_FATE_REJECT;
   }
-  if (convertible && type && listed(in->convert_types, type, NULL))
+  /* Outbound mail is read only to check it: what leaves is the original, never a conversion. */
+  if (inbound && convertible && type && listed(in->convert_types, type, NULL))
     return MUGAI_FATE_CONVERT;
   return MUGAI_FATE_REMOVE;
 }

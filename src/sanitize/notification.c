@@ -31,6 +31,8 @@ explanation(mugai_reason reason)
     return "送信メールへのファイルの添付は認められていません。";
   case MUGAI_REASON_ATTACHMENT_TOO_BIG:
     return "添付ファイルのサイズが、送信できる上限を超えています。";
+  case MUGAI_REASON_ATTACHMENT_TYPE:
+    return "送信が認められていない種類のファイルが添付されています(種類は中身で判定します)。";
   case MUGAI_REASON_VIRUS:
     return "ウイルスが検出されました。送信元のパソコンをウイルス対策ソフトで検査し、"
            "情報システム担当に連絡してください。";

@@ -24,7 +24,7 @@ typedef enum {
   MUGAI_REASON_ATTACHMENT_TOO_BIG, /* outbound: over [outbound] max_attachment_size */
   MUGAI_REASON_RATE_LIMIT,    /* a sender or client over a [ratelimit] limit (milter only) */
   MUGAI_REASON_DMARC,         /* inbound: the trusted DMARC result is fail ([authentication]) */
-  MUGAI_REASON_ATTACHMENT_TYPE, /* inbound: a type of [inbound] reject_attachments */
+  MUGAI_REASON_ATTACHMENT_TYPE, /* a file of a type the direction's reject_attachments lists */
   MUGAI_REASON_COUNT
 } mugai_reason;
 

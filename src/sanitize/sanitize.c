@@ -191,6 +191,20 @@ have_scanner(const mugai_policy *policy, mugai_walk *walk)
   return FALSE;
 }
 
+/* The walk stopped at a limit, or at a file of a type the direction refuses (whose type the reply
+ * names, with that rule's clause). */
+static void
+refuse_for_limit(const mugai_policy *policy, const mugai_walk *walk, mugai_result *result)
+{
+  mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, walk->limit_detail);
+  if (walk->limit != MUGAI_REASON_ATTACHMENT_TYPE)
+    return;
+  mugai_result_name_in_reply(result, walk->limit_detail);
+  mugai_result_set_clause(result, result->direction == MUGAI_DIRECTION_IN
+                                      ? policy->inbound.reject_type_clause
+                                      : policy->outbound.reject_type_clause);
+}
+
 /* [outbound] attachments and max_attachment_size over the parts the walk of outbound mail found:
  * an attachment is what the walk of inbound mail would remove (files, encrypted parts, files
  * hidden in the text), not the inline images of an HTML body nor a signature. FALSE when refused. */
@@ -250,7 +264,7 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
     return;
   }
   if (walk->limit != MUGAI_REASON_NONE) { /* not read to the end: not checked, not sent */
-    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, NULL);
+    refuse_for_limit(policy, walk, result);
     return;
   }
   if (!check_attachments(policy, scratch, result))
@@ -367,14 +381,8 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
     refuse_for_scan(policy, walk, result);
     return;
   }
-  if (walk->limit == MUGAI_REASON_ATTACHMENT_TYPE) {
-    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, walk->limit_detail);
-    mugai_result_name_in_reply(result, walk->limit_detail);
-    mugai_result_set_clause(result, policy->inbound.reject_type_clause);
-    return;
-  }
   if (walk->limit != MUGAI_REASON_NONE) {
-    mugai_result_set_refusal(result, MUGAI_VERDICT_REJECT, walk->limit, NULL);
+    refuse_for_limit(policy, walk, result);
     return;
   }
   if (!can_pass_unchanged(message, walk)) {

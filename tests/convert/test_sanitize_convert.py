@@ -303,6 +303,18 @@ class Policy(unittest.TestCase):
         self.assertEqual(part(report, "a.pdf")["action"], "removed")
         self.assertIn("ファイルが大きすぎます", text)
 
+    def test_outbound_reject_attachments_refuses_by_type(self):
+        raw = message(("a.pdf", "application/octet-stream", doc("sample.xlsx")))
+        rc, _, _, report, line = sanitize(raw, direction="out", rcpt="partner@example.com",
+                                          groups={"outbound": {"reject_attachments": "xlsx, ods",
+                                                               "reject_attachments_clause": "9b"}})
+        self.assertEqual(rc, 3, line)
+        self.assertIn('reply="550 5.7.1 Attachment type not accepted by this gateway: xlsx (clause 9b)"', line)
+        self.assertEqual(report["reason"], "attachment_type")
+        rc, _, _, _, line = sanitize(raw, direction="out", rcpt="partner@example.com",
+                                     groups={"outbound": {"reject_attachments": "pdf"}})
+        self.assertEqual(rc, 0, line)  # by content: it is a spreadsheet, whatever its name says
+
     def test_outbound_attachments_are_never_converted(self):
         raw = message(("a.pdf", "application/pdf", doc("sample.pdf")))
         rc, out, _, report, line = sanitize(raw, direction="out", rcpt="partner@example.com")
