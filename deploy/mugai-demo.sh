@@ -78,7 +78,7 @@ fi
 echo $! >"$STATE/mugai-milter.pid"
 "$ROOT/deploy/postfix-lab.sh" start "$STATE" --milter "$SOCKET" --port 2525 --sink-port 2526
 
-samples=(japanese_html_newsletter attachments_japanese_names iso2022jp_plain)
+samples=(japanese_html_newsletter attachments_japanese_names documents_to_text iso2022jp_plain)
 for s in "${samples[@]}"; do
   python3 - "$ROOT/tests/golden/$s/input.eml" <<'PY'
 import smtplib, sys

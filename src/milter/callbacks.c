@@ -460,6 +460,22 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope, const cha
   return result;
 }
 
+/* One line per attachment that the policy converts but that was removed instead, so an admin
+ * sees a timeout, a crash or a missing worker without reading notices. */
+static void
+log_not_converted(const char *queue_id, const mugai_result *result)
+{
+  for (guint i = 0; result->verdict == MUGAI_VERDICT_DELIVER && i < result->parts->len; i++) {
+    const mugai_part *part = g_ptr_array_index(result->parts, i);
+    if (part->conversion == NULL || part->conversion->failure == NULL)
+      continue;
+    g_autofree char *name = g_strescape(part->name ? part->name : "", NULL);
+    g_autofree char *why = g_strescape(part->conversion->failure, NULL);
+    mugai_log(LOG_INFO, "%s: part %s (\"%.100s\", %s) not converted to text: %s; removed", queue_id,
+              part->path, name, part->conversion->type, why);
+  }
+}
+
 /* Anything else (tempfail, or a verdict this milter does not know) keeps the mail queued. A held
  * message is in the quarantine by now: accepted, and not delivered. */
 static sfsistat
@@ -514,6 +530,7 @@ on_eom(SMFICTX *ctx)
               result->verdict == MUGAI_VERDICT_DISCARD ? "discarded"
               : result->verdict == MUGAI_VERDICT_HOLD  ? "held"
                                                        : "rejected");
+  log_not_converted(envelope.queue_id, result);
   if (result->verdict == MUGAI_VERDICT_HOLD)
     mugai_log(LOG_INFO, "%s: held in the quarantine as %s (%s): accepted, not delivered",
               envelope.queue_id, result->quarantine_id, mugai_reason_get(result->reason)->word);

@@ -27,7 +27,7 @@ typedef struct {
   /* attachments turned into text: the line above each one's text, its notes, why one is not */
   const char *text_of[3], *units[4], *unit_one[4], *text_cut, *not_converted;
   const char *convert_notes[4]; /* macros, embedded, external links, skipped members */
-  const char *failures[7][2];   /* the worker's reason (prefix) and how the reader is told it */
+  const char *failures[8][2];   /* the worker's reason (prefix) and how the reader is told it */
 } wording;
 
 static const char *const unit_names[4] = {"pages", "sheets", "slides", "files"};
@@ -83,6 +83,7 @@ static const wording ja = {
                {"too large", "ファイルが大きすぎます"},
                {"unsupported", "読めない形式です"},
                {"no text", "読み取れる文字がありません（画像だけの文書かもしれません）"},
+               {"no converter", "変換の仕組みが使えない状態です（管理者に連絡してください）"},
                {"", "変換処理が制限を超えたか、失敗しました"}},
 };
 
@@ -139,6 +140,7 @@ static const wording en = {
                {"too large", "the file is too large"},
                {"unsupported", "its format cannot be read"},
                {"no text", "it holds no text (perhaps only pictures)"},
+               {"no converter", "the converter is not available (tell your administrator)"},
                {"", "the converter hit a limit or failed"}},
 };
 

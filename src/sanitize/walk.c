@@ -640,8 +640,10 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
     if (mode == MODE_ENCRYPTED || (special && (strcmp(special, "encrypted") == 0 ||
                                                strcmp(special, "opaque_signed") == 0)))
       walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
-    /* Only a file as sent, not a structure that hides its content, and never a script. */
-    gboolean convertible = mode != MODE_ENCRYPTED && special == NULL && !script;
+    /* Only a file as sent (an invitation, an address card too), not a structure that hides its
+     * content, and never a script. */
+    gboolean card = special && (strcmp(special, "calendar") == 0 || strcmp(special, "vcard") == 0);
+    gboolean convertible = mode != MODE_ENCRYPTED && (special == NULL || card) && !script;
     fate = mugai_attachment_fate_of(walk, part, convertible);
     if (fate == MUGAI_FATE_REMOVE)
       list_contents(walk, GMIME_PART(obj), part, &d);

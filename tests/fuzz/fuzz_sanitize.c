@@ -4,7 +4,10 @@
  * crash, leak, sanitizer report or an unsanitized delivery (a rewritten body that is not
  * text/plain) is a bug. The strict policy runs with [scan] backend = none, so the not-scanned
  * path is fuzzed too, and trusts two authserv-ids, so Authentication-Results headers are read,
- * shown and removed. */
+ * shown and removed. Attachments of converted types go to a converter that answers with the
+ * file's own bytes as its "text" (the worst a compromised worker could send back; the real one is
+ * fuzzed by fuzz_convert_xml and tested in tests/convert/), or, for bytes starting with "F",
+ * fails: the cleaning, caps and notice of attachment text are fuzzed in-process. */
 #include <gmime/gmime.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +27,28 @@ static mugai_policy *policy;
 static mugai_policy *strict; /* every optional rewrite on: defanging, subject tag, ISO-2022-JP */
 static mugai_filetype *filetype;
 static mugai_scanner *scanner;
+
+static void
+echo_convert(gpointer ctx, const guint8 *data, gsize len, const char *mime, const char *name,
+             const mugai_conversion_limits *limits, mugai_conversion *out)
+{
+  (void) ctx;
+  (void) mime;
+  (void) name;
+  if (len > 0 && data[0] == 'F') {
+    out->failure = g_strndup((const char *) data, MIN(len, (gsize) 300)); /* any bytes */
+    return;
+  }
+  out->done = TRUE;
+  out->kind = g_strdup("text");
+  out->unit = len % 2 ? g_strdup("pages") : NULL;
+  out->count = (guint) len;
+  out->warnings = len & 0x3f;
+  out->text = g_string_new_len((const char *) data, (gssize) MIN(len, limits->max_output));
+}
+
+static const mugai_converter_vtable echo_vtable = {.convert = echo_convert};
+static mugai_converter echo_converter = {.vtable = &echo_vtable};
 
 /* EICAR as an .ndb body signature, in hex so that this file is not EICAR itself. */
 static const char eicar_ndb[] =
@@ -101,7 +126,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              .direction = size % 3 == 2 ? MUGAI_DIRECTION_OUT : MUGAI_DIRECTION_IN};
   /* Odd sizes run under the strict policy: no input byte is spent on choosing it. */
   const mugai_policy *chosen = size & 1 ? strict : policy;
-  mugai_services services = {.filetype = filetype, .scanner = size & 1 ? NULL : scanner};
+  mugai_services services = {.filetype = filetype, .scanner = size & 1 ? NULL : scanner,
+                             .converter = size & 1 ? &echo_converter : NULL,
+                             .converter_failure = "not in this run"};
   g_autoptr(mugai_result) result = mugai_sanitize(chosen, raw, &envelope, &services);
   /* The CLI's path around the core: header split, rendering, the JSON report. */
   g_autoptr(GPtrArray) headers = mugai_headers_new();

@@ -384,8 +384,35 @@ def calendar_external():
           "--c--\n")
 
 
+def documents():
+    """A vendor's mail with real documents (tests/convert/make_docs.py, deterministic): a PDF, a
+    Word file, a spreadsheet declared as octet-stream and a macro-enabled form become text; an
+    encrypted PDF is removed with its reason."""
+    import subprocess, sys, tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(HERE), "convert", "make_docs.py"), tmp],
+                       check=True, capture_output=True)
+        files = [("説明会資料.pdf", "application/pdf", "sample.pdf"),
+                 ("報告書.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                  "sample.docx"),
+                 ("予算表.xlsx", "application/octet-stream", "sample.xlsx"),
+                 ("申請書.docm", "application/vnd.ms-word.document.macroEnabled.12", "macro.docm"),
+                 ("契約書.pdf", "application/pdf", "encrypted.pdf")]
+        text = (HEAD % "docs-1" + "From: vendor@example.co.jp\nSubject: " + enc_word("説明会資料の送付") +
+                "\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=d\n\n"
+                "--d\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n"
+                "ご担当者様\n\n説明会の資料一式をお送りします。\n契約書はパスワード付きです。\n")
+        for name, ctype, src in files:
+            with open(os.path.join(tmp, src), "rb") as f:
+                data = f.read()
+            text += (f"--d\nContent-Type: {ctype}; name=\"{enc_word(name)}\"\n"
+                     f"Content-Disposition: attachment; filename=\"{enc_word(name)}\"\n"
+                     "Content-Transfer-Encoding: base64\n\n" + b64(data) + "\n")
+        write("documents_to_text", text + "--d--\n")
+
+
 if __name__ == "__main__":
     newsletter(); iso2022jp_plain(); shift_jis_plain(); attachments_rfc2231(); plain_ascii(); forwarded_rfc822()
     cp932_extension_names()
     smime_signed(); pgp_encrypted(); related_images(); archives(); links_and_tags()
-    raw_headers_iso2022jp_out(); calendar_external()
+    raw_headers_iso2022jp_out(); calendar_external(); documents()
