@@ -76,3 +76,5 @@ char *config_check_command(const char *value);
 void config_derive_sendmail_argv(mugai_policy *policy);
 char *config_check_contact(const char *value);
 char *config_check_host_port(const char *value);
+char *config_check_optional_user(const char *value);
+char *config_check_optional_group(const char *value);

@@ -244,7 +244,7 @@ class Quarantine(unittest.TestCase):
             self.assertEqual(p.returncode, 77, (sub, p.stderr))
             err = p.stderr.decode()
             self.assertIn(f"permission denied: cannot read the quarantine {self.store} "
-                          "(owned by root:root, mode 0750)", err)
+                          "(owned by root:root, mode 2770)", err)
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
     def test_root_storing_leaves_everything_to_the_stores_owner(self):

@@ -55,7 +55,7 @@ setup(void **state)
   f->dir = g_build_filename(tmp, "store", NULL); /* made by the open, parents and all */
   g_free(tmp);
   GError *error = NULL;
-  f->q = mugai_quarantine_open(f->dir, TRUE, &error);
+  f->q = mugai_quarantine_open(f->dir, NULL, NULL, TRUE, &error);
   if (f->q == NULL)
     fail_msg("%s", error->message);
   *state = f;
@@ -402,11 +402,11 @@ opening_a_missing_store_says_so(void **state)
   fixture *f = *state;
   g_autofree char *nowhere = g_build_filename(f->dir, "not-there", NULL);
   GError *error = NULL;
-  assert_null(mugai_quarantine_open(nowhere, FALSE, &error));
+  assert_null(mugai_quarantine_open(nowhere, NULL, NULL, FALSE, &error));
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_MISSING));
   assert_non_null(strstr(error->message, "no quarantine at"));
   g_clear_error(&error);
-  mugai_quarantine *again = mugai_quarantine_open(f->dir, FALSE, &error); /* the CLI's way */
+  mugai_quarantine *again = mugai_quarantine_open(f->dir, NULL, NULL, FALSE, &error); /* the CLI's way */
   assert_non_null(again);
   mugai_quarantine_free(again);
 }
