@@ -63,10 +63,11 @@ owner_name(gint64 uid, gint64 gid)
  * use what a umask, an older mugai or an admin's copy left. Only root may give files away. */
 static void
 check_owner(mugai_quarantine *q, const char *path, const struct stat *st, guint mode,
-            gboolean repair, mugai_quarantine_fsck_report *r)
+            gboolean any_user, gboolean repair, mugai_quarantine_fsck_report *r)
 {
   const mugai_durable_owner *o = mugai_quarantine_get_owner(q);
-  if ((st->st_mode & 07777) == mode && (o->uid < 0 || st->st_uid == (uid_t) o->uid) &&
+  if ((st->st_mode & 07777) == mode &&
+      (any_user || o->uid < 0 || st->st_uid == (uid_t) o->uid) &&
       (o->gid < 0 || st->st_gid == (gid_t) o->gid))
     return;
   r->owners_wrong++;
@@ -94,10 +95,12 @@ check_dir(mugai_quarantine *q, const char *path, gboolean repair, mugai_quaranti
 {
   struct stat st;
   if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-    check_owner(q, path, &st, MUGAI_DURABLE_DIR_MODE, repair, r);
+    check_owner(q, path, &st, MUGAI_DURABLE_DIR_MODE, FALSE, repair, r);
 }
 
-/* The index and its -wal and -shm files (this fsck holds the index open, so they exist). */
+/* The index and its -wal and -shm files (this fsck holds the index open, so they exist). A
+ * member of the store's group whose `mugai quarantine` opened the index first made -wal and -shm
+ * its own (in the store's group): SQLite removes them when the last connection closes. */
 static void
 check_index_files(mugai_quarantine *q, gboolean repair, mugai_quarantine_fsck_report *r)
 {
@@ -107,7 +110,7 @@ check_index_files(mugai_quarantine *q, gboolean repair, mugai_quarantine_fsck_re
                                         suffixes[i], NULL);
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-      check_owner(q, path, &st, MUGAI_QINDEX_MODE, repair, r);
+      check_owner(q, path, &st, MUGAI_QINDEX_MODE, i > 0, repair, r);
   }
 }
 
@@ -159,7 +162,7 @@ check_file(mugai_quarantine *q, const char *path, const char *name, GHashTable *
           (long long) st.st_size, *size);
     }
     g_hash_table_remove(rows, name);
-    check_owner(q, path, &st, MUGAI_DURABLE_FILE_MODE, repair, r);
+    check_owner(q, path, &st, MUGAI_DURABLE_FILE_MODE, FALSE, repair, r);
     return;
   }
   if (young(&st, now, grace))

@@ -411,6 +411,71 @@ opening_a_missing_store_says_so(void **state)
   mugai_quarantine_free(again);
 }
 
+static guint
+mode_of(const char *path)
+{
+  struct stat st;
+  assert_int_equal(lstat(path, &st), 0);
+  return st.st_mode & 07777;
+}
+
+/* The modes are the store's whatever the umask: a milter started under umask 077 must still let
+ * the store's group read originals and use the index (durable_file.h says why 2770). */
+static void
+modes_do_not_depend_on_the_umask(void **state)
+{
+  (void) state;
+  mode_t old = umask(077);
+  void *fs = NULL;
+  setup(&fs);
+  fixture *f = fs;
+  g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, e);
+  umask(old);
+  g_autofree char *path = mugai_quarantine_path_of(f->q, e->id);
+  g_autofree char *leaf = g_path_get_dirname(path);
+  g_autofree char *mid = g_path_get_dirname(leaf);
+  g_autofree char *objects = g_build_filename(f->dir, "objects", NULL);
+  g_autofree char *tmp = g_build_filename(f->dir, "tmp", NULL);
+  g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  g_autofree char *wal = g_strconcat(index, "-wal", NULL);
+  const char *dirs[] = {f->dir, tmp, objects, mid, leaf};
+  for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++)
+    assert_int_equal(mode_of(dirs[i]), 02770);
+  assert_int_equal(mode_of(path), 0640);
+  assert_int_equal(mode_of(index), 0660);
+  assert_int_equal(mode_of(wal), 0660); /* SQLite's, from the index's */
+  mugai_quarantine_fsck_report r;
+  GError *error = NULL;
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
+  assert_int_equal(r.owners_wrong, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+  /* An original an admin's copy left 0644 is the store's again after fsck. */
+  assert_int_equal(chmod(path, 0644), 0);
+  assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
+  assert_int_equal(r.owners_wrong, 1);
+  assert_int_equal(r.owners_unfixed, geteuid() == 0 ? 0 : 1); /* only root fixes */
+  mugai_quarantine_fsck_report_clear(&r);
+  assert_int_equal(mode_of(path), geteuid() == 0 ? 0640 : 0644);
+  teardown(&fs);
+}
+
+/* A store given to a user or group that does not exist (removed since the config loaded). */
+static void
+an_unknown_owner_is_named(void **state)
+{
+  fixture *f = *state;
+  g_autofree char *other = g_build_filename(f->dir, "other", NULL);
+  GError *error = NULL;
+  assert_null(mugai_quarantine_open(other, "mugai-no-such-user", NULL, TRUE, &error));
+  assert_non_null(strstr(error->message, "[quarantine] user mugai-no-such-user does not exist"));
+  g_clear_error(&error);
+  assert_null(mugai_quarantine_open(other, NULL, "mugai-no-such-group", TRUE, &error));
+  assert_non_null(strstr(error->message, "[quarantine] group mugai-no-such-group does not exist"));
+  g_clear_error(&error);
+  assert_false(g_file_test(other, G_FILE_TEST_EXISTS));
+}
+
 int
 main(void)
 {
@@ -423,6 +488,8 @@ main(void)
       cmocka_unit_test_setup_teardown(purge_removes_what_is_past_retention, setup, teardown),
       cmocka_unit_test_setup_teardown(fsck_reconciles_every_crash_point, setup, teardown),
       cmocka_unit_test_setup_teardown(opening_a_missing_store_says_so, setup, teardown),
+      cmocka_unit_test(modes_do_not_depend_on_the_umask),
+      cmocka_unit_test_setup_teardown(an_unknown_owner_is_named, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
