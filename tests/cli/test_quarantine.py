@@ -152,6 +152,42 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(report["reply"]["code"], "451")
         self.assertIn("original not kept", p.stderr.decode())
 
+    def test_a_commit_that_fails_answers_tempfail_and_leaves_the_store_consistent(self):
+        import resource, signal, sqlite3
+        first = self.stored_id()
+        # The index held open, as a running milter holds it (so -wal and -shm exist); then the
+        # disk as good as full for this process: every write past 4000 bytes of a file fails
+        # (EFBIG), which the original (223 bytes) passes and the commit to index.sqlite-wal not.
+        db = sqlite3.connect(os.path.join(self.store, "index.sqlite"))
+        self.addCleanup(db.close)
+        db.execute("SELECT count(*) FROM entry").fetchall()
+
+        def full_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
+        p = subprocess.run([MUGAI, "sanitize", "-c", self.conf, "--from", "s@example.com",
+                            "--rcpt", "taro@city.example.lg.jp"], input=HTML, capture_output=True,
+                           timeout=120, preexec_fn=full_disk)
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertEqual(p.stdout, b"")
+        summary = p.stderr.decode().splitlines()[-1]
+        self.assertIn("verdict=tempfail", summary)
+        self.assertIn('reply="451 4.3.0 ', summary)
+        self.assertRegex(summary, r'detail="original not kept: index: (disk I/O error|database '
+                                  r'or disk is full)"')
+        self.assertNotIn("quarantine=", summary)
+        # The original whose row failed is gone with it: nothing half is left for fsck.
+        self.assertEqual([e["id"] for e in json.loads(self.q("list", "--json").stdout)], [first])
+        fsck = self.q("fsck", "--grace", "0s")
+        self.assertEqual(fsck.returncode, 0, fsck.stderr)
+        self.assertIn("1 files, 1 index entries; removed 0 temp files, 0 files without an entry, "
+                      "0 entries without a file; 0 size mismatches, 0 strangers",
+                      fsck.stdout.decode())
+        # Postfix tries again with space: the message is kept and delivered.
+        again = self.stored_id()
+        self.assertEqual(sorted(e["id"] for e in json.loads(self.q("list", "--json").stdout)),
+                         sorted([first, again]))
+
     def test_held_outbound_mail_is_kept_not_delivered(self):
         conf = self.config(dir=self.store, individual_numbers="hold")
         msg = "From: taro@city.example.lg.jp\r\nSubject: 番号\r\n\r\n番号 123456789018\r\n".encode()

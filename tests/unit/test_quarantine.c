@@ -10,7 +10,9 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -411,6 +413,44 @@ opening_a_missing_store_says_so(void **state)
   mugai_quarantine_free(again);
 }
 
+/* A commit that fails as on a full disk (a write to index.sqlite-wal past RLIMIT_FSIZE, which
+ * the small original passes): the caller is told, its original goes with its row, the rows
+ * committed before stay, and the same connection stores again once there is room, as the
+ * milter's must. */
+static void
+a_failing_commit_keeps_nothing_of_its_message(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) kept = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, kept); /* the WAL is past 4000 bytes now */
+  struct rlimit old;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+  struct rlimit low = {4000, old.rlim_max};
+  void (*handler)(int) = signal(SIGXFSZ, SIG_IGN); /* else the write past the limit kills */
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+  g_autoptr(mugai_quarantine_entry) lost = entry_at(NOW, "none", "x@example.jp");
+  GError *error = NULL;
+  gboolean stored =
+      mugai_quarantine_store(f->q, lost, (const guint8 *) original, sizeof original - 1, &error);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, handler);
+  assert_false(stored);
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
+  g_clear_error(&error);
+  g_autofree char *lost_path = mugai_quarantine_path_of(f->q, lost->id);
+  assert_false(g_file_test(lost_path, G_FILE_TEST_EXISTS));
+  assert_int_equal(count(f, &all), 1);
+  g_autoptr(mugai_quarantine_entry) later = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, later);
+  assert_int_equal(count(f, &all), 2);
+  mugai_quarantine_fsck_report r;
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
+  assert_int_equal(r.files, 2);
+  assert_int_equal(r.rows, 2);
+  assert_int_equal(r.lines->len, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+}
+
 static guint
 mode_of(const char *path)
 {
@@ -488,6 +528,8 @@ main(void)
       cmocka_unit_test_setup_teardown(purge_removes_what_is_past_retention, setup, teardown),
       cmocka_unit_test_setup_teardown(fsck_reconciles_every_crash_point, setup, teardown),
       cmocka_unit_test_setup_teardown(opening_a_missing_store_says_so, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_failing_commit_keeps_nothing_of_its_message, setup,
+                                      teardown),
       cmocka_unit_test(modes_do_not_depend_on_the_umask),
       cmocka_unit_test_setup_teardown(an_unknown_owner_is_named, setup, teardown),
   };
