@@ -103,7 +103,7 @@ char *config_check_optional_user(const char *value)
   if (*value == '\0' || getpwnam(value) != NULL)
     return NULL;
   g_autofree char *q = quoted(value);
-  return g_strdup_printf("%s: no such user on this system (create it first, or leave this empty)", q);
+  return g_strdup_printf("%s: no such user (create it first, or leave this empty)", q);
 }
 
 char *config_check_optional_group(const char *value)
@@ -111,8 +111,7 @@ char *config_check_optional_group(const char *value)
   if (*value == '\0' || getgrnam(value) != NULL)
     return NULL;
   g_autofree char *q = quoted(value);
-  return g_strdup_printf("%s: no such group on this system (create it first, or leave this empty)",
-                         q);
+  return g_strdup_printf("%s: no such group (create it first, or leave this empty)", q);
 }
 
 char *config_check_optional_address(const char *value)

@@ -804,10 +804,10 @@ static void checks_the_quarantine_keys(void **state)
     {"quarantine", "release_relay", "[relay]:25", "\"[relay]:25\": the address in [] is not an IPv6 address"},
     {"quarantine", "user", "", NULL},
     {"quarantine", "user", "root", NULL}, /* every system has root, user and group */
-    {"quarantine", "user", "mugai-no-such-user", "\"mugai-no-such-user\": no such user on this system (create it first, or leave this empty)"},
+    {"quarantine", "user", "mugai-no-such-user", "\"mugai-no-such-user\": no such user (create it first, or leave this empty)"},
     {"quarantine", "group", "", NULL},
     {"quarantine", "group", "root", NULL},
-    {"quarantine", "group", "mugai-no-such-group", "\"mugai-no-such-group\": no such group on this system (create it first, or leave this empty)"},
+    {"quarantine", "group", "mugai-no-such-group", "\"mugai-no-such-group\": no such group (create it first, or leave this empty)"},
     {"outbound", "individual_numbers", "hold", "holding mail needs a quarantine: set [quarantine] dir"},
     {"scan", "infected", "quarantine", "holding mail needs a quarantine: set [quarantine] dir"},
   };
