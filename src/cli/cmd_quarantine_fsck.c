@@ -79,7 +79,7 @@ mugai_cmd_quarantine_fsck(int argc, char **argv)
          " strangers; %" G_GUINT64_FORMAT " owners or modes %s\n",
          r.files, r.rows, dry_run ? "would remove" : "removed", r.temp_removed, r.orphans_removed,
          r.lost_rows_removed, r.size_mismatches, r.strangers, r.owners_wrong,
-         dry_run ? "to fix" : r.owners_unfixed ? "wrong (see above)" : "fixed");
+         r.owners_unfixed ? "wrong (see above)" : dry_run ? "to fix" : "fixed");
   if (!dry_run && r.lost_rows_removed)
     mugai_qcli_syslog("fsck", "", "entries without a file removed", "");
   int result = r.size_mismatches || r.strangers || r.owners_unfixed ? 1 : 0;

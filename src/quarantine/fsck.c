@@ -73,15 +73,15 @@ check_owner(mugai_quarantine *q, const char *path, const struct stat *st, guint 
   r->owners_wrong++;
   g_autoptr(GError) local = NULL;
   g_autofree char *done = NULL;
-  if (!repair)
-    done = g_strdup("");
-  else if (geteuid() != 0)
+  if (geteuid() != 0)
     done = g_strdup(" (only root may fix it)");
+  else if (!repair)
+    done = g_strdup("");
   else if (mugai_durable_settle(path, o, mode, &local))
     done = g_strdup(", fixed");
   else
     done = g_strdup_printf(", not fixed: %s", local->message);
-  if (repair && strcmp(done, ", fixed") != 0)
+  if (geteuid() != 0 || local != NULL)
     r->owners_unfixed++;
   g_autofree char *is = owner_name(st->st_uid, st->st_gid);
   g_autofree char *want = owner_name(o->uid, o->gid);

@@ -21,7 +21,7 @@ typedef struct {
   guint64 size_mismatches;   /* files whose size differs from their row (kept) */
   guint64 strangers;         /* files in objects/ that are not originals (kept) */
   guint64 owners_wrong;      /* owner or mode not the store's (fixed when repairing as root) */
-  guint64 owners_unfixed;    /* of those, left as they are although repairing (not root) */
+  guint64 owners_unfixed;    /* of those, what this run cannot fix (not root, or it failed) */
   GPtrArray *lines;          /* char *: one line per thing found or done */
 } mugai_quarantine_fsck_report;
 
