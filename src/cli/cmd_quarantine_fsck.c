@@ -16,16 +16,15 @@ static const char fsck_description[] =
     "    message; or deleted but not yet unlinked): removed\n"
     "  an index entry whose file is gone (damage): the entry is removed, recorded in the audit\n"
     "  a file whose size differs from its entry, or a stranger in objects/: reported, kept\n"
-    "  a directory, original or index file whose owner or mode is not the store's\n"
-    "    ([quarantine] user and group; directories 2770, originals 0640, index 0660):\n"
-    "    fixed when run as root, else reported\n"
+    "  a directory, original or index file whose group or mode is not the store's\n"
+    "    ([quarantine] group; directories 2770, originals 0640, index 0660): fixed when\n"
+    "    run as root (also given to [quarantine] user) or as the file's user, else reported\n"
     "Files younger than --grace (default 10m) are left alone: a store may be in progress.\n"
     "Safe while mugai-milter runs. --dry-run only says what it would do.\n"
     "\n"
     "Exit status: 0 consistent (or made so), 1 something was found that fsck leaves to an admin\n"
-    "(size mismatch, stranger, an owner only root may fix), 2 usage or configuration error,\n"
-    "75 the store failed,\n"
-    "77 permission denied.\n";
+    "(size mismatch, stranger, a group or mode only root may fix), 2 usage or configuration\n"
+    "error, 75 the store failed, 77 permission denied.\n";
 
 static const char stats_description[] =
     "Prints the number of originals, their total size, the oldest and newest, how many were\n"

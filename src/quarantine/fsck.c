@@ -59,21 +59,22 @@ owner_name(gint64 uid, gint64 gid)
   return g_strdup_printf("%s:%s", user, group);
 }
 
-/* PATH (ST) against the store's owner and MODE: a member of the store's group must be able to
- * use what a umask, an older mugai or an admin's copy left. Only root may give files away. */
+/* PATH (ST) against the store's group and MODE, what lets the milter and the group use it after
+ * a umask, an older mugai or an admin's cp; its user may be any (a member's own command made
+ * it). Root fixes it, giving it to the store's user too; the file's own user can fix a mode. */
 static void
 check_owner(mugai_quarantine *q, const char *path, const struct stat *st, guint mode,
-            gboolean any_user, gboolean repair, mugai_quarantine_fsck_report *r)
+            gboolean repair, mugai_quarantine_fsck_report *r)
 {
   const mugai_durable_owner *o = mugai_quarantine_get_owner(q);
-  if ((st->st_mode & 07777) == mode &&
-      (any_user || o->uid < 0 || st->st_uid == (uid_t) o->uid) &&
-      (o->gid < 0 || st->st_gid == (gid_t) o->gid))
+  gboolean group_ok = o->gid < 0 || st->st_gid == (gid_t) o->gid;
+  if ((st->st_mode & 07777) == mode && group_ok)
     return;
   r->owners_wrong++;
+  gboolean may = geteuid() == 0 || (group_ok && st->st_uid == geteuid());
   g_autoptr(GError) local = NULL;
   g_autofree char *done = NULL;
-  if (geteuid() != 0)
+  if (!may)
     done = g_strdup(" (only root may fix it)");
   else if (!repair)
     done = g_strdup("");
@@ -81,7 +82,7 @@ check_owner(mugai_quarantine *q, const char *path, const struct stat *st, guint 
     done = g_strdup(", fixed");
   else
     done = g_strdup_printf(", not fixed: %s", local->message);
-  if (geteuid() != 0 || local != NULL)
+  if (!may || local != NULL)
     r->owners_unfixed++;
   g_autofree char *is = owner_name(st->st_uid, st->st_gid);
   g_autofree char *want = owner_name(o->uid, o->gid);
@@ -95,12 +96,10 @@ check_dir(mugai_quarantine *q, const char *path, gboolean repair, mugai_quaranti
 {
   struct stat st;
   if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-    check_owner(q, path, &st, MUGAI_DURABLE_DIR_MODE, FALSE, repair, r);
+    check_owner(q, path, &st, MUGAI_DURABLE_DIR_MODE, repair, r);
 }
 
-/* The index and its -wal and -shm files (this fsck holds the index open, so they exist). A
- * member of the store's group whose `mugai quarantine` opened the index first made -wal and -shm
- * its own (in the store's group): SQLite removes them when the last connection closes. */
+/* The index and its -wal and -shm files (this fsck holds the index open, so they exist). */
 static void
 check_index_files(mugai_quarantine *q, gboolean repair, mugai_quarantine_fsck_report *r)
 {
@@ -110,7 +109,7 @@ check_index_files(mugai_quarantine *q, gboolean repair, mugai_quarantine_fsck_re
                                         suffixes[i], NULL);
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-      check_owner(q, path, &st, MUGAI_QINDEX_MODE, i > 0, repair, r);
+      check_owner(q, path, &st, MUGAI_QINDEX_MODE, repair, r);
   }
 }
 
@@ -162,7 +161,7 @@ check_file(mugai_quarantine *q, const char *path, const char *name, GHashTable *
           (long long) st.st_size, *size);
     }
     g_hash_table_remove(rows, name);
-    check_owner(q, path, &st, MUGAI_DURABLE_FILE_MODE, FALSE, repair, r);
+    check_owner(q, path, &st, MUGAI_DURABLE_FILE_MODE, repair, r);
     return;
   }
   if (young(&st, now, grace))
