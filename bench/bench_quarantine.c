@@ -89,7 +89,7 @@ static int
 run_store(const char *dir, guint threads, guint count, gsize size)
 {
   GError *error = NULL;
-  mugai_quarantine *q = mugai_quarantine_open(dir, TRUE, &error);
+  mugai_quarantine *q = mugai_quarantine_open(dir, NULL, NULL, TRUE, &error);
   if (q == NULL) {
     fprintf(stderr, "%s\n", error->message);
     return 1;
@@ -125,7 +125,7 @@ static int
 run_fill(const char *dir, guint n)
 {
   GError *error = NULL;
-  mugai_quarantine *q = mugai_quarantine_open(dir, TRUE, &error);
+  mugai_quarantine *q = mugai_quarantine_open(dir, NULL, NULL, TRUE, &error);
   if (q == NULL) {
     fprintf(stderr, "%s\n", error->message);
     return 1;

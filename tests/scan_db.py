@@ -29,8 +29,9 @@ def make_database(directory, extra_ndb=""):
     return directory
 
 
-def config_with_keys(text, group, **keys):
-    """TEXT (a mugai.conf) with the given keys of [GROUP] set, whether or not it has the group."""
+def config_with_keys(text, group, /, **keys):
+    """TEXT (a mugai.conf) with the given keys of [GROUP] set, whether or not it has the group
+    (positional only: [quarantine] has a key named group)."""
     lines = [f"{k} = {v}" for k, v in keys.items()]
     out, inside, done = [], False, False
     for line in text.splitlines():

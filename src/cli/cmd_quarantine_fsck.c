@@ -16,12 +16,15 @@ static const char fsck_description[] =
     "    message; or deleted but not yet unlinked): removed\n"
     "  an index entry whose file is gone (damage): the entry is removed, recorded in the audit\n"
     "  a file whose size differs from its entry, or a stranger in objects/: reported, kept\n"
+    "  a directory, original or index file whose group or mode is not the store's\n"
+    "    ([quarantine] group; directories 2770, originals 0640, index 0660): fixed when\n"
+    "    run as root (also given to [quarantine] user) or as the file's user, else reported\n"
     "Files younger than --grace (default 10m) are left alone: a store may be in progress.\n"
     "Safe while mugai-milter runs. --dry-run only says what it would do.\n"
     "\n"
     "Exit status: 0 consistent (or made so), 1 something was found that fsck leaves to an admin\n"
-    "(size mismatch, stranger), 2 usage or configuration error, 75 the store failed,\n"
-    "77 permission denied.\n";
+    "(size mismatch, stranger, a group or mode only root may fix), 2 usage or configuration\n"
+    "error, 75 the store failed, 77 permission denied.\n";
 
 static const char stats_description[] =
     "Prints the number of originals, their total size, the oldest and newest, how many were\n"
@@ -72,12 +75,13 @@ mugai_cmd_quarantine_fsck(int argc, char **argv)
   printf("%" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " index entries; %s %" G_GUINT64_FORMAT
          " temp files, %" G_GUINT64_FORMAT " files without an entry, %" G_GUINT64_FORMAT
          " entries without a file; %" G_GUINT64_FORMAT " size mismatches, %" G_GUINT64_FORMAT
-         " strangers\n",
+         " strangers; %" G_GUINT64_FORMAT " owners or modes %s\n",
          r.files, r.rows, dry_run ? "would remove" : "removed", r.temp_removed, r.orphans_removed,
-         r.lost_rows_removed, r.size_mismatches, r.strangers);
+         r.lost_rows_removed, r.size_mismatches, r.strangers, r.owners_wrong,
+         r.owners_unfixed ? "wrong (see above)" : dry_run ? "to fix" : "fixed");
   if (!dry_run && r.lost_rows_removed)
     mugai_qcli_syslog("fsck", "", "entries without a file removed", "");
-  int result = r.size_mismatches || r.strangers ? 1 : 0;
+  int result = r.size_mismatches || r.strangers || r.owners_unfixed ? 1 : 0;
   mugai_quarantine_fsck_report_clear(&r);
   return result;
 }

@@ -119,7 +119,8 @@ open_quarantine(mugai_judge *judge)
 {
   if (judge->quarantine == NULL && judge->quarantine_failure == NULL) {
     g_autoptr(GError) error = NULL;
-    judge->quarantine = mugai_quarantine_open(judge->policy->quarantine.dir, TRUE, &error);
+    const mugai_quarantine_policy *qp = &judge->policy->quarantine;
+    judge->quarantine = mugai_quarantine_open(qp->dir, qp->user, qp->group, TRUE, &error);
     if (judge->quarantine == NULL)
       judge->quarantine_failure = g_strdup(error->message);
   }

@@ -27,7 +27,8 @@ mugai_qcli_open(const char *config, const char *program, mugai_policy **policy_o
     return NULL;
   }
   g_autoptr(GError) error = NULL;
-  mugai_quarantine *q = mugai_quarantine_open(policy->quarantine.dir, FALSE, &error);
+  mugai_quarantine *q = mugai_quarantine_open(policy->quarantine.dir, policy->quarantine.user,
+                                                 policy->quarantine.group, FALSE, &error);
   if (q == NULL) {
     *status = mugai_qcli_fail(program, error);
     return NULL;

@@ -4,7 +4,9 @@
  * what is wrong in words an admin can act on, quoting the input escaped and cut. */
 #include "config/config_private.h"
 
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -93,6 +95,24 @@ char *config_check_host_port(const char *value)
     if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-')
       return g_strdup_printf("%s: the host is neither an address nor an ASCII host name", q);
   return NULL;
+}
+
+/* [quarantine] user and group: checked when the config loads, so a milter given a store's owner
+ * that does not exist never starts. */
+char *config_check_optional_user(const char *value)
+{
+  if (*value == '\0' || getpwnam(value) != NULL)
+    return NULL;
+  g_autofree char *q = quoted(value);
+  return g_strdup_printf("%s: no such user (create it first, or leave this empty)", q);
+}
+
+char *config_check_optional_group(const char *value)
+{
+  if (*value == '\0' || getgrnam(value) != NULL)
+    return NULL;
+  g_autofree char *q = quoted(value);
+  return g_strdup_printf("%s: no such group (create it first, or leave this empty)", q);
 }
 
 char *config_check_optional_address(const char *value)

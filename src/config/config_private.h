@@ -78,3 +78,5 @@ char *config_check_contact(const char *value);
 char *config_check_host_port(const char *value);
 char *config_check_convert_type(const char *value);
 char *config_check_attachment_type(const char *value);
+char *config_check_optional_user(const char *value);
+char *config_check_optional_group(const char *value);

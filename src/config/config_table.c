@@ -193,6 +193,8 @@ const config_opt mugai_config_opts[] = {
   DURATION_OPT("quarantine", "retention", "30d", 86400, 3650 * 86400, quarantine.retention),
   STRING_OPT("quarantine", "release_relay", "127.0.0.1:10026", quarantine.release_relay,
              config_check_host_port),
+  OPTIONAL_STRING_OPT("quarantine", "user", quarantine.user, config_check_optional_user),
+  OPTIONAL_STRING_OPT("quarantine", "group", quarantine.group, config_check_optional_group),
   LIST_OPT(RULE_GROUP, "match_rcpt", rule.match_rcpt, config_check_address),
   LIST_OPT(RULE_GROUP, "match_rcpt_domain", rule.match_rcpt_domain, config_check_rcpt_domain),
   LIST_OPT(RULE_GROUP, "match_sender", rule.match_sender, config_check_address_or_domain),

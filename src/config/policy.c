@@ -69,6 +69,8 @@ static void policy_clear(gpointer data)
   g_free(policy->scan.clamd_socket);
   g_free(policy->quarantine.dir);
   g_free(policy->quarantine.release_relay);
+  g_free(policy->quarantine.user);
+  g_free(policy->quarantine.group);
   g_free(policy->lists.allow.path);
   g_free(policy->lists.allow.sha256);
   g_free(policy->lists.strict.path);

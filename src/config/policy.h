@@ -209,6 +209,8 @@ typedef struct {
   char *dir;             /* the store (files and index); "" = no quarantine */
   guint64 retention;     /* seconds an original is kept (`mugai quarantine purge`) */
   char *release_relay;   /* HOST:PORT of the Postfix smtpd without milters that releases go to */
+  char *user, *group;    /* who the store is given to when root creates in it; "" = the owner of
+                          * the existing directory, else the process (see quarantine/store.h) */
 } mugai_quarantine_policy;
 
 /* A file of sender addresses or domains, one per line ([lists]). */

@@ -36,15 +36,50 @@ mugai_durable_sync_dir(const char *dir, GError **error)
   return TRUE;
 }
 
-/* Give PATH (or FD, when >= 0) to OWNER when this process may and should. */
+/* Give FD (PATH, for messages; O_PATH when BY_PATH) to OWNER when this process may and should,
+ * then MODE: after the chown, which may clear the setgid bit. */
 static gboolean
-give_away(int fd, const char *path, const mugai_durable_owner *owner, GError **error)
+settle_fd(int fd, gboolean by_path, const char *path, const mugai_durable_owner *owner, guint mode,
+          GError **error)
 {
-  if (owner == NULL || owner->uid < 0 || geteuid() != 0)
-    return TRUE;
-  int rc = fd >= 0 ? fchown(fd, (uid_t) owner->uid, (gid_t) owner->gid)
-                   : lchown(path, (uid_t) owner->uid, (gid_t) owner->gid);
-  return rc == 0 ? TRUE : fail(error, errno, "cannot give to the store's owner", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return fail(error, errno, "cannot stat", path);
+  gboolean root = geteuid() == 0;
+  gboolean give = root && owner != NULL && owner->uid >= 0 &&
+                  (st.st_uid != (uid_t) owner->uid ||
+                   (owner->gid >= 0 && st.st_gid != (gid_t) owner->gid));
+  if (give && fchownat(fd, "", (uid_t) owner->uid, (gid_t) owner->gid, AT_EMPTY_PATH) != 0)
+    return fail(error, errno, "cannot give to the store's owner", path);
+  if (!give && ((st.st_mode & 07777) == mode || (!root && st.st_uid != geteuid())))
+    return TRUE; /* right already, or not this process's to change */
+  /* The /proc name of an O_PATH descriptor is its file, even were PATH replaced meanwhile. */
+  g_autofree char *self = by_path ? g_strdup_printf("/proc/self/fd/%d", fd) : NULL;
+  if ((by_path ? chmod(self, mode) : fchmod(fd, mode)) != 0)
+    return fail(error, errno, "cannot set the mode of", path);
+  return TRUE;
+}
+
+/* Through an O_PATH descriptor: closing it does not drop the POSIX locks this process's SQLite
+ * holds on the index and its -shm (closing any other descriptor of those files would, and
+ * another process would then rebuild the -shm under our mapping). */
+gboolean
+mugai_durable_settle(const char *path, const mugai_durable_owner *owner, guint mode,
+                     GError **error)
+{
+  int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return fail(error, errno, "cannot open", path);
+  struct stat st;
+  gboolean ok = fstat(fd, &st) == 0 || fail(error, errno, "cannot stat", path);
+  if (ok && !S_ISDIR(st.st_mode) && !(S_ISREG(st.st_mode) && st.st_nlink == 1)) {
+    g_set_error(error, MUGAI_DURABLE_ERROR, MUGAI_DURABLE_ERROR_IO,
+                "%s is neither a directory nor a file with one link: left alone", path);
+    ok = FALSE;
+  }
+  ok = ok && settle_fd(fd, TRUE, path, owner, mode, error);
+  close(fd);
+  return ok;
 }
 
 gboolean
@@ -56,12 +91,13 @@ mugai_durable_mkdirs(const char *dir, const mugai_durable_owner *owner, GError *
   g_autofree char *parent = g_path_get_dirname(dir);
   if (strcmp(parent, dir) != 0 && !mugai_durable_mkdirs(parent, owner, error))
     return FALSE;
-  if (mkdir(dir, 0750) != 0) {
+  if (mkdir(dir, 0700) != 0) {
     if (errno == EEXIST) /* another thread was first */
       return TRUE;
     return fail(error, errno, "cannot create directory", dir);
   }
-  return give_away(-1, dir, owner, error) && mugai_durable_sync_dir(parent, error);
+  return mugai_durable_settle(dir, owner, MUGAI_DURABLE_DIR_MODE, error) &&
+         mugai_durable_sync_dir(parent, error);
 }
 
 static gboolean
@@ -96,7 +132,7 @@ mugai_durable_write(const char *tmp_dir, const char *dir, const char *name, cons
   g_autofree char *tmp_name = g_strconcat(name, ".tmp", NULL);
   g_autofree char *tmp = g_build_filename(tmp_dir, tmp_name, NULL);
   g_autofree char *final = g_build_filename(dir, name, NULL);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, MUGAI_DURABLE_FILE_MODE);
   if (fd < 0)
     return fail(error, errno, "cannot create", tmp);
   /* A simulated crash leaves what a real one would: the temp file, for fsck to remove. */
@@ -104,7 +140,8 @@ mugai_durable_write(const char *tmp_dir, const char *dir, const char *name, cons
     close(fd);
     return FALSE;
   }
-  gboolean ok = give_away(fd, tmp, owner, error) && write_all(fd, data, len, tmp, error);
+  gboolean ok = settle_fd(fd, FALSE, tmp, owner, MUGAI_DURABLE_FILE_MODE, error) &&
+                write_all(fd, data, len, tmp, error);
   if (ok && simulated(fail_at, MUGAI_DURABLE_STEP_FSYNC, tmp, error)) {
     close(fd);
     return FALSE;

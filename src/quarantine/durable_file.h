@@ -30,13 +30,28 @@ typedef struct {
   gint64 uid, gid; /* -1: leave as created */
 } mugai_durable_owner;
 
-/* Make DIR and its missing parents (mode 0750), owned by OWNER (nullable); each directory created
- * is made durable in its parent. */
+/* The modes of what is created, set explicitly (the umask must not decide what the group gets).
+ * Directories are group-writable and setgid: SQLite creates the index's -wal and -shm files
+ * beside it when a group member's `mugai quarantine` opens it first, delete, purge and fsck
+ * unlink originals, and setgid keeps every file a member creates in the store's group, so the
+ * milter and the other members can open it. Originals are never rewritten: read-only. Others get
+ * nothing: originals are private mail. */
+#define MUGAI_DURABLE_DIR_MODE 02770
+#define MUGAI_DURABLE_FILE_MODE 0640
+
+/* Give PATH to OWNER (nullable; only as root) and MODE, where they differ. PATH must be a
+ * directory or a file with one link, never followed if a symlink: group members may write the
+ * store, and must not make root give away a file they linked into it. */
+gboolean mugai_durable_settle(const char *path, const mugai_durable_owner *owner, guint mode,
+                              GError **error);
+
+/* Make DIR and its missing parents (MUGAI_DURABLE_DIR_MODE), owned by OWNER (nullable); each
+ * directory created is made durable in its parent. */
 gboolean mugai_durable_mkdirs(const char *dir, const mugai_durable_owner *owner, GError **error);
 
 /* Write the LEN bytes at DATA as DIR/NAME (DIR exists), through TMP_DIR/NAME.tmp (same file
- * system), file mode 0640. FAIL_AT simulates a crash: the call stops at that step and fails,
- * leaving what a crash there would leave. */
+ * system), MUGAI_DURABLE_FILE_MODE. FAIL_AT simulates a crash: the call stops at that step and
+ * fails, leaving what a crash there would leave. */
 gboolean mugai_durable_write(const char *tmp_dir, const char *dir, const char *name,
                              const guint8 *data, gsize len, const mugai_durable_owner *owner,
                              mugai_durable_step fail_at, GError **error);

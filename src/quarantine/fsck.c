@@ -2,6 +2,8 @@
 #include "quarantine/fsck.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +48,71 @@ load_rows(sqlite3 *db, GError **error)
   return rows;
 }
 
+/* "mugai:mugai", numbers for ids without a name. */
+static char *
+owner_name(gint64 uid, gint64 gid)
+{
+  struct passwd *pw = uid >= 0 ? getpwuid((uid_t) uid) : NULL;
+  struct group *gr = gid >= 0 ? getgrgid((gid_t) gid) : NULL;
+  g_autofree char *user = pw ? g_strdup(pw->pw_name) : g_strdup_printf("%" G_GINT64_FORMAT, uid);
+  g_autofree char *group = gr ? g_strdup(gr->gr_name) : g_strdup_printf("%" G_GINT64_FORMAT, gid);
+  return g_strdup_printf("%s:%s", user, group);
+}
+
+/* PATH (ST) against the store's group and MODE, what lets the milter and the group use it after
+ * a umask, an older mugai or an admin's cp; its user may be any (a member's own command made
+ * it). Root fixes it, giving it to the store's user too; the file's own user can fix a mode. */
+static void
+check_owner(mugai_quarantine *q, const char *path, const struct stat *st, guint mode,
+            gboolean repair, mugai_quarantine_fsck_report *r)
+{
+  const mugai_durable_owner *o = mugai_quarantine_get_owner(q);
+  gboolean group_ok = o->gid < 0 || st->st_gid == (gid_t) o->gid;
+  if ((st->st_mode & 07777) == mode && group_ok)
+    return;
+  r->owners_wrong++;
+  gboolean may = geteuid() == 0 || (group_ok && st->st_uid == geteuid());
+  g_autoptr(GError) local = NULL;
+  g_autofree char *done = NULL;
+  if (!may)
+    done = g_strdup(" (only root may fix it)");
+  else if (!repair)
+    done = g_strdup("");
+  else if (mugai_durable_settle(path, o, mode, &local))
+    done = g_strdup(", fixed");
+  else
+    done = g_strdup_printf(", not fixed: %s", local->message);
+  if (!may || local != NULL)
+    r->owners_unfixed++;
+  g_autofree char *is = owner_name(st->st_uid, st->st_gid);
+  g_autofree char *want = owner_name(o->uid, o->gid);
+  say(r, "%s: owned by %s, mode %04o; the store's are %s, mode %04o%s", path, is,
+      (unsigned) (st->st_mode & 07777), want, mode, done);
+}
+
+/* A directory of the store (not followed when a symlink). */
+static void
+check_dir(mugai_quarantine *q, const char *path, gboolean repair, mugai_quarantine_fsck_report *r)
+{
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    check_owner(q, path, &st, MUGAI_DURABLE_DIR_MODE, repair, r);
+}
+
+/* The index and its -wal and -shm files (this fsck holds the index open, so they exist). */
+static void
+check_index_files(mugai_quarantine *q, gboolean repair, mugai_quarantine_fsck_report *r)
+{
+  static const char *const suffixes[] = {"", "-wal", "-shm"};
+  for (gsize i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+    g_autofree char *path = g_strconcat(mugai_quarantine_get_dir(q), "/" MUGAI_QINDEX_FILE,
+                                        suffixes[i], NULL);
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+      check_owner(q, path, &st, MUGAI_QINDEX_MODE, repair, r);
+  }
+}
+
 static gboolean
 young(const struct stat *st, gint64 now, gint64 grace)
 {
@@ -57,6 +124,7 @@ check_temp(mugai_quarantine *q, gint64 now, gint64 grace, gboolean repair,
            mugai_quarantine_fsck_report *r)
 {
   g_autofree char *tmp = g_build_filename(mugai_quarantine_get_dir(q), "tmp", NULL);
+  check_dir(q, tmp, repair, r);
   g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
   const char *name;
   while (d && (name = g_dir_read_name(d)) != NULL) {
@@ -73,8 +141,8 @@ check_temp(mugai_quarantine *q, gint64 now, gint64 grace, gboolean repair,
 
 /* One file under objects/: counted, matched against its row (taken out of ROWS). */
 static void
-check_file(const char *path, const char *name, GHashTable *rows, gint64 now, gint64 grace,
-           gboolean repair, mugai_quarantine_fsck_report *r)
+check_file(mugai_quarantine *q, const char *path, const char *name, GHashTable *rows, gint64 now,
+           gint64 grace, gboolean repair, mugai_quarantine_fsck_report *r)
 {
   struct stat st;
   if (lstat(path, &st) != 0)
@@ -93,6 +161,7 @@ check_file(const char *path, const char *name, GHashTable *rows, gint64 now, gin
           (long long) st.st_size, *size);
     }
     g_hash_table_remove(rows, name);
+    check_owner(q, path, &st, MUGAI_DURABLE_FILE_MODE, repair, r);
     return;
   }
   if (young(&st, now, grace))
@@ -109,17 +178,20 @@ walk_objects(mugai_quarantine *q, GHashTable *rows, gint64 now, gint64 grace, gb
              mugai_quarantine_fsck_report *r)
 {
   g_autofree char *objects = g_build_filename(mugai_quarantine_get_dir(q), "objects", NULL);
+  check_dir(q, objects, repair, r);
   g_autoptr(GDir) top = g_dir_open(objects, 0, NULL);
   const char *a, *b, *name;
   while (top && (a = g_dir_read_name(top)) != NULL) {
     g_autofree char *da = g_build_filename(objects, a, NULL);
+    check_dir(q, da, repair, r);
     g_autoptr(GDir) mid = g_dir_open(da, 0, NULL);
     while (mid && (b = g_dir_read_name(mid)) != NULL) {
       g_autofree char *db = g_build_filename(da, b, NULL);
+      check_dir(q, db, repair, r);
       g_autoptr(GDir) leaf = g_dir_open(db, 0, NULL);
       while (leaf && (name = g_dir_read_name(leaf)) != NULL) {
         g_autofree char *path = g_build_filename(db, name, NULL);
-        check_file(path, name, rows, now, grace, repair, r);
+        check_file(q, path, name, rows, now, grace, repair, r);
       }
     }
   }
@@ -167,6 +239,7 @@ mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
   if (rows == NULL)
     return FALSE;
   r->rows = g_hash_table_size(rows);
+  check_index_files(q, repair, r);
   check_temp(q, now, grace, repair, r);
   walk_objects(q, rows, now, grace, repair, r);
   return drop_lost_rows(q, rows, repair, r, error);

@@ -4,7 +4,10 @@
  * after a row was deleted, before its file was) is removed: its message was never answered, so
  * Postfix still has it, or it was deleted on purpose. A temp file is removed. A row without a
  * file (damage: the store never makes one) is removed and the loss recorded in the audit table.
- * A file whose size differs from its row is reported, never changed. Files younger than GRACE
+ * A file whose size differs from its row is reported, never changed. A directory, original or
+ * index file whose group or mode is not the store's (mugai_quarantine_get_owner(), the modes of
+ * durable_file.h and index.h) is given them when repairing: by root (with the store's user), or
+ * a mode by the file's own user. Files younger than GRACE
  * seconds are left alone, since a milter thread may be between its file and its row right now.
  */
 #pragma once
@@ -18,6 +21,8 @@ typedef struct {
   guint64 lost_rows_removed; /* rows without a file, removed */
   guint64 size_mismatches;   /* files whose size differs from their row (kept) */
   guint64 strangers;         /* files in objects/ that are not originals (kept) */
+  guint64 owners_wrong;      /* group or mode not the store's (fixed when repairing, if may) */
+  guint64 owners_unfixed;    /* of those, what this run may not or could not fix */
   GPtrArray *lines;          /* char *: one line per thing found or done */
 } mugai_quarantine_fsck_report;
 

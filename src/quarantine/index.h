@@ -10,6 +10,9 @@
 #include "quarantine/entry.h"
 
 #define MUGAI_QINDEX_FILE "index.sqlite"
+/* The index's mode, which SQLite copies to -wal and -shm: the store's group reads and writes it,
+ * since SQLite in WAL mode writes -shm even to read. */
+#define MUGAI_QINDEX_MODE 0660
 
 #define MUGAI_QINDEX_ERROR (mugai_qindex_error_quark())
 GQuark mugai_qindex_error_quark(void);

@@ -1,9 +1,9 @@
 /* store.h — the quarantine: originals as files under hashed directories, described by a SQLite
  * index, shared by every milter thread and the `mugai quarantine` commands at once.
  *
- *   DIR/objects/ab/cd/ID   the original, exact bytes as received (mode 0640)
+ *   DIR/objects/ab/cd/ID   the original, exact bytes as received (mode 0640, directories 2770)
  *   DIR/tmp/ID.tmp         being written (a crash may leave one; fsck removes it)
- *   DIR/index.sqlite       the index (WAL)
+ *   DIR/index.sqlite       the index (WAL; with its -wal and -shm files, mode 0660)
  *
  * Storing is durable before it returns: the file is written, fsynced and renamed into place, its
  * directory fsynced, then its row committed. Rows of concurrent messages are committed together
@@ -32,14 +32,21 @@ typedef enum {
 
 typedef struct mugai_quarantine mugai_quarantine;
 
-/* (transfer full) (nullable) the store at DIR (absolute). CREATE: made (with its index) when it
- * is not there, as the milter and `mugai sanitize` do; else it must exist, and a caller who may
- * not use it gets PERMISSION with the owner named. */
-mugai_quarantine *mugai_quarantine_open(const char *dir, gboolean create, GError **error);
+/* (transfer full) (nullable) the store at DIR (absolute), belonging to USER and GROUP
+ * ([quarantine] user and group, nullable): "" or NULL USER is the owner of DIR when it exists,
+ * else this process; "" or NULL GROUP the login group of USER, else DIR's group, else this
+ * process's. CREATE: what is missing is made (with its index), as the milter and `mugai sanitize`
+ * do; as root, everything made is given to that owner, and with USER or GROUP named DIR and the
+ * index files are given to it too (modes: durable_file.h, MUGAI_QINDEX_MODE). Else it must exist,
+ * and a caller who may not use it gets PERMISSION with the owner named. */
+mugai_quarantine *mugai_quarantine_open(const char *dir, const char *user, const char *group,
+                                        gboolean create, GError **error);
 void mugai_quarantine_free(mugai_quarantine *q); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_quarantine, mugai_quarantine_free)
 
 const char *mugai_quarantine_get_dir(const mugai_quarantine *q); /* (transfer none) */
+/* (transfer none) who what the store makes belongs to (see mugai_quarantine_open()). */
+const mugai_durable_owner *mugai_quarantine_get_owner(const mugai_quarantine *q);
 /* (transfer none) the index connection, for queries of the single-threaded CLI. */
 sqlite3 *mugai_quarantine_get_db(mugai_quarantine *q);
 /* (transfer full) the absolute path of the original of ID (valid). */

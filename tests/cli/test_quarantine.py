@@ -11,6 +11,7 @@ import base64, csv, io, json, os, re, shutil, subprocess, sys, tempfile, threadi
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import scan_db  # noqa: E402
+import unix_users  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
@@ -33,11 +34,13 @@ def attachment_message(payload=PDF, name="見積書.pdf", subject="quote"):
             "Content-Transfer-Encoding: base64\r\n\r\n" + b64 + "--b--\r\n").encode()
 
 
-def run(*args, stdin=None, env=None, user=None):
+def run(*args, stdin=None, env=None, user=None, uid=None, groups=()):
     cmd = [MUGAI] + list(args)
     if user:
         cmd = ["setpriv", f"--reuid={user}", f"--regid={user == 'nobody' and 'nogroup' or user}",
                "--clear-groups"] + cmd
+    if uid is not None:  # a made-up user, a member of GROUPS only
+        cmd = unix_users.as_user(uid, groups, cmd)
     return subprocess.run(cmd, input=stdin, capture_output=True, timeout=120,
                           env=dict(os.environ, **(env or {})))
 
@@ -56,7 +59,8 @@ class Quarantine(unittest.TestCase):
             text = scan_db.config_with_database(f.read(), scan_db.database())
         text = scan_db.config_with_keys(text, "gateway", internal_networks="10.0.0.0/8")
         if keys:
-            section = {k: v for k, v in keys.items() if k in ("dir", "retention", "release_relay")}
+            section = {k: v for k, v in keys.items()
+                       if k in ("dir", "retention", "release_relay", "user", "group")}
             text = scan_db.config_with_keys(text, "quarantine", **section)
             other = {k: v for k, v in keys.items() if k not in section}
             if other:
@@ -147,6 +151,42 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(report["verdict"], "tempfail")
         self.assertEqual(report["reply"]["code"], "451")
         self.assertIn("original not kept", p.stderr.decode())
+
+    def test_a_commit_that_fails_answers_tempfail_and_leaves_the_store_consistent(self):
+        import resource, signal, sqlite3
+        first = self.stored_id()
+        # The index held open, as a running milter holds it (so -wal and -shm exist); then the
+        # disk as good as full for this process: every write past 4000 bytes of a file fails
+        # (EFBIG), which the original (223 bytes) passes and the commit to index.sqlite-wal not.
+        db = sqlite3.connect(os.path.join(self.store, "index.sqlite"))
+        self.addCleanup(db.close)
+        db.execute("SELECT count(*) FROM entry").fetchall()
+
+        def full_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
+        p = subprocess.run([MUGAI, "sanitize", "-c", self.conf, "--from", "s@example.com",
+                            "--rcpt", "taro@city.example.lg.jp"], input=HTML, capture_output=True,
+                           timeout=120, preexec_fn=full_disk)
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertEqual(p.stdout, b"")
+        summary = p.stderr.decode().splitlines()[-1]
+        self.assertIn("verdict=tempfail", summary)
+        self.assertIn('reply="451 4.3.0 ', summary)
+        self.assertRegex(summary, r'detail="original not kept: index: (disk I/O error|database '
+                                  r'or disk is full)"')
+        self.assertNotIn("quarantine=", summary)
+        # The original whose row failed is gone with it: nothing half is left for fsck.
+        self.assertEqual([e["id"] for e in json.loads(self.q("list", "--json").stdout)], [first])
+        fsck = self.q("fsck", "--grace", "0s")
+        self.assertEqual(fsck.returncode, 0, fsck.stderr)
+        self.assertIn("1 files, 1 index entries; removed 0 temp files, 0 files without an entry, "
+                      "0 entries without a file; 0 size mismatches, 0 strangers",
+                      fsck.stdout.decode())
+        # Postfix tries again with space: the message is kept and delivered.
+        again = self.stored_id()
+        self.assertEqual(sorted(e["id"] for e in json.loads(self.q("list", "--json").stdout)),
+                         sorted([first, again]))
 
     def test_held_outbound_mail_is_kept_not_delivered(self):
         conf = self.config(dir=self.store, individual_numbers="hold")
@@ -244,7 +284,7 @@ class Quarantine(unittest.TestCase):
             self.assertEqual(p.returncode, 77, (sub, p.stderr))
             err = p.stderr.decode()
             self.assertIn(f"permission denied: cannot read the quarantine {self.store} "
-                          "(owned by root:root, mode 0750)", err)
+                          "(owned by root:root, mode 2770)", err)
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
     def test_root_storing_leaves_everything_to_the_stores_owner(self):
@@ -263,6 +303,108 @@ class Quarantine(unittest.TestCase):
                 "taro@city.example.lg.jp", stdin=HTML, user="nobody")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 2)
+
+    # ---- [quarantine] user and group ------------------------------------------------------------
+    def owned_store(self):
+        """A store root made for [quarantine] user = nobody and a new group: (conf, group, gid,
+        nobody's uid, the id of one original)."""
+        import pwd
+        group, gid = unix_users.temp_group(self)
+        conf = self.config(dir=self.store, user="nobody", group=group)
+        p, report = self.sanitize(HTML, conf)  # root: an admin running mugai sanitize
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return conf, group, gid, pwd.getpwnam("nobody").pw_uid, report["quarantine_id"]
+
+    def original_path(self, qid):
+        return os.path.join(self.store, "objects", qid[16:18], qid[18:20], qid)
+
+    @unittest.skipUnless(unix_users.can_switch_users(), "needs root, setpriv and groupadd")
+    def test_root_gives_the_store_to_its_user_and_group_whose_members_may_use_it(self):
+        conf, group, gid, nobody, qid = self.owned_store()
+        sub = os.path.join(self.store, "objects", qid[16:18])
+        for d in (self.store, os.path.join(self.store, "tmp"), os.path.join(self.store, "objects"),
+                  sub, os.path.join(sub, qid[18:20])):
+            self.assertEqual(unix_users.mode_and_owner(d), (0o2770, nobody, gid), d)
+        self.assertEqual(unix_users.mode_and_owner(self.original_path(qid)), (0o640, nobody, gid))
+        index = os.path.join(self.store, "index.sqlite")
+        self.assertEqual(unix_users.mode_and_owner(index), (0o660, nobody, gid))
+        member, stranger = unix_users.free_uid(), unix_users.free_uid(61500)
+        p = self.q("list", "--json", conf=conf, uid=member, groups=[gid])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([e["id"] for e in json.loads(p.stdout)], [qid])
+        raw = self.q("show", qid, "--raw", conf=conf, uid=member, groups=[gid])
+        self.assertEqual((raw.returncode, raw.stdout), (0, HTML), raw.stderr)
+        for sub_args in (("list",), ("stats",), ("show", qid)):
+            p = self.q(*sub_args, conf=conf, uid=stranger)
+            self.assertEqual(p.returncode, 77, (sub_args, p.stderr))
+            self.assertIn(f"permission denied: cannot read the quarantine {self.store} (owned by "
+                          f"nobody:{group}, mode 2770): run this as root, as nobody or as a member "
+                          f"of group {group}", p.stderr.decode())
+        # A member deletes too (the directories are the group's to write), audited under its uid.
+        p = self.q("delete", qid, "--reason", "asked", conf=conf, uid=member, groups=[gid])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(self.original_path(qid)))
+        audit = json.loads(self.q("audit", "--json", conf=conf).stdout)
+        self.assertEqual([(r["action"], r["uid"]) for r in audit], [("delete", member)])
+
+    @unittest.skipUnless(unix_users.can_switch_users(), "needs root, setpriv and groupadd")
+    def test_what_an_older_mugai_left_roots_is_given_back(self):
+        import sqlite3
+        conf, group, gid, nobody, qid = self.owned_store()
+        index = os.path.join(self.store, "index.sqlite")
+        os.chown(index, 0, 0)
+        os.chmod(index, 0o644)
+        # A connection held open (as the old milter's): SQLite, as root, makes -wal and -shm
+        # from the index, root's now.
+        db = sqlite3.connect(index)
+        self.addCleanup(db.close)
+        db.execute("SELECT count(*) FROM entry").fetchall()
+        for suffix in ("-wal", "-shm"):
+            self.assertEqual(unix_users.mode_and_owner(index + suffix), (0o644, 0, 0), suffix)
+        member = unix_users.free_uid()
+        p = self.q("list", conf=conf, uid=member, groups=[gid])
+        self.assertEqual(p.returncode, 77, p.stderr)
+        self.assertIn(f"permission denied: cannot use the quarantine index {index} (owned by "
+                      "root:root, mode 0644)", p.stderr.decode())
+        second = self.stored_id_with(conf)  # the next store gives the index files back
+        for suffix in ("", "-wal", "-shm"):
+            self.assertEqual(unix_users.mode_and_owner(index + suffix), (0o660, nobody, gid), suffix)
+        p = self.q("list", "--json", conf=conf, uid=member, groups=[gid])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(sorted(e["id"] for e in json.loads(p.stdout)), sorted([qid, second]))
+
+    def stored_id_with(self, conf):
+        p, report = self.sanitize(HTML, conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return report["quarantine_id"]
+
+    @unittest.skipUnless(unix_users.can_switch_users(), "needs root, setpriv and groupadd")
+    def test_fsck_reports_an_owner_or_mode_that_is_not_the_stores_and_root_fixes_it(self):
+        conf, group, gid, nobody, qid = self.owned_store()
+        path = self.original_path(qid)
+        os.chown(path, 0, 0)  # as an admin's cp would leave it
+        os.chmod(path, 0o644)
+        member = unix_users.free_uid()
+        line = (f"{path}: owned by root:root, mode 0644; the store's are nobody:{group}, "
+                "mode 0640")
+        p = self.q("fsck", "--grace", "0s", conf=conf, uid=member, groups=[gid])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        out = p.stdout.decode()
+        self.assertIn(line + " (only root may fix it)\n", out)
+        self.assertIn("; 1 owners or modes wrong (see above)\n", out)
+        dry = self.q("fsck", "--dry-run", "--grace", "0s", conf=conf)
+        self.assertEqual(dry.returncode, 0, dry.stderr)
+        self.assertIn(line + "\n", dry.stdout.decode())
+        self.assertIn("; 1 owners or modes to fix\n", dry.stdout.decode())
+        self.assertEqual(unix_users.mode_and_owner(path), (0o644, 0, 0))
+        fixed = self.q("fsck", "--grace", "0s", conf=conf)
+        self.assertEqual(fixed.returncode, 0, fixed.stderr)
+        self.assertIn(line + ", fixed\n", fixed.stdout.decode())
+        self.assertEqual(unix_users.mode_and_owner(path), (0o640, nobody, gid))
+        clean = self.q("fsck", "--grace", "0s", conf=conf, uid=member, groups=[gid])
+        self.assertEqual(clean.returncode, 0, clean.stderr)
+        self.assertIn("1 files, 1 index entries; removed 0 temp files", clean.stdout.decode())
+        self.assertIn("; 0 owners or modes fixed\n", clean.stdout.decode())
 
     # ---- delete / purge / audit ----------------------------------------------------------------
     def test_delete_and_purge_are_audited(self):

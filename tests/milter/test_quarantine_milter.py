@@ -13,6 +13,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import milter_client as mc  # noqa: E402
 import scan_db  # noqa: E402
+import unix_users  # noqa: E402
 
 ROOT = os.environ.get("MUGAI_ROOT") or os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("MUGAI_BUILD") or os.path.join(ROOT, "build")
@@ -199,6 +200,36 @@ class QuarantineMilter(unittest.TestCase):
         entry = json.loads(self.cli(m, "show", qid.group(1), "--json").stdout)
         self.assertEqual((entry["verdict"], entry["queue_id"]), ("hold", "4TQH0001"))
         self.assertEqual(entry["size"], len(raw))
+
+    @unittest.skipUnless(unix_users.can_switch_users(), "needs root, setpriv and groupadd")
+    def test_the_milter_run_as_root_gives_the_store_to_its_user_and_group(self):
+        import pwd
+        group, gid = unix_users.temp_group(self)
+        nobody = pwd.getpwnam("nobody").pw_uid
+        os.chmod(self.work, 0o755)  # others reach the store and read the config
+        m = self.milter("owned", quarantine={"dir": self.store, "user": "nobody", "group": group})
+        self.assertEqual(m.send(HTML, "4TQO0001").action, "continue")
+        index = os.path.join(self.store, "index.sqlite")
+        # While the milter holds the index open, with the -wal and -shm SQLite made for it.
+        for path, mode in ((self.store, 0o2770), (os.path.join(self.store, "objects"), 0o2770),
+                           (index, 0o660), (index + "-wal", 0o660), (index + "-shm", 0o660)):
+            self.assertEqual(unix_users.mode_and_owner(path), (mode, nobody, gid), path)
+        member, stranger = unix_users.free_uid(), unix_users.free_uid(61500)
+        p = subprocess.run(unix_users.as_user(member, [gid], [MUGAI, "quarantine", "list", "--json",
+                                                              "-c", m.conf]),
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        (entry,) = json.loads(p.stdout)
+        self.assertEqual(entry["queue_id"], "4TQO0001")
+        original = os.path.join(self.store, "objects", entry["id"][16:18], entry["id"][18:20],
+                                entry["id"])
+        self.assertEqual(unix_users.mode_and_owner(original), (0o640, nobody, gid))
+        p = subprocess.run(unix_users.as_user(stranger, [], [MUGAI, "quarantine", "list", "-c",
+                                                             m.conf]),
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 77, p.stderr)
+        self.assertIn(f"(owned by nobody:{group}, mode 2770): run this as root, as nobody or as a "
+                      f"member of group {group}", p.stderr.decode())
 
 
 if __name__ == "__main__":

@@ -220,7 +220,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 101);
+  assert_int_equal(keys, 103);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -781,8 +781,9 @@ static void checks_the_authentication_keys(void **state)
   assert_int_equal(again->authentication.dmarc_fail, MUGAI_DMARC_FAIL_REJECT);
 }
 
-/* [quarantine]: the store's path, retention bounds at N and N+1, the relay's HOST:PORT, and
- * holding mail (individual numbers, viruses) only with somewhere to hold it. */
+/* [quarantine]: the store's path, retention bounds at N and N+1, the relay's HOST:PORT, the
+ * store's user and group (which must exist), and holding mail (individual numbers, viruses)
+ * only with somewhere to hold it. */
 static void checks_the_quarantine_keys(void **state)
 {
   (void) state;
@@ -801,6 +802,12 @@ static void checks_the_quarantine_keys(void **state)
     {"quarantine", "release_relay", "127.0.0.1:65536", "\"127.0.0.1:65536\" is not HOST:PORT (e.g. 127.0.0.1:10026)"},
     {"quarantine", "release_relay", "::1:25", "\"::1:25\": write an IPv6 address in brackets, [::1]:10026"},
     {"quarantine", "release_relay", "[relay]:25", "\"[relay]:25\": the address in [] is not an IPv6 address"},
+    {"quarantine", "user", "", NULL},
+    {"quarantine", "user", "root", NULL}, /* every system has root, user and group */
+    {"quarantine", "user", "mugai-no-such-user", "\"mugai-no-such-user\": no such user (create it first, or leave this empty)"},
+    {"quarantine", "group", "", NULL},
+    {"quarantine", "group", "root", NULL},
+    {"quarantine", "group", "mugai-no-such-group", "\"mugai-no-such-group\": no such group (create it first, or leave this empty)"},
     {"outbound", "individual_numbers", "hold", "holding mail needs a quarantine: set [quarantine] dir"},
     {"scan", "infected", "quarantine", "holding mail needs a quarantine: set [quarantine] dir"},
   };
@@ -813,6 +820,8 @@ static void checks_the_quarantine_keys(void **state)
   assert_int_equal(p->outbound.individual_numbers, MUGAI_INDIVIDUAL_NUMBERS_HOLD);
   assert_int_equal(p->scan.infected, MUGAI_ANSWER_HOLD);
   assert_int_equal(p->quarantine.retention, 30 * 86400);
+  assert_string_equal(p->quarantine.user, "");
+  assert_string_equal(p->quarantine.group, "");
   /* A rule that holds needs the quarantine too; its problem names the rule. */
   expect_problem("[rule r]\nmatch_rcpt = a@example.jp\noutbound.individual_numbers = hold\n",
                  SRC ":1: [rule r] outbound.individual_numbers: holding mail needs a quarantine: "

@@ -10,7 +10,9 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,7 +57,7 @@ setup(void **state)
   f->dir = g_build_filename(tmp, "store", NULL); /* made by the open, parents and all */
   g_free(tmp);
   GError *error = NULL;
-  f->q = mugai_quarantine_open(f->dir, TRUE, &error);
+  f->q = mugai_quarantine_open(f->dir, NULL, NULL, TRUE, &error);
   if (f->q == NULL)
     fail_msg("%s", error->message);
   *state = f;
@@ -402,13 +404,119 @@ opening_a_missing_store_says_so(void **state)
   fixture *f = *state;
   g_autofree char *nowhere = g_build_filename(f->dir, "not-there", NULL);
   GError *error = NULL;
-  assert_null(mugai_quarantine_open(nowhere, FALSE, &error));
+  assert_null(mugai_quarantine_open(nowhere, NULL, NULL, FALSE, &error));
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_MISSING));
   assert_non_null(strstr(error->message, "no quarantine at"));
   g_clear_error(&error);
-  mugai_quarantine *again = mugai_quarantine_open(f->dir, FALSE, &error); /* the CLI's way */
+  mugai_quarantine *again = mugai_quarantine_open(f->dir, NULL, NULL, FALSE, &error); /* the CLI's way */
   assert_non_null(again);
   mugai_quarantine_free(again);
+}
+
+/* A commit that fails as on a full disk (a write to index.sqlite-wal past RLIMIT_FSIZE, which
+ * the small original passes): the caller is told, its original goes with its row, the rows
+ * committed before stay, and the same connection stores again once there is room, as the
+ * milter's must. */
+static void
+a_failing_commit_keeps_nothing_of_its_message(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) kept = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, kept); /* the WAL is past 4000 bytes now */
+  struct rlimit old;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+  struct rlimit low = {4000, old.rlim_max};
+  void (*handler)(int) = signal(SIGXFSZ, SIG_IGN); /* else the write past the limit kills */
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+  g_autoptr(mugai_quarantine_entry) lost = entry_at(NOW, "none", "x@example.jp");
+  GError *error = NULL;
+  gboolean stored =
+      mugai_quarantine_store(f->q, lost, (const guint8 *) original, sizeof original - 1, &error);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, handler);
+  assert_false(stored);
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
+  g_clear_error(&error);
+  g_autofree char *lost_path = mugai_quarantine_path_of(f->q, lost->id);
+  assert_false(g_file_test(lost_path, G_FILE_TEST_EXISTS));
+  assert_int_equal(count(f, &all), 1);
+  g_autoptr(mugai_quarantine_entry) later = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, later);
+  assert_int_equal(count(f, &all), 2);
+  mugai_quarantine_fsck_report r;
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
+  assert_int_equal(r.files, 2);
+  assert_int_equal(r.rows, 2);
+  assert_int_equal(r.lines->len, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+}
+
+static guint
+mode_of(const char *path)
+{
+  struct stat st;
+  assert_int_equal(lstat(path, &st), 0);
+  return st.st_mode & 07777;
+}
+
+/* The modes are the store's whatever the umask: a milter started under umask 077 must still let
+ * the store's group read originals and use the index (durable_file.h says why 2770). */
+static void
+modes_do_not_depend_on_the_umask(void **state)
+{
+  (void) state;
+  mode_t old = umask(077);
+  void *fs = NULL;
+  setup(&fs);
+  fixture *f = fs;
+  g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, e);
+  umask(old);
+  g_autofree char *path = mugai_quarantine_path_of(f->q, e->id);
+  g_autofree char *leaf = g_path_get_dirname(path);
+  g_autofree char *mid = g_path_get_dirname(leaf);
+  g_autofree char *objects = g_build_filename(f->dir, "objects", NULL);
+  g_autofree char *tmp = g_build_filename(f->dir, "tmp", NULL);
+  g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  g_autofree char *wal = g_strconcat(index, "-wal", NULL);
+  const char *dirs[] = {f->dir, tmp, objects, mid, leaf};
+  for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++)
+    assert_int_equal(mode_of(dirs[i]), 02770);
+  assert_int_equal(mode_of(path), 0640);
+  assert_int_equal(mode_of(index), 0660);
+  assert_int_equal(mode_of(wal), 0660); /* SQLite's, from the index's */
+  mugai_quarantine_fsck_report r;
+  GError *error = NULL;
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
+  assert_int_equal(r.owners_wrong, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+  /* An original a umask left 0644 is the store's again after fsck (its user may chmod it). */
+  assert_int_equal(chmod(path, 0644), 0);
+  assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
+  assert_int_equal(r.owners_wrong, 1);
+  assert_int_equal(r.owners_unfixed, 0);
+  assert_int_equal(r.lines->len, 1);
+  assert_non_null(strstr(g_ptr_array_index(r.lines, 0), ", mode 0644; the store's are "));
+  assert_non_null(strstr(g_ptr_array_index(r.lines, 0), ", mode 0640, fixed"));
+  mugai_quarantine_fsck_report_clear(&r);
+  assert_int_equal(mode_of(path), 0640);
+  teardown(&fs);
+}
+
+/* A store given to a user or group that does not exist (removed since the config loaded). */
+static void
+an_unknown_owner_is_named(void **state)
+{
+  fixture *f = *state;
+  g_autofree char *other = g_build_filename(f->dir, "other", NULL);
+  GError *error = NULL;
+  assert_null(mugai_quarantine_open(other, "mugai-no-such-user", NULL, TRUE, &error));
+  assert_non_null(strstr(error->message, "[quarantine] user mugai-no-such-user does not exist"));
+  g_clear_error(&error);
+  assert_null(mugai_quarantine_open(other, NULL, "mugai-no-such-group", TRUE, &error));
+  assert_non_null(strstr(error->message, "[quarantine] group mugai-no-such-group does not exist"));
+  g_clear_error(&error);
+  assert_false(g_file_test(other, G_FILE_TEST_EXISTS));
 }
 
 int
@@ -423,6 +531,10 @@ main(void)
       cmocka_unit_test_setup_teardown(purge_removes_what_is_past_retention, setup, teardown),
       cmocka_unit_test_setup_teardown(fsck_reconciles_every_crash_point, setup, teardown),
       cmocka_unit_test_setup_teardown(opening_a_missing_store_says_so, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_failing_commit_keeps_nothing_of_its_message, setup,
+                                      teardown),
+      cmocka_unit_test(modes_do_not_depend_on_the_umask),
+      cmocka_unit_test_setup_teardown(an_unknown_owner_is_named, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
