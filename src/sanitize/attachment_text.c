@@ -164,23 +164,28 @@ limits_for(const mugai_walk *walk, mugai_conversion_limits *limits)
   return limits->max_output > 0 && limits->timeout_ms > 0;
 }
 
-void
-mugai_attachment_convert(mugai_walk *walk, mugai_part *part, const guint8 *data, gsize len)
+gboolean
+mugai_attachment_may_convert(mugai_walk *walk, mugai_part *part)
 {
-  const mugai_convert_policy *p = &walk->policy->convert;
-  mugai_part_conversion *c = conversion_of(part);
-  mugai_converter *converter = walk->services ? walk->services->converter : NULL;
-  if (converter == NULL) {
+  if (walk->services == NULL || walk->services->converter == NULL) {
     mugai_attachment_not_converted(walk, part, "no converter: %s",
                                    walk->services && walk->services->converter_failure
                                        ? walk->services->converter_failure
                                        : "not available");
-    return;
+    return FALSE;
   }
-  if (len > p->file_size) {
+  if (part->size > walk->policy->convert.file_size) {
     mugai_attachment_not_converted(walk, part, "too large to convert (over [convert] file_size)");
-    return;
+    return FALSE;
   }
+  return TRUE;
+}
+
+void
+mugai_attachment_convert(mugai_walk *walk, mugai_part *part, const guint8 *data, gsize len)
+{
+  mugai_part_conversion *c = conversion_of(part);
+  mugai_converter *converter = walk->services->converter;
   mugai_conversion_limits limits;
   if (!limits_for(walk, &limits)) {
     mugai_attachment_not_converted(walk, part, limits.max_output == 0

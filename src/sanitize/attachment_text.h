@@ -28,8 +28,12 @@ typedef struct {
 mugai_attachment_fate mugai_attachment_fate_of(mugai_walk *walk, const mugai_part *part,
                                                gboolean convertible);
 
-/* Turn LEN bytes of DATA, PART's whole decoded content (scanned clean), into text with the
- * walk's converter: PART becomes EXTRACTED and its text waits in walk->attached; or it stays
+/* May PART (scanned clean) be given to the converter: there is one and the file is not over
+ * [convert] file_size? FALSE with the reason recorded (the part stays removed). */
+gboolean mugai_attachment_may_convert(mugai_walk *walk, mugai_part *part);
+
+/* Turn LEN bytes of DATA, PART's whole decoded content (mugai_attachment_may_convert() said
+ * yes), into text with the walk's converter: PART becomes EXTRACTED and its text waits in walk->attached; or it stays
  * removed and part->conversion->failure says why. */
 void mugai_attachment_convert(mugai_walk *walk, mugai_part *part, const guint8 *data, gsize len);
 

@@ -499,16 +499,13 @@ convert_file(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded *
   gboolean clean = !part->scanned || part->scan_verdict == MUGAI_SCAN_CLEAN;
   if (walk->limit != MUGAI_REASON_NONE || walk->failure)
     return;
-  guint64 cap = walk->policy->convert.file_size;
   if (!clean) {
     mugai_attachment_not_converted(walk, part, "not converted: the virus scan did not pass it");
-  } else if (d->size > cap) {
-    mugai_attachment_not_converted(walk, part, "too large to convert (over [convert] file_size)");
-  } else {
+  } else if (mugai_attachment_may_convert(walk, part)) { /* before the part is decoded again */
     decoded again = {0};
     const guint8 *data = NULL;
     gsize len = 0;
-    if (whole_content(walk, obj, d, (gsize) cap, &again, &data, &len))
+    if (whole_content(walk, obj, d, (gsize) walk->policy->convert.file_size, &again, &data, &len))
       mugai_attachment_convert(walk, part, data, len);
     decoded_clear(&again);
     mugai_walk_out_of_time(walk);
