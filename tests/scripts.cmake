@@ -51,3 +51,6 @@ set_tests_properties(convert_worker PROPERTIES FIXTURES_REQUIRED convert_docs TI
 mugai_script_test(convert_sanitize ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/convert/test_sanitize_convert.py)
 set_property(TEST convert_sanitize APPEND PROPERTY ENVIRONMENT "MUGAI_CONVERT_DOCS=${MUGAI_CONVERT_DOCS}")
 set_tests_properties(convert_sanitize PROPERTIES FIXTURES_REQUIRED convert_docs TIMEOUT 300)
+# Two gateway hosts (two Postfix + mugai-milter) sharing one clamd (issue 9).
+mugai_script_test(e2e_two_hosts_clamd ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_two_hosts_clamd_e2e.py)
+set_tests_properties(e2e_two_hosts_clamd PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)

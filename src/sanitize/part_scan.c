@@ -71,6 +71,14 @@ where(const mugai_part *part, const char *label)
 static void
 record(mugai_walk *walk, mugai_part *part, const char *label, mugai_scan_result *r)
 {
+  /* A verdict no engine should give is a scan that cannot be trusted, never a pass. */
+  if (r->verdict != MUGAI_SCAN_CLEAN && r->verdict != MUGAI_SCAN_INFECTED &&
+      r->verdict != MUGAI_SCAN_TOO_BIG && r->verdict != MUGAI_SCAN_ERROR) {
+    g_autofree char *was = r->detail;
+    r->detail = g_strdup_printf("the scanner answered an unknown verdict %d%s%s", (int) r->verdict,
+                                was ? ": " : "", was ? was : "");
+    r->verdict = MUGAI_SCAN_ERROR;
+  }
   if (part != NULL) {
     part->scanned = TRUE;
     part->scan_verdict = r->verdict;

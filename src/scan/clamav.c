@@ -114,7 +114,7 @@ clamav_init(GError **error)
   static GOnce once = G_ONCE_INIT;
   cl_error_t rc = GPOINTER_TO_INT(g_once(&once, clamav_init_once, NULL));
   if (rc != CL_SUCCESS) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_INIT, "libclamav cl_init failed: %s",
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_INIT, "libclamav cl_init failed: %s",
                 cl_strerror(rc));
     return FALSE;
   }
@@ -170,7 +170,7 @@ file_time(const char *dir, const char *name, gint64 *time, GError **error)
   /* A container's mtime is when freshclam fetched it, not when Talos built it. */
   struct cl_cvd *head = cl_cvdhead(path);
   if (head == NULL) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_LOAD_FAILED,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_LOAD_FAILED,
                 "cannot read the signature header of %s", path);
     return FALSE;
   }
@@ -186,7 +186,7 @@ mugai_clamav_signature_time(const char *dir, gint64 *time, char **source, GError
   g_autoptr(GError) local = NULL;
   g_autoptr(GDir) listing = g_dir_open(dir, 0, &local);
   if (listing == NULL) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE, "no signature database: %s",
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE, "no signature database: %s",
                 local->message);
     return FALSE;
   }
@@ -209,7 +209,7 @@ mugai_clamav_signature_time(const char *dir, gint64 *time, char **source, GError
     }
   }
   if (newest_name == NULL) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE,
                 "no signature database: no .cvd, .cld or signature file in %s", dir);
     return FALSE;
   }
@@ -441,7 +441,7 @@ set_limits(mugai_scan_engine *engine, const mugai_clamav_limits *want, GError **
     if (value > (guint64) G_MAXINT64 ||
         (value != 0 &&
          cl_engine_set_num(engine->cl, fields[i].field, (long long) value) != CL_SUCCESS)) {
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_LIMITS,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_LIMITS,
                   "libclamav refused %s = %" G_GUINT64_FORMAT, fields[i].name, value);
       return FALSE;
     }
@@ -474,7 +474,7 @@ load_signatures(mugai_scan_engine *engine, const char *dir, GError **error)
   }
   g_private_set(&load_messages, NULL);
   if (rc != CL_SUCCESS) {
-    g_set_error(error, MUGAI_SCAN_ERROR, code, "%s %s: %s%s%s", what, dir, cl_strerror(rc),
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, code, "%s %s: %s%s%s", what, dir, cl_strerror(rc),
                 messages->len ? ": " : "", messages->str);
     return FALSE;
   }
@@ -501,24 +501,24 @@ mugai_clamav_new(const mugai_clamav_config *config, GError **error)
       mugai_scan_age_problem(engine->signature_source, engine->info.signature_time,
                              config->max_signature_age);
   if (too_old != NULL) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_TOO_OLD, "%s (in %s)", too_old,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_TOO_OLD, "%s (in %s)", too_old,
                 config->database_dir);
     g_free(too_old);
     return NULL;
   }
   engine->cl = cl_engine_new();
   if (engine->cl == NULL) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_INIT, "libclamav cl_engine_new failed");
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_INIT, "libclamav cl_engine_new failed");
     return NULL;
   }
   if (config->temp_dir != NULL) {
     if (g_access(config->temp_dir, W_OK | X_OK) != 0) {
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_INIT,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_INIT,
                   "temp_dir %s cannot be written: %s", config->temp_dir, g_strerror(errno));
       return NULL;
     }
     if (cl_engine_set_str(engine->cl, CL_ENGINE_TMPDIR, config->temp_dir) != CL_SUCCESS) {
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_LIMITS,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_LIMITS,
                   "libclamav refused temp_dir %s", config->temp_dir);
       return NULL;
     }

@@ -80,7 +80,7 @@ unix_address(clamd_scanner *c, const char *path, GError **error)
   clamd_address a = {0};
   struct sockaddr_un *un = (struct sockaddr_un *) &a.addr;
   if (path[0] != '/' || path[1] == '\0' || strlen(path) >= sizeof un->sun_path) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                 "clamd socket \"%s\": the path must be absolute and shorter than %zu bytes",
                 c->socket, sizeof un->sun_path);
     return FALSE;
@@ -102,7 +102,7 @@ inet_addresses(clamd_scanner *c, const char *rest, GError **error)
   guint64 number = 0;
   if (at == NULL || at[1] == '\0' || !mugai_parse_uint(port, &number) || number < 1 ||
       number > 65535) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                 "clamd socket \"%s\": write inet:PORT@HOST, PORT from 1 to 65535", c->socket);
     return FALSE;
   }
@@ -111,7 +111,7 @@ inet_addresses(clamd_scanner *c, const char *rest, GError **error)
   struct addrinfo *found = NULL;
   int rc = getaddrinfo(at + 1, port, &hints, &found);
   if (rc != 0) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                 "clamd at %s: cannot resolve %s: %s", c->socket, at + 1,
                 rc == EAI_SYSTEM ? g_strerror(errno) : gai_strerror(rc));
     return FALSE;
@@ -137,7 +137,7 @@ parse_socket(clamd_scanner *c, GError **error)
     return unix_address(c, s, error);
   if (g_str_has_prefix(s, "inet:"))
     return inet_addresses(c, s + strlen("inet:"), error);
-  g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+  g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
               "clamd socket \"%s\" is not unix:/PATH, /PATH or inet:PORT@HOST", s);
   return FALSE;
 }
@@ -172,10 +172,10 @@ static void
 set_io_error(const clamd_scanner *c, const char *what, int err, GError **error)
 {
   if (err == ETIMEDOUT)
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                 "clamd at %s: %s: timed out after %u ms", c->socket, what, c->timeout_ms);
   else
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE, "clamd at %s: %s: %s",
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE, "clamd at %s: %s: %s",
                 c->socket, what, g_strerror(err));
 }
 
@@ -247,7 +247,7 @@ send_all(const clamd_scanner *c, int fd, const void *data, gsize len, GError **e
       return SEND_FAILED;
     }
     if (revents & (POLLIN | POLLHUP)) { /* clamd speaks only once it has it all, or gave up */
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                   "clamd at %s: stopped taking data", c->socket);
       return SEND_CUT;
     }
@@ -275,7 +275,7 @@ read_reply(const clamd_scanner *c, int fd, GError **error)
     short revents = 0;
     if (!wait_ready(fd, POLLIN, c->timeout_ms, &revents)) {
       if (errno == ETIMEDOUT)
-        g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+        g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                     "clamd at %s: no answer within %u ms", c->socket, c->timeout_ms);
       else
         set_io_error(c, "recv", errno, error);
@@ -290,14 +290,14 @@ read_reply(const clamd_scanner *c, int fd, GError **error)
       return NULL;
     }
     if (n == 0 && used == 0) {
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                   "clamd at %s: closed the connection without an answer", c->socket);
       return NULL;
     }
     if (n == 0) {
       g_autofree char *part = g_strndup(buf, used);
       g_autofree char *q = quoted(part);
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                   "clamd at %s: answer cut short: %s", c->socket, q);
       return NULL;
     }
@@ -306,7 +306,7 @@ read_reply(const clamd_scanner *c, int fd, GError **error)
     if (nul != NULL)
       return g_strndup(buf, (gsize) (nul - buf));
     if (used == sizeof buf) {
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                   "clamd at %s: an answer longer than %d bytes is not clamd's", c->socket,
                   REPLY_MAX);
       return NULL;
@@ -369,7 +369,7 @@ parse_version(const clamd_scanner *c, const char *reply, clamd_version *out, GEr
          parse_build_time(parts[2], &out->built);
   if (!ok) {
     g_autofree char *q = quoted(reply);
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE,
                 "clamd at %s: VERSION answered %s, not \"ClamAV VERSION[/DAILY/DATE]\"", c->socket,
                 q);
     return FALSE;
@@ -606,11 +606,11 @@ detects_eicar(const clamd_scanner *c, const char *version_reply, GError **error)
   if (result.verdict == MUGAI_SCAN_INFECTED)
     return TRUE;
   if (result.verdict == MUGAI_SCAN_ERROR) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE, "%s", result.detail);
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE, "%s", result.detail);
     return FALSE;
   }
   g_autofree char *q = quoted(version_reply);
-  g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE,
+  g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE,
               "clamd at %s has no usable signatures: no daily database (VERSION answered %s) and "
               "the EICAR test file is %s to it",
               c->socket, q, mugai_scan_verdict_name(result.verdict));
@@ -628,7 +628,7 @@ take_version(clamd_scanner *c, const char *reply, GError **error)
   if (v.daily == 0) {
     if (c->max_signature_age > 0) {
       g_autofree char *q = quoted(reply);
-      g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE,
+      g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE,
                   "clamd at %s reports no daily database (VERSION answered %s), so "
                   "max_signature_age cannot be checked",
                   c->socket, q);
@@ -645,7 +645,7 @@ take_version(clamd_scanner *c, const char *reply, GError **error)
   g_autofree char *too_old =
       mugai_scan_age_problem(c->signature_source, v.built, c->max_signature_age);
   if (too_old != NULL) {
-    g_set_error(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_TOO_OLD, "%s (clamd at %s)", too_old,
+    g_set_error(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_TOO_OLD, "%s (clamd at %s)", too_old,
                 c->socket);
     return FALSE;
   }

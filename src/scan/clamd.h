@@ -3,7 +3,7 @@
  * For sites that run one clamd for several services. Each scan is one connection and one
  * zINSTREAM command; the scanner holds only what it learnt at creation and a count (see
  * scanner.h), so every milter thread scans with it at once. Fails closed like the libclamav
- * backend, whose MUGAI_SCAN_ERROR domain it shares (clamav.h): an unreachable or silent clamd, an
+ * backend, whose MUGAI_SCAN_ERROR_DOMAIN it shares (clamav.h): an unreachable or silent clamd, an
  * answer that is not clamd's or signatures older than the configured age are errors saying
  * exactly which, never a clean verdict. Logs nothing.
  *
@@ -30,7 +30,7 @@
 #pragma once
 #include <glib.h>
 #include "sanitize/scanner.h"
-#include "scan/clamav.h" /* MUGAI_SCAN_ERROR and its codes */
+#include "scan/clamav.h" /* MUGAI_SCAN_ERROR_DOMAIN and its codes */
 
 typedef struct {
   /* "unix:/run/clamav/clamd.ctl", the bare path "/run/clamav/clamd.ctl", or "inet:3310@HOST" (a

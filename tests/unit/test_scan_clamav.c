@@ -151,14 +151,14 @@ missing_database_is_no_database(void **state)
   (void) state;
   g_autoptr(GError) error = NULL;
   assert_null(load("/nonexistent/mugai-clamav", NULL, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE));
   assert_non_null(strstr(error->message, "/nonexistent/mugai-clamav"));
 
   char *empty = g_dir_make_tmp("mugai-scan-XXXXXX", NULL);
   write_file(empty, "freshclam.dat", "not signatures");
   g_clear_error(&error);
   assert_null(load(empty, NULL, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE));
   remove_database(empty);
 }
 
@@ -170,7 +170,7 @@ corrupt_ndb_is_load_failed_with_libclamav_reason(void **state)
   write_file(dir, "broken.ndb", "Broken.Sig:0:*:zz\n");
   g_autoptr(GError) error = NULL;
   assert_null(load(dir, NULL, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_LOAD_FAILED));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_LOAD_FAILED));
   assert_non_null(strstr(error->message, "Malformed database"));
   assert_non_null(strstr(error->message, "broken.ndb"));
   assert_non_null(strstr(error->message, "line 1"));
@@ -224,7 +224,7 @@ signatures_over_max_age_are_too_old(void **state)
   g_autoptr(GError) error = NULL;
   mugai_clamav_config config = {.database_dir = dir, .max_signature_age = 4 * DAY};
   assert_null(mugai_clamav_new(&config, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_TOO_OLD));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_TOO_OLD));
   assert_non_null(strstr(error->message, "5.0 days ago"));
   assert_non_null(strstr(error->message, "max_signature_age is 4.0 days"));
   remove_database(dir);
@@ -255,7 +255,7 @@ signature_time_of_cvd_is_its_header(void **state)
   write_file(dir, "daily.cld", "garbage header");
   g_clear_pointer(&source, g_free);
   assert_false(mugai_clamav_signature_time(dir, &when, &source, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_LOAD_FAILED));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_LOAD_FAILED));
   remove_database(dir);
 }
 

@@ -391,7 +391,7 @@ signatures_over_max_age_are_too_old(void **state)
   fixture *f = *state;
   g_autoptr(GError) error = NULL;
   assert_null(open_scanner(f->clamd->socket, 0, DAY, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_TOO_OLD));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_TOO_OLD));
   assert_contains(error->message, "newest is clamd daily 27474");
   assert_contains(error->message, "2.0 days ago");
   assert_contains(error->message, "max_signature_age is 1.0 days");
@@ -425,7 +425,7 @@ bad_socket_spellings_are_refused(void **state)
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
     assert_null(open_scanner(bad[i], 0, 0, &error));
-    assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE));
+    assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE));
     assert_contains(error->message, bad[i]);
   }
 }
@@ -436,7 +436,7 @@ unreachable_clamd_is_a_clear_error(void **state)
   (void) state;
   g_autoptr(GError) error = NULL;
   assert_null(open_scanner("unix:/nonexistent/mugai/clamd.sock", 0, 0, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE));
   assert_string_equal(
       error->message,
       "clamd at unix:/nonexistent/mugai/clamd.sock: connect: No such file or directory");
@@ -466,7 +466,7 @@ stopped_clamd_fails_closed(void **state)
   assert_null(result.signature);
   g_autoptr(GError) error = NULL;
   assert_null(open_scanner(socket, 0, 0, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE));
   assert_true(g_str_has_prefix(error->message, want));
   remove_database(db);
 }
@@ -522,7 +522,7 @@ silent_clamd_times_out(void **state)
 
   g_autoptr(GError) error = NULL;
   assert_null(open_scanner(socket, 300, 0, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_UNREACHABLE));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_UNREACHABLE));
   assert_string_equal(error->message, no_answer);
   close(fake);
   unlink(path);
@@ -548,7 +548,7 @@ plain_signature_files_are_trusted_only_without_age_check(void **state)
 
   g_autoptr(GError) error = NULL;
   assert_null(open_scanner(p->socket, 0, 7 * DAY, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE));
   assert_contains(error->message, "no daily database");
   assert_contains(error->message, "max_signature_age cannot be checked");
 
@@ -574,7 +574,7 @@ clamd_without_signatures_is_no_database(void **state)
   clamd_proc *p = clamd_start(db, FALSE, NULL);
   g_autoptr(GError) error = NULL;
   assert_null(open_scanner(p->socket, 0, 0, &error));
-  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR, MUGAI_SCAN_ERROR_NO_DATABASE));
+  assert_true(g_error_matches(error, MUGAI_SCAN_ERROR_DOMAIN, MUGAI_SCAN_ERROR_NO_DATABASE));
   assert_contains(error->message, "has no usable signatures");
   assert_contains(error->message, "the EICAR test file is clean to it");
   clamd_stop(p);
