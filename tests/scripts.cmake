@@ -47,3 +47,6 @@ mugai_script_test(convert_worker ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DI
 set_property(TEST convert_worker APPEND PROPERTY ENVIRONMENT
   "MUGAI_CONVERT=$<TARGET_FILE:mugai-convert>;MUGAI_BENCH_CONVERT=$<TARGET_FILE:bench_convert>;MUGAI_CONVERT_DOCS=${MUGAI_CONVERT_DOCS};MUGAI_SANITIZE=${MUGAI_SANITIZE}")
 set_tests_properties(convert_worker PROPERTIES FIXTURES_REQUIRED convert_docs TIMEOUT 300)
+# Attachments into text through the real Postfix, with the real mugai-convert beside mugai-milter.
+mugai_script_test(e2e_convert ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_convert_e2e.py)
+set_tests_properties(e2e_convert PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
