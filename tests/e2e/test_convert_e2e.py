@@ -125,19 +125,16 @@ def write_conf(directory, **convert):
 
 
 class LabCase(unittest.TestCase):
+    """One lab per class; class cleanups stop it even when setUpClass fails half-way."""
+
     @classmethod
     def setUpClass(cls):
         lab.require_root_and_postfix()
         cls.dir = tempfile.mkdtemp(prefix="mugai-e2e-convert-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         os.chmod(cls.dir, 0o755)
         cls.docs = os.path.join(cls.dir, "docs")
         subprocess.run([sys.executable, MAKE_DOCS, cls.docs], check=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        if getattr(cls, "lab", None):
-            cls.lab.__exit__(None, None, None)
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod
     def start(cls, conf):
@@ -146,8 +143,8 @@ class LabCase(unittest.TestCase):
             cls.lab.__enter__()
         except BaseException:
             cls.lab.__exit__(*sys.exc_info())
-            cls.lab = None
             raise
+        cls.addClassCleanup(cls.lab.__exit__, None, None, None)
 
     @classmethod
     def send(cls, raw):
@@ -180,6 +177,7 @@ class ConvertE2E(LabCase):
         self.assertIsNone(self.msg.get_filename())
         self.assertNotIn("attachment", self.msg.get("Content-Disposition", ""))
         self.assertEqual(self.msg["Message-ID"], "<convert-1@example.co.jp>")
+        self.assertEqual(self.msg["X-Mugai-Actions"], "removed:2,text_extracted:3")
 
     def test_notice_lists_the_documents_as_converted(self):
         self.assertTrue(self.notice.startswith("【無害化通知】\n"), self.notice[:200])
@@ -223,8 +221,9 @@ class ConvertE2E(LabCase):
     def test_nothing_of_the_removed_files_arrives(self):
         self.assertNotIn("encrypted.pdf」のテキスト", self.body)
         self.assertNotIn("bomb.docx」のテキスト", self.body)
-        self.assertNotIn(b"%PDF", self.raw)
-        self.assertNotIn(b"PK\x03\x04", self.raw)
+        for blob in (self.raw, self.text.encode()):
+            self.assertNotIn(b"%PDF", blob)
+            self.assertNotIn(b"PK\x03\x04", blob)
 
     def test_mailcheck_finds_no_problem_and_no_mojibake(self):
         if not os.path.isdir(SHARED_TOOLS):
@@ -266,6 +265,7 @@ class HangingWorkerE2E(LabCase):
         cls.notice, _, cls.body = cls.text.partition("\n" + RULE + "\n\n")
 
     def test_mail_arrives_with_the_file_removed_for_taking_too_long(self):
+        self.assertGreaterEqual(self.elapsed, self.TIMEOUT_S)  # the worker was waited for, then killed
         self.assertLess(self.elapsed, 30)
         self.assertEqual([p.get_content_type() for p in self.msg.walk()], ["text/plain"])
         lists = notice_lists(self.notice)
