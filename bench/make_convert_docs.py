@@ -2,18 +2,24 @@
 """make_convert_docs.py OUTDIR — larger documents for bench/convert.sh, built with the writers of
 tests/convert/make_docs.py: a 200-page PDF (Japanese CID font + Helvetica, 40 lines a page), a docx
 of 20 000 paragraphs, an xlsx of 100 000 cells (shared strings and dates), an ods of 50 000 cells,
-a 10 MB Shift_JIS CSV. Deterministic."""
+a 10 MB Shift_JIS CSV. Deterministic. Also imported (bench/make_convert_messages.py): use_dir(OUT),
+then any of the writers."""
 import os, sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "convert"))
 import make_docs as m  # noqa: E402
 
-OUT = sys.argv[1]
-os.makedirs(OUT, exist_ok=True)
-m.OUT = OUT
+OUT = None
 
 
-def big_pdf(pages=200):
+def use_dir(out):
+    """Write into OUT, this module's writers and make_docs.py's alike."""
+    global OUT
+    OUT = m.OUT = out
+    os.makedirs(out, exist_ok=True)
+
+
+def big_pdf(pages=200, name="big.pdf"):
     objs = ["<< /Type /Catalog /Pages 2 0 R >>", None,
             "<< /Type /Font /Subtype /Type0 /BaseFont /HeiseiKakuGo-W5 /Encoding /UniJIS-UCS2-H /DescendantFonts [4 0 R] >>",
             "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /HeiseiKakuGo-W5 "
@@ -37,7 +43,7 @@ def big_pdf(pages=200):
                     "/Resources << /Font << /F1 3 0 R /F2 6 0 R >> >> >>")
         kids.append(f"{len(objs)} 0 R")
     objs[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {pages} >>"
-    open(os.path.join(OUT, "big.pdf"), "wb").write(m.pdf(objs))
+    open(os.path.join(OUT, name), "wb").write(m.pdf(objs))
 
 
 def big_docx():
@@ -74,8 +80,10 @@ def big_csv():
     open(os.path.join(OUT, "big.csv"), "wb").write(line * (10_000_000 // len(line)))
 
 
-big_pdf()
-big_docx()
-big_xlsx()
-big_ods()
-big_csv()
+if __name__ == "__main__":
+    use_dir(sys.argv[1])
+    big_pdf()
+    big_docx()
+    big_xlsx()
+    big_ods()
+    big_csv()

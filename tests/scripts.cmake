@@ -54,3 +54,6 @@ set_tests_properties(convert_sanitize PROPERTIES FIXTURES_REQUIRED convert_docs 
 # Two gateway hosts (two Postfix + mugai-milter) sharing one clamd (issue 9).
 mugai_script_test(e2e_two_hosts_clamd ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_two_hosts_clamd_e2e.py)
 set_tests_properties(e2e_two_hosts_clamd PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+# Attachments into text through the real Postfix, with the real mugai-convert beside mugai-milter.
+mugai_script_test(e2e_convert ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_convert_e2e.py)
+set_tests_properties(e2e_convert PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)

@@ -5,7 +5,8 @@
  * close-on-exec so a worker spawned by another thread at the same moment inherits none of them;
  * the child also closes every descriptor from 3 up (posix_spawn_file_actions_addclosefrom_np).
  * It must never: fork(), block without a deadline, read more than the output cap, or return
- * before the worker is reaped.
+ * before the worker is reaped. The worker leads its own process group, and a timeout or a cap
+ * kills the whole group, so nothing it started (a wrapper script's child) outlives it.
  */
 #include "convert/convert_client.h"
 
@@ -127,10 +128,13 @@ spawn_worker(const mugai_convert_client_options *o, const char *mime, const char
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
-  /* The milter's signal mask and ignored signals (SIGPIPE) are not the worker's. */
+  /* The milter's signal mask and ignored signals (SIGPIPE) are not the worker's. Its own
+   * process group (pgid = its pid), so that a kill reaches whatever it started too (a wrapper
+   * script's child). */
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   int rc = posix_spawn(&w->pid, program, &fa, &attr, (char **) argv->pdata, (char **) env->pdata);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
@@ -321,8 +325,10 @@ mugai_convert_run(const mugai_convert_client_options *options, const void *data,
   g_autoptr(GByteArray) err = g_byte_array_new();
   gsize max_out = options->limits.max_output + HEADER_MAX;
   pump_end end = pump(&w, data, len, out, max_out, err, t0 + (gint64) timeout * 1000);
+  /* The worker and its process group: its pid, hence the group's id, cannot be reused before
+   * we reap it. */
   if (end != PUMP_EOF)
-    kill(w.pid, SIGKILL); /* the worker is ours alone: its pid cannot be reused before we reap it */
+    kill(-w.pid, SIGKILL);
   close_fd(&w.in);
   close_fd(&w.out);
   close_fd(&w.err);

@@ -229,6 +229,28 @@ class FakeWorkers(unittest.TestCase):
         self.assertEqual(rows[0]["status"], "timeout")
         self.assertEqual(processes_naming(path), [])
 
+    def test_hanging_wrapper_is_killed_with_what_it_started(self):
+        # a wrapper script that does not exec: its child must not outlive the timeout either
+        path = self.fake('echo $$ > "$(dirname "$0")/pids"\nsleep 60 &\necho $! >> "$(dirname "$0")/pids"\nwait')
+        pids_file = os.path.join(os.path.dirname(path), "pids")
+        self.addCleanup(lambda: os.path.exists(pids_file) and os.unlink(pids_file))
+        rows, _ = spawn([os.path.join(DOCS, "sample.pdf")], "--worker", path, "--timeout-ms=500")
+        self.assertEqual(rows[0]["status"], "timeout")
+        with open(pids_file) as f:
+            pids = [int(p) for p in f.read().split()]
+        self.assertEqual(len(pids), 2, pids)
+
+        def running(pid):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            except OSError:
+                return False
+        end = time.monotonic() + 5  # SIGKILL is at once; reparented zombies wait for their reaper
+        while time.monotonic() < end and any(map(running, pids)):
+            time.sleep(0.05)
+        self.assertEqual([p for p in pids if running(p)], [], "the wrapper's child was left running")
+
     def test_crashing_worker_is_named_with_its_signal(self):
         r, _ = self.run_fake("kill -SEGV $$")
         self.assertEqual((r["status"], r["reason"]), ("crashed", "crashed (signal 11)"))
