@@ -40,18 +40,19 @@ mugai_attachment_fate
 mugai_attachment_fate_of(mugai_walk *walk, const mugai_part *part, gboolean convertible)
 {
   gboolean inbound = walk->result->direction == MUGAI_DIRECTION_IN;
-  const mugai_direction_policy *in = inbound ? &walk->policy->inbound : &walk->policy->outbound;
+  const mugai_direction_policy *dir = inbound ? &walk->policy->inbound : &walk->policy->outbound;
   const char *mime = effective_mime(part);
   const char *type = mugai_document_type(part->detected_type, part->type, part->name);
-  const char *entry = listed(in->reject_types, type, mime);
-  if (entry != NULL) {
-    walk->limit = MUGAI_REASON_ATTACHMENT_TYPE;
-    g_free(walk->limit_detail);
-    walk->limit_detail = g_strdup(type ? type : mime);
+  if (listed(dir->reject_types, type, mime) != NULL) {
+    if (walk->limit == MUGAI_REASON_NONE) { /* the first reason to stop is the one given */
+      walk->limit = MUGAI_REASON_ATTACHMENT_TYPE;
+      g_free(walk->limit_detail);
+      walk->limit_detail = g_strdup(type ? type : mime);
+    }
     return MUGAI_FATE_REJECT;
   }
   /* Outbound mail is read only to check it: what leaves is the original, never a conversion. */
-  if (inbound && convertible && type && listed(in->convert_types, type, NULL))
+  if (inbound && convertible && type && listed(dir->convert_types, type, NULL))
     return MUGAI_FATE_CONVERT;
   return MUGAI_FATE_REMOVE;
 }
@@ -106,8 +107,13 @@ renderable_tag(const char *p, const char *end)
 static GString *
 clean_text(const GString *raw)
 {
-  g_autofree char *valid = g_utf8_make_valid(raw->str, (gssize) raw->len);
-  gsize len = strlen(valid); /* make_valid turned any NUL into U+FFFD: none left */
+  /* NUL bytes say nothing to a reader (make_valid would show each as U+FFFD): they go first. */
+  g_autoptr(GString) no_nul = g_string_sized_new(raw->len);
+  for (gsize i = 0; i < raw->len; i++)
+    if (raw->str[i] != '\0')
+      g_string_append_c(no_nul, raw->str[i]);
+  g_autofree char *valid = g_utf8_make_valid(no_nul->str, (gssize) no_nul->len);
+  gsize len = strlen(valid);
   GString *out = g_string_sized_new(len + 16);
   const char *end = valid + len;
   for (const char *p = valid; p < end; p = g_utf8_next_char(p)) {
