@@ -2,6 +2,7 @@
  * --sanitized, the original sanitized again under a named rule) to the release relay over SMTP,
  * to its recipients or to --to, then record it (released mark, audit row, syslog). Owns one run's
  * store, judge and message. Never marks anything released that the relay did not accept. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -66,11 +67,18 @@ profile_policy(mugai_policy *policy, const char *name)
   return NULL;
 }
 
-/* The original of E judged again under POLICY, as Postfix would get it; NULL (said) when it is
- * not delivered. *STATUS the exit status then. */
+/* The ORIGINAL of E (LEN bytes) judged again under POLICY, as Postfix would get it; NULL (said)
+ * when it is not delivered. *STATUS the exit status then. */
 static GByteArray *
-sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char *path, int *status)
+sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const guint8 *original,
+               gsize len, int *status)
 {
+  FILE *input = fmemopen((void *) (original ? original : (const guint8 *) ""), len, "rb");
+  if (input == NULL) {
+    fprintf(stderr, PROGRAM ": cannot read the original of %s: %s\n", e->id, g_strerror(errno));
+    *status = MUGAI_EXIT_TEMPFAIL;
+    return NULL;
+  }
   g_autoptr(mugai_judge) judge = mugai_judge_new(policy, PROGRAM);
   mugai_judge_options o = {
       .from = g_strdup(e->mail_from),
@@ -82,8 +90,10 @@ sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char
   mugai_envelope envelope;
   mugai_read_message message = {0};
   g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_strdup_printf("the original of %s", e->id);
   g_autoptr(mugai_result) result =
-      mugai_judge_message(judge, &o, path, &envelope, &message, &error);
+      mugai_judge_message_from(judge, &o, input, name, &envelope, &message, &error);
+  fclose(input);
   GByteArray *out = NULL;
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     out = mugai_judge_delivered(&message, result, &error);
@@ -179,25 +189,27 @@ mugai_cmd_quarantine_release(int argc, char **argv)
     fprintf(stderr, PROGRAM ": %s has no recipients: give --to ADDR\n", id);
     return MUGAI_EXIT_USAGE;
   }
-  g_autofree char *path = mugai_quarantine_path_of(q, id);
-  g_autoptr(GByteArray) message = NULL;
+  g_autoptr(mugai_spool) original = mugai_qcli_read_original(q, policy, PROGRAM, id, &status);
+  if (original == NULL)
+    return status;
+  const guint8 *data = NULL;
+  gsize len = 0;
+  if (!mugai_spool_view(original, &data, &len, &error)) {
+    fprintf(stderr, PROGRAM ": %s\n", error->message);
+    return MUGAI_EXIT_TEMPFAIL;
+  }
+  g_autoptr(GByteArray) sanitized = NULL;
   if (o.sanitized) {
-    message = sanitize_again(judged_under, e, path, &status);
-    if (message == NULL)
+    sanitized = sanitize_again(judged_under, e, data, len, &status);
+    if (sanitized == NULL)
       return status;
-  } else {
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    if (!g_file_get_contents(path, &data, &len, &error)) {
-      fprintf(stderr, PROGRAM ": %s\n", error->message);
-      return MUGAI_EXIT_TEMPFAIL;
-    }
-    message = g_byte_array_new_take((guint8 *) g_steal_pointer(&data), len);
+    data = sanitized->data;
+    len = sanitized->len;
   }
   const char *relay = policy->quarantine.release_relay;
   g_autofree char *reply = NULL;
-  if (!mugai_smtp_send(relay, RELAY_TIMEOUT, e->mail_from, rcpts, message->data, message->len,
-                       &reply, &error)) {
+  if (!mugai_smtp_send(relay, RELAY_TIMEOUT, e->mail_from, rcpts, data ? data : (const guint8 *) "",
+                       len, &reply, &error)) {
     fprintf(stderr, PROGRAM ": %s; %s is not released\n", error->message, id);
     return MUGAI_EXIT_TEMPFAIL;
   }

@@ -112,16 +112,20 @@ is_binary(const char *data, gsize len)
 }
 
 static int
-print_raw(mugai_quarantine *q, const char *id, gboolean force)
+print_raw(mugai_quarantine *q, const mugai_policy *policy, const char *id, gboolean force)
 {
-  g_autofree char *path = mugai_quarantine_path_of(q, id);
-  g_autofree char *data = NULL;
+  int status = 0;
+  g_autoptr(mugai_spool) spool = mugai_qcli_read_original(q, policy, PROGRAM, id, &status);
+  if (spool == NULL)
+    return status;
+  const guint8 *view = NULL;
   gsize len = 0;
   g_autoptr(GError) error = NULL;
-  if (!g_file_get_contents(path, &data, &len, &error)) {
+  if (!mugai_spool_view(spool, &view, &len, &error)) {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
     return MUGAI_EXIT_TEMPFAIL;
   }
+  const char *data = view ? (const char *) view : "";
   if (!force && isatty(STDOUT_FILENO) && is_binary(data, len)) {
     fprintf(stderr,
             PROGRAM ": %s holds binary data: not written to a terminal (redirect it, "
@@ -163,14 +167,15 @@ mugai_cmd_quarantine_show(int argc, char **argv)
   if (!mugai_qcli_id_valid(PROGRAM, id))
     return MUGAI_EXIT_NOT_FOUND;
   int status = 0;
-  g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, NULL, &status);
+  g_autoptr(mugai_policy) policy = NULL;
+  g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, &policy, &status);
   if (q == NULL)
     return status;
   g_autoptr(mugai_quarantine_entry) e = mugai_qcli_get_entry(q, PROGRAM, id, &status);
   if (e == NULL)
     return status;
   if (raw)
-    return print_raw(q, id, force);
+    return print_raw(q, policy, id, force);
   if (json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     mugai_qcli_entry_json(b, e, TRUE);

@@ -4,9 +4,7 @@
  */
 #include "quarantine/index.h"
 
-#include <pwd.h>
 #include <string.h>
-#include <unistd.h>
 
 G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
@@ -349,7 +347,8 @@ mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **er
 }
 
 gboolean
-mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn fn, gpointer data,
+mugai_qindex_list(sqlite3 *db, const mugai_quarantine_filter *f,
+                  mugai_quarantine_row_fn fn, gpointer data,
                   GError **error)
 {
   g_autoptr(GString) sql = g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT group_concat(addr, "
@@ -420,17 +419,6 @@ mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error)
   return ids;
 }
 
-/* The Unix user running this process, as the audit names it. */
-static char *
-user_name(uid_t uid)
-{
-  struct passwd pw, *found = NULL;
-  char buf[1024];
-  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
-    return g_strdup(found->pw_name);
-  return g_strdup_printf("uid %u", (unsigned) uid);
-}
-
 gboolean
 mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const char *reason,
                        const char *detail, GError **error)
@@ -441,11 +429,8 @@ mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const ch
                              error);
   if (st == NULL)
     return FALSE;
-  uid_t uid = getuid(); /* the real user: who ran the command, also under sudo's setuid */
-  g_autofree char *user = user_name(uid);
-  const char *sudo = g_getenv("SUDO_USER"); /* sudo keeps the admin's name here */
-  g_autofree char *who =
-      uid == 0 && sudo && *sudo ? g_strdup_printf("%s (sudo from %s)", user, sudo) : g_strdup(user);
+  gint64 uid = 0;
+  g_autofree char *who = mugai_quarantine_audit_actor(&uid);
   sqlite3_bind_int64(st, 1, g_get_real_time() / G_USEC_PER_SEC);
   bind_text(st, 2, who);
   sqlite3_bind_int64(st, 3, uid);
@@ -454,19 +439,6 @@ mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const ch
   bind_text(st, 6, reason);
   bind_text(st, 7, detail);
   return run(db, st, error);
-}
-
-void
-mugai_qaudit_row_free(mugai_qaudit_row *row)
-{
-  if (row == NULL)
-    return;
-  g_free(row->user);
-  g_free(row->action);
-  g_free(row->id);
-  g_free(row->reason);
-  g_free(row->detail);
-  g_free(row);
 }
 
 GPtrArray *
@@ -478,9 +450,9 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error)
                              error);
   if (st == NULL)
     return NULL;
-  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_qaudit_row_free);
+  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_audit_row_free);
   while (sqlite3_step(st) == SQLITE_ROW) {
-    mugai_qaudit_row *r = g_new0(mugai_qaudit_row, 1);
+    mugai_quarantine_audit_row *r = g_new0(mugai_quarantine_audit_row, 1);
     r->seq = sqlite3_column_int64(st, 0);
     r->time = sqlite3_column_int64(st, 1);
     r->user = column_text(st, 2);
@@ -495,19 +467,9 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error)
   return rows;
 }
 
-void
-mugai_qindex_stats_clear(mugai_qindex_stats *s)
-{
-  if (s->by_reason)
-    g_ptr_array_unref(s->by_reason);
-  memset(s, 0, sizeof *s);
-}
-
 gboolean
-mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error)
+mugai_qindex_get_stats(sqlite3 *db, mugai_quarantine_stats *s, GError **error)
 {
-  memset(s, 0, sizeof *s);
-  s->by_reason = g_ptr_array_new_with_free_func(g_free);
   sqlite3_stmt *st = prepare(db,
                              "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
                              " coalesce(max(time), 0), count(nullif(released, 0)),"
