@@ -15,10 +15,11 @@
 #define PROGRAM "mugai quarantine show"
 
 static const char description[] =
-    "Shows one original in the quarantine: when and from whom it came (queue ID, client,\n"
-    "envelope), its decoded From and Subject, what mugai decided (verdict, reason, SMTP reply,\n"
-    "actions, virus signatures) and each MIME part (IMAP part number, declared and detected\n"
-    "type, file name, size, SHA-256) with what was done to it and why.\n"
+    "Shows one original in the quarantine: when and from whom it came (the gateway host that\n"
+    "stored it, queue ID, client, envelope), its decoded From and Subject, what mugai decided\n"
+    "(verdict, reason, SMTP reply, actions, virus signatures) and each MIME part (IMAP part\n"
+    "number, declared and detected type, file name, size, SHA-256) with what was done to it and\n"
+    "why. The host is \"-\" for an original stored before mugai recorded hosts.\n"
     "\n"
     "--raw writes the original exactly as it was received (headers as Postfix passed them, then\n"
     "the body) to standard output; to a terminal only when it is text, or with --force.\n"
@@ -78,6 +79,7 @@ print_entry(const mugai_quarantine_entry *e)
   g_autofree char *released = e->released ? mugai_qcli_format_time(e->released) : g_strdup("never");
   printf("id:         %s\n", e->id);
   printf("stored:     %s\n", when);
+  printf("host:       %s\n", *e->host ? e->host : "-");
   printf("queue id:   %s\n", *e->queue_id ? e->queue_id : "-");
   printf("client:     %s\n", *e->client ? e->client : "-");
   printf("direction:  %s\n", e->direction);

@@ -8,7 +8,9 @@
 
 G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
-#define SCHEMA_VERSION 1
+/* 1: the first; 2: entry.host (who stored it) and entry.claim, claim_time (a release in
+ * progress), added in place to an index of version 1. */
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
 
 static const char schema[] =
@@ -17,7 +19,8 @@ static const char schema[] =
     " direction TEXT NOT NULL, mail_from TEXT NOT NULL, from_header TEXT NOT NULL,"
     " subject TEXT NOT NULL, size INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,"
     " actions TEXT NOT NULL, signatures TEXT NOT NULL, report TEXT NOT NULL,"
-    " released INTEGER NOT NULL DEFAULT 0);"
+    " released INTEGER NOT NULL DEFAULT 0, host TEXT NOT NULL DEFAULT '',"
+    " claim TEXT NOT NULL DEFAULT '', claim_time INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);"
     "CREATE TABLE IF NOT EXISTS rcpt (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
     "CASCADE,"
@@ -38,6 +41,13 @@ static const char schema[] =
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+
+/* From version 1: the columns version 2 added, at the end of entry as in the schema above.
+ * Entries stored before keep host "": which host stored them was not recorded. */
+static const char migrate_from_1[] =
+    "ALTER TABLE entry ADD COLUMN host TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE entry ADD COLUMN claim TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;";
 
 static gboolean
 sql_fail(sqlite3 *db, GError **error, const char *what)
@@ -72,20 +82,35 @@ user_version(sqlite3 *db)
 }
 
 static gboolean
+too_new(gint64 v, GError **error)
+{
+  g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
+              "index version %" G_GINT64_FORMAT " was made by a newer mugai (this one knows %d)", v,
+              SCHEMA_VERSION);
+  return FALSE;
+}
+
+/* Create the schema of a new index, or bring an older one up to SCHEMA_VERSION in place. The
+ * version is read again under the write lock: another process may have just done it. */
+static gboolean
 ensure_schema(sqlite3 *db, GError **error)
 {
   gint64 v = user_version(db);
-  if (v > SCHEMA_VERSION) {
-    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
-                "index version %" G_GINT64_FORMAT " was made by a newer mugai (this one knows %d)",
-                v, SCHEMA_VERSION);
-    return FALSE;
-  }
+  if (v > SCHEMA_VERSION)
+    return too_new(v, error);
   if (v == SCHEMA_VERSION)
     return TRUE;
-  g_autofree char *sql =
-      g_strdup_printf("BEGIN IMMEDIATE;%sPRAGMA user_version = %d;COMMIT;", schema, SCHEMA_VERSION);
-  if (mugai_qindex_exec(db, sql, error))
+  if (!mugai_qindex_exec(db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  v = user_version(db);
+  g_autofree char *version = g_strdup_printf("PRAGMA user_version = %d;", SCHEMA_VERSION);
+  gboolean ok = TRUE;
+  if (v > SCHEMA_VERSION)
+    ok = too_new(v, error);
+  else if (v < SCHEMA_VERSION)
+    ok = mugai_qindex_exec(db, v == 0 ? schema : migrate_from_1, error) &&
+         mugai_qindex_exec(db, version, error);
+  if (ok && mugai_qindex_exec(db, "COMMIT", error))
     return TRUE;
   mugai_qindex_exec(db, "ROLLBACK", NULL);
   return FALSE;
@@ -197,7 +222,11 @@ insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 gboolean
 mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
-  sqlite3_stmt *st = prepare(db, "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
+  sqlite3_stmt *st = prepare(db,
+                             "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
+                             " from_header, subject, size, verdict, reason, actions, signatures,"
+                             " report, released, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             error);
   if (st == NULL)
     return FALSE;
   const char *texts[] = {e->queue_id, e->client, e->direction, e->mail_from, e->from, e->subject};
@@ -212,6 +241,7 @@ mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error
   bind_text(st, 13, e->signatures);
   bind_text(st, 14, e->report_json);
   sqlite3_bind_int64(st, 15, e->released);
+  bind_text(st, 16, e->host);
   return run(db, st, error) && insert_rcpts(db, e, error) && insert_parts(db, e, error);
 }
 
@@ -224,7 +254,7 @@ column_text(sqlite3_stmt *st, int i)
 
 #define ENTRY_COLUMNS                                                                              \
   "id, time, queue_id, client, direction, mail_from, from_header, subject,"                        \
-  " size, verdict, reason, actions, signatures, released"
+  " size, verdict, reason, actions, signatures, released, host"
 
 /* An entry from a row of ENTRY_COLUMNS (no recipients, parts or report). */
 static mugai_quarantine_entry *
@@ -246,6 +276,8 @@ entry_from_row(sqlite3_stmt *st)
     *more[i] = column_text(st, 9 + i);
   }
   e->released = sqlite3_column_int64(st, 13);
+  g_free(e->host);
+  e->host = column_text(st, 14);
   return e;
 }
 
@@ -311,7 +343,7 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
   }
   g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
   g_free(e->report_json);
-  e->report_json = column_text(st, 14);
+  e->report_json = column_text(st, 15);
   sqlite3_finalize(st);
   if (!load_rcpts(db, e, error) || !load_parts(db, e, error))
     return NULL;
@@ -383,7 +415,7 @@ mugai_qindex_list(sqlite3 *db, const mugai_quarantine_filter *f,
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
-    const char *rcpts = (const char *) sqlite3_column_text(st, 14);
+    const char *rcpts = (const char *) sqlite3_column_text(st, 15);
     if (rcpts) {
       g_strfreev(e->rcpts);
       e->rcpts = g_strsplit(rcpts, "\n", -1);

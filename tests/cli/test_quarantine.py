@@ -6,7 +6,7 @@ line and the report; nothing changes without one; a store that fails answers 75.
 its table, show, show --raw, extract, delete, purge, fsck after damage, stats, audit (JSON, CSV),
 every error path (unknown id, no such part, no quarantine, an unprivileged user), held outbound
 mail, and several `mugai sanitize` processes storing while list and purge run."""
-import base64, csv, io, json, os, re, shutil, subprocess, sys, tempfile, threading, time, unittest
+import base64, csv, io, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -112,6 +112,13 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(entry["rcpts"], ["taro@city.example.lg.jp"])
         self.assertEqual(entry["size"], len(HTML))
         self.assertEqual(entry["report"]["quarantine_id"], qid)
+
+    def test_entries_name_the_host_that_stored_them(self):
+        qid = self.stored_id()
+        host = socket.gethostname()
+        self.assertIn(f"host:       {host}\n", self.q("show", qid).stdout.decode())
+        self.assertEqual(json.loads(self.q("show", qid, "--json").stdout)["host"], host)
+        self.assertEqual([e["host"] for e in json.loads(self.q("list", "--json").stdout)], [host])
 
     def test_without_a_quarantine_nothing_is_kept_and_the_notice_is_as_before(self):
         p, report = self.sanitize(HTML, self.plain_conf)
