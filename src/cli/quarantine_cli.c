@@ -96,6 +96,8 @@ mugai_qcli_fail(const char *program, const GError *error)
     return MUGAI_EXIT_NOT_FOUND;
   if (g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_PERMISSION))
     return MUGAI_EXIT_NOPERM;
+  if (g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_CLAIMED))
+    return MUGAI_EXIT_REFUSED;
   return MUGAI_EXIT_TEMPFAIL;
 }
 

@@ -27,8 +27,12 @@ typedef struct {
                     mugai_quarantine_progress_fn progress, gpointer data, guint64 *removed,
                     GError **error);
 
-  gboolean (*record_release)(void *ctx, const char *id, const char *reason, const char *detail,
-                             GError **error);
+  /* CLAIM: the holder's text, made by store.c ("HOST pid N #RANDOM"), shown to who is refused */
+  gboolean (*claim_release)(void *ctx, const char *id, const char *claim, guint stale_after,
+                            GError **error);
+  gboolean (*finish_release)(void *ctx, const char *id, const char *claim, const char *reason,
+                             const char *detail, GError **error);
+  gboolean (*give_back_release)(void *ctx, const char *id, const char *claim, GError **error);
 
   GPtrArray *(*audit_list)(void *ctx, GError **error);
   gboolean (*get_stats)(void *ctx, mugai_quarantine_stats *stats, GError **error);

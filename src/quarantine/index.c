@@ -367,14 +367,82 @@ mugai_qindex_delete(sqlite3 *db, const char *id, GError **error)
   return TRUE;
 }
 
-gboolean
-mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error)
+/* After a claim on ID was refused: who holds it since when, or NOT_FOUND. */
+static gboolean
+claim_refused(sqlite3 *db, const char *id, GError **error)
 {
-  sqlite3_stmt *st = prepare(db, "UPDATE entry SET released = ? WHERE id = ?", error);
+  sqlite3_stmt *st = prepare(db, "SELECT claim, claim_time FROM entry WHERE id = ?", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, id);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    sqlite3_finalize(st);
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                id);
+    return FALSE;
+  }
+  g_autofree char *holder = column_text(st, 0);
+  g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(sqlite3_column_int64(st, 1));
+  sqlite3_finalize(st);
+  g_autofree char *when = since ? g_date_time_format(since, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
+  g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_CLAIMED,
+              "%s is being released already, by %s since %s", id, holder, when);
+  return FALSE;
+}
+
+gboolean
+mugai_qindex_claim(sqlite3 *db, const char *id, const char *claim, gint64 now, gint64 stale_before,
+                   GError **error)
+{
+  sqlite3_stmt *st = prepare(db,
+                             "UPDATE entry SET claim = ?, claim_time = ?"
+                             " WHERE id = ? AND (claim = '' OR claim_time <= ?)",
+                             error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, claim);
+  sqlite3_bind_int64(st, 2, now);
+  bind_text(st, 3, id);
+  sqlite3_bind_int64(st, 4, stale_before);
+  if (!run(db, st, error))
+    return FALSE;
+  return sqlite3_changes(db) == 1 || claim_refused(db, id, error);
+}
+
+gboolean
+mugai_qindex_finish_claim(sqlite3 *db, const char *id, const char *claim, gint64 when,
+                          GError **error)
+{
+  /* Every SET expression sees the row as it was: the claim is tested before it is cleared. */
+  sqlite3_stmt *st = prepare(db,
+                             "UPDATE entry SET released = ?1,"
+                             " claim_time = CASE WHEN claim = ?2 THEN 0 ELSE claim_time END,"
+                             " claim = CASE WHEN claim = ?2 THEN '' ELSE claim END WHERE id = ?3",
+                             error);
   if (st == NULL)
     return FALSE;
   sqlite3_bind_int64(st, 1, when);
-  bind_text(st, 2, id);
+  bind_text(st, 2, claim);
+  bind_text(st, 3, id);
+  if (!run(db, st, error))
+    return FALSE;
+  if (sqlite3_changes(db) == 0) {
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+mugai_qindex_give_back_claim(sqlite3 *db, const char *id, const char *claim, GError **error)
+{
+  sqlite3_stmt *st =
+      prepare(db, "UPDATE entry SET claim = '', claim_time = 0 WHERE id = ? AND claim = ?", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, id);
+  bind_text(st, 2, claim);
   return run(db, st, error);
 }
 
@@ -482,7 +550,8 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error)
                              error);
   if (st == NULL)
     return NULL;
-  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_audit_row_free);
+  GPtrArray *rows =
+      g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_audit_row_free);
   while (sqlite3_step(st) == SQLITE_ROW) {
     mugai_quarantine_audit_row *r = g_new0(mugai_quarantine_audit_row, 1);
     r->seq = sqlite3_column_int64(st, 0);

@@ -21,6 +21,7 @@ typedef enum {
   MUGAI_QINDEX_ERROR_SQLITE,    /* SQLite said no (message included) */
   MUGAI_QINDEX_ERROR_NOT_FOUND, /* no entry with that id */
   MUGAI_QINDEX_ERROR_VERSION,   /* made by a newer mugai */
+  MUGAI_QINDEX_ERROR_CLAIMED,   /* another release holds a live claim on the entry */
 } mugai_qindex_error;
 
 /* (transfer full) (nullable) the index at PATH, its schema created when CREATE (else the file
@@ -40,8 +41,18 @@ mugai_quarantine_entry *mugai_qindex_get(sqlite3 *db, const char *id, GError **e
 /* Remove the entry ID's rows; NOT_FOUND when there is none. */
 gboolean mugai_qindex_delete(sqlite3 *db, const char *id, GError **error);
 
-/* Record that ID was released at WHEN. */
-gboolean mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error);
+/* Claim releasing ID as CLAIM at NOW, one conditional UPDATE: taken when ID has no claim or one
+ * made at STALE_BEFORE or earlier; else CLAIMED (naming the holder) or NOT_FOUND. */
+gboolean mugai_qindex_claim(sqlite3 *db, const char *id, const char *claim, gint64 now,
+                            gint64 stale_before, GError **error);
+
+/* Mark ID released at WHEN, and let go of CLAIM if it is still ID's; NOT_FOUND when ID is gone. */
+gboolean mugai_qindex_finish_claim(sqlite3 *db, const char *id, const char *claim, gint64 when,
+                                   GError **error);
+
+/* Let go of CLAIM on ID if it is still ID's. */
+gboolean mugai_qindex_give_back_claim(sqlite3 *db, const char *id, const char *claim,
+                                      GError **error);
 
 /* Calls FN for each entry FILTER selects, newest first (see mugai_quarantine_list()). */
 gboolean mugai_qindex_list(sqlite3 *db, const mugai_quarantine_filter *filter,

@@ -28,9 +28,11 @@ mugai_sqlite_fail(GError **error, int code, const char *format, ...)
 gboolean
 mugai_sqlite_index_fail(GError **error, const GError *local)
 {
-  int code = g_error_matches(local, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
-                 ? MUGAI_QUARANTINE_ERROR_NOT_FOUND
-                 : MUGAI_QUARANTINE_ERROR_INDEX;
+  int code = MUGAI_QUARANTINE_ERROR_INDEX;
+  if (g_error_matches(local, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND))
+    code = MUGAI_QUARANTINE_ERROR_NOT_FOUND;
+  else if (g_error_matches(local, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_CLAIMED))
+    code = MUGAI_QUARANTINE_ERROR_CLAIMED;
   return mugai_sqlite_fail(error, code, "%s", local->message);
 }
 
@@ -57,16 +59,17 @@ check_access(const char *dir, const char *index, GError **error)
   struct stat st;
   if (stat(dir, &st) != 0 && errno == ENOENT)
     return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_MISSING,
-                  "no quarantine at %s ([quarantine] dir):"
-                  " nothing has been stored there yet",
-                  dir);
+                             "no quarantine at %s ([quarantine] dir):"
+                             " nothing has been stored there yet",
+                             dir);
   if (access(dir, R_OK | X_OK) != 0) {
     g_autofree char *owner = owner_text(dir);
     return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_PERMISSION,
-                  "permission denied: cannot read the quarantine %s%s", dir, owner);
+                             "permission denied: cannot read the quarantine %s%s", dir, owner);
   }
   if (stat(index, &st) != 0 && errno == ENOENT)
-    return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_MISSING, "no quarantine index %s", index);
+    return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_MISSING, "no quarantine index %s",
+                             index);
   /* SQLite in WAL mode writes its -shm file even to read: write access is needed. */
   if (access(index, R_OK | W_OK) != 0) {
     g_autofree char *owner = owner_text(index);
@@ -78,8 +81,9 @@ check_access(const char *dir, const char *index, GError **error)
   if (access(wal, F_OK) != 0 && access(dir, W_OK) != 0) {
     g_autofree char *owner = owner_text(dir);
     return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_PERMISSION,
-                  "permission denied: cannot create %s for the index in the quarantine %s%s", wal,
-                  dir, owner);
+                             "permission denied: cannot create %s for the index in the"
+                             " quarantine %s%s",
+                             wal, dir, owner);
   }
   return TRUE;
 }
@@ -97,7 +101,7 @@ resolve_owner(const char *dir, const char *user, const char *group, mugai_durabl
     struct passwd *pw = getpwnam(user);
     if (pw == NULL)
       return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_IO,
-                    "quarantine %s: [quarantine] user %s does not exist", dir, user);
+                               "quarantine %s: [quarantine] user %s does not exist", dir, user);
     owner->uid = pw->pw_uid;
     owner->gid = pw->pw_gid;
   }
@@ -105,7 +109,7 @@ resolve_owner(const char *dir, const char *user, const char *group, mugai_durabl
     struct group *gr = getgrnam(group);
     if (gr == NULL)
       return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_IO,
-                    "quarantine %s: [quarantine] group %s does not exist", dir, group);
+                               "quarantine %s: [quarantine] group %s does not exist", dir, group);
     owner->gid = gr->gr_gid;
   }
   return TRUE;

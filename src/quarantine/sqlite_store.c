@@ -101,7 +101,7 @@ durable_step_of(mugai_quarantine_fault fault)
 
 static gboolean
 sqlite_store(void *ctx, const mugai_quarantine_entry *entry, const guint8 *data,
-                       gsize len, GError **error)
+             gsize len, GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
@@ -115,8 +115,8 @@ sqlite_store(void *ctx, const mugai_quarantine_entry *entry, const guint8 *data,
     return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_IO, "quarantine: %s", local->message);
   if (q->fault == MUGAI_QUARANTINE_FAULT_INDEX)
     return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_INDEX,
-                  "quarantine: simulated crash before the "
-                  "index");
+                             "quarantine: simulated crash before the "
+                             "index");
   if (index_row(q, entry, error))
     return TRUE;
   g_autofree char *path = g_build_filename(dir, entry->id, NULL);
@@ -133,7 +133,7 @@ remove_files(mugai_sqlite_store *q, const GPtrArray *ids, GError **error)
     g_autofree char *path = mugai_sqlite_store_path_of(q, g_ptr_array_index(ids, i));
     if (unlink(path) != 0 && errno != ENOENT)
       return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_IO, "cannot remove %s: %s", path,
-                    g_strerror(errno));
+                               g_strerror(errno));
     g_hash_table_add(dirs, g_path_get_dirname(path));
   }
   GHashTableIter it;
@@ -166,13 +166,25 @@ sqlite_remove(void *ctx, const char *id, const char *reason, GError **error)
 }
 
 static gboolean
-sqlite_record_release(void *ctx, const char *id, const char *reason,
-                                const char *detail, GError **error)
+sqlite_claim_release(void *ctx, const char *id, const char *claim, guint stale_after,
+                     GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_autoptr(GError) local = NULL;
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+  return mugai_qindex_claim(q->db, id, claim, now, now - (gint64) stale_after, &local) ||
+         mugai_sqlite_index_fail(error, local);
+}
+
+static gboolean
+sqlite_finish_release(void *ctx, const char *id, const char *claim, const char *reason,
+                      const char *detail, GError **error)
+{
+  mugai_sqlite_store *q = ctx;
+  g_autoptr(GError) local = NULL;
+  gint64 now = g_get_real_time() / G_USEC_PER_SEC;
   if (!mugai_qindex_exec(q->db, "BEGIN IMMEDIATE", &local) ||
-      !mugai_qindex_mark_released(q->db, id, g_get_real_time() / G_USEC_PER_SEC, &local) ||
+      !mugai_qindex_finish_claim(q->db, id, claim, now, &local) ||
       !mugai_qindex_audit_add(q->db, "release", id, reason, detail, &local) ||
       !mugai_qindex_exec(q->db, "COMMIT", &local)) {
     mugai_qindex_exec(q->db, "ROLLBACK", NULL);
@@ -182,9 +194,18 @@ sqlite_record_release(void *ctx, const char *id, const char *reason,
 }
 
 static gboolean
+sqlite_give_back_release(void *ctx, const char *id, const char *claim, GError **error)
+{
+  mugai_sqlite_store *q = ctx;
+  g_autoptr(GError) local = NULL;
+  return mugai_qindex_give_back_claim(q->db, id, claim, &local) ||
+         mugai_sqlite_index_fail(error, local);
+}
+
+static gboolean
 sqlite_purge(void *ctx, gint64 before, const char *reason,
-                       mugai_quarantine_progress_fn progress, gpointer data, guint64 *removed,
-                       GError **error)
+             mugai_quarantine_progress_fn progress, gpointer data, guint64 *removed,
+             GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_autoptr(GError) local = NULL;
@@ -336,7 +357,9 @@ const mugai_quarantine_backend mugai_sqlite_backend = {
     .list = sqlite_list,
     .remove = sqlite_remove,
     .purge = sqlite_purge,
-    .record_release = sqlite_record_release,
+    .claim_release = sqlite_claim_release,
+    .finish_release = sqlite_finish_release,
+    .give_back_release = sqlite_give_back_release,
     .audit_list = sqlite_audit_list,
     .get_stats = sqlite_get_stats,
     .fsck = sqlite_fsck,

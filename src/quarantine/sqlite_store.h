@@ -57,7 +57,7 @@ char *mugai_sqlite_store_path_of(const mugai_sqlite_store *s, const char *id);
 
 /* FALSE, with a MUGAI_QUARANTINE_ERROR CODE and the text FORMAT makes. */
 gboolean mugai_sqlite_fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
-/* FALSE, with LOCAL (an index error) as a MUGAI_QUARANTINE_ERROR: NOT_FOUND stays NOT_FOUND. */
+/* FALSE, with LOCAL (an index error) as a MUGAI_QUARANTINE_ERROR: NOT_FOUND and CLAIMED stay. */
 gboolean mugai_sqlite_index_fail(GError **error, const GError *local);
 
 /* Files against rows (sqlite_fsck.c; see above). */

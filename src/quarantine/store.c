@@ -1,8 +1,9 @@
-/* store.c — the backend-neutral quarantine (see store.h): picks the backend [quarantine] names and
- * passes every call on to it (backend.h). Owns the backend's context; decides nothing itself. */
+/* store.c — the backend-neutral quarantine (see store.h): picks the backend [quarantine] names
+ * and passes every call on to it (backend.h). Owns the backend's context; decides nothing. */
 #include "quarantine/store.h"
 
 #include <string.h>
+#include <unistd.h>
 #include "quarantine/backend.h"
 
 G_DEFINE_QUARK(mugai - quarantine - error - quark, mugai_quarantine_error)
@@ -87,11 +88,30 @@ mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason,
   return q->backend->remove(q->ctx, id, reason, error);
 }
 
-gboolean
-mugai_quarantine_record_release(mugai_quarantine *q, const char *id, const char *reason,
-                                const char *detail, GError **error)
+char *
+mugai_quarantine_claim_release(mugai_quarantine *q, const char *id, guint stale_after,
+                               GError **error)
 {
-  return q->backend->record_release(q->ctx, id, reason, detail, error);
+  /* Unique across hosts and processes, and telling an admin refused whose release is running. */
+  g_autofree char *claim = g_strdup_printf("%s pid %ld #%08x%08x", g_get_host_name(),
+                                           (long) getpid(), g_random_int(), g_random_int());
+  if (!q->backend->claim_release(q->ctx, id, claim, stale_after, error))
+    return NULL;
+  return g_steal_pointer(&claim);
+}
+
+gboolean
+mugai_quarantine_finish_release(mugai_quarantine *q, const char *id, const char *claim,
+                                const char *reason, const char *detail, GError **error)
+{
+  return q->backend->finish_release(q->ctx, id, claim, reason, detail, error);
+}
+
+gboolean
+mugai_quarantine_give_back_release(mugai_quarantine *q, const char *id, const char *claim,
+                                   GError **error)
+{
+  return q->backend->give_back_release(q->ctx, id, claim, error);
 }
 
 gboolean

@@ -26,6 +26,7 @@ typedef enum {
   MUGAI_QUARANTINE_ERROR_IO,         /* an original could not be written, read or removed */
   MUGAI_QUARANTINE_ERROR_INDEX,      /* the index failed */
   MUGAI_QUARANTINE_ERROR_NOT_FOUND,  /* no entry with that id */
+  MUGAI_QUARANTINE_ERROR_CLAIMED,    /* another release of that entry is in progress */
 } mugai_quarantine_error;
 
 typedef struct mugai_quarantine mugai_quarantine;
@@ -83,10 +84,27 @@ gboolean mugai_quarantine_list(mugai_quarantine *q, const mugai_quarantine_filte
 gboolean mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason,
                                  GError **error);
 
-/* Record that ID was released now: marked released and an audit record with REASON and DETAIL
- * (where it went), in one transaction. */
-gboolean mugai_quarantine_record_release(mugai_quarantine *q, const char *id, const char *reason,
-                                         const char *detail, GError **error);
+/* A release is claimed before anything is sent, so that releases of one entry at once, from any
+ * host, send it once: claim, send, then finish; or give the claim back when nothing was sent.
+ * The claim is one atomic conditional update: it is taken when the entry has no claim, or one
+ * older than STALE_AFTER seconds (left by a releaser that crashed), which is taken over. An entry
+ * released before may be claimed again (released again, to --to addresses say). */
+#define MUGAI_QUARANTINE_CLAIM_STALE 600
+
+/* (transfer full) (nullable) a claim on releasing ID, to hand to finish or give back; CLAIMED,
+ * naming who holds it since when, while another live claim is held; NOT_FOUND. */
+char *mugai_quarantine_claim_release(mugai_quarantine *q, const char *id, guint stale_after,
+                                     GError **error);
+
+/* Record that ID, claimed as CLAIM, was released now: marked released, the claim let go, and an
+ * audit record with REASON and DETAIL (where it went), in one transaction. Recorded even when
+ * the claim was taken over meanwhile: the original was sent. */
+gboolean mugai_quarantine_finish_release(mugai_quarantine *q, const char *id, const char *claim,
+                                         const char *reason, const char *detail, GError **error);
+
+/* Let go of CLAIM on ID, nothing sent: nothing is marked, and a release may claim it at once. */
+gboolean mugai_quarantine_give_back_release(mugai_quarantine *q, const char *id,
+                                            const char *claim, GError **error);
 
 /* Remove every entry stored before BEFORE, in batches; PROGRESS (nullable) is called after each
  * batch with the count so far. *REMOVED gets the count. One audit record per run. */

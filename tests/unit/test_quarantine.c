@@ -303,7 +303,10 @@ lists_with_filters_newest_first(void **state)
   assert_int_equal(count(f, &(mugai_quarantine_filter){.released = -1, .until = NOW - 2 * DAY}), 1);
   assert_int_equal(count(f, &(mugai_quarantine_filter){.released = 1}), 0);
   GError *error = NULL;
-  assert_true(mugai_quarantine_record_release(f->q, b->id, "asked", "to=<x@example.jp>", &error));
+  g_autofree char *claim = mugai_quarantine_claim_release(f->q, b->id, 600, &error);
+  assert_non_null(claim);
+  assert_true(mugai_quarantine_finish_release(f->q, b->id, claim, "asked", "to=<x@example.jp>",
+                                              &error));
   assert_int_equal(count(f, &(mugai_quarantine_filter){.released = 1}), 1);
   assert_int_equal(count(f, &(mugai_quarantine_filter){.released = 0}), 2);
 }

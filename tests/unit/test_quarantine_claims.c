@@ -191,9 +191,102 @@ an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
   g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(q, e->id, &error);
   assert_non_null(got);
   assert_string_equal(got->host, g_get_host_name());
+  g_autofree char *claim = mugai_quarantine_claim_release(q, old_id, 600, &error);
+  assert_non_null(claim);
+  assert_true(mugai_quarantine_finish_release(q, old_id, claim, "asked", "", &error));
   mugai_quarantine_free(g_steal_pointer(&q));
   q = open_store(f, TRUE); /* opened again: already version 2, nothing to do */
   assert_int_equal(user_version_of(f), 2);
+}
+
+static gboolean
+claim_refused(mugai_quarantine *q, const char *id)
+{
+  GError *error = NULL;
+  char *claim = mugai_quarantine_claim_release(q, id, MUGAI_QUARANTINE_CLAIM_STALE, &error);
+  g_free(claim);
+  gboolean refused = claim == NULL && g_error_matches(error, MUGAI_QUARANTINE_ERROR,
+                                                      MUGAI_QUARANTINE_ERROR_CLAIMED);
+  g_clear_error(&error);
+  return refused;
+}
+
+/* Two claims on one entry, as two hosts releasing it at once: the second is refused, naming the
+ * first's host; once the first is finished the entry is released (and audited) once. */
+static void
+a_second_claim_on_one_entry_is_refused(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine) other = open_store(f, FALSE); /* another process, another host */
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  GError *error = NULL;
+  g_autofree char *first = mugai_quarantine_claim_release(q, e->id, MUGAI_QUARANTINE_CLAIM_STALE,
+                                                          &error);
+  assert_non_null(first);
+  assert_non_null(strstr(first, g_get_host_name()));
+  char *second = mugai_quarantine_claim_release(other, e->id, MUGAI_QUARANTINE_CLAIM_STALE, &error);
+  assert_null(second);
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_CLAIMED));
+  assert_non_null(strstr(error->message, "is being released already, by "));
+  assert_non_null(strstr(error->message, first));
+  g_clear_error(&error);
+  assert_true(mugai_quarantine_finish_release(q, e->id, first, "asked", "to=<x@example.jp>",
+                                              &error));
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(other, e->id, &error);
+  assert_true(got->released > 0);
+  g_autoptr(GPtrArray) audit = mugai_quarantine_audit_list(other, &error);
+  assert_int_equal(audit->len, 1);
+  assert_string_equal(((mugai_quarantine_audit_row *) audit->pdata[0])->action, "release");
+  /* Released, the claim let go: a later release (elsewhere, say) may claim it again. */
+  g_autofree char *later = mugai_quarantine_claim_release(other, e->id, 600, &error);
+  assert_non_null(later);
+  assert_string_not_equal(later, first);
+  assert_null(mugai_quarantine_claim_release(q, "20261201-120000-0000000000", 600, &error));
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_NOT_FOUND));
+  g_clear_error(&error);
+}
+
+/* A release whose send failed gives its claim back: nothing is marked released, and the next
+ * release claims it at once. Giving back someone else's claim changes nothing. */
+static void
+a_claim_given_back_can_be_taken_again(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  GError *error = NULL;
+  g_autofree char *first = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(first);
+  assert_true(mugai_quarantine_give_back_release(q, e->id, first, &error));
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(q, e->id, &error);
+  assert_int_equal(got->released, 0);
+  g_autofree char *again = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(again);
+  assert_true(mugai_quarantine_give_back_release(q, e->id, first, &error)); /* not first's now */
+  assert_true(claim_refused(q, e->id));
+}
+
+/* A claim older than STALE_AFTER is a releaser that crashed: it is taken over (0 seconds makes
+ * every claim stale); the crashed releaser's late finish still records the release it sent. */
+static void
+a_stale_claim_is_taken_over(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  GError *error = NULL;
+  g_autofree char *crashed = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(crashed);
+  assert_true(claim_refused(q, e->id)); /* live for 600 seconds */
+  g_autofree char *taken = mugai_quarantine_claim_release(q, e->id, 0, &error);
+  assert_non_null(taken);
+  assert_true(claim_refused(q, e->id)); /* the new holder's now */
+  assert_true(mugai_quarantine_finish_release(q, e->id, crashed, "late", "", &error));
+  assert_true(claim_refused(q, e->id)); /* the late finish left the new claim alone */
+  assert_true(mugai_quarantine_finish_release(q, e->id, taken, "asked", "", &error));
+  g_autofree char *next = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(next);
 }
 
 int
@@ -202,6 +295,9 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(an_index_of_version_1_gains_hosts_and_claims_in_place,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(a_second_claim_on_one_entry_is_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_claim_given_back_can_be_taken_again, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_stale_claim_is_taken_over, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
