@@ -113,22 +113,39 @@ is_binary(const char *data, gsize len)
   return !g_utf8_validate_len(data, len, NULL) && memchr(data, 0x1b, len) == NULL;
 }
 
+static gboolean
+write_stdout(const guint8 *data, gsize len, gpointer user_data, GError **error)
+{
+  (void) user_data;
+  if (fwrite(data, 1, len, stdout) == len)
+    return TRUE;
+  g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write to standard output");
+  return FALSE;
+}
+
+/* The original to standard output: straight through when it goes to a file or a pipe, so memory
+ * stays flat; to a terminal only after it has been seen whole to be text (or with FORCE). */
 static int
 print_raw(mugai_quarantine *q, const mugai_policy *policy, const char *id, gboolean force)
 {
+  g_autoptr(GError) error = NULL;
+  if (force || !isatty(STDOUT_FILENO)) {
+    if (!mugai_quarantine_read_original(q, id, write_stdout, NULL, &error))
+      return mugai_qcli_fail(PROGRAM, error);
+    return fflush(stdout) == 0 ? 0 : MUGAI_EXIT_TEMPFAIL;
+  }
   int status = 0;
   g_autoptr(mugai_spool) spool = mugai_qcli_read_original(q, policy, PROGRAM, id, &status);
   if (spool == NULL)
     return status;
   const guint8 *view = NULL;
   gsize len = 0;
-  g_autoptr(GError) error = NULL;
   if (!mugai_spool_view(spool, &view, &len, &error)) {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
     return MUGAI_EXIT_TEMPFAIL;
   }
   const char *data = view ? (const char *) view : "";
-  if (!force && isatty(STDOUT_FILENO) && is_binary(data, len)) {
+  if (is_binary(data, len)) {
     fprintf(stderr,
             PROGRAM ": %s holds binary data: not written to a terminal (redirect it, "
                     "or --force)\n",

@@ -143,7 +143,8 @@ open_quarantine(mugai_milter_state *state)
     mugai_log_fatal("%s", error->message);
     return FALSE;
   }
-  mugai_log_info("quarantine: originals are kept in %s", dir);
+  mugai_log_info("quarantine: originals are kept in %s",
+                 mugai_quarantine_get_location(state->quarantine));
   return TRUE;
 }
 

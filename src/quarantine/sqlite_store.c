@@ -260,17 +260,15 @@ sqlite_read_original(void *ctx, const char *id, mugai_quarantine_write_fn write,
                              g_strerror(errno));
   g_autofree guint8 *buf = g_malloc(READ_CHUNK);
   gboolean ok = TRUE;
-  for (;;) {
-    ssize_t n = read(fd, buf, READ_CHUNK);
+  ssize_t n;
+  while (ok && (n = read(fd, buf, READ_CHUNK)) != 0) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
       ok = mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_IO, "cannot read %s: %s", path,
                              g_strerror(errno));
-    if (n <= 0 || !ok || !write(buf, (gsize) n, user_data, error))
-      ok = ok && n == 0;
-    if (n <= 0 || !ok)
-      break;
+    else
+      ok = write(buf, (gsize) n, user_data, error);
   }
   close(fd);
   return ok;
