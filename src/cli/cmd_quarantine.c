@@ -27,8 +27,9 @@ static const char usage[] =
     "  stats [--json]               how many entries, how big, by reason\n"
     "  audit [--json|--csv]         who deleted, purged or released what, when and why\n"
     "\n"
-    "Exit status: 0 success, 2 usage or configuration error, 3 release refused (a virus), 4 no\n"
-    "entry with that id, 75 the store or the relay failed (I/O, index), 77 permission denied.\n";
+    "Exit status: 0 success, 2 usage or configuration error, 3 release refused (a virus, or\n"
+    "another release of the entry in progress), 4 no entry with that id, 75 the store or the\n"
+    "relay failed (I/O, index), 77 permission denied.\n";
 
 static const struct {
   const char *name;

@@ -34,7 +34,7 @@ print_csv(const GPtrArray *rows)
 {
   g_autoptr(GString) out = g_string_new("seq,time,user,uid,action,id,reason,detail\r\n");
   for (guint i = 0; i < rows->len; i++) {
-    const mugai_qaudit_row *r = g_ptr_array_index(rows, i);
+    const mugai_quarantine_audit_row *r = g_ptr_array_index(rows, i);
     g_autofree char *seq = g_strdup_printf("%" G_GINT64_FORMAT, r->seq);
     g_autofree char *when = mugai_qcli_format_time(r->time);
     g_autofree char *uid = g_strdup_printf("%" G_GINT64_FORMAT, r->uid);
@@ -51,7 +51,7 @@ print_json(const GPtrArray *rows)
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
   for (guint i = 0; i < rows->len; i++) {
-    const mugai_qaudit_row *r = g_ptr_array_index(rows, i);
+    const mugai_quarantine_audit_row *r = g_ptr_array_index(rows, i);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "seq");
     json_builder_add_int_value(b, r->seq);
@@ -76,7 +76,7 @@ static void
 print_text(const GPtrArray *rows)
 {
   for (guint i = 0; i < rows->len; i++) {
-    const mugai_qaudit_row *r = g_ptr_array_index(rows, i);
+    const mugai_quarantine_audit_row *r = g_ptr_array_index(rows, i);
     g_autofree char *when = mugai_qcli_format_time(r->time);
     g_autoptr(GString) line = g_string_new(NULL);
     g_string_append_printf(line, "%" G_GINT64_FORMAT " %s %s %s %s", r->seq, when, r->user,
@@ -119,7 +119,7 @@ mugai_cmd_quarantine_audit(int argc, char **argv)
   g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, NULL, &status);
   if (q == NULL)
     return status;
-  g_autoptr(GPtrArray) rows = mugai_qindex_audit_list(mugai_quarantine_get_db(q), &error);
+  g_autoptr(GPtrArray) rows = mugai_quarantine_audit_list(q, &error);
   if (rows == NULL)
     return mugai_qcli_fail(PROGRAM, error);
   if (json)

@@ -158,14 +158,17 @@ mugai_cmd_quarantine_extract(int argc, char **argv)
   if (!mugai_qcli_id_valid(PROGRAM, id))
     return MUGAI_EXIT_NOT_FOUND;
   int status = 0;
-  g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, NULL, &status);
+  g_autoptr(mugai_policy) policy = NULL;
+  g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, &policy, &status);
   if (q == NULL)
     return status;
   g_autoptr(mugai_quarantine_entry) e = mugai_qcli_get_entry(q, PROGRAM, id, &status);
   if (e == NULL)
     return status;
-  g_autofree char *file = mugai_quarantine_path_of(q, id);
-  g_autoptr(GMimeStream) stream = g_mime_stream_file_open(file, "rb", &error);
+  g_autoptr(mugai_spool) original = mugai_qcli_read_original(q, policy, PROGRAM, id, &status);
+  if (original == NULL)
+    return status;
+  g_autoptr(GMimeStream) stream = mugai_spool_get_stream(original, &error);
   if (stream == NULL) {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
     return MUGAI_EXIT_TEMPFAIL;

@@ -72,16 +72,10 @@ mugai_cmd_quarantine_fsck(int argc, char **argv)
   }
   for (guint i = 0; i < r.lines->len; i++)
     printf("%s\n", (const char *) g_ptr_array_index(r.lines, i));
-  printf("%" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " index entries; %s %" G_GUINT64_FORMAT
-         " temp files, %" G_GUINT64_FORMAT " files without an entry, %" G_GUINT64_FORMAT
-         " entries without a file; %" G_GUINT64_FORMAT " size mismatches, %" G_GUINT64_FORMAT
-         " strangers; %" G_GUINT64_FORMAT " owners or modes %s\n",
-         r.files, r.rows, dry_run ? "would remove" : "removed", r.temp_removed, r.orphans_removed,
-         r.lost_rows_removed, r.size_mismatches, r.strangers, r.owners_wrong,
-         r.owners_unfixed ? "wrong (see above)" : dry_run ? "to fix" : "fixed");
-  if (!dry_run && r.lost_rows_removed)
+  printf("%s\n", r.summary);
+  if (!dry_run && r.entries_dropped)
     mugai_qcli_syslog("fsck", "", "entries without a file removed", "");
-  int result = r.size_mismatches || r.strangers || r.owners_unfixed ? 1 : 0;
+  int result = r.left_to_admin ? 1 : 0;
   mugai_quarantine_fsck_report_clear(&r);
   return result;
 }
@@ -109,9 +103,9 @@ mugai_cmd_quarantine_stats(int argc, char **argv)
   g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, program, NULL, &status);
   if (q == NULL)
     return status;
-  mugai_qindex_stats s;
-  if (!mugai_qindex_get_stats(mugai_quarantine_get_db(q), &s, &error)) {
-    mugai_qindex_stats_clear(&s);
+  mugai_quarantine_stats s;
+  if (!mugai_quarantine_get_stats(q, &s, &error)) {
+    mugai_quarantine_stats_clear(&s);
     return mugai_qcli_fail(program, error);
   }
   g_autofree char *oldest = s.oldest ? mugai_qcli_format_time(s.oldest) : g_strdup("-");
@@ -145,6 +139,6 @@ mugai_cmd_quarantine_stats(int argc, char **argv)
     for (guint i = 0; i < s.by_reason->len; i++)
       printf("reason:    %s\n", (const char *) g_ptr_array_index(s.by_reason, i));
   }
-  mugai_qindex_stats_clear(&s);
+  mugai_quarantine_stats_clear(&s);
   return 0;
 }

@@ -122,7 +122,7 @@ mugai_cmd_quarantine_list(int argc, char **argv)
     fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n", error->message);
     return MUGAI_EXIT_USAGE;
   }
-  mugai_qindex_filter filter = {.reason = reason,
+  mugai_quarantine_filter filter = {.reason = reason,
                                 .rcpt = rcpt,
                                 .from = from,
                                 .virus_only = virus,
@@ -151,7 +151,7 @@ mugai_cmd_quarantine_list(int argc, char **argv)
   size_columns(&out, mugai_qcli_terminal_width());
   if (!json)
     print_cells(&out, titles, "SUBJECT");
-  if (!mugai_qindex_list(mugai_quarantine_get_db(q), &filter, print_row, &out, &error)) {
+  if (!mugai_quarantine_list(q, &filter, print_row, &out, &error)) {
     fflush(stdout);
     return mugai_qcli_fail(PROGRAM, error);
   }

@@ -1,7 +1,9 @@
 /* cmd_quarantine_release.c — `mugai quarantine release ID`: hand a quarantined original (or, with
  * --sanitized, the original sanitized again under a named rule) to the release relay over SMTP,
  * to its recipients or to --to, then record it (released mark, audit row, syslog). Owns one run's
- * store, judge and message. Never marks anything released that the relay did not accept. */
+ * store, judge, claim and message. Never marks anything released that the relay did not accept;
+ * never sends what another release has claimed (claim, send, finish: store.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -28,9 +30,15 @@ static const char description[] =
     "Only once the relay has accepted it is the entry marked released and the Unix user, time,\n"
     "REASON and where it went recorded in the audit table and in syslog.\n"
     "\n"
+    "A release claims the entry before it sends anything, so that an entry is sent once even when\n"
+    "two admins release it at the same moment, from this host or another sharing the quarantine:\n"
+    "the second is refused (exit 3) while the first runs. A release that fails gives its claim\n"
+    "back at once; a claim left by one that crashed is taken over after 10 minutes.\n"
+    "\n"
     "Exit status: 0 released, 2 usage or configuration error (unknown --profile), 3 refused (a\n"
-    "virus without --force, or still refused when sanitized again), 4 no entry with that id,\n"
-    "75 the relay or the store failed (nothing is marked released), 77 permission denied.\n";
+    "virus without --force, still refused when sanitized again, or another release of it is in\n"
+    "progress), 4 no entry with that id, 75 the relay or the store failed (nothing is marked\n"
+    "released), 77 permission denied.\n";
 
 typedef struct {
   char *config, *reason, *profile;
@@ -66,11 +74,18 @@ profile_policy(mugai_policy *policy, const char *name)
   return NULL;
 }
 
-/* The original of E judged again under POLICY, as Postfix would get it; NULL (said) when it is
- * not delivered. *STATUS the exit status then. */
+/* The ORIGINAL of E (LEN bytes) judged again under POLICY, as Postfix would get it; NULL (said)
+ * when it is not delivered. *STATUS the exit status then. */
 static GByteArray *
-sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char *path, int *status)
+sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const guint8 *original,
+               gsize len, int *status)
 {
+  FILE *input = fmemopen((void *) (original ? original : (const guint8 *) ""), len, "rb");
+  if (input == NULL) {
+    fprintf(stderr, PROGRAM ": cannot read the original of %s: %s\n", e->id, g_strerror(errno));
+    *status = MUGAI_EXIT_TEMPFAIL;
+    return NULL;
+  }
   g_autoptr(mugai_judge) judge = mugai_judge_new(policy, PROGRAM);
   mugai_judge_options o = {
       .from = g_strdup(e->mail_from),
@@ -82,8 +97,10 @@ sanitize_again(mugai_policy *policy, const mugai_quarantine_entry *e, const char
   mugai_envelope envelope;
   mugai_read_message message = {0};
   g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_strdup_printf("the original of %s", e->id);
   g_autoptr(mugai_result) result =
-      mugai_judge_message(judge, &o, path, &envelope, &message, &error);
+      mugai_judge_message_from(judge, &o, input, name, &envelope, &message, &error);
+  fclose(input);
   GByteArray *out = NULL;
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     out = mugai_judge_delivered(&message, result, &error);
@@ -146,6 +163,82 @@ release_detail(const char *const *rcpts, const char *relay, const options *o, co
                          o->force ? " forced" : "", reply ? reply : "");
 }
 
+/* One release under its claim. */
+typedef struct {
+  mugai_quarantine *q;
+  const mugai_policy *policy;
+  mugai_policy *judged_under; /* (nullable) with --sanitized */
+  const options *o;
+  const mugai_quarantine_entry *e;
+  const char *const *rcpts;
+  const char *claim;
+  gboolean sent; /* the relay accepted it: the claim must not be given back */
+} release_job;
+
+/* Read, maybe sanitize again, send and record the release of J's entry; the exit status. */
+static int
+send_claimed(release_job *j)
+{
+  const char *id = j->e->id;
+  int status = 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(mugai_spool) original = mugai_qcli_read_original(j->q, j->policy, PROGRAM, id, &status);
+  if (original == NULL)
+    return status;
+  const guint8 *data = NULL;
+  gsize len = 0;
+  if (!mugai_spool_view(original, &data, &len, &error)) {
+    fprintf(stderr, PROGRAM ": %s\n", error->message);
+    return MUGAI_EXIT_TEMPFAIL;
+  }
+  g_autoptr(GByteArray) sanitized = NULL;
+  if (j->o->sanitized) {
+    sanitized = sanitize_again(j->judged_under, j->e, data, len, &status);
+    if (sanitized == NULL)
+      return status;
+    data = sanitized->data;
+    len = sanitized->len;
+  }
+  const char *relay = j->policy->quarantine.release_relay;
+  g_autofree char *reply = NULL;
+  if (!mugai_smtp_send(relay, RELAY_TIMEOUT, j->e->mail_from, j->rcpts,
+                       data ? data : (const guint8 *) "", len, &reply, &error)) {
+    fprintf(stderr, PROGRAM ": %s; %s is not released\n", error->message, id);
+    return MUGAI_EXIT_TEMPFAIL;
+  }
+  j->sent = TRUE;
+  g_autofree char *detail = release_detail(j->rcpts, relay, j->o, reply);
+  mugai_qcli_syslog("release", id, j->o->reason, detail);
+  if (!mugai_quarantine_finish_release(j->q, id, j->claim, j->o->reason, detail, &error)) {
+    fprintf(stderr, PROGRAM ": %s was handed to %s (%s) but could not be recorded: %s\n", id,
+            relay, reply, error->message);
+    return MUGAI_EXIT_TEMPFAIL;
+  }
+  printf("%s: released to %s: %s\n", id, relay, reply);
+  return 0;
+}
+
+/* Claim J's entry, send it, and give the claim back when nothing was sent; the exit status. */
+static int
+release_once(release_job *j)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *claim =
+      mugai_quarantine_claim_release(j->q, j->e->id, MUGAI_QUARANTINE_CLAIM_STALE, &error);
+  if (g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_CLAIMED)) {
+    fprintf(stderr, PROGRAM ": %s: not released again\n", error->message);
+    return MUGAI_EXIT_REFUSED;
+  }
+  if (claim == NULL)
+    return mugai_qcli_fail(PROGRAM, error);
+  j->claim = claim;
+  int status = send_claimed(j);
+  if (!j->sent && !mugai_quarantine_give_back_release(j->q, j->e->id, claim, &error))
+    fprintf(stderr, PROGRAM ": warning: %s stays claimed for %d minutes: %s\n", j->e->id,
+            MUGAI_QUARANTINE_CLAIM_STALE / 60, error->message);
+  return status;
+}
+
 int
 mugai_cmd_quarantine_release(int argc, char **argv)
 {
@@ -163,7 +256,6 @@ mugai_cmd_quarantine_release(int argc, char **argv)
   mugai_policy *judged_under = o.sanitized ? profile_policy(policy, o.profile) : NULL;
   if (o.sanitized && judged_under == NULL)
     return MUGAI_EXIT_USAGE;
-  g_autoptr(GError) error = NULL;
   g_autoptr(mugai_quarantine_entry) e = mugai_qcli_get_entry(q, PROGRAM, id, &status);
   if (e == NULL)
     return status;
@@ -179,35 +271,7 @@ mugai_cmd_quarantine_release(int argc, char **argv)
     fprintf(stderr, PROGRAM ": %s has no recipients: give --to ADDR\n", id);
     return MUGAI_EXIT_USAGE;
   }
-  g_autofree char *path = mugai_quarantine_path_of(q, id);
-  g_autoptr(GByteArray) message = NULL;
-  if (o.sanitized) {
-    message = sanitize_again(judged_under, e, path, &status);
-    if (message == NULL)
-      return status;
-  } else {
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    if (!g_file_get_contents(path, &data, &len, &error)) {
-      fprintf(stderr, PROGRAM ": %s\n", error->message);
-      return MUGAI_EXIT_TEMPFAIL;
-    }
-    message = g_byte_array_new_take((guint8 *) g_steal_pointer(&data), len);
-  }
-  const char *relay = policy->quarantine.release_relay;
-  g_autofree char *reply = NULL;
-  if (!mugai_smtp_send(relay, RELAY_TIMEOUT, e->mail_from, rcpts, message->data, message->len,
-                       &reply, &error)) {
-    fprintf(stderr, PROGRAM ": %s; %s is not released\n", error->message, id);
-    return MUGAI_EXIT_TEMPFAIL;
-  }
-  g_autofree char *detail = release_detail(rcpts, relay, &o, reply);
-  mugai_qcli_syslog("release", id, o.reason, detail);
-  if (!mugai_quarantine_record_release(q, id, o.reason, detail, &error)) {
-    fprintf(stderr, PROGRAM ": %s was handed to %s (%s) but could not be recorded: %s\n", id, relay,
-            reply, error->message);
-    return MUGAI_EXIT_TEMPFAIL;
-  }
-  printf("%s: released to %s: %s\n", id, relay, reply);
-  return 0;
+  release_job job = {.q = q, .policy = policy, .judged_under = judged_under, .o = &o, .e = e,
+                     .rcpts = rcpts};
+  return release_once(&job);
 }

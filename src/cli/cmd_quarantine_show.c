@@ -15,10 +15,11 @@
 #define PROGRAM "mugai quarantine show"
 
 static const char description[] =
-    "Shows one original in the quarantine: when and from whom it came (queue ID, client,\n"
-    "envelope), its decoded From and Subject, what mugai decided (verdict, reason, SMTP reply,\n"
-    "actions, virus signatures) and each MIME part (IMAP part number, declared and detected\n"
-    "type, file name, size, SHA-256) with what was done to it and why.\n"
+    "Shows one original in the quarantine: when and from whom it came (the gateway host that\n"
+    "stored it, queue ID, client, envelope), its decoded From and Subject, what mugai decided\n"
+    "(verdict, reason, SMTP reply, actions, virus signatures) and each MIME part (IMAP part\n"
+    "number, declared and detected type, file name, size, SHA-256) with what was done to it and\n"
+    "why. The host is \"-\" for an original stored before mugai recorded hosts.\n"
     "\n"
     "--raw writes the original exactly as it was received (headers as Postfix passed them, then\n"
     "the body) to standard output; to a terminal only when it is text, or with --force.\n"
@@ -78,6 +79,7 @@ print_entry(const mugai_quarantine_entry *e)
   g_autofree char *released = e->released ? mugai_qcli_format_time(e->released) : g_strdup("never");
   printf("id:         %s\n", e->id);
   printf("stored:     %s\n", when);
+  printf("host:       %s\n", *e->host ? e->host : "-");
   printf("queue id:   %s\n", *e->queue_id ? e->queue_id : "-");
   printf("client:     %s\n", *e->client ? e->client : "-");
   printf("direction:  %s\n", e->direction);
@@ -111,18 +113,39 @@ is_binary(const char *data, gsize len)
   return !g_utf8_validate_len(data, len, NULL) && memchr(data, 0x1b, len) == NULL;
 }
 
-static int
-print_raw(mugai_quarantine *q, const char *id, gboolean force)
+static gboolean
+write_stdout(const guint8 *data, gsize len, gpointer user_data, GError **error)
 {
-  g_autofree char *path = mugai_quarantine_path_of(q, id);
-  g_autofree char *data = NULL;
-  gsize len = 0;
+  (void) user_data;
+  if (fwrite(data, 1, len, stdout) == len)
+    return TRUE;
+  g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write to standard output");
+  return FALSE;
+}
+
+/* The original to standard output: straight through when it goes to a file or a pipe, so memory
+ * stays flat; to a terminal only after it has been seen whole to be text (or with FORCE). */
+static int
+print_raw(mugai_quarantine *q, const mugai_policy *policy, const char *id, gboolean force)
+{
   g_autoptr(GError) error = NULL;
-  if (!g_file_get_contents(path, &data, &len, &error)) {
+  if (force || !isatty(STDOUT_FILENO)) {
+    if (!mugai_quarantine_read_original(q, id, write_stdout, NULL, &error))
+      return mugai_qcli_fail(PROGRAM, error);
+    return fflush(stdout) == 0 ? 0 : MUGAI_EXIT_TEMPFAIL;
+  }
+  int status = 0;
+  g_autoptr(mugai_spool) spool = mugai_qcli_read_original(q, policy, PROGRAM, id, &status);
+  if (spool == NULL)
+    return status;
+  const guint8 *view = NULL;
+  gsize len = 0;
+  if (!mugai_spool_view(spool, &view, &len, &error)) {
     fprintf(stderr, PROGRAM ": %s\n", error->message);
     return MUGAI_EXIT_TEMPFAIL;
   }
-  if (!force && isatty(STDOUT_FILENO) && is_binary(data, len)) {
+  const char *data = view ? (const char *) view : "";
+  if (is_binary(data, len)) {
     fprintf(stderr,
             PROGRAM ": %s holds binary data: not written to a terminal (redirect it, "
                     "or --force)\n",
@@ -163,14 +186,15 @@ mugai_cmd_quarantine_show(int argc, char **argv)
   if (!mugai_qcli_id_valid(PROGRAM, id))
     return MUGAI_EXIT_NOT_FOUND;
   int status = 0;
-  g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, NULL, &status);
+  g_autoptr(mugai_policy) policy = NULL;
+  g_autoptr(mugai_quarantine) q = mugai_qcli_open(config, PROGRAM, &policy, &status);
   if (q == NULL)
     return status;
   g_autoptr(mugai_quarantine_entry) e = mugai_qcli_get_entry(q, PROGRAM, id, &status);
   if (e == NULL)
     return status;
   if (raw)
-    return print_raw(q, id, force);
+    return print_raw(q, policy, id, force);
   if (json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     mugai_qcli_entry_json(b, e, TRUE);

@@ -120,7 +120,7 @@ open_quarantine(mugai_judge *judge)
   if (judge->quarantine == NULL && judge->quarantine_failure == NULL) {
     g_autoptr(GError) error = NULL;
     const mugai_quarantine_policy *qp = &judge->policy->quarantine;
-    judge->quarantine = mugai_quarantine_open(qp->dir, qp->user, qp->group, TRUE, &error);
+    judge->quarantine = mugai_quarantine_open(qp, TRUE, &error);
     if (judge->quarantine == NULL)
       judge->quarantine_failure = g_strdup(error->message);
   }
@@ -263,9 +263,10 @@ mugai_judge_delivered(const mugai_read_message *message, const mugai_result *res
   return g_steal_pointer(&out);
 }
 
-mugai_result *
-mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, const char *path,
-                    mugai_envelope *envelope, mugai_read_message *message, GError **read_error)
+/* Judge the message in GIVEN (nullable: the file PATH is opened, and closed after) named PATH. */
+static mugai_result *
+judge_input(mugai_judge *judge, const mugai_judge_options *options, const char *path, FILE *given,
+            mugai_envelope *envelope, mugai_read_message *message, GError **read_error)
 {
   g_clear_pointer(&judge->quarantine_id, g_free);
   if (judge->keep_originals && *judge->policy->quarantine.dir != '\0')
@@ -286,12 +287,12 @@ mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, cons
     return result;
   }
   g_autoptr(GError) error = NULL;
-  FILE *input = open_input(path, &error);
+  FILE *input = given ? given : open_input(path, &error);
   if (input == NULL)
     return unreadable(envelope->direction, error, NULL, read_error);
   gboolean ok = mugai_read_message_from(input, policy->spool_dir, policy->spool_memory, message,
                                         &error);
-  if (input != stdin)
+  if (input != stdin && input != given)
     fclose(input);
   g_autoptr(GMimeStream) raw = ok ? mugai_spool_get_stream(message->spool, &error) : NULL;
   if (raw == NULL)
@@ -309,4 +310,19 @@ mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, cons
   mugai_result *result = mugai_sanitize(policy, raw, envelope, &services);
   keep_original(judge, envelope, message, result);
   return result;
+}
+
+mugai_result *
+mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options, const char *path,
+                    mugai_envelope *envelope, mugai_read_message *message, GError **read_error)
+{
+  return judge_input(judge, options, path, NULL, envelope, message, read_error);
+}
+
+mugai_result *
+mugai_judge_message_from(mugai_judge *judge, const mugai_judge_options *options, FILE *input,
+                         const char *name, mugai_envelope *envelope, mugai_read_message *message,
+                         GError **read_error)
+{
+  return judge_input(judge, options, name, input, envelope, message, read_error);
 }

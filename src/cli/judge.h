@@ -59,3 +59,9 @@ GByteArray *mugai_judge_delivered(const mugai_read_message *message, const mugai
 mugai_result *mugai_judge_message(mugai_judge *judge, const mugai_judge_options *options,
                                   const char *path, mugai_envelope *envelope,
                                   mugai_read_message *message, GError **read_error);
+
+/* The same for the message read from INPUT (left open), NAME saying what it is for errors:
+ * `mugai quarantine release --sanitized` judges an original read through the quarantine. */
+mugai_result *mugai_judge_message_from(mugai_judge *judge, const mugai_judge_options *options,
+                                       FILE *input, const char *name, mugai_envelope *envelope,
+                                       mugai_read_message *message, GError **read_error);

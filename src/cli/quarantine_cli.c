@@ -8,7 +8,6 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "cli/cli.h"
-#include "quarantine/index.h"
 #include "quarantine/quarantine_id.h"
 #include "util/units.h"
 
@@ -27,8 +26,7 @@ mugai_qcli_open(const char *config, const char *program, mugai_policy **policy_o
     return NULL;
   }
   g_autoptr(GError) error = NULL;
-  mugai_quarantine *q = mugai_quarantine_open(policy->quarantine.dir, policy->quarantine.user,
-                                                 policy->quarantine.group, FALSE, &error);
+  mugai_quarantine *q = mugai_quarantine_open(&policy->quarantine, FALSE, &error);
   if (q == NULL) {
     *status = mugai_qcli_fail(program, error);
     return NULL;
@@ -53,14 +51,30 @@ mugai_quarantine_entry *
 mugai_qcli_get_entry(mugai_quarantine *q, const char *program, const char *id, int *status)
 {
   g_autoptr(GError) error = NULL;
-  mugai_quarantine_entry *e = mugai_qindex_get(mugai_quarantine_get_db(q), id, &error);
-  if (e == NULL) {
-    fprintf(stderr, "%s: %s\n", program, error->message);
-    *status = g_error_matches(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)
-                  ? MUGAI_EXIT_NOT_FOUND
-                  : MUGAI_EXIT_TEMPFAIL;
-  }
+  mugai_quarantine_entry *e = mugai_quarantine_get(q, id, &error);
+  if (e == NULL)
+    *status = mugai_qcli_fail(program, error);
   return e;
+}
+
+static gboolean
+spool_write(const guint8 *data, gsize len, gpointer spool, GError **error)
+{
+  return mugai_spool_write(spool, data, len, error);
+}
+
+mugai_spool *
+mugai_qcli_read_original(mugai_quarantine *q, const mugai_policy *policy, const char *program,
+                         const char *id, int *status)
+{
+  g_autoptr(mugai_spool) spool = mugai_spool_new(policy->spool_dir, policy->spool_memory);
+  g_autoptr(GError) error = NULL;
+  if (!mugai_quarantine_read_original(q, id, spool_write, spool, &error)) {
+    fprintf(stderr, "%s: %s\n", program, error->message);
+    *status = MUGAI_EXIT_TEMPFAIL;
+    return NULL;
+  }
+  return g_steal_pointer(&spool);
 }
 
 GOptionContext *
@@ -82,6 +96,8 @@ mugai_qcli_fail(const char *program, const GError *error)
     return MUGAI_EXIT_NOT_FOUND;
   if (g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_PERMISSION))
     return MUGAI_EXIT_NOPERM;
+  if (g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_CLAIMED))
+    return MUGAI_EXIT_REFUSED;
   return MUGAI_EXIT_TEMPFAIL;
 }
 

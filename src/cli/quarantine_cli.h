@@ -6,6 +6,7 @@
 #include "config/policy.h"
 #include "quarantine/entry.h"
 #include "quarantine/store.h"
+#include "sanitize/spool.h"
 
 /* Exit codes of `mugai quarantine` beyond cli.h's: scripts rely on them. */
 enum {
@@ -28,6 +29,13 @@ gboolean mugai_qcli_id_valid(const char *program, const char *id);
  * index fails (75). (transfer full) */
 mugai_quarantine_entry *mugai_qcli_get_entry(mugai_quarantine *q, const char *program,
                                              const char *id, int *status);
+
+/* (transfer full) the original of ID read through the store into a spool as POLICY's [milter]
+ * spool_dir and spool_memory make one (memory up to that, then a private unlinked file), so a
+ * 64 MB original costs no more heap than the milter's own spool. NULL, the problem on stderr and
+ * *STATUS set (75) when it cannot be read. */
+mugai_spool *mugai_qcli_read_original(mugai_quarantine *q, const mugai_policy *policy,
+                                      const char *program, const char *id, int *status);
 
 /* A subcommand's option context: ARGS (nullable) after the name, SUMMARY, DESCRIPTION, ENTRIES.
  * (transfer full) */

@@ -46,6 +46,7 @@ mugai_qcli_entry_json(JsonBuilder *b, const mugai_quarantine_entry *e, gboolean 
   member_int(b, "time", e->time);
   g_autofree char *when = mugai_qcli_format_time(e->time);
   member_string(b, "time_text", when);
+  member_string(b, "host", e->host);
   member_string(b, "queue_id", e->queue_id);
   member_string(b, "client", e->client);
   member_string(b, "direction", e->direction);

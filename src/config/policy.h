@@ -210,7 +210,7 @@ typedef struct {
   guint64 retention;     /* seconds an original is kept (`mugai quarantine purge`) */
   char *release_relay;   /* HOST:PORT of the Postfix smtpd without milters that releases go to */
   char *user, *group;    /* who the store is given to when root creates in it; "" = the owner of
-                          * the existing directory, else the process (see quarantine/store.h) */
+                          * the existing directory, else the process (quarantine/sqlite_store.h) */
 } mugai_quarantine_policy;
 
 /* A file of sender addresses or domains, one per line ([lists]). */

@@ -416,7 +416,7 @@ static mugai_quarantine *
 quarantine_for(const mugai_policy *policy)
 {
   if (state->quarantine == NULL ||
-      strcmp(policy->quarantine.dir, mugai_quarantine_get_dir(state->quarantine)) != 0)
+      !mugai_quarantine_is_at(state->quarantine, &policy->quarantine))
     return NULL;
   return state->quarantine;
 }

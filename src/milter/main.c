@@ -138,13 +138,13 @@ open_quarantine(mugai_milter_state *state)
   if (*dir == '\0')
     return TRUE;
   g_autoptr(GError) error = NULL;
-  state->quarantine = mugai_quarantine_open(dir, state->policy->quarantine.user,
-                                            state->policy->quarantine.group, TRUE, &error);
+  state->quarantine = mugai_quarantine_open(&state->policy->quarantine, TRUE, &error);
   if (state->quarantine == NULL) {
     mugai_log_fatal("%s", error->message);
     return FALSE;
   }
-  mugai_log_info("quarantine: originals are kept in %s", dir);
+  mugai_log_info("quarantine: originals are kept in %s",
+                 mugai_quarantine_get_location(state->quarantine));
   return TRUE;
 }
 

@@ -30,6 +30,7 @@ mugai_quarantine_entry_new(void)
                       &e->reason,    &e->actions,  &e->signatures, &e->report_json};
   for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
     *strings[i] = g_strdup("");
+  e->host = g_strdup(g_get_host_name());
   e->rcpts = g_new0(char *, 1);
   e->parts = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_part_free);
   return e;
@@ -45,6 +46,7 @@ mugai_quarantine_entry_free(mugai_quarantine_entry *e)
                      e->reason,    e->actions,  e->signatures, e->report_json};
   for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
     g_free(strings[i]);
+  g_free(e->host);
   g_strfreev(e->rcpts);
   g_ptr_array_unref(e->parts);
   g_free(e);

@@ -34,10 +34,12 @@ typedef struct {
   char *signatures;  /* virus signature names, comma-separated, "" when none */
   char *report_json; /* the JSON report `mugai sanitize --report-json` writes */
   gint64 released;   /* Unix time of the last release, 0 = never */
+  char *host;        /* the gateway host that stored it; "" when not recorded (an index of
+                      * version 1 did not); mugai_quarantine_entry_new() sets this host's */
   GPtrArray *parts;  /* mugai_quarantine_part *, in MIME order */
 } mugai_quarantine_entry;
 
-/* (transfer full) an empty entry (strings "", no parts). */
+/* (transfer full) an empty entry (strings "", no parts) stored by this host (g_get_host_name()). */
 mugai_quarantine_entry *mugai_quarantine_entry_new(void);
 void mugai_quarantine_entry_free(mugai_quarantine_entry *entry); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_quarantine_entry, mugai_quarantine_entry_free)

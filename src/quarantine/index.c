@@ -4,13 +4,13 @@
  */
 #include "quarantine/index.h"
 
-#include <pwd.h>
 #include <string.h>
-#include <unistd.h>
 
 G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
-#define SCHEMA_VERSION 1
+/* 1: the first; 2: entry.host (who stored it) and entry.claim, claim_time (a release in
+ * progress), added in place to an index of version 1. */
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
 
 static const char schema[] =
@@ -19,7 +19,8 @@ static const char schema[] =
     " direction TEXT NOT NULL, mail_from TEXT NOT NULL, from_header TEXT NOT NULL,"
     " subject TEXT NOT NULL, size INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,"
     " actions TEXT NOT NULL, signatures TEXT NOT NULL, report TEXT NOT NULL,"
-    " released INTEGER NOT NULL DEFAULT 0);"
+    " released INTEGER NOT NULL DEFAULT 0, host TEXT NOT NULL DEFAULT '',"
+    " claim TEXT NOT NULL DEFAULT '', claim_time INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);"
     "CREATE TABLE IF NOT EXISTS rcpt (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
     "CASCADE,"
@@ -40,6 +41,13 @@ static const char schema[] =
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+
+/* From version 1: the columns version 2 added, at the end of entry as in the schema above.
+ * Entries stored before keep host "": which host stored them was not recorded. */
+static const char migrate_from_1[] =
+    "ALTER TABLE entry ADD COLUMN host TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE entry ADD COLUMN claim TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;";
 
 static gboolean
 sql_fail(sqlite3 *db, GError **error, const char *what)
@@ -74,20 +82,35 @@ user_version(sqlite3 *db)
 }
 
 static gboolean
+too_new(gint64 v, GError **error)
+{
+  g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
+              "index version %" G_GINT64_FORMAT " was made by a newer mugai (this one knows %d)", v,
+              SCHEMA_VERSION);
+  return FALSE;
+}
+
+/* Create the schema of a new index, or bring an older one up to SCHEMA_VERSION in place. The
+ * version is read again under the write lock: another process may have just done it. */
+static gboolean
 ensure_schema(sqlite3 *db, GError **error)
 {
   gint64 v = user_version(db);
-  if (v > SCHEMA_VERSION) {
-    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
-                "index version %" G_GINT64_FORMAT " was made by a newer mugai (this one knows %d)",
-                v, SCHEMA_VERSION);
-    return FALSE;
-  }
+  if (v > SCHEMA_VERSION)
+    return too_new(v, error);
   if (v == SCHEMA_VERSION)
     return TRUE;
-  g_autofree char *sql =
-      g_strdup_printf("BEGIN IMMEDIATE;%sPRAGMA user_version = %d;COMMIT;", schema, SCHEMA_VERSION);
-  if (mugai_qindex_exec(db, sql, error))
+  if (!mugai_qindex_exec(db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  v = user_version(db);
+  g_autofree char *version = g_strdup_printf("PRAGMA user_version = %d;", SCHEMA_VERSION);
+  gboolean ok = TRUE;
+  if (v > SCHEMA_VERSION)
+    ok = too_new(v, error);
+  else if (v < SCHEMA_VERSION)
+    ok = mugai_qindex_exec(db, v == 0 ? schema : migrate_from_1, error) &&
+         mugai_qindex_exec(db, version, error);
+  if (ok && mugai_qindex_exec(db, "COMMIT", error))
     return TRUE;
   mugai_qindex_exec(db, "ROLLBACK", NULL);
   return FALSE;
@@ -199,7 +222,11 @@ insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 gboolean
 mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
-  sqlite3_stmt *st = prepare(db, "INSERT INTO entry VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
+  sqlite3_stmt *st = prepare(db,
+                             "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
+                             " from_header, subject, size, verdict, reason, actions, signatures,"
+                             " report, released, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             error);
   if (st == NULL)
     return FALSE;
   const char *texts[] = {e->queue_id, e->client, e->direction, e->mail_from, e->from, e->subject};
@@ -214,6 +241,7 @@ mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error
   bind_text(st, 13, e->signatures);
   bind_text(st, 14, e->report_json);
   sqlite3_bind_int64(st, 15, e->released);
+  bind_text(st, 16, e->host);
   return run(db, st, error) && insert_rcpts(db, e, error) && insert_parts(db, e, error);
 }
 
@@ -226,7 +254,7 @@ column_text(sqlite3_stmt *st, int i)
 
 #define ENTRY_COLUMNS                                                                              \
   "id, time, queue_id, client, direction, mail_from, from_header, subject,"                        \
-  " size, verdict, reason, actions, signatures, released"
+  " size, verdict, reason, actions, signatures, released, host"
 
 /* An entry from a row of ENTRY_COLUMNS (no recipients, parts or report). */
 static mugai_quarantine_entry *
@@ -248,6 +276,8 @@ entry_from_row(sqlite3_stmt *st)
     *more[i] = column_text(st, 9 + i);
   }
   e->released = sqlite3_column_int64(st, 13);
+  g_free(e->host);
+  e->host = column_text(st, 14);
   return e;
 }
 
@@ -313,7 +343,7 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
   }
   g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
   g_free(e->report_json);
-  e->report_json = column_text(st, 14);
+  e->report_json = column_text(st, 15);
   sqlite3_finalize(st);
   if (!load_rcpts(db, e, error) || !load_parts(db, e, error))
     return NULL;
@@ -337,19 +367,88 @@ mugai_qindex_delete(sqlite3 *db, const char *id, GError **error)
   return TRUE;
 }
 
-gboolean
-mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error)
+/* After a claim on ID was refused: who holds it since when, or NOT_FOUND. */
+static gboolean
+claim_refused(sqlite3 *db, const char *id, GError **error)
 {
-  sqlite3_stmt *st = prepare(db, "UPDATE entry SET released = ? WHERE id = ?", error);
+  sqlite3_stmt *st = prepare(db, "SELECT claim, claim_time FROM entry WHERE id = ?", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, id);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    sqlite3_finalize(st);
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                id);
+    return FALSE;
+  }
+  g_autofree char *holder = column_text(st, 0);
+  g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(sqlite3_column_int64(st, 1));
+  sqlite3_finalize(st);
+  g_autofree char *when = since ? g_date_time_format(since, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
+  g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_CLAIMED,
+              "%s is being released already, by %s since %s", id, holder, when);
+  return FALSE;
+}
+
+gboolean
+mugai_qindex_claim(sqlite3 *db, const char *id, const char *claim, gint64 now, gint64 stale_before,
+                   GError **error)
+{
+  sqlite3_stmt *st = prepare(db,
+                             "UPDATE entry SET claim = ?, claim_time = ?"
+                             " WHERE id = ? AND (claim = '' OR claim_time <= ?)",
+                             error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, claim);
+  sqlite3_bind_int64(st, 2, now);
+  bind_text(st, 3, id);
+  sqlite3_bind_int64(st, 4, stale_before);
+  if (!run(db, st, error))
+    return FALSE;
+  return sqlite3_changes(db) == 1 || claim_refused(db, id, error);
+}
+
+gboolean
+mugai_qindex_finish_claim(sqlite3 *db, const char *id, const char *claim, gint64 when,
+                          GError **error)
+{
+  /* Every SET expression sees the row as it was: the claim is tested before it is cleared. */
+  sqlite3_stmt *st = prepare(db,
+                             "UPDATE entry SET released = ?1,"
+                             " claim_time = CASE WHEN claim = ?2 THEN 0 ELSE claim_time END,"
+                             " claim = CASE WHEN claim = ?2 THEN '' ELSE claim END WHERE id = ?3",
+                             error);
   if (st == NULL)
     return FALSE;
   sqlite3_bind_int64(st, 1, when);
-  bind_text(st, 2, id);
+  bind_text(st, 2, claim);
+  bind_text(st, 3, id);
+  if (!run(db, st, error))
+    return FALSE;
+  if (sqlite3_changes(db) == 0) {
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+mugai_qindex_give_back_claim(sqlite3 *db, const char *id, const char *claim, GError **error)
+{
+  sqlite3_stmt *st =
+      prepare(db, "UPDATE entry SET claim = '', claim_time = 0 WHERE id = ? AND claim = ?", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, id);
+  bind_text(st, 2, claim);
   return run(db, st, error);
 }
 
 gboolean
-mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn fn, gpointer data,
+mugai_qindex_list(sqlite3 *db, const mugai_quarantine_filter *f,
+                  mugai_quarantine_row_fn fn, gpointer data,
                   GError **error)
 {
   g_autoptr(GString) sql = g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT group_concat(addr, "
@@ -384,7 +483,7 @@ mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *f, mugai_qindex_row_fn
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
-    const char *rcpts = (const char *) sqlite3_column_text(st, 14);
+    const char *rcpts = (const char *) sqlite3_column_text(st, 15);
     if (rcpts) {
       g_strfreev(e->rcpts);
       e->rcpts = g_strsplit(rcpts, "\n", -1);
@@ -420,17 +519,6 @@ mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error)
   return ids;
 }
 
-/* The Unix user running this process, as the audit names it. */
-static char *
-user_name(uid_t uid)
-{
-  struct passwd pw, *found = NULL;
-  char buf[1024];
-  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
-    return g_strdup(found->pw_name);
-  return g_strdup_printf("uid %u", (unsigned) uid);
-}
-
 gboolean
 mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const char *reason,
                        const char *detail, GError **error)
@@ -441,11 +529,8 @@ mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const ch
                              error);
   if (st == NULL)
     return FALSE;
-  uid_t uid = getuid(); /* the real user: who ran the command, also under sudo's setuid */
-  g_autofree char *user = user_name(uid);
-  const char *sudo = g_getenv("SUDO_USER"); /* sudo keeps the admin's name here */
-  g_autofree char *who =
-      uid == 0 && sudo && *sudo ? g_strdup_printf("%s (sudo from %s)", user, sudo) : g_strdup(user);
+  gint64 uid = 0;
+  g_autofree char *who = mugai_quarantine_audit_actor(&uid);
   sqlite3_bind_int64(st, 1, g_get_real_time() / G_USEC_PER_SEC);
   bind_text(st, 2, who);
   sqlite3_bind_int64(st, 3, uid);
@@ -454,19 +539,6 @@ mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const ch
   bind_text(st, 6, reason);
   bind_text(st, 7, detail);
   return run(db, st, error);
-}
-
-void
-mugai_qaudit_row_free(mugai_qaudit_row *row)
-{
-  if (row == NULL)
-    return;
-  g_free(row->user);
-  g_free(row->action);
-  g_free(row->id);
-  g_free(row->reason);
-  g_free(row->detail);
-  g_free(row);
 }
 
 GPtrArray *
@@ -478,9 +550,10 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error)
                              error);
   if (st == NULL)
     return NULL;
-  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_qaudit_row_free);
+  GPtrArray *rows =
+      g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_audit_row_free);
   while (sqlite3_step(st) == SQLITE_ROW) {
-    mugai_qaudit_row *r = g_new0(mugai_qaudit_row, 1);
+    mugai_quarantine_audit_row *r = g_new0(mugai_quarantine_audit_row, 1);
     r->seq = sqlite3_column_int64(st, 0);
     r->time = sqlite3_column_int64(st, 1);
     r->user = column_text(st, 2);
@@ -495,19 +568,9 @@ mugai_qindex_audit_list(sqlite3 *db, GError **error)
   return rows;
 }
 
-void
-mugai_qindex_stats_clear(mugai_qindex_stats *s)
-{
-  if (s->by_reason)
-    g_ptr_array_unref(s->by_reason);
-  memset(s, 0, sizeof *s);
-}
-
 gboolean
-mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *s, GError **error)
+mugai_qindex_get_stats(sqlite3 *db, mugai_quarantine_stats *s, GError **error)
 {
-  memset(s, 0, sizeof *s);
-  s->by_reason = g_ptr_array_new_with_free_func(g_free);
   sqlite3_stmt *st = prepare(db,
                              "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
                              " coalesce(max(time), 0), count(nullif(released, 0)),"

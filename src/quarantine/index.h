@@ -2,12 +2,13 @@
  *
  * Tables: entry (one row per original), rcpt (its envelope recipients, indexed for --rcpt),
  * part (each MIME part the report lists), audit (append-only: triggers refuse UPDATE and
- * DELETE). The index only describes the files; the originals themselves are files beside it.
- * A connection is used by one thread at a time (the store serialises its writer).
+ * DELETE). The index only describes the files; the originals themselves are files beside it
+ * (sqlite_store.h). A connection is used by one thread at a time (the store serialises its
+ * writer).
  */
 #pragma once
 #include <sqlite3.h>
-#include "quarantine/entry.h"
+#include "quarantine/store.h"
 
 #define MUGAI_QINDEX_FILE "index.sqlite"
 /* The index's mode, which SQLite copies to -wal and -shm: the store's group reads and writes it,
@@ -20,6 +21,7 @@ typedef enum {
   MUGAI_QINDEX_ERROR_SQLITE,    /* SQLite said no (message included) */
   MUGAI_QINDEX_ERROR_NOT_FOUND, /* no entry with that id */
   MUGAI_QINDEX_ERROR_VERSION,   /* made by a newer mugai */
+  MUGAI_QINDEX_ERROR_CLAIMED,   /* another release holds a live claim on the entry */
 } mugai_qindex_error;
 
 /* (transfer full) (nullable) the index at PATH, its schema created when CREATE (else the file
@@ -39,52 +41,31 @@ mugai_quarantine_entry *mugai_qindex_get(sqlite3 *db, const char *id, GError **e
 /* Remove the entry ID's rows; NOT_FOUND when there is none. */
 gboolean mugai_qindex_delete(sqlite3 *db, const char *id, GError **error);
 
-/* Record that ID was released at WHEN. */
-gboolean mugai_qindex_mark_released(sqlite3 *db, const char *id, gint64 when, GError **error);
+/* Claim releasing ID as CLAIM at NOW, one conditional UPDATE: taken when ID has no claim or one
+ * made at STALE_BEFORE or earlier; else CLAIMED (naming the holder) or NOT_FOUND. */
+gboolean mugai_qindex_claim(sqlite3 *db, const char *id, const char *claim, gint64 now,
+                            gint64 stale_before, GError **error);
 
-/* What a list selects; NULL / 0 fields do not filter. */
-typedef struct {
-  gint64 since, until; /* time >= since, time < until */
-  const char *reason;  /* reason word */
-  const char *rcpt;    /* an envelope recipient (case ignored) */
-  const char *from;    /* envelope sender or From header contains it (case ignored) */
-  gboolean virus_only; /* only entries with a virus signature */
-  int released;        /* -1 any, 0 never released, 1 released */
-  guint64 limit;       /* 0 = all */
-} mugai_qindex_filter;
+/* Mark ID released at WHEN, and let go of CLAIM if it is still ID's; NOT_FOUND when ID is gone. */
+gboolean mugai_qindex_finish_claim(sqlite3 *db, const char *id, const char *claim, gint64 when,
+                                   GError **error);
 
-/* Calls FN for each entry FILTER selects, newest first (with its recipients; parts and report
- * not loaded; the entry is lent for the call); FN returns FALSE to stop. */
-typedef gboolean (*mugai_qindex_row_fn)(const mugai_quarantine_entry *entry, gpointer data);
-gboolean mugai_qindex_list(sqlite3 *db, const mugai_qindex_filter *filter, mugai_qindex_row_fn fn,
-                           gpointer data, GError **error);
+/* Let go of CLAIM on ID if it is still ID's. */
+gboolean mugai_qindex_give_back_claim(sqlite3 *db, const char *id, const char *claim,
+                                      GError **error);
+
+/* Calls FN for each entry FILTER selects, newest first (see mugai_quarantine_list()). */
+gboolean mugai_qindex_list(sqlite3 *db, const mugai_quarantine_filter *filter,
+                           mugai_quarantine_row_fn fn, gpointer data, GError **error);
 
 /* (transfer full) the ids of entries stored before BEFORE, oldest first, at most MAX. */
 GPtrArray *mugai_qindex_ids_before(sqlite3 *db, gint64 before, guint max, GError **error);
 
-/* One audit row. */
-typedef struct {
-  gint64 seq, time;
-  char *user; /* Unix user name */
-  gint64 uid;
-  char *action; /* "release", "delete", "purge", "fsck" */
-  char *id;     /* entry id, "" for a purge */
-  char *reason;
-  char *detail;
-} mugai_qaudit_row;
-
+/* One audit record naming this process's user (audit.h), in the caller's transaction. */
 gboolean mugai_qindex_audit_add(sqlite3 *db, const char *action, const char *id, const char *reason,
                                 const char *detail, GError **error);
-/* (transfer full) mugai_qaudit_row *, oldest first. */
+/* (transfer full) mugai_quarantine_audit_row *, oldest first. */
 GPtrArray *mugai_qindex_audit_list(sqlite3 *db, GError **error);
-void mugai_qaudit_row_free(mugai_qaudit_row *row); /* NULL-safe */
 
-/* What `mugai quarantine stats` shows. */
-typedef struct {
-  guint64 entries, bytes, released, viruses;
-  gint64 oldest, newest; /* 0 when empty */
-  GPtrArray *by_reason;  /* char *: "WORD COUNT", most first */
-} mugai_qindex_stats;
-
-gboolean mugai_qindex_get_stats(sqlite3 *db, mugai_qindex_stats *stats, GError **error);
-void mugai_qindex_stats_clear(mugai_qindex_stats *stats);
+/* Fill STATS (by_reason made, empty). */
+gboolean mugai_qindex_get_stats(sqlite3 *db, mugai_quarantine_stats *stats, GError **error);

@@ -1,70 +1,110 @@
-/* store.h — the quarantine: originals as files under hashed directories, described by a SQLite
- * index, shared by every milter thread and the `mugai quarantine` commands at once.
+/* store.h — the quarantine: every original mugai keeps, exact bytes as received, with what it
+ * decided about it, shared by every milter thread and the `mugai quarantine` commands at once.
+ * This is the one API the milter and the CLI use; which backend keeps the entries
+ * ([quarantine] in the configuration) is invisible to them (backend.h: the interface a backend
+ * implements; sqlite_store.h: the SQLite one, originals as files beside a SQLite index).
  *
- *   DIR/objects/ab/cd/ID   the original, exact bytes as received (mode 0640, directories 2770)
- *   DIR/tmp/ID.tmp         being written (a crash may leave one; fsck removes it)
- *   DIR/index.sqlite       the index (WAL; with its -wal and -shm files, mode 0660)
- *
- * Storing is durable before it returns: the file is written, fsynced and renamed into place, its
- * directory fsynced, then its row committed. Rows of concurrent messages are committed together
- * (group commit): a thread that finds a commit in progress queues its row and waits, the next
- * commit takes every row queued, and no caller returns before the commit of its own row.
- * A file is always in place before its row exists and removed only after its row is gone, so a
- * crash between any two steps leaves at most a file without a row, which fsck removes (Postfix
- * still holds that message: it was never answered).
+ * Every backend keeps these promises:
+ *  - mugai_quarantine_store() is durable before it returns, and on failure nothing is indexed;
+ *  - an entry is never listed whose original cannot be read;
+ *  - each delete, purge, release and repair is recorded in the append-only audit table in the
+ *    same transaction as the change itself, so the audit never misses one nor names one undone.
  * Thread-safe: mugai_quarantine_store() from any thread; the rest from one thread at a time.
  */
 #pragma once
 #include <glib.h>
-#include "quarantine/durable_file.h"
+#include "config/policy.h"
+#include "quarantine/audit.h"
 #include "quarantine/entry.h"
-#include "quarantine/index.h"
+#include "quarantine/fsck.h"
 
 #define MUGAI_QUARANTINE_ERROR (mugai_quarantine_error_quark())
 GQuark mugai_quarantine_error_quark(void);
 typedef enum {
-  MUGAI_QUARANTINE_ERROR_MISSING,    /* no store at that directory */
+  MUGAI_QUARANTINE_ERROR_MISSING,    /* no store there */
   MUGAI_QUARANTINE_ERROR_PERMISSION, /* the caller may not read or write it */
-  MUGAI_QUARANTINE_ERROR_IO,         /* a file could not be written, read or removed */
+  MUGAI_QUARANTINE_ERROR_IO,         /* an original could not be written, read or removed */
   MUGAI_QUARANTINE_ERROR_INDEX,      /* the index failed */
   MUGAI_QUARANTINE_ERROR_NOT_FOUND,  /* no entry with that id */
+  MUGAI_QUARANTINE_ERROR_CLAIMED,    /* another release of that entry is in progress */
 } mugai_quarantine_error;
 
 typedef struct mugai_quarantine mugai_quarantine;
 
-/* (transfer full) (nullable) the store at DIR (absolute), belonging to USER and GROUP
- * ([quarantine] user and group, nullable): "" or NULL USER is the owner of DIR when it exists,
- * else this process; "" or NULL GROUP the login group of USER, else DIR's group, else this
- * process's. CREATE: what is missing is made (with its index), as the milter and `mugai sanitize`
- * do; as root, everything made is given to that owner, and with USER or GROUP named DIR and the
- * index files are given to it too (modes: durable_file.h, MUGAI_QINDEX_MODE). Else it must exist,
- * and a caller who may not use it gets PERMISSION with the owner named. */
-mugai_quarantine *mugai_quarantine_open(const char *dir, const char *user, const char *group,
-                                        gboolean create, GError **error);
+/* (transfer full) (nullable) the store CONFIG ([quarantine]) names. For the SQLite backend: DIR
+ * (absolute), belonging to [quarantine] user and group (see sqlite_store.h). CREATE: what is
+ * missing is made, as the milter and `mugai sanitize` do; else it must exist, and a caller who
+ * may not use it gets PERMISSION with the owner named. */
+mugai_quarantine *mugai_quarantine_open(const mugai_quarantine_policy *config, gboolean create,
+                                        GError **error);
 void mugai_quarantine_free(mugai_quarantine *q); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_quarantine, mugai_quarantine_free)
 
-const char *mugai_quarantine_get_dir(const mugai_quarantine *q); /* (transfer none) */
-/* (transfer none) who what the store makes belongs to (see mugai_quarantine_open()). */
-const mugai_durable_owner *mugai_quarantine_get_owner(const mugai_quarantine *q);
-/* (transfer none) the index connection, for queries of the single-threaded CLI. */
-sqlite3 *mugai_quarantine_get_db(mugai_quarantine *q);
-/* (transfer full) the absolute path of the original of ID (valid). */
-char *mugai_quarantine_path_of(const mugai_quarantine *q, const char *id);
+/* TRUE when Q is the store CONFIG names (a reload that changed it needs a new one). */
+gboolean mugai_quarantine_is_at(const mugai_quarantine *q, const mugai_quarantine_policy *config);
+/* (transfer none) where Q is, for messages ("/var/spool/mugai/quarantine"). */
+const char *mugai_quarantine_get_location(const mugai_quarantine *q);
 
-/* Store the LEN bytes at DATA as ENTRY's original and index ENTRY, durably (see above). On
- * failure nothing is indexed (a file may remain, for fsck). */
+/* Store the LEN bytes at DATA as ENTRY's original and index ENTRY, durably. Concurrent stores
+ * may share one commit (the SQLite backend's group commit); none returns before its own. */
 gboolean mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
                                 const guint8 *data, gsize len, GError **error);
 
-/* Remove ID (its row and audit record in one transaction, then its file). */
+/* (transfer full) (nullable) the entry ID with its recipients, parts and report; NOT_FOUND. */
+mugai_quarantine_entry *mugai_quarantine_get(mugai_quarantine *q, const char *id, GError **error);
+
+/* Receives the original in pieces, in order; FALSE (with ERROR) stops the read. */
+typedef gboolean (*mugai_quarantine_write_fn)(const guint8 *data, gsize len, gpointer user_data,
+                                              GError **error);
+/* Hand the original of ID to WRITE, in pieces of at most 64 KiB: memory stays flat for a 64 MB
+ * original whatever the backend, and the caller chooses where it goes (stdout, a spool). */
+gboolean mugai_quarantine_read_original(mugai_quarantine *q, const char *id,
+                                        mugai_quarantine_write_fn write, gpointer user_data,
+                                        GError **error);
+
+/* What a list selects; NULL / 0 fields do not filter. */
+typedef struct {
+  gint64 since, until; /* time >= since, time < until */
+  const char *reason;  /* reason word */
+  const char *rcpt;    /* an envelope recipient (case ignored) */
+  const char *from;    /* envelope sender or From header contains it (case ignored) */
+  gboolean virus_only; /* only entries with a virus signature */
+  int released;        /* -1 any, 0 never released, 1 released */
+  guint64 limit;       /* 0 = all */
+} mugai_quarantine_filter;
+
+/* Called for each entry a list selects (with its recipients; parts and report not loaded; lent
+ * for the call); returns FALSE to stop. */
+typedef gboolean (*mugai_quarantine_row_fn)(const mugai_quarantine_entry *entry, gpointer data);
+/* Calls FN for each entry FILTER selects, newest first. */
+gboolean mugai_quarantine_list(mugai_quarantine *q, const mugai_quarantine_filter *filter,
+                               mugai_quarantine_row_fn fn, gpointer data, GError **error);
+
+/* Remove ID (its entry and an audit record, then its original). */
 gboolean mugai_quarantine_delete(mugai_quarantine *q, const char *id, const char *reason,
                                  GError **error);
 
-/* Record that ID was released now: marked released and an audit record with REASON and DETAIL
- * (where it went), in one transaction. */
-gboolean mugai_quarantine_record_release(mugai_quarantine *q, const char *id, const char *reason,
-                                         const char *detail, GError **error);
+/* A release is claimed before anything is sent, so that releases of one entry at once, from any
+ * host, send it once: claim, send, then finish; or give the claim back when nothing was sent.
+ * The claim is one atomic conditional update: it is taken when the entry has no claim, or one
+ * older than STALE_AFTER seconds (left by a releaser that crashed), which is taken over. An entry
+ * released before may be claimed again (released again, to --to addresses say). */
+#define MUGAI_QUARANTINE_CLAIM_STALE 600
+
+/* (transfer full) (nullable) a claim on releasing ID, to hand to finish or give back; CLAIMED,
+ * naming who holds it since when, while another live claim is held; NOT_FOUND. */
+char *mugai_quarantine_claim_release(mugai_quarantine *q, const char *id, guint stale_after,
+                                     GError **error);
+
+/* Record that ID, claimed as CLAIM, was released now: marked released, the claim let go, and an
+ * audit record with REASON and DETAIL (where it went), in one transaction. Recorded even when
+ * the claim was taken over meanwhile: the original was sent. */
+gboolean mugai_quarantine_finish_release(mugai_quarantine *q, const char *id, const char *claim,
+                                         const char *reason, const char *detail, GError **error);
+
+/* Let go of CLAIM on ID, nothing sent: nothing is marked, and a release may claim it at once. */
+gboolean mugai_quarantine_give_back_release(mugai_quarantine *q, const char *id,
+                                            const char *claim, GError **error);
 
 /* Remove every entry stored before BEFORE, in batches; PROGRESS (nullable) is called after each
  * batch with the count so far. *REMOVED gets the count. One audit record per run. */
@@ -73,13 +113,34 @@ gboolean mugai_quarantine_purge(mugai_quarantine *q, gint64 before, const char *
                                 mugai_quarantine_progress_fn progress, gpointer data,
                                 guint64 *removed, GError **error);
 
-/* Test hooks: make the next stores stop at STEP (a simulated crash: the file step as
- * durable_file.h says; INDEX after the file is in place, before its row). */
+/* (transfer full) mugai_quarantine_audit_row *, oldest first. */
+GPtrArray *mugai_quarantine_audit_list(mugai_quarantine *q, GError **error);
+
+/* What `mugai quarantine stats` shows. */
+typedef struct {
+  guint64 entries, bytes, released, viruses;
+  gint64 oldest, newest; /* 0 when empty */
+  GPtrArray *by_reason;  /* char *: "WORD COUNT", most first */
+} mugai_quarantine_stats;
+
+gboolean mugai_quarantine_get_stats(mugai_quarantine *q, mugai_quarantine_stats *stats,
+                                    GError **error);
+void mugai_quarantine_stats_clear(mugai_quarantine_stats *stats);
+
+/* Check the store against itself after a crash or damage, repairing what it safely can unless
+ * REPAIR is FALSE; what was found goes to REPORT (fsck.h), in the backend's own terms. Work
+ * younger than GRACE seconds is left alone: a store may be in progress. */
+gboolean mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
+                               mugai_quarantine_fsck_report *report, GError **error);
+
+/* Test hooks: make the next stores stop at STEP (a simulated crash: WRITE after the original's
+ * temp file is created, FSYNC after its data is written, RENAME after it is durable there,
+ * INDEX after the original is in place, before its entry). */
 typedef enum {
   MUGAI_QUARANTINE_FAULT_NONE,
-  MUGAI_QUARANTINE_FAULT_WRITE = MUGAI_DURABLE_STEP_WRITE,
-  MUGAI_QUARANTINE_FAULT_FSYNC = MUGAI_DURABLE_STEP_FSYNC,
-  MUGAI_QUARANTINE_FAULT_RENAME = MUGAI_DURABLE_STEP_RENAME,
+  MUGAI_QUARANTINE_FAULT_WRITE,
+  MUGAI_QUARANTINE_FAULT_FSYNC,
+  MUGAI_QUARANTINE_FAULT_RENAME,
   MUGAI_QUARANTINE_FAULT_INDEX,
 } mugai_quarantine_fault;
 void mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault);

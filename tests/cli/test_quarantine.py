@@ -6,7 +6,7 @@ line and the report; nothing changes without one; a store that fails answers 75.
 its table, show, show --raw, extract, delete, purge, fsck after damage, stats, audit (JSON, CSV),
 every error path (unknown id, no such part, no quarantine, an unprivileged user), held outbound
 mail, and several `mugai sanitize` processes storing while list and purge run."""
-import base64, csv, io, json, os, re, shutil, subprocess, sys, tempfile, threading, time, unittest
+import base64, csv, io, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -43,6 +43,49 @@ def run(*args, stdin=None, env=None, user=None, uid=None, groups=()):
         cmd = unix_users.as_user(uid, groups, cmd)
     return subprocess.run(cmd, input=stdin, capture_output=True, timeout=120,
                           env=dict(os.environ, **(env or {})))
+
+
+class SlowSink:
+    """A relay that accepts every message and answers its end of DATA only after DELAY seconds,
+    so that releases started together overlap; MESSAGES holds what it was given."""
+
+    def __init__(self, delay=1.5):
+        self.delay, self.messages, self.lock = delay, [], threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        with conn, conn.makefile("rb") as f:
+            conn.sendall(b"220 sink ESMTP\r\n")
+            for line in f:
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    conn.sendall(b"354 go on\r\n")
+                    body = b"".join(iter(f.readline, b".\r\n"))
+                    time.sleep(self.delay)
+                    with self.lock:
+                        self.messages.append(body)
+                        n = len(self.messages)
+                    conn.sendall(b"250 2.0.0 Ok: queued as SINK%d\r\n" % n)
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 ok\r\n")
+
+    def close(self):
+        self.sock.close()
 
 
 class Quarantine(unittest.TestCase):
@@ -112,6 +155,13 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(entry["rcpts"], ["taro@city.example.lg.jp"])
         self.assertEqual(entry["size"], len(HTML))
         self.assertEqual(entry["report"]["quarantine_id"], qid)
+
+    def test_entries_name_the_host_that_stored_them(self):
+        qid = self.stored_id()
+        host = socket.gethostname()
+        self.assertIn(f"host:       {host}\n", self.q("show", qid).stdout.decode())
+        self.assertEqual(json.loads(self.q("show", qid, "--json").stdout)["host"], host)
+        self.assertEqual([e["host"] for e in json.loads(self.q("list", "--json").stdout)], [host])
 
     def test_without_a_quarantine_nothing_is_kept_and_the_notice_is_as_before(self):
         p, report = self.sanitize(HTML, self.plain_conf)
@@ -452,6 +502,47 @@ class Quarantine(unittest.TestCase):
         self.assertIn("has no [rule nope] (its rules: none)", p.stderr.decode())
         self.assertEqual(json.loads(self.q("list", "--released", "--json").stdout), [])
         self.assertEqual(json.loads(self.q("audit", "--json").stdout), [])
+
+    def test_two_releases_at_once_send_the_original_once(self):
+        sink = SlowSink()
+        self.addCleanup(sink.close)
+        conf = self.config(dir=self.store, release_relay=f"127.0.0.1:{sink.port}")
+        qid = self.stored_id()
+        cmd = [MUGAI, "quarantine", "release", "-c", conf, qid, "--reason", "受信者の依頼"]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(2)]
+        results = [(p.wait(timeout=120), p.stdout.read().decode(), p.stderr.read().decode())
+                   for p in procs]
+        for p in procs:
+            p.stdout.close()
+            p.stderr.close()
+        self.assertEqual(sorted(r[0] for r in results), [0, 3], results)
+        won = next(r for r in results if r[0] == 0)
+        lost = next(r for r in results if r[0] == 3)
+        self.assertRegex(won[1], rf"^{qid}: released to 127.0.0.1:{sink.port}: 250 ")
+        self.assertRegex(lost[2], rf"{qid} is being released already, by {re.escape(socket.gethostname())} "
+                                  r"pid \d+ #[0-9a-f]+ since [0-9: -]+: not released again")
+        self.assertEqual(len(sink.messages), 1)
+        self.assertEqual(sink.messages[0], HTML)
+        audit = json.loads(self.q("audit", "--json").stdout)
+        self.assertEqual([(r["action"], r["id"]) for r in audit], [("release", qid)])
+        self.assertEqual([e["id"] for e in json.loads(self.q("list", "--released", "--json").stdout)],
+                         [qid])
+        # Done, the claim is let go: a later release (to someone else) goes, and goes once.
+        again = self.q("release", qid, "--reason", "課長へ", "--to", "hanako@city.example.lg.jp",
+                       conf=conf)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(len(sink.messages), 2)
+
+    def test_a_release_that_failed_leaves_no_claim_behind(self):
+        with socket.socket() as sock:  # nothing listens: the relay is down
+            sock.bind(("127.0.0.1", 0))
+            down = sock.getsockname()[1]
+        qid = self.stored_id()
+        conf = self.config(dir=self.store, release_relay=f"127.0.0.1:{down}")
+        for _ in range(2):  # the second is refused by the relay again, not by a claim left over
+            self.assertEqual(self.q("release", qid, "--reason", "asked", conf=conf).returncode, 75)
+        self.assertEqual(json.loads(self.q("list", "--released", "--json").stdout), [])
 
     # ---- fsck ------------------------------------------------------------------------------------
     def test_fsck_reconciles_a_file_without_a_row_and_a_row_without_a_file(self):

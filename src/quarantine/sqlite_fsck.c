@@ -1,5 +1,6 @@
-/* fsck.c — files against rows (see fsck.h). Owns the report's lines. */
-#include "quarantine/fsck.h"
+/* sqlite_fsck.c — the SQLite backend's fsck: files against rows (see sqlite_store.h), its
+ * findings told in a neutral report (fsck.h). Owns its counts until they go to the report. */
+#include "quarantine/sqlite_store.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -9,24 +10,21 @@
 #include <unistd.h>
 #include "quarantine/quarantine_id.h"
 
-void
-mugai_quarantine_fsck_report_clear(mugai_quarantine_fsck_report *r)
-{
-  if (r->lines)
-    g_ptr_array_unref(r->lines);
-  memset(r, 0, sizeof *r);
-}
+/* What this fsck counts (named in the report as these fields are). */
+typedef struct {
+  guint64 files;             /* originals found */
+  guint64 rows;              /* rows in the index */
+  guint64 temp_removed;      /* temp files removed */
+  guint64 orphans_removed;   /* files without a row, removed */
+  guint64 lost_rows_removed; /* rows without a file, removed */
+  guint64 size_mismatches;   /* files whose size differs from their row (kept) */
+  guint64 strangers;         /* files in objects/ that are not originals (kept) */
+  guint64 owners_wrong;      /* group or mode not the store's (fixed when repairing, if may) */
+  guint64 owners_unfixed;    /* of those, what this run may not or could not fix */
+  mugai_quarantine_fsck_report *report;
+} fsck_run;
 
-static void say(mugai_quarantine_fsck_report *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-say(mugai_quarantine_fsck_report *r, const char *format, ...)
-{
-  va_list args;
-  va_start(args, format);
-  g_ptr_array_add(r->lines, g_strdup_vprintf(format, args));
-  va_end(args);
-}
+#define say(r, ...) mugai_quarantine_fsck_report_say((r)->report, __VA_ARGS__)
 
 /* id → size of every row. */
 static GHashTable *
@@ -63,10 +61,10 @@ owner_name(gint64 uid, gint64 gid)
  * a umask, an older mugai or an admin's cp; its user may be any (a member's own command made
  * it). Root fixes it, giving it to the store's user too; the file's own user can fix a mode. */
 static void
-check_owner(mugai_quarantine *q, const char *path, const struct stat *st, guint mode,
-            gboolean repair, mugai_quarantine_fsck_report *r)
+check_owner(mugai_sqlite_store *q, const char *path, const struct stat *st, guint mode,
+            gboolean repair, fsck_run *r)
 {
-  const mugai_durable_owner *o = mugai_quarantine_get_owner(q);
+  const mugai_durable_owner *o = &q->owner;
   gboolean group_ok = o->gid < 0 || st->st_gid == (gid_t) o->gid;
   if ((st->st_mode & 07777) == mode && group_ok)
     return;
@@ -92,7 +90,7 @@ check_owner(mugai_quarantine *q, const char *path, const struct stat *st, guint 
 
 /* A directory of the store (not followed when a symlink). */
 static void
-check_dir(mugai_quarantine *q, const char *path, gboolean repair, mugai_quarantine_fsck_report *r)
+check_dir(mugai_sqlite_store *q, const char *path, gboolean repair, fsck_run *r)
 {
   struct stat st;
   if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -101,11 +99,11 @@ check_dir(mugai_quarantine *q, const char *path, gboolean repair, mugai_quaranti
 
 /* The index and its -wal and -shm files (this fsck holds the index open, so they exist). */
 static void
-check_index_files(mugai_quarantine *q, gboolean repair, mugai_quarantine_fsck_report *r)
+check_index_files(mugai_sqlite_store *q, gboolean repair, fsck_run *r)
 {
   static const char *const suffixes[] = {"", "-wal", "-shm"};
   for (gsize i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-    g_autofree char *path = g_strconcat(mugai_quarantine_get_dir(q), "/" MUGAI_QINDEX_FILE,
+    g_autofree char *path = g_strconcat(q->dir, "/" MUGAI_QINDEX_FILE,
                                         suffixes[i], NULL);
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
@@ -120,10 +118,10 @@ young(const struct stat *st, gint64 now, gint64 grace)
 }
 
 static void
-check_temp(mugai_quarantine *q, gint64 now, gint64 grace, gboolean repair,
-           mugai_quarantine_fsck_report *r)
+check_temp(mugai_sqlite_store *q, gint64 now, gint64 grace, gboolean repair,
+           fsck_run *r)
 {
-  g_autofree char *tmp = g_build_filename(mugai_quarantine_get_dir(q), "tmp", NULL);
+  g_autofree char *tmp = g_build_filename(q->dir, "tmp", NULL);
   check_dir(q, tmp, repair, r);
   g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
   const char *name;
@@ -141,8 +139,8 @@ check_temp(mugai_quarantine *q, gint64 now, gint64 grace, gboolean repair,
 
 /* One file under objects/: counted, matched against its row (taken out of ROWS). */
 static void
-check_file(mugai_quarantine *q, const char *path, const char *name, GHashTable *rows, gint64 now,
-           gint64 grace, gboolean repair, mugai_quarantine_fsck_report *r)
+check_file(mugai_sqlite_store *q, const char *path, const char *name, GHashTable *rows, gint64 now,
+           gint64 grace, gboolean repair, fsck_run *r)
 {
   struct stat st;
   if (lstat(path, &st) != 0)
@@ -174,10 +172,10 @@ check_file(mugai_quarantine *q, const char *path, const char *name, GHashTable *
 }
 
 static void
-walk_objects(mugai_quarantine *q, GHashTable *rows, gint64 now, gint64 grace, gboolean repair,
-             mugai_quarantine_fsck_report *r)
+walk_objects(mugai_sqlite_store *q, GHashTable *rows, gint64 now, gint64 grace, gboolean repair,
+             fsck_run *r)
 {
-  g_autofree char *objects = g_build_filename(mugai_quarantine_get_dir(q), "objects", NULL);
+  g_autofree char *objects = g_build_filename(q->dir, "objects", NULL);
   check_dir(q, objects, repair, r);
   g_autoptr(GDir) top = g_dir_open(objects, 0, NULL);
   const char *a, *b, *name;
@@ -199,15 +197,15 @@ walk_objects(mugai_quarantine *q, GHashTable *rows, gint64 now, gint64 grace, gb
 
 /* The rows left in ROWS have no file. */
 static gboolean
-drop_lost_rows(mugai_quarantine *q, GHashTable *rows, gboolean repair,
-               mugai_quarantine_fsck_report *r, GError **error)
+drop_lost_rows(mugai_sqlite_store *q, GHashTable *rows, gboolean repair,
+               fsck_run *r, GError **error)
 {
-  sqlite3 *db = mugai_quarantine_get_db(q);
+  sqlite3 *db = q->db;
   GHashTableIter it;
   gpointer id;
   g_hash_table_iter_init(&it, rows);
   while (g_hash_table_iter_next(&it, &id, NULL)) {
-    g_autofree char *path = mugai_quarantine_path_of(q, id);
+    g_autofree char *path = mugai_sqlite_store_path_of(q, id);
     if (access(path, F_OK) == 0)
       continue; /* stored while this fsck ran */
     r->lost_rows_removed++;
@@ -228,19 +226,53 @@ drop_lost_rows(mugai_quarantine *q, GHashTable *rows, gboolean repair,
   return TRUE;
 }
 
-gboolean
-mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
-                      mugai_quarantine_fsck_report *r, GError **error)
+/* The counts into the report, and the line `mugai quarantine fsck` ends with. */
+static void
+finish_report(const fsck_run *r, gboolean repair)
 {
-  memset(r, 0, sizeof *r);
-  r->lines = g_ptr_array_new_with_free_func(g_free);
+  const struct {
+    const char *name;
+    guint64 n;
+  } counts[] = {
+      {"files", r->files},
+      {"rows", r->rows},
+      {"temp_removed", r->temp_removed},
+      {"orphans_removed", r->orphans_removed},
+      {"lost_rows_removed", r->lost_rows_removed},
+      {"size_mismatches", r->size_mismatches},
+      {"strangers", r->strangers},
+      {"owners_wrong", r->owners_wrong},
+      {"owners_unfixed", r->owners_unfixed},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(counts); i++)
+    mugai_quarantine_fsck_report_set_count(r->report, counts[i].name, counts[i].n);
+  r->report->left_to_admin = r->size_mismatches + r->strangers + r->owners_unfixed;
+  r->report->entries_dropped = r->lost_rows_removed;
+  g_free(r->report->summary);
+  r->report->summary = g_strdup_printf(
+      "%" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " index entries; %s %" G_GUINT64_FORMAT
+      " temp files, %" G_GUINT64_FORMAT " files without an entry, %" G_GUINT64_FORMAT
+      " entries without a file; %" G_GUINT64_FORMAT " size mismatches, %" G_GUINT64_FORMAT
+      " strangers; %" G_GUINT64_FORMAT " owners or modes %s",
+      r->files, r->rows, repair ? "removed" : "would remove", r->temp_removed, r->orphans_removed,
+      r->lost_rows_removed, r->size_mismatches, r->strangers, r->owners_wrong,
+      r->owners_unfixed ? "wrong (see above)" : repair ? "fixed" : "to fix");
+}
+
+gboolean
+mugai_sqlite_store_fsck(mugai_sqlite_store *q, gint64 grace, gboolean repair,
+                        mugai_quarantine_fsck_report *report, GError **error)
+{
+  fsck_run r = {.report = report};
   gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-  g_autoptr(GHashTable) rows = load_rows(mugai_quarantine_get_db(q), error);
+  g_autoptr(GHashTable) rows = load_rows(q->db, error);
   if (rows == NULL)
     return FALSE;
-  r->rows = g_hash_table_size(rows);
-  check_index_files(q, repair, r);
-  check_temp(q, now, grace, repair, r);
-  walk_objects(q, rows, now, grace, repair, r);
-  return drop_lost_rows(q, rows, repair, r, error);
+  r.rows = g_hash_table_size(rows);
+  check_index_files(q, repair, &r);
+  check_temp(q, now, grace, repair, &r);
+  walk_objects(q, rows, now, grace, repair, &r);
+  gboolean ok = drop_lost_rows(q, rows, repair, &r, error);
+  finish_report(&r, repair);
+  return ok;
 }

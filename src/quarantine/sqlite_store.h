@@ -1,0 +1,65 @@
+/* sqlite_store.h — the SQLite backend (backend.h): originals as files under hashed directories,
+ * described by a SQLite index; private to sqlite_*.c and its tests.
+ *
+ *   DIR/objects/ab/cd/ID   the original, exact bytes as received (mode 0640, directories 2770)
+ *   DIR/tmp/ID.tmp         being written (a crash may leave one; fsck removes it)
+ *   DIR/index.sqlite       the index (WAL; with its -wal and -shm files, mode 0660; index.h)
+ *
+ * Storing is durable before it returns: the file is written, fsynced and renamed into place, its
+ * directory fsynced, then its row committed. Rows of concurrent messages are committed together
+ * (group commit): a thread that finds a commit in progress queues its row and waits, the next
+ * commit takes every row queued, and no caller returns before the commit of its own row.
+ * A file is always in place before its row exists and removed only after its row is gone, so a
+ * crash between any two steps leaves at most a file without a row, which fsck removes (Postfix
+ * still holds that message: it was never answered).
+ *
+ * Owners: the store at DIR belongs to [quarantine] user and group: "" USER is the owner of DIR
+ * when it exists, else this process; "" GROUP the login group of USER, else DIR's group, else
+ * this process's. As root, everything made is given to that owner, and with USER or GROUP named
+ * DIR and the index files are given to it too (modes: durable_file.h, MUGAI_QINDEX_MODE).
+ *
+ * fsck: a file without a row (a crash after the file was written, before its row was committed,
+ * or after a row was deleted, before its file was) is removed: its message was never answered,
+ * so Postfix still has it, or it was deleted on purpose. A temp file is removed. A row without a
+ * file (damage: the store never makes one) is removed and the loss recorded in the audit table.
+ * A file whose size differs from its row is reported, never changed. A directory, original or
+ * index file whose group or mode is not the store's is given them when repairing: by root (with
+ * the store's user), or a mode by the file's own user. Files younger than GRACE seconds are left
+ * alone, since a milter thread may be between its file and its row right now. Its counts
+ * (fsck.h): files, rows, temp_removed, orphans_removed, lost_rows_removed, size_mismatches,
+ * strangers, owners_wrong, owners_unfixed.
+ */
+#pragma once
+#include <sqlite3.h>
+#include "quarantine/backend.h"
+#include "quarantine/durable_file.h"
+#include "quarantine/index.h"
+
+typedef struct {
+  char *dir;
+  char *tmp_dir;
+  sqlite3 *db;
+  mugai_durable_owner owner; /* of DIR: what root creates in it goes to them */
+  GMutex lock;               /* guards the queue and the flag below */
+  GCond committed;           /* signalled after every commit */
+  GPtrArray *queue;          /* rows not yet taken by a commit (sqlite_store.c) */
+  gboolean committing;       /* a thread is committing (it alone uses db meanwhile) */
+  mugai_quarantine_fault fault;
+} mugai_sqlite_store;
+
+/* (transfer full) (nullable) the store at CONFIG's dir (sqlite_open.c). */
+mugai_sqlite_store *mugai_sqlite_store_open(const mugai_quarantine_policy *config, gboolean create,
+                                            GError **error);
+void mugai_sqlite_store_free(mugai_sqlite_store *s); /* NULL-safe */
+
+/* (transfer full) the absolute path of the original of ID (valid). */
+char *mugai_sqlite_store_path_of(const mugai_sqlite_store *s, const char *id);
+
+/* FALSE, with a MUGAI_QUARANTINE_ERROR CODE and the text FORMAT makes. */
+gboolean mugai_sqlite_fail(GError **error, int code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+/* FALSE, with LOCAL (an index error) as a MUGAI_QUARANTINE_ERROR: NOT_FOUND and CLAIMED stay. */
+gboolean mugai_sqlite_index_fail(GError **error, const GError *local);
+
+/* Files against rows (sqlite_fsck.c; see above). */
+gboolean mugai_sqlite_store_fsck(mugai_sqlite_store *s, gint64 grace, gboolean repair,
+                                 mugai_quarantine_fsck_report *report, GError **error);

@@ -1,0 +1,303 @@
+/* test_quarantine_claims.c — what several gateway hosts sharing a quarantine need of the store,
+ * on the SQLite backend: each entry names the host that stored it, an index made before hosts
+ * were recorded (schema version 1) gains them in place, and a release is claimed first, so that
+ * two releases of one entry at once send it once (a second claim refused; a claim given back
+ * taken again; a stale claim, left by a releaser that crashed, taken over). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "quarantine/index.h"
+#include "quarantine/quarantine_id.h"
+#include "quarantine/store.h"
+
+#define NOW G_GINT64_CONSTANT(1796126400) /* 2026-12-01 12:00:00 UTC */
+
+static const char original[] = "From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n";
+
+/* The schema of version 1 exactly as mugai made it before hosts and claims. */
+static const char schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS entry ("
+    " id TEXT PRIMARY KEY, time INTEGER NOT NULL, queue_id TEXT NOT NULL, client TEXT NOT NULL,"
+    " direction TEXT NOT NULL, mail_from TEXT NOT NULL, from_header TEXT NOT NULL,"
+    " subject TEXT NOT NULL, size INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,"
+    " actions TEXT NOT NULL, signatures TEXT NOT NULL, report TEXT NOT NULL,"
+    " released INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);"
+    "CREATE TABLE IF NOT EXISTS rcpt (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
+    "CASCADE, addr TEXT NOT NULL COLLATE NOCASE);"
+    "CREATE INDEX IF NOT EXISTS rcpt_addr ON rcpt(addr);"
+    "CREATE INDEX IF NOT EXISTS rcpt_entry ON rcpt(entry_id);"
+    "CREATE TABLE IF NOT EXISTS part (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
+    "CASCADE, seq INTEGER NOT NULL, path TEXT NOT NULL, type TEXT NOT NULL,"
+    " detected_type TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,"
+    " sha256 TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS part_entry ON part(entry_id);"
+    "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT "
+    "NULL, user TEXT NOT NULL, uid INTEGER NOT NULL, action TEXT NOT NULL, entry_id TEXT NOT NULL,"
+    " reason TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "PRAGMA user_version = 1;";
+
+typedef struct {
+  char *tmp; /* the fixture's own temp directory */
+  char *dir; /* the store, inside it */
+} fixture;
+
+static void
+remove_tree(const char *path)
+{
+  GDir *d = g_dir_open(path, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *child = g_build_filename(path, name, NULL);
+    if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+      remove_tree(child);
+    else
+      g_unlink(child);
+  }
+  if (d)
+    g_dir_close(d);
+  g_rmdir(path);
+}
+
+static int
+setup(void **state)
+{
+  fixture *f = g_new0(fixture, 1);
+  f->tmp = g_dir_make_tmp("mugai-qc-XXXXXX", NULL);
+  f->dir = g_build_filename(f->tmp, "store", NULL);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown(void **state)
+{
+  fixture *f = *state;
+  remove_tree(f->tmp);
+  g_free(f->tmp);
+  g_free(f->dir);
+  g_free(f);
+  return 0;
+}
+
+static mugai_quarantine *
+open_store(const fixture *f, gboolean create)
+{
+  mugai_quarantine_policy config = {.dir = f->dir, .user = (char *) "", .group = (char *) ""};
+  GError *error = NULL;
+  mugai_quarantine *q = mugai_quarantine_open(&config, create, &error);
+  if (q == NULL)
+    fail_msg("%s", error->message);
+  return q;
+}
+
+static mugai_quarantine_entry *
+stored_entry(mugai_quarantine *q)
+{
+  mugai_quarantine_entry *e = mugai_quarantine_entry_new();
+  g_free(e->id);
+  e->id = mugai_quarantine_id_new(NOW);
+  e->time = NOW;
+  g_strfreev(e->rcpts);
+  e->rcpts = g_strsplit("x@example.jp", ",", -1);
+  e->size = sizeof original - 1;
+  GError *error = NULL;
+  if (!mugai_quarantine_store(q, e, (const guint8 *) original, sizeof original - 1, &error))
+    fail_msg("%s", error->message);
+  return e;
+}
+
+static void
+exec_sql(sqlite3 *db, const char *sql)
+{
+  char *message = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK)
+    fail_msg("%s: %s", sql, message);
+}
+
+static gint64
+user_version_of(const fixture *f)
+{
+  g_autofree char *path = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  gint64 v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+/* A store as mugai made it with index version 1: one entry ID, its original in place. */
+static void
+make_version_1_store(const fixture *f, const char *id)
+{
+  g_autofree char *rel = mugai_quarantine_id_subdir(id);
+  g_autofree char *sub = g_build_filename(f->dir, rel, NULL);
+  g_autofree char *tmp = g_build_filename(f->dir, "tmp", NULL);
+  assert_int_equal(g_mkdir_with_parents(sub, 02770), 0);
+  assert_int_equal(g_mkdir_with_parents(tmp, 02770), 0);
+  g_autofree char *file = g_build_filename(sub, id, NULL);
+  assert_true(g_file_set_contents(file, original, sizeof original - 1, NULL));
+  g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(index, &db), SQLITE_OK);
+  exec_sql(db, "PRAGMA journal_mode=WAL;");
+  exec_sql(db, schema_v1);
+  char *insert = sqlite3_mprintf(
+      "INSERT INTO entry VALUES (%Q, %lld, 'Q1', '192.0.2.1', 'in', 'a@example.com',"
+      " 'a@example.com', 'hi', %d, 'deliver', 'none', 'html2text', '', '{}', 0);"
+      "INSERT INTO rcpt VALUES (%Q, 'x@example.jp');",
+      id, (long long) NOW, (int) (sizeof original - 1), id);
+  exec_sql(db, insert);
+  sqlite3_free(insert);
+  sqlite3_close(db);
+}
+
+/* An index of version 1 opens as it is (by the CLI too: no CREATE) and gains the host and claim
+ * columns in place: its entry is intact with host "" (not recorded), new entries name this
+ * host, and its entry can be claimed and released. */
+static void
+an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
+{
+  fixture *f = *state;
+  g_autofree char *old_id = mugai_quarantine_id_new(NOW);
+  make_version_1_store(f, old_id);
+  assert_int_equal(user_version_of(f), 1);
+  g_autoptr(mugai_quarantine) q = open_store(f, FALSE);
+  assert_int_equal(user_version_of(f), 2);
+  GError *error = NULL;
+  g_autoptr(mugai_quarantine_entry) old = mugai_quarantine_get(q, old_id, &error);
+  assert_non_null(old);
+  assert_string_equal(old->host, "");
+  assert_string_equal(old->queue_id, "Q1");
+  assert_string_equal(old->rcpts[0], "x@example.jp");
+  assert_int_equal(old->size, sizeof original - 1);
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(q, e->id, &error);
+  assert_non_null(got);
+  assert_string_equal(got->host, g_get_host_name());
+  g_autofree char *claim = mugai_quarantine_claim_release(q, old_id, 600, &error);
+  assert_non_null(claim);
+  assert_true(mugai_quarantine_finish_release(q, old_id, claim, "asked", "", &error));
+  mugai_quarantine_free(g_steal_pointer(&q));
+  q = open_store(f, TRUE); /* opened again: already version 2, nothing to do */
+  assert_int_equal(user_version_of(f), 2);
+}
+
+static gboolean
+claim_refused(mugai_quarantine *q, const char *id)
+{
+  GError *error = NULL;
+  char *claim = mugai_quarantine_claim_release(q, id, MUGAI_QUARANTINE_CLAIM_STALE, &error);
+  g_free(claim);
+  gboolean refused = claim == NULL && g_error_matches(error, MUGAI_QUARANTINE_ERROR,
+                                                      MUGAI_QUARANTINE_ERROR_CLAIMED);
+  g_clear_error(&error);
+  return refused;
+}
+
+/* Two claims on one entry, as two hosts releasing it at once: the second is refused, naming the
+ * first's host; once the first is finished the entry is released (and audited) once. */
+static void
+a_second_claim_on_one_entry_is_refused(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine) other = open_store(f, FALSE); /* another process, another host */
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  GError *error = NULL;
+  g_autofree char *first = mugai_quarantine_claim_release(q, e->id, MUGAI_QUARANTINE_CLAIM_STALE,
+                                                          &error);
+  assert_non_null(first);
+  assert_non_null(strstr(first, g_get_host_name()));
+  char *second = mugai_quarantine_claim_release(other, e->id, MUGAI_QUARANTINE_CLAIM_STALE, &error);
+  assert_null(second);
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_CLAIMED));
+  assert_non_null(strstr(error->message, "is being released already, by "));
+  assert_non_null(strstr(error->message, first));
+  g_clear_error(&error);
+  assert_true(mugai_quarantine_finish_release(q, e->id, first, "asked", "to=<x@example.jp>",
+                                              &error));
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(other, e->id, &error);
+  assert_true(got->released > 0);
+  g_autoptr(GPtrArray) audit = mugai_quarantine_audit_list(other, &error);
+  assert_int_equal(audit->len, 1);
+  assert_string_equal(((mugai_quarantine_audit_row *) audit->pdata[0])->action, "release");
+  /* Released, the claim let go: a later release (elsewhere, say) may claim it again. */
+  g_autofree char *later = mugai_quarantine_claim_release(other, e->id, 600, &error);
+  assert_non_null(later);
+  assert_string_not_equal(later, first);
+  assert_null(mugai_quarantine_claim_release(q, "20261201-120000-0000000000", 600, &error));
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_NOT_FOUND));
+  g_clear_error(&error);
+}
+
+/* A release whose send failed gives its claim back: nothing is marked released, and the next
+ * release claims it at once. Giving back someone else's claim changes nothing. */
+static void
+a_claim_given_back_can_be_taken_again(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  GError *error = NULL;
+  g_autofree char *first = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(first);
+  assert_true(mugai_quarantine_give_back_release(q, e->id, first, &error));
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(q, e->id, &error);
+  assert_int_equal(got->released, 0);
+  g_autofree char *again = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(again);
+  assert_true(mugai_quarantine_give_back_release(q, e->id, first, &error)); /* not first's now */
+  assert_true(claim_refused(q, e->id));
+}
+
+/* A claim older than STALE_AFTER is a releaser that crashed: it is taken over (0 seconds makes
+ * every claim stale); the crashed releaser's late finish still records the release it sent. */
+static void
+a_stale_claim_is_taken_over(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  GError *error = NULL;
+  g_autofree char *crashed = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(crashed);
+  assert_true(claim_refused(q, e->id)); /* live for 600 seconds */
+  g_autofree char *taken = mugai_quarantine_claim_release(q, e->id, 0, &error);
+  assert_non_null(taken);
+  assert_true(claim_refused(q, e->id)); /* the new holder's now */
+  assert_true(mugai_quarantine_finish_release(q, e->id, crashed, "late", "", &error));
+  assert_true(claim_refused(q, e->id)); /* the late finish left the new claim alone */
+  assert_true(mugai_quarantine_finish_release(q, e->id, taken, "asked", "", &error));
+  g_autofree char *next = mugai_quarantine_claim_release(q, e->id, 600, &error);
+  assert_non_null(next);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(an_index_of_version_1_gains_hosts_and_claims_in_place,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(a_second_claim_on_one_entry_is_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_claim_given_back_can_be_taken_again, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_stale_claim_is_taken_over, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
