@@ -10,6 +10,8 @@ packages=(
   libglib2.0-dev libgmime-3.0-dev libmilter-dev libgumbo-dev libjson-glib-dev libmagic-dev libarchive-dev libclamav-dev libsqlite3-dev
   # mugai quarantine tests inspect the index with the sqlite3 shell
   sqlite3
+  # the PostgreSQL quarantine backend (libpq); its tests start a private cluster
+  libpq-dev postgresql
   # the attachment converter (issue 8): PDF text, its Japanese CMaps, OOXML/ODF XML, the sandbox
   libpoppler-glib-dev poppler-data libxml2-dev libseccomp-dev
   # run (the demo and the end-to-end tests use a private Postfix instance and its smtp-sink)

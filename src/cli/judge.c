@@ -269,7 +269,7 @@ judge_input(mugai_judge *judge, const mugai_judge_options *options, const char *
             mugai_envelope *envelope, mugai_read_message *message, GError **read_error)
 {
   g_clear_pointer(&judge->quarantine_id, g_free);
-  if (judge->keep_originals && *judge->policy->quarantine.dir != '\0')
+  if (judge->keep_originals && mugai_quarantine_policy_enabled(&judge->policy->quarantine))
     judge->quarantine_id = mugai_quarantine_id_new(g_get_real_time() / G_USEC_PER_SEC);
   *envelope = (mugai_envelope) {
     .client_addr = options->client,

@@ -19,7 +19,7 @@ mugai_qcli_open(const char *config, const char *program, mugai_policy **policy_o
     *status = MUGAI_EXIT_USAGE;
     return NULL;
   }
-  if (*policy->quarantine.dir == '\0') {
+  if (!mugai_quarantine_policy_enabled(&policy->quarantine)) {
     fprintf(stderr, "%s: %s sets no [quarantine] dir: there is no quarantine\n", program,
             policy->source);
     *status = MUGAI_EXIT_USAGE;

@@ -749,7 +749,7 @@ static const config_opt *holding_key(const mugai_policy *policy)
  * be a tempfail, so the file is refused instead. */
 static void check_hold_has_quarantine(parser *ps, const mugai_policy *policy)
 {
-  if (*policy->quarantine.dir != '\0')
+  if (mugai_quarantine_policy_enabled(&policy->quarantine))
     return;
   const config_opt *opt = holding_key(policy);
   if (opt != NULL) {
@@ -764,6 +764,19 @@ static void check_hold_has_quarantine(parser *ps, const mugai_policy *policy)
       add_problem(ps, rs->line, "[rule %s] %s.%s: holding mail needs a quarantine: set "
                   "[quarantine] dir", rs->name, opt->group, opt->key);
   }
+}
+
+/* A PostgreSQL quarantine must say where the database is: libpq's own defaults (a local socket,
+ * the Unix user's name) would put the originals wherever the environment happens to point. */
+static void check_quarantine_backend(parser *ps, const mugai_policy *policy)
+{
+  if (policy->quarantine.backend != MUGAI_QUARANTINE_BACKEND_POSTGRESQL ||
+      *policy->quarantine.dsn != '\0')
+    return;
+  const config_opt *opt = find_opt("quarantine", "backend");
+  guint line = GPOINTER_TO_UINT(g_hash_table_lookup(ps->keys, opt));
+  add_problem(ps, line, "[quarantine] backend: postgresql needs [quarantine] dsn (where the "
+              "database is)");
 }
 
 static gint problem_compare(gconstpointer a, gconstpointer b)
@@ -815,8 +828,10 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
                                 &kf_error)) {
     apply_values(&ps, kf, ps.keys, NULL, policy, TRUE);
     apply_rules(&ps, kf, policy);
-    if (ps.problems->len == 0)
+    if (ps.problems->len == 0) {
+      check_quarantine_backend(&ps, policy);
       check_hold_has_quarantine(&ps, policy);
+    }
   } else /* not expected: GKeyFile sees only lines the scan accepted; the first is the best guess */
     add_problem(&ps, 1, "%s", kf_error->message);
 

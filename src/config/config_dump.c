@@ -4,6 +4,7 @@
 #include "config/config_private.h"
 
 #include <string.h>
+#include "util/dsn.h"
 #include "util/units.h"
 
 static char *opt_format_text(const char *s)
@@ -22,7 +23,14 @@ static char *opt_format(const config_opt *opt, const mugai_policy *policy)
 {
   const void *field = (const char *) policy + opt->offset;
   switch (opt->type) {
-  case OPT_STRING: return opt_format_text(*(char *const *) field);
+  case OPT_STRING: {
+    /* [quarantine] dsn may hold a password: never shown, so the dump does not parse back to it */
+    if (strcmp(opt->group, "quarantine") == 0 && strcmp(opt->key, "dsn") == 0) {
+      g_autofree char *shown = mugai_dsn_redact(*(char *const *) field);
+      return opt_format_text(shown);
+    }
+    return opt_format_text(*(char *const *) field);
+  }
   case OPT_SIZE: return config_format_number(opt, *(const guint64 *) field);
   case OPT_UINT: return config_format_number(opt, *(const guint *) field);
   case OPT_BOOL: return g_strdup(*(const gboolean *) field ? "yes" : "no");

@@ -27,6 +27,10 @@ static const char *const backend_names[] = {[MUGAI_SCAN_BACKEND_LIBCLAMAV] = "li
 static const char *const infected_names[] = {[MUGAI_ANSWER_REJECT] = "reject", [MUGAI_ANSWER_TEMPFAIL] = "",
                                              [MUGAI_ANSWER_DISCARD] = "discard",
                                              [MUGAI_ANSWER_HOLD] = "quarantine", NULL};
+static const char *const quarantine_backend_names[] = {
+    [MUGAI_QUARANTINE_BACKEND_SQLITE] = "sqlite", [MUGAI_QUARANTINE_BACKEND_POSTGRESQL] = "postgresql",
+    NULL};
+G_STATIC_ASSERT(sizeof(mugai_quarantine_backend_kind) == sizeof(int));
 static const char *const refuse_names[] = {[MUGAI_ANSWER_REJECT] = "reject",
                                            [MUGAI_ANSWER_TEMPFAIL] = "tempfail", NULL};
 static const char *const autoforward_names[] = {[MUGAI_AUTOFORWARD_OUTBOUND] = "outbound",
@@ -189,7 +193,9 @@ const config_opt mugai_config_opts[] = {
   UINT_OPT("convert", "xml_depth", "128", 8, 1024, convert.xml_depth),
   UINT_OPT("convert", "pages", "2000", 1, 100000, convert.pages),
   UINT_OPT("convert", "cells", "1000000", 1, 100000000, convert.cells),
+  ENUM_OPT("quarantine", "backend", "sqlite", quarantine.backend, quarantine_backend_names),
   OPTIONAL_STRING_OPT("quarantine", "dir", quarantine.dir, config_check_optional_path),
+  OPTIONAL_STRING_OPT("quarantine", "dsn", quarantine.dsn, NULL),
   DURATION_OPT("quarantine", "retention", "30d", 86400, 3650 * 86400, quarantine.retention),
   STRING_OPT("quarantine", "release_relay", "127.0.0.1:10026", quarantine.release_relay,
              config_check_host_port),

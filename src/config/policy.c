@@ -68,6 +68,7 @@ static void policy_clear(gpointer data)
   g_free(policy->scan.temp_dir);
   g_free(policy->scan.clamd_socket);
   g_free(policy->quarantine.dir);
+  g_free(policy->quarantine.dsn);
   g_free(policy->quarantine.release_relay);
   g_free(policy->quarantine.user);
   g_free(policy->quarantine.group);
@@ -101,4 +102,9 @@ void mugai_policy_unref(mugai_policy *policy)
   if (policy == NULL)
     return;
   g_atomic_rc_box_release_full(policy, policy_clear);
+}
+
+gboolean mugai_quarantine_policy_enabled(const mugai_quarantine_policy *q)
+{
+  return q->backend == MUGAI_QUARANTINE_BACKEND_POSTGRESQL || *q->dir != '\0';
 }

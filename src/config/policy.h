@@ -204,14 +204,25 @@ typedef struct {
   guint cells;            /* spreadsheet cells per file */
 } mugai_convert_policy;
 
+/* [quarantine] backend: what keeps the originals and their index. */
+typedef enum {
+  MUGAI_QUARANTINE_BACKEND_SQLITE,     /* files under dir, an SQLite index beside them */
+  MUGAI_QUARANTINE_BACKEND_POSTGRESQL, /* index and originals in the database dsn names */
+} mugai_quarantine_backend_kind;
+
 /* [quarantine]: where originals are kept for admins to review and release. */
 typedef struct {
-  char *dir;             /* the store (files and index); "" = no quarantine */
+  mugai_quarantine_backend_kind backend;
+  char *dir;             /* the SQLite store (files and index); "" = no quarantine */
+  char *dsn;             /* the PostgreSQL one (libpq conninfo or URI); required with it */
   guint64 retention;     /* seconds an original is kept (`mugai quarantine purge`) */
   char *release_relay;   /* HOST:PORT of the Postfix smtpd without milters that releases go to */
   char *user, *group;    /* who the store is given to when root creates in it; "" = the owner of
                           * the existing directory, else the process (quarantine/sqlite_store.h) */
 } mugai_quarantine_policy;
+
+/* Is there a quarantine? [quarantine] dir set, or backend = postgresql (dsn is then required). */
+gboolean mugai_quarantine_policy_enabled(const mugai_quarantine_policy *q);
 
 /* A file of sender addresses or domains, one per line ([lists]). */
 typedef struct {

@@ -508,10 +508,13 @@ on_eom(SMFICTX *ctx)
   g_autoptr(mugai_result) result = sanitize_msg(ctx, conn, &envelope, quarantine_id);
   /* Kept durably before any answer: a store that fails turns the result into the tempfail. */
   if (result->quarantine &&
-      (quarantine || *policy->quarantine.dir != '\0' || result->verdict == MUGAI_VERDICT_HOLD) &&
+      (quarantine || mugai_quarantine_policy_enabled(&policy->quarantine) ||
+       result->verdict == MUGAI_VERDICT_HOLD) &&
       !mugai_quarantine_keep(quarantine, quarantine_id, conn->msg->spool, &envelope, result))
     mugai_log_warning("%s: original not kept in the quarantine %s: %s; deferred",
-                      envelope.queue_id, policy->quarantine.dir, result->detail);
+                      envelope.queue_id,
+                      quarantine ? mugai_quarantine_get_location(quarantine) : policy->quarantine.dir,
+                      result->detail);
   sfsistat status = SMFIS_CONTINUE;
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     if (!apply_headers(ctx, conn, result) || !apply_body(ctx, result)) {

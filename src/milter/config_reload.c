@@ -33,10 +33,11 @@ mugai_config_reload(mugai_milter_state *state, const char *path)
     mugai_scan_holder_reload(state->scanners); /* the signatures are reloaded all the same */
     return;
   }
-  if (strcmp(fresh->quarantine.dir, old->quarantine.dir) != 0)
-    mugai_log_warning("reload: [quarantine] dir changed to \"%s\": that takes a restart; until "
-                      "then every message whose original must be kept is deferred (451)",
-                      fresh->quarantine.dir);
+  if (strcmp(fresh->quarantine.dir, old->quarantine.dir) != 0 ||
+      strcmp(fresh->quarantine.dsn, old->quarantine.dsn) != 0 ||
+      fresh->quarantine.backend != old->quarantine.backend)
+    mugai_log_warning("reload: [quarantine] backend, dir or dsn changed: that takes a restart; "
+                      "until then every message whose original must be kept is deferred (451)");
   if (strcmp(fresh->milter_socket, old->milter_socket) != 0)
     mugai_log_warning("reload: [milter] socket changed to %s: that takes a restart; still "
                       "listening on the old one", fresh->milter_socket);

@@ -134,8 +134,7 @@ disable_nagle_on_listener(void)
 static gboolean
 open_quarantine(mugai_milter_state *state)
 {
-  const char *dir = state->policy->quarantine.dir;
-  if (*dir == '\0')
+  if (!mugai_quarantine_policy_enabled(&state->policy->quarantine))
     return TRUE;
   g_autoptr(GError) error = NULL;
   state->quarantine = mugai_quarantine_open(&state->policy->quarantine, TRUE, &error);

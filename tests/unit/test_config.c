@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "config/notice_template.h"
+#include "util/dsn.h"
 
 #ifndef MUGAI_SOURCE_DIR
 #error "MUGAI_SOURCE_DIR must name the repository root (tests/CMakeLists.txt sets it)"
@@ -220,7 +221,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 103);
+  assert_int_equal(keys, 105);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -828,6 +829,40 @@ static void checks_the_quarantine_keys(void **state)
                  "set [quarantine] dir");
 }
 
+static void checks_the_quarantine_backend(void **state)
+{
+  (void) state;
+  const value_row rows[] = {
+    {"quarantine", "backend", "sqlite", NULL},
+    {"quarantine", "backend", "mysql", "\"mysql\" is not one of: sqlite, postgresql"},
+  };
+  check_value_rows(rows, G_N_ELEMENTS(rows));
+  expect_problem("[quarantine]\nbackend = postgresql\n",
+                 SRC ":2: [quarantine] backend: postgresql needs [quarantine] dsn (where the "
+                 "database is)");
+  const char *pg = "[scan]\ninfected = quarantine\n[quarantine]\nbackend = postgresql\n"
+                   "dsn = host=db1 user=mugai password='s3 cret' dbname=mugai\n";
+  GError *error = NULL;
+  g_autoptr(mugai_policy) p = mugai_config_parse(pg, strlen(pg), SRC, NULL, &error);
+  assert_non_null(p); /* holding mail has its quarantine in the database */
+  assert_int_equal(p->quarantine.backend, MUGAI_QUARANTINE_BACKEND_POSTGRESQL);
+  assert_true(mugai_quarantine_policy_enabled(&p->quarantine));
+  g_autofree char *dump = mugai_config_dump(p);
+  assert_null(strstr(dump, "s3"));
+  assert_non_null(strstr(dump, "dsn = host=db1 user=mugai password=*** dbname=mugai\n"));
+  const char *const uris[][2] = {
+    {"postgresql://mugai:s3cret@db1:5432/mugai", "postgresql://mugai:***@db1:5432/mugai"},
+    {"postgres://db1/mugai?user=m&password=s3cret&sslmode=require",
+     "postgres://db1/mugai?user=m&password=***&sslmode=require"},
+    {"host=db1 PASSWORD = s3cret", "host=db1 PASSWORD = ***"},
+    {"postgresql://mugai@db1/mugai", "postgresql://mugai@db1/mugai"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(uris); i++) {
+    g_autofree char *shown = mugai_dsn_redact(uris[i][0]);
+    assert_string_equal(shown, uris[i][1]);
+  }
+}
+
 static void accepts_bom_crlf_semicolon_comments_and_japanese_comments(void **state)
 {
   (void) state;
@@ -1148,6 +1183,7 @@ int main(void)
     cmocka_unit_test(checks_the_ratelimit_keys),
     cmocka_unit_test(checks_the_authentication_keys),
     cmocka_unit_test(checks_the_quarantine_keys),
+    cmocka_unit_test(checks_the_quarantine_backend),
     cmocka_unit_test(accepts_bom_crlf_semicolon_comments_and_japanese_comments),
     cmocka_unit_test(survives_a_very_long_line_and_keeps_messages_short),
     cmocka_unit_test(survives_random_mutations_of_the_default),
