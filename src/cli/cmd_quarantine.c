@@ -7,7 +7,7 @@
 static const char usage[] =
     "Usage: mugai quarantine SUBCOMMAND [OPTION...]\n"
     "\n"
-    "The originals mugai kept ([quarantine] dir): every message it sanitized, held, rejected for\n"
+    "The originals mugai kept ([quarantine] dir, or dsn): every message it sanitized, held, rejected for\n"
     "a virus or refused by a rule of the policy, stored as received before Postfix got its "
     "answer.\n"
     "\n"
@@ -26,6 +26,8 @@ static const char usage[] =
     "  fsck [--dry-run]             reconcile files and index after a crash\n"
     "  stats [--json]               how many entries, how big, by reason\n"
     "  audit [--json|--csv]         who deleted, purged or released what, when and why\n"
+    "  init                         create the schema ([quarantine] backend = postgresql)\n"
+    "  migrate                      bring an older schema up to this mugai's version\n"
     "\n"
     "Exit status: 0 success, 2 usage or configuration error, 3 release refused (a virus, or\n"
     "another release of the entry in progress), 4 no entry with that id, 75 the store or the\n"
@@ -39,7 +41,8 @@ static const struct {
     {"extract", mugai_cmd_quarantine_extract}, {"delete", mugai_cmd_quarantine_delete},
     {"purge", mugai_cmd_quarantine_purge},     {"fsck", mugai_cmd_quarantine_fsck},
     {"stats", mugai_cmd_quarantine_stats},     {"audit", mugai_cmd_quarantine_audit},
-    {"release", mugai_cmd_quarantine_release},
+    {"release", mugai_cmd_quarantine_release}, {"init", mugai_cmd_quarantine_init},
+    {"migrate", mugai_cmd_quarantine_migrate},
 };
 
 int

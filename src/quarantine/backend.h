@@ -11,6 +11,10 @@ typedef struct {
   const char *name; /* as [quarantine] backend names it: "sqlite" */
   /* (transfer full) (nullable) a context for the store CONFIG names (see mugai_quarantine_open) */
   void *(*open)(const mugai_quarantine_policy *config, gboolean create, GError **error);
+  /* (nullable: the backend keeps its schema itself when opened) `mugai quarantine init` (INIT)
+   * and `migrate` (see mugai_quarantine_setup) */
+  gboolean (*setup)(const mugai_quarantine_policy *config, gboolean init, int *before, int *after,
+                    GError **error);
   void (*free)(void *ctx);
   gboolean (*is_at)(const void *ctx, const mugai_quarantine_policy *config);
   const char *(*get_location)(const void *ctx);
@@ -43,3 +47,4 @@ typedef struct {
 
 /* The backends built in. */
 extern const mugai_quarantine_backend mugai_sqlite_backend; /* sqlite_store.c */
+extern const mugai_quarantine_backend mugai_pg_backend;     /* pg_store.c */

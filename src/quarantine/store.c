@@ -13,12 +13,17 @@ struct mugai_quarantine {
   void *ctx;
 };
 
-/* The one backend there is so far; [quarantine] backend will choose among these. */
+/* The backend [quarantine] backend names. */
 static const mugai_quarantine_backend *
 backend_for(const mugai_quarantine_policy *config)
 {
-  (void) config;
-  return &mugai_sqlite_backend;
+  switch (config->backend) {
+  case MUGAI_QUARANTINE_BACKEND_POSTGRESQL:
+    return &mugai_pg_backend;
+  case MUGAI_QUARANTINE_BACKEND_SQLITE:
+  default:
+    return &mugai_sqlite_backend;
+  }
 }
 
 mugai_quarantine *
@@ -41,6 +46,16 @@ mugai_quarantine_free(mugai_quarantine *q)
     return;
   q->backend->free(q->ctx);
   g_free(q);
+}
+
+gboolean
+mugai_quarantine_setup(const mugai_quarantine_policy *config, gboolean init, gboolean *managed,
+                       int *before, int *after, GError **error)
+{
+  const mugai_quarantine_backend *backend = backend_for(config);
+  *before = *after = 0;
+  *managed = backend->setup != NULL;
+  return backend->setup == NULL || backend->setup(config, init, before, after, error);
 }
 
 gboolean

@@ -38,6 +38,14 @@ typedef struct mugai_quarantine mugai_quarantine;
 mugai_quarantine *mugai_quarantine_open(const mugai_quarantine_policy *config, gboolean create,
                                         GError **error);
 void mugai_quarantine_free(mugai_quarantine *q); /* NULL-safe */
+
+/* `mugai quarantine init` (INIT: create the schema of the store CONFIG names) and `migrate`
+ * (bring an older schema up to this mugai's): *BEFORE and *AFTER get the schema versions found
+ * and left (0: none). FALSE in *MANAGED (and nothing done) for a backend that does this itself
+ * whenever it is opened (SQLite); the PostgreSQL one leaves it to the admin, once for all the
+ * hosts sharing the database. */
+gboolean mugai_quarantine_setup(const mugai_quarantine_policy *config, gboolean init,
+                                gboolean *managed, int *before, int *after, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_quarantine, mugai_quarantine_free)
 
 /* TRUE when Q is the store CONFIG names (a reload that changed it needs a new one). */
