@@ -32,6 +32,14 @@ message_of(PGconn *c)
   return g_strdup(g_strstrip(text));
 }
 
+/* The server's NOTICEs (libpq prints them on stderr by default) are not ours to show. */
+static void
+ignore_notice(void *data, const char *message)
+{
+  (void) data;
+  (void) message;
+}
+
 /* A new connection to S's database, its commits synchronous whatever the server's default (a
  * commit is the durability point of a store). */
 static PGconn *
@@ -48,6 +56,7 @@ connect_new(mugai_pg_store *s, GError **error)
                   "%s", s->location, why);
     return NULL;
   }
+  PQsetNoticeProcessor(c, ignore_notice, NULL);
   PGresult *r = PQexec(c, "SET synchronous_commit = on");
   gboolean ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);

@@ -1,7 +1,11 @@
-/* test_quarantine.c — the quarantine store on a real directory and a real SQLite file: ids and
- * their layout, an original stored byte for byte and indexed with its parts and recipients,
- * filters, many threads storing at once (group commit), delete and purge with their audit rows,
- * the append-only audit table, and fsck reconciling what a crash between steps leaves. */
+/* test_quarantine.c — the quarantine store on a real directory and a real SQLite file, and the
+ * same test bodies again on a real PostgreSQL database when MUGAI_TEST_PG_DSN names one
+ * (tests/pg_cluster.py starts a private cluster and sets it): ids and their layout, an original
+ * stored byte for byte and indexed with its parts and recipients, filters, many threads storing
+ * at once, delete and purge with their audit rows, the append-only audit table, fsck reconciling
+ * what a crash between steps leaves, and a store that fails (a full disk; the database stopped)
+ * keeping nothing, the same store working again after. What only one backend has (files and
+ * their modes; owners) is checked on it alone. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include "quarantine/index.h"
 #include "quarantine/quarantine_id.h"
 #include "quarantine/store.h"
@@ -28,8 +33,60 @@ static const char original[] = "From: =?UTF-8?B?5pel5pys?= <a@example.com>\r\n"
 
 typedef struct {
   char *dir;
+  const char *dsn; /* (nullable) the PostgreSQL backend's database, else SQLite at DIR */
   mugai_quarantine *q;
 } fixture;
+
+static const char *pg_dsn; /* $MUGAI_TEST_PG_DSN */
+
+/* SQL on the PostgreSQL store's database, as an admin (or damage) would change it: NULL when it
+ * succeeded, else (transfer full) the server's message. */
+static char *
+pg_exec(const char *sql)
+{
+  PGconn *c = PQconnectdb(pg_dsn);
+  PQclear(PQexec(c, "SET client_min_messages = warning")); /* no NOTICE of each DROP */
+  PGresult *r = PQexec(c, sql);
+  ExecStatusType st = PQresultStatus(r);
+  char *why = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? NULL
+                                                               : g_strdup(PQerrorMessage(c));
+  PQclear(r);
+  PQfinish(c);
+  return why;
+}
+
+static void
+pg_exec_ok(const char *sql)
+{
+  g_autofree char *why = pg_exec(sql);
+  if (why)
+    fail_msg("%s: %s", sql, why);
+}
+
+/* The first column of the first row SQL returns, as a number. */
+static gint64
+pg_number(const char *sql)
+{
+  PGconn *c = PQconnectdb(pg_dsn);
+  PGresult *r = PQexec(c, sql);
+  gint64 n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                 ? g_ascii_strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+  PQclear(r);
+  PQfinish(c);
+  return n;
+}
+
+/* The wrapper's command ($MUGAI_TEST_PG_STOP, _START) that stops or starts the cluster. */
+static void
+pg_control(const char *variable)
+{
+  const char *command = g_getenv(variable);
+  if (command == NULL)
+    fail_msg("%s is not set (run under tests/pg_cluster.py)", variable);
+  gint status = 0;
+  if (!g_spawn_command_line_sync(command, NULL, NULL, &status, NULL) || status != 0)
+    fail_msg("%s failed", command);
+}
 
 /* rm -r PATH (the fixture's own temp directory). */
 static void
@@ -78,6 +135,31 @@ open_index(const fixture *f)
   return db;
 }
 
+/* A PostgreSQL store on an empty database, its schema made as `mugai quarantine init` does. */
+static int
+setup_pg(void **state)
+{
+  fixture *f = g_new0(fixture, 1);
+  f->dsn = pg_dsn;
+  f->dir = g_dir_make_tmp("mugai-qpg-XXXXXX", NULL);
+  pg_exec_ok("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+  mugai_quarantine_policy config = {.backend = MUGAI_QUARANTINE_BACKEND_POSTGRESQL,
+                                    .dsn = (char *) pg_dsn, .dir = (char *) ""};
+  GError *error = NULL;
+  gboolean managed = FALSE;
+  int before = -1, after = -1;
+  if (!mugai_quarantine_setup(&config, TRUE, &managed, &before, &after, &error))
+    fail_msg("%s", error->message);
+  assert_true(managed);
+  assert_int_equal(before, 0);
+  assert_int_equal(after, 1);
+  f->q = mugai_quarantine_open(&config, TRUE, &error);
+  if (f->q == NULL)
+    fail_msg("%s", error->message);
+  *state = f;
+  return 0;
+}
+
 static int
 setup(void **state)
 {
@@ -98,12 +180,39 @@ teardown(void **state)
 {
   fixture *f = *state;
   mugai_quarantine_free(f->q);
-  g_autofree char *parent = g_path_get_dirname(f->dir);
+  g_autofree char *parent = f->dsn ? g_strdup(f->dir) : g_path_get_dirname(f->dir);
   remove_tree(parent);
   g_free(f->dir);
   g_free(f);
   return 0;
 }
+
+/* Is the original of ID in F's store? */
+static gboolean
+has_original(const fixture *f, const char *id)
+{
+  if (f->dsn) {
+    g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM original WHERE entry_id = '%s'", id);
+    return pg_number(sql) == 1;
+  }
+  g_autofree char *path = path_of(f, id);
+  return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* Damage: the original of ID goes, its entry stays (the store itself never does this). */
+static void
+remove_original(const fixture *f, const char *id)
+{
+  if (f->dsn) {
+    g_autofree char *sql = g_strdup_printf("DELETE FROM original WHERE entry_id = '%s'", id);
+    pg_exec_ok(sql);
+    return;
+  }
+  g_autofree char *path = path_of(f, id);
+  assert_int_equal(unlink(path), 0);
+}
+
+static gboolean collect(const guint8 *data, gsize len, gpointer out, GError **error);
 
 static mugai_quarantine_entry *
 entry_at(gint64 when, const char *reason, const char *rcpt)
@@ -201,17 +310,18 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   assert_string_equal(e->subject, "請求書");
   store_ok(f, e);
 
-  g_autofree char *path = path_of(f, id);
-  g_autofree char *bytes = NULL;
-  gsize len = 0;
-  assert_true(g_file_get_contents(path, &bytes, &len, NULL));
-  assert_int_equal(len, sizeof original - 1);
-  assert_memory_equal(bytes, original, len);
-  struct stat st;
-  assert_int_equal(stat(path, &st), 0);
-  assert_int_equal(st.st_mode & 0777, 0640);
-
   GError *error = NULL;
+  g_autoptr(GByteArray) bytes = g_byte_array_new();
+  assert_true(mugai_quarantine_read_original(f->q, id, collect, bytes, &error));
+  assert_int_equal(bytes->len, sizeof original - 1);
+  assert_memory_equal(bytes->data, original, bytes->len);
+  if (!f->dsn) { /* the SQLite backend's file, the store's group's to read */
+    g_autofree char *path = path_of(f, id);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+  }
+
   g_autoptr(mugai_quarantine_entry) got =
       mugai_quarantine_get(f->q, id, &error);
   assert_non_null(got);
@@ -221,6 +331,7 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   assert_int_equal(g_strv_length(got->rcpts), 2);
   assert_string_equal(got->rcpts[1], "y@city.example.lg.jp");
   assert_string_equal(got->subject, "請求書");
+  assert_string_equal(got->host, g_get_host_name());
   assert_int_equal(got->size, sizeof original - 1);
   assert_int_equal(got->parts->len, 1);
   const mugai_quarantine_part *gp = g_ptr_array_index(got->parts, 0);
@@ -236,10 +347,13 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   g_clear_error(&error);
 }
 
+static gsize largest_piece; /* of every collect() so far */
+
 static gboolean
 collect(const guint8 *data, gsize len, gpointer out, GError **error)
 {
   (void) error;
+  largest_piece = MAX(largest_piece, len);
   g_byte_array_append(out, data, (guint) len);
   return TRUE;
 }
@@ -255,7 +369,7 @@ refuse(const guint8 *data, gsize len, gpointer calls, GError **error)
 }
 
 /* The original comes back through the API byte for byte, in pieces of at most 64 KiB (a 200 KiB
- * one here); a sink that fails stops the read with its own error; a missing file is IO. */
+ * one here); a sink that fails stops the read with its own error; a missing original is IO. */
 static void
 reads_the_original_back_in_pieces(void **state)
 {
@@ -271,14 +385,14 @@ reads_the_original_back_in_pieces(void **state)
   g_autoptr(GByteArray) got = g_byte_array_new();
   assert_true(mugai_quarantine_read_original(f->q, e->id, collect, got, &error));
   assert_int_equal(got->len, size);
+  assert_true(largest_piece <= 64 * 1024);
   assert_memory_equal(got->data, big, size);
   guint calls = 0;
   assert_false(mugai_quarantine_read_original(f->q, e->id, refuse, &calls, &error));
   assert_int_equal(calls, 1);
   assert_true(g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE));
   g_clear_error(&error);
-  g_autofree char *path = path_of(f, e->id);
-  assert_int_equal(unlink(path), 0);
+  remove_original(f, e->id);
   assert_false(mugai_quarantine_read_original(f->q, e->id, collect, got, &error));
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_IO));
   g_clear_error(&error);
@@ -362,10 +476,9 @@ delete_removes_row_and_file_and_is_audited(void **state)
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "virus", "x@example.jp");
   store_ok(f, e);
-  g_autofree char *path = path_of(f, e->id);
   GError *error = NULL;
   assert_true(mugai_quarantine_delete(f->q, e->id, "asked by the recipient", &error));
-  assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  assert_false(has_original(f, e->id));
   assert_int_equal(count(f, &all), 0);
   g_autoptr(GPtrArray) rows = audit(f);
   assert_int_equal(rows->len, 1);
@@ -378,6 +491,16 @@ delete_removes_row_and_file_and_is_audited(void **state)
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_NOT_FOUND));
   g_clear_error(&error);
   /* The audit table refuses changes: a record, once written, stays as written. */
+  if (f->dsn) {
+    const char *changes[] = {"UPDATE audit SET reason = 'x'", "DELETE FROM audit",
+                             "TRUNCATE audit"};
+    for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
+      g_autofree char *why = pg_exec(changes[i]);
+      assert_non_null(why);
+      assert_non_null(strstr(why, "append-only"));
+    }
+    return;
+  }
   sqlite3 *db = open_index(f);
   assert_false(mugai_qindex_exec(db, "UPDATE audit SET reason = 'x'", &error));
   assert_non_null(strstr(error->message, "append-only"));
@@ -405,13 +528,9 @@ purge_removes_what_is_past_retention(void **state)
       mugai_quarantine_purge(f->q, NOW - 30 * DAY, "retention", NULL, NULL, &removed, &error));
   assert_int_equal(removed, 1500);
   assert_int_equal(count(f, &all), 1);
-  for (guint i = 0; i < old->len; i++) {
-    g_autofree char *path =
-        path_of(f, ((mugai_quarantine_entry *) old->pdata[i])->id);
-    assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
-  }
-  g_autofree char *kept = path_of(f, young->id);
-  assert_true(g_file_test(kept, G_FILE_TEST_EXISTS));
+  for (guint i = 0; i < old->len; i++)
+    assert_false(has_original(f, ((mugai_quarantine_entry *) old->pdata[i])->id));
+  assert_true(has_original(f, young->id));
   g_autoptr(GPtrArray) rows = audit(f);
   assert_int_equal(rows->len, 1);
   assert_string_equal(((mugai_quarantine_audit_row *) rows->pdata[0])->action, "purge");
@@ -420,7 +539,8 @@ purge_removes_what_is_past_retention(void **state)
 }
 
 /* Each simulated crash stops a store where a real one could; fsck then leaves a consistent store:
- * no file without a row, no row without a file, no temp file. */
+ * no file without a row, no row without a file, no temp file. (On PostgreSQL every crash point
+ * is before the one commit: nothing is left for fsck but the damage.) */
 static void
 fsck_reconciles_every_crash_point(void **state)
 {
@@ -444,8 +564,7 @@ fsck_reconciles_every_crash_point(void **state)
   /* A row whose file is gone (damage: the store never makes one). */
   g_autoptr(mugai_quarantine_entry) lost = entry_at(NOW, "virus", "x@example.jp");
   store_ok(f, lost);
-  g_autofree char *lost_path = path_of(f, lost->id);
-  assert_int_equal(unlink(lost_path), 0);
+  remove_original(f, lost->id);
   assert_int_equal(count(f, &all), 2);
 
   mugai_quarantine_fsck_report r;
@@ -456,22 +575,23 @@ fsck_reconciles_every_crash_point(void **state)
   assert_int_equal(mugai_quarantine_fsck_report_count(&r, "lost_rows_removed"), 1);
   mugai_quarantine_fsck_report_clear(&r);
 
-  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error)); /* a dry run changes nothing */
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 3);    /* write, fsync and rename crashes leave the temp file */
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 1); /* the index crash leaves the file without its row */
-  mugai_quarantine_fsck_report_clear(&r);
-  assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 3);
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 1);
-  mugai_quarantine_fsck_report_clear(&r);
+  if (!f->dsn) {
+    assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error)); /* a dry run changes nothing */
+    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 3);    /* write, fsync and rename crashes leave the temp file */
+    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 1); /* the index crash leaves the file without its row */
+    mugai_quarantine_fsck_report_clear(&r);
+    assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
+    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 3);
+    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 1);
+    mugai_quarantine_fsck_report_clear(&r);
+  }
 
   assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
   assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 1);
   assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 1);
   assert_int_equal(r.lines->len, 0);
   mugai_quarantine_fsck_report_clear(&r);
-  g_autofree char *kept_path = path_of(f, kept->id);
-  assert_true(g_file_test(kept_path, G_FILE_TEST_EXISTS));
+  assert_true(has_original(f, kept->id));
   g_autoptr(GPtrArray) rows = audit(f);
   assert_int_equal(rows->len, 1);
   assert_string_equal(((mugai_quarantine_audit_row *) rows->pdata[0])->action, "fsck");
@@ -483,6 +603,19 @@ static void
 opening_a_missing_store_says_so(void **state)
 {
   fixture *f = *state;
+  if (f->dsn) { /* a database without the schema: `mugai quarantine init` was not run */
+    mugai_quarantine_policy config = {.backend = MUGAI_QUARANTINE_BACKEND_POSTGRESQL,
+                                      .dsn = (char *) f->dsn, .dir = (char *) ""};
+    pg_exec_ok("DROP TABLE mugai_schema");
+    GError *error = NULL;
+    assert_null(mugai_quarantine_open(&config, TRUE, &error));
+    assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_MISSING));
+    assert_non_null(strstr(error->message, "run mugai quarantine init"));
+    assert_null(strstr(error->message, "mugai-test-pw")); /* the password is never shown */
+    assert_non_null(strstr(error->message, "password=***"));
+    g_clear_error(&error);
+    return;
+  }
   g_autofree char *nowhere = g_build_filename(f->dir, "not-there", NULL);
   GError *error = NULL;
   assert_null(open_store(nowhere, NULL, NULL, FALSE, &error));
@@ -530,6 +663,73 @@ a_failing_commit_keeps_nothing_of_its_message(void **state)
   assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 2);
   assert_int_equal(r.lines->len, 0);
   mugai_quarantine_fsck_report_clear(&r);
+}
+
+/* The database stopped between two stores on one store object, as a failover or a restart does:
+ * the store fails with INDEX (the milter answers 451) and keeps nothing; once the server is back,
+ * the same object stores again without being reopened (its broken connections replaced). */
+static void
+a_store_while_the_database_is_down_fails_then_works_again(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) kept = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, kept);
+  pg_control("MUGAI_TEST_PG_STOP");
+  g_autoptr(mugai_quarantine_entry) lost = entry_at(NOW, "none", "x@example.jp");
+  GError *error = NULL;
+  gboolean stored =
+      mugai_quarantine_store(f->q, lost, (const guint8 *) original, sizeof original - 1, &error);
+  assert_false(stored);
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
+  assert_null(strstr(error->message, "mugai-test-pw"));
+  g_clear_error(&error);
+  assert_false(mugai_quarantine_list(f->q, &all, count_row, &(guint) {0}, &error));
+  g_clear_error(&error);
+  pg_control("MUGAI_TEST_PG_START");
+  g_autoptr(mugai_quarantine_entry) later = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, later);
+  assert_int_equal(count(f, &all), 2);
+  assert_false(has_original(f, lost->id));
+  mugai_quarantine_fsck_report r;
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 2);
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 2);
+  assert_int_equal(r.lines->len, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+}
+
+/* `mugai quarantine init` again, and `migrate`, on a schema at this version change nothing. */
+static void
+init_and_migrate_again_change_nothing(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, e);
+  mugai_quarantine_policy config = {.backend = MUGAI_QUARANTINE_BACKEND_POSTGRESQL,
+                                    .dsn = (char *) f->dsn, .dir = (char *) ""};
+  for (int init = 1; init >= 0; init--) {
+    GError *error = NULL;
+    gboolean managed = FALSE;
+    int before = -1, after = -1;
+    assert_true(mugai_quarantine_setup(&config, init, &managed, &before, &after, &error));
+    assert_int_equal(before, 1);
+    assert_int_equal(after, 1);
+  }
+  assert_int_equal(count(f, &all), 1);
+  /* A schema of a newer mugai is refused, by the store and by migrate. */
+  pg_exec_ok("UPDATE mugai_schema SET version = 99");
+  GError *error = NULL;
+  assert_null(mugai_quarantine_open(&config, TRUE, &error));
+  assert_non_null(strstr(error->message, "version 99, made by a newer mugai"));
+  g_clear_error(&error);
+  gboolean managed = FALSE;
+  int before = 0, after = 0;
+  assert_false(mugai_quarantine_setup(&config, FALSE, &managed, &before, &after, &error));
+  g_clear_error(&error);
+  pg_exec_ok("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+  assert_false(mugai_quarantine_setup(&config, FALSE, &managed, &before, &after, &error));
+  assert_non_null(strstr(error->message, "run mugai quarantine init"));
+  g_clear_error(&error);
 }
 
 static guint
@@ -618,5 +818,23 @@ main(void)
       cmocka_unit_test(modes_do_not_depend_on_the_umask),
       cmocka_unit_test_setup_teardown(an_unknown_owner_is_named, setup, teardown),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+  pg_dsn = g_getenv("MUGAI_TEST_PG_DSN");
+  if (pg_dsn == NULL)
+    return failed;
+  const struct CMUnitTest pg_tests[] = {
+      cmocka_unit_test_setup_teardown(stores_exact_bytes_and_indexes_the_entry, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(reads_the_original_back_in_pieces, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(lists_with_filters_newest_first, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(many_threads_store_at_once, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(delete_removes_row_and_file_and_is_audited, setup_pg,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(purge_removes_what_is_past_retention, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(fsck_reconciles_every_crash_point, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(opening_a_missing_store_says_so, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(init_and_migrate_again_change_nothing, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(a_store_while_the_database_is_down_fails_then_works_again,
+                                      setup_pg, teardown),
+  };
+  return failed + cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
 }

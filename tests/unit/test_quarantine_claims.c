@@ -1,5 +1,6 @@
 /* test_quarantine_claims.c — what several gateway hosts sharing a quarantine need of the store,
- * on the SQLite backend: each entry names the host that stored it, an index made before hosts
+ * on the SQLite backend and, when MUGAI_TEST_PG_DSN names a database (tests/pg_cluster.py), on
+ * the PostgreSQL one (all but the SQLite index's own migration): each entry names the host that stored it, an index made before hosts
  * were recorded (schema version 1) gains them in place, and a release is claimed first, so that
  * two releases of one entry at once send it once (a second claim refused; a claim given back
  * taken again; a stale claim, left by a releaser that crashed, taken over). */
@@ -11,6 +12,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -50,9 +52,12 @@ static const char schema_v1[] =
     "PRAGMA user_version = 1;";
 
 typedef struct {
-  char *tmp; /* the fixture's own temp directory */
-  char *dir; /* the store, inside it */
+  char *tmp;       /* the fixture's own temp directory */
+  char *dir;       /* the store, inside it */
+  const char *dsn; /* (nullable) the PostgreSQL backend's database instead */
 } fixture;
+
+static const char *pg_dsn; /* $MUGAI_TEST_PG_DSN */
 
 static void
 remove_tree(const char *path)
@@ -81,6 +86,29 @@ setup(void **state)
   return 0;
 }
 
+/* An empty database with the schema `mugai quarantine init` makes. */
+static int
+setup_pg(void **state)
+{
+  setup(state);
+  fixture *f = *state;
+  f->dsn = pg_dsn;
+  PGconn *c = PQconnectdb(pg_dsn);
+  PQclear(PQexec(c, "SET client_min_messages = warning"));
+  PGresult *r = PQexec(c, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  PQfinish(c);
+  mugai_quarantine_policy config = {.backend = MUGAI_QUARANTINE_BACKEND_POSTGRESQL,
+                                    .dsn = (char *) pg_dsn, .dir = (char *) ""};
+  GError *error = NULL;
+  gboolean managed = FALSE;
+  int before = 0, after = 0;
+  if (!mugai_quarantine_setup(&config, TRUE, &managed, &before, &after, &error))
+    fail_msg("%s", error->message);
+  return 0;
+}
+
 static int
 teardown(void **state)
 {
@@ -96,6 +124,10 @@ static mugai_quarantine *
 open_store(const fixture *f, gboolean create)
 {
   mugai_quarantine_policy config = {.dir = f->dir, .user = (char *) "", .group = (char *) ""};
+  if (f->dsn) {
+    config.backend = MUGAI_QUARANTINE_BACKEND_POSTGRESQL;
+    config.dsn = (char *) f->dsn;
+  }
   GError *error = NULL;
   mugai_quarantine *q = mugai_quarantine_open(&config, create, &error);
   if (q == NULL)
@@ -289,6 +321,43 @@ a_stale_claim_is_taken_over(void **state)
   assert_non_null(next);
 }
 
+typedef struct {
+  const fixture *f;
+  const char *id;
+  gint won; /* claims taken */
+} race;
+
+static gpointer
+claimer(gpointer data)
+{
+  race *r = data;
+  g_autoptr(mugai_quarantine) q = open_store(r->f, FALSE); /* each a host of its own */
+  GError *error = NULL;
+  g_autofree char *claim = mugai_quarantine_claim_release(q, r->id, 600, &error);
+  if (claim)
+    g_atomic_int_inc(&r->won);
+  else
+    g_clear_error(&error);
+  return NULL;
+}
+
+/* Eight releasers, each with its own store object (its own connections), claim one entry at
+ * once: exactly one gets it, whatever the backend. */
+static void
+two_hosts_claiming_at_once_claim_once(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine_entry) e = stored_entry(q);
+  race r = {f, e->id, 0};
+  GThread *threads[8];
+  for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+    threads[i] = g_thread_new("claimer", claimer, &r);
+  for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+    g_thread_join(threads[i]);
+  assert_int_equal(r.won, 1);
+}
+
 int
 main(void)
 {
@@ -298,6 +367,17 @@ main(void)
       cmocka_unit_test_setup_teardown(a_second_claim_on_one_entry_is_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(a_claim_given_back_can_be_taken_again, setup, teardown),
       cmocka_unit_test_setup_teardown(a_stale_claim_is_taken_over, setup, teardown),
+      cmocka_unit_test_setup_teardown(two_hosts_claiming_at_once_claim_once, setup, teardown),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+  pg_dsn = g_getenv("MUGAI_TEST_PG_DSN");
+  if (pg_dsn == NULL)
+    return failed;
+  const struct CMUnitTest pg_tests[] = {
+      cmocka_unit_test_setup_teardown(a_second_claim_on_one_entry_is_refused, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(a_claim_given_back_can_be_taken_again, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(a_stale_claim_is_taken_over, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(two_hosts_claiming_at_once_claim_once, setup_pg, teardown),
+  };
+  return failed + cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
 }
