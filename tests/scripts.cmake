@@ -15,6 +15,8 @@ mugai_script_test(cli ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test
 mugai_script_test(cli_config_diff ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_config_diff.py)
 mugai_script_test(cli_lists ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_lists.py)
 mugai_script_test(cli_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_quarantine.py)
+mugai_script_test(cli_quarantine_pg ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_quarantine_pg.py)
+set_tests_properties(cli_quarantine_pg PROPERTIES TIMEOUT 600)
 mugai_script_test(corpus_public ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/corpus/check_public_corpus.py)
 mugai_script_test(milter_protocol ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_milter_protocol.py)
 mugai_script_test(milter_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_quarantine_milter.py)

@@ -5,7 +5,8 @@ line and the report; nothing changes without one; a store that fails answers 75.
 `mugai quarantine` subcommand on that real store (a real SQLite file): list with its filters and
 its table, show, show --raw, extract, delete, purge, fsck after damage, stats, audit (JSON, CSV),
 every error path (unknown id, no such part, no quarantine, an unprivileged user), held outbound
-mail, and several `mugai sanitize` processes storing while list and purge run."""
+mail, and several `mugai sanitize` processes storing while list and purge run. The same tests run
+on the PostgreSQL backend too (test_quarantine_pg.py subclasses Quarantine)."""
 import base64, csv, io, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,6 +90,10 @@ class SlowSink:
 
 
 class Quarantine(unittest.TestCase):
+    # What fsck ends with on a consistent store of N entries.
+    FSCK_CLEAN = ("{n} files, {n} index entries; removed 0 temp files, 0 files without an entry, "
+                  "0 entries without a file")
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="mugai-q-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
@@ -103,7 +108,8 @@ class Quarantine(unittest.TestCase):
         text = scan_db.config_with_keys(text, "gateway", internal_networks="10.0.0.0/8")
         if keys:
             section = {k: v for k, v in keys.items()
-                       if k in ("dir", "retention", "release_relay", "user", "group")}
+                       if k in ("backend", "dir", "dsn", "retention", "release_relay", "user",
+                                "group")}
             text = scan_db.config_with_keys(text, "quarantine", **section)
             other = {k: v for k, v in keys.items() if k not in section}
             if other:
@@ -125,6 +131,11 @@ class Quarantine(unittest.TestCase):
     def q(self, *args, **kw):
         return run("quarantine", args[0], "-c", kw.pop("conf", self.conf), *args[1:], **kw)
 
+    def original_bytes(self, qid):
+        """The original of QID as the store keeps it, read beside mugai (here: its file)."""
+        with open(os.path.join(self.store, "objects", qid[16:18], qid[18:20], qid), "rb") as f:
+            return f.read()
+
     def stored_id(self, message=HTML):
         p, report = self.sanitize(message)
         self.assertIn(p.returncode, (0, 3), p.stderr)
@@ -142,9 +153,7 @@ class Quarantine(unittest.TestCase):
         text = base64.b64decode(body).decode()
         self.assertIn(f"元のメールは隔離番号 {qid} で保管しています。", text)
         # The original as the milter passes it: headers as received (CRLF), the empty line, body.
-        path = os.path.join(self.store, "objects", qid[16:18], qid[18:20], qid)
-        with open(path, "rb") as f:
-            self.assertEqual(f.read(), HTML)
+        self.assertEqual(self.original_bytes(qid), HTML)
         raw = self.q("show", qid, "--raw")
         self.assertEqual(raw.returncode, 0, raw.stderr)
         self.assertEqual(raw.stdout, HTML)
@@ -604,8 +613,7 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(failures, [])
         self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 25)
         clean = self.q("fsck", "--grace", "0s").stdout.decode()
-        self.assertIn("25 files, 25 index entries; removed 0 temp files, 0 files without an entry, "
-                      "0 entries without a file", clean)
+        self.assertIn(self.FSCK_CLEAN.format(n=25), clean)
 
 
 if __name__ == "__main__":
