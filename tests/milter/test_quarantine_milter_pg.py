@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""The real mugai-milter with [quarantine] backend = postgresql, on a private cluster
+(tests/pg_cluster.py), driven over the milter protocol (milter_client.py plays Postfix): a message
+that needs the quarantine is kept before its answer; while the server is stopped such a message is
+deferred (451 4.3.0, logged without the dsn's password) and one that needs no quarantine still
+passes; once the server is back the next message is kept again by the same mugai-milter, which
+was never restarted; nothing half of the deferred one is left. Skipped (77) where no cluster can
+be started."""
+import json, os, shutil, subprocess, sys, tempfile, unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+from pg_cluster import PgCluster  # noqa: E402
+import test_quarantine_milter as base  # noqa: E402
+
+PLAIN = (b"From: sender@example.co.jp\r\nTo: taro@city.example.lg.jp\r\nSubject: plain\r\n\r\n"
+         b"nothing to sanitize here\r\n")
+
+
+class QuarantineMilterPostgreSQL(unittest.TestCase):
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="mugai-qmilter-pg-")
+        self.addCleanup(shutil.rmtree, self.work, True)
+        self.pg = PgCluster()
+        self.addCleanup(self.pg.remove)
+        self.pg.start()
+
+    def cli(self, m, *args):
+        return subprocess.run([base.MUGAI, "quarantine", args[0], "-c", m.conf] + list(args[1:]),
+                              capture_output=True, timeout=60)
+
+    def test_an_outage_defers_what_must_be_kept_and_the_milter_reconnects_by_itself(self):
+        conf = os.path.join(self.work, "init.conf")
+        with open(conf, "w", encoding="utf-8") as f:  # the admin's step before the milter starts
+            f.write(f"[scan]\nbackend = none\n[quarantine]\nbackend = postgresql\ndsn = {self.pg.dsn}\n")
+        init = subprocess.run([base.MUGAI, "quarantine", "init", "-c", conf], capture_output=True,
+                              timeout=60)
+        self.assertEqual(init.returncode, 0, init.stderr)
+        m = base.Milter(self.work, "pg", quarantine={"backend": "postgresql", "dsn": self.pg.dsn})
+        self.addCleanup(m.stop)
+        self.assertEqual(m.send(base.HTML, "4TPG0001").action, "continue")
+        self.pg.stop()
+        r = m.send(base.HTML, "4TPG0002")
+        self.assertEqual(r.action, "tempfail")
+        self.assertTrue(r.reply.code.startswith("451 4.3.0 "), r.reply.code)
+        self.assertEqual(m.send(PLAIN, "4TPG0003").action, "continue")  # needs no quarantine
+        r = m.send(base.HTML, "4TPG0004")  # still down: deferred again, the milter still up
+        self.assertEqual(r.action, "tempfail")
+        self.assertIsNone(m.proc.poll())
+        self.pg.start()
+        self.assertEqual(m.send(base.HTML, "4TPG0005").action, "continue")
+        log = m.log()
+        self.assertRegex(log, r"4TPG0002: original not kept in the quarantine host=127\.0\.0\.1 .*"
+                              r"password=\*\*\*.*; deferred")
+        self.assertNotIn(PgCluster.PASSWORD, log)
+        self.assertRegex(log, r"4TPG0003: .*verdict=deliver")
+        listed = json.loads(self.cli(m, "list", "--json").stdout)
+        self.assertEqual(sorted(e["queue_id"] for e in listed), ["4TPG0001", "4TPG0005"])
+        fsck = self.cli(m, "fsck")
+        self.assertEqual(fsck.returncode, 0, fsck.stderr)
+        self.assertIn("2 originals, 2 entries; removed 0 entries without an original",
+                      fsck.stdout.decode())
+
+
+if __name__ == "__main__":
+    why = PgCluster.unavailable()
+    if why:
+        print(f"SKIP: {why}", file=sys.stderr)
+        sys.exit(77)
+    unittest.main()
