@@ -27,18 +27,19 @@ static const char migrate_description[] =
     "failed, has no schema (run init) or holds one of a newer mugai.\n";
 
 static int
-run(int argc, char **argv, gboolean init)
-{
+run(int argc, char **argv, gboolean init) {
   const char *program = init ? "mugai quarantine init" : "mugai quarantine migrate";
   g_autofree char *config = NULL;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
       G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = mugai_qcli_context_new(
-      NULL, init ? "Usage: mugai quarantine init [-c FILE]" : "Usage: mugai quarantine migrate "
-                                                              "[-c FILE]",
-      init ? init_description : migrate_description, entries);
+  g_autoptr(GOptionContext) context =
+      mugai_qcli_context_new(NULL,
+                             init ? "Usage: mugai quarantine init [-c FILE]"
+                                  : "Usage: mugai quarantine migrate "
+                                    "[-c FILE]",
+                             init ? init_description : migrate_description, entries);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 1) {
     fprintf(stderr, "%s: %s (see %s --help)\n", program,
@@ -54,7 +55,8 @@ run(int argc, char **argv, gboolean init)
     return mugai_qcli_fail(program, error);
   if (!managed)
     printf("%s: [quarantine] backend = sqlite creates and migrates its index itself when "
-           "opened; nothing to do\n", program);
+           "opened; nothing to do\n",
+           program);
   else if (before == after)
     printf("%s: the schema is at version %d already; nothing to do\n", program, after);
   else if (before == 0)
@@ -65,13 +67,11 @@ run(int argc, char **argv, gboolean init)
 }
 
 int
-mugai_cmd_quarantine_init(int argc, char **argv)
-{
+mugai_cmd_quarantine_init(int argc, char **argv) {
   return run(argc, argv, TRUE);
 }
 
 int
-mugai_cmd_quarantine_migrate(int argc, char **argv)
-{
+mugai_cmd_quarantine_migrate(int argc, char **argv) {
   return run(argc, argv, FALSE);
 }

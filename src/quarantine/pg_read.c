@@ -12,26 +12,23 @@
 #define READ_ONLY "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 static gint64
-int_at(const PGresult *r, int row, int col)
-{
+int_at(const PGresult *r, int row, int col) {
   return g_ascii_strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
 static void
-set_text(char **field, const PGresult *r, int row, int col)
-{
+set_text(char **field, const PGresult *r, int row, int col) {
   g_free(*field);
   *field = g_strdup(PQgetvalue(r, row, col));
 }
 
 /* An entry from ROW of ENTRY_COLUMNS (no recipients, parts or report). */
 static mugai_quarantine_entry *
-entry_from_row(const PGresult *r, int row)
-{
+entry_from_row(const PGresult *r, int row) {
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
-  char **texts[] = {&e->id, NULL, &e->queue_id, &e->client, &e->direction, &e->mail_from,
-                    &e->from, &e->subject, NULL, &e->verdict, &e->reason, &e->actions,
-                    &e->signatures, NULL, &e->host};
+  char **texts[] = {&e->id,        NULL,        &e->queue_id,   &e->client, &e->direction,
+                    &e->mail_from, &e->from,    &e->subject,    NULL,       &e->verdict,
+                    &e->reason,    &e->actions, &e->signatures, NULL,       &e->host};
   for (int i = 0; i < (int) G_N_ELEMENTS(texts); i++)
     if (texts[i])
       set_text(texts[i], r, row, i);
@@ -47,8 +44,7 @@ typedef struct {
 } get_job;
 
 static gboolean
-load_parts(PGconn *c, mugai_quarantine_entry *e, GError **error)
-{
+load_parts(PGconn *c, mugai_quarantine_entry *e, GError **error) {
   const char *params[] = {e->id};
   PGresult *r = mugai_pg_query(c,
                                "SELECT path, type, detected_type, name, size, sha256, action,"
@@ -58,8 +54,8 @@ load_parts(PGconn *c, mugai_quarantine_entry *e, GError **error)
     return FALSE;
   for (int i = 0; i < PQntuples(r); i++) {
     mugai_quarantine_part *p = g_new0(mugai_quarantine_part, 1);
-    char **texts[] = {&p->path, &p->type, &p->detected_type, &p->name, NULL, &p->sha256,
-                      &p->action, &p->reason};
+    char **texts[] = {&p->path, &p->type,   &p->detected_type, &p->name,
+                      NULL,     &p->sha256, &p->action,        &p->reason};
     for (int k = 0; k < (int) G_N_ELEMENTS(texts); k++)
       if (texts[k])
         set_text(texts[k], r, i, k);
@@ -71,11 +67,11 @@ load_parts(PGconn *c, mugai_quarantine_entry *e, GError **error)
 }
 
 static gboolean
-get_work(PGconn *c, gpointer data, GError **error)
-{
+get_work(PGconn *c, gpointer data, GError **error) {
   get_job *job = data;
   const char *params[] = {job->id};
-  PGresult *r = mugai_pg_query(c, "SELECT " ENTRY_COLUMNS ", report,"
+  PGresult *r = mugai_pg_query(c,
+                               "SELECT " ENTRY_COLUMNS ", report,"
                                " (SELECT string_agg(addr, E'\\n' ORDER BY seq) FROM rcpt"
                                " WHERE rcpt.entry_id = entry.id) FROM entry WHERE id = $1",
                                1, params, error);
@@ -100,8 +96,7 @@ get_work(PGconn *c, gpointer data, GError **error)
 }
 
 mugai_quarantine_entry *
-mugai_pg_get(void *s, const char *id, GError **error)
-{
+mugai_pg_get(void *s, const char *id, GError **error) {
   get_job job = {.id = id};
   if (!mugai_pg_transaction(s, READ_ONLY, get_work, &job, error)) {
     mugai_quarantine_entry_free(job.entry);
@@ -120,12 +115,11 @@ typedef struct {
  * uncompressed (pg_schema.c), so the server reads only the chunk's TOAST pages, and neither side
  * holds the whole original. */
 static gboolean
-read_work(PGconn *c, gpointer data, GError **error)
-{
+read_work(PGconn *c, gpointer data, GError **error) {
   read_job *job = data;
   const char *params[] = {job->id};
-  PGresult *r = mugai_pg_query(c, "SELECT octet_length(data) FROM original WHERE entry_id = $1",
-                               1, params, error);
+  PGresult *r = mugai_pg_query(c, "SELECT octet_length(data) FROM original WHERE entry_id = $1", 1,
+                               params, error);
   if (r == NULL)
     return FALSE;
   gint64 size = PQntuples(r) ? int_at(r, 0, 0) : -1;
@@ -136,8 +130,10 @@ read_work(PGconn *c, gpointer data, GError **error)
   for (gint64 at = 0; at < size; at += READ_CHUNK) {
     g_autofree char *from = g_strdup_printf("%" G_GINT64_FORMAT, at + 1);
     const char *values[] = {job->id, from, G_STRINGIFY(READ_CHUNK)};
-    r = PQexecParams(c, "SELECT substring(data FROM $2::integer FOR $3::integer) FROM original"
-                     " WHERE entry_id = $1", 3, NULL, values, NULL, NULL, 1);
+    r = PQexecParams(c,
+                     "SELECT substring(data FROM $2::integer FOR $3::integer) FROM original"
+                     " WHERE entry_id = $1",
+                     3, NULL, values, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
       mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_INDEX, "quarantine database: %s",
                     PQresultStatus(r) == PGRES_TUPLES_OK ? "the original went away"
@@ -155,9 +151,8 @@ read_work(PGconn *c, gpointer data, GError **error)
 }
 
 gboolean
-mugai_pg_read_original(void *s, const char *id, mugai_quarantine_write_fn write,
-                       gpointer user_data, GError **error)
-{
+mugai_pg_read_original(void *s, const char *id, mugai_quarantine_write_fn write, gpointer user_data,
+                       GError **error) {
   read_job job = {id, write, user_data};
   return mugai_pg_transaction(s, READ_ONLY, read_work, &job, error);
 }
@@ -170,10 +165,10 @@ typedef struct {
 
 /* The SQL of FILTER, its parameters added to PARAMS (strings owned by the array). */
 static char *
-list_sql(const mugai_quarantine_filter *f, GPtrArray *params)
-{
-  GString *sql = g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT string_agg(addr, E'\\n' ORDER"
-                              " BY seq) FROM rcpt WHERE rcpt.entry_id = entry.id) FROM entry WHERE true");
+list_sql(const mugai_quarantine_filter *f, GPtrArray *params) {
+  GString *sql =
+      g_string_new("SELECT " ENTRY_COLUMNS ", (SELECT string_agg(addr, E'\\n' ORDER"
+                   " BY seq) FROM rcpt WHERE rcpt.entry_id = entry.id) FROM entry WHERE true");
 #define PARAM(fmt, value) (g_ptr_array_add(params, g_strdup_printf(fmt, value)), params->len)
   if (f->since)
     g_string_append_printf(sql, " AND time >= $%u", PARAM("%" G_GINT64_FORMAT, f->since));
@@ -182,12 +177,16 @@ list_sql(const mugai_quarantine_filter *f, GPtrArray *params)
   if (f->reason)
     g_string_append_printf(sql, " AND reason = $%u", PARAM("%s", f->reason));
   if (f->rcpt)
-    g_string_append_printf(sql, " AND id IN (SELECT entry_id FROM rcpt WHERE lower(addr) ="
-                           " lower($%u))", PARAM("%s", f->rcpt));
+    g_string_append_printf(sql,
+                           " AND id IN (SELECT entry_id FROM rcpt WHERE lower(addr) ="
+                           " lower($%u))",
+                           PARAM("%s", f->rcpt));
   if (f->from) {
     guint n = PARAM("%s", f->from);
-    g_string_append_printf(sql, " AND (strpos(lower(mail_from), lower($%u)) > 0 OR"
-                           " strpos(lower(from_header), lower($%u)) > 0)", n, n);
+    g_string_append_printf(sql,
+                           " AND (strpos(lower(mail_from), lower($%u)) > 0 OR"
+                           " strpos(lower(from_header), lower($%u)) > 0)",
+                           n, n);
   }
 #undef PARAM
   if (f->virus_only)
@@ -201,13 +200,12 @@ list_sql(const mugai_quarantine_filter *f, GPtrArray *params)
 }
 
 static gboolean
-list_work(PGconn *c, gpointer data, GError **error)
-{
+list_work(PGconn *c, gpointer data, GError **error) {
   list_job *job = data;
   g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func(g_free);
   g_autofree char *sql = list_sql(job->filter, params);
-  PGresult *r = PQexecParams(c, sql, (int) params->len, NULL,
-                             (const char *const *) params->pdata, NULL, NULL, 0);
+  PGresult *r = PQexecParams(c, sql, (int) params->len, NULL, (const char *const *) params->pdata,
+                             NULL, NULL, 0);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_INDEX, "quarantine database: %s",
                   g_strstrip(PQresultErrorMessage(r)));
@@ -229,18 +227,18 @@ list_work(PGconn *c, gpointer data, GError **error)
 
 gboolean
 mugai_pg_list(void *s, const mugai_quarantine_filter *filter, mugai_quarantine_row_fn fn,
-              gpointer data, GError **error)
-{
+              gpointer data, GError **error) {
   list_job job = {filter, fn, data};
   return mugai_pg_transaction(s, READ_ONLY, list_work, &job, error);
 }
 
 static gboolean
-audit_work(PGconn *c, gpointer data, GError **error)
-{
+audit_work(PGconn *c, gpointer data, GError **error) {
   GPtrArray *rows = data;
-  PGresult *r = mugai_pg_query(c, "SELECT seq, time, \"user\", uid, action, entry_id, reason,"
-                               " detail FROM audit ORDER BY seq", 0, NULL, error);
+  PGresult *r = mugai_pg_query(c,
+                               "SELECT seq, time, \"user\", uid, action, entry_id, reason,"
+                               " detail FROM audit ORDER BY seq",
+                               0, NULL, error);
   if (r == NULL)
     return FALSE;
   for (int i = 0; i < PQntuples(r); i++) {
@@ -260,8 +258,7 @@ audit_work(PGconn *c, gpointer data, GError **error)
 }
 
 GPtrArray *
-mugai_pg_audit_list(void *s, GError **error)
-{
+mugai_pg_audit_list(void *s, GError **error) {
   g_autoptr(GPtrArray) rows =
       g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_audit_row_free);
   if (!mugai_pg_transaction(s, READ_ONLY, audit_work, rows, error))
@@ -270,12 +267,13 @@ mugai_pg_audit_list(void *s, GError **error)
 }
 
 static gboolean
-stats_work(PGconn *c, gpointer data, GError **error)
-{
+stats_work(PGconn *c, gpointer data, GError **error) {
   mugai_quarantine_stats *st = data;
-  PGresult *r = mugai_pg_query(c, "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time),"
+  PGresult *r = mugai_pg_query(c,
+                               "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time),"
                                " 0), coalesce(max(time), 0), count(nullif(released, 0)),"
-                               " count(nullif(signatures, '')) FROM entry", 0, NULL, error);
+                               " count(nullif(signatures, '')) FROM entry",
+                               0, NULL, error);
   if (r == NULL)
     return FALSE;
   st->entries = (guint64) int_at(r, 0, 0);
@@ -285,19 +283,20 @@ stats_work(PGconn *c, gpointer data, GError **error)
   st->released = (guint64) int_at(r, 0, 4);
   st->viruses = (guint64) int_at(r, 0, 5);
   PQclear(r);
-  r = mugai_pg_query(c, "SELECT reason, count(*) AS n FROM entry GROUP BY reason"
-                      " ORDER BY n DESC, reason COLLATE \"C\"", 0, NULL, error);
+  r = mugai_pg_query(c,
+                     "SELECT reason, count(*) AS n FROM entry GROUP BY reason"
+                     " ORDER BY n DESC, reason COLLATE \"C\"",
+                     0, NULL, error);
   if (r == NULL)
     return FALSE;
   for (int i = 0; i < PQntuples(r); i++)
-    g_ptr_array_add(st->by_reason, g_strdup_printf("%s %s", PQgetvalue(r, i, 0),
-                                                   PQgetvalue(r, i, 1)));
+    g_ptr_array_add(st->by_reason,
+                    g_strdup_printf("%s %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)));
   PQclear(r);
   return TRUE;
 }
 
 gboolean
-mugai_pg_get_stats(void *s, mugai_quarantine_stats *stats, GError **error)
-{
+mugai_pg_get_stats(void *s, mugai_quarantine_stats *stats, GError **error) {
   return mugai_pg_transaction(s, READ_ONLY, stats_work, stats, error);
 }

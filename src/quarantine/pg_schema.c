@@ -52,8 +52,7 @@ static const char *const migrations[] = {NULL};
 
 /* The version on C: 0 when there is no schema, -1 (ERROR set) when it cannot be read. */
 static int
-version_of(PGconn *c, GError **error)
-{
+version_of(PGconn *c, GError **error) {
   PGresult *r = mugai_pg_query(c, "SELECT to_regclass('mugai_schema') IS NOT NULL", 0, NULL, error);
   if (r == NULL)
     return -1;
@@ -70,8 +69,7 @@ version_of(PGconn *c, GError **error)
 }
 
 gboolean
-mugai_pg_schema_check(PGconn *c, GError **error)
-{
+mugai_pg_schema_check(PGconn *c, GError **error) {
   int v = version_of(c, error);
   if (v < 0)
     return FALSE;
@@ -81,11 +79,13 @@ mugai_pg_schema_check(PGconn *c, GError **error)
   if (v < MUGAI_PG_SCHEMA_VERSION)
     return mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_INDEX,
                          "the quarantine schema is version %d, this mugai needs %d: run mugai "
-                         "quarantine migrate", v, MUGAI_PG_SCHEMA_VERSION);
+                         "quarantine migrate",
+                         v, MUGAI_PG_SCHEMA_VERSION);
   if (v > MUGAI_PG_SCHEMA_VERSION)
     return mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_INDEX,
                          "the quarantine schema is version %d, made by a newer mugai (this one "
-                         "knows %d)", v, MUGAI_PG_SCHEMA_VERSION);
+                         "knows %d)",
+                         v, MUGAI_PG_SCHEMA_VERSION);
   return TRUE;
 }
 
@@ -95,12 +95,11 @@ typedef struct {
 } setup_job;
 
 static gboolean
-setup_work(PGconn *c, gpointer data, GError **error)
-{
+setup_work(PGconn *c, gpointer data, GError **error) {
   setup_job *job = data;
   /* Two hosts running init at once: the second waits here, then finds the schema made. */
-  if (!mugai_pg_command(c, "SELECT pg_advisory_xact_lock(hashtext('mugai quarantine schema'))",
-                        0, NULL, NULL, error))
+  if (!mugai_pg_command(c, "SELECT pg_advisory_xact_lock(hashtext('mugai quarantine schema'))", 0,
+                        NULL, NULL, error))
     return FALSE;
   int v = version_of(c, error);
   if (v < 0)
@@ -124,8 +123,7 @@ setup_work(PGconn *c, gpointer data, GError **error)
 }
 
 gboolean
-mugai_pg_schema_setup(mugai_pg_store *s, gboolean init, int *before, int *after, GError **error)
-{
+mugai_pg_schema_setup(mugai_pg_store *s, gboolean init, int *before, int *after, GError **error) {
   setup_job job = {.init = init};
   gboolean ok = mugai_pg_transaction(s, "BEGIN", setup_work, &job, error);
   *before = job.before;

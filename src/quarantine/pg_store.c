@@ -17,8 +17,7 @@
 
 gboolean
 mugai_pg_audit_add(PGconn *c, const char *action, const char *id, const char *reason,
-                   const char *detail, GError **error)
-{
+                   const char *detail, GError **error) {
   gint64 uid = 0;
   g_autofree char *who = mugai_quarantine_audit_actor(&uid);
   g_autofree char *uid_text = g_strdup_printf("%" G_GINT64_FORMAT, uid);
@@ -30,14 +29,14 @@ mugai_pg_audit_add(PGconn *c, const char *action, const char *id, const char *re
 }
 
 static gboolean
-insert_entry(PGconn *c, const mugai_quarantine_entry *e, GError **error)
-{
+insert_entry(PGconn *c, const mugai_quarantine_entry *e, GError **error) {
   g_autofree char *time = g_strdup_printf("%" G_GINT64_FORMAT, e->time);
   g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, e->size);
   g_autofree char *released = g_strdup_printf("%" G_GINT64_FORMAT, e->released);
-  const char *params[] = {e->id, time, e->queue_id, e->client, e->direction, e->mail_from,
-                          e->from, e->subject, size, e->verdict, e->reason, e->actions,
-                          e->signatures, e->report_json, released, e->host};
+  const char *params[] = {e->id,         time,           e->queue_id, e->client,
+                          e->direction,  e->mail_from,   e->from,     e->subject,
+                          size,          e->verdict,     e->reason,   e->actions,
+                          e->signatures, e->report_json, released,    e->host};
   return mugai_pg_command(c,
                           "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
                           " from_header, subject, size, verdict, reason, actions, signatures,"
@@ -47,8 +46,7 @@ insert_entry(PGconn *c, const mugai_quarantine_entry *e, GError **error)
 }
 
 static gboolean
-insert_rcpts_and_parts(PGconn *c, const mugai_quarantine_entry *e, GError **error)
-{
+insert_rcpts_and_parts(PGconn *c, const mugai_quarantine_entry *e, GError **error) {
   for (guint i = 0; e->rcpts[i]; i++) {
     g_autofree char *seq = g_strdup_printf("%u", i);
     const char *params[] = {e->id, seq, e->rcpts[i]};
@@ -59,8 +57,8 @@ insert_rcpts_and_parts(PGconn *c, const mugai_quarantine_entry *e, GError **erro
     const mugai_quarantine_part *p = g_ptr_array_index(e->parts, i);
     g_autofree char *seq = g_strdup_printf("%u", i);
     g_autofree char *size = g_strdup_printf("%" G_GUINT64_FORMAT, p->size);
-    const char *params[] = {e->id, seq, p->path, p->type, p->detected_type, p->name, size,
-                            p->sha256, p->action, p->reason};
+    const char *params[] = {e->id,   seq,  p->path,   p->type,   p->detected_type,
+                            p->name, size, p->sha256, p->action, p->reason};
     if (!mugai_pg_command(c, "INSERT INTO part VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                           10, params, NULL, error))
       return FALSE;
@@ -78,16 +76,15 @@ typedef struct {
 /* The entry, its recipients and parts, and its original (sent as binary, not escaped), in the
  * caller's transaction: its COMMIT makes all of them durable at once. */
 static gboolean
-store_work(PGconn *c, gpointer data, GError **error)
-{
+store_work(PGconn *c, gpointer data, GError **error) {
   store_job *job = data;
   if (!insert_entry(c, job->entry, error) || !insert_rcpts_and_parts(c, job->entry, error))
     return FALSE;
   const char *values[] = {job->entry->id, job->data ? (const char *) job->data : ""};
   const int lengths[] = {0, (int) job->len};
   const int formats[] = {0, 1};
-  PGresult *r = PQexecParams(c, "INSERT INTO original VALUES ($1, $2)", 2, NULL, values, lengths,
-                             formats, 0);
+  PGresult *r =
+      PQexecParams(c, "INSERT INTO original VALUES ($1, $2)", 2, NULL, values, lengths, formats, 0);
   gboolean ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   if (!ok)
     mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_INDEX, "quarantine database: %s",
@@ -101,13 +98,14 @@ store_work(PGconn *c, gpointer data, GError **error)
 
 static gboolean
 pg_store(void *ctx, const mugai_quarantine_entry *entry, const guint8 *data, gsize len,
-         GError **error)
-{
+         GError **error) {
   mugai_pg_store *s = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
   if (len > G_MAXINT32) /* bytea and libpq's lengths stop at 1 GB and 2 GB */
-    return mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_IO, "quarantine: %s is too big for the "
-                         "database (%" G_GSIZE_FORMAT " bytes)", entry->id, len);
+    return mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_IO,
+                         "quarantine: %s is too big for the "
+                         "database (%" G_GSIZE_FORMAT " bytes)",
+                         entry->id, len);
   store_job job = {entry, data, len, s->fault};
   return mugai_pg_transaction(s, "BEGIN", store_work, &job, error);
 }
@@ -120,14 +118,12 @@ typedef struct {
 } change_job;
 
 static gboolean
-not_found(GError **error, const char *id)
-{
+not_found(GError **error, const char *id) {
   return mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_NOT_FOUND, "no quarantine entry %s", id);
 }
 
 static gboolean
-remove_work(PGconn *c, gpointer data, GError **error)
-{
+remove_work(PGconn *c, gpointer data, GError **error) {
   change_job *job = data;
   guint64 rows = 0;
   const char *params[] = {job->id};
@@ -139,15 +135,13 @@ remove_work(PGconn *c, gpointer data, GError **error)
 }
 
 static gboolean
-pg_remove(void *ctx, const char *id, const char *reason, GError **error)
-{
+pg_remove(void *ctx, const char *id, const char *reason, GError **error) {
   change_job job = {.id = id, .reason = reason};
   return mugai_pg_transaction(ctx, "BEGIN", remove_work, &job, error);
 }
 
 static gboolean
-purge_batch_work(PGconn *c, gpointer data, GError **error)
-{
+purge_batch_work(PGconn *c, gpointer data, GError **error) {
   change_job *job = data;
   g_autofree char *before = g_strdup_printf("%" G_GINT64_FORMAT, job->before);
   const char *params[] = {before};
@@ -158,8 +152,7 @@ purge_batch_work(PGconn *c, gpointer data, GError **error)
 }
 
 static gboolean
-purge_audit_work(PGconn *c, gpointer data, GError **error)
-{
+purge_audit_work(PGconn *c, gpointer data, GError **error) {
   change_job *job = data;
   return mugai_pg_audit_add(c, "purge", "", job->reason, job->detail, error);
 }
@@ -167,8 +160,7 @@ purge_audit_work(PGconn *c, gpointer data, GError **error)
 /* In batches, each its own transaction: a purge of 100 000 entries does not hold one for long. */
 static gboolean
 pg_purge(void *ctx, gint64 before, const char *reason, mugai_quarantine_progress_fn progress,
-         gpointer data, guint64 *removed, GError **error)
-{
+         gpointer data, guint64 *removed, GError **error) {
   change_job job = {.before = before, .reason = reason};
   *removed = 0;
   do {
@@ -186,11 +178,10 @@ pg_purge(void *ctx, gint64 before, const char *reason, mugai_quarantine_progress
 
 /* After a claim on ID was refused: who holds it since when, or NOT_FOUND. */
 static gboolean
-claim_refused(PGconn *c, const char *id, GError **error)
-{
+claim_refused(PGconn *c, const char *id, GError **error) {
   const char *params[] = {id};
-  PGresult *r = mugai_pg_query(c, "SELECT claim, claim_time FROM entry WHERE id = $1", 1, params,
-                               error);
+  PGresult *r =
+      mugai_pg_query(c, "SELECT claim, claim_time FROM entry WHERE id = $1", 1, params, error);
   if (r == NULL)
     return FALSE;
   if (PQntuples(r) == 0) {
@@ -209,8 +200,7 @@ claim_refused(PGconn *c, const char *id, GError **error)
 /* One conditional UPDATE, at the server's time: of two hosts claiming at once, PostgreSQL's row
  * lock lets one update the row and the other re-check it, claimed, and update nothing. */
 static gboolean
-claim_work(PGconn *c, gpointer data, GError **error)
-{
+claim_work(PGconn *c, gpointer data, GError **error) {
   change_job *job = data;
   g_autofree char *stale = g_strdup_printf("%u", job->stale_after);
   const char *params[] = {job->id, job->claim, stale};
@@ -224,15 +214,13 @@ claim_work(PGconn *c, gpointer data, GError **error)
 }
 
 static gboolean
-pg_claim_release(void *ctx, const char *id, const char *claim, guint stale_after, GError **error)
-{
+pg_claim_release(void *ctx, const char *id, const char *claim, guint stale_after, GError **error) {
   change_job job = {.id = id, .claim = claim, .stale_after = stale_after};
   return mugai_pg_transaction(ctx, "BEGIN", claim_work, &job, error);
 }
 
 static gboolean
-finish_work(PGconn *c, gpointer data, GError **error)
-{
+finish_work(PGconn *c, gpointer data, GError **error) {
   change_job *job = data;
   const char *params[] = {job->id, job->claim};
   guint64 rows = 0;
@@ -250,31 +238,29 @@ finish_work(PGconn *c, gpointer data, GError **error)
 
 static gboolean
 pg_finish_release(void *ctx, const char *id, const char *claim, const char *reason,
-                  const char *detail, GError **error)
-{
+                  const char *detail, GError **error) {
   change_job job = {.id = id, .claim = claim, .reason = reason, .detail = detail};
   return mugai_pg_transaction(ctx, "BEGIN", finish_work, &job, error);
 }
 
 static gboolean
-give_back_work(PGconn *c, gpointer data, GError **error)
-{
+give_back_work(PGconn *c, gpointer data, GError **error) {
   change_job *job = data;
   const char *params[] = {job->id, job->claim};
-  return mugai_pg_command(c, "UPDATE entry SET claim = '', claim_time = 0"
-                          " WHERE id = $1 AND claim = $2", 2, params, NULL, error);
+  return mugai_pg_command(c,
+                          "UPDATE entry SET claim = '', claim_time = 0"
+                          " WHERE id = $1 AND claim = $2",
+                          2, params, NULL, error);
 }
 
 static gboolean
-pg_give_back_release(void *ctx, const char *id, const char *claim, GError **error)
-{
+pg_give_back_release(void *ctx, const char *id, const char *claim, GError **error) {
   change_job job = {.id = id, .claim = claim};
   return mugai_pg_transaction(ctx, "BEGIN", give_back_work, &job, error);
 }
 
 static mugai_pg_store *
-store_new(const mugai_quarantine_policy *config)
-{
+store_new(const mugai_quarantine_policy *config) {
   mugai_pg_store *s = g_new0(mugai_pg_store, 1);
   s->dsn = g_strdup(config->dsn);
   s->location = mugai_dsn_redact(config->dsn);
@@ -284,8 +270,7 @@ store_new(const mugai_quarantine_policy *config)
 }
 
 static void
-pg_free(void *ctx)
-{
+pg_free(void *ctx) {
   mugai_pg_store *s = ctx;
   if (s == NULL)
     return;
@@ -302,8 +287,7 @@ pg_free(void *ctx)
 /* The database must be reachable and its schema this mugai's; CREATE changes nothing here (the
  * schema is `mugai quarantine init`'s, pg_schema.c says why). */
 static void *
-pg_open(const mugai_quarantine_policy *config, gboolean create, GError **error)
-{
+pg_open(const mugai_quarantine_policy *config, gboolean create, GError **error) {
   (void) create;
   mugai_pg_store *s = store_new(config);
   PGconn *c = mugai_pg_take(s, error);
@@ -319,8 +303,7 @@ pg_open(const mugai_quarantine_policy *config, gboolean create, GError **error)
 
 static gboolean
 pg_setup(const mugai_quarantine_policy *config, gboolean init, int *before, int *after,
-         GError **error)
-{
+         GError **error) {
   mugai_pg_store *s = store_new(config);
   g_autoptr(GError) local = NULL;
   gboolean ok = mugai_pg_schema_setup(s, init, before, after, &local);
@@ -333,30 +316,26 @@ pg_setup(const mugai_quarantine_policy *config, gboolean init, int *before, int 
 }
 
 static gboolean
-pg_is_at(const void *ctx, const mugai_quarantine_policy *config)
-{
+pg_is_at(const void *ctx, const mugai_quarantine_policy *config) {
   const mugai_pg_store *s = ctx;
   return strcmp(s->dsn, config->dsn) == 0;
 }
 
 static const char *
-pg_get_location(const void *ctx)
-{
+pg_get_location(const void *ctx) {
   const mugai_pg_store *s = ctx;
   return s->location;
 }
 
 static void
-pg_set_fault(void *ctx, mugai_quarantine_fault fault)
-{
+pg_set_fault(void *ctx, mugai_quarantine_fault fault) {
   mugai_pg_store *s = ctx;
   s->fault = fault;
 }
 
 static gboolean
 pg_fsck(void *ctx, gint64 grace, gboolean repair, mugai_quarantine_fsck_report *report,
-        GError **error)
-{
+        GError **error) {
   return mugai_pg_store_fsck(ctx, grace, repair, report, error);
 }
 

@@ -3,8 +3,7 @@
 #include "util/dsn.h"
 
 char *
-mugai_dsn_redact(const char *dsn)
-{
+mugai_dsn_redact(const char *dsn) {
   /* URI: scheme://user:PASSWORD@host; conninfo or URI query: password='...' or password=... */
   static const char *const patterns[][2] = {
       {"^(postgres(?:ql)?://[^:/@?]*:)[^@/?]*@", "\\1***@"},
