@@ -61,3 +61,6 @@ set_tests_properties(e2e_two_hosts_clamd PROPERTIES RESOURCE_LOCK postfix_lab TI
 # Attachments into text through the real Postfix, with the real mugai-convert beside mugai-milter.
 mugai_script_test(e2e_convert ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_convert_e2e.py)
 set_tests_properties(e2e_convert PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+# Two gateway hosts storing in one PostgreSQL quarantine and scanning with one clamd (issue 9).
+mugai_script_test(e2e_two_hosts ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_two_hosts_e2e.py)
+set_tests_properties(e2e_two_hosts PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 240)

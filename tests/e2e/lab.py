@@ -37,10 +37,17 @@ def wait_listening(port, proc, timeout=20):
     raise RuntimeError(f"mugai-milter did not listen on {port}")
 
 
+def with_hostname(name, cmd):
+    """CMD run under host name NAME (gethostname(), so g_get_host_name()) in a UTS namespace of its
+    own, the rest of the machine shared: two "hosts" on one machine. The process execs CMD, so
+    its pid is CMD's."""
+    return ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', name] + cmd
+
+
 class Lab:
     """A private Postfix (smtpd on PORT) with mugai-milter, and a sink. Use as a context manager."""
 
-    def __init__(self, conf=CONF, milter_user=None, port=None, release_port=None):
+    def __init__(self, conf=CONF, milter_user=None, port=None, release_port=None, hostname=None):
         self.dir = tempfile.mkdtemp(prefix="mugai-e2e-")
         os.chmod(self.dir, 0o755)
         self.conf = conf
@@ -49,6 +56,7 @@ class Lab:
         self.sink_port = free_port()
         self.milter_port = free_port()
         self.release_port = release_port  # an smtpd without milters (mugai quarantine release)
+        self.hostname = hostname  # mugai-milter's own host name (a UTS namespace), as on a second host
         self.log_path = os.path.join(self.dir, "mugai-milter.log")
         self.milter = None
 
@@ -57,6 +65,8 @@ class Lab:
         if self.milter_user:
             pw = pwd.getpwnam(self.milter_user)
             cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"] + cmd
+        if self.hostname:
+            cmd = with_hostname(self.hostname, cmd)
         self.log = open(self.log_path, "wb")
         self.milter = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         wait_listening(self.milter_port, self.milter)
