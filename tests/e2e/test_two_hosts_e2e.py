@@ -3,8 +3,10 @@
 
 Two private Postfix instances on loopback, each with its own mugai-milter ([scan] backend = clamd,
 [quarantine] backend = postgresql, the same dsn) and its own smtpd without milters for releases,
-share one real clamd and one private PostgreSQL cluster (tests/pg_cluster.py). Each mugai-milter
-runs under a host name of its own (a UTS namespace: gw-a, gw-b), which is what an entry records.
+share one real clamd and one private PostgreSQL cluster (tests/pg_cluster.py), reached through a
+dsn of two hosts whose first is down (target_session_attrs=read-write: libpq takes the second).
+Each mugai-milter runs under a host name of its own (a UTS namespace: gw-a, gw-b), which is what
+an entry records.
 
 1. Mail that needs the quarantine (HTML, sanitized into text) and EICAR flows through both hosts at
    once on parallel connections: every message is answered (250, or 550 for EICAR), each host's
@@ -115,6 +117,11 @@ class TwoHostsPostgreSQL(unittest.TestCase):
         self.pg = PgCluster()
         self.addCleanup(self.pg.remove)
         self.pg.start()
+        # The dsn a site with a standby writes (deploy/multi-host.md): several hosts, libpq keeping
+        # the first that takes writes. Here the first is a port where nothing listens.
+        self.dsn = (f"host=127.0.0.1,127.0.0.1 port={lab.free_port()},{self.pg.port} dbname=mugai "
+                    f"user=mugai password={PgCluster.PASSWORD} connect_timeout=5 "
+                    "target_session_attrs=read-write")
         self.conf, self.release_port, self.relay = {}, {}, {}
         for host in HOSTS:  # the same [scan] and [quarantine] on both; only the release relay differs
             self.release_port[host] = lab.free_port()
@@ -126,7 +133,7 @@ class TwoHostsPostgreSQL(unittest.TestCase):
             path = write_conf(d, backend="clamd", clamd_socket=f"unix:{self.clamd.path}")
             with open(path, encoding="utf-8") as f:
                 text = scan_db.config_with_keys(f.read(), "quarantine", backend="postgresql",
-                                                dsn=self.pg.dsn,
+                                                dsn=self.dsn,
                                                 release_relay=f"127.0.0.1:{self.relay[host].port}")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
