@@ -34,7 +34,6 @@ from test_scan_e2e import (CLAMD, EICAR, EICAR_NAME, RCPT, SENDER, Clamd, attach
 
 scan_db = lab.scan_db
 HOSTS = ("gw-a", "gw-b")
-RELEASED = re.compile(r"^(\S+): released to 127\.0\.0\.1:(\d+): 250 ")
 
 
 def html_message(mid):
