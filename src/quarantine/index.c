@@ -172,6 +172,20 @@ run(sqlite3 *db, sqlite3_stmt *st, GError **error)
   return rc == SQLITE_DONE ? TRUE : sql_fail(db, error, "index");
 }
 
+/* run() for a statement that changes the row of entry ID: NOT_FOUND when there is none. */
+static gboolean
+run_on_entry(sqlite3 *db, sqlite3_stmt *st, const char *id, GError **error)
+{
+  if (!run(db, st, error))
+    return FALSE;
+  if (sqlite3_changes(db) == 0) {
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
+                id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
@@ -357,14 +371,7 @@ mugai_qindex_delete(sqlite3 *db, const char *id, GError **error)
   if (st == NULL)
     return FALSE;
   bind_text(st, 1, id);
-  if (!run(db, st, error))
-    return FALSE;
-  if (sqlite3_changes(db) == 0) {
-    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
-                id);
-    return FALSE;
-  }
-  return TRUE;
+  return run_on_entry(db, st, id, error);
 }
 
 /* After a claim on ID was refused: who holds it since when, or NOT_FOUND. */
@@ -424,14 +431,7 @@ mugai_qindex_finish_claim(sqlite3 *db, const char *id, const char *claim, gint64
   sqlite3_bind_int64(st, 1, when);
   bind_text(st, 2, claim);
   bind_text(st, 3, id);
-  if (!run(db, st, error))
-    return FALSE;
-  if (sqlite3_changes(db) == 0) {
-    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND, "no quarantine entry %s",
-                id);
-    return FALSE;
-  }
-  return TRUE;
+  return run_on_entry(db, st, id, error);
 }
 
 gboolean

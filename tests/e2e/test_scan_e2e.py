@@ -279,6 +279,18 @@ class Clamd:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def shared_clamd(test, directory):
+    """A clamd for several gateway hosts at once (the test signatures and a daily a day old, so it
+    tells its age), checked to find EICAR and stopped at TEST's cleanup."""
+    db = scan_db.make_database(os.path.join(directory, "db"))
+    os.chmod(db, 0o755)
+    write_daily_cud(db, 27474, int(time.time()) - 86400)
+    clamd = Clamd(db, "StreamMaxLength 30M\nMaxThreads 4\n")
+    test.addCleanup(clamd.stop)
+    test.assertEqual(clamd_command(clamd.path, b"zINSTREAM\0", EICAR), f"stream: {EICAR_NAME} FOUND")
+    return clamd
+
+
 # ---- 1 and 2: what is refused, and that clean mail still passes ----
 
 class Refused(unittest.TestCase):

@@ -12,7 +12,7 @@ import os, shutil, subprocess, sys, tempfile, threading, time, unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab
 from test_scan_e2e import (CLAMD, EICAR, EICAR_NAME, Clamd, attachment, clamd_command, mixed,  # noqa: E402
-                           send, sink_ids, wait_for, write_conf, write_daily_cud)
+                           send, shared_clamd, sink_ids, wait_for, write_conf)
 
 scan_db = lab.scan_db
 PER_HOST = 12  # messages per host, a third of them EICAR
@@ -30,12 +30,7 @@ class TwoHostsOneClamd(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="mugai-e2e-two-")
         os.chmod(self.dir, 0o755)
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.db = scan_db.make_database(os.path.join(self.dir, "db"))
-        os.chmod(self.db, 0o755)
-        write_daily_cud(self.db, 27474, int(time.time()) - 86400)
-        self.clamd = Clamd(self.db, "StreamMaxLength 30M\nMaxThreads 4\n")
-        self.addCleanup(self.clamd.stop)
-        self.assertEqual(clamd_command(self.clamd.path, b"zINSTREAM\0", EICAR), f"stream: {EICAR_NAME} FOUND")
+        self.clamd = shared_clamd(self, self.dir)
         self.conf = write_conf(self.dir, backend="clamd", clamd_socket=f"unix:{self.clamd.path}",
                                reload_interval="1s")
 

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import lab  # noqa: E402
 from pg_cluster import PgCluster  # noqa: E402
 from test_scan_e2e import (CLAMD, EICAR, EICAR_NAME, RCPT, SENDER, Clamd, attachment,  # noqa: E402
-                           clamd_command, mixed, send, sink_ids, wait_for, write_conf, write_daily_cud)
+                           clamd_command, mixed, send, shared_clamd, sink_ids, wait_for, write_conf)
 
 scan_db = lab.scan_db
 HOSTS = ("gw-a", "gw-b")
@@ -107,12 +107,7 @@ class TwoHostsPostgreSQL(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="mugai-e2e-two-pg-")
         os.chmod(self.dir, 0o755)
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.db = scan_db.make_database(os.path.join(self.dir, "db"))
-        os.chmod(self.db, 0o755)
-        write_daily_cud(self.db, 27474, int(time.time()) - 86400)
-        self.clamd = Clamd(self.db, "StreamMaxLength 30M\nMaxThreads 4\n")
-        self.addCleanup(self.clamd.stop)
-        self.assertEqual(clamd_command(self.clamd.path, b"zINSTREAM\0", EICAR), f"stream: {EICAR_NAME} FOUND")
+        self.clamd = shared_clamd(self, self.dir)
         self.pg = PgCluster()
         self.addCleanup(self.pg.remove)
         self.pg.start()
