@@ -16,7 +16,7 @@ echo "== build (gcc, -Werror) =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMUGAI_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS"
 echo "== tests (gcc build) =="
-(cd build && ctest --output-on-failure)
+(cd build && ctest --output-on-failure -j "$((2 * JOBS))")
 
 echo "== build (clang, ASan + UBSan, fuzz targets) =="
 CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMUGAI_WERROR=ON -DMUGAI_SANITIZE=ON \
@@ -24,4 +24,4 @@ CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMUGAI_WERROR=ON -DM
 cmake --build build-asan -j "$JOBS"
 echo "== tests (ASan + UBSan build) =="
 cd build-asan
-exec ctest --output-on-failure
+exec ctest --output-on-failure -j "$((2 * JOBS))"

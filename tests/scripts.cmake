@@ -24,15 +24,15 @@ mugai_script_test(milter_quarantine_pg ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOU
 set_tests_properties(milter_quarantine_pg PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_postfix ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_postfix_e2e.py)
 mugai_script_test(fault_unwritable_spool ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_unwritable_spool.py)
-set_tests_properties(e2e_postfix fault_unwritable_spool PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 600)
+set_tests_properties(e2e_postfix fault_unwritable_spool PROPERTIES TIMEOUT 600)
 mugai_script_test(e2e_scan ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_scan_e2e.py)
-set_tests_properties(e2e_scan PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+set_tests_properties(e2e_scan PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_config_reload ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_config_reload_e2e.py)
-set_tests_properties(e2e_config_reload PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+set_tests_properties(e2e_config_reload PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_gateway ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_gateway_e2e.py)
-set_tests_properties(e2e_gateway PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+set_tests_properties(e2e_gateway PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_ratelimit ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_ratelimit_e2e.py)
-set_tests_properties(e2e_ratelimit PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+set_tests_properties(e2e_ratelimit PROPERTIES TIMEOUT 300)
 mugai_script_test(scan_mail ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scan/test_scan_mail.py)
 mugai_script_test(policy_autoforward ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_autoforward.py)
 mugai_script_test(policy_outbound ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_outbound_rules.py)
@@ -45,7 +45,7 @@ mugai_script_test(hostile_engine_rules ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOU
 mugai_script_test(docs_man_page ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs/test_man_page.py)
 add_test(NAME lint/banned_functions COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/lint/banned_functions.sh ${CMAKE_SOURCE_DIR})
 mugai_script_test(e2e_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_quarantine_e2e.py)
-set_tests_properties(e2e_quarantine PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+set_tests_properties(e2e_quarantine PROPERTIES TIMEOUT 300)
 # The converter worker and its spawner on generated documents (tests/convert/make_docs.py).
 mugai_script_test(convert_worker ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/convert/test_convert_worker.py)
 set_property(TEST convert_worker APPEND PROPERTY ENVIRONMENT
@@ -57,10 +57,18 @@ set_property(TEST convert_sanitize APPEND PROPERTY ENVIRONMENT "MUGAI_CONVERT_DO
 set_tests_properties(convert_sanitize PROPERTIES FIXTURES_REQUIRED convert_docs TIMEOUT 300)
 # Two gateway hosts (two Postfix + mugai-milter) sharing one clamd (issue 9).
 mugai_script_test(e2e_two_hosts_clamd ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_two_hosts_clamd_e2e.py)
-set_tests_properties(e2e_two_hosts_clamd PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+set_tests_properties(e2e_two_hosts_clamd PROPERTIES TIMEOUT 300)
 # Attachments into text through the real Postfix, with the real mugai-convert beside mugai-milter.
 mugai_script_test(e2e_convert ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_convert_e2e.py)
-set_tests_properties(e2e_convert PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 300)
+set_tests_properties(e2e_convert PROPERTIES TIMEOUT 300)
 # Two gateway hosts storing in one PostgreSQL quarantine and scanning with one clamd (issue 9).
 mugai_script_test(e2e_two_hosts ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_two_hosts_e2e.py)
-set_tests_properties(e2e_two_hosts PROPERTIES RESOURCE_LOCK postfix_lab TIMEOUT 240)
+set_tests_properties(e2e_two_hosts PROPERTIES TIMEOUT 240)
+
+# CI runs ctest in parallel (tests/run.sh: -j 2×cores). A test's PROCESSORS is its share of that
+# budget: a Postfix lab (Postfix, sink, mugai-milter, often clamd or PostgreSQL) and the CPU-bound
+# corpus run take two, so at most two of them run at once and their timing stays what it is alone.
+# Every lab has its own directory and ports, so nothing else keeps them apart.
+set_tests_properties(e2e_postfix fault_unwritable_spool e2e_scan e2e_config_reload e2e_gateway
+  e2e_ratelimit e2e_quarantine e2e_two_hosts_clamd e2e_convert e2e_two_hosts corpus_public
+  PROPERTIES PROCESSORS 2)
