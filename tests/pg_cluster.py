@@ -10,6 +10,8 @@ the end. initdb and postgres refuse to run as root, so they run as postgres (run
 Run as a program it is the wrapper of a test that needs a cluster: it starts one, runs the command
 after "--" with MUGAI_TEST_PG_DSN set, and removes the cluster:
     pg_cluster.py -- ./test_quarantine
+Tests run it with fsync off (nothing they check needs a durable disk); --durable (for bench/)
+keeps PostgreSQL's defaults (fsync, full page writes) and puts the cluster on /var/tmp.
 Skips (exit 77) when not root or the binaries are missing: PgCluster.unavailable() says why."""
 import os, pwd, shutil, socket, subprocess, sys, tempfile, time
 
@@ -48,10 +50,11 @@ class PgCluster:
             return "no runuser"
         return None
 
-    def __init__(self):
+    def __init__(self, durable=False):
         self.bin = bin_dir()
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="mugai-pg-")
+        self.durable = durable
+        self.dir = tempfile.mkdtemp(prefix="mugai-pg-", dir="/var/tmp" if durable else None)
         pw = pwd.getpwnam("postgres")
         os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         os.chmod(self.dir, 0o700)
@@ -72,8 +75,9 @@ class PgCluster:
     def start(self):
         self._as_postgres([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l", self.log,
                            "-w", "-t", "60", "-o",
-                           f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-                           "-c fsync=off -c full_page_writes=off", "start"])
+                           f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}" +
+                           ("" if getattr(self, "durable", False) else
+                            " -c fsync=off -c full_page_writes=off"), "start"])
         self.running = True
         if not getattr(self, "_created", False):
             self.psql("CREATE ROLE mugai LOGIN PASSWORD '%s'" % self.PASSWORD)
@@ -131,21 +135,23 @@ def control(argv):
 def main(argv):
     if argv[:1] == ["--dir"]:
         return control(argv)
+    durable = argv[:1] == ["--durable"]
+    if durable:
+        argv = argv[1:]
     if "--" not in argv:
-        print("usage: pg_cluster.py -- COMMAND...", file=sys.stderr)
+        print("usage: pg_cluster.py [--durable] -- COMMAND...", file=sys.stderr)
         return 2
     command = argv[argv.index("--") + 1:]
     why = PgCluster.unavailable()
     if why:
         print(f"SKIP: {why}", file=sys.stderr)
         return SKIP
-    with PgCluster() as pg:
+    with PgCluster(durable) as pg:
         me = [sys.executable, os.path.abspath(__file__), "--dir", pg.dir, "--port", str(pg.port)]
         env = dict(os.environ, MUGAI_TEST_PG_DSN=pg.dsn,
                    MUGAI_TEST_PG_STOP=" ".join(me + ["stop"]),
                    MUGAI_TEST_PG_START=" ".join(me + ["start"]),
                    MUGAI_TEST_PG_RESET=" ".join(me + ["reset"]))
-        return subprocess.run(command, env=env).returncode
         return subprocess.run(command, env=env).returncode
 
 

@@ -199,29 +199,46 @@ list_sql(const mugai_quarantine_filter *f, GPtrArray *params) {
   return g_string_free(sql, FALSE);
 }
 
+#define LIST_FETCH 1000
+
+/* The rows of one FETCH from the list cursor to JOB's callback; FALSE in *MORE when it asked to
+ * stop or the cursor is done. */
 static gboolean
-list_work(PGconn *c, gpointer data, GError **error) {
-  list_job *job = data;
-  g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func(g_free);
-  g_autofree char *sql = list_sql(job->filter, params);
-  PGresult *r = PQexecParams(c, sql, (int) params->len, NULL, (const char *const *) params->pdata,
-                             NULL, NULL, 0);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    mugai_pg_fail(error, MUGAI_QUARANTINE_ERROR_INDEX, "quarantine database: %s",
-                  g_strstrip(PQresultErrorMessage(r)));
-    PQclear(r);
+list_fetch(PGconn *c, list_job *job, gboolean *more, GError **error) {
+  PGresult *r = mugai_pg_query(c, "FETCH " G_STRINGIFY(LIST_FETCH) " FROM list", 0, NULL, error);
+  if (r == NULL)
     return FALSE;
-  }
+  *more = PQntuples(r) == LIST_FETCH;
   for (int i = 0; i < PQntuples(r); i++) {
     g_autoptr(mugai_quarantine_entry) e = entry_from_row(r, i);
     if (!PQgetisnull(r, i, 15)) {
       g_strfreev(e->rcpts);
       e->rcpts = g_strsplit(PQgetvalue(r, i, 15), "\n", -1);
     }
-    if (!job->fn(e, job->data))
+    if (!job->fn(e, job->data)) {
+      *more = FALSE;
       break;
+    }
   }
   PQclear(r);
+  return TRUE;
+}
+
+/* Through a cursor, LIST_FETCH rows at a time: a list of a million entries is never held whole
+ * (libpq keeps a whole result in memory), and the planner aims at the first rows. */
+static gboolean
+list_work(PGconn *c, gpointer data, GError **error) {
+  list_job *job = data;
+  g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func(g_free);
+  g_autofree char *sql = list_sql(job->filter, params);
+  g_autofree char *declare = g_strconcat("DECLARE list NO SCROLL CURSOR FOR ", sql, NULL);
+  if (!mugai_pg_command(c, declare, (int) params->len, (const char *const *) params->pdata, NULL,
+                        error))
+    return FALSE;
+  gboolean more = TRUE;
+  while (more)
+    if (!list_fetch(c, job, &more, error))
+      return FALSE;
   return TRUE;
 }
 

@@ -510,18 +510,49 @@ delete_removes_row_and_file_and_is_audited(void **state)
   mugai_qindex_close(db);
 }
 
+typedef struct {
+  guint seen, stop_after;
+  gint64 last_time;
+  gboolean in_order;
+} list_walk;
+
+static gboolean
+walk_row(const mugai_quarantine_entry *e, gpointer data)
+{
+  list_walk *w = data;
+  w->in_order = w->in_order && (w->seen == 0 || e->time < w->last_time);
+  w->last_time = e->time;
+  return ++w->seen != w->stop_after;
+}
+
+/* A list longer than one batch of the backend (PostgreSQL fetches a cursor 1000 rows at a time)
+ * comes whole and newest first, and ends where the caller says stop, in the second batch. */
+static void
+check_long_list(fixture *f, guint n)
+{
+  GError *error = NULL;
+  list_walk w = {.in_order = TRUE};
+  assert_true(mugai_quarantine_list(f->q, &all, walk_row, &w, &error));
+  assert_int_equal(w.seen, n);
+  assert_true(w.in_order);
+  w = (list_walk){.in_order = TRUE, .stop_after = 1200};
+  assert_true(mugai_quarantine_list(f->q, &all, walk_row, &w, &error));
+  assert_int_equal(w.seen, 1200);
+}
+
 static void
 purge_removes_what_is_past_retention(void **state)
 {
   fixture *f = *state;
   GPtrArray *old = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_entry_free);
   for (int i = 0; i < 1500; i++) { /* more than one batch */
-    mugai_quarantine_entry *e = entry_at(NOW - 40 * DAY, "none", "x@example.jp");
+    mugai_quarantine_entry *e = entry_at(NOW - 40 * DAY - i, "none", "x@example.jp");
     store_ok(f, e);
     g_ptr_array_add(old, e);
   }
   g_autoptr(mugai_quarantine_entry) young = entry_at(NOW - DAY, "none", "x@example.jp");
   store_ok(f, young);
+  check_long_list(f, 1501);
   guint64 removed = 0;
   GError *error = NULL;
   assert_true(
