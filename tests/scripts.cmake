@@ -72,3 +72,5 @@ set_tests_properties(e2e_two_hosts PROPERTIES TIMEOUT 240)
 set_tests_properties(e2e_postfix fault_unwritable_spool e2e_scan e2e_config_reload e2e_gateway
   e2e_ratelimit e2e_quarantine e2e_two_hosts_clamd e2e_convert e2e_two_hosts corpus_public
   PROPERTIES PROCESSORS 2)
+# mugai-milter gives up root after opening its socket ([milter] user and group; issue 10).
+mugai_script_test(milter_privileges ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_privileges.py)

@@ -44,3 +44,16 @@ def mode_and_owner(path):
     """(mode bits, uid, gid) of PATH, not followed."""
     st = os.lstat(path)
     return stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid
+
+
+def temp_user(test, group_gid, extra_gids=()):
+    """A new system user (no home, no shell) whose primary group is GROUP_GID and who is a member
+    of EXTRA_GIDS, removed when TEST ends: (name, uid)."""
+    name = "mugaiu" + uuid.uuid4().hex[:8]
+    cmd = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+           "--gid", str(group_gid)]
+    if extra_gids:
+        cmd += ["--groups", ",".join(grp.getgrgid(g).gr_name for g in extra_gids)]
+    subprocess.run(cmd + [name], check=True, capture_output=True, timeout=60)
+    test.addCleanup(subprocess.run, ["userdel", name], capture_output=True, timeout=60)
+    return name, pwd.getpwnam(name).pw_uid

@@ -861,6 +861,12 @@ static char *read_file(const char *path, gsize *len, GError **error)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   int failure = fd < 0 ? errno : 0;
+  g_autofree char *unsafe = fd >= 0 ? config_check_file_safe(fd, path) : NULL;
+  if (unsafe != NULL) {
+    close(fd);
+    g_set_error_literal(error, MUGAI_CONFIG_ERROR, MUGAI_CONFIG_ERROR_IO, unsafe);
+    return NULL;
+  }
   GByteArray *data = g_byte_array_new();
   guint8 chunk[16384];
   while (failure == 0) {

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <gio/gio.h>
@@ -65,6 +66,53 @@ char *config_check_absolute_path(const char *value)
   if (strlen(value) >= PATH_MAX)
     return g_strdup_printf("%s is longer than %d bytes", q, PATH_MAX - 1);
   return NULL;
+}
+
+/* A directory anyone may write into, and rename or remove others' files in (world-writable
+ * without the sticky bit): what mugai keeps or reads there could be swapped under it. NULL when
+ * PATH is safe or does not exist (yet). */
+char *config_unsafe_directory(const char *path)
+{
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+    return NULL;
+  if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+    return g_strdup_printf("%s is writable by every user (mode %04o, no sticky bit): anyone "
+                           "could replace what mugai keeps there (chmod o-w %s)",
+                           path, (unsigned) (st.st_mode & 07777), path);
+  return NULL;
+}
+
+char *config_check_spool_dir(const char *value)
+{
+  char *why = config_check_absolute_path(value);
+  return why ? why : config_unsafe_directory(value);
+}
+
+char *config_check_store_dir(const char *value)
+{
+  char *why = *value ? config_check_absolute_path(value) : NULL;
+  if (why == NULL && *value) {
+    struct stat st;
+    if (stat(value, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH))
+      why = g_strdup_printf("%s is writable by every user (mode %04o): the quarantine's "
+                            "originals and index must be the store's alone (chmod o-w %s)",
+                            value, (unsigned) (st.st_mode & 07777), value);
+  }
+  return why;
+}
+
+/* The file open on FD (at PATH), read as policy: refused when every user may change it, or may
+ * replace it in its directory. */
+char *config_check_file_safe(int fd, const char *path)
+{
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IWOTH))
+    return g_strdup_printf("%s is writable by every user (mode %04o): anyone could change "
+                           "mugai's policy (chmod o-w %s)",
+                           path, (unsigned) (st.st_mode & 07777), path);
+  g_autofree char *dir = g_path_get_dirname(path);
+  return config_unsafe_directory(dir);
 }
 
 char *config_check_optional_path(const char *value)

@@ -79,4 +79,8 @@ char *config_check_host_port(const char *value);
 char *config_check_convert_type(const char *value);
 char *config_check_attachment_type(const char *value);
 char *config_check_optional_user(const char *value);
+char *config_check_spool_dir(const char *value);
+char *config_check_store_dir(const char *value);
+char *config_unsafe_directory(const char *path);
+char *config_check_file_safe(int fd, const char *path);
 char *config_check_optional_group(const char *value);

@@ -81,7 +81,9 @@ G_STATIC_ASSERT(sizeof(mugai_output_charset) == sizeof(int));
 /* The one list of keys. config/mugai.conf documents each, in this order. */
 const config_opt mugai_config_opts[] = {
   STRING_OPT("milter", "socket", "inet:8895@127.0.0.1", milter_socket, config_check_socket),
-  STRING_OPT("milter", "spool_dir", "/var/tmp", spool_dir, config_check_absolute_path),
+  OPTIONAL_STRING_OPT("milter", "user", milter_user, config_check_optional_user),
+  OPTIONAL_STRING_OPT("milter", "group", milter_group, config_check_optional_group),
+  STRING_OPT("milter", "spool_dir", "/var/tmp", spool_dir, config_check_spool_dir),
   SIZE_OPT("milter", "spool_memory", "1M", 0, 256 * MIB, spool_memory),
   DURATION_OPT("milter", "config_check_interval", "60s", 1, 86400, config_check_interval),
   ENUM_OPT("notice", "language", "ja", notice_language, language_names),
@@ -194,7 +196,7 @@ const config_opt mugai_config_opts[] = {
   UINT_OPT("convert", "pages", "2000", 1, 100000, convert.pages),
   UINT_OPT("convert", "cells", "1000000", 1, 100000000, convert.cells),
   ENUM_OPT("quarantine", "backend", "sqlite", quarantine.backend, quarantine_backend_names),
-  OPTIONAL_STRING_OPT("quarantine", "dir", quarantine.dir, config_check_optional_path),
+  OPTIONAL_STRING_OPT("quarantine", "dir", quarantine.dir, config_check_store_dir),
   OPTIONAL_STRING_OPT("quarantine", "dsn", quarantine.dsn, NULL),
   DURATION_OPT("quarantine", "retention", "30d", 86400, 3650 * 86400, quarantine.retention),
   STRING_OPT("quarantine", "release_relay", "127.0.0.1:10026", quarantine.release_relay,

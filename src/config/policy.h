@@ -264,6 +264,8 @@ typedef struct mugai_policy {
   char *sha256;  /* hex SHA-256 of the config text as read */
 
   char *milter_socket;   /* [milter] socket: "unix:/path" or "inet:PORT@HOST" */
+  char *milter_user;     /* [milter] user: who the milter becomes after opening its socket; "" = stay */
+  char *milter_group;    /* [milter] group: its group; "" = the user's own */
   char *spool_dir;       /* [milter] spool_dir: private temp files for large bodies */
   guint64 spool_memory;  /* [milter] spool_memory: bytes kept in memory before spooling */
   guint64 config_check_interval; /* [milter] config_check_interval: seconds between tamper checks */

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "config/config.h"
 #include "convert/converter_worker.h"
@@ -15,6 +16,7 @@
 #include "milter/config_reload.h"
 #include "milter/log.h"
 #include "milter/notify.h"
+#include "milter/privileges.h"
 #include "milter/signals.h"
 #include "sanitize/sanitize.h"
 #include "scan/scan_open.h"
@@ -30,6 +32,9 @@ static const char description[] =
     "  milter_default_action = tempfail\n"
     "\n"
     "SOCKET is unix:/path/to/socket or inet:PORT@HOST (as other milters take it).\n"
+    "Started as root, it opens the socket, then becomes [milter] user (and group) before it\n"
+    "loads an engine or reads a message; a unix socket is given to that user and group, mode\n"
+    "0660 (add postfix to the group). Without [milter] user it stays root and warns.\n"
     "Without -c, /etc/mugai/mugai.conf is read when it exists, else the embedded default.\n"
     "One line per message goes to syslog (mail facility), led by the Postfix queue ID.\n"
     "\n"
@@ -147,31 +152,6 @@ open_quarantine(mugai_milter_state *state)
   return TRUE;
 }
 
-static int
-run(mugai_milter_state *state, const char *socket, gboolean foreground)
-{
-  if (smfi_register(*mugai_milter_desc(state)) == MI_FAILURE) {
-    mugai_log_fatal("smfi_register failed");
-    return 1;
-  }
-  if (smfi_setconn((char *) socket) == MI_FAILURE || smfi_opensocket(1) == MI_FAILURE) {
-    mugai_log_fatal("cannot listen on %s", socket);
-    return 1;
-  }
-  disable_nagle_on_listener();
-  if (!foreground && daemon(0, 0) != 0) {
-    mugai_log_fatal("cannot detach: %s", g_strerror(errno));
-    return 1;
-  }
-  if (!open_quarantine(state)) /* after detaching: SQLite connections must not cross a fork */
-    return 1;
-  mugai_log_info("starting on %s, config %s (sha256 %s)", socket, state->policy->source,
-                 state->policy->sha256);
-  int status = smfi_main() == MI_SUCCESS ? 0 : 1;
-  mugai_log_info("stopped");
-  return status;
-}
-
 /* The workers that turn attachments into text: the program and their number are read once, at
  * start (a reload keeps them). Without them mugai runs on and removes what it would convert. */
 static void
@@ -187,6 +167,69 @@ open_converter(mugai_milter_state *state)
   }
 }
 
+/* Everything that reads mail or runs threads, started after the socket is open, the process
+ * detached and root given up: the engines load as the user they reload as, and no thread is lost
+ * to daemon()'s fork. The scanner may still be loading when this returns: until it is ready,
+ * messages are answered 451. */
+static void
+start_engines(mugai_milter_state *state)
+{
+  state->scanners = mugai_scan_holder_new(state->policy, log_scan_event, NULL);
+  state->rates = mugai_rate_limiter_new(state->policy->ratelimit.window, MUGAI_RATE_LIMIT_MAX_KEYS);
+  open_converter(state);
+  mugai_signals_on_hup(on_sighup, state);
+  mugai_config_watch_start(state);
+  mugai_notify_start();
+}
+
+/* Open SOCKET (as root, when started as root), detach unless FOREGROUND, become [milter] user. */
+static gboolean
+listen_and_drop_root(mugai_milter_state *state, const char *socket, gboolean foreground)
+{
+  if (smfi_register(*mugai_milter_desc(state)) == MI_FAILURE) {
+    mugai_log_fatal("smfi_register failed");
+    return FALSE;
+  }
+  if (smfi_setconn((char *) socket) == MI_FAILURE || smfi_opensocket(1) == MI_FAILURE) {
+    mugai_log_fatal("cannot listen on %s", socket);
+    return FALSE;
+  }
+  disable_nagle_on_listener();
+  const mugai_policy *p = state->policy;
+  g_autoptr(GError) error = NULL;
+  if (!mugai_socket_give(socket, p->milter_user, p->milter_group, &error)) {
+    mugai_log_fatal("%s", error->message);
+    return FALSE;
+  }
+  if (!foreground && daemon(0, 0) != 0) {
+    mugai_log_fatal("cannot detach: %s", g_strerror(errno));
+    return FALSE;
+  }
+  g_autofree char *warning = NULL;
+  if (!mugai_privileges_drop(p->milter_user, p->milter_group, &warning, &error)) {
+    mugai_log_fatal("%s", error->message);
+    return FALSE;
+  }
+  if (warning)
+    mugai_log_warning("%s", warning);
+  return TRUE;
+}
+
+static int
+run(mugai_milter_state *state, const char *socket, gboolean foreground)
+{
+  if (!listen_and_drop_root(state, socket, foreground))
+    return 1;
+  start_engines(state);
+  if (!open_quarantine(state)) /* after detaching: SQLite connections must not cross a fork */
+    return 1;
+  mugai_log_info("starting on %s as uid %u, config %s (sha256 %s)", socket, (unsigned) getuid(),
+                 state->policy->source, state->policy->sha256);
+  int status = smfi_main() == MI_SUCCESS ? 0 : 1;
+  mugai_log_info("stopped");
+  return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -199,6 +242,7 @@ main(int argc, char **argv)
     return 0;
   }
   mugai_signals_block(); /* before any thread exists, so that every thread inherits it */
+  umask(027);            /* files it makes without an explicit mode: not for everyone */
   mugai_log_open(o.foreground);
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
@@ -218,14 +262,7 @@ main(int argc, char **argv)
   if (state.filetype == NULL) {
     mugai_log_fatal("%s", error->message);
   } else {
-    /* Loaded before the socket opens; a failure leaves mugai running and failing closed. */
-    state.scanners = mugai_scan_holder_new(state.policy, log_scan_event, NULL);
-    state.rates = mugai_rate_limiter_new(state.policy->ratelimit.window, MUGAI_RATE_LIMIT_MAX_KEYS);
-    open_converter(&state);
     config_path = o.config;
-    mugai_signals_on_hup(on_sighup, &state);
-    mugai_config_watch_start(&state);
-    mugai_notify_start();
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
   }
   mugai_quarantine_free(state.quarantine);
