@@ -67,10 +67,12 @@ set_tests_properties(e2e_two_hosts PROPERTIES TIMEOUT 240)
 
 # CI runs ctest in parallel (tests/run.sh: -j 2×cores). A test's PROCESSORS is its share of that
 # budget: a Postfix lab (Postfix, sink, mugai-milter, often clamd or PostgreSQL) and the CPU-bound
-# corpus run take two, so at most two of them run at once and their timing stays what it is alone.
+# corpus runs (whose attachment conversions have wall-clock timeouts) take two, so at most two of them run at once and their timing stays what it is alone.
 # Every lab has its own directory and ports, so nothing else keeps them apart.
 set_tests_properties(e2e_postfix fault_unwritable_spool e2e_scan e2e_config_reload e2e_gateway
   e2e_ratelimit e2e_quarantine e2e_two_hosts_clamd e2e_convert e2e_two_hosts corpus_public
-  PROPERTIES PROCESSORS 2)
+  cli_config_diff PROPERTIES PROCESSORS 2)
 # mugai-milter gives up root after opening its socket ([milter] user and group; issue 10).
 mugai_script_test(milter_privileges ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_privileges.py)
+# `mugai status` against the real milter: counts, scanner, reloads, stop, kill, no signatures.
+mugai_script_test(milter_status ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_status.py)

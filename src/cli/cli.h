@@ -15,6 +15,7 @@ int mugai_cmd_sanitize(int argc, char **argv);
 int mugai_cmd_config(int argc, char **argv);
 int mugai_cmd_config_diff(int argc, char **argv); /* ARGV[0] is "diff" */
 int mugai_cmd_scan_info(int argc, char **argv);
+int mugai_cmd_status(int argc, char **argv);
 int mugai_cmd_lists(int argc, char **argv);
 int mugai_cmd_quarantine(int argc, char **argv);
 

@@ -25,6 +25,10 @@ static const char usage[] =
     "                           review the originals mugai kept ([quarantine] dir)\n"
     "  scan-info                load the virus scanner as mugai-milter would and show its engine\n"
     "                           version, signature count and signature date\n"
+    "  status [--json]          is mugai-milter running and healthy: uptime, last reload,\n"
+    "                           scanner and signature age, messages and verdicts since start,\n"
+    "                           quarantine size, clock synchronisation (exit 0 ok, 1 warnings,\n"
+    "                           75 not running or failing closed)\n"
     "\n"
     "Options:\n"
     "  -h, --help               show this help (COMMAND --help for a command's own)\n"
@@ -56,6 +60,8 @@ main(int argc, char **argv)
   int status;
   if (strcmp(command, "sanitize") == 0) {
     status = mugai_cmd_sanitize(argc - 1, argv + 1);
+  } else if (strcmp(command, "status") == 0) {
+    status = mugai_cmd_status(argc - 1, argv + 1);
   } else if (strcmp(command, "scan-info") == 0) {
     status = mugai_cmd_scan_info(argc - 1, argv + 1);
   } else if (strcmp(command, "quarantine") == 0) {

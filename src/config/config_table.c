@@ -86,6 +86,8 @@ const config_opt mugai_config_opts[] = {
   STRING_OPT("milter", "spool_dir", "/var/tmp", spool_dir, config_check_spool_dir),
   SIZE_OPT("milter", "spool_memory", "1M", 0, 256 * MIB, spool_memory),
   DURATION_OPT("milter", "config_check_interval", "60s", 1, 86400, config_check_interval),
+  {"milter", "status_file", OPT_STRING, "/run/mugai/status.json", 0, 0, FIELD(milter_status_file),
+   config_check_optional_path, NULL, TRUE, NULL},
   ENUM_OPT("notice", "language", "ja", notice_language, language_names),
   TEMPLATE_OPT("notice", "template_ja", notice_template[MUGAI_LANG_JA]),
   TEMPLATE_OPT("notice", "template_en", notice_template[MUGAI_LANG_EN]),

@@ -36,6 +36,7 @@ static void policy_clear(gpointer data)
   g_free(policy->spool_dir);
   g_free(policy->milter_user);
   g_free(policy->milter_group);
+  g_free(policy->milter_status_file);
   g_free(policy->subject_tag);
   g_strfreev(policy->gateway.internal_domains);
   g_strfreev(policy->gateway.internal_networks);

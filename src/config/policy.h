@@ -269,6 +269,7 @@ typedef struct mugai_policy {
   char *spool_dir;       /* [milter] spool_dir: private temp files for large bodies */
   guint64 spool_memory;  /* [milter] spool_memory: bytes kept in memory before spooling */
   guint64 config_check_interval; /* [milter] config_check_interval: seconds between tamper checks */
+  char *milter_status_file; /* [milter] status_file: what `mugai status` reads; "" = none */
 
   mugai_language notice_language; /* [notice] language: ja | en */
   mugai_notice_template notice_template[MUGAI_LANG_COUNT]; /* [notice] template_ja, template_en */

@@ -6,6 +6,7 @@
  * One exit helper, finish_msg(), frees the message on every final answer.
  */
 #include "milter/callbacks.h"
+#include "milter/status.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -54,6 +55,7 @@ tempfail(SMFICTX *ctx, mugai_conn *conn, const char *why)
 {
   const mugai_reason_info *info = mugai_reason_get(MUGAI_REASON_INTERNAL);
   mugai_log_warning("%s: temporary failure: %s", queue_id_of(ctx, conn ? conn->msg : NULL), why);
+  mugai_status_count(MUGAI_VERDICT_TEMPFAIL, FALSE);
   smfi_setreply(ctx, (char *) info->code, (char *) info->status, (char *) info->text);
   return conn ? finish_msg(conn, SMFIS_TEMPFAIL) : SMFIS_TEMPFAIL;
 }
@@ -187,6 +189,7 @@ answer_early(SMFICTX *ctx, mugai_conn *conn, const mugai_result *result, const c
   };
   g_autofree char *line = mugai_summary_line(&envelope, result, 0);
   mugai_log(LOG_INFO, "%s", line);
+  mugai_status_count(result->verdict, result->reason == MUGAI_REASON_VIRUS);
   notify_sender(conn, &envelope, conn->msg->headers, result);
 }
 
@@ -539,6 +542,7 @@ on_eom(SMFICTX *ctx)
               envelope.queue_id, result->quarantine_id, mugai_reason_get(result->reason)->word);
   g_autofree char *line = mugai_summary_line(&envelope, result, ms);
   mugai_log(result->verdict == MUGAI_VERDICT_TEMPFAIL ? LOG_WARNING : LOG_INFO, "%s", line);
+  mugai_status_count(result->verdict, result->reason == MUGAI_REASON_VIRUS);
   notify_sender(conn, &envelope, conn->msg->headers, result);
   return finish_msg(conn, status);
 }

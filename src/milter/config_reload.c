@@ -1,5 +1,6 @@
 /* config_reload.c — SIGHUP reload and the tamper check (see config_reload.h). */
 #include "milter/config_reload.h"
+#include "milter/status.h"
 
 #include <string.h>
 #include "config/config.h"
@@ -30,6 +31,10 @@ mugai_config_reload(mugai_milter_state *state, const char *path)
       mugai_log(LOG_ERR, "error: reload: %s", (const char *) g_ptr_array_index(problems, i));
     if (problems->len == 0)
       mugai_log(LOG_ERR, "error: reload: %s", error->message);
+    g_ptr_array_add(problems, NULL);
+    g_autofree char *all = problems->len > 1 ? g_strjoinv("; ", (char **) problems->pdata) : NULL;
+    mugai_status_note_reload(FALSE, all ? all : error->message);
+    mugai_status_write(state);
     mugai_scan_holder_reload(state->scanners); /* the signatures are reloaded all the same */
     return;
   }
@@ -48,6 +53,8 @@ mugai_config_reload(mugai_milter_state *state, const char *path)
   mugai_policy_unref(replaced); /* connections in progress hold their own reference */
   mugai_log_info("reload: configuration %s loaded (sha256 %s, was %s); new connections use it",
                  fresh->source, fresh->sha256, old->sha256);
+  mugai_status_note_reload(TRUE, fresh->sha256);
+  mugai_status_write(state);
   mugai_scan_holder_set_policy(state->scanners, fresh);
   /* The counts stay (the new thresholds apply from the next message on) unless their unit, the
    * window, changed. */

@@ -17,6 +17,7 @@
 #include "milter/log.h"
 #include "milter/notify.h"
 #include "milter/privileges.h"
+#include "milter/status.h"
 #include "milter/signals.h"
 #include "sanitize/sanitize.h"
 #include "scan/scan_open.h"
@@ -180,6 +181,7 @@ start_engines(mugai_milter_state *state)
   mugai_signals_on_hup(on_sighup, state);
   mugai_config_watch_start(state);
   mugai_notify_start();
+  mugai_status_start(state);
 }
 
 /* Open SOCKET (as root, when started as root), detach unless FOREGROUND, become [milter] user. */
@@ -226,6 +228,7 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
   mugai_log_info("starting on %s as uid %u, config %s (sha256 %s)", socket, (unsigned) getuid(),
                  state->policy->source, state->policy->sha256);
   int status = smfi_main() == MI_SUCCESS ? 0 : 1;
+  mugai_status_remove(state);
   mugai_log_info("stopped");
   return status;
 }

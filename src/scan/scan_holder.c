@@ -31,6 +31,7 @@ struct mugai_scan_holder {
   gboolean reload_asked;  /* guarded by lock */
   gboolean stopping;      /* guarded by lock */
   guint generation;       /* guarded by lock */
+  gint64 loaded_at;       /* guarded by lock: Unix time the scanner in force was put in force */
   char *fingerprint;      /* the thread's own: what database_dir or clamd looked like */
   GThread *thread;        /* (nullable) */
 };
@@ -127,6 +128,7 @@ swap_in(mugai_scan_holder *h, mugai_scanner *fresh, const char *failure)
     h->current->scanner = fresh;
     g_clear_pointer(&h->failure, g_free);
     h->generation++;
+    h->loaded_at = g_get_real_time() / G_USEC_PER_SEC;
   } else if (h->current == NULL) {
     g_free(h->failure);
     h->failure = g_strdup(failure);
@@ -332,6 +334,15 @@ mugai_scan_holder_generation(mugai_scan_holder *holder)
   guint generation = holder->generation;
   g_mutex_unlock(&holder->lock);
   return generation;
+}
+
+gint64
+mugai_scan_holder_loaded_at(mugai_scan_holder *holder)
+{
+  g_mutex_lock(&holder->lock);
+  gint64 t = holder->current ? holder->loaded_at : 0;
+  g_mutex_unlock(&holder->lock);
+  return t;
 }
 
 void

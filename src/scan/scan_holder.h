@@ -45,6 +45,9 @@ void mugai_scan_holder_reload(mugai_scan_holder *holder);
 /* How many rebuilds have succeeded since start (for tests and the log). */
 guint mugai_scan_holder_generation(mugai_scan_holder *holder);
 
+/* The Unix time the scanner in force was loaded; 0 when there is none. Thread-safe. */
+gint64 mugai_scan_holder_loaded_at(mugai_scan_holder *holder);
+
 /* Stop the thread (waits for a rebuild in progress) and drop the scanner. NULL-safe. */
 void mugai_scan_holder_free(mugai_scan_holder *holder);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_scan_holder, mugai_scan_holder_free)

@@ -281,7 +281,7 @@ class Diff(unittest.TestCase):
             self.skipTest(f"{CORPUS} not found")
         conf = self.conf("same.conf")
         rc, out, err = self.diff(conf, conf, paths=[CORPUS])
-        self.assertEqual(rc, 0, err[-2000:])
+        self.assertEqual(rc, 0, (out + err)[-3000:])
         rows = out.splitlines()
         self.assertEqual(len(rows), 1, out[-2000:])
         m = SUMMARY.match(rows[0])

@@ -221,7 +221,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 107);
+  assert_int_equal(keys, 108);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -947,7 +947,7 @@ static void dump_round_trips_to_an_equal_policy(void **state)
   assert_non_null(strstr(dump, "# changed from the default ja\nlanguage = en\n"));
   g_autofree char *ddump = mugai_config_dump(d);
   assert_non_null(strstr(ddump, "\n[milter]\nsocket = inet:8895@127.0.0.1\nuser =\ngroup =\nspool_dir = /var/tmp\n"
-                                "spool_memory = 1M\nconfig_check_interval = 60s\n\n[notice]\nlanguage = ja\ntemplate_ja =\n"
+                                "spool_memory = 1M\nconfig_check_interval = 60s\nstatus_file = /run/mugai/status.json\n\n[notice]\nlanguage = ja\ntemplate_ja =\n"
                                 "template_en =\nsubject_tag =\n\n[output]\ncharset = utf-8\n\n"
                                 "[links]\ndefang_web = no\ndefang_mailto = no\ndefang_tel = no\n\n"
                                 "[limits]\nmessage_size = 64M\nmime_depth = 20\nmime_parts = 1000\n"
