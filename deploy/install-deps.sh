@@ -12,6 +12,8 @@ packages=(
   sqlite3
   # the PostgreSQL quarantine backend (libpq); its tests start a private cluster
   libpq-dev postgresql
+  # SHA-256 of every part (OpenSSL's uses the CPU's SHA instructions; libclamav links it already)
+  libssl-dev
   # the attachment converter (issue 8): PDF text, its Japanese CMaps, OOXML/ODF XML, the sandbox
   libpoppler-glib-dev poppler-data libxml2-dev libseccomp-dev
   # run (the demo and the end-to-end tests use a private Postfix instance and its smtp-sink)

@@ -38,12 +38,29 @@ static gboolean is_control(gunichar c)
   return c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0);
 }
 
+/* Printable ASCII (space to tilde) only: its NFKC form is itself, and it holds no control,
+ * invisible character or ideographic full stop, so normalise() only trims it. Most targets are. */
+static gboolean is_printable_ascii(const char *s, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) s[i] < 0x20 || (guchar) s[i] > 0x7E)
+      return FALSE;
+  return TRUE;
+}
+
 /* The normal form every check and display uses. NULL when the input or the form is too long. */
 static GString *normalise(const char *s, gsize len)
 {
   g_autofree char *valid = NULL;
   if (len > MUGAI_LINK_MAX_BYTES)
     return NULL;
+  if (is_printable_ascii(s, len)) { /* the same result as below, without NFKC's cost */
+    while (len > 0 && *s == ' ')
+      s++, len--;
+    while (len > 0 && s[len - 1] == ' ')
+      len--;
+    return g_string_new_len(s, (gssize) len);
+  }
   if (!g_utf8_validate_len(s, len, NULL)) {
     valid = g_utf8_make_valid(s, (gssize) len);
     s = valid;

@@ -8,6 +8,7 @@
 #include "sanitize/payload_strip.h"
 
 #include <string.h>
+#include "util/sha256.h"
 
 typedef enum { BLOCK_NONE, BLOCK_UU, BLOCK_UU64, BLOCK_YENC, BLOCK_BINHEX, BLOCK_PGP } block_kind;
 
@@ -23,7 +24,7 @@ typedef struct {
   guint count;            /* blocks defused */
   block_kind kind;        /* the open block, BLOCK_NONE outside one */
   mugai_payload *current; /* (nullable) its record */
-  GChecksum *sum;
+  mugai_sha256 *sum;
 } defuser;
 
 void
@@ -171,7 +172,7 @@ static void
 close_block(defuser *d)
 {
   if (d->current) {
-    d->current->sha256 = g_strdup(g_checksum_get_string(d->sum));
+    d->current->sha256 = mugai_sha256_hex(d->sum);
     g_ptr_array_add(d->found, d->current);
     d->current = NULL;
   }
@@ -191,7 +192,7 @@ open_block(defuser *d, block_kind kind, char *take_name)
   d->current = g_new0(mugai_payload, 1);
   d->current->type = block_type(kind);
   d->current->name = take_name;
-  g_checksum_reset(d->sum);
+  mugai_sha256_reset(d->sum);
 }
 
 /* Inside the open block: does line V end it? *DROP says whether V is a marker to leave out. */
@@ -242,7 +243,7 @@ static void
 account(defuser *d, const char *line, gsize len)
 {
   if (d->current) {
-    g_checksum_update(d->sum, (const guchar *) line, (gssize) len);
+    mugai_sha256_update(d->sum, line, len);
     d->current->size += len;
   }
 }
@@ -252,7 +253,7 @@ mugai_payloads_defuse(GString *text, gsize from, guint max, GPtrArray *found)
 {
   if (from >= text->len || !has_marker(text, from))
     return 0;
-  defuser d = {.found = found, .max = max, .sum = g_checksum_new(G_CHECKSUM_SHA256)};
+  defuser d = {.found = found, .max = max, .sum = mugai_sha256_new()};
   GString *out = g_string_sized_new(text->len - from);
   const char *s = text->str;
   gsize len = text->len;
@@ -284,6 +285,6 @@ mugai_payloads_defuse(GString *text, gsize from, guint max, GPtrArray *found)
   g_string_truncate(text, from);
   g_string_append_len(text, out->str, (gssize) out->len);
   g_string_free(out, TRUE);
-  g_checksum_free(d.sum);
+  mugai_sha256_free(d.sum);
   return d.count;
 }

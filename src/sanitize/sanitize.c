@@ -244,9 +244,13 @@ check_attachments(const mugai_policy *policy, const mugai_result *parts, mugai_r
 
 /* Outbound mail is delivered as it came, once every part is scanned and its text (subject, text
  * and HTML bodies, as the walk reads them for inbound mail) holds no individual number. The walk
- * reports into a scratch result: nothing is removed from outbound mail. */
+ * reports into a scratch result: nothing is removed from outbound mail. Since the reader's client
+ * gets the message as it is, the message as received (RAW) is scanned too, whatever [scan]
+ * raw_message says: what lies outside every MIME part (a preamble, an epilogue, a multipart whose
+ * boundary never comes) is never a leaf the walk scans, and leaves unscanned otherwise. */
 static void
-check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *walk)
+check_outbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream *raw,
+               mugai_walk *walk)
 {
   mugai_result *result = walk->result;
   if (!have_scanner(policy, walk))
@@ -254,6 +258,8 @@ check_outbound(const mugai_policy *policy, GMimeMessage *message, mugai_walk *wa
   g_autoptr(mugai_result) scratch = mugai_result_new(MUGAI_DIRECTION_OUT);
   walk->result = scratch;
   mugai_walk_message_body(walk, g_mime_message_get_mime_part(message));
+  if (walk->failure == NULL)
+    mugai_part_scan_raw(walk, raw);
   walk->result = result;
   if (walk->failure) {
     mugai_result_set_refusal(result, MUGAI_VERDICT_TEMPFAIL, MUGAI_REASON_INTERNAL, walk->failure);
@@ -517,7 +523,7 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
           check_impersonation(policy, message, envelope, result))
         sanitize_inbound(policy, message, raw, &walk);
     } else {
-      check_outbound(policy, message, &walk);
+      check_outbound(policy, message, raw, &walk);
     }
   }
   if (result->verdict == MUGAI_VERDICT_DELIVER) {

@@ -19,6 +19,7 @@
 #include "sanitize/part_scan.h"
 #include "sanitize/payload_strip.h"
 #include "sanitize/tnef_list.h"
+#include "util/sha256.h"
 
 #define READ_CHUNK 65536
 
@@ -171,7 +172,7 @@ spool_beyond(decoded *out, const char *rest, gsize len, gboolean first, char **f
 static gboolean
 decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **failure)
 {
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  g_autoptr(mugai_sha256) sum = mugai_sha256_new();
   out->kept = g_byte_array_sized_new(MIN(keep, (gsize) READ_CHUNK));
   GMimeDataWrapper *content = g_mime_part_get_content(part);
   if (content && g_mime_data_wrapper_get_stream(content)) {
@@ -191,7 +192,7 @@ decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **
     g_autofree char *buf = g_malloc(READ_CHUNK);
     gssize n;
     while ((n = g_mime_stream_read(filtered, buf, READ_CHUNK)) > 0) {
-      g_checksum_update(sum, (const guchar *) buf, n);
+      mugai_sha256_update(sum, buf, (gsize) n);
       out->size += n;
       gsize room = keep > out->kept->len ? keep - out->kept->len : 0;
       g_byte_array_append(out->kept, (const guint8 *) buf, MIN(room, (gsize) n));
@@ -206,7 +207,7 @@ decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **
       return FALSE;
     }
   }
-  out->sha256 = g_strdup(g_checksum_get_string(sum));
+  out->sha256 = mugai_sha256_hex(sum);
   return TRUE;
 }
 

@@ -2,7 +2,7 @@
 """[outbound] max_shown_external_addresses through `mugai sanitize`: outbound mail that shows
 more outside addresses in To and Cc than allowed is refused, asking to use Bcc; inside addresses,
 Bcc and inbound mail do not count."""
-import os, sys, unittest
+import binascii, os, sys, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -164,6 +164,35 @@ class OutboundIsScanned(unittest.TestCase):
         self.assertEqual(rc, 0, line)
         self.assertIn(" direction=out ", line)
         self.assertNotIn("removed", line)  # outbound mail is not changed
+
+    def test_what_lies_outside_every_part_is_scanned_too(self):
+        """Outbound mail goes out as it came, so a reader's client shows what lies outside the
+        MIME parts too: a multipart whose boundary never comes (the whole body is its
+        preamble), a preamble, an epilogue, a uuencoded file in a preamble."""
+        from test_autoforward import scan_db
+        head = (f"From: taro@{INSIDE}\r\nTo: partner@example.com\r\nSubject: t\r\n"
+                "MIME-Version: 1.0\r\n").encode()
+        eicar = scan_db.EICAR
+        uu = b"begin 644 e.com\r\n" + b"".join(
+            binascii.b2a_uu(eicar[i:i + 45]).replace(b"\n", b"\r\n") for i in range(0, len(eicar), 45)
+        ) + b"`\r\nend\r\n"
+        cases = {
+            "no_boundary": b'Content-Type: multipart/mixed; boundary="never"\r\n\r\n' + eicar + b"\r\n",
+            "preamble": b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + eicar +
+                        b"\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n",
+            "epilogue": b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+                        b"Content-Type: text/plain\r\n\r\nhi\r\n--b--\r\n" + eicar + b"\r\n",
+            "uuencoded_in_preamble": b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + uu +
+                                     b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n",
+        }
+        for name, body in cases.items():
+            with self.subTest(name):
+                rc, line, _ = sanitize(head + body)
+                self.assertEqual(rc, 3, line)
+                self.assertIn("reason=virus", line)
+                self.assertIn("550 5.7.1 Virus found", line)
+        rc, line, _ = sanitize(head + cases["preamble"].replace(eicar, b"a preamble"))
+        self.assertEqual(rc, 0, line)
 
 
 if __name__ == "__main__":
