@@ -201,6 +201,24 @@ class Hostile(unittest.TestCase):
             left = subprocess.run(["pgrep", "-f", hang], capture_output=True, text=True).stdout
             self.assertEqual(left, "", "the worker must be gone")
 
+    def test_a_crashing_worker_costs_the_file_and_nothing_of_it_passes(self):
+        """A worker killed by a signal (a crash, a seccomp kill) halfway through its answer: the
+        file is removed and named with the signal, the text it had written is not shown."""
+        with tempfile.TemporaryDirectory() as tmp:
+            crash = os.path.join(tmp, "crash-worker")
+            with open(crash, "w") as f:
+                f.write("#!/bin/sh\nprintf 'status: ok\\nkind: PDF\\n\\nLEAKED-TEXT'\nkill -SEGV $$\n")
+            os.chmod(crash, 0o755)
+            rc, out, text, report, line = sanitize(
+                message(("a.pdf", "application/pdf", doc("sample.pdf"))),
+                groups={"convert": {"worker": crash}})
+            self.assertEqual(rc, 0, line)
+            self.assertIn("signal 11", part(report, "a.pdf")["conversion"]["failure"])
+            self.assertEqual(part(report, "a.pdf")["action"], "removed")
+            self.assertIn("変換処理が制限を超えたか、失敗しました", text)
+            self.assertNotIn("LEAKED-TEXT", text)
+            self.assertNotIn(b"%PDF", out)
+
     def test_a_hanging_worker_leaves_the_message_time_to_finish(self):
         with tempfile.TemporaryDirectory() as tmp:
             hang = os.path.join(tmp, "hang-worker")

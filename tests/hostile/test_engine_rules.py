@@ -120,6 +120,24 @@ class Alternatives(unittest.TestCase):
         self.assertEqual(part_of(r, "hidden.pdf")["action"], "removed")
 
 
+class HtmlSize(unittest.TestCase):
+    def test_html_past_html_size_is_converted_up_to_it_and_marked_truncated(self):
+        """[limits] html_size: only the first html_size bytes of an HTML part become text; the
+        rest is not delivered, and the message says it was cut."""
+        html = "<p>始まりの段落</p>" + "".join(f"<p>段落{i}</p>" for i in range(600)) + "<p>END-OF-HTML</p>"
+        raw = msg("From: a@example.jp\nSubject: long\nMIME-Version: 1.0\n"
+                  "Content-Type: text/html; charset=UTF-8\n", html + "\n")
+        self.assertGreater(len(html.encode()), 4096)
+        with tempfile.TemporaryDirectory() as tmp:
+            for size, cut in (("4K", True), ("64K", False)):
+                p, r, _ = sanitize(raw, conf=write_conf(tmp, f"[limits]\nhtml_size = {size}\n"))
+                self.assertEqual(p.returncode, 0)
+                text = text_of(p.stdout)
+                self.assertIn("始まりの段落", text)
+                self.assertEqual("END-OF-HTML" in text, not cut, size)
+                self.assertEqual("truncated" in r["actions"], cut, (size, r["actions"]))
+
+
 class Headers(unittest.TestCase):
     def test_header_longer_than_header_size_is_cut_at_n_plus_one(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 """Virus scanning as `mugai sanitize` shows it (the milter's code path): EICAR and the project's test
 signatures are found wherever a client could open them, answered as [scan] says (exit 3 and a 550
 naming the signature by default), and a scanner that cannot be used never lets mail through."""
-import base64, email, io, json, os, subprocess, sys, tempfile, unittest, zipfile
+import base64, email, io, json, os, re, subprocess, sys, tempfile, unittest, zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -146,6 +146,26 @@ class Found(unittest.TestCase):
         self.assertIn("verdict=discard", line)
         self.assertIn("reason=virus", line)
         self.assertIsNone(report["reply"], "a discarded message has no reply")
+
+    def test_quarantine_when_configured_holds_the_original_and_delivers_nothing(self):
+        """infected = quarantine: accepted, nothing delivered, the original kept as received."""
+        raw = message([TEXT, attachment("e.com", scan_db.EICAR)])
+        with tempfile.TemporaryDirectory() as tmp:
+            store = os.path.join(tmp, "q")
+            conf_text = scan_db.config_with_keys(BASE, "quarantine", dir=store)
+            rc, out, line, report = sanitize(raw, conf_text=conf_text, infected="quarantine")
+            self.assertEqual(rc, 3, line)
+            self.assertEqual(out, b"", "nothing is delivered")
+            self.assertIn("verdict=hold", line)
+            self.assertIn("reason=virus", line)
+            qid = re.search(r"quarantine=(\S+)", line).group(1)
+            conf = os.path.join(tmp, "show.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(conf_text)
+            kept = subprocess.run([MUGAI, "quarantine", "show", "--raw", qid, "-c", conf],
+                                  capture_output=True, timeout=60)
+            self.assertEqual(kept.returncode, 0, kept.stderr)
+            self.assertEqual(kept.stdout, raw)
 
 
 class Clean(unittest.TestCase):
