@@ -6,7 +6,9 @@
  * One exit helper, finish_msg(), frees the message on every final answer.
  */
 #include "milter/callbacks.h"
+#include "milter/quarantine_open.h"
 #include "milter/status.h"
+#include "util/dsn.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -418,10 +420,7 @@ apply_body(SMFICTX *ctx, const mugai_result *result)
 static mugai_quarantine *
 quarantine_for(const mugai_policy *policy)
 {
-  if (state->quarantine == NULL ||
-      !mugai_quarantine_is_at(state->quarantine, &policy->quarantine))
-    return NULL;
-  return state->quarantine;
+  return mugai_milter_quarantine(state, policy);
 }
 
 static mugai_result *
@@ -513,11 +512,15 @@ on_eom(SMFICTX *ctx)
   if (result->quarantine &&
       (quarantine || mugai_quarantine_policy_enabled(&policy->quarantine) ||
        result->verdict == MUGAI_VERDICT_HOLD) &&
-      !mugai_quarantine_keep(quarantine, quarantine_id, conn->msg->spool, &envelope, result))
+      !mugai_quarantine_keep(quarantine, quarantine_id, conn->msg->spool, &envelope, result)) {
+    g_autofree char *where_kept = policy->quarantine.backend == MUGAI_QUARANTINE_BACKEND_POSTGRESQL
+                                      ? mugai_dsn_redact(policy->quarantine.dsn)
+                                      : g_strdup(policy->quarantine.dir);
     mugai_log_warning("%s: original not kept in the quarantine %s: %s; deferred",
                       envelope.queue_id,
-                      quarantine ? mugai_quarantine_get_location(quarantine) : policy->quarantine.dir,
+                      quarantine ? mugai_quarantine_get_location(quarantine) : where_kept,
                       result->detail);
+  }
   sfsistat status = SMFIS_CONTINUE;
   if (result->verdict == MUGAI_VERDICT_DELIVER) {
     if (!apply_headers(ctx, conn, result) || !apply_body(ctx, result)) {

@@ -16,8 +16,11 @@ typedef struct {
   mugai_filetype *filetype; /* thread-safe handle pool */
   mugai_scan_holder *scanners; /* the virus scanner in force, reloaded in the background */
   mugai_rate_limiter *rates;   /* [ratelimit] counts: thread-safe, kept across reloads */
-  mugai_quarantine *quarantine; /* (nullable) the store of [quarantine] dir at start; its writes
-                                 * are thread-safe (group commit) */
+  mugai_policy *policy_at_start; /* (transfer full) what [quarantine] was at start (a change takes
+                                  * a restart) */
+  mugai_quarantine *quarantine; /* (nullable) the store of [quarantine] at start, set once, read
+                                 * atomically (milter/quarantine_open.h); its writes are
+                                 * thread-safe (group commit) */
   mugai_converter *converter;   /* (nullable) mugai-convert workers ([convert] at start) */
   char *converter_failure;      /* (nullable) why there is none: attachments are removed */
 } mugai_milter_state;

@@ -17,6 +17,7 @@
 #include "milter/log.h"
 #include "milter/notify.h"
 #include "milter/privileges.h"
+#include "milter/quarantine_open.h"
 #include "milter/status.h"
 #include "milter/signals.h"
 #include "sanitize/sanitize.h"
@@ -135,23 +136,6 @@ disable_nagle_on_listener(void)
   }
 }
 
-/* The store of [quarantine] dir, made when missing. A store that cannot be opened stops the start:
- * every message to keep would be deferred anyway, and a failed start is louder. */
-static gboolean
-open_quarantine(mugai_milter_state *state)
-{
-  if (!mugai_quarantine_policy_enabled(&state->policy->quarantine))
-    return TRUE;
-  g_autoptr(GError) error = NULL;
-  state->quarantine = mugai_quarantine_open(&state->policy->quarantine, TRUE, &error);
-  if (state->quarantine == NULL) {
-    mugai_log_fatal("%s", error->message);
-    return FALSE;
-  }
-  mugai_log_info("quarantine: originals are kept in %s",
-                 mugai_quarantine_get_location(state->quarantine));
-  return TRUE;
-}
 
 /* The workers that turn attachments into text: the program and their number are read once, at
  * start (a reload keeps them). Without them mugai runs on and removes what it would convert. */
@@ -223,7 +207,7 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
   if (!listen_and_drop_root(state, socket, foreground))
     return 1;
   start_engines(state);
-  if (!open_quarantine(state)) /* after detaching: SQLite connections must not cross a fork */
+  if (!mugai_milter_quarantine_open(state)) /* after detaching: no connection crosses a fork */
     return 1;
   mugai_log_info("starting on %s as uid %u, config %s (sha256 %s)", socket, (unsigned) getuid(),
                  state->policy->source, state->policy->sha256);
@@ -259,6 +243,7 @@ main(int argc, char **argv)
     return 2;
   }
   g_mutex_init(&state.lock);
+  state.policy_at_start = mugai_policy_ref(state.policy);
   mugai_sanitize_init(); /* GMime too; before any thread starts */
   state.filetype = mugai_filetype_new(&error);
   int status = 1;
@@ -269,6 +254,7 @@ main(int argc, char **argv)
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
   }
   mugai_quarantine_free(state.quarantine);
+  mugai_policy_unref(state.policy_at_start);
   mugai_rate_limiter_free(state.rates);
   mugai_scan_holder_free(state.scanners);
   mugai_filetype_free(state.filetype);

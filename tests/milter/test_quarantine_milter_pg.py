@@ -6,7 +6,7 @@ deferred (451 4.3.0, logged without the dsn's password) and one that needs no qu
 passes; once the server is back the next message is kept again by the same mugai-milter, which
 was never restarted; nothing half of the deferred one is left. Skipped (77) where no cluster can
 be started."""
-import json, os, shutil, subprocess, sys, tempfile, unittest
+import json, os, shutil, subprocess, sys, tempfile, time, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -61,6 +61,36 @@ class QuarantineMilterPostgreSQL(unittest.TestCase):
         self.assertEqual(fsck.returncode, 0, fsck.stderr)
         self.assertIn("2 originals, 2 entries; removed 0 entries without an original",
                       fsck.stdout.decode())
+
+    def test_started_while_the_database_is_down_it_runs_and_opens_the_store_later(self):
+        """A host restarted during an outage: mugai-milter starts all the same, passes what needs
+        no quarantine, defers (451) what does, and keeps it once the database is back."""
+        conf = os.path.join(self.work, "init.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(f"[scan]\nbackend = none\n[quarantine]\nbackend = postgresql\ndsn = {self.pg.dsn}\n")
+        init = subprocess.run([base.MUGAI, "quarantine", "init", "-c", conf], capture_output=True,
+                              timeout=60)
+        self.assertEqual(init.returncode, 0, init.stderr)
+        self.pg.stop()
+        m = base.Milter(self.work, "late", quarantine={"backend": "postgresql", "dsn": self.pg.dsn})
+        self.addCleanup(m.stop)
+        self.assertIn("messages whose original must be kept are deferred (451)", m.log())
+        self.assertNotIn(PgCluster.PASSWORD, m.log())
+        r = m.send(base.HTML, "4TPL0001")
+        self.assertEqual(r.action, "tempfail")
+        self.assertTrue(r.reply.code.startswith("451 4.3.0 "), r.reply.code)
+        self.assertEqual(m.send(PLAIN, "4TPL0002").action, "continue")
+        self.pg.start()
+        deadline = time.monotonic() + 30  # tried again every 5 s by the next message
+        while True:
+            r = m.send(base.HTML, "4TPL0003")
+            if r.action == "continue" or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.assertEqual(r.action, "continue", m.log())
+        self.assertIn("quarantine: originals are kept in host=127.0.0.1", m.log())
+        listed = json.loads(self.cli(m, "list", "--json").stdout)
+        self.assertEqual([e["queue_id"] for e in listed], ["4TPL0003"])
 
 
 if __name__ == "__main__":
