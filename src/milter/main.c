@@ -136,7 +136,6 @@ disable_nagle_on_listener(void)
   }
 }
 
-
 /* The workers that turn attachments into text: the program and their number are read once, at
  * start (a reload keeps them). Without them mugai runs on and removes what it would convert. */
 static void

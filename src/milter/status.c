@@ -172,6 +172,8 @@ mugai_status_write(mugai_milter_state *state)
   g_autofree char *text = status_json(state, policy, mugai_clock_synchronised(NULL));
   g_autoptr(GError) error = NULL;
   g_mutex_lock(&write_lock);
+  g_autofree char *dir = g_path_get_dirname(policy->milter_status_file);
+  g_mkdir_with_parents(dir, 0755); /* /run/mugai under a plain root start; systemd makes it else */
   /* Written to a temporary file and renamed: a reader never sees half of it. */
   gboolean ok = g_file_set_contents_full(policy->milter_status_file, text, -1,
                                          G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
