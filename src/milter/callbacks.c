@@ -83,13 +83,16 @@ on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     return SMFIS_REJECT;
   }
   *pf0 = needed;
-  *pf1 = f1 & SMFIP_HDR_LEADSPC; /* header values exactly as received, space after colon too */
+  /* Header values exactly as received (space after the colon too); no reply to each header (one
+   * round trip less per header); no DATA or unknown command, which mugai does not read. */
+  *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NODATA | SMFIP_NOUNKNOWN);
   *pf2 = 0;
   *pf3 = 0;
   /* The agreement is per connection and negotiation comes before connect: keep it in the
    * connection context, created here (connect completes it). */
   mugai_conn *conn = conn_new_from_state("unknown");
   conn->leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
+  conn->header_noreply = (f1 & SMFIP_NR_HDR) != 0;
   mugai_conn_free(conn_of(ctx));
   smfi_setpriv(ctx, conn);
   return SMFIS_CONTINUE;
@@ -329,12 +332,30 @@ spool_write(SMFICTX *ctx, mugai_conn *conn, const void *data, gsize len)
   return SMFIS_CONTINUE;
 }
 
+/* A header spooled when no reply may be sent for it (SMFIP_NR_HDR): a failure is kept for the
+ * end of the headers, and the headers after it are not read. */
+static sfsistat
+spool_header_noreply(mugai_msg *msg, const GByteArray *line)
+{
+  if (msg->header_overflow || msg->header_failure)
+    return SMFIS_NOREPLY;
+  guint64 size = mugai_spool_get_size(msg->spool) + line->len;
+  g_autoptr(GError) error = NULL;
+  if (size > msg->size_cap)
+    msg->header_overflow = size;
+  else if (!mugai_spool_write(msg->spool, line->data, line->len, &error))
+    msg->header_failure = g_strdup(error->message);
+  return SMFIS_NOREPLY;
+}
+
 static sfsistat
 on_header(SMFICTX *ctx, char *name, char *value)
 {
   mugai_conn *conn = conn_of(ctx);
-  if (conn == NULL || conn->msg == NULL)
-    return tempfail(ctx, conn, "no message context at a header");
+  if (conn == NULL || conn->msg == NULL) /* with SMFIP_NR_HDR libmilter sends no reply: the
+                                          * message context is missing at the end of headers too */
+    return conn && conn->header_noreply ? SMFIS_NOREPLY
+                                        : tempfail(ctx, conn, "no message context at a header");
   mugai_header *header = g_new0(mugai_header, 1);
   header->name = g_strdup(name);
   /* Without SMFIP_HDR_LEADSPC Postfix strips the space after the colon: put the usual one back. */
@@ -342,6 +363,8 @@ on_header(SMFICTX *ctx, char *name, char *value)
   g_ptr_array_add(conn->msg->headers, header);
   g_autoptr(GByteArray) line = g_byte_array_new();
   mugai_header_write(line, header->name, header->value, FALSE);
+  if (conn->header_noreply)
+    return spool_header_noreply(conn->msg, line);
   return spool_write(ctx, conn, line->data, line->len);
 }
 
@@ -352,6 +375,12 @@ on_eoh(SMFICTX *ctx)
   if (conn == NULL || conn->msg == NULL)
     return tempfail(ctx, conn, "no message context at end of headers");
   conn->msg->headers_done = TRUE;
+  if (conn->msg->header_overflow)
+    return refuse_too_big(ctx, conn, conn->msg->header_overflow);
+  if (conn->msg->header_failure) {
+    g_autofree char *why = g_steal_pointer(&conn->msg->header_failure);
+    return tempfail(ctx, conn, why);
+  }
   return spool_write(ctx, conn, "\r\n", 2);
 }
 
