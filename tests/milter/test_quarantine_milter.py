@@ -186,6 +186,33 @@ class QuarantineMilter(unittest.TestCase):
         listed = json.loads(self.cli(m, "list", "--json").stdout)
         self.assertEqual(sorted(e["queue_id"] for e in listed), ["4TQF0001", "4TQF0003"])
 
+    def test_a_reload_that_moves_the_store_defers_what_must_be_kept_until_a_restart(self):
+        m = self.milter("moved")
+        self.assertEqual(m.send(HTML, "4TQM0001").action, "continue")
+        with open(m.conf, encoding="utf-8") as f:
+            text = f.read()
+        with open(m.conf, "w", encoding="utf-8") as f:
+            f.write(text.replace(f"dir = {self.store}", f"dir = {self.store}-elsewhere"))
+        m.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while "takes a restart" not in m.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("reload: [quarantine] backend, dir or dsn changed: that takes a restart", m.log())
+        r = m.send(HTML, "4TQM0002")
+        self.assertEqual(r.action, "tempfail")
+        self.assertTrue(r.reply.code.startswith("451 4.3.0 "), r.reply.code)
+        plain = (b"From: sender@example.co.jp\r\nTo: taro@city.example.lg.jp\r\nSubject: p\r\n\r\n"
+                 b"plain text\r\n")
+        self.assertEqual(m.send(plain, "4TQM0003").action, "continue")  # needs no quarantine
+        self.assertFalse(os.path.exists(f"{self.store}-elsewhere"))
+
+    def test_a_store_that_cannot_be_made_stops_the_start(self):
+        blocker = os.path.join(self.work, "not-a-dir")
+        open(blocker, "w").close()
+        with self.assertRaises(RuntimeError) as failed:  # Milter() raises with the log when it exits
+            self.milter("unmakeable", quarantine={"dir": os.path.join(blocker, "store")})
+        self.assertIn("fatal:", str(failed.exception))
+
     def test_held_outbound_mail_is_kept_and_discarded(self):
         m = self.milter("hold", gateway={"internal_networks": "192.0.2.0/24"},
                         outbound={"individual_numbers": "hold"})
