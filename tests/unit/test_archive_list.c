@@ -17,6 +17,7 @@
 
 #include "sanitize/archive_list.h"
 #include "sanitize/notice.h"
+#include "thread_cpu_time.h"
 
 #define SJIS_SEIKYU "\x90\xbf\x8b\x81\x8f\x91" /* 請求書 in CP932 */
 
@@ -565,9 +566,9 @@ zip_bomb_member_listed_from_headers_without_inflating(void **state)
   g_free(zeros);
   assert_true(g_bytes_get_size(zip) < big / 100);
   mugai_archive_limits limits = {2, 100, 1 << 20, 1 << 20, 0};
-  gint64 start = g_get_monotonic_time();
+  gint64 start = thread_cpu_usec();
   g_autoptr(mugai_archive_listing) l = list_bytes(zip, &limits);
-  assert_true(g_get_monotonic_time() - start < 2 * G_USEC_PER_SEC);
+  assert_true(thread_cpu_usec() - start < 2 * G_USEC_PER_SEC); /* read from headers, not inflated */
   assert_int_equal(l->entries->len, 2);
   assert_int_equal(entry_at(l, 0)->size, big);
   assert_flags(l, FALSE, FALSE, FALSE);

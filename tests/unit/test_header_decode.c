@@ -11,10 +11,10 @@
 #include <cmocka.h>
 
 #include <string.h>
-#include <time.h>
 
 #include "sanitize/gmime_autoptr.h"
 #include "sanitize/header_decode.h"
+#include "thread_cpu_time.h"
 
 /* "①議事録㈱.pdf" as CP50220, one word; then cut after "ESC $" and inside the second pair */
 #define W_JIS "=?ISO-2022-JP?B?GyRCLSE1RDt2Tz8tahsoQi5wZGY=?="
@@ -291,15 +291,6 @@ static void any_bytes_give_valid_utf8_without_controls(void **state)
 /* Megabyte header values, hostile and benign, decode in linear time. Only our calls are timed:
  * GMime's own parser is quadratic on "=?a?b?cccc" runs (a minute per MB), so that value is not
  * put through it here. */
-/* Microseconds of CPU this thread has used. */
-static gint64
-thread_cpu_usec(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 static void megabyte_values_finish_quickly(void **state)
 {
   (void)state;
