@@ -105,7 +105,8 @@ judge_milter(JsonObject *m, const char *sha256_on_disk, gint64 now, health *h)
   gboolean none = strcmp(member_string(scanner, "backend"), "none") == 0;
   if (!none && !(scanner && json_object_get_boolean_member_with_default(scanner, "ready", FALSE)))
     g_ptr_array_add(h->critical, g_strdup_printf("no usable virus scanner (%s): every message "
-                                                 "is answered 451", member_string(scanner, "failure")));
+                                                 "is answered 451",
+                                                 member_string(scanner, "failure")));
   gint64 max_age = member_int(scanner, "max_signature_age");
   gint64 age = now - member_int(scanner, "signature_time");
   if (!none && member_int(scanner, "signature_time") && max_age && age > max_age / 2)
@@ -181,10 +182,12 @@ build_report(const mugai_policy *policy, gint64 now, health *h)
   gint64 max_error_ms = 0;
   gboolean synced = mugai_clock_synchronised(&max_error_ms);
   if (!synced)
-    g_ptr_array_add(h->warnings,
-                    g_strdup_printf("the system clock is not synchronised (maximum error %"
-                                    G_GINT64_FORMAT " ms): log times may be wrong; run an NTP "
-                                    "client (systemd-timesyncd, chrony)", max_error_ms));
+    g_ptr_array_add(
+        h->warnings,
+        g_strdup_printf("the system clock is not synchronised (maximum error %" G_GINT64_FORMAT
+                        " ms): log times may be wrong; run an NTP "
+                        "client (systemd-timesyncd, chrony)",
+                        max_error_ms));
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "milter");
@@ -208,8 +211,9 @@ build_report(const mugai_policy *policy, gint64 now, health *h)
   json_builder_add_int_value(b, max_error_ms);
   json_builder_end_object(b);
   json_builder_set_member_name(b, "health");
-  json_builder_add_string_value(b, h->critical->len ? "critical" : h->warnings->len ? "warning"
-                                                                                     : "ok");
+  json_builder_add_string_value(b, h->critical->len   ? "critical"
+                                   : h->warnings->len ? "warning"
+                                                      : "ok");
   g_autoptr(GPtrArray) problems = g_ptr_array_new();
   g_ptr_array_extend(problems, h->critical, NULL, NULL);
   g_ptr_array_extend(problems, h->warnings, NULL, NULL);
@@ -230,11 +234,12 @@ mugai_cmd_status(int argc, char **argv)
   g_autofree char *path = NULL;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &path, "Configuration file", "FILE"},
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
-    G_OPTION_ENTRY_NULL,
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &path, "Configuration file", "FILE"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
+      G_OPTION_ENTRY_NULL,
   };
-  g_autoptr(GOptionContext) context = g_option_context_new("- show whether mugai-milter is healthy");
+  g_autoptr(GOptionContext) context =
+      g_option_context_new("- show whether mugai-milter is healthy");
   g_option_context_set_summary(context, "Usage: mugai status [-c FILE] [--json]");
   g_option_context_set_description(context, description);
   g_option_context_add_main_entries(context, entries, NULL);
@@ -250,8 +255,8 @@ mugai_cmd_status(int argc, char **argv)
     fprintf(stderr, "mugai status: configuration error:\n%s\n", error->message);
     return MUGAI_EXIT_USAGE;
   }
-  g_auto(health) h = {g_ptr_array_new_with_free_func(g_free),
-                      g_ptr_array_new_with_free_func(g_free)};
+  g_auto(health)
+      h = {g_ptr_array_new_with_free_func(g_free), g_ptr_array_new_with_free_func(g_free)};
   gint64 now = g_get_real_time() / G_USEC_PER_SEC;
   g_autoptr(JsonNode) report = build_report(policy, now, &h);
   if (json) {

@@ -8,7 +8,8 @@ static gint64
 num(JsonObject *o, const char *name)
 {
   return o && json_object_has_member(o, name) && !json_object_get_null_member(o, name)
-             ? json_object_get_int_member(o, name) : 0;
+             ? json_object_get_int_member(o, name)
+             : 0;
 }
 
 static const char *
@@ -21,7 +22,8 @@ static JsonObject *
 obj(JsonObject *o, const char *name)
 {
   return o && json_object_has_member(o, name) && !json_object_get_null_member(o, name)
-             ? json_object_get_object_member(o, name) : NULL;
+             ? json_object_get_object_member(o, name)
+             : NULL;
 }
 
 /* (transfer full) "2026-12-01 12:40:21" in local time. */
@@ -37,10 +39,11 @@ static char *
 span(gint64 seconds)
 {
   gint64 s = MAX(seconds, 0);
-  return s >= 86400 ? g_strdup_printf("%" G_GINT64_FORMAT " d %02d:%02d:%02d", s / 86400,
-                                      (int) (s % 86400 / 3600), (int) (s % 3600 / 60), (int) (s % 60))
-                    : g_strdup_printf("%02d:%02d:%02d", (int) (s / 3600), (int) (s % 3600 / 60),
-                                      (int) (s % 60));
+  return s >= 86400
+             ? g_strdup_printf("%" G_GINT64_FORMAT " d %02d:%02d:%02d", s / 86400,
+                               (int) (s % 86400 / 3600), (int) (s % 3600 / 60), (int) (s % 60))
+             : g_strdup_printf("%02d:%02d:%02d", (int) (s / 3600), (int) (s % 3600 / 60),
+                               (int) (s % 60));
 }
 
 static void
@@ -76,8 +79,9 @@ print_milter(JsonObject *m, gint64 now)
   }
   JsonObject *n = obj(m, "messages");
   printf("messages since start: %" G_GINT64_FORMAT " (delivered %" G_GINT64_FORMAT
-         ", rejected %" G_GINT64_FORMAT ", tempfailed %" G_GINT64_FORMAT ", discarded %"
-         G_GINT64_FORMAT ", held %" G_GINT64_FORMAT "), viruses %" G_GINT64_FORMAT "\n",
+         ", rejected %" G_GINT64_FORMAT ", tempfailed %" G_GINT64_FORMAT
+         ", discarded %" G_GINT64_FORMAT ", held %" G_GINT64_FORMAT "), viruses %" G_GINT64_FORMAT
+         "\n",
          num(n, "total"), num(n, "delivered"), num(n, "rejected"), num(n, "tempfailed"),
          num(n, "discarded"), num(n, "held"), num(n, "virus"));
 }
@@ -96,8 +100,7 @@ mugai_status_print_text(JsonObject *report, gint64 now)
     g_autofree char *oldest = local_time(num(q, "oldest"));
     printf("quarantine: %" G_GINT64_FORMAT " entries, %s%s%s%s (%s)\n", num(q, "entries"),
            mugai_format_size((guint64) num(q, "bytes"), size), num(q, "bytes") < 1024 ? " B" : "",
-           num(q, "oldest") ? ", oldest " : "",
-           num(q, "oldest") ? oldest : "", str(q, "location"));
+           num(q, "oldest") ? ", oldest " : "", num(q, "oldest") ? oldest : "", str(q, "location"));
   }
   JsonObject *clock = obj(report, "clock");
   if (json_object_get_boolean_member_with_default(clock, "synchronised", FALSE))
@@ -107,8 +110,8 @@ mugai_status_print_text(JsonObject *report, gint64 now)
            num(clock, "max_error_ms"));
   JsonArray *problems = json_object_get_array_member(report, "problems");
   for (guint i = 0; i < json_array_get_length(problems); i++)
-    printf("%s: %s\n", i == 0 && strcmp(str(report, "health"), "critical") == 0 ? "critical"
-                                                                                  : "problem",
+    printf("%s: %s\n",
+           i == 0 && strcmp(str(report, "health"), "critical") == 0 ? "critical" : "problem",
            json_array_get_string_element(problems, i));
   printf("health: %s\n", str(report, "health"));
 }

@@ -9,8 +9,7 @@
 
 #define PRIV_ERROR g_quark_from_static_string("mugai-privileges")
 
-static gboolean
-fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static gboolean fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static gboolean
 fail(GError **error, const char *format, ...)
@@ -67,7 +66,8 @@ mugai_privileges_drop(const char *user, const char *group, char **warning, GErro
     const struct passwd *pw = named ? getpwnam(user) : NULL;
     if (named && (pw == NULL || pw->pw_uid != geteuid()))
       *warning = g_strdup_printf("[milter] user is %s, but mugai-milter was started by uid %u, "
-                                 "not root: it runs on as that uid", user, (unsigned) geteuid());
+                                 "not root: it runs on as that uid",
+                                 user, (unsigned) geteuid());
     return TRUE;
   }
   if (!named) {

@@ -3,9 +3,9 @@
 #include "milter/quarantine_open.h"
 #include "milter/log.h"
 
-static GMutex opening;    /* one opener at a time; the others go on without the store */
-static gint64 last_try;   /* monotonic µs of the last attempt; guarded by opening */
-static char *last_error;  /* what the last attempt said, logged once per change; same guard */
+static GMutex opening;   /* one opener at a time; the others go on without the store */
+static gint64 last_try;  /* monotonic µs of the last attempt; guarded by opening */
+static char *last_error; /* what the last attempt said, logged once per change; same guard */
 
 static gboolean
 unreachable_database(const mugai_quarantine_policy *q, const GError *error)
@@ -38,8 +38,9 @@ mugai_milter_quarantine_open(mugai_milter_state *state)
   g_mutex_lock(&opening);
   gboolean ok = try_open(state, q, &error);
   if (!ok && unreachable_database(q, error)) {
-    mugai_log(LOG_ERR, "error: %s; messages whose original must be kept are deferred (451) until "
-                       "it can be reached (tried again every %d s)",
+    mugai_log(LOG_ERR,
+              "error: %s; messages whose original must be kept are deferred (451) until "
+              "it can be reached (tried again every %d s)",
               error->message, MUGAI_QUARANTINE_RETRY);
     last_error = g_strdup(error->message);
     ok = TRUE;

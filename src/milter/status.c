@@ -7,10 +7,11 @@
 #include "milter/log.h"
 #include "util/clock_sync.h"
 
-static const char *const verdict_names[] = {
-    [MUGAI_VERDICT_DELIVER] = "delivered", [MUGAI_VERDICT_REJECT] = "rejected",
-    [MUGAI_VERDICT_TEMPFAIL] = "tempfailed", [MUGAI_VERDICT_DISCARD] = "discarded",
-    [MUGAI_VERDICT_HOLD] = "held"};
+static const char *const verdict_names[] = {[MUGAI_VERDICT_DELIVER] = "delivered",
+                                            [MUGAI_VERDICT_REJECT] = "rejected",
+                                            [MUGAI_VERDICT_TEMPFAIL] = "tempfailed",
+                                            [MUGAI_VERDICT_DISCARD] = "discarded",
+                                            [MUGAI_VERDICT_HOLD] = "held"};
 #define N_VERDICTS G_N_ELEMENTS(verdict_names)
 
 static atomic_uint_fast64_t verdict_counts[N_VERDICTS];
@@ -22,7 +23,7 @@ static gint64 reload_time;
 static gboolean reload_ok;
 static char *reload_detail;
 
-static GMutex write_lock; /* one writer at a time: the thread, or a reload */
+static GMutex write_lock;      /* one writer at a time: the thread, or a reload */
 static char *last_write_error; /* guarded by write_lock: said once per change */
 
 void
@@ -60,7 +61,8 @@ add_scanner(JsonBuilder *b, mugai_milter_state *state, const mugai_policy *polic
   json_builder_set_member_name(b, "scanner");
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "backend");
-  json_builder_add_string_value(b, policy->scan.backend == MUGAI_SCAN_BACKEND_LIBCLAMAV ? "libclamav"
+  json_builder_add_string_value(b, policy->scan.backend == MUGAI_SCAN_BACKEND_LIBCLAMAV
+                                       ? "libclamav"
                                    : policy->scan.backend == MUGAI_SCAN_BACKEND_CLAMD ? "clamd"
                                                                                       : "none");
   g_autofree char *failure = NULL;
@@ -201,9 +203,11 @@ check_clock(gboolean *was_synced, gboolean first)
   gint64 error_ms = 0;
   gboolean synced = mugai_clock_synchronised(&error_ms);
   if (!synced && (first || *was_synced))
-    mugai_log(LOG_WARNING, "warning: the system clock is not synchronised (maximum error %"
-              G_GINT64_FORMAT " ms): log and quarantine times may be wrong; run an NTP client "
-              "(systemd-timesyncd, chrony)", error_ms);
+    mugai_log(LOG_WARNING,
+              "warning: the system clock is not synchronised (maximum error %" G_GINT64_FORMAT
+              " ms): log and quarantine times may be wrong; run an NTP client "
+              "(systemd-timesyncd, chrony)",
+              error_ms);
   else if (synced && !first && !*was_synced)
     mugai_log_info("the system clock is synchronised again");
   *was_synced = synced;

@@ -152,8 +152,8 @@ static void
 the_milter_user_and_group_must_exist(void **state)
 {
   fixture *f = *state;
-  g_autofree char *why = load(f, "[milter]\nuser = mugai-no-such-user\ngroup = mugai-no-such-group\n",
-                              0600);
+  g_autofree char *why =
+      load(f, "[milter]\nuser = mugai-no-such-user\ngroup = mugai-no-such-group\n", 0600);
   assert_non_null(why);
   assert_non_null(strstr(why, "[milter] user: \"mugai-no-such-user\": no such user"));
   assert_non_null(strstr(why, "[milter] group: \"mugai-no-such-group\": no such group"));
