@@ -81,6 +81,10 @@ summary() {
     echo "RESULT: FAIL ($failed of ${#results[@]} checks failed; log: $LOG)"
     KEEP=yes
   fi
+  if [ "$KEEP" = no ] && grep -q " $CH" /proc/self/mounts; then
+    echo "test-deb-install: something is still mounted under $CH: not removing it" >&2
+    KEEP=yes
+  fi
   if [ "$KEEP" = yes ]; then
     echo "chroot kept: $CH"
   else
@@ -252,10 +256,15 @@ for _ in $(seq 1 100); do
 done
 check "mugai-milter is listening on unix:/var/spool/postfix/mugai/mugai.sock" \
   test -S "$CH/var/spool/postfix/mugai/mugai.sock"
-check "the socket belongs to $user and group postfix, closed to others" \
-  sh -c "stat -c '%U %G %A' '$CH/var/spool/postfix/mugai/mugai.sock' | grep -Eq '^$user postfix srwxrwx---\$'"
+socket_mode() {  # names as the chroot's passwd and group files give them
+  local got
+  got=$(in_ch stat -c '%U %G %A' /var/spool/postfix/mugai/mugai.sock)
+  echo "socket: $got"
+  test "$got" = "$user postfix srwxrwx---"
+}
+check "the socket belongs to $user and group postfix, closed to others (UMask=$umask_)" socket_mode
 runs_confined() {  # MILTER_PID is mugai-milter itself: unshare, sh, chroot, env, setpriv exec it
-  test "$(stat -c %U "/proc/$MILTER_PID")" = "$user" &&
+  test "$(stat -c %u "/proc/$MILTER_PID")" = "$(in_ch id -u "$user")" &&
     grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$MILTER_PID/status" &&
     case "$(readlink "/proc/$MILTER_PID/exe")" in */usr/sbin/mugai-milter) true ;; *) false ;; esac
 }
