@@ -201,7 +201,7 @@ in_ch postconf -e \
   "mydestination = gateway.example, localhost" "myhostname = gateway.example" \
   "home_mailbox = Maildir/" "maillog_file = /var/log/postfix.log" \
   "smtpd_milters = unix:/mugai/mugai.sock" "milter_default_action = tempfail" "milter_protocol = 6" \
-  "milter_connect_timeout = 10s" "milter_command_timeout = 150s" "milter_content_timeout = 150s" \
+  "milter_connect_timeout = 30s" "milter_command_timeout = 60s" "milter_content_timeout = 300s" \
   "message_size_limit = 67108864"
 # smtpd on a free loopback port instead of 25 (this machine's own services keep theirs), chrooted
 # as Debian's smtp service is.
