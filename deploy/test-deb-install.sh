@@ -5,32 +5,40 @@
 # two mails sent through it: an HTML one (must arrive as text/plain) and an EICAR one (must be
 # refused 550). Prints a PASS/FAIL line per check and a summary; exit 0 only when all pass.
 #
-#   deploy/test-deb-install.sh [--deb FILE] [--tarball FILE] [--keep] [--port N]
+#   deploy/test-deb-install.sh [--deb FILE] [--tarball FILE] [--keep] [--port N] [--no-boot]
 #
 #   --deb FILE      the package to test (default: build one with deploy/build-deb.sh)
 #   --tarball FILE  a debootstrap --make-tarball of bookworm minbase, to skip the download
 #   --keep          leave the chroot (its path is printed) instead of removing it
 #   --port N        the loopback port of the chroot's smtpd (default: a free one)
+#   --no-boot       skip part 2 (booting the chroot with systemd-nspawn)
 #
-# Run as root on Debian 12 (it installs debootstrap if missing). It takes minutes (debootstrap,
-# then apt in the chroot). systemd does not run in a chroot, so mugai-milter is started the way
-# its installed unit starts it: ExecStartPre and ExecStart read from the unit, as User=/Group=,
-# with UMask=, NoNewPrivileges= and the file system options emulated in a mount namespace
+# Run as root on Debian 12 (it installs debootstrap, and systemd-container for part 2, if
+# missing). It takes minutes (debootstrap, then apt in the chroot).
+# Part 1, in the chroot: systemd does not run in a chroot, so mugai-milter is started the way its
+# installed unit starts it: ExecStartPre and ExecStart read from the unit, as User=/Group=, with
+# UMask=, NoNewPrivileges= and the file system options emulated in a mount namespace
 # (ProtectSystem=strict: everything read-only but ReadWritePaths= and RuntimeDirectory=;
 # PrivateTmp=, ProtectHome=, a private /dev/shm); systemd-analyze verify checks the unit itself.
+# Part 2, the same tree booted with systemd-nspawn (its own network namespace): systemd starts
+# mugai-milter.service and Postfix as on a real host; the mails go through again, one with a CSV
+# attachment that the mugai-convert worker turns into text inside the unit's sandbox, then
+# systemctl reload and the purge service. Part 2 is skipped (and says so) where the container
+# cannot boot.
 # Nothing is downloaded for virus signatures: the chroot's mugai.conf scans with the test
 # signatures of tests/scan_db.py (EICAR among them) instead of /var/lib/clamav.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DEB= TARBALL= KEEP=no PORT=
+DEB= TARBALL= KEEP=no PORT= BOOT=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     --deb) DEB=$(realpath "$2"); shift 2 ;;
     --tarball) TARBALL=$(realpath "$2"); shift 2 ;;
     --keep) KEEP=yes; shift ;;
     --port) PORT=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-boot) BOOT=no; shift ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test-deb-install: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -59,9 +67,16 @@ WORK=$(mktemp -d /var/tmp/mugai-debtest.XXXXXX)
 CH=$WORK/root
 LOG=$WORK/test.log
 MILTER_PID=
+NSPAWN_PID=
 summary() {
   local rc=$?
   set +e
+  if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    kill -TERM "$NSPAWN_PID"  # systemd-nspawn shuts the container down
+    for _ in $(seq 1 60); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$NSPAWN_PID" 2>/dev/null
+    wait "$NSPAWN_PID" 2>/dev/null
+  fi
   if [ -n "$MILTER_PID" ]; then
     kill "$MILTER_PID" 2>/dev/null
     wait "$MILTER_PID" 2>/dev/null
@@ -285,7 +300,14 @@ import scan_db
 port, kind = int(sys.argv[1]), sys.argv[2]
 html = ("<html><body><h1>Newsletter</h1><p>Hello <b>world</b>, see "
         "<a href=\"https://example.com/x\">the site</a>.</p><script>alert(1)</script></body></html>")
-if kind == "html":
+if kind == "csv":
+    body = ("From: shop@example.com\r\nTo: sink@gateway.example\r\nSubject: csv test\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            "Content-Type: text/plain\r\n\r\nthe order\r\n--b\r\n"
+            "Content-Type: text/csv; name=order.csv\r\n"
+            "Content-Disposition: attachment; filename=order.csv\r\n\r\n"
+            "name,qty\r\napple,3\r\npear,5\r\n--b--\r\n")
+elif kind == "html":
     body = ("From: news@example.com\r\nTo: sink@gateway.example\r\nSubject: html test\r\n"
             "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n")
 else:
@@ -353,3 +375,120 @@ check "the milter logged one line per message (queue ID, verdict)" \
   echo "---- mugai-milter (stderr) ----"; cat "$WORK/milter.log"
   echo "---- postfix log ----"; cat "$CH/var/log/postfix.log" 2>/dev/null
 } >>"$LOG"
+
+# --- part 2: boot it, systemd runs the unit -----------------------------------------------------
+if [ "$BOOT" = no ]; then
+  echo "test-deb-install: part 2 (systemd-nspawn boot) skipped: --no-boot"
+  exit 0
+fi
+command -v systemd-nspawn >/dev/null || {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd-container >>"$LOG" 2>&1 || true
+}
+if ! command -v systemd-nspawn >/dev/null; then
+  echo "test-deb-install: part 2 skipped: no systemd-nspawn (apt-get install systemd-container failed)"
+  results+=("SKIP  part 2: no systemd-nspawn")
+  exit 0
+fi
+# Hand the tree over: stop what part 1 started, unmount, let services start at boot.
+kill "$MILTER_PID" 2>/dev/null; wait "$MILTER_PID" 2>/dev/null || true
+MILTER_PID=
+in_ch postfix stop >>"$LOG" 2>&1 || true
+for m in "$CH/dev/pts" "$CH/dev" "$CH/proc"; do
+  mountpoint -q "$m" && umount "$m"
+done
+rm -f "$CH/usr/sbin/policy-rc.d"
+machine="mugai-debtest-$$"
+echo "test-deb-install: booting the chroot with systemd-nspawn (machine $machine, private network)"
+# --register=no --keep-unit: no machined or host systemd needed.
+systemd-nspawn -D "$CH" -b --register=no --keep-unit --private-network --machine="$machine" \
+  </dev/null >"$WORK/boot.log" 2>&1 &
+NSPAWN_PID=$!
+INIT=
+for _ in $(seq 1 100); do
+  INIT=$(pgrep -P "$NSPAWN_PID" -x systemd || true)
+  [ -n "$INIT" ] && break
+  kill -0 "$NSPAWN_PID" 2>/dev/null || break
+  sleep 0.2
+done
+if [ -z "$INIT" ]; then
+  echo "test-deb-install: part 2 skipped: the container did not boot here ($(tail -1 "$WORK/boot.log"))"
+  results+=("SKIP  part 2: systemd-nspawn could not boot the chroot (see $WORK/boot.log)")
+  exit 0
+fi
+in_box() { nsenter -t "$INIT" -a /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+for _ in $(seq 1 300); do  # systemd's own socket exists once it can answer systemctl
+  in_box test -S /run/systemd/private 2>/dev/null && break
+  sleep 0.2
+done
+state=$(timeout 120 nsenter -t "$INIT" -a systemctl is-system-running --wait 2>/dev/null || true)
+echo "test-deb-install: container up, systemd says: $state"
+check "[boot] mugai-milter.service is enabled and active under systemd" \
+  sh -c "test \"\$(nsenter -t $INIT -a systemctl is-enabled mugai-milter)\" = enabled &&
+         test \"\$(nsenter -t $INIT -a systemctl is-active mugai-milter)\" = active"
+check "[boot] its ExecStartPre (mugai config check) ran and passed" \
+  sh -c "nsenter -t $INIT -a journalctl -b -u mugai-milter --no-pager | grep -q '/etc/mugai/mugai.conf: valid, sha256'"
+confined_by_systemd() {
+  local pid
+  pid=$(in_box systemctl show -P MainPID mugai-milter)
+  # its host pid: the process whose NSpid line ends with that pid inside a second namespace
+  pid=$(grep -El "^NSpid:[[:space:]]+[0-9]+[[:space:]]+$pid\$" /proc/[0-9]*/status 2>/dev/null | head -1 | cut -d/ -f3)
+  [ -n "$pid" ] || return 1
+  grep -E '^(Uid|NoNewPrivs|CapEff|Seccomp):' "/proc/$pid/status"
+  test "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$(in_ch id -u "$user")" &&
+    grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status" &&
+    grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$pid/status"
+}
+check "[boot] it runs as $user, no new privileges, no capabilities" confined_by_systemd
+check "[boot] postfix is active" sh -c "test \"\$(nsenter -t $INIT -a systemctl is-active postfix@-)\" = active"
+check "[boot] mugai-quarantine-purge.timer is active" \
+  sh -c "test \"\$(nsenter -t $INIT -a systemctl is-active mugai-quarantine-purge.timer)\" = active"
+for _ in $(seq 1 50); do
+  nsenter -t "$INIT" -n python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1).close()" 2>/dev/null && break
+  sleep 0.2
+done
+before=$(ls "$CH"/home/sink/Maildir/new | wc -l)
+newest_after() {  # the newest message once more than $1 are there
+  for _ in $(seq 1 100); do
+    if [ "$(ls "$CH"/home/sink/Maildir/new | wc -l)" -gt "$1" ]; then
+      ls -t "$CH"/home/sink/Maildir/new/* | head -1
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+boot_html=$(nsenter -t "$INIT" -n python3 "$WORK/send.py" "$PORT" html "$ROOT/tests" 2>&1) || true
+echo "test-deb-install: [boot] HTML mail: $boot_html"
+msg=$(newest_after "$before") || msg=
+check "[boot] the HTML mail arrives as one text/plain part" \
+  sh -c "test -n '$msg' && python3 '$WORK/check_delivered.py' '$msg'"
+boot_eicar=$(nsenter -t "$INIT" -n python3 "$WORK/send.py" "$PORT" eicar "$ROOT/tests" 2>&1) || true
+echo "test-deb-install: [boot] EICAR mail: $boot_eicar"
+boot_refused() { grep -q '^550 5.7.1 Virus found: Eicar' <<<"$boot_eicar"; }
+check "[boot] the EICAR mail is refused 550 5.7.1 Virus found" boot_refused
+before=$(ls "$CH"/home/sink/Maildir/new | wc -l)
+boot_csv=$(nsenter -t "$INIT" -n python3 "$WORK/send.py" "$PORT" csv "$ROOT/tests" 2>&1) || true
+echo "test-deb-install: [boot] CSV mail: $boot_csv"
+msg=$(newest_after "$before") || msg=
+converted() {  # mugai-convert ran inside the unit's sandbox: the CSV's text below the body
+  [ -n "$msg" ] && python3 - "$msg" <<'EOF'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+text = m.get_content()
+print(m["X-Mugai-Actions"])
+sys.exit(0 if "text_extracted" in str(m["X-Mugai-Actions"]) and "apple,3" in text else 1)
+EOF
+}
+check "[boot] a CSV attachment is converted to text by mugai-convert under the unit" converted
+reloaded() {
+  in_box systemctl reload mugai-milter && sleep 1 &&
+    test "$(in_box systemctl is-active mugai-milter)" = active &&
+    in_box journalctl -b -u mugai-milter --no-pager | grep -q 'SIGHUP'
+}
+check "[boot] systemctl reload mugai-milter (check, then SIGHUP) keeps it active" reloaded
+check "[boot] mugai-quarantine-purge.service runs as mugai and succeeds" \
+  in_box systemctl start mugai-quarantine-purge.service
+{
+  echo "---- [boot] journal of the mugai units ----"
+  in_box journalctl -b -u mugai-milter -u mugai-quarantine-purge --no-pager
+} >>"$LOG" 2>&1 || true
