@@ -365,7 +365,10 @@ eicar_reply=$(python3 "$WORK/send.py" "$PORT" eicar "$ROOT/tests" 2>&1) || true
 echo "test-deb-install: EICAR mail: $eicar_reply"
 refused_virus() { grep -q '^550 5.7.1 Virus found: Eicar' <<<"$eicar_reply"; }
 check "the EICAR mail is refused 550 5.7.1 Virus found" refused_virus
-quarantined() { in_ch mugai quarantine list -c /etc/mugai/mugai.conf --virus | grep -q 'eicar test'; }
+quarantined() {
+  in_ch mugai quarantine list -c /etc/mugai/mugai.conf --virus >"$WORK/quarantine.txt" &&
+    cat "$WORK/quarantine.txt" && grep -q 'eicar test' "$WORK/quarantine.txt"
+}
 check "the quarantine kept the EICAR original" quarantined
 only_one() { test "$(ls "$CH"/home/sink/Maildir/new | wc -l)" -eq 1; }
 check "nothing else reached the sink" only_one
@@ -480,10 +483,16 @@ sys.exit(0 if "text_extracted" in str(m["X-Mugai-Actions"]) and "apple,3" in tex
 EOF
 }
 check "[boot] a CSV attachment is converted to text by mugai-convert under the unit" converted
-reloaded() {
-  in_box systemctl reload mugai-milter && sleep 1 &&
-    test "$(in_box systemctl is-active mugai-milter)" = active &&
-    in_box journalctl -b -u mugai-milter --no-pager | grep -q 'SIGHUP'
+reloaded() {  # (the journal read whole first: grep -q would cut the pipe, and pipefail is on)
+  in_box systemctl reload mugai-milter || return 1
+  local journal
+  for _ in $(seq 1 25); do
+    journal=$(in_box journalctl -b -u mugai-milter --no-pager)
+    grep -q 'SIGHUP: reloading' <<<"$journal" && break
+    sleep 0.2
+  done
+  grep 'SIGHUP: reloading\|reload: configuration' <<<"$journal" | head -2
+  grep -q 'SIGHUP: reloading' <<<"$journal" && test "$(in_box systemctl is-active mugai-milter)" = active
 }
 check "[boot] systemctl reload mugai-milter (check, then SIGHUP) keeps it active" reloaded
 check "[boot] mugai-quarantine-purge.service runs as mugai and succeeds" \
