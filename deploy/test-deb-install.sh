@@ -24,7 +24,8 @@
 # mugai-milter.service and Postfix as on a real host; the mails go through again, one with a CSV
 # attachment that the mugai-convert worker turns into text inside the unit's sandbox, then
 # systemctl reload and the purge service. Part 2 is skipped (and says so) where the container
-# cannot boot.
+# cannot boot. Part 3: apt-get purge mugai (configuration and unit links gone, a quarantine that
+# holds originals kept, the mugai user left).
 # Nothing is downloaded for virus signatures: the chroot's mugai.conf scans with the test
 # signatures of tests/scan_db.py (EICAR among them) instead of /var/lib/clamav.
 set -euo pipefail
@@ -380,9 +381,10 @@ check "the milter logged one line per message (queue ID, verdict)" \
 } >>"$LOG"
 
 # --- part 2: boot it, systemd runs the unit -----------------------------------------------------
+boot_part() {
 if [ "$BOOT" = no ]; then
   echo "test-deb-install: part 2 (systemd-nspawn boot) skipped: --no-boot"
-  exit 0
+  return 0
 fi
 command -v systemd-nspawn >/dev/null || {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd-container >>"$LOG" 2>&1 || true
@@ -390,7 +392,7 @@ command -v systemd-nspawn >/dev/null || {
 if ! command -v systemd-nspawn >/dev/null; then
   echo "test-deb-install: part 2 skipped: no systemd-nspawn (apt-get install systemd-container failed)"
   results+=("SKIP  part 2: no systemd-nspawn")
-  exit 0
+  return 0
 fi
 # Hand the tree over: stop what part 1 started, unmount, let services start at boot.
 kill "$MILTER_PID" 2>/dev/null; wait "$MILTER_PID" 2>/dev/null || true
@@ -416,7 +418,7 @@ done
 if [ -z "$INIT" ]; then
   echo "test-deb-install: part 2 skipped: the container did not boot here ($(tail -1 "$WORK/boot.log"))"
   results+=("SKIP  part 2: systemd-nspawn could not boot the chroot (see $WORK/boot.log)")
-  exit 0
+  return 0
 fi
 in_box() { nsenter -t "$INIT" -a /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 for _ in $(seq 1 300); do  # systemd's own socket exists once it can answer systemctl
@@ -501,3 +503,40 @@ check "[boot] mugai-quarantine-purge.service runs as mugai and succeeds" \
   echo "---- [boot] journal of the mugai units ----"
   in_box journalctl -b -u mugai-milter -u mugai-quarantine-purge --no-pager
 } >>"$LOG" 2>&1 || true
+}
+
+stop_container() {
+  [ -n "$NSPAWN_PID" ] || return 0
+  kill -TERM "$NSPAWN_PID" 2>/dev/null || true  # systemd-nspawn shuts the container down
+  for _ in $(seq 1 60); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+  wait "$NSPAWN_PID" 2>/dev/null || true
+  NSPAWN_PID=
+}
+
+# --- part 3: remove, then purge ------------------------------------------------------------------
+purge_part() {
+  stop_container
+  if [ -n "$MILTER_PID" ]; then
+    kill "$MILTER_PID" 2>/dev/null || true
+    wait "$MILTER_PID" 2>/dev/null || true
+  fi
+  MILTER_PID=
+  mountpoint -q "$CH/proc" || mount -t proc proc "$CH/proc"
+  mountpoint -q "$CH/dev" || mount --bind /dev "$CH/dev"
+  mountpoint -q "$CH/dev/pts" || mount --bind /dev/pts "$CH/dev/pts"
+  printf '#!/bin/sh\nexit 101\n' >"$CH/usr/sbin/policy-rc.d"
+  chmod 755 "$CH/usr/sbin/policy-rc.d"
+  in_ch postfix stop >>"$LOG" 2>&1 || true
+  check "[purge] apt-get purge mugai succeeds" \
+    in_ch sh -c 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mugai'
+  check "[purge] /etc/mugai and the unit links are gone, the mugai user stays" \
+    sh -c "test ! -e '$CH/etc/mugai' && test ! -e '$CH/lib/systemd/system/mugai-milter.service' &&
+           test ! -L '$CH/etc/systemd/system/multi-user.target.wants/mugai-milter.service' &&
+           chroot '$CH' getent passwd mugai"
+  check "[purge] the quarantine (it holds originals) is kept, the rest of /var/spool/mugai removed" \
+    sh -c "test -d '$CH/var/spool/mugai/quarantine/objects' && test \"\$(ls -A '$CH/var/spool/mugai')\" = quarantine"
+}
+
+boot_part
+purge_part
