@@ -43,6 +43,7 @@ mugai_script_test(policy_authentication ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SO
 mugai_script_test(hostile ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_hostile.py)
 mugai_script_test(hostile_engine_rules ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_engine_rules.py)
 mugai_script_test(docs_man_page ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs/test_man_page.py)
+mugai_script_test(docs_program_man_pages ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs/test_program_man_pages.py)
 add_test(NAME lint/banned_functions COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/lint/banned_functions.sh ${CMAKE_SOURCE_DIR})
 mugai_script_test(e2e_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_quarantine_e2e.py)
 set_tests_properties(e2e_quarantine PROPERTIES TIMEOUT 300)
