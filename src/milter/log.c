@@ -3,13 +3,16 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <glib.h>
 
 static gboolean mirror_to_stderr; /* set once in main() before any thread starts */
 
+/* Under systemd, stderr is the journal (JOURNAL_STREAM names it), which gets syslog's lines as
+ * well: mirrored there, each line would be in the journal twice. */
 void
 mugai_log_open(gboolean foreground)
 {
-  mirror_to_stderr = foreground;
+  mirror_to_stderr = foreground && g_getenv("JOURNAL_STREAM") == NULL;
   openlog("mugai-milter", LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
