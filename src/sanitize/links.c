@@ -232,7 +232,9 @@ static char *comparison_host(const char *h, gsize n)
   GString *norm = normalise(src, strlen(src)); /* "%EF%BD%85xample" is full-width again */
   if (!norm)
     return NULL;
-  char *host = g_utf8_strdown(norm->str, (gssize) norm->len);
+  char *host = is_printable_ascii(norm->str, norm->len)
+                   ? g_ascii_strdown(norm->str, (gssize) norm->len)
+                   : g_utf8_strdown(norm->str, (gssize) norm->len);
   g_string_free(norm, TRUE);
   gsize len = strlen(host);
   while (len > 0 && host[len - 1] == '.')
