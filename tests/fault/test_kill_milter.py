@@ -175,8 +175,9 @@ class KillMilter(unittest.TestCase):
 
         retried = sum(len(r["answers"]) > 1 for r in results.values())
         codes = {}
-        for _, code, _ in temporary:
-            codes[code] = codes.get(code, 0) + 1
+        for _, code, text in temporary:
+            key = f"{code} {text[:60]}"
+            codes[key] = codes.get(key, 0) + 1
         print(f"\n  kill -9 under load: {MESSAGES} sent on {THREADS} connections in {elapsed:.1f}s; "
               f"{len(kills)} kills (messages not yet answered at each: {[k[2] for k in kills]}); "
               f"{retried} messages retried after a temporary answer {codes}; "
