@@ -70,8 +70,9 @@ mugai_script_test(fault_kill_milter ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE
 mugai_script_test(fault_disk_full ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_disk_full.py)
 mugai_script_test(fault_signatures ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_engine_faults.py Signatures)
 mugai_script_test(fault_sqlite_locked ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_engine_faults.py SqliteLocked)
+mugai_script_test(fault_clamd_killed ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_engine_faults.py ClamdKilled)
 set_tests_properties(fault_kill_milter fault_disk_full fault_signatures fault_sqlite_locked
-  PROPERTIES TIMEOUT 300)
+  fault_clamd_killed PROPERTIES TIMEOUT 300)
 
 # CI runs ctest in parallel (tests/run.sh: -j 2×cores). A test's PROCESSORS is its share of that
 # budget: a Postfix lab (Postfix, sink, mugai-milter, often clamd or PostgreSQL) and the CPU-bound
@@ -79,5 +80,5 @@ set_tests_properties(fault_kill_milter fault_disk_full fault_signatures fault_sq
 # Every lab has its own directory and ports, so nothing else keeps them apart.
 set_tests_properties(e2e_postfix fault_unwritable_spool e2e_scan e2e_config_reload e2e_gateway
   e2e_ratelimit e2e_quarantine e2e_two_hosts_clamd e2e_convert e2e_two_hosts corpus_public
-  fault_kill_milter fault_disk_full fault_signatures fault_sqlite_locked
+  fault_kill_milter fault_disk_full fault_signatures fault_sqlite_locked fault_clamd_killed
   PROPERTIES PROCESSORS 2)

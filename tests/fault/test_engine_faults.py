@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Faults of what mugai-milter depends on (issue 10): a signature database it cannot read, at
-start and at a reload, and an SQLite quarantine index locked by a long transaction of another
-program. Each ends in 451 or a clear final answer, never in mail passed unscanned or unkept.
+start and at a reload, clamd killed in the middle of a scan, and an SQLite quarantine index
+locked by a long transaction of another program. Each ends in 451 or a clear final answer, never
+in mail passed unscanned or unkept.
 
 Already covered elsewhere, not repeated here (tests/e2e/test_scan_e2e.py FailClosed): no database
 directory, a corrupt database, signatures older than max_signature_age and a clamd socket where
 nothing listens all answer 451 4.3.0 and deliver nothing; tests/e2e/test_two_hosts_clamd_e2e.py:
-clamd stopped while mail flows → 451 on both hosts, delivery again once it is back.
+clamd stopped (SIGTERM) while mail flows → 451 on both hosts, delivery again once it is back.
 
 Signatures (mugai-milter runs as nobody; the files are root's, so modes bind it):
 - at start, the database directory mode 000: "virus scanner not loaded: ... Permission denied";
@@ -16,6 +17,12 @@ Signatures (mugai-milter runs as nobody; the files are root's, so modes bind it)
 - at a reload (SIGHUP) with a file made unreadable: "reload failed ...; the signatures loaded
   before stay in force", EICAR still 550, clean mail still 250 and sanitized; the file readable
   again and SIGHUP: reloaded, a signature only in that file now refuses its mail.
+
+clamd ([scan] backend = clamd, a real clamd on a private socket): killed with SIGKILL while it
+reads the attachment of an 8 MB message (the moment mugai's connection to it shows in
+/proc/net/unix): that message 451 4.3.0 ("clamd ... stopped taking data"), clean and EICAR mail
+451 while clamd is gone, nothing delivered; clamd started again on the same socket: EICAR 550,
+clean 250, the interrupted message delivered sanitized when sent again.
 
 SQLite (mugai-milter keeps originals in [quarantine] dir): a python sqlite3 connection holds BEGIN
 EXCLUSIVE on index.sqlite for 36 s, longer than mugai's busy timeout (30 s, src/quarantine/index.c):
@@ -198,6 +205,75 @@ class SqliteLocked(Base):
         print(f"\n  SQLite index locked {HOLD:.0f}s: the message kept was answered 451 after "
               f"{took:.1f}s (busy timeout {BUSY_TIMEOUT:.0f}s); after the release 250 in {again:.2f}s",
               file=sys.stderr)
+
+
+def unix_connections(path):
+    """Sockets bound to PATH in /proc/net/unix: the listening one plus one per accepted connection."""
+    with open("/proc/net/unix") as f:
+        return sum(1 for line in f if line.rstrip("\n").endswith(" " + path))
+
+
+@unittest.skipUnless(os.access("/usr/sbin/clamd", os.X_OK), "/usr/sbin/clamd missing (apt-get install clamav-daemon)")
+class ClamdKilled(Base):
+    """clamd killed with SIGKILL while it scans a message: that message 451 4.3.0, mail meanwhile
+    451, nothing delivered unscanned; clamd started again on the same socket: EICAR 550 and clean
+    mail 250 again, the interrupted message delivered when sent again."""
+
+    def test_clamd_killed_in_the_middle_of_a_scan(self):
+        from test_scan_e2e import Clamd, clamd_command, write_daily_cud
+        write_daily_cud(self.db, 27474, int(time.time()) - 86400)  # so clamd tells its age
+        clamd = Clamd(self.db, "StreamMaxLength 100M\nMaxThreads 4\n")
+        self.addCleanup(clamd.stop)
+        self.assertEqual(clamd_command(clamd.path, b"zINSTREAM\0", scan_db.EICAR),
+                         f"stream: {scan_db.EICAR_NAME} FOUND")
+        with open(os.path.join(lab.ROOT, "config", "mugai.conf"), encoding="utf-8") as f:
+            text = scan_db.config_with_scan(f.read(), backend="clamd", clamd_socket=f"unix:{clamd.path}",
+                                            reload_interval="1h")
+        conf = os.path.join(self.dir, "mugai.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(conf, 0o644)
+        big = faultlib.message("html", "c-big", pad=6 * 1024 * 1024)
+        with lab.Lab(conf=conf, milter_user="nobody") as the_lab:
+            self.assertEqual(send(the_lab, faultlib.message("html", "c-before"))[0], 250)
+            result = {}
+
+            def big_one():
+                result["answer"] = send(the_lab, big)
+
+            t = threading.Thread(target=big_one)
+            listening = unix_connections(clamd.path)
+            t.start()
+            scanning = faultlib.wait_for(lambda: unix_connections(clamd.path) > listening, 60, step=0.005)
+            clamd.proc.kill()  # our own child, by its pid
+            clamd.proc.wait()
+            t.join(120)
+            self.assertTrue(scanning, "mugai never connected to clamd for the big message")
+            code, text, _ = result["answer"]
+            self.assertEqual(code, 451, text)
+            self.assertTrue(text.startswith("4.3.0 "), text)
+            for kind in ("html", "eicar"):
+                code, text, _ = send(the_lab, faultlib.message(kind, f"c-down-{kind}"))
+                self.assertEqual(code, 451, (kind, text))
+            self.assertTrue(the_lab.wait_delivered(1, 30))
+            self.assertEqual([faultlib.token_of(m) for _, m in faultlib.delivered(the_lab)], ["c-before"])
+
+            clamd.proc = faultlib.subprocess.Popen(["/usr/sbin/clamd", "-c", clamd.conf],
+                                                   stdout=faultlib.subprocess.DEVNULL,
+                                                   stderr=faultlib.subprocess.DEVNULL)
+            self.assertTrue(faultlib.wait_for(clamd._pong, 60), clamd.log())
+            code, text, _ = send(the_lab, faultlib.message("eicar", "c-eicar"))
+            self.assertEqual(code, 550, text)
+            self.assertEqual(send(the_lab, faultlib.message("html", "c-after"))[0], 250)
+            self.assertEqual(send(the_lab, big)[0], 250)
+            self.assertTrue(the_lab.wait_delivered(3, 60))
+            got = faultlib.delivered(the_lab)
+            self.assertEqual(sorted(faultlib.token_of(m) for _, m in got), ["c-after", "c-before", "c-big"])
+            for raw, msg in got:
+                self.assertEqual(faultlib.unsanitized(raw, msg), [], faultlib.token_of(msg))
+            summaries = [l.split("mugai-milter: ", 1)[1] for l in the_lab.milter_log().splitlines()
+                         if "verdict=tempfail" in l]
+        print("\n  clamd killed mid-scan: " + " | ".join(x[:600] for x in summaries[:1]), file=sys.stderr)
 
 
 if __name__ == "__main__":
