@@ -9,13 +9,15 @@ one is full is known; mugai-milter runs as nobody. tmpfs has no fsync semantics 
 here: what is tested is ENOSPC on write, which tmpfs gives exactly when its size is used up.
 
 - spool: spool_memory = 0 (every body goes to a file); the spool tmpfs is filled up to 100 KB
-  free; a 400 KB message → 451 4.3.0 (the log names "No space left on device"); a 20 KB one
-  still passes; the filler removed, the 400 KB one is delivered, sanitized; no spool file stays.
+  free; a 560 KB message (a 400 KB attachment) → 451 4.3.0 (the log names "No space left on
+  device"); a 15 KB one still passes; the filler removed, the 560 KB one is delivered,
+  sanitized; no spool file stays.
 - quarantine, too little left: the quarantine tmpfs filled up to 150 KB free; a small message is
-  kept and delivered, a 400 KB one → 451 ("original not kept"), nothing of it delivered; freed →
+  kept and delivered, a 560 KB one → 451 ("original not kept"), nothing of it delivered; freed →
   kept and delivered.
-- quarantine, full to the last byte (the index cannot grow either): a small message → 451; freed
-  → kept and delivered.
+- quarantine, full to the last byte: a small message → 451 (its original cannot be written; an
+  index that cannot grow is tests/cli/test_quarantine.py's case, by RLIMIT_FSIZE); freed → kept
+  and delivered.
 - then `mugai quarantine fsck --grace 0s`: every original has its entry and the other way round,
   no temp file left behind (nothing to remove).
 """
