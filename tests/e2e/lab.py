@@ -60,16 +60,29 @@ class Lab:
         self.log_path = os.path.join(self.dir, "mugai-milter.log")
         self.milter = None
 
-    def __enter__(self):
+    def milter_command(self):
         cmd = [MILTER, "-f", "-c", self.conf, "-p", f"inet:{self.milter_port}@127.0.0.1"]
         if self.milter_user:
             pw = pwd.getpwnam(self.milter_user)
             cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"] + cmd
         if self.hostname:
             cmd = with_hostname(self.hostname, cmd)
-        self.log = open(self.log_path, "wb")
-        self.milter = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        return cmd
+
+    def start_milter(self):
+        """Start mugai-milter on the lab's milter port (again, after kill_milter()); its output is
+        appended to the same log."""
+        self.milter = subprocess.Popen(self.milter_command(), stdout=self.log, stderr=subprocess.STDOUT)
         wait_listening(self.milter_port, self.milter)
+
+    def kill_milter(self, sig=signal.SIGKILL):
+        """Send SIG to mugai-milter (our own child, by its pid) and reap it; returns its status."""
+        self.milter.send_signal(sig)
+        return self.milter.wait(30)
+
+    def __enter__(self):
+        self.log = open(self.log_path, "ab")
+        self.start_milter()
         subprocess.run([LAB, "start", self.state, "--milter", f"inet:{self.milter_port}@127.0.0.1",
                         "--port", str(self.port), "--sink-port", str(self.sink_port)] +
                        (["--release-port", str(self.release_port)] if self.release_port else []),

@@ -2,7 +2,7 @@
 """An internal failure makes Postfix keep the message: mugai-milter, running as an unprivileged
 user, cannot create its spool file, so the SMTP client gets 451 4.3.0 and nothing reaches the
 sink; once the directory is fixed, the same message is delivered (nothing was lost)."""
-import os, pwd, smtplib, sys, tempfile, unittest
+import os, pwd, shutil, smtplib, sys, tempfile, unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e"))
 import lab
 
@@ -14,6 +14,7 @@ class UnwritableSpool(unittest.TestCase):
         lab.require_root_and_postfix()
         user = "nobody"
         tmp = tempfile.mkdtemp(prefix="mugai-fault-")
+        self.addCleanup(shutil.rmtree, tmp, True)
         os.chmod(tmp, 0o755)
         spool = os.path.join(tmp, "spool")
         os.mkdir(spool, 0o700)  # root's: nobody cannot create files here
