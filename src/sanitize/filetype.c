@@ -60,19 +60,25 @@ mugai_filetype_free(mugai_filetype *filetype)
   g_free(filetype);
 }
 
+/* Every handle busy: one more, up to MAX_HANDLES; past that the caller waits for one. Each handle
+ * maps the magic database again (about 6 MB resident), and the pool never shrinks, so without a
+ * cap it would grow to the peak number of messages in flight (a libmagic call takes tens of
+ * microseconds: a short wait costs less). */
+#define MAX_HANDLES 4
+
 static magic_t
 handle_borrow(mugai_filetype *filetype)
 {
   magic_t cookie = g_async_queue_try_pop(filetype->idle);
   if (cookie)
     return cookie;
-  cookie = handle_open(NULL); /* every handle busy: one more for this thread's share */
-  if (cookie == NULL)
-    return g_async_queue_pop(filetype->idle); /* could not load another: wait for one */
   g_mutex_lock(&filetype->lock);
-  g_ptr_array_add(filetype->all, cookie);
+  gboolean may_open = filetype->all->len < MAX_HANDLES;
+  cookie = may_open ? handle_open(NULL) : NULL;
+  if (cookie)
+    g_ptr_array_add(filetype->all, cookie);
   g_mutex_unlock(&filetype->lock);
-  return cookie;
+  return cookie ? cookie : g_async_queue_pop(filetype->idle); /* none may or could be opened */
 }
 
 char *

@@ -2,7 +2,8 @@
  *
  * A magic_t handle is not thread-safe, and loading the database costs milliseconds, so handles
  * are loaded once and kept in a pool: each call borrows one, and a new one is loaded only when
- * every existing handle is busy. Owns the handles; mugai_filetype_free() closes them.
+ * every existing handle is busy, up to four (each maps the database again); past that a call
+ * waits for a handle to come back. Owns the handles; mugai_filetype_free() closes them.
  */
 #pragma once
 #include <glib.h>
