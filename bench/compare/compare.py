@@ -21,7 +21,9 @@ What it does:
                       that clamd (unix socket): scanning only
        MIMEDefang     mimedefang + mimedefang-multiplexor (Debian's defaults: 2-10 workers,
                       user defang) with bench/compare/mimedefang-filter.pl: drops every
-                      attachment, renders HTML as text, message_contains_virus_clamd()
+                      attachment, renders HTML as text, message_contains_virus_clamd();
+                      two instances: "mimedefang" renders with HTML::FormatText (pure Perl),
+                      "mimedefang-lite" takes HTML::Parser's text events (C, no layout)
        mugai-milter   config/mugai.conf with [scan] libclamav on the test database,
                       [quarantine] dir set (SQLite), [inbound] convert = (off) and
                       max_message_size = 64M (for the 50 MB message); inet socket on loopback
@@ -65,9 +67,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 import scan_db  # noqa: E402
 
 LAB = os.path.join(ROOT, "deploy", "postfix-lab.sh")
-PRODUCTS = ["postfix", "clamav-milter", "mimedefang", "mugai"]
+PRODUCTS = ["postfix", "clamav-milter", "mimedefang", "mimedefang-lite", "mugai"]
 TICK = os.sysconf("SC_CLK_TCK")
-APT = ["postfix", "clamav-daemon", "clamav-milter", "mimedefang", "libhtml-formattext-withlinks-perl"]
 
 
 def log(*a):
@@ -271,8 +272,8 @@ class Env:
         log(f"clamav-milter pid {p.pid} on {sock}")
         return "unix:" + sock
 
-    def start_mimedefang(self):
-        d = os.path.join(self.work, "mimedefang")
+    def start_mimedefang(self, product="mimedefang", html2text="formattext"):
+        d = os.path.join(self.work, product)
         spool = os.path.join(d, "spool")
         os.makedirs(spool, exist_ok=True)
         pw = pwd.getpwnam("defang")
@@ -280,6 +281,7 @@ class Env:
         os.chmod(d, 0o755)
         filt = os.path.join(d, "mimedefang-filter.pl")
         text = open(os.path.join(HERE, "mimedefang-filter.pl")).read().replace("@CLAMD_SOCK@", self.clamd_sock)
+        text = text.replace("@HTML2TEXT@", html2text)
         open(filt, "w").write(text)
         mx_sock = os.path.join(spool, "mimedefang-multiplexor.sock")
         sock = os.path.join(spool, "mimedefang.sock")  # created after mimedefang became user defang
@@ -294,7 +296,7 @@ class Env:
         wait_for("mimedefang", lambda: os.path.exists(sock), 30, md)
         os.chmod(sock, 0o666)  # Postfix's smtpd (user postfix) connects; Debian adds postfix to group defang
         wait_for("mimedefang socket", lambda: unix_ok(sock), 30, md)
-        self.milter_pids["mimedefang"] = [md.pid, mx.pid]
+        self.milter_pids[product] = [md.pid, mx.pid]
         log(f"mimedefang pid {md.pid}, multiplexor pid {mx.pid} on {sock}")
         return "unix:" + sock
 
@@ -332,6 +334,8 @@ class Env:
             milters["clamav-milter"] = self.start_clamav_milter()
         if "mimedefang" in self.args.products:
             milters["mimedefang"] = self.start_mimedefang()
+        if "mimedefang-lite" in self.args.products:
+            milters["mimedefang-lite"] = self.start_mimedefang("mimedefang-lite", "parser")
         if "mugai" in self.args.products:
             milters["mugai"] = self.start_mugai()[1]
         for product in self.args.products:
@@ -349,7 +353,7 @@ class Env:
     def queue_files(self, product):
         q = os.path.join(self.labs[product][0], "spool")
         n = 0
-        for sub in ("maildrop", "incoming", "active", "deferred", "hold"):
+        for sub in ("maildrop", "incoming", "active", "deferred"):  # not hold: clamav-milter's quarantine
             for _, _, files in os.walk(os.path.join(q, sub)):
                 n += len(files)
         return n
@@ -363,7 +367,7 @@ class Env:
     def cpu(self, product):
         """(milter side s, clamd s, postfix s) so far."""
         milter = tree_cpu(self.milter_pids.get(product, []))
-        clamd = tree_cpu([self.clamd_pid]) if product in ("clamav-milter", "mimedefang") else 0.0
+        clamd = tree_cpu([self.clamd_pid]) if product in ("clamav-milter", "mimedefang", "mimedefang-lite") else 0.0
         return milter, clamd, tree_cpu([self.master_pid(product)])
 
     def wait_delivered(self, product, n, stall=60):
@@ -707,6 +711,11 @@ def check_tools(args):
     if subprocess.run(["perl", "-MHTML::FormatText", "-MHTML::TreeBuilder", "-e1"], capture_output=True).returncode:
         missing.append("perl HTML::FormatText")
         pkgs.add("libhtml-formattext-withlinks-perl")
+    # Debian 12's mimedefang 3.3 does not depend on it, but mimedefang.pl will not start without
+    # it (Mail::MIMEDefang::Net uses Net::DNS): every message then gets 451 4.7.1.
+    if subprocess.run(["perl", "-MNet::DNS", "-e1"], capture_output=True).returncode:
+        missing.append("perl Net::DNS")
+        pkgs.add("libnet-dns-perl")
     try:
         pwd.getpwnam("defang")
     except KeyError:
@@ -805,11 +814,25 @@ def main():
             r = subprocess.run(argv, capture_output=True, text=True)
             versions[name] = (r.stdout + r.stderr).strip().splitlines()[0] if (r.stdout + r.stderr).strip() else "?"
         results["versions"] = versions
-        # one message through each first: engines warm, every path works
+        # the synthetic message through each first: engines warm, every path works; what each
+        # delivers is recorded (the MIME structure)
+        import email
+        results["delivered"] = {}
+        synth = load_message(os.path.join(work, "msgs", "synthetic.eml"))
         for product in args.products:
-            r = send_one(env.labs[product][1], mix_msgs[0])
-            log(f"warm-up {product}: {r[1][:80]}")
+            env.clear_sink(product)
+            r = send_one(env.labs[product][1], synth)
             env.wait_delivered(product, 1, 30)
+            files = os.listdir(env.sink_dir(product))
+            parts = []
+            if files:
+                raw = subprocess.run([LAB, "message", os.path.join(env.sink_dir(product), files[0])],
+                                     capture_output=True).stdout
+                shutil.copy(os.path.join(env.sink_dir(product), files[0]), os.path.join(work, f"delivered-{product}.txt"))
+                m = email.message_from_bytes(raw)
+                parts = [f"{q.get_content_type()}({len(q.get_payload(decode=True) or b'')})" for q in m.walk()]
+            results["delivered"][product] = {"reply": r[1][:80], "parts": parts}
+            log(f"warm-up {product}: {r[1][:60]}; delivered {' '.join(parts)}")
         workloads = [w for w in args.workloads.split(",") if w]
         for run in range(args.runs):
             order = args.products[run % len(args.products):] + args.products[:run % len(args.products)]
@@ -832,6 +855,16 @@ def main():
                                                "max_ms": round(max(lat), 2) if lat else None}
                 log(f"latency {product}: {results['latency'][product]}")
                 env.wait_delivered(product, len(lat), 60)
+        # the same signatures for all: EICAR in a zip-less attachment through each
+        eicar = ("From: a@example.co.jp\nTo: b@city.example.lg.jp\nSubject: eicar\nMIME-Version: 1.0\n"
+                 "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n--b\n"
+                 "Content-Type: application/octet-stream; name=e.com\nContent-Disposition: attachment; "
+                 "filename=e.com\n\n").encode() + scan_db.EICAR + b"\n--b--\n"
+        results["eicar"] = {}
+        for product in args.products:
+            r = send_one(env.labs[product][1], b"".join(l + b"\r\n" for l in eicar.split(b"\n")) + b".\r\n")
+            results["eicar"][product] = r[1][:100]
+            log(f"EICAR through {product}: {r[1][:100]}")
         if args.perf and "mugai" in args.products:
             results["perf"] = perf_phase(env, args)
         if not args.no_rss and "mugai" in args.products:
@@ -884,6 +917,14 @@ def report(results):
             print(f"{p:<14} {l['rate']:6.1f} {l['median_ms']:9.2f} {l['p99_ms']:8.2f} "
                   f"{l['median_ms'] - base.get('median_ms', 0):12.2f} {l['p99_ms'] - base.get('p99_ms', 0):9.2f}"
                   + ("" if l["accepted"] == l["sent"] else f"  ({l['sent'] - l['accepted']} not accepted)"))
+    if results.get("delivered"):
+        print("\nwhat each delivers of synthetic.eml (MIME type(decoded bytes) of every part):")
+        for p, d in results["delivered"].items():
+            print(f"  {p:<14} {' '.join(d['parts'])}")
+    if results.get("eicar"):
+        print("\nEICAR attachment (the same test signatures for all):")
+        for p, r in results["eicar"].items():
+            print(f"  {p:<14} {r}")
     mem = results.get("memory")
     if mem:
         print("\nmugai-milter memory (kB)")

@@ -5,8 +5,11 @@
 # For every message:
 #   filter_begin  message_contains_virus_clamd(): clamd SCANs the decoded parts MIMEDefang wrote
 #                 to ./Work; a virus bounces the message (554), a clamd failure tempfails it
-#   filter        every text/html part is replaced by its text (HTML::TreeBuilder +
-#                 HTML::FormatText, charset decoded, re-encoded as UTF-8 quoted-printable);
+#   filter        every text/html part is replaced by its text, charset decoded, re-encoded as
+#                 UTF-8 quoted-printable; @HTML2TEXT@ (compare.py's mimedefang / mimedefang-lite)
+#                 says how: formattext = HTML::TreeBuilder + HTML::FormatText (a layout: tables,
+#                 lists, wrapped paragraphs; pure Perl), parser = HTML::Parser's text events (C),
+#                 a line break at block tags, style and script skipped (text only, no layout);
 #                 every other part that is not text/plain, or that carries a file name or
 #                 Content-Disposition: attachment, is dropped (action_drop)
 #   filter_end    nothing (no SpamAssassin, no notification, no boilerplate)
@@ -18,10 +21,30 @@ $DaemonAddress = 'mimedefang@localhost';
 $AddWarningsInline = 0;
 $Stupidity{"NoMultipleInlines"} = 0;
 $ClamdSock = '@CLAMD_SOCK@';
+$HtmlToText = '@HTML2TEXT@';
 
 use Encode ();
 use HTML::TreeBuilder ();
 use HTML::FormatText ();
+use HTML::Parser ();
+
+sub html_text_parser {
+    my ($decoded) = @_;
+    my @out;
+    my $skip = 0;
+    my $p = HTML::Parser->new(
+        api_version => 3,
+        text_h => [ sub { push @out, $_[0] unless $skip }, 'dtext' ],
+        start_h => [ sub {
+            my $t = $_[0];
+            $skip++ if $t eq 'style' || $t eq 'script';
+            push @out, "\n" if $t =~ /^(?:p|br|div|tr|h[1-6]|li|table|blockquote)$/;
+        }, 'tagname' ],
+        end_h => [ sub { $skip-- if ($_[0] eq 'style' || $_[0] eq 'script') && $skip > 0 }, 'tagname' ]);
+    $p->parse($decoded);
+    $p->eof;
+    return join('', @out);
+}
 
 sub html_to_text_entity {
     my ($entity) = @_;
@@ -30,9 +53,14 @@ sub html_to_text_entity {
     my $charset = $entity->head->mime_attr('content-type.charset') || 'utf-8';
     my $decoded = eval { Encode::decode($charset, $html) };
     $decoded = Encode::decode('utf-8', $html) unless defined $decoded;
-    my $tree = HTML::TreeBuilder->new_from_content($decoded);
-    my $text = HTML::FormatText->new(leftmargin => 0, rightmargin => 76)->format($tree);
-    $tree->delete;
+    my $text;
+    if ($HtmlToText eq 'parser') {
+        $text = html_text_parser($decoded);
+    } else {
+        my $tree = HTML::TreeBuilder->new_from_content($decoded);
+        $text = HTML::FormatText->new(leftmargin => 0, rightmargin => 76)->format($tree);
+        $tree->delete;
+    }
     return MIME::Entity->build(Top => 0,
                                Type => 'text/plain',
                                Charset => 'utf-8',
