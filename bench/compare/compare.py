@@ -554,7 +554,8 @@ def measure(env, product, workload, args, mix_msgs):
            "msgs_per_s": round(got / elapsed, 2),
            "milter_cpu_ms": round((c1[0] - c0[0]) * 1000 / max(got, 1), 3),
            "clamd_cpu_ms": round((c1[1] - c0[1]) * 1000 / max(got, 1), 3),
-           "postfix_cpu_ms": round((c1[2] - c0[2]) * 1000 / max(got, 1), 3), "notes": notes}
+           "postfix_cpu_ms": round((c1[2] - c0[2]) * 1000 / max(got, 1), 3), "notes": notes,
+           "loadavg1": float(open("/proc/loadavg").read().split()[0])}
     row["side_cpu_ms"] = round(row["milter_cpu_ms"] + row["clamd_cpu_ms"], 3)
     log(f"  {product:<14} {workload:<9} {row['msgs_per_s']:8.1f} msgs/s  milter+clamd "
         f"{row['side_cpu_ms']:6.2f} ms/msg  postfix {row['postfix_cpu_ms']:5.2f} ms/msg  ({got}/{n}, {elapsed:.1f} s)")
@@ -585,11 +586,18 @@ def rss_phase(env, args, mix_msgs):
 
     def sampled(fn):
         open(f"/proc/{pid}/clear_refs", "w").write("5")  # VmHWM := VmRSS
-        peak, stop = [0], threading.Event()
+        peak, stop = [0, ""], threading.Event()
 
         def sampler():
             while not stop.is_set():
-                peak[0] = max(peak[0], status_kb(pid, "VmRSS"))
+                try:
+                    st = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status"))
+                except OSError:
+                    break
+                rss = int(st["VmRSS"].split()[0])
+                if rss > peak[0]:
+                    peak[0] = rss
+                    peak[1] = " ".join(f"{k[3:]} {int(st[k].split()[0])}" for k in ("RssAnon", "RssFile", "RssShmem"))
                 time.sleep(0.02)
 
         t = threading.Thread(target=sampler)
@@ -597,19 +605,21 @@ def rss_phase(env, args, mix_msgs):
         r = fn()
         stop.set()
         t.join()
-        return r, peak[0], status_kb(pid, "VmHWM")
+        return r, peak[0], status_kb(pid, "VmHWM"), peak[1]
 
-    big = load_message(os.path.join(env.work, "msgs", "big50.eml"))
-    env.clear_sink("mugai")
-    t0 = time.time()
-    r, peak, hwm = sampled(lambda: send_one(port, big))
-    out["big_bytes"] = len(big)
-    out["big_reply"] = r[1][:100]
-    out["big_seconds"] = round(time.time() - t0, 2)
-    out["big_peak_rss_kb"], out["big_hwm_kb"] = peak, hwm
-    del big
-    log(f"  50 MB message: {r[1][:80]} in {out['big_seconds']} s, peak VmRSS {peak} kB, VmHWM {hwm} kB")
-    env.wait_delivered("mugai", 1, 60)
+    out["big"] = []
+    for mb in (5, 20, 50):
+        big = load_message(os.path.join(env.work, "msgs", f"big{mb}.eml"))
+        env.clear_sink("mugai")
+        t0 = time.time()
+        r, peak, hwm, split = sampled(lambda: send_one(port, big))
+        b = {"mb": mb, "bytes": len(big), "reply": r[1][:100], "seconds": round(time.time() - t0, 2),
+             "peak_rss_kb": peak, "hwm_kb": hwm, "at_peak": split}
+        out["big"].append(b)
+        del big
+        log(f"  {mb} MB message: {r[1][:60]} in {b['seconds']} s, peak VmRSS {peak} kB ({split}), VmHWM {hwm} kB")
+        env.wait_delivered("mugai", 1, 60)
+        time.sleep(1)
 
     def hundred():
         stop_at = time.time() + args.conn_seconds
@@ -660,9 +670,9 @@ def rss_phase(env, args, mix_msgs):
         return counts
 
     env.clear_sink("mugai")
-    counts, peak, hwm = sampled(hundred)
+    counts, peak, hwm, split = sampled(hundred)
     out["conn100"] = counts
-    out["conn100_peak_rss_kb"], out["conn100_hwm_kb"] = peak, hwm
+    out["conn100_peak_rss_kb"], out["conn100_hwm_kb"], out["conn100_at_peak"] = peak, hwm, split
     log(f"  100 connections: {counts}, peak VmRSS {peak} kB, VmHWM {hwm} kB")
     time.sleep(2)
     out["after_rss_kb"] = status_kb(pid, "VmRSS")
@@ -677,16 +687,18 @@ def perf_phase(env, args):
     state, port = env.labs["mugai"]
     pid = env.milter_pids["mugai"][0]
     data = os.path.join(env.work, "perf.data")
-    rec = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", data, "-p", str(pid)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
+    perf_log = open(os.path.join(env.work, "perf-record.log"), "wb")
+    rec = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "--call-graph", "dwarf,16384", "-F", "499", "-o", data, "-p", str(pid)],
+                           stdout=perf_log, stderr=subprocess.STDOUT)
+    time.sleep(1)
     env.clear_sink("mugai")
     subprocess.run(["smtp-source", "-s", str(args.sessions), "-m", str(args.synthetic), "-f", "info@example.co.jp",
                     "-t", "taro@city.example.lg.jp", "-F", os.path.join(env.work, "msgs", "synthetic.eml"),
                     f"127.0.0.1:{port}"], capture_output=True)
     env.wait_delivered("mugai", args.synthetic, 60)
     rec.send_signal(signal.SIGINT)
-    rec.wait(60)
+    rec.wait(120)
+    perf_log.close()
     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
                           "-g", "none", "--percent-limit", "0.7"], capture_output=True, text=True)
     lines = [l for l in rep.stdout.splitlines() if l.strip() and not l.startswith("#")]
@@ -695,7 +707,12 @@ def perf_phase(env, args):
     rep2 = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso",
                            "-g", "none"], capture_output=True, text=True)
     dsos = [l for l in rep2.stdout.splitlines() if l.strip() and not l.startswith("#")][:12]
-    return {"symbols": lines[:30], "dsos": dsos}
+    rep3 = subprocess.run(["perf", "report", "-i", data, "--stdio", "--children", "--sort", "symbol",
+                           "-g", "none", "--percent-limit", "3"], capture_output=True, text=True)
+    inclusive = [l for l in rep3.stdout.splitlines() if l.strip() and not l.startswith("#")][:40]
+    with open(os.path.join(env.work, "perf-report-children.txt"), "w") as f:
+        f.write(rep3.stdout)
+    return {"symbols": lines[:30], "dsos": dsos, "inclusive": inclusive}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,17 +774,17 @@ def median_rows(rows):
 def main():
     ap = argparse.ArgumentParser(description="issue 10's comparative throughput benchmark")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--synthetic", type=int, default=1000, help="messages of the synthetic load")
-    ap.add_argument("--mix", type=int, default=500, help="messages of the realistic mix")
+    ap.add_argument("--runs", type=int, default=None)
+    ap.add_argument("--synthetic", type=int, default=None, help="messages of the synthetic load")
+    ap.add_argument("--mix", type=int, default=None, help="messages of the realistic mix")
     ap.add_argument("--sessions", type=int, default=10)
     ap.add_argument("--reuse", action="store_true", help="smtp-source -d: one connection per session")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--products", default=",".join(PRODUCTS))
     ap.add_argument("--workloads", default="synthetic,mix")
     ap.add_argument("--latency-rate", type=float, default=20)
-    ap.add_argument("--latency-seconds", type=float, default=20)
-    ap.add_argument("--conn-seconds", type=float, default=20, help="length of the 100-connection phase")
+    ap.add_argument("--latency-seconds", type=float, default=None)
+    ap.add_argument("--conn-seconds", type=float, default=None, help="length of the 100-connection phase")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--no-rss", action="store_true")
     ap.add_argument("--perf", action="store_true")
@@ -776,13 +793,15 @@ def main():
     ap.add_argument("--work")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--out")
+    ap.set_defaults(runs_full=3, synthetic_full=1000, mix_full=500, latency_seconds_full=20, conn_seconds_full=20)
     args = ap.parse_args()
     args.products = [p for p in args.products.split(",") if p]
     if "postfix" not in args.products:
         args.products.insert(0, "postfix")
-    if args.quick:
-        args.runs, args.synthetic, args.mix = 1, 200, 100
-        args.latency_seconds, args.conn_seconds = 5, 5
+    quick = {"runs": 1, "synthetic": 200, "mix": 100, "latency_seconds": 5, "conn_seconds": 5}
+    for k, v in quick.items():
+        if getattr(args, k) is None:
+            setattr(args, k, v if args.quick else ap.get_default(k + "_full"))
     if os.geteuid() != 0:
         sys.exit("compare.py: run as root (Postfix's master needs it)")
     check_tools(args)
@@ -907,7 +926,7 @@ def report(results):
         for r in rows:
             print(f"  run {r['run']} {r['workload']:<9} {r['product']:<14} {r['msgs_per_s']:8.1f} msgs/s "
                   f"ratio {r['ratio']:.2f}  milter+clamd {r['side_cpu_ms']:.2f} ms/msg  postfix "
-                  f"{r['postfix_cpu_ms']:.2f}  {r['delivered']}/{r['messages']} in {r['seconds']} s")
+                  f"{r['postfix_cpu_ms']:.2f}  {r['delivered']}/{r['messages']} in {r['seconds']} s, load {r['loadavg1']}")
     lat = results.get("latency")
     if lat:
         base = lat.get("postfix", {})
@@ -929,20 +948,24 @@ def report(results):
     if mem:
         print("\nmugai-milter memory (kB)")
         print(f"  idle after start: VmRSS {mem['idle_rss_kb']}; after 20 messages: {mem['warm_rss_kb']}")
-        print(f"  50 MB message ({mem['big_bytes']} bytes on the wire, {mem['big_seconds']} s, "
-              f"reply {mem['big_reply']!r}): peak VmRSS {mem['big_peak_rss_kb']}, VmHWM {mem['big_hwm_kb']}")
+        for b in mem["big"]:
+            print(f"  {b['mb']} MB message ({b['bytes']} bytes on the wire, {b['seconds']} s, reply {b['reply'][:40]!r}): "
+                  f"peak VmRSS {b['peak_rss_kb']} ({b['at_peak']}), VmHWM {b['hwm_kb']}")
         c = mem["conn100"]
         print(f"  100 concurrent connections ({c['max_open']} open at once, {c['ok']} accepted, {c['bad']} not"
               f"{', ' + str(c['errors']) if c['errors'] else ''}): peak VmRSS {mem['conn100_peak_rss_kb']}, "
-              f"VmHWM {mem['conn100_hwm_kb']}")
+              f"({mem['conn100_at_peak']}) VmHWM {mem['conn100_hwm_kb']}")
         print(f"  2 s later: VmRSS {mem['after_rss_kb']}, {mem['threads_after']} threads")
     perf = results.get("perf")
     if perf:
         print("\nperf (mugai-milter, synthetic load), by DSO:")
         for l in perf["dsos"]:
             print("  " + l)
-        print("top symbols:")
+        print("top symbols (self):")
         for l in perf["symbols"][:25]:
+            print("  " + l)
+        print("inclusive (children), >= 3 %:")
+        for l in perf.get("inclusive", [])[:40]:
             print("  " + l)
 
 

@@ -16,8 +16,8 @@ send CRLF).
                                  random files
                          every message unique (its attachment's bytes too), so no scanner's
                          clean-file cache answers for another message's parts
-  OUTDIR/big50.eml       one 50 MB message (a text body + a 37 MB random application/pdf-typed
-                         attachment in base64) for the memory measurement
+  OUTDIR/bigN.eml        messages of N = 5, 20 and 50 MB (a text body + one random
+                         application/pdf-typed attachment in base64) for the memory measurement
   OUTDIR/MANIFEST.tsv    name, bytes, kind of every message
 """
 import argparse, base64, io, math, os, quopri, random, sys, zipfile, zlib
@@ -298,7 +298,8 @@ def main():
     for name, kind, data in mix(a.seed, a.mix):
         write(os.path.join("mix", name), kind, data)
     if not a.no_big:
-        write("big50.eml", "alt+pdf", big(a.seed))
+        for mb in (5, 20, 50):
+            write(f"big{mb}.eml", "alt+pdf", big(a.seed + mb, mb * 1000 * 1000))
     with open(os.path.join(a.outdir, "MANIFEST.tsv"), "w") as f:
         f.write("name\tbytes\tkind\n" + "\n".join(rows) + "\n")
 
