@@ -300,14 +300,15 @@ class Env:
         log(f"mimedefang pid {md.pid}, multiplexor pid {mx.pid} on {sock}")
         return "unix:" + sock
 
-    def start_mugai(self, tag="mugai"):
+    def start_mugai(self, tag="mugai", product="mugai", conf=None):
         port = free_port()
         logf = os.path.join(self.work, f"{tag}-milter.log")
-        p = self.procs.start(tag, [os.path.join(self.args.build, "mugai-milter"), "-f", "-c", self.mugai_conf,
+        p = self.procs.start(tag, [os.path.join(self.args.build, "mugai-milter"), "-f", "-c", conf or self.mugai_conf,
                                    "-p", f"inet:{port}@127.0.0.1"], logf)
         wait_for("mugai-milter", lambda: tcp_ok(port), 60, p)
-        self.milter_pids["mugai"] = [p.pid]
-        self.mugai_proc = p
+        self.milter_pids[product] = [p.pid]
+        if product == "mugai":
+            self.mugai_proc = p
         log(f"mugai-milter pid {p.pid} on inet:{port}@127.0.0.1")
         return p, f"inet:{port}@127.0.0.1"
 
@@ -338,6 +339,14 @@ class Env:
             milters["mimedefang-lite"] = self.start_mimedefang("mimedefang-lite", "parser")
         if "mugai" in self.args.products:
             milters["mugai"] = self.start_mugai()[1]
+        # diagnostic variants (only with --products): what the quarantine and the scanner cost
+        variants = {"mugai-noquarantine": ("quarantine", {"dir": ""}), "mugai-noscan": ("scan", {"backend": "none"})}
+        for product, (group, keys) in variants.items():
+            if product in self.args.products:
+                text = scan_db.config_with_keys(open(self.mugai_conf, encoding="utf-8").read(), group, **keys)
+                conf = os.path.join(self.work, product + ".conf")
+                open(conf, "w", encoding="utf-8").write(text)
+                milters[product] = self.start_mugai(product, product, conf)[1]
         for product in self.args.products:
             self.start_lab(product, milters[product])
 
@@ -584,7 +593,21 @@ def rss_phase(env, args, mix_msgs):
     time.sleep(1)
     out["warm_rss_kb"] = status_kb(pid, "VmRSS")
 
-    def sampled(fn):
+    def top_mappings():
+        """The 3 mappings with the most resident memory, from /proc/PID/smaps."""
+        maps, name = [], None
+        try:
+            for line in open(f"/proc/{pid}/smaps"):
+                f = line.split()
+                if not f[0].endswith(":") and "-" in f[0]:
+                    name = f[5] if len(f) > 5 else "[anon]"
+                elif f[0] == "Rss:":
+                    maps.append((int(f[1]), name))
+        except OSError:
+            return ""
+        return ", ".join(f"{n} {k} kB" for k, n in sorted(maps, reverse=True)[:3])
+
+    def sampled(fn, smaps=False):
         open(f"/proc/{pid}/clear_refs", "w").write("5")  # VmHWM := VmRSS
         peak, stop = [0, ""], threading.Event()
 
@@ -598,6 +621,8 @@ def rss_phase(env, args, mix_msgs):
                 if rss > peak[0]:
                     peak[0] = rss
                     peak[1] = " ".join(f"{k[3:]} {int(st[k].split()[0])}" for k in ("RssAnon", "RssFile", "RssShmem"))
+                    if smaps:
+                        peak[1] += "; largest: " + top_mappings()
                 time.sleep(0.02)
 
         t = threading.Thread(target=sampler)
@@ -612,7 +637,7 @@ def rss_phase(env, args, mix_msgs):
         big = load_message(os.path.join(env.work, "msgs", f"big{mb}.eml"))
         env.clear_sink("mugai")
         t0 = time.time()
-        r, peak, hwm, split = sampled(lambda: send_one(port, big))
+        r, peak, hwm, split = sampled(lambda: send_one(port, big), smaps=True)
         b = {"mb": mb, "bytes": len(big), "reply": r[1][:100], "seconds": round(time.time() - t0, 2),
              "peak_rss_kb": peak, "hwm_kb": hwm, "at_peak": split}
         out["big"].append(b)
@@ -622,7 +647,6 @@ def rss_phase(env, args, mix_msgs):
         time.sleep(1)
 
     def hundred():
-        stop_at = time.time() + args.conn_seconds
         counts, lock, barrier = {"ok": 0, "bad": 0, "open": 0, "max_open": 0}, threading.Lock(), threading.Barrier(100)
         sample = {}
 
@@ -641,8 +665,8 @@ def rss_phase(env, args, mix_msgs):
                 barrier.wait(30)
             except threading.BrokenBarrierError:
                 pass
-            i = k
-            while time.time() < stop_at:
+            i, until = k, time.time() + args.conn_seconds  # from when all 100 are open
+            while time.time() < until:
                 try:
                     code, text, _ = c.send(mix_msgs[i % len(mix_msgs)])
                 except OSError as e:
@@ -822,8 +846,18 @@ def main():
         subprocess.run([sys.executable, os.path.join(HERE, "messages.py"), os.path.join(work, "msgs"),
                         "--seed", str(args.seed), "--mix", str(args.mix)] + ([] if not args.no_rss else ["--no-big"]),
                        check=True)
-        mixdir = os.path.join(work, "msgs", "mix")
-        mix_msgs = [load_message(os.path.join(mixdir, n)) for n in sorted(os.listdir(mixdir))]
+        # a mix of its own for every run and for the latency phase (seeds SEED*1000 + run, + 999):
+        # the same 500 messages again would be answered from clamd's and libclamav's clean-file
+        # caches the second time (the messages of one mix are all different)
+        def make_mix(seed, name):
+            d = os.path.join(work, name)
+            subprocess.run([sys.executable, os.path.join(HERE, "messages.py"), d, "--seed", str(seed),
+                            "--mix", str(args.mix), "--no-big"], check=True)
+            return [load_message(os.path.join(d, "mix", n)) for n in sorted(os.listdir(os.path.join(d, "mix")))]
+
+        mixes = [make_mix(args.seed * 1000 + r, f"mix-run{r + 1}") for r in range(args.runs)]
+        latency_mix = make_mix(args.seed * 1000 + 999, "mix-latency")
+        mix_msgs = latency_mix
         env.start_all()
         versions = {}
         for name, argv in [("postfix", ["postconf", "-d", "-h", "mail_version"]), ("clamd", ["clamd", "--version"]),
@@ -857,7 +891,7 @@ def main():
             order = args.products[run % len(args.products):] + args.products[:run % len(args.products)]
             for workload in workloads:
                 log(f"run {run + 1}/{args.runs} {workload}: {' '.join(order)}")
-                rows = [measure(env, p, workload, args, mix_msgs) for p in order]
+                rows = [measure(env, p, workload, args, mixes[run]) for p in order]
                 base = next(r for r in rows if r["product"] == "postfix")["msgs_per_s"]
                 for r in rows:
                     r["run"] = run + 1
@@ -867,11 +901,12 @@ def main():
             results["latency"] = {}
             for product in args.products:
                 env.clear_sink(product)
-                res, achieved = run_paced(env.labs[product][1], mix_msgs, args.latency_rate, args.latency_seconds)
+                res, achieved = run_paced(env.labs[product][1], latency_mix, args.latency_rate, args.latency_seconds)
                 lat = [r[2] * 1000 for r in res if r[0] == 250]
                 results["latency"][product] = {"sent": len(res), "accepted": len(lat), "rate": round(achieved, 1),
                                                "median_ms": round(pct(lat, 50), 2), "p99_ms": round(pct(lat, 99), 2),
-                                               "max_ms": round(max(lat), 2) if lat else None}
+                                               "max_ms": round(max(lat), 2) if lat else None,
+                                               "loadavg1": float(open("/proc/loadavg").read().split()[0])}
                 log(f"latency {product}: {results['latency'][product]}")
                 env.wait_delivered(product, len(lat), 60)
         # the same signatures for all: EICAR in a zip-less attachment through each
@@ -916,7 +951,8 @@ def report(results):
         print(f"\nthroughput, median of {runs} run(s); CPU = ms of CPU per delivered message")
         print(f"{'workload':<10} {'product':<14} {'msgs/s':>8} {'ratio':>6} {'milter+clamd':>12} {'(clamd)':>8} "
               f"{'postfix':>8}  notes")
-        for (w, p), m in sorted(med.items(), key=lambda kv: (kv[0][0] != "synthetic", PRODUCTS.index(kv[0][1]))):
+        order = {p: i for i, p in enumerate(PRODUCTS + ["mugai-noquarantine", "mugai-noscan"])}
+        for (w, p), m in sorted(med.items(), key=lambda kv: (kv[0][0] != "synthetic", order.get(kv[0][1], 99))):
             bad = ""
             if m["not_accepted"] or m["undelivered"]:
                 bad = f"not accepted {m['not_accepted']}, undelivered {m['undelivered']} (all runs) "
