@@ -3,7 +3,7 @@
 throughput benchmark: the same mail through a private Postfix on loopback relaying to a sink,
 without a milter, with clamav-milter + clamd, with MIMEDefang + clamd, and with mugai-milter, in
 the same run. Numbers only, no assertions. Run as root (Postfix's master needs it) on an
-otherwise quiet machine; a full run (3 runs) takes about 10 minutes on 2 cores. See
+otherwise quiet machine; a full run (3 runs) takes about 15 minutes on 2 cores. See
 bench/compare.md for what each configuration is and the numbers measured.
 
 What it does:
@@ -34,7 +34,8 @@ What it does:
        synthetic  smtp-source -s SESSIONS -m N -F synthetic.eml (a new connection per message,
                   SESSIONS at a time; --reuse: -d, one connection per session)
        mix        a Python SMTP client, SESSIONS threads, a new connection per message, each
-                  message of mix/ once
+                  message of the run's own mix once (seed 1000 * SEED + run: the same messages
+                  again would be answered from the scanners' clean-file caches)
      msgs/s = messages / (first send -> the last one in the sink and Postfix's queue empty);
      ratio = msgs/s / Postfix alone's in the same run; CPU ms/message of the milter side =
      utime+stime from /proc/PID/stat (with cutime/cstime, and every live descendant: the
@@ -52,8 +53,10 @@ What it does:
 Output: a text table on stdout, and --out (default ./compare-results.json) with every run's
 numbers. --keep keeps the work directory (--work, default a new /tmp/mugai-compare-*: logs,
 configs, the generated mail).
---quick: one run, 200 synthetic messages, 100 mix messages, 5 s latency, no 100-connection
-phase shorter than 5 s: a smoke test, not a measurement.
+--quick: one run, 200 synthetic messages, 100 mix messages, 5 s of latency and 5 s of 100
+connections (each only where not given): a smoke test, not a measurement.
+--products also takes mugai-noquarantine ([quarantine] dir empty) and mugai-noscan ([scan]
+backend = none): diagnostic variants, what the quarantine and the scanner cost.
 
   cmake -S . -B /tmp/b-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo && make -C /tmp/b-bench mugai-milter
   sudo bench/compare/compare.py --build /tmp/b-bench
