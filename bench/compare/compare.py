@@ -12,7 +12,8 @@ What it does:
      --install runs that command.
   2. Writes the mail (bench/compare/messages.py, --seed): synthetic.eml, a 60 KB Japanese HTML
      mail with a PDF attached; mix/, --mix messages of mostly 5-50 KB Japanese HTML/text mail,
-     15 % with a 100 KB-2 MB attachment; big50.eml, 50 MB.
+     15 % with a 100 KB-2 MB attachment (one mix per run and one for the latency phase);
+     big5.eml, big20.eml, big50.eml of 5, 20 and 50 MB. Then an EICAR check through each.
   3. Writes the test signature database (tests/scan_db.py) and starts, each with a private
      config and socket under the work directory (nothing system-wide is used or changed):
        clamd          Debian's /etc/clamav/clamd.conf with private paths, DatabaseDirectory =
@@ -45,11 +46,13 @@ What it does:
   5. Latency (--latency-rate msgs/s, default 20, for --latency-seconds): mix messages sent
      paced (open loop, up to 4 connections), end of DATA -> 250 reply as the client sees it:
      median and p99 per product, and the difference to Postfix alone.
-  6. Memory of mugai-milter (a fresh process): VmRSS idle; VmRSS peak (sampled every 20 ms)
-     and VmHWM while the 50 MB message passes; the same under 100 concurrent SMTP connections,
-     each sending mix messages one after another (VmHWM reset between phases through
-     /proc/PID/clear_refs).
-  7. --perf: perf record -g on mugai-milter during one more synthetic load, top symbols.
+  6. Memory of mugai-milter (a fresh process): VmRSS idle and after 20 messages; VmRSS peak
+     (sampled every 20 ms, with RssAnon/RssFile/RssShmem and the largest mappings of
+     /proc/PID/smaps at the peak) and VmHWM while the 5, 20 and 50 MB messages pass; the same
+     under 100 concurrent SMTP connections (--conn-seconds), each sending mix messages one
+     after another (VmHWM reset before each phase through /proc/PID/clear_refs).
+  7. --perf: perf record -e cpu-clock --call-graph dwarf on mugai-milter during one more
+     synthetic load: by DSO, top symbols, inclusive (perf-report*.txt in the work directory).
 Output: a text table on stdout, and --out (default ./compare-results.json) with every run's
 numbers. --keep keeps the work directory (--work, default a new /tmp/mugai-compare-*: logs,
 configs, the generated mail).
