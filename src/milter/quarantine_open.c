@@ -7,11 +7,15 @@ static GMutex opening;   /* one opener at a time; the others go on without the s
 static gint64 last_try;  /* monotonic µs of the last attempt; guarded by opening */
 static char *last_error; /* what the last attempt said, logged once per change; same guard */
 
+/* A PostgreSQL database that cannot be reached, or whose schema is missing or of another version
+ * (hosts upgraded before `mugai quarantine init` or `migrate` ran): it may be ready in a moment,
+ * and every host of the site shares it. */
 static gboolean
-unreachable_database(const mugai_quarantine_policy *q, const GError *error)
+database_not_ready(const mugai_quarantine_policy *q, const GError *error)
 {
   return q->backend == MUGAI_QUARANTINE_BACKEND_POSTGRESQL &&
-         g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX);
+         (g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX) ||
+          g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_MISSING));
 }
 
 /* One attempt with the opening lock held; TRUE when the store is open now. */
@@ -37,10 +41,10 @@ mugai_milter_quarantine_open(mugai_milter_state *state)
   g_autoptr(GError) error = NULL;
   g_mutex_lock(&opening);
   gboolean ok = try_open(state, q, &error);
-  if (!ok && unreachable_database(q, error)) {
+  if (!ok && database_not_ready(q, error)) {
     mugai_log(LOG_ERR,
               "error: %s; messages whose original must be kept are deferred (451) until "
-              "it can be reached (tried again every %d s)",
+              "it can be used (tried again every %d s)",
               error->message, MUGAI_QUARANTINE_RETRY);
     last_error = g_strdup(error->message);
     ok = TRUE;

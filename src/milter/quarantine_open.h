@@ -5,8 +5,8 @@
 #include "milter/callbacks.h"
 
 /* Open the store of STATE's [quarantine] (none: TRUE). FALSE (logged) stops the start: an SQLite
- * store that cannot be opened or made, a PostgreSQL schema missing or of another version. A
- * PostgreSQL database that cannot be reached is logged and left to mugai_milter_quarantine(). */
+ * store that cannot be opened or made. A PostgreSQL database that cannot be reached, or whose
+ * schema is missing or of another version, is logged and left to mugai_milter_quarantine(). */
 gboolean mugai_milter_quarantine_open(mugai_milter_state *state);
 
 /* (nullable) (transfer none) the store in force for POLICY's [quarantine]: NULL when there is none

@@ -92,6 +92,30 @@ class QuarantineMilterPostgreSQL(unittest.TestCase):
         listed = json.loads(self.cli(m, "list", "--json").stdout)
         self.assertEqual([e["queue_id"] for e in listed], ["4TPL0003"])
 
+    def test_started_before_the_schema_exists_it_defers_until_init(self):
+        """Hosts upgraded or installed before the admin ran `mugai quarantine init`: the milter
+        runs, defers what must be kept, and keeps it once the schema is there."""
+        m = base.Milter(self.work, "noschema", quarantine={"backend": "postgresql", "dsn": self.pg.dsn})
+        self.addCleanup(m.stop)
+        self.assertIn("messages whose original must be kept are deferred (451)", m.log())
+        self.assertEqual(m.send(base.HTML, "4TPS0001").action, "tempfail")
+        self.assertEqual(m.send(PLAIN, "4TPS0002").action, "continue")
+        conf = os.path.join(self.work, "init.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(f"[scan]\nbackend = none\n[quarantine]\nbackend = postgresql\ndsn = {self.pg.dsn}\n")
+        init = subprocess.run([base.MUGAI, "quarantine", "init", "-c", conf], capture_output=True,
+                              timeout=60)
+        self.assertEqual(init.returncode, 0, init.stderr)
+        deadline = time.monotonic() + 30
+        while True:
+            r = m.send(base.HTML, "4TPS0003")
+            if r.action == "continue" or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.assertEqual(r.action, "continue", m.log())
+        listed = json.loads(self.cli(m, "list", "--json").stdout)
+        self.assertEqual([e["queue_id"] for e in listed], ["4TPS0003"])
+
 
 if __name__ == "__main__":
     why = PgCluster.unavailable()
