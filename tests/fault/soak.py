@@ -32,10 +32,10 @@ Checks at the end (exit 1 when one fails, with the reason):
 
 Reading a memory failure: VmRSS is checked, as issue 10 asks, but it counts file pages mapped
 more than once. src/sanitize/filetype.c keeps a pool of libmagic handles that grows by one
-whenever every handle is busy (more messages at once than ever before) and never shrinks; each
-handle maps /usr/lib/file/magic.mgc, ~5.8 MB of VmRSS that is shared clean page cache (Pss far
-lower). So a step of ~6-8 MB when the peak concurrency rises is the pool, bounded by the number
-of messages in flight, not a leak: the samples show RssAnon (private memory) and the number of
+whenever every handle is busy (more messages at once than ever before), up to four, and never
+shrinks; each handle maps /usr/lib/file/magic.mgc, ~5.8 MB of VmRSS that is shared clean page
+cache (Pss far lower). So a step of ~6-8 MB when the peak concurrency rises is the pool (at most
+three such steps), not a leak: the samples show RssAnon (private memory) and the number of
 magic.mgc mappings beside VmRSS. A leak grows on in RssAnon; the ASan build tells for sure
 (LeakSanitizer reports at mugai-milter's exit; ASAN_OPTIONS=log_path=... keeps the report).
 """
