@@ -48,24 +48,6 @@ health_clear(health *h)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(health, health_clear)
 
-static gint64
-member_int(JsonObject *o, const char *name)
-{
-  return o && json_object_has_member(o, name) ? json_object_get_int_member(o, name) : 0;
-}
-
-static const char *
-member_string(JsonObject *o, const char *name)
-{
-  return o && json_object_has_member(o, name) ? json_object_get_string_member(o, name) : "";
-}
-
-static JsonObject *
-member_object(JsonObject *o, const char *name)
-{
-  return o && json_object_has_member(o, name) ? json_object_get_object_member(o, name) : NULL;
-}
-
 /* (transfer full) (nullable) the milter's status object in PATH; NULL with H's critical note
  * when there is none, it cannot be read, or its writer is gone. */
 static JsonParser *
@@ -85,9 +67,9 @@ read_milter_status(const char *path, gint64 now, health *h)
     return NULL;
   }
   JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-  gint64 pid = member_int(o, "pid"), age = now - member_int(o, "written");
+  gint64 pid = mugai_status_num(o, "pid"), age = now - mugai_status_num(o, "written");
   gboolean alive = pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM);
-  if (!alive || age > 3 * MAX(member_int(o, "interval"), 1)) {
+  if (!alive || age > 3 * MAX(mugai_status_num(o, "interval"), 1)) {
     g_ptr_array_add(h->critical,
                     g_strdup_printf("mugai-milter is not running (%s was written %" G_GINT64_FORMAT
                                     " s ago by pid %" G_GINT64_FORMAT "%s)",
@@ -101,28 +83,28 @@ read_milter_status(const char *path, gint64 now, health *h)
 static void
 judge_milter(JsonObject *m, const char *sha256_on_disk, gint64 now, health *h)
 {
-  JsonObject *scanner = member_object(m, "scanner");
-  gboolean none = strcmp(member_string(scanner, "backend"), "none") == 0;
+  JsonObject *scanner = mugai_status_obj(m, "scanner");
+  gboolean none = strcmp(mugai_status_str(scanner, "backend"), "none") == 0;
   if (!none && !(scanner && json_object_get_boolean_member_with_default(scanner, "ready", FALSE)))
     g_ptr_array_add(h->critical, g_strdup_printf("no usable virus scanner (%s): every message "
                                                  "is answered 451",
-                                                 member_string(scanner, "failure")));
-  gint64 max_age = member_int(scanner, "max_signature_age");
-  gint64 age = now - member_int(scanner, "signature_time");
-  if (!none && member_int(scanner, "signature_time") && max_age && age > max_age / 2)
+                                                 mugai_status_str(scanner, "failure")));
+  gint64 max_age = mugai_status_num(scanner, "max_signature_age");
+  gint64 age = now - mugai_status_num(scanner, "signature_time");
+  if (!none && mugai_status_num(scanner, "signature_time") && max_age && age > max_age / 2)
     g_ptr_array_add(h->warnings,
                     g_strdup_printf("the signatures are %.1f days old ([scan] max_signature_age "
                                     "%.1f days: past it every message is answered 451)",
                                     age / 86400.0, max_age / 86400.0));
-  JsonObject *reload = member_object(m, "last_reload");
-  if (strcmp(member_string(reload, "result"), "refused") == 0)
+  JsonObject *reload = mugai_status_obj(m, "last_reload");
+  if (strcmp(mugai_status_str(reload, "result"), "refused") == 0)
     g_ptr_array_add(h->warnings, g_strdup_printf("the last reload was refused: %s",
-                                                 member_string(reload, "detail")));
-  JsonObject *config = member_object(m, "config");
-  if (sha256_on_disk && strcmp(sha256_on_disk, member_string(config, "sha256")) != 0)
+                                                 mugai_status_str(reload, "detail")));
+  JsonObject *config = mugai_status_obj(m, "config");
+  if (sha256_on_disk && strcmp(sha256_on_disk, mugai_status_str(config, "sha256")) != 0)
     g_ptr_array_add(h->warnings, g_strdup_printf("%s changed on disk without a reload (check it "
                                                  "with `mugai config check`, then send SIGHUP)",
-                                                 member_string(config, "source")));
+                                                 mugai_status_str(config, "source")));
 }
 
 /* The quarantine's numbers onto B (null when there is none); a store this user cannot read is a
@@ -176,7 +158,7 @@ build_report(const mugai_policy *policy, gint64 now, health *h)
   if (strcmp(policy->source, MUGAI_EMBEDDED_SOURCE) != 0)
     on_disk = mugai_config_file_sha256(policy->source, NULL);
   gboolean same_file =
-      m && strcmp(member_string(member_object(m, "config"), "source"), policy->source) == 0;
+      m && strcmp(mugai_status_str(mugai_status_obj(m, "config"), "source"), policy->source) == 0;
   if (m)
     judge_milter(m, same_file ? on_disk : NULL, now, h);
   gint64 max_error_ms = 0;

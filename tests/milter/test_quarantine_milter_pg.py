@@ -26,17 +26,32 @@ class QuarantineMilterPostgreSQL(unittest.TestCase):
         self.addCleanup(self.pg.remove)
         self.pg.start()
 
+    def init_schema(self):
+        """`mugai quarantine init` on the cluster's database, as the admin runs it."""
+        conf = os.path.join(self.work, "init.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(f"[scan]\nbackend = none\n[quarantine]\nbackend = postgresql\ndsn = {self.pg.dsn}\n")
+        init = subprocess.run([base.MUGAI, "quarantine", "init", "-c", conf], capture_output=True,
+                              timeout=60)
+        self.assertEqual(init.returncode, 0, init.stderr)
+
+    def send_until_kept(self, m, queue_id):
+        """An HTML message, sent again each second until it is kept (the milter tries the
+        database again every 5 s, from the next message that needs it), at most 30 s."""
+        deadline = time.monotonic() + 30
+        while True:
+            r = m.send(base.HTML, queue_id)
+            if r.action == "continue" or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.assertEqual(r.action, "continue", m.log())
+
     def cli(self, m, *args):
         return subprocess.run([base.MUGAI, "quarantine", args[0], "-c", m.conf] + list(args[1:]),
                               capture_output=True, timeout=60)
 
     def test_an_outage_defers_what_must_be_kept_and_the_milter_reconnects_by_itself(self):
-        conf = os.path.join(self.work, "init.conf")
-        with open(conf, "w", encoding="utf-8") as f:  # the admin's step before the milter starts
-            f.write(f"[scan]\nbackend = none\n[quarantine]\nbackend = postgresql\ndsn = {self.pg.dsn}\n")
-        init = subprocess.run([base.MUGAI, "quarantine", "init", "-c", conf], capture_output=True,
-                              timeout=60)
-        self.assertEqual(init.returncode, 0, init.stderr)
+        self.init_schema()  # the admin's step before the milter starts
         m = base.Milter(self.work, "pg", quarantine={"backend": "postgresql", "dsn": self.pg.dsn})
         self.addCleanup(m.stop)
         self.assertEqual(m.send(base.HTML, "4TPG0001").action, "continue")
@@ -65,12 +80,7 @@ class QuarantineMilterPostgreSQL(unittest.TestCase):
     def test_started_while_the_database_is_down_it_runs_and_opens_the_store_later(self):
         """A host restarted during an outage: mugai-milter starts all the same, passes what needs
         no quarantine, defers (451) what does, and keeps it once the database is back."""
-        conf = os.path.join(self.work, "init.conf")
-        with open(conf, "w", encoding="utf-8") as f:
-            f.write(f"[scan]\nbackend = none\n[quarantine]\nbackend = postgresql\ndsn = {self.pg.dsn}\n")
-        init = subprocess.run([base.MUGAI, "quarantine", "init", "-c", conf], capture_output=True,
-                              timeout=60)
-        self.assertEqual(init.returncode, 0, init.stderr)
+        self.init_schema()
         self.pg.stop()
         m = base.Milter(self.work, "late", quarantine={"backend": "postgresql", "dsn": self.pg.dsn})
         self.addCleanup(m.stop)
@@ -81,13 +91,7 @@ class QuarantineMilterPostgreSQL(unittest.TestCase):
         self.assertTrue(r.reply.code.startswith("451 4.3.0 "), r.reply.code)
         self.assertEqual(m.send(PLAIN, "4TPL0002").action, "continue")
         self.pg.start()
-        deadline = time.monotonic() + 30  # tried again every 5 s by the next message
-        while True:
-            r = m.send(base.HTML, "4TPL0003")
-            if r.action == "continue" or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        self.assertEqual(r.action, "continue", m.log())
+        self.send_until_kept(m, "4TPL0003")
         self.assertIn("quarantine: originals are kept in host=127.0.0.1", m.log())
         listed = json.loads(self.cli(m, "list", "--json").stdout)
         self.assertEqual([e["queue_id"] for e in listed], ["4TPL0003"])
@@ -100,19 +104,8 @@ class QuarantineMilterPostgreSQL(unittest.TestCase):
         self.assertIn("messages whose original must be kept are deferred (451)", m.log())
         self.assertEqual(m.send(base.HTML, "4TPS0001").action, "tempfail")
         self.assertEqual(m.send(PLAIN, "4TPS0002").action, "continue")
-        conf = os.path.join(self.work, "init.conf")
-        with open(conf, "w", encoding="utf-8") as f:
-            f.write(f"[scan]\nbackend = none\n[quarantine]\nbackend = postgresql\ndsn = {self.pg.dsn}\n")
-        init = subprocess.run([base.MUGAI, "quarantine", "init", "-c", conf], capture_output=True,
-                              timeout=60)
-        self.assertEqual(init.returncode, 0, init.stderr)
-        deadline = time.monotonic() + 30
-        while True:
-            r = m.send(base.HTML, "4TPS0003")
-            if r.action == "continue" or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-        self.assertEqual(r.action, "continue", m.log())
+        self.init_schema()
+        self.send_until_kept(m, "4TPS0003")
         listed = json.loads(self.cli(m, "list", "--json").stdout)
         self.assertEqual([e["queue_id"] for e in listed], ["4TPS0003"])
 
