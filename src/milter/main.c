@@ -2,6 +2,7 @@
  * libmilter's thread pool. Owns the milter state for the life of the process. */
 #include <gmime/gmime.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,15 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
     return 1;
   mugai_log_info("starting on %s as uid %u, config %s (sha256 %s)", socket, (unsigned) getuid(),
                  state->policy->source, state->policy->sha256);
+  /* A stop asked for while the engines started (the socket is open by then) is a clean stop:
+   * libmilter would see it before its listener runs and report a failure. */
+  sigset_t pending;
+  if (sigpending(&pending) == 0 &&
+      (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT))) {
+    mugai_status_remove(state);
+    mugai_log_info("stopped before it started");
+    return 0;
+  }
   int status = smfi_main() == MI_SUCCESS ? 0 : 1;
   mugai_status_remove(state);
   mugai_log_info("stopped");
