@@ -535,7 +535,7 @@ purge_part() {
            test ! -L '$CH/etc/systemd/system/multi-user.target.wants/mugai-milter.service' &&
            chroot '$CH' getent passwd mugai"
   check "[purge] the quarantine (it holds originals) is kept, the rest of /var/spool/mugai removed" \
-    sh -c "test -d '$CH/var/spool/mugai/quarantine/objects' && test \"\$(ls -A '$CH/var/spool/mugai')\" = quarantine"
+    sh -c "test -f '$CH/var/spool/mugai/quarantine/index.sqlite' && test \"\$(ls -A '$CH/var/spool/mugai')\" = quarantine"
 }
 
 boot_part

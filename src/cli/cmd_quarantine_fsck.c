@@ -11,11 +11,13 @@
 
 static const char fsck_description[] =
     "Reconciles the originals with the index, as needed after a crash or a full disk:\n"
+    "  an entry whose original is gone (damage): the entry is removed, recorded in the audit\n"
+    "  an original whose size differs from its entry: reported, kept\n"
+    "Of the files a mugai before index version 3 stored under objects/:\n"
     "  a temp file of an unfinished store: removed\n"
     "  a file without an index entry (stored but never answered, so Postfix still has the\n"
     "    message; or deleted but not yet unlinked): removed\n"
-    "  an index entry whose file is gone (damage): the entry is removed, recorded in the audit\n"
-    "  a file whose size differs from its entry, or a stranger in objects/: reported, kept\n"
+    "  a stranger in objects/: reported, kept\n"
     "  a directory, original or index file whose group or mode is not the store's\n"
     "    ([quarantine] group; directories 2770, originals 0640, index 0660): fixed when\n"
     "    run as root (also given to [quarantine] user) or as the file's user, else reported\n"

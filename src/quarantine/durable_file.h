@@ -1,7 +1,6 @@
-/* durable_file.h — write bytes so that they survive a crash or a power cut once the call returns:
- * a temp file, fsync, rename into place, fsync of the directory (SQLite's and OpenSMTPD's
- * write-fsync-rename commit). A crash at any step leaves either nothing at the final name or the
- * whole file; a temp file may be left behind for fsck to remove.
+/* durable_file.h — the quarantine's directories made durable and given to the store's owner, and
+ * the owner and modes of what is in it (the originals themselves are in the index since version
+ * 3; an older mugai wrote them here with write-fsync-rename).
  * Owns nothing it does not close before returning. Never logs.
  */
 #pragma once
@@ -14,14 +13,6 @@ typedef enum {
   MUGAI_DURABLE_ERROR_NOSPACE, /* the disk is full */
   MUGAI_DURABLE_ERROR_EXISTS,  /* the final name is taken */
 } mugai_durable_error;
-
-/* Which step to fail, for the tests of crash recovery and I/O errors (0 = none). */
-typedef enum {
-  MUGAI_DURABLE_STEP_NONE,
-  MUGAI_DURABLE_STEP_WRITE,  /* after the temp file is created */
-  MUGAI_DURABLE_STEP_FSYNC,  /* after the data is written */
-  MUGAI_DURABLE_STEP_RENAME, /* after the data is durable in the temp file */
-} mugai_durable_step;
 
 /* Who what is created must belong to: the owner of the store, so that root running `mugai
  * sanitize` or `mugai quarantine` never leaves a directory the milter's user cannot write.
@@ -48,13 +39,6 @@ gboolean mugai_durable_settle(const char *path, const mugai_durable_owner *owner
 /* Make DIR and its missing parents (MUGAI_DURABLE_DIR_MODE), owned by OWNER (nullable); each
  * directory created is made durable in its parent. */
 gboolean mugai_durable_mkdirs(const char *dir, const mugai_durable_owner *owner, GError **error);
-
-/* Write the LEN bytes at DATA as DIR/NAME (DIR exists), through TMP_DIR/NAME.tmp (same file
- * system), MUGAI_DURABLE_FILE_MODE. FAIL_AT simulates a crash: the call stops at that step and
- * fails, leaving what a crash there would leave. */
-gboolean mugai_durable_write(const char *tmp_dir, const char *dir, const char *name,
-                             const guint8 *data, gsize len, const mugai_durable_owner *owner,
-                             mugai_durable_step fail_at, GError **error);
 
 /* fsync the directory DIR, so the names created or removed in it are durable. */
 gboolean mugai_durable_sync_dir(const char *dir, GError **error);

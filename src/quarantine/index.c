@@ -9,9 +9,15 @@
 G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
 /* 1: the first; 2: entry.host (who stored it) and entry.claim, claim_time (a release in
- * progress), added in place to an index of version 1. */
-#define SCHEMA_VERSION 2
+ * progress), added in place to an index of version 1; 3: the originals themselves, in table
+ * original (those stored before stay files under objects/, sqlite_store.h). */
+#define SCHEMA_VERSION 3
 #define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
+
+/* A table of its own, so that listing and searching entries never reads an original's pages. */
+#define ORIGINAL_TABLE                                                                             \
+  "CREATE TABLE IF NOT EXISTS original (entry_id TEXT PRIMARY KEY REFERENCES entry(id) ON "       \
+  "DELETE CASCADE, data BLOB NOT NULL);"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS entry ("
@@ -40,14 +46,17 @@ static const char schema[] =
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
-    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    ORIGINAL_TABLE;
 
 /* From version 1: the columns version 2 added, at the end of entry as in the schema above.
  * Entries stored before keep host "": which host stored them was not recorded. */
 static const char migrate_from_1[] =
     "ALTER TABLE entry ADD COLUMN host TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entry ADD COLUMN claim TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;";
+    "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;" ORIGINAL_TABLE;
+/* From version 2: the table version 3 added. */
+static const char migrate_from_2[] = ORIGINAL_TABLE;
 
 static gboolean
 sql_fail(sqlite3 *db, GError **error, const char *what)
@@ -108,7 +117,7 @@ ensure_schema(sqlite3 *db, GError **error)
   if (v > SCHEMA_VERSION)
     ok = too_new(v, error);
   else if (v < SCHEMA_VERSION)
-    ok = mugai_qindex_exec(db, v == 0 ? schema : migrate_from_1, error) &&
+    ok = mugai_qindex_exec(db, v == 0 ? schema : v == 1 ? migrate_from_1 : migrate_from_2, error) &&
          mugai_qindex_exec(db, version, error);
   if (ok && mugai_qindex_exec(db, "COMMIT", error))
     return TRUE;
@@ -130,6 +139,7 @@ mugai_qindex_open(const char *path, gboolean create, GError **error)
   sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
   if (!mugai_qindex_exec(db,
                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                         "PRAGMA journal_size_limit=16777216;" /* a 64 MB original's WAL */
                          "PRAGMA foreign_keys=ON;",
                          error) ||
       !ensure_schema(db, error)) {
@@ -362,6 +372,96 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
   if (!load_rcpts(db, e, error) || !load_parts(db, e, error))
     return NULL;
   return g_steal_pointer(&e);
+}
+
+/* Up to this size an original is bound in one piece (SQLite copies it once into its record);
+ * a larger one is written into a zeroblob in pieces, so memory does not follow its size. */
+#define ORIGINAL_BIND_MAX (1024 * 1024)
+#define ORIGINAL_PIECE (1024 * 1024)
+#define ORIGINAL_READ_PIECE (64 * 1024) /* what mugai_quarantine_read_original() promises */
+
+/* Write LEN bytes of DATA into the zeroblob of the original at ROWID. */
+static gboolean
+write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data, gsize len,
+                      GError **error)
+{
+  sqlite3_blob *blob = NULL;
+  if (sqlite3_blob_open(db, "main", "original", "data", rowid, 1, &blob) != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    return sql_fail(db, error, "index original");
+  }
+  int rc = SQLITE_OK;
+  for (gsize at = 0; rc == SQLITE_OK && at < len; at += ORIGINAL_PIECE) {
+    gsize n = MIN(ORIGINAL_PIECE, len - at);
+    rc = sqlite3_blob_write(blob, data + at, (int) n, (int) at);
+  }
+  sqlite3_blob_close(blob);
+  return rc == SQLITE_OK ? TRUE : sql_fail(db, error, "index original");
+}
+
+gboolean
+mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gsize len,
+                             GError **error)
+{
+  if (len > G_MAXINT) /* sqlite3_blob_write's offsets are ints */
+    return sql_fail(db, error, "index original: too big");
+  sqlite3_stmt *st = prepare(db, "INSERT INTO original VALUES (?, ?)", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, id);
+  if (len <= ORIGINAL_BIND_MAX)
+    sqlite3_bind_blob64(st, 2, data ? (const void *) data : "", len, SQLITE_STATIC);
+  else
+    sqlite3_bind_zeroblob64(st, 2, len);
+  return run(db, st, error) &&
+         (len <= ORIGINAL_BIND_MAX ||
+          write_original_pieces(db, sqlite3_last_insert_rowid(db), data, len, error));
+}
+
+/* The rowid of ID's original, 0 when it has none, -1 on an error. */
+static sqlite3_int64
+original_rowid(sqlite3 *db, const char *id, GError **error)
+{
+  sqlite3_stmt *st = prepare(db, "SELECT rowid FROM original WHERE entry_id = ?", error);
+  if (st == NULL)
+    return -1;
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  sqlite3_int64 rowid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return sql_fail(db, error, "index original"), -1;
+  return rowid;
+}
+
+gboolean
+mugai_qindex_read_original(sqlite3 *db, const char *id, mugai_quarantine_write_fn write,
+                           gpointer user_data, GError **error)
+{
+  sqlite3_int64 rowid = original_rowid(db, id, error);
+  if (rowid < 0)
+    return FALSE;
+  sqlite3_blob *blob = NULL;
+  if (rowid == 0 || sqlite3_blob_open(db, "main", "original", "data", rowid, 0, &blob) != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    if (rowid != 0)
+      return sql_fail(db, error, "index original");
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND,
+                "no original of %s in the index", id);
+    return FALSE;
+  }
+  int len = sqlite3_blob_bytes(blob);
+  g_autofree guint8 *buf = g_malloc(MIN(ORIGINAL_READ_PIECE, MAX(len, 1)));
+  gboolean ok = TRUE;
+  for (int at = 0; ok && at < len; at += ORIGINAL_READ_PIECE) {
+    int n = MIN(ORIGINAL_READ_PIECE, len - at);
+    if (sqlite3_blob_read(blob, buf, n, at) != SQLITE_OK)
+      ok = sql_fail(db, error, "index original");
+    else
+      ok = write(buf, (gsize) n, user_data, error);
+  }
+  sqlite3_blob_close(blob);
+  return ok;
 }
 
 gboolean

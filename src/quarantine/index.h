@@ -2,9 +2,9 @@
  *
  * Tables: entry (one row per original), rcpt (its envelope recipients, indexed for --rcpt),
  * part (each MIME part the report lists), audit (append-only: triggers refuse UPDATE and
- * DELETE). The index only describes the files; the originals themselves are files beside it
- * (sqlite_store.h). A connection is used by one thread at a time (the store serialises its
- * writer).
+ * DELETE), original (the exact bytes as received, committed with the entry; deleted with it).
+ * Originals stored by a mugai before index version 3 are files beside it (sqlite_store.h). A
+ * connection is used by one thread at a time (the store serialises its writer).
  */
 #pragma once
 #include <sqlite3.h>
@@ -34,6 +34,15 @@ gboolean mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error);
 
 /* One entry with its recipients and parts; in the caller's transaction. */
 gboolean mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *entry, GError **error);
+
+/* The LEN bytes at DATA as the original of entry ID (inserted before, in the same transaction). */
+gboolean mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gsize len,
+                                      GError **error);
+
+/* Hand the original of ID to WRITE in pieces of at most 64 KiB; NOT_FOUND when the index holds
+ * none (an entry of an older mugai, whose original is a file, or none at all). */
+gboolean mugai_qindex_read_original(sqlite3 *db, const char *id, mugai_quarantine_write_fn write,
+                                    gpointer user_data, GError **error);
 
 /* (transfer full) (nullable) the entry ID with its recipients and parts; NOT_FOUND when none. */
 mugai_quarantine_entry *mugai_qindex_get(sqlite3 *db, const char *id, GError **error);

@@ -1,5 +1,5 @@
-/* sqlite_fsck.c — the SQLite backend's fsck: files against rows (see sqlite_store.h), its
- * findings told in a neutral report (fsck.h). Owns its counts until they go to the report. */
+/* sqlite_fsck.c — the SQLite backend's fsck: entries against their originals, in the index or as
+ * an older mugai's files (see sqlite_store.h), its findings told in a neutral report (fsck.h). Owns its counts until they go to the report. */
 #include "quarantine/sqlite_store.h"
 
 #include <errno.h>
@@ -12,12 +12,12 @@
 
 /* What this fsck counts (named in the report as these fields are). */
 typedef struct {
-  guint64 files;             /* originals found */
-  guint64 rows;              /* rows in the index */
+  guint64 files;             /* originals found, in the index or as files */
+  guint64 rows;              /* entries in the index */
   guint64 temp_removed;      /* temp files removed */
   guint64 orphans_removed;   /* files without a row, removed */
-  guint64 lost_rows_removed; /* rows without a file, removed */
-  guint64 size_mismatches;   /* files whose size differs from their row (kept) */
+  guint64 lost_rows_removed; /* entries without an original, removed */
+  guint64 size_mismatches;   /* originals whose size differs from their entry (kept) */
   guint64 strangers;         /* files in objects/ that are not originals (kept) */
   guint64 owners_wrong;      /* group or mode not the store's (fixed when repairing, if may) */
   guint64 owners_unfixed;    /* of those, what this run may not or could not fix */
@@ -26,21 +26,36 @@ typedef struct {
 
 #define say(r, ...) mugai_quarantine_fsck_report_say((r)->report, __VA_ARGS__)
 
-/* id → size of every row. */
+/* Each entry against its original in the index: counted, sizes compared. Returns id → size of the
+ * entries whose original is not in the index (an older mugai's file, or lost); R->rows set. */
 static GHashTable *
-load_rows(sqlite3 *db, GError **error)
+load_rows(sqlite3 *db, fsck_run *r, GError **error)
 {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT id, size FROM entry", -1, &st, NULL) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db,
+                         "SELECT e.id, e.size, length(o.data) FROM entry e"
+                         " LEFT JOIN original o ON o.entry_id = e.id",
+                         -1, &st, NULL) != SQLITE_OK) {
     g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX, "index: %s",
                 sqlite3_errmsg(db));
     return NULL;
   }
   GHashTable *rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   while (sqlite3_step(st) == SQLITE_ROW) {
-    gint64 *size = g_new(gint64, 1);
-    *size = sqlite3_column_int64(st, 1);
-    g_hash_table_insert(rows, g_strdup((const char *) sqlite3_column_text(st, 0)), size);
+    const char *id = (const char *) sqlite3_column_text(st, 0);
+    gint64 size = sqlite3_column_int64(st, 1);
+    r->rows++;
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+      g_hash_table_insert(rows, g_strdup(id), g_memdup2(&size, sizeof size));
+      continue;
+    }
+    r->files++;
+    gint64 stored = sqlite3_column_int64(st, 2);
+    if (stored != size) {
+      r->size_mismatches++;
+      say(r, "%s: its original holds %" G_GINT64_FORMAT " bytes, the entry says %" G_GINT64_FORMAT
+          " (left alone)", id, stored, size);
+    }
   }
   sqlite3_finalize(st);
   return rows;
@@ -137,7 +152,8 @@ check_temp(mugai_sqlite_store *q, gint64 now, gint64 grace, gboolean repair,
   }
 }
 
-/* One file under objects/: counted, matched against its row (taken out of ROWS). */
+/* One file under objects/ (an older mugai's): counted, matched against its row (taken out of
+ * ROWS: the entries whose original is not in the index). */
 static void
 check_file(mugai_sqlite_store *q, const char *path, const char *name, GHashTable *rows, gint64 now,
            gint64 grace, gboolean repair, fsck_run *r)
@@ -195,7 +211,7 @@ walk_objects(mugai_sqlite_store *q, GHashTable *rows, gint64 now, gint64 grace, 
   }
 }
 
-/* The rows left in ROWS have no file. */
+/* The rows left in ROWS have no original, in the index or as a file. */
 static gboolean
 drop_lost_rows(mugai_sqlite_store *q, GHashTable *rows, gboolean repair,
                fsck_run *r, GError **error)
@@ -209,13 +225,13 @@ drop_lost_rows(mugai_sqlite_store *q, GHashTable *rows, gboolean repair,
     if (access(path, F_OK) == 0)
       continue; /* stored while this fsck ran */
     r->lost_rows_removed++;
-    say(r, "%s: in the index, but its file %s is missing%s", (char *) id, path,
-        repair ? "; row removed" : "");
+    say(r, "%s: in the index, but its original is missing (in the index and as %s)%s",
+        (char *) id, path, repair ? "; entry removed" : "");
     if (!repair)
       continue;
     g_autoptr(GError) local = NULL;
     if (!mugai_qindex_exec(db, "BEGIN IMMEDIATE", &local) || !mugai_qindex_delete(db, id, &local) ||
-        !mugai_qindex_audit_add(db, "fsck", id, "file missing", path, &local) ||
+        !mugai_qindex_audit_add(db, "fsck", id, "original missing", "", &local) ||
         !mugai_qindex_exec(db, "COMMIT", &local)) {
       mugai_qindex_exec(db, "ROLLBACK", NULL);
       g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX, "%s",
@@ -250,12 +266,12 @@ finish_report(const fsck_run *r, gboolean repair)
   r->report->entries_dropped = r->lost_rows_removed;
   g_free(r->report->summary);
   r->report->summary = g_strdup_printf(
-      "%" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " index entries; %s %" G_GUINT64_FORMAT
-      " temp files, %" G_GUINT64_FORMAT " files without an entry, %" G_GUINT64_FORMAT
-      " entries without a file; %" G_GUINT64_FORMAT " size mismatches, %" G_GUINT64_FORMAT
+      "%" G_GUINT64_FORMAT " originals, %" G_GUINT64_FORMAT " entries; %s %" G_GUINT64_FORMAT
+      " entries without an original, %" G_GUINT64_FORMAT " temp files, %" G_GUINT64_FORMAT
+      " files without an entry; %" G_GUINT64_FORMAT " size mismatches, %" G_GUINT64_FORMAT
       " strangers; %" G_GUINT64_FORMAT " owners or modes %s",
-      r->files, r->rows, repair ? "removed" : "would remove", r->temp_removed, r->orphans_removed,
-      r->lost_rows_removed, r->size_mismatches, r->strangers, r->owners_wrong,
+      r->files, r->rows, repair ? "removed" : "would remove", r->lost_rows_removed,
+      r->temp_removed, r->orphans_removed, r->size_mismatches, r->strangers, r->owners_wrong,
       r->owners_unfixed ? "wrong (see above)" : repair ? "fixed" : "to fix");
 }
 
@@ -265,10 +281,9 @@ mugai_sqlite_store_fsck(mugai_sqlite_store *q, gint64 grace, gboolean repair,
 {
   fsck_run r = {.report = report};
   gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-  g_autoptr(GHashTable) rows = load_rows(q->db, error);
+  g_autoptr(GHashTable) rows = load_rows(q->db, &r, error);
   if (rows == NULL)
     return FALSE;
-  r.rows = g_hash_table_size(rows);
   check_index_files(q, repair, &r);
   check_temp(q, now, grace, repair, &r);
   walk_objects(q, rows, now, grace, repair, &r);

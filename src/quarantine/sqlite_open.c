@@ -138,14 +138,11 @@ static gboolean
 make_store(const char *dir, const char *index, const mugai_durable_owner *owner, gboolean named,
            GError **error)
 {
-  g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
-  g_autofree char *objects = g_build_filename(dir, "objects", NULL);
   g_autoptr(GError) local = NULL;
   char real[PATH_MAX]; /* an admin may have made DIR a symlink: the directory it names */
   if (mugai_durable_mkdirs(dir, owner, &local) &&
       (!named || realpath(dir, real) == NULL ||
        mugai_durable_settle(real, owner, MUGAI_DURABLE_DIR_MODE, &local)) &&
-      mugai_durable_mkdirs(tmp, owner, &local) && mugai_durable_mkdirs(objects, owner, &local) &&
       make_index_file(dir, index, &local))
     return TRUE;
   int code = g_error_matches(local, MUGAI_DURABLE_ERROR, MUGAI_DURABLE_ERROR_IO) &&
@@ -207,7 +204,6 @@ mugai_sqlite_store_open(const mugai_quarantine_policy *config, gboolean create, 
   mugai_sqlite_store *q = g_new0(mugai_sqlite_store, 1);
   q->owner = owner;
   q->dir = g_strdup(dir);
-  q->tmp_dir = g_build_filename(dir, "tmp", NULL);
   q->db = db;
   g_mutex_init(&q->lock);
   g_cond_init(&q->committed);
@@ -225,7 +221,6 @@ mugai_sqlite_store_free(mugai_sqlite_store *q)
   g_ptr_array_unref(q->queue);
   g_cond_clear(&q->committed);
   g_mutex_clear(&q->lock);
-  g_free(q->tmp_dir);
   g_free(q->dir);
   g_free(q);
 }

@@ -16,12 +16,29 @@
 #define PURGE_BATCH 1000
 #define READ_CHUNK (64 * 1024)
 
-/* A row waiting for the commit that takes it. */
+/* A row waiting for the commit that takes it, with its original. */
 typedef struct {
   const mugai_quarantine_entry *entry;
+  const guint8 *data;
+  gsize len;
+  mugai_quarantine_fault fault;
   gboolean done;
   GError *error; /* (nullable) set by the committer when its row failed */
 } pending_row;
+
+/* ROW's entry and original, or neither (the caller's savepoint is rolled back on FALSE). */
+static gboolean
+insert_row(sqlite3 *db, pending_row *row)
+{
+  if (!mugai_qindex_insert(db, row->entry, &row->error) ||
+      !mugai_qindex_insert_original(db, row->entry->id, row->data, row->len, &row->error))
+    return FALSE;
+  if (row->fault == MUGAI_QUARANTINE_FAULT_NONE)
+    return TRUE;
+  g_set_error(&row->error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE,
+              "simulated crash before the commit");
+  return FALSE;
+}
 
 /* Commit ROWS (pending_row *) in one transaction, each in a savepoint so one bad row fails alone.
  * Called without the lock, by the one thread that set committing. */
@@ -33,12 +50,9 @@ commit_rows(sqlite3 *db, GPtrArray *rows)
   for (guint i = 0; ok && i < rows->len; i++) {
     pending_row *row = g_ptr_array_index(rows, i);
     mugai_qindex_exec(db, "SAVEPOINT row", NULL);
-    if (mugai_qindex_insert(db, row->entry, &row->error)) {
-      mugai_qindex_exec(db, "RELEASE row", NULL);
-    } else {
+    if (!insert_row(db, row))
       mugai_qindex_exec(db, "ROLLBACK TO row", NULL);
-      mugai_qindex_exec(db, "RELEASE row", NULL);
-    }
+    mugai_qindex_exec(db, "RELEASE row", NULL);
   }
   if (ok && !mugai_qindex_exec(db, "COMMIT", &error)) {
     mugai_qindex_exec(db, "ROLLBACK", NULL);
@@ -53,9 +67,10 @@ commit_rows(sqlite3 *db, GPtrArray *rows)
 
 /* Queue ENTRY's row and return once a commit has taken it (group commit; see store.h). */
 static gboolean
-index_row(mugai_sqlite_store *q, const mugai_quarantine_entry *entry, GError **error)
+index_row(mugai_sqlite_store *q, const mugai_quarantine_entry *entry, const guint8 *data,
+          gsize len, GError **error)
 {
-  pending_row row = {.entry = entry};
+  pending_row row = {.entry = entry, .data = data, .len = len, .fault = q->fault};
   g_mutex_lock(&q->lock);
   g_ptr_array_add(q->queue, &row);
   while (!row.done) {
@@ -83,58 +98,28 @@ index_row(mugai_sqlite_store *q, const mugai_quarantine_entry *entry, GError **e
   return FALSE;
 }
 
-/* The step of the original's write a simulated crash stops at. */
-static mugai_durable_step
-durable_step_of(mugai_quarantine_fault fault)
-{
-  switch (fault) {
-  case MUGAI_QUARANTINE_FAULT_WRITE:
-    return MUGAI_DURABLE_STEP_WRITE;
-  case MUGAI_QUARANTINE_FAULT_FSYNC:
-    return MUGAI_DURABLE_STEP_FSYNC;
-  case MUGAI_QUARANTINE_FAULT_RENAME:
-    return MUGAI_DURABLE_STEP_RENAME;
-  default:
-    return MUGAI_DURABLE_STEP_NONE;
-  }
-}
-
 static gboolean
 sqlite_store(void *ctx, const mugai_quarantine_entry *entry, const guint8 *data,
              gsize len, GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
-  g_autofree char *sub = mugai_quarantine_id_subdir(entry->id);
-  g_autofree char *dir = g_build_filename(q->dir, sub, NULL);
-  g_autoptr(GError) local = NULL;
-  mugai_durable_step step = durable_step_of(q->fault);
-  if (!mugai_durable_mkdirs(dir, &q->owner, &local) ||
-      !mugai_durable_write(q->tmp_dir, dir, entry->id, data ? data : (const guint8 *) "", len,
-                           &q->owner, step, &local))
-    return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_IO, "quarantine: %s", local->message);
-  if (q->fault == MUGAI_QUARANTINE_FAULT_INDEX)
-    return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_INDEX,
-                             "quarantine: simulated crash before the "
-                             "index");
-  if (index_row(q, entry, error))
-    return TRUE;
-  g_autofree char *path = g_build_filename(dir, entry->id, NULL);
-  unlink(path); /* best effort: a file left without its row is fsck's */
-  return FALSE;
+  return index_row(q, entry, data, len, error);
 }
 
-/* Remove the files of IDS, then make each directory touched durable once. */
+/* Remove the files an older mugai stored for IDS (their rows are gone), then make each directory
+ * touched durable once. An original in the index went with its row. */
 static gboolean
 remove_files(mugai_sqlite_store *q, const GPtrArray *ids, GError **error)
 {
   g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < ids->len; i++) {
     g_autofree char *path = mugai_sqlite_store_path_of(q, g_ptr_array_index(ids, i));
-    if (unlink(path) != 0 && errno != ENOENT)
+    if (unlink(path) == 0)
+      g_hash_table_add(dirs, g_path_get_dirname(path));
+    else if (errno != ENOENT && errno != ENOTDIR)
       return mugai_sqlite_fail(error, MUGAI_QUARANTINE_ERROR_IO, "cannot remove %s: %s", path,
                                g_strerror(errno));
-    g_hash_table_add(dirs, g_path_get_dirname(path));
   }
   GHashTableIter it;
   gpointer dir;
@@ -246,13 +231,23 @@ sqlite_get(void *ctx, const char *id, GError **error)
   return e;
 }
 
-/* The file is read in pieces: a 64 MB original never sits in memory here. */
+/* The original in the index, else the file of an older mugai; read in pieces: a 64 MB original
+ * never sits in memory here. */
 static gboolean
 sqlite_read_original(void *ctx, const char *id, mugai_quarantine_write_fn write,
                      gpointer user_data, GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(id), FALSE);
+  g_autoptr(GError) local = NULL;
+  if (mugai_qindex_read_original(q->db, id, write, user_data, &local))
+    return TRUE;
+  if (!g_error_matches(local, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND)) {
+    if (local->domain == MUGAI_QINDEX_ERROR)
+      return mugai_sqlite_index_fail(error, local);
+    g_propagate_error(error, g_steal_pointer(&local)); /* WRITE's own error */
+    return FALSE;
+  }
   g_autofree char *path = mugai_sqlite_store_path_of(q, id);
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)

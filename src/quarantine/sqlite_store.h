@@ -1,33 +1,34 @@
-/* sqlite_store.h — the SQLite backend (backend.h): originals as files under hashed directories,
- * described by a SQLite index; private to sqlite_*.c and its tests.
+/* sqlite_store.h — the SQLite backend (backend.h): originals and what describes them in one SQLite
+ * database; private to sqlite_*.c and its tests.
  *
- *   DIR/objects/ab/cd/ID   the original, exact bytes as received (mode 0640, directories 2770)
- *   DIR/tmp/ID.tmp         being written (a crash may leave one; fsck removes it)
- *   DIR/index.sqlite       the index (WAL; with its -wal and -shm files, mode 0660; index.h)
+ *   DIR/index.sqlite       the index and the originals, exact bytes as received (WAL; with its
+ *                          -wal and -shm files, mode 0660; index.h)
+ *   DIR/objects/ab/cd/ID   an original stored by a mugai before index version 3 (mode 0640,
+ *                          directories 2770): read, removed and checked as before, never made
+ *   DIR/tmp/ID.tmp         left by such a mugai's unfinished store; fsck removes it
  *
- * Storing is durable before it returns: the file is written, fsynced and renamed into place, its
- * directory fsynced, then its row committed. Rows of concurrent messages are committed together
- * (group commit): a thread that finds a commit in progress queues its row and waits, the next
- * commit takes every row queued, and no caller returns before the commit of its own row.
- * A file is always in place before its row exists and removed only after its row is gone, so a
- * crash between any two steps leaves at most a file without a row, which fsck removes (Postfix
- * still holds that message: it was never answered).
+ * Storing is durable before it returns: the entry and its original are committed in one
+ * transaction (synchronous=FULL: the WAL is fsynced). Rows of concurrent messages are committed
+ * together (group commit): a thread that finds a commit in progress queues its row and waits,
+ * the next commit takes every row queued, and no caller returns before the commit of its own
+ * row. So one fsync serves every message of a burst, and a crash leaves a message either stored
+ * whole or not at all (Postfix still holds it then: it was never answered).
  *
  * Owners: the store at DIR belongs to [quarantine] user and group: "" USER is the owner of DIR
  * when it exists, else this process; "" GROUP the login group of USER, else DIR's group, else
  * this process's. As root, everything made is given to that owner, and with USER or GROUP named
  * DIR and the index files are given to it too (modes: durable_file.h, MUGAI_QINDEX_MODE).
  *
- * fsck: a file without a row (a crash after the file was written, before its row was committed,
- * or after a row was deleted, before its file was) is removed: its message was never answered,
- * so Postfix still has it, or it was deleted on purpose. A temp file is removed. A row without a
- * file (damage: the store never makes one) is removed and the loss recorded in the audit table.
- * A file whose size differs from its row is reported, never changed. A directory, original or
- * index file whose group or mode is not the store's is given them when repairing: by root (with
- * the store's user), or a mode by the file's own user. Files younger than GRACE seconds are left
- * alone, since a milter thread may be between its file and its row right now. Its counts
- * (fsck.h): files, rows, temp_removed, orphans_removed, lost_rows_removed, size_mismatches,
- * strangers, owners_wrong, owners_unfixed.
+ * fsck: an entry without an original (damage: the store never makes one) is removed and the loss
+ * recorded in the audit table; an original whose size differs from its entry is reported, never
+ * changed. Of an older mugai's files: a file without a row (a crash after the file was written,
+ * before its row was committed, or after a row was deleted, before its file was) is removed: its
+ * message was never answered, so Postfix still has it, or it was deleted on purpose. A temp file
+ * is removed. A directory, original or index file whose group or mode is not the store's is
+ * given them when repairing: by root (with the store's user), or a mode by the file's own user.
+ * Files younger than GRACE seconds are left alone. Its counts (fsck.h): files (originals found,
+ * in the index or as files), rows, temp_removed, orphans_removed, lost_rows_removed,
+ * size_mismatches, strangers, owners_wrong, owners_unfixed.
  */
 #pragma once
 #include <sqlite3.h>
@@ -37,7 +38,6 @@
 
 typedef struct {
   char *dir;
-  char *tmp_dir;
   sqlite3 *db;
   mugai_durable_owner owner; /* of DIR: what root creates in it goes to them */
   GMutex lock;               /* guards the queue and the flag below */

@@ -141,14 +141,10 @@ void mugai_quarantine_stats_clear(mugai_quarantine_stats *stats);
 gboolean mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
                                mugai_quarantine_fsck_report *report, GError **error);
 
-/* Test hooks: make the next stores stop at STEP (a simulated crash: WRITE after the original's
- * temp file is created, FSYNC after its data is written, RENAME after it is durable there,
- * INDEX after the original is in place, before its entry). */
+/* Test hook: with COMMIT the next stores fail just before their commit (a simulated crash: the
+ * original and its entry are committed together or not at all, on either backend). */
 typedef enum {
   MUGAI_QUARANTINE_FAULT_NONE,
-  MUGAI_QUARANTINE_FAULT_WRITE,
-  MUGAI_QUARANTINE_FAULT_FSYNC,
-  MUGAI_QUARANTINE_FAULT_RENAME,
-  MUGAI_QUARANTINE_FAULT_INDEX,
+  MUGAI_QUARANTINE_FAULT_COMMIT,
 } mugai_quarantine_fault;
 void mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault);

@@ -7,7 +7,7 @@ its table, show, show --raw, extract, delete, purge, fsck after damage, stats, a
 every error path (unknown id, no such part, no quarantine, an unprivileged user), held outbound
 mail, and several `mugai sanitize` processes storing while list and purge run. The same tests run
 on the PostgreSQL backend too (test_quarantine_pg.py subclasses Quarantine)."""
-import base64, csv, io, json, os, re, shutil, socket, subprocess, sys, tempfile, threading, time, unittest
+import base64, csv, io, json, os, re, shutil, socket, sqlite3, subprocess, sys, tempfile, threading, time, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -91,8 +91,8 @@ class SlowSink:
 
 class Quarantine(unittest.TestCase):
     # What fsck ends with on a consistent store of N entries.
-    FSCK_CLEAN = ("{n} files, {n} index entries; removed 0 temp files, 0 files without an entry, "
-                  "0 entries without a file")
+    FSCK_CLEAN = ("{n} originals, {n} entries; removed 0 entries without an original, 0 temp "
+                  "files, 0 files without an entry")
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="mugai-q-")
@@ -131,10 +131,38 @@ class Quarantine(unittest.TestCase):
     def q(self, *args, **kw):
         return run("quarantine", args[0], "-c", kw.pop("conf", self.conf), *args[1:], **kw)
 
+    def index_sql(self, sql, *args):
+        """SQL run on the store's index beside mugai: the rows it returns."""
+        db = sqlite3.connect(os.path.join(self.store, "index.sqlite"))
+        try:
+            rows = db.execute(sql, args).fetchall()
+            db.commit()
+            return rows
+        finally:
+            db.close()
+
     def original_bytes(self, qid):
-        """The original of QID as the store keeps it, read beside mugai (here: its file)."""
-        with open(os.path.join(self.store, "objects", qid[16:18], qid[18:20], qid), "rb") as f:
-            return f.read()
+        """The original of QID as the store keeps it, read beside mugai (in the index), or None."""
+        rows = self.index_sql("SELECT data FROM original WHERE entry_id = ?", qid)
+        return rows[0][0] if rows else None
+
+    def make_legacy(self, qid):
+        """The original of QID made what a mugai before index version 3 left: a file under
+        objects/ (the store's owner and modes), nothing in the index. Its path."""
+        data = self.original_bytes(qid)
+        st = os.stat(self.store)
+        path = self.original_path(qid)
+        d = os.path.dirname(path)
+        for sub in (os.path.dirname(os.path.dirname(d)), os.path.dirname(d), d):
+            os.makedirs(sub, exist_ok=True)
+            os.chmod(sub, 0o2770)
+            os.chown(sub, st.st_uid, st.st_gid)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o640)
+        os.chown(path, st.st_uid, st.st_gid)
+        self.index_sql("DELETE FROM original WHERE entry_id = ?", qid)
+        return path
 
     def stored_id(self, message=HTML):
         p, report = self.sanitize(message)
@@ -239,8 +267,7 @@ class Quarantine(unittest.TestCase):
         self.assertEqual([e["id"] for e in json.loads(self.q("list", "--json").stdout)], [first])
         fsck = self.q("fsck", "--grace", "0s")
         self.assertEqual(fsck.returncode, 0, fsck.stderr)
-        self.assertIn("1 files, 1 index entries; removed 0 temp files, 0 files without an entry, "
-                      "0 entries without a file; 0 size mismatches, 0 strangers",
+        self.assertIn(self.FSCK_CLEAN.format(n=1) + "; 0 size mismatches, 0 strangers",
                       fsck.stdout.decode())
         # Postfix tries again with space: the message is kept and delivered.
         again = self.stored_id()
@@ -352,11 +379,9 @@ class Quarantine(unittest.TestCase):
         os.mkdir(self.store, 0o750)  # as deploy/mugai-milter.service makes it, for the milter's user
         os.chown(self.store, nobody.pw_uid, nobody.pw_gid)
         qid = self.stored_id()  # root: an admin running mugai sanitize
-        sub = os.path.join(self.store, "objects", qid[16:18])
-        for path in (self.store, os.path.join(self.store, "tmp"), os.path.join(self.store, "objects"),
-                     sub, os.path.join(sub, qid[18:20]), os.path.join(sub, qid[18:20], qid),
-                     os.path.join(self.store, "index.sqlite")):
+        for path in (self.store, os.path.join(self.store, "index.sqlite")):
             self.assertEqual(os.stat(path).st_uid, nobody.pw_uid, path)
+        self.assertEqual(self.original_bytes(qid), HTML)  # in the index: no file of its own
         # So the milter's user goes on storing there, in the same directories too.
         p = run("sanitize", "-c", self.conf, "--from", "s@example.com", "--rcpt",
                 "taro@city.example.lg.jp", stdin=HTML, user="nobody")
@@ -380,11 +405,9 @@ class Quarantine(unittest.TestCase):
     @unittest.skipUnless(unix_users.can_switch_users(), "needs root, setpriv and groupadd")
     def test_root_gives_the_store_to_its_user_and_group_whose_members_may_use_it(self):
         conf, group, gid, nobody, qid = self.owned_store()
-        sub = os.path.join(self.store, "objects", qid[16:18])
-        for d in (self.store, os.path.join(self.store, "tmp"), os.path.join(self.store, "objects"),
-                  sub, os.path.join(sub, qid[18:20])):
-            self.assertEqual(unix_users.mode_and_owner(d), (0o2770, nobody, gid), d)
-        self.assertEqual(unix_users.mode_and_owner(self.original_path(qid)), (0o640, nobody, gid))
+        self.assertEqual(unix_users.mode_and_owner(self.store), (0o2770, nobody, gid))
+        for made_before in ("objects", "tmp"):  # by a mugai before index version 3
+            self.assertFalse(os.path.exists(os.path.join(self.store, made_before)))
         index = os.path.join(self.store, "index.sqlite")
         self.assertEqual(unix_users.mode_and_owner(index), (0o660, nobody, gid))
         member, stranger = unix_users.free_uid(), unix_users.free_uid(61500)
@@ -402,7 +425,7 @@ class Quarantine(unittest.TestCase):
         # A member deletes too (the directories are the group's to write), audited under its uid.
         p = self.q("delete", qid, "--reason", "asked", conf=conf, uid=member, groups=[gid])
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertFalse(os.path.exists(self.original_path(qid)))
+        self.assertIsNone(self.original_bytes(qid))
         audit = json.loads(self.q("audit", "--json", conf=conf).stdout)
         self.assertEqual([(r["action"], r["uid"]) for r in audit], [("delete", member)])
 
@@ -440,7 +463,7 @@ class Quarantine(unittest.TestCase):
     @unittest.skipUnless(unix_users.can_switch_users(), "needs root, setpriv and groupadd")
     def test_fsck_reports_an_owner_or_mode_that_is_not_the_stores_and_root_fixes_it(self):
         conf, group, gid, nobody, qid = self.owned_store()
-        path = self.original_path(qid)
+        path = self.make_legacy(qid)  # an older mugai's file: the only originals with a mode
         os.chown(path, 0, 0)  # as an admin's cp would leave it
         os.chmod(path, 0o644)
         member = unix_users.free_uid()
@@ -462,7 +485,7 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(unix_users.mode_and_owner(path), (0o640, nobody, gid))
         clean = self.q("fsck", "--grace", "0s", conf=conf, uid=member, groups=[gid])
         self.assertEqual(clean.returncode, 0, clean.stderr)
-        self.assertIn("1 files, 1 index entries; removed 0 temp files", clean.stdout.decode())
+        self.assertIn(self.FSCK_CLEAN.format(n=1), clean.stdout.decode())
         self.assertIn("; 0 owners or modes fixed\n", clean.stdout.decode())
 
     # ---- delete / purge / audit ----------------------------------------------------------------
@@ -561,24 +584,26 @@ class Quarantine(unittest.TestCase):
         os.makedirs(odir, exist_ok=True)
         with open(os.path.join(odir, orphan), "wb") as f:
             f.write(HTML)
-        os.unlink(os.path.join(self.store, "objects", lost[16:18], lost[18:20], lost))
+        self.index_sql("DELETE FROM original WHERE entry_id = ?", lost)  # damage
+        os.makedirs(os.path.join(self.store, "tmp"))  # an older mugai's unfinished store
         with open(os.path.join(self.store, "tmp", keep + "x.tmp"), "wb") as f:
             f.write(b"half")
         dry = self.q("fsck", "--dry-run", "--grace", "0s")
         self.assertEqual(dry.returncode, 0, dry.stderr)
-        self.assertIn("would remove 1 temp files, 1 files without an entry, 1 entries without a file",
-                      dry.stdout.decode())
+        self.assertIn("would remove 1 entries without an original, 1 temp files, 1 files without an "
+                      "entry", dry.stdout.decode())
         self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 2)  # nothing changed
         young = self.q("fsck")  # the default grace leaves fresh files alone
-        self.assertIn("removed 0 temp files, 0 files without an entry, 1 entries without a file",
+        self.assertIn("removed 1 entries without an original, 0 temp files, 0 files without an entry",
                       young.stdout.decode())
         p = self.q("fsck", "--grace", "0s")
-        self.assertIn("removed 1 temp files, 1 files without an entry, 0 entries without a file",
+        self.assertIn("removed 0 entries without an original, 1 temp files, 1 files without an entry",
                       p.stdout.decode())
         self.assertFalse(os.path.exists(os.path.join(odir, orphan)))
         self.assertEqual([e["id"] for e in json.loads(self.q("list", "--json").stdout)], [keep])
         clean = self.q("fsck", "--grace", "0s").stdout.decode()
-        self.assertIn("1 files, 1 index entries; removed 0 temp files, 0 files", clean)
+        self.assertIn("1 originals, 1 entries; removed 0 entries without an original, 0 temp files, "
+                      "0 files", clean)
         audit = json.loads(self.q("audit", "--json").stdout)
         self.assertEqual([(r["action"], r["id"]) for r in audit], [("fsck", lost)])
 

@@ -13,11 +13,10 @@ here: what is tested is ENOSPC on write, which tmpfs gives exactly when its size
   device"); a 15 KB one still passes; the filler removed, the 560 KB one is delivered,
   sanitized; no spool file stays.
 - quarantine, too little left: the quarantine tmpfs filled up to 150 KB free; a small message is
-  kept and delivered, a 560 KB one → 451 ("original not kept"), nothing of it delivered; freed →
-  kept and delivered.
-- quarantine, full to the last byte: a small message → 451 (its original cannot be written; an
-  index that cannot grow is tests/cli/test_quarantine.py's case, by RLIMIT_FSIZE); freed → kept
-  and delivered.
+  kept and delivered, a 560 KB one → 451 ("original not kept": SQLite's "database or disk is
+  full"), nothing of it delivered; freed → kept and delivered.
+- quarantine, full to the last byte: a small message → 451 (its original cannot be written into
+  the index's WAL); freed → kept and delivered.
 - then `mugai quarantine fsck --grace 0s`: every original has its entry and the other way round,
   no temp file left behind (nothing to remove).
 """
@@ -124,7 +123,7 @@ class DiskFull(unittest.TestCase):
             delivered += 1
             offset = len(the_lab.milter_log())
             log = self.assert_tempfailed(the_lab, sent["q-big"], offset, "original not kept")
-            self.assertIn("No space left on device", log)
+            self.assertIn("database or disk is full", log)  # SQLite's SQLITE_FULL, from ENOSPC
             self.assertTrue(the_lab.wait_delivered(delivered, 60))
             self.assertEqual(len(faultlib.sink_files(the_lab)), delivered, "q-big was delivered")
             os.unlink(filler)
@@ -157,8 +156,8 @@ class DiskFull(unittest.TestCase):
         self.assertEqual(len(kept), 5, kept)  # s-small, s-big, q-small, q-big, q-none: each once
         fsck = faultlib.quarantine(self.conf, "fsck", "--grace", "0s")
         self.assertEqual(fsck.returncode, 0, fsck.stdout + fsck.stderr)
-        self.assertIn("5 files, 5 index entries; removed 0 temp files, 0 files without an entry, "
-                      "0 entries without a file; 0 size mismatches, 0 strangers", fsck.stdout.decode())
+        self.assertIn("5 originals, 5 entries; removed 0 entries without an original, 0 temp "
+                      "files, 0 files without an entry; 0 size mismatches, 0 strangers", fsck.stdout.decode())
         print("\n  disk full: spool 451 then delivered; quarantine (150 KB left) 451 then kept; "
               "quarantine (0 left) 451 then kept; the full store's failure: "
               + " | ".join(l.split("mugai-milter: ", 1)[-1][:160] for l in full_log.splitlines()

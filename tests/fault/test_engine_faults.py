@@ -200,8 +200,8 @@ class SqliteLocked(Base):
         self.assertEqual(sorted(e["subject"] for e in entries), ["fault html l-first", "fault html l-locked"])
         fsck = faultlib.quarantine(conf, "fsck", "--grace", "0s")
         self.assertEqual(fsck.returncode, 0, fsck.stdout + fsck.stderr)
-        self.assertIn("2 files, 2 index entries; removed 0 temp files, 0 files without an entry, "
-                      "0 entries without a file", fsck.stdout.decode())
+        self.assertIn("2 originals, 2 entries; removed 0 entries without an original, 0 temp "
+                      "files, 0 files without an entry", fsck.stdout.decode())
         print(f"\n  SQLite index locked {HOLD:.0f}s: the message kept was answered 451 after "
               f"{took:.1f}s (busy timeout {BUSY_TIMEOUT:.0f}s); after the release 250 in {again:.2f}s",
               file=sys.stderr)

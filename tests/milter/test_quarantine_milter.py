@@ -6,7 +6,7 @@ its queue ID before its answer, also when the milter is killed (kill -9) in the 
 after which fsck leaves a consistent store; a store that fails answers 451 4.3.0 and logs why, and the next
 message is kept again once it can be; held outbound mail is kept and discarded, its log line
 naming the id."""
-import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time, unittest
+import json, os, re, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, threading, time, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -129,8 +129,8 @@ class QuarantineMilter(unittest.TestCase):
             self.assertIn(f"{e['queue_id']}: from=<sender@example.co.jp>", log)
             self.assertRegex(log, rf"{e['queue_id']}: .* quarantine={e['id']}")
         fsck = self.cli(m, "fsck", "--grace", "0s").stdout.decode()
-        self.assertIn("60 files, 60 index entries; removed 0 temp files, 0 files without an entry, "
-                      "0 entries without a file", fsck)
+        self.assertIn("60 originals, 60 entries; removed 0 entries without an original, 0 temp "
+                      "files, 0 files without an entry", fsck)
 
     def test_kill_9_while_storing_loses_no_answered_original_and_fsck_reconciles(self):
         m = self.milter("killed")
@@ -162,26 +162,29 @@ class QuarantineMilter(unittest.TestCase):
         self.assertEqual([q for q in answered if q not in listed], [])
         p = self.cli(m, "fsck", "--grace", "0s")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn(", 0 entries without a file;", p.stdout.decode())
+        self.assertIn(" 0 entries without an original,", p.stdout.decode())
         clean = self.cli(m, "fsck", "--grace", "0s").stdout.decode()
         n = len(listed)
-        self.assertIn(f"{n} files, {n} index entries; removed 0 temp files, 0 files without an "
-                      "entry, 0 entries without a file", clean)
+        self.assertIn(f"{n} originals, {n} entries; removed 0 entries without an original, 0 temp "
+                      "files, 0 files without an entry", clean)
 
     def test_a_store_that_fails_answers_451_and_keeps_nothing_half(self):
         m = self.milter("failing")
         self.assertEqual(m.send(HTML, "4TQF0001").action, "continue")
-        objects = os.path.join(self.store, "objects")
-        shutil.move(objects, objects + ".away")
-        open(objects, "w").close()  # no directory can be made under it: every store fails
+        index = sqlite3.connect(os.path.join(self.store, "index.sqlite"))
+        index.execute("CREATE TRIGGER refuse BEFORE INSERT ON original"  # every store fails
+                      " BEGIN SELECT RAISE(ABORT, 'the disk is on fire'); END")
+        index.commit()
         r = m.send(HTML, "4TQF0002")
         self.assertEqual(r.action, "tempfail")
         self.assertTrue(r.reply.code.startswith("451 4.3.0 "), r.reply.code)
         log = m.log()
         self.assertRegex(log, r"4TQF0002: original not kept in the quarantine .*; deferred")
         self.assertRegex(log, r"4TQF0002: .*verdict=tempfail")
-        os.unlink(objects)
-        shutil.move(objects + ".away", objects)
+        self.assertIn("the disk is on fire", log)
+        index.execute("DROP TRIGGER refuse")
+        index.commit()
+        index.close()
         self.assertEqual(m.send(HTML, "4TQF0003").action, "continue")
         listed = json.loads(self.cli(m, "list", "--json").stdout)
         self.assertEqual(sorted(e["queue_id"] for e in listed), ["4TQF0001", "4TQF0003"])
@@ -238,8 +241,8 @@ class QuarantineMilter(unittest.TestCase):
         self.assertEqual(m.send(HTML, "4TQO0001").action, "continue")
         index = os.path.join(self.store, "index.sqlite")
         # While the milter holds the index open, with the -wal and -shm SQLite made for it.
-        for path, mode in ((self.store, 0o2770), (os.path.join(self.store, "objects"), 0o2770),
-                           (index, 0o660), (index + "-wal", 0o660), (index + "-shm", 0o660)):
+        for path, mode in ((self.store, 0o2770), (index, 0o660), (index + "-wal", 0o660),
+                           (index + "-shm", 0o660)):
             self.assertEqual(unix_users.mode_and_owner(path), (mode, nobody, gid), path)
         member, stranger = unix_users.free_uid(), unix_users.free_uid(61500)
         p = subprocess.run(unix_users.as_user(member, [gid], [MUGAI, "quarantine", "list", "--json",
@@ -248,9 +251,12 @@ class QuarantineMilter(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         (entry,) = json.loads(p.stdout)
         self.assertEqual(entry["queue_id"], "4TQO0001")
-        original = os.path.join(self.store, "objects", entry["id"][16:18], entry["id"][18:20],
-                                entry["id"])
-        self.assertEqual(unix_users.mode_and_owner(original), (0o640, nobody, gid))
+        p = subprocess.run(unix_users.as_user(member, [gid], [MUGAI, "quarantine", "show",
+                                                              entry["id"], "--raw", "-c", m.conf]),
+                           capture_output=True, timeout=60)  # the original, from the index
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.endswith(b"\r\n\r\n<p>hello <b>world</b></p>\r\n"), p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.store, "objects")))
         p = subprocess.run(unix_users.as_user(stranger, [], [MUGAI, "quarantine", "list", "-c",
                                                              m.conf]),
                            capture_output=True, timeout=60)

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <libpq-fe.h>
 #include "quarantine/index.h"
@@ -187,16 +189,31 @@ teardown(void **state)
   return 0;
 }
 
-/* Is the original of ID in F's store? */
+/* Run SQL on F's SQLite index; the number the first column of its first row holds (else 0). */
+static gint64
+index_number(const fixture *f, const char *sql)
+{
+  sqlite3 *db = open_index(f);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  int rc = sqlite3_step(st);
+  assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
+  gint64 n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  mugai_qindex_close(db);
+  return n;
+}
+
+/* Is the original of ID in F's store? (The SQLite backend's: in the index, or as an older
+ * mugai's file.) */
 static gboolean
 has_original(const fixture *f, const char *id)
 {
-  if (f->dsn) {
-    g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM original WHERE entry_id = '%s'", id);
+  g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM original WHERE entry_id = '%s'", id);
+  if (f->dsn)
     return pg_number(sql) == 1;
-  }
   g_autofree char *path = path_of(f, id);
-  return g_file_test(path, G_FILE_TEST_EXISTS);
+  return index_number(f, sql) == 1 || g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
 /* Damage: the original of ID goes, its entry stays (the store itself never does this). */
@@ -208,8 +225,40 @@ remove_original(const fixture *f, const char *id)
     pg_exec_ok(sql);
     return;
   }
+  g_autofree char *sql = g_strdup_printf("DELETE FROM original WHERE entry_id = '%s' RETURNING 1", id);
   g_autofree char *path = path_of(f, id);
-  assert_int_equal(unlink(path), 0);
+  if (index_number(f, sql) == 0)
+    assert_int_equal(unlink(path), 0); /* an older mugai's file */
+}
+
+/* Write BYTES as an older mugai stored an original: DIR/objects/ab/cd/ID, mode MODE. */
+static char *
+write_legacy_file(const fixture *f, const char *id, const char *bytes, gssize len, guint mode)
+{
+  char *path = path_of(f, id);
+  g_autofree char *dir = g_path_get_dirname(path);
+  assert_int_equal(g_mkdir_with_parents(dir, 02770), 0);
+  g_autofree char *mid = g_path_get_dirname(dir);
+  g_autofree char *objects = g_path_get_dirname(mid);
+  const char *made[] = {objects, mid, dir}; /* the modes that mugai gave them, whatever the umask */
+  for (gsize i = 0; i < G_N_ELEMENTS(made); i++)
+    assert_int_equal(chmod(made[i], 02770), 0);
+  GError *error = NULL;
+  if (!g_file_set_contents(path, bytes, len, &error))
+    fail_msg("%s", error->message);
+  assert_int_equal(chmod(path, mode), 0);
+  return path;
+}
+
+/* The original of ID (stored with ORIGINAL) made what a mugai before index version 3 left: a
+ * file under objects/, nothing in the index. (transfer full) its path. */
+static char *
+make_legacy(const fixture *f, const char *id)
+{
+  char *path = write_legacy_file(f, id, original, sizeof original - 1, 0640);
+  g_autofree char *sql = g_strdup_printf("DELETE FROM original WHERE entry_id = '%s' RETURNING 1", id);
+  assert_int_equal(index_number(f, sql), 1);
+  return path;
 }
 
 static gboolean collect(const guint8 *data, gsize len, gpointer out, GError **error);
@@ -315,11 +364,12 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   assert_true(mugai_quarantine_read_original(f->q, id, collect, bytes, &error));
   assert_int_equal(bytes->len, sizeof original - 1);
   assert_memory_equal(bytes->data, original, bytes->len);
-  if (!f->dsn) { /* the SQLite backend's file, the store's group's to read */
+  if (!f->dsn) { /* the SQLite backend's original is in the index, committed with its entry */
     g_autofree char *path = path_of(f, id);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0640);
+    assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_autofree char *sql =
+        g_strdup_printf("SELECT length(data) FROM original WHERE entry_id = '%s'", id);
+    assert_int_equal(index_number(f, sql), sizeof original - 1);
   }
 
   g_autoptr(mugai_quarantine_entry) got =
@@ -569,37 +619,50 @@ purge_removes_what_is_past_retention(void **state)
   g_ptr_array_unref(old);
 }
 
-/* Each simulated crash stops a store where a real one could; fsck then leaves a consistent store:
- * no file without a row, no row without a file, no temp file. (On PostgreSQL every crash point
- * is before the one commit: nothing is left for fsck but the damage.) */
+/* A simulated crash just before the commit leaves nothing of its message on either backend (the
+ * entry and its original are committed together): fsck finds only the damage made by hand. On
+ * SQLite it also reconciles what a mugai before index version 3 could leave: a temp file of an
+ * unfinished store, a file whose row was never committed, and an entry whose original is a file
+ * (kept). */
 static void
 fsck_reconciles_every_crash_point(void **state)
 {
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) kept = entry_at(NOW, "none", "x@example.jp");
   store_ok(f, kept);
-  const mugai_quarantine_fault faults[] = {
-      MUGAI_QUARANTINE_FAULT_WRITE, MUGAI_QUARANTINE_FAULT_FSYNC, MUGAI_QUARANTINE_FAULT_RENAME,
-      MUGAI_QUARANTINE_FAULT_INDEX};
-  GPtrArray *crashed = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_quarantine_entry_free);
-  for (gsize i = 0; i < G_N_ELEMENTS(faults); i++) {
-    mugai_quarantine_set_fault(f->q, faults[i]);
-    mugai_quarantine_entry *e = entry_at(NOW, "none", "x@example.jp");
-    GError *error = NULL;
-    assert_false(
-        mugai_quarantine_store(f->q, e, (const guint8 *) original, sizeof original - 1, &error));
-    g_clear_error(&error);
-    g_ptr_array_add(crashed, e);
-  }
+  mugai_quarantine_set_fault(f->q, MUGAI_QUARANTINE_FAULT_COMMIT);
+  g_autoptr(mugai_quarantine_entry) crashed = entry_at(NOW, "none", "x@example.jp");
+  GError *error = NULL;
+  assert_false(
+      mugai_quarantine_store(f->q, crashed, (const guint8 *) original, sizeof original - 1, &error));
+  assert_non_null(strstr(error->message, "simulated crash before the commit"));
+  g_clear_error(&error);
   mugai_quarantine_set_fault(f->q, MUGAI_QUARANTINE_FAULT_NONE);
-  /* A row whose file is gone (damage: the store never makes one). */
+  assert_false(has_original(f, crashed->id));
+  /* A row whose original is gone (damage: the store never makes one). */
   g_autoptr(mugai_quarantine_entry) lost = entry_at(NOW, "virus", "x@example.jp");
   store_ok(f, lost);
   remove_original(f, lost->id);
   assert_int_equal(count(f, &all), 2);
+  g_autoptr(mugai_quarantine_entry) old = entry_at(NOW, "none", "x@example.jp");
+  if (!f->dsn) { /* an older mugai's leftovers, old enough for fsck */
+    store_ok(f, old);
+    g_autofree char *legacy = make_legacy(f, old->id);
+    g_autofree char *orphan_id = mugai_quarantine_id_new(NOW);
+    g_autofree char *orphan = write_legacy_file(f, orphan_id, original, sizeof original - 1, 0640);
+    g_autofree char *tmp_dir = g_build_filename(f->dir, "tmp", NULL);
+    assert_int_equal(g_mkdir_with_parents(tmp_dir, 02770), 0);
+    g_autofree char *tmp_name = g_strconcat(orphan_id, ".tmp", NULL);
+    g_autofree char *tmp = g_build_filename(tmp_dir, tmp_name, NULL);
+    assert_true(g_file_set_contents(tmp, "partial", -1, NULL));
+    const char *aged[] = {orphan, tmp}; /* within the grace below, older than none */
+    for (gsize i = 0; i < G_N_ELEMENTS(aged); i++) {
+      struct utimbuf t = {.actime = time(NULL) - 1800, .modtime = time(NULL) - 1800};
+      assert_int_equal(utime(aged[i], &t), 0);
+    }
+  }
 
   mugai_quarantine_fsck_report r;
-  GError *error = NULL;
   /* Within the grace period nothing a running store may still own is touched. */
   assert_true(mugai_quarantine_fsck(f->q, 3600, TRUE, &r, &error));
   assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed") + mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 0);
@@ -608,18 +671,22 @@ fsck_reconciles_every_crash_point(void **state)
 
   if (!f->dsn) {
     assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error)); /* a dry run changes nothing */
-    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 3);    /* write, fsync and rename crashes leave the temp file */
-    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 1); /* the index crash leaves the file without its row */
-    mugai_quarantine_fsck_report_clear(&r);
-    assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
-    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 3);
+    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 1);
     assert_int_equal(mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 1);
     mugai_quarantine_fsck_report_clear(&r);
+    assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
+    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "temp_removed"), 1);
+    assert_int_equal(mugai_quarantine_fsck_report_count(&r, "orphans_removed"), 1);
+    assert_non_null(strstr(r.summary, "3 originals, 2 entries; removed 0 entries without an "
+                                      "original, 1 temp files, 1 files without an entry;"));
+    mugai_quarantine_fsck_report_clear(&r);
+    assert_true(has_original(f, old->id)); /* the older mugai's file of a live entry stays */
   }
 
+  guint64 live = f->dsn ? 1 : 2;
   assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 1);
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 1);
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), live);
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), live);
   assert_int_equal(r.lines->len, 0);
   mugai_quarantine_fsck_report_clear(&r);
   assert_true(has_original(f, kept->id));
@@ -627,7 +694,6 @@ fsck_reconciles_every_crash_point(void **state)
   assert_int_equal(rows->len, 1);
   assert_string_equal(((mugai_quarantine_audit_row *) rows->pdata[0])->action, "fsck");
   assert_string_equal(((mugai_quarantine_audit_row *) rows->pdata[0])->id, lost->id);
-  g_ptr_array_unref(crashed);
 }
 
 static void
@@ -682,8 +748,7 @@ a_failing_commit_keeps_nothing_of_its_message(void **state)
   assert_false(stored);
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
   g_clear_error(&error);
-  g_autofree char *lost_path = path_of(f, lost->id);
-  assert_false(g_file_test(lost_path, G_FILE_TEST_EXISTS));
+  assert_false(has_original(f, lost->id));
   assert_int_equal(count(f, &all), 1);
   g_autoptr(mugai_quarantine_entry) later = entry_at(NOW, "none", "x@example.jp");
   store_ok(f, later);
@@ -784,7 +849,8 @@ mode_of(const char *path)
 }
 
 /* The modes are the store's whatever the umask: a milter started under umask 077 must still let
- * the store's group read originals and use the index (durable_file.h says why 2770). */
+ * the store's group use the index (durable_file.h says why 2770). A new store makes only its
+ * directory and index; an older mugai's original file is given the store's mode by fsck. */
 static void
 modes_do_not_depend_on_the_umask(void **state)
 {
@@ -796,17 +862,13 @@ modes_do_not_depend_on_the_umask(void **state)
   g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
   store_ok(f, e);
   umask(old);
-  g_autofree char *path = path_of(f, e->id);
-  g_autofree char *leaf = g_path_get_dirname(path);
-  g_autofree char *mid = g_path_get_dirname(leaf);
   g_autofree char *objects = g_build_filename(f->dir, "objects", NULL);
   g_autofree char *tmp = g_build_filename(f->dir, "tmp", NULL);
   g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
   g_autofree char *wal = g_strconcat(index, "-wal", NULL);
-  const char *dirs[] = {f->dir, tmp, objects, mid, leaf};
-  for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++)
-    assert_int_equal(mode_of(dirs[i]), 02770);
-  assert_int_equal(mode_of(path), 0640);
+  assert_int_equal(mode_of(f->dir), 02770);
+  assert_false(g_file_test(objects, G_FILE_TEST_EXISTS));
+  assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
   assert_int_equal(mode_of(index), 0660);
   assert_int_equal(mode_of(wal), 0660); /* SQLite's, from the index's */
   mugai_quarantine_fsck_report r;
@@ -814,7 +876,9 @@ modes_do_not_depend_on_the_umask(void **state)
   assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
   assert_int_equal(mugai_quarantine_fsck_report_count(&r, "owners_wrong"), 0);
   mugai_quarantine_fsck_report_clear(&r);
-  /* An original a umask left 0644 is the store's again after fsck (its user may chmod it). */
+  /* An older mugai's original a umask left 0644 is the store's again after fsck (its user may
+   * chmod it). */
+  g_autofree char *path = make_legacy(f, e->id);
   assert_int_equal(chmod(path, 0644), 0);
   assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
   assert_int_equal(mugai_quarantine_fsck_report_count(&r, "owners_wrong"), 1);
@@ -825,6 +889,47 @@ modes_do_not_depend_on_the_umask(void **state)
   mugai_quarantine_fsck_report_clear(&r);
   assert_int_equal(mode_of(path), 0640);
   teardown(&fs);
+}
+
+/* An index of version 2 (originals as files under objects/) opens at version 3: its entries are
+ * read from their files and deleted with them, new ones go into the index, fsck counts both. */
+static void
+an_index_of_version_2_keeps_its_files(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine_entry) old = entry_at(NOW, "none", "x@example.jp");
+  g_autoptr(mugai_quarantine_entry) gone = entry_at(NOW, "virus", "x@example.jp");
+  store_ok(f, old);
+  store_ok(f, gone);
+  g_autofree char *old_path = make_legacy(f, old->id);
+  g_autofree char *gone_path = make_legacy(f, gone->id);
+  index_number(f, "DROP TABLE original");
+  mugai_quarantine_free(f->q);
+  sqlite3 *db = NULL;
+  g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  assert_int_equal(sqlite3_open(index, &db), SQLITE_OK); /* as version 2 left it */
+  assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  GError *error = NULL;
+  f->q = open_store(f->dir, NULL, NULL, TRUE, &error);
+  if (f->q == NULL)
+    fail_msg("%s", error->message);
+  assert_int_equal(index_number(f, "PRAGMA user_version"), 3);
+  g_autoptr(GByteArray) bytes = g_byte_array_new();
+  assert_true(mugai_quarantine_read_original(f->q, old->id, collect, bytes, &error));
+  assert_int_equal(bytes->len, sizeof original - 1);
+  assert_memory_equal(bytes->data, original, bytes->len);
+  assert_true(mugai_quarantine_delete(f->q, gone->id, "test", &error));
+  assert_false(g_file_test(gone_path, G_FILE_TEST_EXISTS));
+  g_autoptr(mugai_quarantine_entry) fresh = entry_at(NOW, "none", "x@example.jp");
+  store_ok(f, fresh);
+  mugai_quarantine_fsck_report r;
+  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 2);
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 2);
+  assert_int_equal(r.lines->len, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+  assert_true(g_file_test(old_path, G_FILE_TEST_EXISTS));
 }
 
 /* A store given to a user or group that does not exist (removed since the config loaded). */
@@ -850,6 +955,7 @@ main(void)
       cmocka_unit_test(ids_sort_by_time_and_hash_into_two_levels),
       cmocka_unit_test_setup_teardown(stores_exact_bytes_and_indexes_the_entry, setup, teardown),
       cmocka_unit_test_setup_teardown(reads_the_original_back_in_pieces, setup, teardown),
+      cmocka_unit_test_setup_teardown(an_index_of_version_2_keeps_its_files, setup, teardown),
       cmocka_unit_test_setup_teardown(lists_with_filters_newest_first, setup, teardown),
       cmocka_unit_test_setup_teardown(many_threads_store_at_once, setup, teardown),
       cmocka_unit_test_setup_teardown(delete_removes_row_and_file_and_is_audited, setup, teardown),

@@ -200,6 +200,14 @@ make_version_1_store(const fixture *f, const char *id)
   sqlite3_close(db);
 }
 
+static gboolean
+append_bytes(const guint8 *data, gsize len, gpointer out, GError **error)
+{
+  (void) error;
+  g_byte_array_append(out, data, (guint) len);
+  return TRUE;
+}
+
 /* An index of version 1 opens as it is (by the CLI too: no CREATE) and gains the host and claim
  * columns in place: its entry is intact with host "" (not recorded), new entries name this
  * host, and its entry can be claimed and released. */
@@ -211,7 +219,7 @@ an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
   make_version_1_store(f, old_id);
   assert_int_equal(user_version_of(f), 1);
   g_autoptr(mugai_quarantine) q = open_store(f, FALSE);
-  assert_int_equal(user_version_of(f), 2);
+  assert_int_equal(user_version_of(f), 3); /* through 2 to 3: the table of originals too */
   GError *error = NULL;
   g_autoptr(mugai_quarantine_entry) old = mugai_quarantine_get(q, old_id, &error);
   assert_non_null(old);
@@ -226,9 +234,13 @@ an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
   g_autofree char *claim = mugai_quarantine_claim_release(q, old_id, 600, &error);
   assert_non_null(claim);
   assert_true(mugai_quarantine_finish_release(q, old_id, claim, "asked", "", &error));
+  g_autoptr(GByteArray) bytes = g_byte_array_new(); /* its original still the file */
+  assert_true(mugai_quarantine_read_original(q, old_id, append_bytes, bytes, &error));
+  assert_int_equal(bytes->len, sizeof original - 1);
+  assert_memory_equal(bytes->data, original, bytes->len);
   mugai_quarantine_free(g_steal_pointer(&q));
-  q = open_store(f, TRUE); /* opened again: already version 2, nothing to do */
-  assert_int_equal(user_version_of(f), 2);
+  q = open_store(f, TRUE); /* opened again: already version 3, nothing to do */
+  assert_int_equal(user_version_of(f), 3);
 }
 
 static gboolean
