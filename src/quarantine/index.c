@@ -153,7 +153,12 @@ mugai_qindex_open(const char *path, gboolean create, GError **error)
 void
 mugai_qindex_close(sqlite3 *db)
 {
-  sqlite3_close(db); /* NULL is a no-op */
+  if (db == NULL)
+    return;
+  sqlite3_stmt *st;
+  while ((st = sqlite3_next_stmt(db, NULL)) != NULL) /* the cached ones (see cached()) */
+    sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 static sqlite3_stmt *
@@ -171,6 +176,53 @@ static void
 bind_text(sqlite3_stmt *st, int i, const char *value)
 {
   sqlite3_bind_text(st, i, value ? value : "", -1, SQLITE_STATIC);
+}
+
+/* The statements of every store, kept prepared on their connection: parsing them again for each
+ * message cost about as much as running them (callgrind: 40 % of a store's instructions). Their
+ * SQL begins with CACHED, so no statement another function prepared (and will finalize) is taken
+ * for one; the connection is used by one thread at a time. A cached statement is given back with
+ * done_cached(), never finalized; mugai_qindex_close() finalizes them. */
+#define CACHED "/* cached */ "
+
+static sqlite3_stmt *
+cached(sqlite3 *db, const char *sql, GError **error)
+{
+  for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+    if (!sqlite3_stmt_busy(st) && strcmp(sqlite3_sql(st), sql) == 0)
+      return st;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    sqlite3_finalize(st);
+    sql_fail(db, error, "index");
+    return NULL;
+  }
+  return st;
+}
+
+/* Give back a cached statement: reset, its bindings (pointers into the caller's data) cleared. */
+static void
+done_cached(sqlite3_stmt *st)
+{
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+}
+
+/* Step the cached ST to its end and give it back. */
+static gboolean
+run_cached(sqlite3 *db, sqlite3_stmt *st, GError **error)
+{
+  gboolean ok = sqlite3_step(st) == SQLITE_DONE || sql_fail(db, error, "index");
+  done_cached(st);
+  return ok;
+}
+
+gboolean
+mugai_qindex_run(sqlite3 *db, const char *sql, GError **error)
+{
+  g_autofree char *text = g_strconcat(CACHED, sql, NULL);
+  sqlite3_stmt *st = cached(db, text, error);
+  return st != NULL && run_cached(db, st, error);
 }
 
 /* Step ST to its end (an INSERT, UPDATE or DELETE) and finalize it. */
@@ -199,7 +251,7 @@ run_on_entry(sqlite3 *db, sqlite3_stmt *st, const char *id, GError **error)
 static gboolean
 insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
-  sqlite3_stmt *st = prepare(db, "INSERT INTO part VALUES (?,?,?,?,?,?,?,?,?,?)", error);
+  sqlite3_stmt *st = cached(db, CACHED "INSERT INTO part VALUES (?,?,?,?,?,?,?,?,?,?)", error);
   if (st == NULL)
     return FALSE;
   for (guint i = 0; i < e->parts->len; i++) {
@@ -216,18 +268,19 @@ insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
     bind_text(st, 9, p->action);
     bind_text(st, 10, p->reason);
     if (sqlite3_step(st) != SQLITE_DONE) {
-      sqlite3_finalize(st);
-      return sql_fail(db, error, "index part");
+      sql_fail(db, error, "index part");
+      done_cached(st);
+      return FALSE;
     }
   }
-  sqlite3_finalize(st);
+  done_cached(st);
   return TRUE;
 }
 
 static gboolean
 insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
-  sqlite3_stmt *st = prepare(db, "INSERT INTO rcpt VALUES (?,?)", error);
+  sqlite3_stmt *st = cached(db, CACHED "INSERT INTO rcpt VALUES (?,?)", error);
   if (st == NULL)
     return FALSE;
   for (guint i = 0; e->rcpts[i]; i++) {
@@ -235,19 +288,20 @@ insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
     bind_text(st, 1, e->id);
     bind_text(st, 2, e->rcpts[i]);
     if (sqlite3_step(st) != SQLITE_DONE) {
-      sqlite3_finalize(st);
-      return sql_fail(db, error, "index recipient");
+      sql_fail(db, error, "index recipient");
+      done_cached(st);
+      return FALSE;
     }
   }
-  sqlite3_finalize(st);
+  done_cached(st);
   return TRUE;
 }
 
 gboolean
 mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
-  sqlite3_stmt *st = prepare(db,
-                             "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
+  sqlite3_stmt *st = cached(db,
+                             CACHED "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
                              " from_header, subject, size, verdict, reason, actions, signatures,"
                              " report, released, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              error);
@@ -266,7 +320,7 @@ mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error
   bind_text(st, 14, e->report_json);
   sqlite3_bind_int64(st, 15, e->released);
   bind_text(st, 16, e->host);
-  return run(db, st, error) && insert_rcpts(db, e, error) && insert_parts(db, e, error);
+  return run_cached(db, st, error) && insert_rcpts(db, e, error) && insert_parts(db, e, error);
 }
 
 static char *
@@ -405,7 +459,7 @@ mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gs
 {
   if (len > G_MAXINT) /* sqlite3_blob_write's offsets are ints */
     return sql_fail(db, error, "index original: too big");
-  sqlite3_stmt *st = prepare(db, "INSERT INTO original VALUES (?, ?)", error);
+  sqlite3_stmt *st = cached(db, CACHED "INSERT INTO original VALUES (?, ?)", error);
   if (st == NULL)
     return FALSE;
   bind_text(st, 1, id);
@@ -413,7 +467,7 @@ mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gs
     sqlite3_bind_blob64(st, 2, data ? (const void *) data : "", len, SQLITE_STATIC);
   else
     sqlite3_bind_zeroblob64(st, 2, len);
-  return run(db, st, error) &&
+  return run_cached(db, st, error) &&
          (len <= ORIGINAL_BIND_MAX ||
           write_original_pieces(db, sqlite3_last_insert_rowid(db), data, len, error));
 }

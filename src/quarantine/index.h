@@ -31,6 +31,9 @@ sqlite3 *mugai_qindex_open(const char *path, gboolean create, GError **error);
 void mugai_qindex_close(sqlite3 *db); /* NULL-safe */
 
 gboolean mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error);
+/* One statement SQL (a literal: BEGIN, SAVEPOINT, COMMIT...), kept prepared on DB for the next
+ * time: for what every store runs. */
+gboolean mugai_qindex_run(sqlite3 *db, const char *sql, GError **error);
 
 /* One entry with its recipients and parts; in the caller's transaction. */
 gboolean mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *entry, GError **error);

@@ -46,16 +46,16 @@ static void
 commit_rows(sqlite3 *db, GPtrArray *rows)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ok = mugai_qindex_exec(db, "BEGIN IMMEDIATE", &error);
+  gboolean ok = mugai_qindex_run(db, "BEGIN IMMEDIATE", &error);
   for (guint i = 0; ok && i < rows->len; i++) {
     pending_row *row = g_ptr_array_index(rows, i);
-    mugai_qindex_exec(db, "SAVEPOINT row", NULL);
+    mugai_qindex_run(db, "SAVEPOINT row", NULL);
     if (!insert_row(db, row))
-      mugai_qindex_exec(db, "ROLLBACK TO row", NULL);
-    mugai_qindex_exec(db, "RELEASE row", NULL);
+      mugai_qindex_run(db, "ROLLBACK TO row", NULL);
+    mugai_qindex_run(db, "RELEASE row", NULL);
   }
-  if (ok && !mugai_qindex_exec(db, "COMMIT", &error)) {
-    mugai_qindex_exec(db, "ROLLBACK", NULL);
+  if (ok && !mugai_qindex_run(db, "COMMIT", &error)) {
+    mugai_qindex_run(db, "ROLLBACK", NULL);
     ok = FALSE;
   }
   for (guint i = 0; !ok && i < rows->len; i++) {
