@@ -1,6 +1,7 @@
 /* bench_quarantine.c — what keeping originals costs: store throughput (entries/s) of the real
- * store (write, fsync, rename, fsync of the directory, then the group-committed index row) from
- * several threads as the milter's are, and a large index to time `mugai quarantine list` on.
+ * store (SQLite: the original and its entry in one group-committed transaction; PostgreSQL: the
+ * same in one transaction of the server) from several threads as the milter's are, and a large
+ * index to time `mugai quarantine list` on.
  * Not a test: numbers only.
  *
  *   bench_quarantine store STORE THREADS COUNT [SIZE]

@@ -3,8 +3,8 @@
 # store throughput of the real store from 1, 4 and 16 threads (as the milter's are), then
 # `mugai quarantine list` and `stats` over an index of N entries (default 1 000 000). Numbers
 # only, no assertions.
-#   sqlite (default): files written, fsynced, renamed, directory fsynced, index row
-#     group-committed; in a temporary directory on /var/tmp (a real disk: on a tmpfs fsync costs
+#   sqlite (default): the original and its index rows in one group-committed transaction (WAL,
+#     synchronous=FULL); in a temporary directory on /var/tmp (a real disk: on a tmpfs fsync costs
 #     nothing). About 75 s to fill 1 000 000 entries, 760 MB of index.
 #   postgresql: a private cluster with PostgreSQL's durable defaults (fsync on,
 #     synchronous_commit on) on /var/tmp, started as the postgres user by tests/pg_cluster.py
