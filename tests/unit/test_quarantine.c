@@ -645,9 +645,10 @@ fsck_reconciles_every_crash_point(void **state)
   remove_original(f, lost->id);
   assert_int_equal(count(f, &all), 2);
   g_autoptr(mugai_quarantine_entry) old = entry_at(NOW, "none", "x@example.jp");
+  g_autofree char *legacy = NULL;
   if (!f->dsn) { /* an older mugai's leftovers, old enough for fsck */
     store_ok(f, old);
-    g_autofree char *legacy = make_legacy(f, old->id);
+    legacy = make_legacy(f, old->id);
     g_autofree char *orphan_id = mugai_quarantine_id_new(NOW);
     g_autofree char *orphan = write_legacy_file(f, orphan_id, original, sizeof original - 1, 0640);
     g_autofree char *tmp_dir = g_build_filename(f->dir, "tmp", NULL);
@@ -680,7 +681,8 @@ fsck_reconciles_every_crash_point(void **state)
     assert_non_null(strstr(r.summary, "3 originals, 2 entries; removed 0 entries without an "
                                       "original, 1 temp files, 1 files without an entry;"));
     mugai_quarantine_fsck_report_clear(&r);
-    assert_true(has_original(f, old->id)); /* the older mugai's file of a live entry stays */
+    assert_true(g_file_test(legacy, G_FILE_TEST_EXISTS)); /* an older mugai's file of a live */
+    assert_true(has_original(f, old->id));                  /* entry stays */
   }
 
   guint64 live = f->dsn ? 1 : 2;
