@@ -26,6 +26,9 @@ try_open(mugai_milter_state *state, const mugai_quarantine_policy *q, GError **e
   last_try = g_get_monotonic_time();
   if (store == NULL)
     return FALSE;
+  g_autoptr(GError) background = NULL;
+  if (!mugai_quarantine_run_in_background(store, &background)) /* slower, but it stores */
+    mugai_log_warning("quarantine: checkpoints stay in the commits: %s", background->message);
   g_atomic_pointer_set(&state->quarantine, store);
   mugai_log_info("quarantine: originals are kept in %s", mugai_quarantine_get_location(store));
   g_clear_pointer(&last_error, g_free);

@@ -42,6 +42,8 @@ typedef struct {
   gboolean (*get_stats)(void *ctx, mugai_quarantine_stats *stats, GError **error);
   gboolean (*fsck)(void *ctx, gint64 grace, gboolean repair, mugai_quarantine_fsck_report *report,
                    GError **error);
+  /* (nullable) see mugai_quarantine_run_in_background() */
+  gboolean (*run_in_background)(void *ctx, GError **error);
   void (*set_fault)(void *ctx, mugai_quarantine_fault fault); /* (nullable) test hook */
 } mugai_quarantine_backend;
 

@@ -217,6 +217,7 @@ mugai_sqlite_store_free(mugai_sqlite_store *q)
   if (q == NULL)
     return;
   g_assert(q->queue->len == 0 && !q->committing);
+  mugai_sqlite_checkpointer_stop(q->checkpointer, q->db);
   mugai_qindex_close(q->db);
   g_ptr_array_unref(q->queue);
   g_cond_clear(&q->committed);

@@ -312,6 +312,16 @@ sqlite_get_location(const void *ctx)
   return q->dir;
 }
 
+static gboolean
+sqlite_run_in_background(void *ctx, GError **error)
+{
+  mugai_sqlite_store *q = ctx;
+  g_return_val_if_fail(q->checkpointer == NULL, FALSE);
+  g_autofree char *index = g_build_filename(q->dir, MUGAI_QINDEX_FILE, NULL);
+  q->checkpointer = mugai_sqlite_checkpointer_start(q->db, index, error);
+  return q->checkpointer != NULL;
+}
+
 static void
 sqlite_set_fault(void *ctx, mugai_quarantine_fault fault)
 {
@@ -356,5 +366,6 @@ const mugai_quarantine_backend mugai_sqlite_backend = {
     .audit_list = sqlite_audit_list,
     .get_stats = sqlite_get_stats,
     .fsck = sqlite_fsck,
+    .run_in_background = sqlite_run_in_background,
     .set_fault = sqlite_set_fault,
 };

@@ -12,7 +12,9 @@
  * together (group commit): a thread that finds a commit in progress queues its row and waits,
  * the next commit takes every row queued, and no caller returns before the commit of its own
  * row. So one fsync serves every message of a burst, and a crash leaves a message either stored
- * whole or not at all (Postfix still holds it then: it was never answered).
+ * whole or not at all (Postfix still holds it then: it was never answered). Run in the
+ * background (mugai-milter), the WAL is checkpointed on a thread of its own, so no commit waits
+ * for the copy of megabytes of originals into the database file and its fsync.
  *
  * Owners: the store at DIR belongs to [quarantine] user and group: "" USER is the owner of DIR
  * when it exists, else this process; "" GROUP the login group of USER, else DIR's group, else
@@ -36,6 +38,9 @@
 #include "quarantine/durable_file.h"
 #include "quarantine/index.h"
 
+/* WAL checkpoints on a thread of their own (sqlite_checkpoint.c). */
+typedef struct mugai_sqlite_checkpointer mugai_sqlite_checkpointer;
+
 typedef struct {
   char *dir;
   sqlite3 *db;
@@ -45,12 +50,20 @@ typedef struct {
   GPtrArray *queue;          /* rows not yet taken by a commit (sqlite_store.c) */
   gboolean committing;       /* a thread is committing (it alone uses db meanwhile) */
   mugai_quarantine_fault fault;
+  mugai_sqlite_checkpointer *checkpointer; /* (nullable) when run in the background */
 } mugai_sqlite_store;
 
 /* (transfer full) (nullable) the store at CONFIG's dir (sqlite_open.c). */
 mugai_sqlite_store *mugai_sqlite_store_open(const mugai_quarantine_policy *config, gboolean create,
                                             GError **error);
 void mugai_sqlite_store_free(mugai_sqlite_store *s); /* NULL-safe */
+
+/* (transfer full) (nullable) checkpoints of WRITER's WAL (the index at INDEX) on a thread with a
+ * connection of its own, PASSIVE, once the WAL holds 1000 frames after a commit and every 10 s;
+ * SQLite's automatic checkpoints inside WRITER's commits stop. Stop before closing WRITER. */
+mugai_sqlite_checkpointer *mugai_sqlite_checkpointer_start(sqlite3 *writer, const char *index,
+                                                           GError **error);
+void mugai_sqlite_checkpointer_stop(mugai_sqlite_checkpointer *c, sqlite3 *writer); /* NULL-safe */
 
 /* (transfer full) the absolute path of the original of ID (valid). */
 char *mugai_sqlite_store_path_of(const mugai_sqlite_store *s, const char *id);

@@ -167,6 +167,12 @@ mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
   return q->backend->fsck(q->ctx, grace, repair, report, error);
 }
 
+gboolean
+mugai_quarantine_run_in_background(mugai_quarantine *q, GError **error)
+{
+  return q->backend->run_in_background == NULL || q->backend->run_in_background(q->ctx, error);
+}
+
 void
 mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault)
 {

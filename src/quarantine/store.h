@@ -141,6 +141,11 @@ void mugai_quarantine_stats_clear(mugai_quarantine_stats *stats);
 gboolean mugai_quarantine_fsck(mugai_quarantine *q, gint64 grace, gboolean repair,
                                mugai_quarantine_fsck_report *report, GError **error);
 
+/* For a long-running process storing from many threads (mugai-milter): the store's housekeeping
+ * moves off the path of each store (SQLite: WAL checkpoints on a thread of its own). Once, after
+ * the open; FALSE (ERROR set) when it cannot, and the store works as before. */
+gboolean mugai_quarantine_run_in_background(mugai_quarantine *q, GError **error);
+
 /* Test hook: with COMMIT the next stores fail just before their commit (a simulated crash: the
  * original and its entry are committed together or not at all, on either backend). */
 typedef enum {

@@ -893,6 +893,43 @@ modes_do_not_depend_on_the_umask(void **state)
   teardown(&fs);
 }
 
+static gint64
+size_of(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 ? (gint64) st.st_size : -1;
+}
+
+/* Run in the background (as mugai-milter runs it), the store's WAL is checkpointed by its own
+ * thread: the originals reach the database file while the store is open and storing, and the WAL
+ * starts over instead of holding everything stored. */
+static void
+checkpoints_run_beside_the_stores(void **state)
+{
+  fixture *f = *state;
+  GError *error = NULL;
+  if (!mugai_quarantine_run_in_background(f->q, &error))
+    fail_msg("%s", error->message);
+  enum { COUNT = 150, SIZE = 64 * 1024 }; /* 2400 pages of originals: past two checkpoints */
+  g_autofree guint8 *big = g_malloc(SIZE);
+  memset(big, 'x', SIZE);
+  g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  g_autofree char *wal = g_strconcat(index, "-wal", NULL);
+  for (int i = 0; i < COUNT; i++) {
+    g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
+    e->size = SIZE;
+    assert_true(mugai_quarantine_store(f->q, e, big, SIZE, &error));
+    if (i % 25 == 24)
+      g_usleep(100 * 1000); /* the checkpointer's turn, as between bursts of mail */
+  }
+  gint64 deadline = g_get_monotonic_time() + 20 * G_TIME_SPAN_SECOND;
+  while (size_of(index) < (gint64) COUNT * SIZE && g_get_monotonic_time() < deadline)
+    g_usleep(50 * 1000);
+  assert_true(size_of(index) >= (gint64) COUNT * SIZE);
+  assert_true(size_of(wal) < (gint64) COUNT * SIZE); /* all of it, were it never started over */
+  assert_int_equal(count(f, &all), COUNT);
+}
+
 /* An index of version 2 (originals as files under objects/) opens at version 3: its entries are
  * read from their files and deleted with them, new ones go into the index, fsck counts both. */
 static void
@@ -958,6 +995,7 @@ main(void)
       cmocka_unit_test_setup_teardown(stores_exact_bytes_and_indexes_the_entry, setup, teardown),
       cmocka_unit_test_setup_teardown(reads_the_original_back_in_pieces, setup, teardown),
       cmocka_unit_test_setup_teardown(an_index_of_version_2_keeps_its_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(checkpoints_run_beside_the_stores, setup, teardown),
       cmocka_unit_test_setup_teardown(lists_with_filters_newest_first, setup, teardown),
       cmocka_unit_test_setup_teardown(many_threads_store_at_once, setup, teardown),
       cmocka_unit_test_setup_teardown(delete_removes_row_and_file_and_is_audited, setup, teardown),
