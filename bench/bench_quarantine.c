@@ -117,7 +117,7 @@ run_store(const char *dir, guint threads, guint count, gsize size)
 {
   GError *error = NULL;
   mugai_quarantine *q = open_store(dir, &error);
-  if (q == NULL) {
+  if (q == NULL || !mugai_quarantine_run_in_background(q, &error)) { /* as mugai-milter runs it */
     fprintf(stderr, "%s\n", error->message);
     return 1;
   }
