@@ -335,7 +335,7 @@ class Soak:
             self.fail(f"quarantine: {len(entries)} entries for {len(self.sender.results)} messages")
         fsck = faultlib.quarantine(self.conf, "fsck", "--grace", "0s", timeout=600)
         out = fsck.stdout.decode().strip()
-        if fsck.returncode != 0 or "removed 0 temp files, 0 files without an entry, 0 entries without a file" not in out:
+        if fsck.returncode != 0 or "removed 0 entries without an original, 0 temp files, 0 files without an entry" not in out:
             self.fail(f"fsck (exit {fsck.returncode}): {out[-300:]} {fsck.stderr[-300:]}")
         print(f"  quarantine: {len(entries)} entries, fsck: {out.splitlines()[-1] if out else ''}", file=sys.stderr)
 
