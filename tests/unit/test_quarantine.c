@@ -418,14 +418,15 @@ refuse(const guint8 *data, gsize len, gpointer calls, GError **error)
   return FALSE;
 }
 
-/* The original comes back through the API byte for byte, in pieces of at most 64 KiB (a 200 KiB
- * one here); a sink that fails stops the read with its own error; a missing original is IO. */
+/* The original comes back through the API byte for byte, in pieces of at most 64 KiB (a 3 MiB
+ * one here: past 1 MiB SQLite's is written in pieces too, into a zeroblob); a sink that fails
+ * stops the read with its own error; a missing original is IO. */
 static void
 reads_the_original_back_in_pieces(void **state)
 {
   fixture *f = *state;
   g_autoptr(mugai_quarantine_entry) e = entry_at(NOW, "none", "x@example.jp");
-  gsize size = 200 * 1024;
+  gsize size = 3 * 1024 * 1024 + 17;
   g_autofree guint8 *big = g_malloc(size);
   for (gsize i = 0; i < size; i++)
     big[i] = (guint8) (i * 7);
