@@ -724,13 +724,21 @@ static GString *strip_controls(const char *s, gsize len)
 static gboolean
 tag_keeps_depth(const char *name, gsize n)
 {
-  static const char *const names[] = {
-    "br", "img", "hr", "input", "meta", "link", "area", "base", "col", "embed", "param",
-    "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
-    "tbody", "thead", "tfoot", "colgroup", "rb", "rt", "rp", "rtc", "image", "keygen",
+  /* Lengths stored and the first letter checked first: this runs for every tag of the input. */
+#define KEEP(s) { s, sizeof s - 1 }
+  static const struct { const char *name; gsize len; } names[] = {
+    KEEP("br"), KEEP("img"), KEEP("hr"), KEEP("input"), KEEP("meta"), KEEP("link"),
+    KEEP("area"), KEEP("base"), KEEP("col"), KEEP("embed"), KEEP("param"), KEEP("source"),
+    KEEP("track"), KEEP("wbr"), KEEP("p"), KEEP("li"), KEEP("dt"), KEEP("dd"), KEEP("option"),
+    KEEP("optgroup"), KEEP("tr"), KEEP("td"), KEEP("th"), KEEP("tbody"), KEEP("thead"),
+    KEEP("tfoot"), KEEP("colgroup"), KEEP("rb"), KEEP("rt"), KEEP("rp"), KEEP("rtc"),
+    KEEP("image"), KEEP("keygen"),
   };
+#undef KEEP
+  char first = g_ascii_tolower(name[0]);
   for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-    if (strlen(names[i]) == n && g_ascii_strncasecmp(name, names[i], n) == 0)
+    if (names[i].len == n && names[i].name[0] == first
+        && g_ascii_strncasecmp(name, names[i].name, n) == 0)
       return TRUE;
   return FALSE;
 }
