@@ -148,7 +148,7 @@ typedef struct {
   char marker[32];     /* list marker waiting for the item's first text */
   gboolean row_has;    /* the current table row has shown text */
   guint row_seps;      /* " | " owed before the next text in this row */
-  const char *href;    /* open link's target (gumbo-owned), NULL if none or not shown */
+  mugai_link *link;    /* open link's target, parsed (owned), NULL if none or not shown */
   gssize link_start;   /* offset of the link's first text, -1 before it */
   const mugai_link_options *links; /* nullable */
   mugai_link_report *report;       /* nullable */
@@ -161,7 +161,7 @@ typedef struct {
   guint next, brk, kind;
   union {
     struct { gboolean ordered; gint64 next; } list;
-    struct { const char *href; gssize start; } link;
+    struct { mugai_link *link; gssize start; } link; /* the outer link, owned by the frame */
     struct { gboolean has; guint seps; } row;
   } saved;
 } Frame;
@@ -267,7 +267,7 @@ static void prepare(H2T *st, const char *next)
   st->row_seps = 0;
   st->nl_run = 0;
   st->row_has = TRUE;
-  if (st->href && st->link_start < 0)
+  if (st->link && st->link_start < 0)
     st->link_start = (gssize)st->out->len;
 }
 
@@ -432,25 +432,32 @@ static void render_void(H2T *st, const GumboElement *el)
   }
 }
 
-/* Decides whether the target will be shown (links.h parses it again at the end of the link, with
- * its text: cheaper than keeping a parsed link alive across an early stop of the walk). */
+static void link_free(mugai_link *link)
+{
+  mugai_link_clear(link);
+  g_free(link);
+}
+
+/* Parses the target once and keeps it, if shown, until close_link() (or walk()'s cleanup after an
+ * early stop) needs it with the link text. */
 static void open_link(H2T *st, Frame *f, const GumboElement *el)
 {
   const GumboAttribute *a = gumbo_get_attribute(&el->attributes, "href");
   f->kind = K_LINK;
-  f->saved.link.href = st->href;
+  f->saved.link.link = st->link;
   f->saved.link.start = st->link_start;
-  st->href = NULL;
+  st->link = NULL;
   st->link_start = -1;
   if (!a)
     return;
-  mugai_link link;
-  mugai_link_parse(a->value, strlen(a->value), NULL, &link);
-  if (link.kind == MUGAI_LINK_DROPPED && st->report)
+  mugai_link *link = g_new(mugai_link, 1);
+  mugai_link_parse(a->value, strlen(a->value), st->links, link);
+  if (link->kind == MUGAI_LINK_DROPPED && st->report)
     st->report->dropped++;
-  if (link.kind != MUGAI_LINK_DROPPED && link.kind != MUGAI_LINK_NONE)
-    st->href = a->value;
-  mugai_link_clear(&link);
+  if (link->kind != MUGAI_LINK_DROPPED && link->kind != MUGAI_LINK_NONE)
+    st->link = link;
+  else
+    link_free(link);
 }
 
 enum { TEXT_OTHER, TEXT_URL, TEXT_SCHEMELESS };
@@ -520,13 +527,12 @@ static gboolean show_text_as_target(H2T *st, const mugai_link *link, int how)
   return TRUE;
 }
 
-/* After the link text: " <URL>" unless the text already says it; the phishing check. */
-static void close_link(H2T *st)
+/* After the link text: " <URL>" unless the text already says it; the phishing check. LINK is
+ * the open one, lent by the caller. */
+static void close_link(H2T *st, const mugai_link *link)
 {
-  mugai_link link;
   gsize tn = 0;
   const char *text = NULL;
-  mugai_link_parse(st->href, strlen(st->href), st->links, &link);
   if (st->link_start >= 0 && (gsize)st->link_start < st->out->len) {
     text = st->out->str + st->link_start;
     tn = st->out->len - (gsize)st->link_start;
@@ -534,21 +540,18 @@ static void close_link(H2T *st)
       tn--;
   }
   if (tn > 0 && st->report)
-    mugai_link_check_text(&link, text, tn, st->links, st->report);
-  int how = tn > 0 ? text_is_target(text, tn, link.url) : TEXT_OTHER;
-  if (how != TEXT_OTHER && show_text_as_target(st, &link, how)) {
-    mugai_link_clear(&link);
+    mugai_link_check_text(link, text, tn, st->links, st->report);
+  int how = tn > 0 ? text_is_target(text, tn, link->url) : TEXT_OTHER;
+  if (how != TEXT_OTHER && show_text_as_target(st, link, how))
     return;
-  }
   if (tn > 0 && st->space == SP_NONE)
     st->space = SP_SPACE; /* "text <URL>" */
   put(st, "<", 1);
-  emit_text(st, link.display, strlen(link.display));
+  emit_text(st, link->display, strlen(link->display));
   put(st, ">", 1);
-  put_note(st, &link);
-  if (st->report && link.defanged)
+  put_note(st, link);
+  if (st->report && link->defanged)
     st->report->defanged++;
-  mugai_link_clear(&link);
 }
 
 static void enter_special(H2T *st, Frame *f, const GumboElement *el)
@@ -617,9 +620,11 @@ static void leave(H2T *st, const Frame *f)
     st->marker[0] = '\0'; /* an empty item shows nothing */
     break;
   case K_LINK:
-    if (st->href)
-      close_link(st);
-    st->href = f->saved.link.href;
+    if (st->link) {
+      close_link(st, st->link);
+      link_free(st->link);
+    }
+    st->link = f->saved.link.link;
     st->link_start = f->saved.link.start;
     break;
   case K_ROW:
@@ -670,6 +675,14 @@ static void walk(H2T *st, const GumboNode *document)
       enter(st, &g_array_index(stack, Frame, stack->len - 1), el, stack->len - 1 > st->max_depth);
     } /* comments, templates and hidden elements: nothing */
   }
+  /* An early stop leaves frames unleft: the links they saved, and the open one, go here. */
+  for (guint i = 0; i < stack->len; i++) {
+    const Frame *f = &g_array_index(stack, Frame, i);
+    if (f->kind == K_LINK && f->saved.link.link)
+      link_free(f->saved.link.link);
+  }
+  if (st->link)
+    link_free(g_steal_pointer(&st->link));
   g_array_free(stack, TRUE);
 }
 
@@ -724,13 +737,21 @@ static GString *strip_controls(const char *s, gsize len)
 static gboolean
 tag_keeps_depth(const char *name, gsize n)
 {
-  static const char *const names[] = {
-    "br", "img", "hr", "input", "meta", "link", "area", "base", "col", "embed", "param",
-    "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th",
-    "tbody", "thead", "tfoot", "colgroup", "rb", "rt", "rp", "rtc", "image", "keygen",
+  /* Lengths stored and the first letter checked first: this runs for every tag of the input. */
+#define KEEP(s) { s, sizeof s - 1 }
+  static const struct { const char *name; gsize len; } names[] = {
+    KEEP("br"), KEEP("img"), KEEP("hr"), KEEP("input"), KEEP("meta"), KEEP("link"),
+    KEEP("area"), KEEP("base"), KEEP("col"), KEEP("embed"), KEEP("param"), KEEP("source"),
+    KEEP("track"), KEEP("wbr"), KEEP("p"), KEEP("li"), KEEP("dt"), KEEP("dd"), KEEP("option"),
+    KEEP("optgroup"), KEEP("tr"), KEEP("td"), KEEP("th"), KEEP("tbody"), KEEP("thead"),
+    KEEP("tfoot"), KEEP("colgroup"), KEEP("rb"), KEEP("rt"), KEEP("rp"), KEEP("rtc"),
+    KEEP("image"), KEEP("keygen"),
   };
+#undef KEEP
+  char first = g_ascii_tolower(name[0]);
   for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-    if (strlen(names[i]) == n && g_ascii_strncasecmp(name, names[i], n) == 0)
+    if (names[i].len == n && names[i].name[0] == first
+        && g_ascii_strncasecmp(name, names[i].name, n) == 0)
       return TRUE;
   return FALSE;
 }
