@@ -180,19 +180,24 @@ bind_text(sqlite3_stmt *st, int i, const char *value)
 
 /* The statements of every store, kept prepared on their connection: parsing them again for each
  * message cost about as much as running them (callgrind: 40 % of a store's instructions). Their
- * SQL begins with CACHED, so no statement another function prepared (and will finalize) is taken
- * for one; the connection is used by one thread at a time. A cached statement is given back with
- * done_cached(), never finalized; mugai_qindex_close() finalizes them. */
+ * SQL is prepared with CACHED in front, so no statement another function prepared (and will
+ * finalize) is taken for one; the connection is used by one thread at a time. A cached statement
+ * is given back with done_cached(), never finalized; mugai_qindex_close() finalizes them. */
 #define CACHED "/* cached */ "
 
+/* The statement SQL (without CACHED), prepared once on DB. */
 static sqlite3_stmt *
 cached(sqlite3 *db, const char *sql, GError **error)
 {
-  for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
-    if (!sqlite3_stmt_busy(st) && strcmp(sqlite3_sql(st), sql) == 0)
+  for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+    const char *text = sqlite3_sql(st);
+    if (!sqlite3_stmt_busy(st) && g_str_has_prefix(text, CACHED) &&
+        strcmp(text + strlen(CACHED), sql) == 0)
       return st;
+  }
+  g_autofree char *text = g_strconcat(CACHED, sql, NULL);
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db, text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
     sqlite3_finalize(st);
     sql_fail(db, error, "index");
     return NULL;
@@ -220,8 +225,7 @@ run_cached(sqlite3 *db, sqlite3_stmt *st, GError **error)
 gboolean
 mugai_qindex_run(sqlite3 *db, const char *sql, GError **error)
 {
-  g_autofree char *text = g_strconcat(CACHED, sql, NULL);
-  sqlite3_stmt *st = cached(db, text, error);
+  sqlite3_stmt *st = cached(db, sql, error);
   return st != NULL && run_cached(db, st, error);
 }
 
@@ -251,7 +255,7 @@ run_on_entry(sqlite3 *db, sqlite3_stmt *st, const char *id, GError **error)
 static gboolean
 insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
-  sqlite3_stmt *st = cached(db, CACHED "INSERT INTO part VALUES (?,?,?,?,?,?,?,?,?,?)", error);
+  sqlite3_stmt *st = cached(db, "INSERT INTO part VALUES (?,?,?,?,?,?,?,?,?,?)", error);
   if (st == NULL)
     return FALSE;
   for (guint i = 0; i < e->parts->len; i++) {
@@ -280,7 +284,7 @@ insert_parts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 static gboolean
 insert_rcpts(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
-  sqlite3_stmt *st = cached(db, CACHED "INSERT INTO rcpt VALUES (?,?)", error);
+  sqlite3_stmt *st = cached(db, "INSERT INTO rcpt VALUES (?,?)", error);
   if (st == NULL)
     return FALSE;
   for (guint i = 0; e->rcpts[i]; i++) {
@@ -301,7 +305,7 @@ gboolean
 mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error)
 {
   sqlite3_stmt *st = cached(db,
-                             CACHED "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
+                             "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
                              " from_header, subject, size, verdict, reason, actions, signatures,"
                              " report, released, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              error);
@@ -459,7 +463,7 @@ mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gs
 {
   if (len > G_MAXINT) /* sqlite3_blob_write's offsets are ints */
     return sql_fail(db, error, "index original: too big");
-  sqlite3_stmt *st = cached(db, CACHED "INSERT INTO original VALUES (?, ?)", error);
+  sqlite3_stmt *st = cached(db, "INSERT INTO original VALUES (?, ?)", error);
   if (st == NULL)
     return FALSE;
   bind_text(st, 1, id);

@@ -312,6 +312,21 @@ count(fixture *f, const mugai_quarantine_filter *filter)
 
 static const mugai_quarantine_filter all = {.released = -1};
 
+/* fsck (REPAIR or a dry run, no grace) finds F's store consistent: N originals, N entries, and
+ * nothing to say. */
+static void
+assert_consistent(fixture *f, gboolean repair, guint64 n)
+{
+  mugai_quarantine_fsck_report r;
+  GError *error = NULL;
+  if (!mugai_quarantine_fsck(f->q, 0, repair, &r, &error))
+    fail_msg("%s", error->message);
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), n);
+  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), n);
+  assert_int_equal(r.lines->len, 0);
+  mugai_quarantine_fsck_report_clear(&r);
+}
+
 static void
 ids_sort_by_time_and_hash_into_two_levels(void **state)
 {
@@ -503,13 +518,7 @@ many_threads_store_at_once(void **state)
   for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
     g_thread_join(threads[i]);
   assert_int_equal(count(f, &all), 8 * 25);
-  mugai_quarantine_fsck_report r;
-  GError *error = NULL;
-  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 200);
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 200);
-  assert_int_equal(r.lines->len, 0);
-  mugai_quarantine_fsck_report_clear(&r);
+  assert_consistent(f, FALSE, 200);
 }
 
 static GPtrArray *
@@ -687,11 +696,7 @@ fsck_reconciles_every_crash_point(void **state)
   }
 
   guint64 live = f->dsn ? 1 : 2;
-  assert_true(mugai_quarantine_fsck(f->q, 0, TRUE, &r, &error));
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), live);
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), live);
-  assert_int_equal(r.lines->len, 0);
-  mugai_quarantine_fsck_report_clear(&r);
+  assert_consistent(f, TRUE, live);
   assert_true(has_original(f, kept->id));
   g_autoptr(GPtrArray) rows = audit(f);
   assert_int_equal(rows->len, 1);
@@ -756,12 +761,7 @@ a_failing_commit_keeps_nothing_of_its_message(void **state)
   g_autoptr(mugai_quarantine_entry) later = entry_at(NOW, "none", "x@example.jp");
   store_ok(f, later);
   assert_int_equal(count(f, &all), 2);
-  mugai_quarantine_fsck_report r;
-  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 2);
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 2);
-  assert_int_equal(r.lines->len, 0);
-  mugai_quarantine_fsck_report_clear(&r);
+  assert_consistent(f, FALSE, 2);
 }
 
 /* The database stopped between two stores on one store object, as a failover or a restart does:
@@ -801,12 +801,7 @@ a_store_while_the_database_is_down_fails_then_works_again(void **state)
   store_ok(f, later);
   assert_int_equal(count(f, &all), 14);
   assert_false(has_original(f, lost->id));
-  mugai_quarantine_fsck_report r;
-  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 14);
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 14);
-  assert_int_equal(r.lines->len, 0);
-  mugai_quarantine_fsck_report_clear(&r);
+  assert_consistent(f, FALSE, 14);
 }
 
 /* `mugai quarantine init` again, and `migrate`, on a schema at this version change nothing. */
@@ -963,12 +958,7 @@ an_index_of_version_2_keeps_its_files(void **state)
   assert_false(g_file_test(gone_path, G_FILE_TEST_EXISTS));
   g_autoptr(mugai_quarantine_entry) fresh = entry_at(NOW, "none", "x@example.jp");
   store_ok(f, fresh);
-  mugai_quarantine_fsck_report r;
-  assert_true(mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error));
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "files"), 2);
-  assert_int_equal(mugai_quarantine_fsck_report_count(&r, "rows"), 2);
-  assert_int_equal(r.lines->len, 0);
-  mugai_quarantine_fsck_report_clear(&r);
+  assert_consistent(f, FALSE, 2);
   assert_true(g_file_test(old_path, G_FILE_TEST_EXISTS));
 }
 
