@@ -18,10 +18,19 @@ def require_root_and_postfix():
         sys.exit(77)
 
 
+_ports_given = set()  # the kernel may hand out a port again once its socket is closed
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port not given out before by this process (a lab takes three in a row:
+    two the same made smtp-sink and mugai-milter fight over one, CI 2026-12-01)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def wait_listening(port, proc, timeout=20):
