@@ -33,6 +33,8 @@
 #include <gumbo.h>
 #include <string.h>
 
+#include "sanitize/html_arena.h"
+
 #define HTML_DEFAULT_DEPTH 256
 #define HTML_MAX_COST ((guint64) 20000 * 20001 / 2) /* see tag_budget_end() */
 #define HTML_END_TAG_REACH 8 /* open elements an end tag may close at once in the estimate */
@@ -41,8 +43,6 @@
 #define INDENT_MAX         8                /* list levels that still indent (2 spaces each) */
 #define TRUNC_MARK         "\n[...]\n"
 #define HR_LINE            "----------------------------------------"
-#define ARENA_ALIGN        16
-#define ARENA_CHUNK_MAX    ((gsize)8 << 20)
 
 enum { /* per-tag rendering flags */
   F_SKIP = 1 << 0,  /* never rendered, with its whole subtree */
@@ -87,47 +87,6 @@ static const guint8 tag_flags[GUMBO_TAG_LAST + 1] = {
 };
 #undef BLK
 #undef PAR
-
-/* ---- arena: gumbo allocates every node, attribute and string buffer through this ---- */
-
-typedef struct ArenaChunk { struct ArenaChunk *next; } ArenaChunk;
-typedef struct { ArenaChunk *head; char *cur, *end; gsize next_size; } Arena;
-
-static void *arena_alloc(void *userdata, size_t size)
-{
-  Arena *a = userdata;
-  if (G_UNLIKELY(size >= G_MAXSIZE / 4))
-    g_error("html2text: impossible allocation of %zu bytes", size);
-  size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-  if (size > (gsize)(a->end - a->cur)) {
-    gsize chunk = MAX(a->next_size, size + ARENA_ALIGN);
-    ArenaChunk *c = g_malloc(chunk);
-    c->next = a->head;
-    a->head = c;
-    a->cur = (char *)c + ARENA_ALIGN;
-    a->end = (char *)c + chunk;
-    a->next_size = MIN(a->next_size * 2, ARENA_CHUNK_MAX);
-  }
-  void *p = a->cur;
-  a->cur += size;
-  return p;
-}
-
-/* Everything goes at once in arena_clear(). What gumbo's growth copies leave behind keeps the
- * peak within 1.4x of malloc's (measured on newsletters and on hostile tag soup). */
-static void arena_free(void *userdata, void *ptr)
-{
-  (void)userdata, (void)ptr;
-}
-
-static void arena_clear(Arena *a)
-{
-  while (a->head) {
-    ArenaChunk *next = a->head->next;
-    g_free(a->head);
-    a->head = next;
-  }
-}
 
 /* ---- output state ---- */
 
@@ -829,10 +788,10 @@ char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *
   };
   st.out = g_string_sized_new(MIN(len / 2 + 256, st.budget) + 16);
 
-  Arena arena = { .next_size = CLAMP(len * 4, 32 * 1024, ARENA_CHUNK_MAX) };
+  mugai_html_arena arena = {.next_size = MAX(len * 4, 32 * 1024)};
   GumboOptions gopt = kGumboDefaultOptions;
-  gopt.allocator = arena_alloc;
-  gopt.deallocator = arena_free;
+  gopt.allocator = mugai_html_arena_alloc;
+  gopt.deallocator = mugai_html_arena_free;
   gopt.userdata = &arena;
   gopt.max_errors = 0; /* we never read them; hostile input would make millions */
   GString *clean = strip_controls(html, len);
@@ -847,7 +806,7 @@ char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *
   if (parsed && parsed->document)
     walk(&st, parsed->document);
   st.full = st.full || input_cut; /* the reader sees "[...]" where the rest was left out */
-  arena_clear(&arena); /* instead of gumbo_destroy_output(), which recurses per level */
+  mugai_html_arena_clear(&arena); /* instead of gumbo_destroy_output(), which recurses per level */
   if (clean)
     g_string_free(clean, TRUE);
   return finish(&st, truncated);
