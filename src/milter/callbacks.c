@@ -71,6 +71,15 @@ conn_new_from_state(const char *client)
   return conn;
 }
 
+#define NOREPLY_STAGES (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+/* SMFIS_CONTINUE, or SMFIS_NOREPLY where STAGE (an SMFIP_NR_* bit) was agreed to send none. */
+static sfsistat
+go_on(const mugai_conn *conn, unsigned long stage)
+{
+  return conn && (conn->noreply & stage) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 static sfsistat
 on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2, unsigned long f3,
              unsigned long *pf0, unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -83,16 +92,19 @@ on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     return SMFIS_REJECT;
   }
   *pf0 = needed;
-  /* Header values exactly as received (space after the colon too); no reply to each header (one
-   * round trip less per header); no DATA or unknown command, which mugai does not read. */
-  *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NODATA | SMFIP_NOUNKNOWN);
+  /* Header values exactly as received (space after the colon too); no DATA or unknown command,
+   * which mugai does not read; and no reply where mugai never refuses (connect, HELO) or can
+   * refuse later as well (each header, end of headers, each body chunk: mugai_msg overflow).
+   * Each reply is a round trip: without them Postfix's cleanup sends the whole message in one
+   * go, and the worker reads it without going back to libmilter's pool between commands. */
+  *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NODATA | SMFIP_NOUNKNOWN | NOREPLY_STAGES);
   *pf2 = 0;
   *pf3 = 0;
   /* The agreement is per connection and negotiation comes before connect: keep it in the
    * connection context, created here (connect completes it). */
   mugai_conn *conn = conn_new_from_state("unknown");
   conn->leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
-  conn->header_noreply = (f1 & SMFIP_NR_HDR) != 0;
+  conn->noreply = f1 & NOREPLY_STAGES;
   mugai_conn_free(conn_of(ctx));
   smfi_setpriv(ctx, conn);
   return SMFIS_CONTINUE;
@@ -127,7 +139,7 @@ on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
   g_free(conn->daemon_name);
   conn->daemon_name = daemon && *daemon ? g_strdup(daemon) : NULL;
   conn->direction = mugai_gateway_direction(conn->policy, conn->client_addr, conn->daemon_name);
-  return SMFIS_CONTINUE;
+  return go_on(conn, SMFIP_NR_CONN);
 }
 
 static sfsistat
@@ -138,7 +150,7 @@ on_helo(SMFICTX *ctx, char *helo)
     return tempfail(ctx, NULL, "no connection context at HELO");
   g_free(conn->helo);
   conn->helo = g_strdup(helo);
-  return SMFIS_CONTINUE;
+  return go_on(conn, SMFIP_NR_HELO);
 }
 
 static char *
@@ -332,30 +344,65 @@ spool_write(SMFICTX *ctx, mugai_conn *conn, const void *data, gsize len)
   return SMFIS_CONTINUE;
 }
 
-/* A header spooled when no reply may be sent for it (SMFIP_NR_HDR): a failure is kept for the
- * end of the headers, and the headers after it are not read. */
+/* Spool DATA at a stage that sends no reply: a failure is kept for the next stage that answers
+ * (answer_kept_failure), and nothing after it is spooled. */
 static sfsistat
-spool_header_noreply(mugai_msg *msg, const GByteArray *line)
+spool_write_noreply(mugai_msg *msg, const void *data, gsize len)
 {
-  if (msg->header_overflow || msg->header_failure)
+  if (msg->overflow || msg->failure)
     return SMFIS_NOREPLY;
-  guint64 size = mugai_spool_get_size(msg->spool) + line->len;
+  guint64 size = mugai_spool_get_size(msg->spool) + len;
   g_autoptr(GError) error = NULL;
   if (size > msg->size_cap)
-    msg->header_overflow = size;
-  else if (!mugai_spool_write(msg->spool, line->data, line->len, &error))
-    msg->header_failure = g_strdup(error->message);
+    msg->overflow = size;
+  else if (!mugai_spool_write(msg->spool, data, len, &error))
+    msg->failure = g_strdup(error->message);
   return SMFIS_NOREPLY;
+}
+
+/* Spool DATA at a stage (SMFIP_NR_* bit) that replies or not. */
+static sfsistat
+spool_at(SMFICTX *ctx, mugai_conn *conn, unsigned long stage, const void *data, gsize len)
+{
+  if (conn->noreply & stage)
+    return spool_write_noreply(conn->msg, data, len);
+  return spool_write(ctx, conn, data, len);
+}
+
+/* A failure kept from a stage without replies, answered now: TRUE with *STATUS set (the message
+ * refused as too big or deferred, and freed); FALSE when there is none. */
+static gboolean
+answer_kept_failure(SMFICTX *ctx, mugai_conn *conn, sfsistat *status)
+{
+  mugai_msg *msg = conn->msg;
+  if (msg->overflow) {
+    *status = refuse_too_big(ctx, conn, msg->overflow);
+    return TRUE;
+  }
+  if (msg->failure) {
+    g_autofree char *why = g_steal_pointer(&msg->failure);
+    *status = tempfail(ctx, conn, why);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* Without a message context a stage that sends no reply can only let the end of data defer. */
+static sfsistat
+no_message(SMFICTX *ctx, mugai_conn *conn, unsigned long stage, const char *where)
+{
+  if (conn && (conn->noreply & stage))
+    return SMFIS_NOREPLY;
+  g_autofree char *why = g_strdup_printf("no message context %s", where);
+  return tempfail(ctx, conn, why);
 }
 
 static sfsistat
 on_header(SMFICTX *ctx, char *name, char *value)
 {
   mugai_conn *conn = conn_of(ctx);
-  if (conn == NULL || conn->msg == NULL) /* with SMFIP_NR_HDR libmilter sends no reply: the
-                                          * message context is missing at the end of headers too */
-    return conn && conn->header_noreply ? SMFIS_NOREPLY
-                                        : tempfail(ctx, conn, "no message context at a header");
+  if (conn == NULL || conn->msg == NULL)
+    return no_message(ctx, conn, SMFIP_NR_HDR, "at a header");
   mugai_header *header = g_new0(mugai_header, 1);
   header->name = g_strdup(name);
   /* Without SMFIP_HDR_LEADSPC Postfix strips the space after the colon: put the usual one back. */
@@ -363,9 +410,7 @@ on_header(SMFICTX *ctx, char *name, char *value)
   g_ptr_array_add(conn->msg->headers, header);
   g_autoptr(GByteArray) line = g_byte_array_new();
   mugai_header_write(line, header->name, header->value, FALSE);
-  if (conn->header_noreply)
-    return spool_header_noreply(conn->msg, line);
-  return spool_write(ctx, conn, line->data, line->len);
+  return spool_at(ctx, conn, SMFIP_NR_HDR, line->data, line->len);
 }
 
 static sfsistat
@@ -373,15 +418,12 @@ on_eoh(SMFICTX *ctx)
 {
   mugai_conn *conn = conn_of(ctx);
   if (conn == NULL || conn->msg == NULL)
-    return tempfail(ctx, conn, "no message context at end of headers");
+    return no_message(ctx, conn, SMFIP_NR_EOH, "at end of headers");
   conn->msg->headers_done = TRUE;
-  if (conn->msg->header_overflow)
-    return refuse_too_big(ctx, conn, conn->msg->header_overflow);
-  if (conn->msg->header_failure) {
-    g_autofree char *why = g_steal_pointer(&conn->msg->header_failure);
-    return tempfail(ctx, conn, why);
-  }
-  return spool_write(ctx, conn, "\r\n", 2);
+  sfsistat status;
+  if (!(conn->noreply & SMFIP_NR_EOH) && answer_kept_failure(ctx, conn, &status))
+    return status;
+  return spool_at(ctx, conn, SMFIP_NR_EOH, "\r\n", 2);
 }
 
 static sfsistat
@@ -389,8 +431,11 @@ on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
   mugai_conn *conn = conn_of(ctx);
   if (conn == NULL || conn->msg == NULL)
-    return tempfail(ctx, conn, "no message context in the body");
-  return spool_write(ctx, conn, chunk, len);
+    return no_message(ctx, conn, SMFIP_NR_BODY, "in the body");
+  sfsistat status;
+  if (!(conn->noreply & SMFIP_NR_BODY) && answer_kept_failure(ctx, conn, &status))
+    return status;
+  return spool_at(ctx, conn, SMFIP_NR_BODY, chunk, len);
 }
 
 /* Change values in place first, then delete the headers the result drops or removes, last first,
@@ -529,6 +574,9 @@ on_eom(SMFICTX *ctx)
   mugai_conn *conn = conn_of(ctx);
   if (conn == NULL || conn->msg == NULL)
     return tempfail(ctx, conn, "no message context at end of data");
+  sfsistat kept;
+  if (answer_kept_failure(ctx, conn, &kept))
+    return kept;
   gint64 started = g_get_monotonic_time(); /* mugai's own time, not the client's upload time */
   mugai_envelope envelope;
   const mugai_policy *policy = conn->msg->policy ? conn->msg->policy : conn->policy;

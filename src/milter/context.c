@@ -46,6 +46,6 @@ mugai_msg_free(mugai_msg *msg)
   g_ptr_array_unref(msg->rcpts);
   g_ptr_array_unref(msg->headers);
   mugai_spool_free(msg->spool);
-  g_free(msg->header_failure);
+  g_free(msg->failure);
   g_free(msg);
 }

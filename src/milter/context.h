@@ -26,8 +26,10 @@ typedef struct {
   GPtrArray *headers;  /* mugai_header *, as received: the edits are applied against this list */
   mugai_spool *spool;  /* headers rebuilt, empty line, body */
   gboolean headers_done;
-  guint64 header_overflow; /* (SMFIP_NR_HDR) the size the headers passed the cap at; 0 = none */
-  char *header_failure;    /* (SMFIP_NR_HDR) (nullable) why a header could not be spooled */
+  /* A failure at a stage that sends no reply (SMFIP_NR_HDR, _EOH, _BODY), answered at the next
+   * stage that does; nothing after it is spooled. */
+  guint64 overflow; /* the size the message passed size_cap at; 0 = none */
+  char *failure;    /* (nullable) why it could not be spooled */
 } mugai_msg;
 
 typedef struct {
@@ -37,8 +39,8 @@ typedef struct {
   char *daemon_name;      /* (nullable) Postfix {daemon_name} at connect */
   mugai_direction direction; /* decided at connect, again at MAIL FROM (the policy may change) */
   gboolean leading_space; /* Postfix agreed to SMFIP_HDR_LEADSPC: header values keep their space */
-  gboolean header_noreply; /* Postfix agreed to SMFIP_NR_HDR: no reply to each header (a failure
-                            * while reading them is answered at the end of the headers) */
+  unsigned long noreply;  /* the SMFIP_NR_* stages that send no reply: a failure in one of them
+                           * is answered at the next stage that replies (mugai_msg overflow) */
   mugai_msg *msg;         /* (nullable) the message in progress */
 } mugai_conn;
 

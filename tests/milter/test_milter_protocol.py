@@ -69,6 +69,12 @@ def tail(text, lines=30):
 
 # -- the milter process ------------------------------------------------------------------------------
 
+def expected_go_on(client, stage):
+    """What the milter answers a command it lets pass: nothing where the protocol agreed on no
+    reply for STAGE (an SMFIP_NR_* flag), else "continue"."""
+    return "none" if client.protocol & stage else "continue"
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -124,9 +130,9 @@ class MilterProcess:
         try:
             c.negotiate(leadspc=leadspc, **negotiate)
             r = c.connect(CLIENT_NAME, CLIENT, 45678, "4", macros=CONNECT_MACROS)
-            assert r is None or r.action == "continue", f"CONNECT answered {r}"
+            assert r is None or r.action == expected_go_on(c, mc.SMFIP_NR_CONN), f"CONNECT answered {r}"
             r = c.helo(HELO, macros={"{tls_version}": "TLSv1.3"})
-            assert r is None or r.action == "continue", f"HELO answered {r}"
+            assert r is None or r.action == expected_go_on(c, mc.SMFIP_NR_HELO), f"HELO answered {r}"
         except BaseException:
             c.close()
             raise
@@ -633,7 +639,7 @@ class T3Spool(MilterTestCase):
             half = len(body) // 2
             for off in range(0, half, mc.MILTER_CHUNK_SIZE):
                 r = c.body(body[off:min(off + mc.MILTER_CHUNK_SIZE, half)])
-                self.assertEqual(r.action, "continue")
+                self.assertEqual(r.action, expected_go_on(c, mc.SMFIP_NR_BODY))
             # Half way: the spool is on disk, yet nothing is visible in the directory.
             self.assertEqual(os.listdir(self.spool), [], "spool file visible in spool_dir")
             fds = self.spool_fds()
@@ -643,7 +649,7 @@ class T3Spool(MilterTestCase):
                                 f"spool file has a name: {fds}")
             for off in range(half, len(body), mc.MILTER_CHUNK_SIZE):
                 r = c.body(body[off:min(off + mc.MILTER_CHUNK_SIZE, len(body))])
-                self.assertEqual(r.action, "continue")
+                self.assertEqual(r.action, expected_go_on(c, mc.SMFIP_NR_BODY))
             result = mc.MessageResult("eom", c.eom(macros={"i": qid}))
         finally:
             c.quit()
@@ -715,6 +721,9 @@ class T4Limits(MilterTestCase):
                 try:
                     result = c.send_message(headers, body, chunks=random_chunks("5k"), queue_id=qid)
                     self.assertEqual(result.action, "reject", f"at {result.stage}: {result.reply}")
+                    # No reply to body chunks (SMFIP_NR_BODY): the refusal comes at the end.
+                    self.assertTrue(c.protocol & mc.SMFIP_NR_BODY, f"protocol {c.protocol:#x}")
+                    self.assertEqual(result.stage, "eom", result)
                     self.assertTrue(result.reply.code and result.reply.code.startswith("552 5.3.4 "),
                                     f"reply {result.reply.code!r}")
                     self.assertEqual(result.reply.modifications, [])
@@ -730,18 +739,19 @@ class T4Limits(MilterTestCase):
         self.assertEqual(cli.status, 3, f"mugai sanitize: {cli.stderr[-300:]}")
         self.assertIn('reply="552 5.3.4 ', cli.summary)
 
-    def test_headers_past_the_cap_are_refused_at_their_end_without_replies_between(self):
-        """The milter asks for no reply to each header (SMFIP_NR_HDR: one round trip less per
-        header, as Postfix offers it): headers alone over the cap get no answer each, then 552
-        at the end of the headers, and the connection goes on."""
+    def test_headers_past_the_cap_are_refused_at_the_end_without_replies_between(self):
+        """The milter asks for no reply to each header, to the end of headers and to each body
+        chunk (SMFIP_NR_HDR, _EOH, _BODY: a round trip less each, as Postfix offers them):
+        headers alone over the cap get no answer each, then 552 at the end of the message, and
+        the connection goes on."""
         headers = [mc.Header("X-Filler", b" " + b"x" * 200) for _ in range(8)]  # ~1.7K > 1K
         qid = new_queue_id()
         c = self.milter.client()
         try:
-            self.assertTrue(c.protocol & mc.SMFIP_NR_HDR, f"protocol {c.protocol:#x}")
-            self.assertTrue(c.protocol & mc.SMFIP_NODATA, f"protocol {c.protocol:#x}")
+            for flag in (mc.SMFIP_NR_HDR, mc.SMFIP_NR_EOH, mc.SMFIP_NR_BODY, mc.SMFIP_NODATA):
+                self.assertTrue(c.protocol & flag, f"protocol {c.protocol:#x} lacks {flag:#x}")
             result = c.send_message(headers, b"body\r\n", queue_id=qid)
-            self.assertEqual(result.stage, "eoh", result)
+            self.assertEqual(result.stage, "eom", result)
             self.assertEqual(result.action, "reject", result.reply)
             self.assertTrue(result.reply.code.startswith("552 5.3.4 "), result.reply.code)
             self.milter.expected[qid] = "reject"
@@ -749,6 +759,34 @@ class T4Limits(MilterTestCase):
             if os.path.isfile(small) and os.path.getsize(small) < 1000:
                 self.run_message(self.milter, small, self.conf, True, None,
                                  "small message after headers over the cap", client=c)
+        finally:
+            c.quit()
+
+    def test_mta_without_no_reply_flags_gets_a_reply_to_every_command(self):
+        """An MTA that offers none of the SMFIP_NR_* flags (Sendmail; Postfix before 2.6) gets
+        "continue" to every command the milter lets pass, libmilter answering where mugai sends
+        nothing, and a message over the cap its 552 at the end."""
+        no_reply = (mc.SMFIP_NR_CONN | mc.SMFIP_NR_HELO | mc.SMFIP_NR_MAIL | mc.SMFIP_NR_RCPT
+                    | mc.SMFIP_NR_DATA | mc.SMFIP_NR_UNKN | mc.SMFIP_NR_HDR | mc.SMFIP_NR_EOH
+                    | mc.SMFIP_NR_BODY)
+        path = self.write("five-k-old-mta.eml", sized_message(body_size=5 * 1024))
+        headers, body = mc.split_message(open(path, "rb").read())
+        qid = new_queue_id()
+        c = self.milter.client(protocol=mc.SMFI_CURR_PROT & ~no_reply)  # CONNECT, HELO: continue
+        try:
+            self.assertEqual(c.protocol & no_reply, 0, f"protocol {c.protocol:#x}")
+            steps = [("mail", lambda: c.mail(SENDER, macros={"i": qid})), ("rcpt", lambda: c.rcpt(RCPT))]
+            steps += [("header", lambda h=h: c.header(h.name, h.value(True))) for h in headers]
+            steps += [("eoh", lambda: c.eoh(macros={"i": qid}))]
+            steps += [("body", lambda off=off: c.body(body[off:off + 1000]))
+                      for off in range(0, len(body), 1000)]
+            for stage, step in steps:
+                r = step()
+                self.assertEqual(r.action, "continue", f"{stage}: {r}")
+            r = c.eom(macros={"i": qid})
+            self.assertEqual(r.action, "reject", r)
+            self.assertTrue(r.code.startswith("552 5.3.4 "), r.code)
+            self.milter.expected[qid] = "reject"
         finally:
             c.quit()
 
