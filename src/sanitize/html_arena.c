@@ -86,3 +86,23 @@ mugai_html_arena_clear(mugai_html_arena *a)
   }
   a->cur = a->end = NULL;
 }
+
+gsize
+mugai_html_arena_kept_bytes(void)
+{
+  gsize bytes = 0;
+  g_mutex_lock(&pool.lock);
+  for (guint i = 0; i < pool.n; i++)
+    bytes += pool.kept[i]->size;
+  g_mutex_unlock(&pool.lock);
+  return bytes;
+}
+
+void
+mugai_html_arena_drain(void)
+{
+  g_mutex_lock(&pool.lock);
+  while (pool.n > 0)
+    g_free(pool.kept[--pool.n]);
+  g_mutex_unlock(&pool.lock);
+}

@@ -33,3 +33,9 @@ void mugai_html_arena_free(void *userdata, void *ptr);
 
 /* Frees everything allocated from ARENA (chunks to the pool or to malloc); ARENA may be reused. */
 void mugai_html_arena_clear(mugai_html_arena *arena);
+
+/* The bytes the pool keeps now, at most MUGAI_HTML_ARENA_POOL * MUGAI_HTML_ARENA_KEEP. */
+gsize mugai_html_arena_kept_bytes(void);
+
+/* Gives the pool's chunks back to malloc (for tests, and for a process that parses no more). */
+void mugai_html_arena_drain(void);
