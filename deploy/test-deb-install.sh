@@ -114,7 +114,7 @@ echo "test-deb-install: working in $WORK (log $LOG)"
 # --- the package -----------------------------------------------------------------------------
 if [ -z "$DEB" ]; then
   echo "test-deb-install: building the package (deploy/build-deb.sh)"
-  "$ROOT/deploy/build-deb.sh" "$WORK/dist" >>"$LOG" 2>&1 || die "deploy/build-deb.sh failed"
+  "$ROOT/deploy/build-deb.sh" --install-build-deps "$WORK/dist" >>"$LOG" 2>&1 || die "deploy/build-deb.sh failed"
   DEB=$(ls "$WORK"/dist/mugai_*.deb | head -1)
 fi
 [ -f "$DEB" ] || die "no package $DEB"

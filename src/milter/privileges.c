@@ -46,14 +46,20 @@ mugai_socket_give(const char *socket, const char *user, const char *group, GErro
   const char *path = g_str_has_prefix(socket, "unix:")    ? socket + 5
                      : g_str_has_prefix(socket, "local:") ? socket + 6
                                                           : NULL;
-  if (path == NULL || user == NULL || *user == '\0' || geteuid() != 0)
+  if (path == NULL)
     return TRUE;
-  uid_t uid;
-  gid_t gid;
-  if (!resolve(user, group, &uid, &gid, error))
-    return FALSE;
-  if (chown(path, uid, gid) != 0 || chmod(path, 0660) != 0)
-    return fail(error, "cannot give the socket %s to %s: %s", path, user, g_strerror(errno));
+  if (user != NULL && *user != '\0' && geteuid() == 0) {
+    uid_t uid;
+    gid_t gid;
+    if (!resolve(user, group, &uid, &gid, error))
+      return FALSE;
+    if (chown(path, uid, gid) != 0)
+      return fail(error, "cannot give the socket %s to %s: %s", path, user, g_strerror(errno));
+  }
+  /* Also when systemd started mugai-milter as its user: the umask of 027 mugai sets would leave
+   * the socket's group (postfix, from the setgid directory) unable to connect. */
+  if (chmod(path, 0660) != 0)
+    return fail(error, "cannot open the socket %s to its group: %s", path, g_strerror(errno));
   return TRUE;
 }
 

@@ -4,9 +4,9 @@
 #pragma once
 #include <glib.h>
 
-/* SOCKET ([milter] socket or -p): when it is a unix socket and USER is set, the socket file is
- * given to USER and GROUP (else the user's group), mode 0660, so Postfix reaches it through group
- * membership (adduser postfix GROUP) and nobody else does. Call as root, before dropping. */
+/* SOCKET ([milter] socket or -p): when it is a unix socket, mode 0660, so Postfix reaches it
+ * through its group and nobody else does; as root with USER set, first given to USER and GROUP
+ * (else the user's group): add postfix to that group. Call before dropping root. */
 gboolean mugai_socket_give(const char *socket, const char *user, const char *group,
                            GError **error);
 

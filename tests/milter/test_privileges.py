@@ -44,7 +44,7 @@ class Privileges(unittest.TestCase):
         os.chmod(self.work, 0o755)
         self.addCleanup(shutil.rmtree, self.work, True)
 
-    def start(self, name, conf_text, mode=0o644):
+    def start(self, name, conf_text, mode=0o644, socket_dir=None, wrap=()):
         conf = os.path.join(self.work, f"{name}.conf")
         with open(conf, "w", encoding="utf-8") as f:
             f.write(conf_text)
@@ -52,8 +52,8 @@ class Privileges(unittest.TestCase):
         self.log_path = os.path.join(self.work, f"{name}.log")
         log = open(self.log_path, "wb")
         self.addCleanup(log.close)
-        self.socket = os.path.join(self.work, f"{name}.sock")
-        proc = subprocess.Popen([MUGAI_MILTER, "-f", "-c", conf, "-p", "unix:" + self.socket],
+        self.socket = os.path.join(socket_dir or self.work, f"{name}.sock")
+        proc = subprocess.Popen([*wrap, MUGAI_MILTER, "-f", "-c", conf, "-p", "unix:" + self.socket],
                                 stdout=log, stderr=subprocess.STDOUT)
         self.addCleanup(self.stop, proc)
         return proc
@@ -127,6 +127,28 @@ class Privileges(unittest.TestCase):
         self.assertNotIn("<b>", text_out)
         self.assertEqual(os.stat(store).st_uid, uid, "the store is made by the user")
         self.assertIn("quarantine=", self.log())
+
+    def test_started_as_its_user_the_socket_is_open_to_its_group(self):
+        """As systemd starts it (User=mugai, the socket in Postfix's setgid directory): the socket
+        gets mode 0660 and the directory's group, whatever mugai's own umask of 027 says, so
+        Postfix can connect."""
+        user_group, gid = unix_users.temp_group(self)
+        mta_group, mta_gid = unix_users.temp_group(self)
+        user, uid = unix_users.temp_user(self, gid)
+        sockets = os.path.join(self.work, "postfix-mugai")
+        os.mkdir(sockets)
+        os.chown(sockets, uid, mta_gid)
+        os.chmod(sockets, 0o2750)
+        spool = os.path.join(self.work, "spool")
+        os.mkdir(spool, 0o700)
+        os.chown(spool, uid, gid)
+        text = scan_db.config_with_keys(self.base_config(), "milter", user=user, spool_dir=spool)
+        proc = self.start("as-user", text, socket_dir=sockets, wrap=unix_users.as_user(uid, [gid], []))
+        self.wait_started(proc)
+        self.assertEqual(ids(proc.pid, "Uid"), [uid] * 4)
+        self.assertEqual(unix_users.mode_and_owner(self.socket), (0o660, uid, mta_gid))
+        result, _ = self.send()
+        self.assertTrue(result.delivered, self.log())
 
     def test_as_root_without_a_user_it_says_so(self):
         proc = self.start("root", self.base_config())
