@@ -276,9 +276,9 @@ socket_mode() {  # names as the chroot's passwd and group files give them
   local got
   got=$(in_ch stat -c '%U %G %A' /var/spool/postfix/mugai/mugai.sock)
   echo "socket: $got"
-  test "$got" = "$user postfix srwxrwx---"
+  test "$got" = "$user postfix srw-rw----"
 }
-check "the socket belongs to $user and group postfix, closed to others (UMask=$umask_)" socket_mode
+check "the socket belongs to $user and group postfix, mode 0660: Postfix connects, nobody else" socket_mode
 runs_confined() {  # MILTER_PID is mugai-milter itself: unshare, sh, chroot, env, setpriv exec it
   test "$(stat -c %u "/proc/$MILTER_PID")" = "$(in_ch id -u "$user")" &&
     grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$MILTER_PID/status" &&
