@@ -42,6 +42,17 @@ typedef struct {
   gboolean (*get_stats)(void *ctx, mugai_quarantine_stats *stats, GError **error);
   gboolean (*fsck)(void *ctx, gint64 grace, gboolean repair, mugai_quarantine_fsck_report *report,
                    GError **error);
+  /* [contacts] (store.h: mugai_quarantine_contacts_*); thread-safe, as store() */
+  gboolean (*contacts_learn)(void *ctx, const char *user, const char *const *addrs, gint64 now,
+                             GError **error);
+  gboolean (*contact_known)(void *ctx, const char *addr, const char *domain, gint64 since,
+                            gboolean *known, GError **error); /* DOMAIN NULL: ADDR only */
+  gboolean (*contacts_list)(void *ctx, const char *user, mugai_contact_row_fn fn, gpointer data,
+                            GError **error);
+  gboolean (*contact_add)(void *ctx, const char *user, const char *addr, const char *domain,
+                          gint64 now, GError **error);
+  gboolean (*contact_remove)(void *ctx, const char *user, const char *addr, GError **error);
+  gboolean (*contacts_purge)(void *ctx, gint64 before, guint64 *removed, GError **error);
   /* (nullable) see mugai_quarantine_run_in_background() */
   gboolean (*run_in_background)(void *ctx, GError **error);
   void (*set_fault)(void *ctx, mugai_quarantine_fault fault); /* (nullable) test hook */
