@@ -91,8 +91,14 @@ cmd_list(int argc, char **argv, gboolean export)
              : "Usage: mugai contacts list [-c FILE] [--user USER] [--json]",
       export ? "Prints every row on standard output, tab-separated (user, address, domain, last\n"
                "seen as Unix time, source: learned or admin) after a header line, or as JSON.\n"
+               "\n"
+               "Exit status: 0 success, 2 usage or configuration error, 75 the database failed,\n"
+               "77 permission denied.\n"
              : "Shows each row: the internal user, the external address, when the user last\n"
-               "wrote to it (local time), and whether an admin added it.\n",
+               "wrote to it (local time), and whether an admin added it.\n"
+               "\n"
+               "Exit status: 0 success (also with no rows), 2 usage or configuration error, 75 the\n"
+               "database failed, 77 permission denied.\n",
       entries);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 1) {
@@ -134,9 +140,15 @@ cmd_change(int argc, char **argv, gboolean add)
       add ? "Adds the row USER (an internal address) -> ADDRESS, kept until removed: mail from\n"
             "ADDRESS is no longer a first contact. An existing learned row becomes kept.\n"
             "The Unix user and the time go to the audit table and to syslog.\n"
+            "\n"
+            "Exit status: 0 added, 2 usage or configuration error, 75 the database failed,\n"
+            "77 permission denied.\n"
           : "Removes the row USER -> ADDRESS, learned or added: unless someone else inside wrote\n"
             "to ADDRESS, its next mail is a first contact again (and the next outbound mail to\n"
-            "it teaches it again). Audited like add.\n",
+            "it teaches it again). Audited like add.\n"
+            "\n"
+            "Exit status: 0 removed, 2 usage or configuration error, 4 no such row, 75 the\n"
+            "database failed, 77 permission denied.\n",
       entries);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(context, &argc, &argv, &error) || argc != 3) {
