@@ -33,6 +33,8 @@ mugai_script_test(e2e_config_reload ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE
 set_tests_properties(e2e_config_reload PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_gateway ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_gateway_e2e.py)
 set_tests_properties(e2e_gateway PROPERTIES TIMEOUT 300)
+mugai_script_test(e2e_contacts ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_contacts_e2e.py)
+set_tests_properties(e2e_contacts PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_ratelimit ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_ratelimit_e2e.py)
 set_tests_properties(e2e_ratelimit PROPERTIES TIMEOUT 300)
 mugai_script_test(scan_mail ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scan/test_scan_mail.py)
@@ -86,7 +88,7 @@ set_tests_properties(fault_kill_milter fault_disk_full fault_signatures fault_sq
 set_tests_properties(e2e_postfix fault_unwritable_spool e2e_scan e2e_config_reload e2e_gateway
   e2e_ratelimit e2e_quarantine e2e_two_hosts_clamd e2e_convert e2e_two_hosts corpus_public
   cli_config_diff fault_kill_milter fault_disk_full fault_signatures fault_sqlite_locked
-  fault_clamd_killed PROPERTIES PROCESSORS 2)
+  fault_clamd_killed e2e_contacts PROPERTIES PROCESSORS 2)
 # mugai-milter gives up root after opening its socket ([milter] user and group; issue 10).
 mugai_script_test(milter_privileges ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_privileges.py)
 # `mugai status` against the real milter: counts, scanner, reloads, stop, kill, no signatures.
