@@ -155,11 +155,12 @@ typedef enum {
 } mugai_quarantine_fault;
 void mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault);
 
-/* [contacts]: who inside has written to whom outside (contacts.h). The milter learns from
- * threads of its own and looks senders up from every message thread: these are thread-safe. */
+/* [contacts]: who inside has written to whom outside (contacts.h). The milter learns and looks
+ * senders up from every message thread: _learn() and _known() are thread-safe; the others (the
+ * admin's) are used from one thread at a time, as the rest of this API. */
 
 /* Remember that USER wrote to each of ADDRS (NULL-terminated) at NOW. Not durable on return:
- * rows are written in batches without an fsync of their own (SQLite: at most 128 or one second
+ * rows are written in batches without an fsync of their own (SQLite: at most 512 or one second
  * later, or when the store is closed), and visible to mugai_quarantine_contact_known() at once. */
 gboolean mugai_quarantine_contacts_learn(mugai_quarantine *q, const char *user,
                                          const char *const *addrs, gint64 now, GError **error);
