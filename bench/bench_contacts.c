@@ -67,9 +67,32 @@ typedef struct {
   gint64 retention, start;
   guint64 messages, purged;
   double learn_us;
+  const char *dir;
 } year;
 
-/* The synthetic year into Q: each day's mail, then the day's purge. */
+/* The rows of the index at DIR, and its size on disk (the WAL checkpointed into it) in *BYTES. */
+static gint64
+table_size(const char *dir, gint64 *bytes)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *index = g_build_filename(dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = mugai_qindex_open(index, FALSE, &error);
+  if (db == NULL)
+    g_error("%s", error->message);
+  sqlite3_stmt *st = NULL;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM contact", -1, &st, NULL);
+  sqlite3_step(st);
+  gint64 rows = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  mugai_qindex_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
+  mugai_qindex_close(db);
+  g_autofree char *wal = g_strconcat(index, "-wal", NULL);
+  *bytes = file_size(index) + file_size(wal);
+  return rows;
+}
+
+/* The synthetic year into Q: each day's mail, then the day's purge; the rows every 13 weeks (a
+ * batch of learned rows may still wait in memory then). */
 static void
 fill(mugai_quarantine *q, year *y)
 {
@@ -97,28 +120,13 @@ fill(mugai_quarantine *q, year *y)
     if (!mugai_quarantine_contacts_purge(q, today - y->retention, &removed, &error))
       g_error("purge: %s", error->message);
     y->purged += removed;
+    if (day % 91 == 90) {
+      gint64 bytes = 0;
+      gint64 rows = table_size(y->dir, &bytes);
+      printf("week %u: %" G_GINT64_FORMAT " rows, %.1f MB\n", w + 1, rows,
+             (double) bytes / 1048576.0);
+    }
   }
-}
-
-/* The rows of the index at DIR, and its size on disk (the WAL checkpointed into it) in *BYTES. */
-static gint64
-table_size(const char *dir, gint64 *bytes)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *index = g_build_filename(dir, MUGAI_QINDEX_FILE, NULL);
-  sqlite3 *db = mugai_qindex_open(index, FALSE, &error);
-  if (db == NULL)
-    g_error("%s", error->message);
-  sqlite3_stmt *st = NULL;
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM contact", -1, &st, NULL);
-  sqlite3_step(st);
-  gint64 rows = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  mugai_qindex_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
-  mugai_qindex_close(db);
-  g_autofree char *wal = g_strconcat(index, "-wal", NULL);
-  *bytes = file_size(index) + file_size(wal);
-  return rows;
 }
 
 /* LOOKUPS senders looked up, every other one written to within the window: their times, sorted,
@@ -160,7 +168,7 @@ main(int argc, char **argv)
             .per_week = argc > 3 ? (guint) atoi(argv[3]) : 20,
             .weeks = argc > 4 ? (guint) atoi(argv[4]) : 52,
             .retention = (argc > 5 ? atoi(argv[5]) : 180) * (gint64) DAY,
-            .start = 1767225600 /* 2026-01-01 */};
+            .start = 1767225600 /* 2026-01-01 */, .dir = argv[1]};
   mugai_quarantine_policy config = {.dir = argv[1], .dsn = (char *) "", .user = (char *) "",
                                     .group = (char *) ""};
   g_autoptr(GError) error = NULL;
