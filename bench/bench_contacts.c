@@ -157,6 +157,12 @@ lookups(mugai_quarantine *q, const year *y, double *times)
   return known;
 }
 
+static guint
+arg(int argc, char **argv, int i, guint def)
+{
+  return argc > i ? (guint) g_ascii_strtoull(argv[i], NULL, 10) : def;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,10 +170,10 @@ main(int argc, char **argv)
     fprintf(stderr, "usage: bench_contacts DIR [USERS] [NEW_PER_WEEK] [WEEKS] [RETENTION_DAYS]\n");
     return 2;
   }
-  year y = {.users = argc > 2 ? (guint) atoi(argv[2]) : 2000,
-            .per_week = argc > 3 ? (guint) atoi(argv[3]) : 20,
-            .weeks = argc > 4 ? (guint) atoi(argv[4]) : 52,
-            .retention = (argc > 5 ? atoi(argv[5]) : 180) * (gint64) DAY,
+  year y = {.users = arg(argc, argv, 2, 2000),
+            .per_week = arg(argc, argv, 3, 20),
+            .weeks = arg(argc, argv, 4, 52),
+            .retention = arg(argc, argv, 5, 180) * (gint64) DAY,
             .start = 1767225600 /* 2026-01-01 */, .dir = argv[1]};
   mugai_quarantine_policy config = {.dir = argv[1], .dsn = (char *) "", .user = (char *) "",
                                     .group = (char *) ""};
