@@ -1,9 +1,10 @@
 /* sqlite_contacts.c — the SQLite backend's [contacts] table (contacts.h, index.h's contact).
  *
- * Owns: the store's contacts connection and the rows learned but not written yet. Why a
- * connection of its own: the writer of originals is held by the group commit through its fsync,
- * and a lookup (on every inbound message) must not wait for that; in WAL mode a read never waits
- * for a writer. Why learning is batched: a row is worth less than a message, so it is written
+ * Owns: the store's two contacts connections and the rows learned but not written yet. Why
+ * connections of their own: the writer of originals is held by the group commit through its
+ * fsync, and a lookup (on every inbound message) must not wait for that, nor for a batch of
+ * learned rows waiting for the write lock: the reader only reads (in WAL mode a read never waits
+ * for a writer), the writer is used outside the lock the lookups take. Why learning is batched: a row is worth less than a message, so it is written
  * with synchronous=NORMAL (no fsync at the commit; WAL keeps the file consistent, a power loss
  * may lose the last rows, which the next mail teaches again), in one transaction per 512 rows or
  * second; the rows waiting are looked at by every lookup, so nothing learned is missed meanwhile.
@@ -33,12 +34,16 @@ learned_row_free(gpointer data)
   g_free(r);
 }
 
-/* The contacts connection, opened at first use. Called with the lock held. */
-static sqlite3 *
-contacts_db(mugai_sqlite_store *q, GError **error)
+GPtrArray *
+mugai_sqlite_contacts_rows_new(void)
 {
-  if (q->contacts_db != NULL)
-    return q->contacts_db;
+  return g_ptr_array_new_with_free_func(learned_row_free);
+}
+
+/* A connection for [contacts] (the reader or the writer), or NULL with ERROR. */
+static sqlite3 *
+open_connection(const mugai_sqlite_store *q, GError **error)
+{
   g_autofree char *index = g_build_filename(q->dir, MUGAI_QINDEX_FILE, NULL);
   g_autoptr(GError) local = NULL;
   sqlite3 *db = mugai_qindex_open(index, FALSE, &local);
@@ -52,7 +57,6 @@ contacts_db(mugai_sqlite_store *q, GError **error)
   sqlite3_busy_timeout(db, CONTACTS_BUSY_MS);
   /* Checkpoints are the writer's (or the checkpointer's): this connection's commits stay short. */
   sqlite3_wal_autocheckpoint(db, 0);
-  q->contacts_db = db;
   return db;
 }
 
@@ -82,36 +86,49 @@ upsert(sqlite3 *db, const char *user, const char *addr, const char *domain, gint
   return FALSE;
 }
 
-/* Write the rows waiting, in one transaction. They are dropped even when it fails: they are
- * learned again from the next mail, and a database that keeps failing must not grow memory.
- * Called with the lock held. */
+/* Write ROWS in one transaction on the writer connection (one write at a time). They are
+ * dropped even when it fails: they are learned again from the next mail, and a database that
+ * keeps failing must not grow memory. Called without the lock: lookups go on meanwhile. */
 static gboolean
-write_pending(mugai_sqlite_store *q, GError **error)
+write_rows(mugai_sqlite_store *q, const GPtrArray *rows, GError **error)
 {
-  q->contacts_written = g_get_monotonic_time();
-  if (q->contacts_pending->len == 0)
+  if (rows->len == 0)
     return TRUE;
-  g_autoptr(GPtrArray) rows = q->contacts_pending;
-  g_ptr_array_set_free_func(rows, learned_row_free);
-  q->contacts_pending = g_ptr_array_new();
+  g_mutex_lock(&q->contacts_write_lock);
+  if (q->contacts_writer == NULL)
+    q->contacts_writer = open_connection(q, error);
+  sqlite3 *db = q->contacts_writer;
   g_autoptr(GError) local = NULL;
-  sqlite3 *db = contacts_db(q, error);
-  if (db == NULL)
-    return FALSE;
-  gboolean ok = mugai_qindex_run(db, "BEGIN IMMEDIATE", &local);
+  gboolean ok = db != NULL && mugai_qindex_run(db, "BEGIN IMMEDIATE", &local);
   for (guint i = 0; ok && i < rows->len; i++) {
     const learned_row *r = g_ptr_array_index(rows, i);
     ok = upsert(db, r->user, r->addr, r->domain, r->time, FALSE, &local);
   }
-  if (ok && mugai_qindex_run(db, "COMMIT", &local))
-    return TRUE;
-  mugai_qindex_run(db, "ROLLBACK", NULL);
-  return mugai_sqlite_index_fail(error, local);
+  if (ok && !mugai_qindex_run(db, "COMMIT", &local))
+    ok = FALSE;
+  if (!ok && db != NULL) {
+    mugai_qindex_run(db, "ROLLBACK", NULL);
+    mugai_sqlite_index_fail(error, local);
+  }
+  g_mutex_unlock(&q->contacts_write_lock);
+  return ok;
+}
+
+/* Write what was learned so far and wait for it (the admin's commands, the close). */
+static gboolean
+write_pending_now(mugai_sqlite_store *q, GError **error)
+{
+  g_mutex_lock(&q->contacts_lock);
+  g_autoptr(GPtrArray) rows = q->contacts_pending;
+  q->contacts_pending = g_ptr_array_new_with_free_func(learned_row_free);
+  q->contacts_written = g_get_monotonic_time();
+  g_mutex_unlock(&q->contacts_lock);
+  return write_rows(q, rows, error);
 }
 
 gboolean
 mugai_sqlite_contacts_learn(void *ctx, const char *user, const char *const *addrs, gint64 now,
-                      GError **error)
+                            GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_mutex_lock(&q->contacts_lock);
@@ -123,20 +140,33 @@ mugai_sqlite_contacts_learn(void *ctx, const char *user, const char *const *addr
     r->time = now;
     g_ptr_array_add(q->contacts_pending, r);
   }
-  gboolean ok = TRUE;
-  if (q->contacts_pending->len >= PENDING_MAX ||
-      g_get_monotonic_time() - q->contacts_written >= PENDING_AGE)
-    ok = write_pending(q, error);
+  /* Due, and no other thread writing: this one takes the batch, which lookups still see. */
+  GPtrArray *rows = NULL;
+  if (q->contacts_writing == NULL &&
+      (q->contacts_pending->len >= PENDING_MAX ||
+       g_get_monotonic_time() - q->contacts_written >= PENDING_AGE)) {
+    rows = q->contacts_writing = q->contacts_pending;
+    q->contacts_pending = g_ptr_array_new_with_free_func(learned_row_free);
+    q->contacts_written = g_get_monotonic_time();
+  }
   g_mutex_unlock(&q->contacts_lock);
+  if (rows == NULL)
+    return TRUE;
+  gboolean ok = write_rows(q, rows, error);
+  g_mutex_lock(&q->contacts_lock);
+  q->contacts_writing = NULL;
+  g_mutex_unlock(&q->contacts_lock);
+  g_ptr_array_unref(rows);
   return ok;
 }
 
-/* Is ADDR (or DOMAIN, nullable) among the rows waiting to be written? Called with the lock held. */
+/* Is ADDR (or DOMAIN, nullable) among ROWS (nullable), learned and not written yet? Called with
+ * the lock held. */
 static gboolean
-pending_knows(const mugai_sqlite_store *q, const char *addr, const char *domain, gint64 since)
+rows_know(const GPtrArray *rows, const char *addr, const char *domain, gint64 since)
 {
-  for (guint i = 0; i < q->contacts_pending->len; i++) {
-    const learned_row *r = g_ptr_array_index(q->contacts_pending, i);
+  for (guint i = 0; rows && i < rows->len; i++) {
+    const learned_row *r = g_ptr_array_index(rows, i);
     if (r->time >= since &&
         (domain ? strcmp(r->domain, domain) == 0 : strcmp(r->addr, addr) == 0))
       return TRUE;
@@ -146,18 +176,21 @@ pending_knows(const mugai_sqlite_store *q, const char *addr, const char *domain,
 
 gboolean
 mugai_sqlite_contact_known(void *ctx, const char *addr, const char *domain, gint64 since,
-                     gboolean *known, GError **error)
+                           gboolean *known, GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_mutex_lock(&q->contacts_lock);
   gboolean ok = TRUE;
-  if (pending_knows(q, addr, domain, since)) {
+  if (rows_know(q->contacts_pending, addr, domain, since) ||
+      rows_know(q->contacts_writing, addr, domain, since)) {
     *known = TRUE;
     g_mutex_unlock(&q->contacts_lock);
     return TRUE;
   }
   g_autoptr(GError) local = NULL;
-  sqlite3 *db = contacts_db(q, error);
+  if (q->contacts_reader == NULL)
+    q->contacts_reader = open_connection(q, error);
+  sqlite3 *db = q->contacts_reader;
   sqlite3_stmt *st = NULL;
   if (db != NULL)
     st = mugai_qindex_cached(db,
@@ -194,12 +227,11 @@ column(sqlite3_stmt *st, int i)
 
 gboolean
 mugai_sqlite_contacts_list(void *ctx, const char *user, mugai_contact_row_fn fn, gpointer data,
-                     GError **error)
+                           GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_autoptr(GError) local = NULL;
-  g_mutex_lock(&q->contacts_lock);
-  gboolean ok = write_pending(q, &local); /* what the milter of this process learned, too */
+  gboolean ok = write_pending_now(q, &local); /* what this process learned, too */
   sqlite3_stmt *st = NULL;
   if (ok && sqlite3_prepare_v2(q->db,
                                "SELECT user, addr, domain, last_seen, pinned FROM contact"
@@ -207,9 +239,11 @@ mugai_sqlite_contacts_list(void *ctx, const char *user, mugai_contact_row_fn fn,
                                -1, &st, NULL) != SQLITE_OK)
     g_set_error(&local, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE, "contact: %s",
                 sqlite3_errmsg(q->db));
-  g_mutex_unlock(&q->contacts_lock);
-  if (st == NULL)
+  if (st == NULL) {
+    if (local == NULL) /* the write failed with a quarantine error already */
+      return FALSE;
     return mugai_sqlite_index_fail(error, local);
+  }
   if (user)
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
   int rc;
@@ -269,8 +303,8 @@ audited(mugai_sqlite_store *q, const char *sql, const char *user, const char *ad
 }
 
 gboolean
-mugai_sqlite_contact_add(void *ctx, const char *user, const char *addr, const char *domain, gint64 now,
-                   GError **error)
+mugai_sqlite_contact_add(void *ctx, const char *user, const char *addr, const char *domain,
+                         gint64 now, GError **error)
 {
   return audited(ctx,
                  "INSERT INTO contact (user, addr, domain, last_seen, pinned)"
@@ -283,10 +317,8 @@ gboolean
 mugai_sqlite_contact_remove(void *ctx, const char *user, const char *addr, GError **error)
 {
   mugai_sqlite_store *q = ctx;
-  g_mutex_lock(&q->contacts_lock); /* a row learned just now would come back after the remove */
   g_autoptr(GError) local = NULL;
-  write_pending(q, &local);
-  g_mutex_unlock(&q->contacts_lock);
+  write_pending_now(q, &local); /* a row learned just now would come back after the remove */
   return audited(ctx, "DELETE FROM contact WHERE user = ?1 AND addr = ?2", user, addr,
                  NULL, 0, "contact-remove", error);
 }
@@ -326,10 +358,10 @@ mugai_sqlite_contacts_purge(void *ctx, gint64 before, guint64 *removed, GError *
 gboolean
 mugai_sqlite_contacts_close(mugai_sqlite_store *q, GError **error)
 {
-  g_mutex_lock(&q->contacts_lock);
-  gboolean ok = q->contacts_pending->len == 0 || write_pending(q, error);
-  mugai_qindex_close(q->contacts_db);
-  q->contacts_db = NULL;
-  g_mutex_unlock(&q->contacts_lock);
+  gboolean ok = write_pending_now(q, error);
+  mugai_qindex_close(q->contacts_reader);
+  q->contacts_reader = NULL;
+  mugai_qindex_close(q->contacts_writer);
+  q->contacts_writer = NULL;
   return ok;
 }

@@ -51,12 +51,15 @@ typedef struct {
   gboolean committing;       /* a thread is committing (it alone uses db meanwhile) */
   mugai_quarantine_fault fault;
   mugai_sqlite_checkpointer *checkpointer; /* (nullable) when run in the background */
-  /* [contacts] (sqlite_contacts.c): a connection of their own, so that a lookup never waits for
-   * a commit of originals (nor its fsync), and the rows learned but not written yet. */
-  GMutex contacts_lock;        /* guards the three below */
-  sqlite3 *contacts_db;        /* (nullable) opened at first use */
+  /* [contacts] (sqlite_contacts.c): connections of their own, so that a lookup never waits for
+   * a commit of originals (nor its fsync) or of learned rows, and the rows not written yet. */
+  GMutex contacts_lock;        /* guards the four below */
+  sqlite3 *contacts_reader;    /* (nullable) lookups; opened at first use */
   GPtrArray *contacts_pending; /* of learned rows (sqlite_contacts.c) */
+  GPtrArray *contacts_writing; /* (nullable) the batch being written, still looked at */
   gint64 contacts_written;     /* monotonic time of the last write of them */
+  GMutex contacts_write_lock;  /* one write at a time on the writer below */
+  sqlite3 *contacts_writer;    /* (nullable) learned rows are committed on it */
 } mugai_sqlite_store;
 
 /* (transfer full) (nullable) the store at CONFIG's dir (sqlite_open.c). */
@@ -71,7 +74,9 @@ mugai_sqlite_checkpointer *mugai_sqlite_checkpointer_start(sqlite3 *writer, cons
                                                            GError **error);
 void mugai_sqlite_checkpointer_stop(mugai_sqlite_checkpointer *c, sqlite3 *writer); /* NULL-safe */
 
-/* Write the contacts learned and not written yet, and close their connection (sqlite_contacts.c);
+/* (transfer full) an empty array of learned rows, for contacts_pending (sqlite_contacts.c). */
+GPtrArray *mugai_sqlite_contacts_rows_new(void);
+/* Write the contacts learned and not written yet, and close their connections (sqlite_contacts.c);
  * FALSE (logged by nobody: the caller's) when the write failed. Before mugai_sqlite_store_free. */
 gboolean mugai_sqlite_contacts_close(mugai_sqlite_store *s, GError **error);
 
