@@ -16,6 +16,8 @@ mugai_script_test(cli_config_diff ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_D
 mugai_script_test(cli_lists ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_lists.py)
 mugai_script_test(cli_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_quarantine.py)
 mugai_script_test(cli_quarantine_pg ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_quarantine_pg.py)
+mugai_script_test(cli_contacts ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_contacts.py)
+mugai_script_test(cli_contacts_pg ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_contacts_pg.py)
 set_tests_properties(cli_quarantine_pg PROPERTIES TIMEOUT 600)
 mugai_script_test(corpus_public ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/corpus/check_public_corpus.py)
 mugai_script_test(milter_protocol ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_milter_protocol.py)
@@ -31,6 +33,8 @@ mugai_script_test(e2e_config_reload ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE
 set_tests_properties(e2e_config_reload PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_gateway ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_gateway_e2e.py)
 set_tests_properties(e2e_gateway PROPERTIES TIMEOUT 300)
+mugai_script_test(e2e_contacts ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_contacts_e2e.py)
+set_tests_properties(e2e_contacts PROPERTIES TIMEOUT 300)
 mugai_script_test(e2e_ratelimit ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_ratelimit_e2e.py)
 set_tests_properties(e2e_ratelimit PROPERTIES TIMEOUT 300)
 mugai_script_test(scan_mail ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scan/test_scan_mail.py)
@@ -38,6 +42,7 @@ mugai_script_test(policy_autoforward ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURC
 mugai_script_test(policy_outbound ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_outbound_rules.py)
 mugai_script_test(policy_impersonation ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_impersonation.py)
 mugai_script_test(policy_rules ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_rules.py)
+mugai_script_test(policy_first_contact ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_first_contact.py)
 mugai_script_test(policy_notification ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_notification.py)
 mugai_script_test(policy_authentication ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/policy/test_authentication.py)
 mugai_script_test(hostile ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/hostile/test_hostile.py)
@@ -83,7 +88,7 @@ set_tests_properties(fault_kill_milter fault_disk_full fault_signatures fault_sq
 set_tests_properties(e2e_postfix fault_unwritable_spool e2e_scan e2e_config_reload e2e_gateway
   e2e_ratelimit e2e_quarantine e2e_two_hosts_clamd e2e_convert e2e_two_hosts corpus_public
   cli_config_diff fault_kill_milter fault_disk_full fault_signatures fault_sqlite_locked
-  fault_clamd_killed PROPERTIES PROCESSORS 2)
+  fault_clamd_killed e2e_contacts PROPERTIES PROCESSORS 2)
 # mugai-milter gives up root after opening its socket ([milter] user and group; issue 10).
 mugai_script_test(milter_privileges ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_privileges.py)
 # `mugai status` against the real milter: counts, scanner, reloads, stop, kill, no signatures.

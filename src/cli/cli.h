@@ -18,6 +18,7 @@ int mugai_cmd_scan_info(int argc, char **argv);
 int mugai_cmd_status(int argc, char **argv);
 int mugai_cmd_lists(int argc, char **argv);
 int mugai_cmd_quarantine(int argc, char **argv);
+int mugai_cmd_contacts(int argc, char **argv);
 
 /* Load PATH (nullable: the default file) as `mugai config check` does, every problem printed on
  * stderr as FILE:LINE: [group] key: what is wrong. (transfer full) NULL when it is not valid. */

@@ -20,8 +20,10 @@ static const char delete_description[] =
 static const char purge_description[] =
     "Removes every original stored longer ago than AGE (default: [quarantine] retention), in\n"
     "batches of 1000, showing the count on standard error as it goes when that is a terminal.\n"
-    "One audit record (user, time, REASON, count) and one syslog line per run. Run it daily,\n"
-    "e.g. from a systemd timer: mugai quarantine purge --reason retention\n"
+    "One audit record (user, time, REASON, count) and one syslog line per run. It also removes\n"
+    "the [contacts] rows last seen longer ago than [contacts] retention (not those an admin\n"
+    "added), which keeps that table bounded. Run it daily, e.g. from a systemd timer:\n"
+    "mugai quarantine purge --reason retention\n"
     "\n"
     "Exit status: 0 done (also when nothing was old enough), 2 usage or configuration error,\n"
     "75 the store failed (what was removed before stays removed), 77 permission denied.\n";
@@ -121,5 +123,11 @@ mugai_cmd_quarantine_purge(int argc, char **argv)
   if (!ok)
     return mugai_qcli_fail(program, error);
   printf("%" G_GUINT64_FORMAT " originals older than %s removed\n", removed, text);
+  guint64 contacts = 0;
+  gint64 last_seen = g_get_real_time() / G_USEC_PER_SEC - (gint64) policy->contacts.retention;
+  if (!mugai_quarantine_contacts_purge(q, last_seen, &contacts, &error))
+    return mugai_qcli_fail(program, error);
+  printf("%" G_GUINT64_FORMAT " contacts last seen more than %s ago removed\n", contacts,
+         mugai_format_duration(policy->contacts.retention, text));
   return 0;
 }

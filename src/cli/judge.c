@@ -48,6 +48,9 @@ mugai_judge_add_options(GOptionContext *context, mugai_judge_options *o)
      "Postfix {daemon_name} of the service that received the message", "NAME"},
     {"size", 0, 0, G_OPTION_ARG_INT64, &o->size,
      "The ESMTP SIZE= the client declared at MAIL FROM", "BYTES"},
+    {"first-contact", 0, 0, G_OPTION_ARG_NONE, &o->first_contact,
+     "Judge inbound mail as from a sender nobody inside has written to (the milter looks this "
+     "up in [contacts]): the [rule NAME] with match_first_contact applies", NULL},
     G_OPTION_ENTRY_NULL,
   };
   g_option_context_add_main_entries(context, entries, NULL); /* copies the entries */
@@ -230,9 +233,13 @@ static const mugai_policy *
 rule_policy(mugai_judge *judge, const mugai_judge_options *o)
 {
   const char *first = o->rcpts ? o->rcpts[0] : NULL;
-  const mugai_policy *policy = mugai_gateway_rule_policy(judge->policy, o->from, first);
+  gboolean first_contact = o->first_contact &&
+                           direction_of(judge->policy, o) == MUGAI_DIRECTION_IN;
+  const mugai_policy *policy = mugai_gateway_rule_policy(judge->policy, o->from, first,
+                                                         first_contact);
   for (gsize i = 1; o->rcpts && o->rcpts[i] && !judge->rcpts_told; i++) {
-    const mugai_policy *other = mugai_gateway_rule_policy(judge->policy, o->from, o->rcpts[i]);
+    const mugai_policy *other = mugai_gateway_rule_policy(judge->policy, o->from, o->rcpts[i],
+                                                          first_contact);
     if (other == policy)
       continue;
     g_autofree char *its = mugai_gateway_policy_name(other);

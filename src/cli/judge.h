@@ -19,10 +19,11 @@ typedef struct {
   char *daemon_name; /* (nullable) --daemon-name */
   gint64 size;       /* --size: the ESMTP SIZE= declared at MAIL FROM; 0 none */
   char *queue_id;    /* (nullable) for the summary line (`mugai sanitize --queue-id`) */
+  gboolean first_contact; /* --first-contact: inbound mail judged as from a first contact */
 } mugai_judge_options;
 
-/* Add --from, --rcpt, --client, --direction, --daemon-name and --size, storing into OPTIONS
- * (which must outlive the parse), to CONTEXT's main options. */
+/* Add --from, --rcpt, --client, --direction, --daemon-name, --size and --first-contact, storing
+ * into OPTIONS (which must outlive the parse), to CONTEXT's main options. */
 void mugai_judge_add_options(GOptionContext *context, mugai_judge_options *options);
 
 /* FALSE (the problem printed on stderr, led by PROGRAM) when the parsed values make no sense. */

@@ -23,6 +23,9 @@ static const char usage[] =
     "                           strict)\n"
     "  quarantine list|show|extract|release|delete|purge|fsck|stats|audit\n"
     "                           review the originals mugai kept ([quarantine] dir)\n"
+    "  contacts list|export|add|remove\n"
+    "                           who inside has written to whom outside ([contacts]): what\n"
+    "                           makes inbound mail a first contact\n"
     "  scan-info                load the virus scanner as mugai-milter would and show its engine\n"
     "                           version, signature count and signature date\n"
     "  status [--json]          is mugai-milter running and healthy: uptime, last reload,\n"
@@ -66,6 +69,8 @@ main(int argc, char **argv)
     status = mugai_cmd_scan_info(argc - 1, argv + 1);
   } else if (strcmp(command, "quarantine") == 0) {
     status = mugai_cmd_quarantine(argc - 1, argv + 1);
+  } else if (strcmp(command, "contacts") == 0) {
+    status = mugai_cmd_contacts(argc - 1, argv + 1);
   } else if (strcmp(command, "lists") == 0) {
     status = mugai_cmd_lists(argc - 1, argv + 1);
   } else if (strcmp(command, "config") == 0) {

@@ -727,9 +727,10 @@ static void apply_rules(parser *ps, GKeyFile *kf, mugai_policy *policy)
     guint before = ps->problems->len;
     mugai_policy *rule = build_policy(ps, kf, rs, NULL);
     if (!rule->rule.match_rcpt[0] && !rule->rule.match_rcpt_domain[0] &&
-        !rule->rule.match_sender[0] && !rs->troubled && ps->problems->len == before)
-      add_problem(ps, rs->line, "[rule %s]: matches nothing (set match_rcpt, match_rcpt_domain "
-                  "or match_sender)", rs->name);
+        !rule->rule.match_sender[0] && !rule->rule.match_first_contact && !rs->troubled &&
+        ps->problems->len == before)
+      add_problem(ps, rs->line, "[rule %s]: matches nothing (set match_rcpt, match_rcpt_domain, "
+                  "match_sender or match_first_contact)", rs->name);
     add_list_variants(ps, kf, rs, policy, rule);
     g_ptr_array_add(policy->rules, rule);
   }
@@ -763,6 +764,24 @@ static void check_hold_has_quarantine(parser *ps, const mugai_policy *policy)
     if (opt != NULL)
       add_problem(ps, rs->line, "[rule %s] %s.%s: holding mail needs a quarantine: set "
                   "[quarantine] dir", rs->name, opt->group, opt->key);
+  }
+}
+
+/* A first-contact rule needs the database where [contacts] are learned: without a quarantine
+ * every sender would be a first contact forever, which no admin means. */
+static void check_first_contact_has_quarantine(parser *ps, const mugai_policy *policy)
+{
+  if (mugai_quarantine_policy_enabled(&policy->quarantine))
+    return;
+  const config_opt *opt = find_opt(RULE_GROUP, "match_first_contact");
+  for (guint i = 0; i < policy->rules->len; i++) {
+    const mugai_policy *rule = g_ptr_array_index(policy->rules, i);
+    const rule_scan *rs = g_ptr_array_index(ps->rules, i);
+    if (rule->rule.match_first_contact)
+      add_problem(ps, GPOINTER_TO_UINT(g_hash_table_lookup(rs->keys, opt)),
+                  "[rule %s] match_first_contact: telling first contacts needs the quarantine's "
+                  "database, where [contacts] learns who has been written to: set [quarantine] "
+                  "dir (or backend = postgresql)", rs->name);
   }
 }
 
@@ -831,6 +850,7 @@ mugai_policy *mugai_config_parse(const char *text, gsize len, const char *source
     if (ps.problems->len == 0) {
       check_quarantine_backend(&ps, policy);
       check_hold_has_quarantine(&ps, policy);
+      check_first_contact_has_quarantine(&ps, policy);
     }
   } else /* not expected: GKeyFile sees only lines the scan accepted; the first is the best guess */
     add_problem(&ps, 1, "%s", kf_error->message);

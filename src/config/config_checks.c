@@ -333,6 +333,13 @@ char *config_check_subject_tag(const char *value)
   return NULL;
 }
 
+/* [notice] banner: one line of text above everything else in the delivered body. */
+char *config_check_banner(const char *value)
+{
+  if (g_utf8_strlen(value, -1) > 200)
+    return g_strdup("longer than 200 characters (it is one line at the top of the text)");
+  return NULL;
+}
 
 /* [inbound] convert: only the types the worker reads. */
 char *config_check_convert_type(const char *value)

@@ -66,7 +66,8 @@ static void dump_rule(GString *out, const mugai_policy *main, const mugai_policy
       continue;
     g_autofree char *value = opt_format(opt, rule);
     g_autofree char *was = opt_format(opt, main);
-    if (config_is_rule_match_key(opt) ? *value == '\0' : strcmp(value, was) == 0)
+    if (config_is_rule_match_key(opt) ? *value == '\0' || strcmp(value, opt->def) == 0
+                                      : strcmp(value, was) == 0)
       continue;
     g_autofree char *key = config_rule_key_spelling(opt);
     g_string_append_printf(out, "%s =%s%s\n", key, *value ? " " : "", value);

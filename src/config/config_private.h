@@ -59,6 +59,7 @@ char *config_format_number(const config_opt *opt, guint64 n); /* (transfer full)
 char *config_check_socket(const char *value);
 char *config_check_absolute_path(const char *value);
 char *config_check_subject_tag(const char *value);
+char *config_check_banner(const char *value);
 char *config_check_clamd_socket(const char *value);
 char *config_check_domain(const char *value);
 char *config_check_network(const char *value);

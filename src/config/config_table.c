@@ -58,6 +58,9 @@ static const char *const individual_number_names[] = {[MUGAI_INDIVIDUAL_NUMBERS_
                                                       [MUGAI_INDIVIDUAL_NUMBERS_HOLD] = "hold",
                                                       NULL};
 G_STATIC_ASSERT(sizeof(mugai_individual_numbers) == sizeof(int));
+static const char *const known_by_names[] = {[MUGAI_CONTACTS_KNOWN_ADDRESS] = "address",
+                                             [MUGAI_CONTACTS_KNOWN_DOMAIN] = "domain", NULL};
+G_STATIC_ASSERT(sizeof(mugai_contacts_known_by) == sizeof(int));
 /* Stored as a gboolean: allow = FALSE, block = TRUE. */
 static const char *const attachment_names[] = {"allow", "block", NULL};
 G_STATIC_ASSERT(sizeof(gboolean) == sizeof(int));
@@ -92,6 +95,7 @@ const config_opt mugai_config_opts[] = {
   TEMPLATE_OPT("notice", "template_ja", notice_template[MUGAI_LANG_JA]),
   TEMPLATE_OPT("notice", "template_en", notice_template[MUGAI_LANG_EN]),
   OPTIONAL_STRING_OPT("notice", "subject_tag", subject_tag, config_check_subject_tag),
+  OPTIONAL_STRING_OPT("notice", "banner", banner, config_check_banner),
   ENUM_OPT("output", "charset", "utf-8", output_charset, charset_names),
   BOOL_OPT("links", "defang_web", "no", links.defang_web),
   BOOL_OPT("links", "defang_mailto", "no", links.defang_mailto),
@@ -205,9 +209,13 @@ const config_opt mugai_config_opts[] = {
              config_check_host_port),
   OPTIONAL_STRING_OPT("quarantine", "user", quarantine.user, config_check_optional_user),
   OPTIONAL_STRING_OPT("quarantine", "group", quarantine.group, config_check_optional_group),
+  BOOL_OPT("contacts", "learn", "yes", contacts.learn),
+  DURATION_OPT("contacts", "retention", "180d", 86400, 3650 * 86400, contacts.retention),
+  ENUM_OPT("contacts", "known_by", "address", contacts.known_by, known_by_names),
   LIST_OPT(RULE_GROUP, "match_rcpt", rule.match_rcpt, config_check_address),
   LIST_OPT(RULE_GROUP, "match_rcpt_domain", rule.match_rcpt_domain, config_check_rcpt_domain),
   LIST_OPT(RULE_GROUP, "match_sender", rule.match_sender, config_check_address_or_domain),
+  BOOL_OPT(RULE_GROUP, "match_first_contact", "no", rule.match_first_contact),
   OPTIONAL_STRING_OPT(RULE_GROUP, "clause", rule.clause, config_check_clause),
 };
 const gsize mugai_config_opt_count = G_N_ELEMENTS(mugai_config_opts);

@@ -38,6 +38,7 @@ static void policy_clear(gpointer data)
   g_free(policy->milter_group);
   g_free(policy->milter_status_file);
   g_free(policy->subject_tag);
+  g_free(policy->banner);
   g_strfreev(policy->gateway.internal_domains);
   g_strfreev(policy->gateway.internal_networks);
   if (policy->gateway.internal_masks)

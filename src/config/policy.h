@@ -249,12 +249,28 @@ typedef struct {
   char *contact;             /* a line saying whom to ask ("" = none) */
 } mugai_notify_policy;
 
+/* [contacts] known_by: what makes an inbound sender known (not a first contact). */
+typedef enum {
+  MUGAI_CONTACTS_KNOWN_ADDRESS, /* address: someone inside wrote to that very address */
+  MUGAI_CONTACTS_KNOWN_DOMAIN,  /* domain: someone inside wrote to an address at its domain */
+} mugai_contacts_known_by;
+
+/* [contacts]: who inside has written to whom outside, learned from accepted outbound mail and
+ * kept in the quarantine's database (quarantine/contacts.h), for rules with match_first_contact. */
+typedef struct {
+  gboolean learn;                   /* learn = yes: outbound mail teaches it */
+  guint64 retention;                /* seconds a pair counts after its last mail (and is kept) */
+  mugai_contacts_known_by known_by; /* known_by */
+} mugai_contacts_policy;
+
 /* What a [rule NAME] section matches. Empty in the main policy; set in the policy of a rule. */
 typedef struct {
   char *name;               /* NAME of [rule NAME]; NULL in the main policy */
   char **match_rcpt;        /* recipient addresses */
   char **match_rcpt_domain; /* recipient domains: "example.jp" that domain, ".example.jp" below it */
   char **match_sender;      /* envelope senders: addresses or domains */
+  gboolean match_first_contact; /* only inbound mail from a sender nobody inside has written to
+                                 * within [contacts] retention (or when that cannot be told) */
   char *clause;             /* (empty: none) named by a refusal under the rule that has none */
   const char *list;         /* (nullable) "allow" or "strict": a [lists] variant of its policy */
 } mugai_rule_match;
@@ -274,6 +290,7 @@ typedef struct mugai_policy {
   mugai_language notice_language; /* [notice] language: ja | en */
   mugai_notice_template notice_template[MUGAI_LANG_COUNT]; /* [notice] template_ja, template_en */
   char *subject_tag;              /* [notice] subject_tag: "" = none */
+  char *banner;                   /* [notice] banner: a line at the top of the text; "" = none */
   mugai_output_charset output_charset; /* [output] charset */
   mugai_link_policy links;        /* [links] */
 
@@ -290,6 +307,7 @@ typedef struct mugai_policy {
   mugai_quarantine_policy quarantine;
   mugai_lists_policy lists;
   mugai_notify_policy notify;
+  mugai_contacts_policy contacts;
 
   mugai_rule_match rule;   /* what this rule matches; rule.name NULL: the main policy */
   GPtrArray *rules;        /* (main policy only) mugai_policy * of each [rule NAME], in file

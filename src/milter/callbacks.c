@@ -6,6 +6,7 @@
  * One exit helper, finish_msg(), frees the message on every final answer.
  */
 #include "milter/callbacks.h"
+#include "milter/contacts.h"
 #include "milter/quarantine_open.h"
 #include "milter/status.h"
 #include "util/dsn.h"
@@ -288,7 +289,13 @@ on_envfrom(SMFICTX *ctx, char **argv)
   conn->msg->declared_size = declared_size(argv);
   if (conn->msg->declared_size > conn->msg->size_cap) /* refused before a byte of it is sent */
     return refuse_too_big(ctx, conn, conn->msg->declared_size);
-  return check_rate(ctx, conn, NULL);
+  sfsistat status = check_rate(ctx, conn, NULL);
+  /* Once per message, before any recipient chooses its rule: the one lookup of the sender. */
+  if (status == SMFIS_CONTINUE && conn->direction == MUGAI_DIRECTION_IN &&
+      mugai_gateway_uses_first_contact(conn->policy))
+    conn->msg->first_contact =
+        mugai_milter_first_contact(state, conn->policy, queue_id_of(ctx, conn->msg), from);
+  return status;
 }
 
 
@@ -303,7 +310,8 @@ on_envrcpt(SMFICTX *ctx, char **argv)
     return tempfail(ctx, conn, "no message context at RCPT TO");
   mugai_msg *msg = conn->msg;
   g_autofree char *rcpt = strip_brackets(argv && argv[0] ? argv[0] : "");
-  const mugai_policy *chosen = mugai_gateway_rule_policy(conn->policy, msg->mail_from, rcpt);
+  const mugai_policy *chosen = mugai_gateway_rule_policy(conn->policy, msg->mail_from, rcpt,
+                                                         msg->first_contact);
   guint64 cap = mugai_gateway_size_cap(chosen, conn->direction);
   if (msg->policy == NULL && msg->declared_size > cap) { /* its rule allows less than the
                                                           * sender's best */
@@ -624,6 +632,9 @@ on_eom(SMFICTX *ctx)
   mugai_log(result->verdict == MUGAI_VERDICT_TEMPFAIL ? LOG_WARNING : LOG_INFO, "%s", line);
   mugai_status_count(result->verdict, result->reason == MUGAI_REASON_VIRUS);
   notify_sender(conn, &envelope, conn->msg->headers, result);
+  if (status == SMFIS_CONTINUE && conn->direction == MUGAI_DIRECTION_OUT) /* accepted */
+    mugai_milter_learn_contacts(state, conn->policy, envelope.queue_id, envelope.mail_from,
+                                envelope.rcpts);
   return finish_msg(conn, status);
 }
 

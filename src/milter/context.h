@@ -18,6 +18,8 @@ typedef struct {
                         * allows the sender, from the first recipient its rule's): the spool
                         * never grows past it */
   guint64 declared_size; /* ESMTP SIZE= at MAIL FROM; 0 = none */
+  gboolean first_contact; /* inbound, and nobody inside has written to the sender ([contacts],
+                           * looked up at MAIL FROM when a rule has match_first_contact) */
   /* (nullable until the first recipient is accepted) the policy the message is judged under: the
    * connection's, or one of its [rule NAME] policies (owned by it). Every recipient shares it. */
   const mugai_policy *policy;

@@ -2,7 +2,9 @@
  * as scan/scanner.h does for scanners. store.c picks the backend [quarantine] names and passes
  * each mugai_quarantine_* call on; a new backend is one more file with one of these tables and a
  * line in store.c's list. The promises every backend keeps are store.h's; its errors are in
- * MUGAI_QUARANTINE_ERROR. CTX is the backend's; only store() is called from many threads.
+ * MUGAI_QUARANTINE_ERROR. CTX is the backend's; only store(), contacts_learn() and
+ * contact_known() are called from many threads. What the contact_* get is lower case, checked by
+ * store.c (mugai_contact_normalize()).
  */
 #pragma once
 #include "quarantine/store.h"
@@ -42,6 +44,17 @@ typedef struct {
   gboolean (*get_stats)(void *ctx, mugai_quarantine_stats *stats, GError **error);
   gboolean (*fsck)(void *ctx, gint64 grace, gboolean repair, mugai_quarantine_fsck_report *report,
                    GError **error);
+  /* [contacts] (store.h: mugai_quarantine_contact*); learn and known thread-safe, as store() */
+  gboolean (*contacts_learn)(void *ctx, const char *user, const char *const *addrs, gint64 now,
+                             GError **error);
+  gboolean (*contact_known)(void *ctx, const char *addr, const char *domain, gint64 since,
+                            gboolean *known, GError **error); /* DOMAIN NULL: ADDR only */
+  gboolean (*contacts_list)(void *ctx, const char *user, mugai_contact_row_fn fn, gpointer data,
+                            GError **error);
+  gboolean (*contact_add)(void *ctx, const char *user, const char *addr, const char *domain,
+                          gint64 now, GError **error);
+  gboolean (*contact_remove)(void *ctx, const char *user, const char *addr, GError **error);
+  gboolean (*contacts_purge)(void *ctx, gint64 before, guint64 *removed, GError **error);
   /* (nullable) see mugai_quarantine_run_in_background() */
   gboolean (*run_in_background)(void *ctx, GError **error);
   void (*set_fault)(void *ctx, mugai_quarantine_fault fault); /* (nullable) test hook */

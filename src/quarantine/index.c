@@ -10,14 +10,27 @@ G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
 /* 1: the first; 2: entry.host (who stored it) and entry.claim, claim_time (a release in
  * progress), added in place to an index of version 1; 3: the originals themselves, in table
- * original (those stored before stay files under objects/, sqlite_store.h). */
-#define SCHEMA_VERSION 3
+ * original (those stored before stay files under objects/, sqlite_store.h); 4: table contact,
+ * who inside has written to whom outside ([contacts], contacts.h). */
+#define SCHEMA_VERSION 4
 #define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
 
 /* A table of its own, so that listing and searching entries never reads an original's pages. */
 #define ORIGINAL_TABLE                                                                             \
   "CREATE TABLE IF NOT EXISTS original (entry_id TEXT PRIMARY KEY REFERENCES entry(id) ON "       \
   "DELETE CASCADE, data BLOB NOT NULL);"
+
+/* One row per (internal user, external address): what bounds the table is the number of pairs
+ * seen within [contacts] retention, not the number of messages. Addresses are stored lower case.
+ * The lookup of a sender is one probe of contact_addr (or contact_domain); the purge walks
+ * contact_time. */
+#define CONTACT_TABLE                                                                              \
+  "CREATE TABLE IF NOT EXISTS contact (user TEXT NOT NULL, addr TEXT NOT NULL,"                    \
+  " domain TEXT NOT NULL, last_seen INTEGER NOT NULL, pinned INTEGER NOT NULL DEFAULT 0,"          \
+  " PRIMARY KEY (user, addr)) WITHOUT ROWID;"                                                      \
+  "CREATE INDEX IF NOT EXISTS contact_addr ON contact(addr, last_seen);"                           \
+  "CREATE INDEX IF NOT EXISTS contact_domain ON contact(domain, last_seen);"                       \
+  "CREATE INDEX IF NOT EXISTS contact_time ON contact(last_seen);"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS entry ("
@@ -47,16 +60,19 @@ static const char schema[] =
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-    ORIGINAL_TABLE;
+    ORIGINAL_TABLE CONTACT_TABLE;
 
 /* From version 1: the columns version 2 added, at the end of entry as in the schema above.
  * Entries stored before keep host "": which host stored them was not recorded. */
 static const char migrate_from_1[] =
     "ALTER TABLE entry ADD COLUMN host TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entry ADD COLUMN claim TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;" ORIGINAL_TABLE;
-/* From version 2: the table version 3 added. */
-static const char migrate_from_2[] = ORIGINAL_TABLE;
+    "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;" ORIGINAL_TABLE
+    CONTACT_TABLE;
+/* From version 2: the tables versions 3 and 4 added. */
+static const char migrate_from_2[] = ORIGINAL_TABLE CONTACT_TABLE;
+/* From version 3: the table version 4 added (empty: nothing is learned from mail before). */
+static const char migrate_from_3[] = CONTACT_TABLE;
 
 static gboolean
 sql_fail(sqlite3 *db, GError **error, const char *what)
@@ -113,12 +129,15 @@ ensure_schema(sqlite3 *db, GError **error)
     return FALSE;
   v = user_version(db);
   g_autofree char *version = g_strdup_printf("PRAGMA user_version = %d;", SCHEMA_VERSION);
+  static const char *const steps[SCHEMA_VERSION] = {schema, migrate_from_1, migrate_from_2,
+                                                    migrate_from_3};
   gboolean ok = TRUE;
   if (v > SCHEMA_VERSION)
     ok = too_new(v, error);
+  else if (v < 0)
+    ok = sql_fail(db, error, "index version");
   else if (v < SCHEMA_VERSION)
-    ok = mugai_qindex_exec(db, v == 0 ? schema : v == 1 ? migrate_from_1 : migrate_from_2, error) &&
-         mugai_qindex_exec(db, version, error);
+    ok = mugai_qindex_exec(db, steps[v], error) && mugai_qindex_exec(db, version, error);
   if (ok && mugai_qindex_exec(db, "COMMIT", error))
     return TRUE;
   mugai_qindex_exec(db, "ROLLBACK", NULL);
@@ -220,6 +239,18 @@ run_cached(sqlite3 *db, sqlite3_stmt *st, GError **error)
   gboolean ok = sqlite3_step(st) == SQLITE_DONE || sql_fail(db, error, "index");
   done_cached(st);
   return ok;
+}
+
+sqlite3_stmt *
+mugai_qindex_cached(sqlite3 *db, const char *sql, GError **error)
+{
+  return cached(db, sql, error);
+}
+
+void
+mugai_qindex_done_cached(sqlite3_stmt *st)
+{
+  done_cached(st);
 }
 
 gboolean

@@ -2,7 +2,8 @@
  *
  * Tables: entry (one row per original), rcpt (its envelope recipients, indexed for --rcpt),
  * part (each MIME part the report lists), audit (append-only: triggers refuse UPDATE and
- * DELETE), original (the exact bytes as received, committed with the entry; deleted with it).
+ * DELETE), original (the exact bytes as received, committed with the entry; deleted with it),
+ * contact (who inside wrote to whom outside: sqlite_contacts.c).
  * Originals stored by a mugai before index version 3 are files beside it (sqlite_store.h). A
  * connection is used by one thread at a time (the store serialises its writer).
  */
@@ -34,6 +35,11 @@ gboolean mugai_qindex_exec(sqlite3 *db, const char *sql, GError **error);
 /* One statement SQL (a literal: BEGIN, SAVEPOINT, COMMIT...), kept prepared on DB for the next
  * time: for what every store runs. */
 gboolean mugai_qindex_run(sqlite3 *db, const char *sql, GError **error);
+/* (transfer none) (nullable) the statement SQL kept prepared on DB (used by one thread at a
+ * time), for a query run on every message; give it back with mugai_qindex_done_cached(), never
+ * finalize it. */
+sqlite3_stmt *mugai_qindex_cached(sqlite3 *db, const char *sql, GError **error);
+void mugai_qindex_done_cached(sqlite3_stmt *st); /* reset, bindings cleared */
 
 /* One entry with its recipients and parts; in the caller's transaction. */
 gboolean mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *entry, GError **error);

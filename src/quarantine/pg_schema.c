@@ -47,8 +47,18 @@ static const char schema[] =
     " FOR EACH STATEMENT EXECUTE FUNCTION mugai_audit_append_only();"
     "INSERT INTO mugai_schema VALUES (1);";
 
-/* migrations[i] brings version i + 1 to i + 2 (none yet: version 1 is the first). */
-static const char *const migrations[] = {NULL};
+/* Version 2: who inside wrote to whom outside ([contacts], pg_contacts.c), one row per pair,
+ * addresses lower case; the lookup probes contact_addr or contact_domain, the purge contact_time. */
+#define CONTACT_TABLE                                                                              \
+  "CREATE TABLE contact (\"user\" text NOT NULL, addr text NOT NULL, domain text NOT NULL,"        \
+  " last_seen bigint NOT NULL, pinned boolean NOT NULL DEFAULT false,"                             \
+  " PRIMARY KEY (\"user\", addr));"                                                                \
+  "CREATE INDEX contact_addr ON contact (addr, last_seen);"                                        \
+  "CREATE INDEX contact_domain ON contact (domain, last_seen);"                                    \
+  "CREATE INDEX contact_time ON contact (last_seen);"
+
+/* migrations[i] brings version i + 1 to i + 2. */
+static const char *const migrations[] = {CONTACT_TABLE};
 
 /* The version on C: 0 when there is no schema, -1 (ERROR set) when it cannot be read. */
 static int

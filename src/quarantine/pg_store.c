@@ -358,5 +358,11 @@ const mugai_quarantine_backend mugai_pg_backend = {
     .audit_list = mugai_pg_audit_list,
     .get_stats = mugai_pg_get_stats,
     .fsck = pg_fsck,
+    .contacts_learn = mugai_pg_contacts_learn,
+    .contact_known = mugai_pg_contact_known,
+    .contacts_list = mugai_pg_contacts_list,
+    .contact_add = mugai_pg_contact_add,
+    .contact_remove = mugai_pg_contact_remove,
+    .contacts_purge = mugai_pg_contacts_purge,
     .set_fault = pg_set_fault,
 };

@@ -24,7 +24,7 @@
 #include "quarantine/backend.h"
 
 #define MUGAI_PG_POOL 8
-#define MUGAI_PG_SCHEMA_VERSION 1
+#define MUGAI_PG_SCHEMA_VERSION 2
 
 typedef struct {
   char *dsn;      /* [quarantine] dsn */
@@ -76,6 +76,18 @@ gboolean mugai_pg_list(void *s, const mugai_quarantine_filter *filter, mugai_qua
                        gpointer data, GError **error);
 GPtrArray *mugai_pg_audit_list(void *s, GError **error);
 gboolean mugai_pg_get_stats(void *s, mugai_quarantine_stats *stats, GError **error);
+
+/* pg_contacts.c: the [contacts] operations of backend.h, on S. */
+gboolean mugai_pg_contacts_learn(void *s, const char *user, const char *const *addrs, gint64 now,
+                                 GError **error);
+gboolean mugai_pg_contact_known(void *s, const char *addr, const char *domain, gint64 since,
+                                gboolean *known, GError **error);
+gboolean mugai_pg_contacts_list(void *s, const char *user, mugai_contact_row_fn fn, gpointer data,
+                                GError **error);
+gboolean mugai_pg_contact_add(void *s, const char *user, const char *addr, const char *domain,
+                              gint64 now, GError **error);
+gboolean mugai_pg_contact_remove(void *s, const char *user, const char *addr, GError **error);
+gboolean mugai_pg_contacts_purge(void *s, gint64 before, guint64 *removed, GError **error);
 
 /* pg_fsck.c: every entry against its original (see fsck.h). */
 gboolean mugai_pg_store_fsck(mugai_pg_store *s, gint64 grace, gboolean repair,

@@ -208,6 +208,9 @@ mugai_sqlite_store_open(const mugai_quarantine_policy *config, gboolean create, 
   g_mutex_init(&q->lock);
   g_cond_init(&q->committed);
   q->queue = g_ptr_array_new();
+  g_mutex_init(&q->contacts_lock);
+  g_mutex_init(&q->contacts_write_lock);
+  q->contacts_pending = mugai_sqlite_contacts_rows_new();
   return q;
 }
 
@@ -217,6 +220,10 @@ mugai_sqlite_store_free(mugai_sqlite_store *q)
   if (q == NULL)
     return;
   g_assert(q->queue->len == 0 && !q->committing);
+  mugai_sqlite_contacts_close(q, NULL); /* a failure loses learned rows only: relearned later */
+  g_ptr_array_unref(q->contacts_pending);
+  g_mutex_clear(&q->contacts_write_lock);
+  g_mutex_clear(&q->contacts_lock);
   mugai_sqlite_checkpointer_stop(q->checkpointer, q->db);
   mugai_qindex_close(q->db);
   g_ptr_array_unref(q->queue);

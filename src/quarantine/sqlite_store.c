@@ -366,6 +366,12 @@ const mugai_quarantine_backend mugai_sqlite_backend = {
     .audit_list = sqlite_audit_list,
     .get_stats = sqlite_get_stats,
     .fsck = sqlite_fsck,
+    .contacts_learn = mugai_sqlite_contacts_learn,
+    .contact_known = mugai_sqlite_contact_known,
+    .contacts_list = mugai_sqlite_contacts_list,
+    .contact_add = mugai_sqlite_contact_add,
+    .contact_remove = mugai_sqlite_contact_remove,
+    .contacts_purge = mugai_sqlite_contacts_purge,
     .run_in_background = sqlite_run_in_background,
     .set_fault = sqlite_set_fault,
 };

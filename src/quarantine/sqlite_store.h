@@ -51,6 +51,15 @@ typedef struct {
   gboolean committing;       /* a thread is committing (it alone uses db meanwhile) */
   mugai_quarantine_fault fault;
   mugai_sqlite_checkpointer *checkpointer; /* (nullable) when run in the background */
+  /* [contacts] (sqlite_contacts.c): connections of their own, so that a lookup never waits for
+   * a commit of originals (nor its fsync) or of learned rows, and the rows not written yet. */
+  GMutex contacts_lock;        /* guards the four below */
+  sqlite3 *contacts_reader;    /* (nullable) lookups; opened at first use */
+  GPtrArray *contacts_pending; /* of learned rows (sqlite_contacts.c) */
+  GPtrArray *contacts_writing; /* (nullable) the batch being written, still looked at */
+  gint64 contacts_written;     /* monotonic time of the last write of them */
+  GMutex contacts_write_lock;  /* one write at a time on the writer below */
+  sqlite3 *contacts_writer;    /* (nullable) learned rows are committed on it */
 } mugai_sqlite_store;
 
 /* (transfer full) (nullable) the store at CONFIG's dir (sqlite_open.c). */
@@ -64,6 +73,25 @@ void mugai_sqlite_store_free(mugai_sqlite_store *s); /* NULL-safe */
 mugai_sqlite_checkpointer *mugai_sqlite_checkpointer_start(sqlite3 *writer, const char *index,
                                                            GError **error);
 void mugai_sqlite_checkpointer_stop(mugai_sqlite_checkpointer *c, sqlite3 *writer); /* NULL-safe */
+
+/* (transfer full) an empty array of learned rows, for contacts_pending (sqlite_contacts.c). */
+GPtrArray *mugai_sqlite_contacts_rows_new(void);
+/* Write the contacts learned and not written yet, and close their connections (sqlite_contacts.c);
+ * FALSE (logged by nobody: the caller's) when the write failed. Before mugai_sqlite_store_free. */
+gboolean mugai_sqlite_contacts_close(mugai_sqlite_store *s, GError **error);
+
+/* The [contacts] operations of backend.h (sqlite_contacts.c), on the store S. */
+gboolean mugai_sqlite_contacts_learn(void *s, const char *user, const char *const *addrs,
+                                     gint64 now, GError **error);
+gboolean mugai_sqlite_contact_known(void *s, const char *addr, const char *domain, gint64 since,
+                                    gboolean *known, GError **error);
+gboolean mugai_sqlite_contacts_list(void *s, const char *user, mugai_contact_row_fn fn,
+                                    gpointer data, GError **error);
+gboolean mugai_sqlite_contact_add(void *s, const char *user, const char *addr,
+                                  const char *domain, gint64 now, GError **error);
+gboolean mugai_sqlite_contact_remove(void *s, const char *user, const char *addr,
+                                     GError **error);
+gboolean mugai_sqlite_contacts_purge(void *s, gint64 before, guint64 *removed, GError **error);
 
 /* (transfer full) the absolute path of the original of ID (valid). */
 char *mugai_sqlite_store_path_of(const mugai_sqlite_store *s, const char *id);

@@ -179,3 +179,96 @@ mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault)
   if (q->backend->set_fault)
     q->backend->set_fault(q->ctx, fault);
 }
+
+char *
+mugai_contact_normalize(const char *addr, char **domain)
+{
+  const char *at = addr ? strrchr(addr, '@') : NULL;
+  if (at == NULL || at == addr || at[1] == '\0' || strlen(addr) > 320) /* RFC 5321's maximum */
+    return NULL;
+  char *lower = g_ascii_strdown(addr, -1);
+  *domain = g_strdup(lower + (at - addr) + 1);
+  return lower;
+}
+
+static gboolean
+not_an_address(GError **error, const char *what, const char *addr)
+{
+  g_autofree char *shown = g_strescape(addr ? addr : "", NULL);
+  g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX,
+              "%s \"%.100s\" is not an address (user@domain)", what, shown);
+  return FALSE;
+}
+
+gboolean
+mugai_quarantine_contacts_learn(mugai_quarantine *q, const char *user, const char *const *addrs,
+                                gint64 now, GError **error)
+{
+  g_autofree char *u_domain = NULL;
+  g_autofree char *u = mugai_contact_normalize(user, &u_domain);
+  if (u == NULL)
+    return not_an_address(error, "sender", user);
+  g_autoptr(GPtrArray) lower = g_ptr_array_new_with_free_func(g_free);
+  for (gsize i = 0; addrs[i]; i++) {
+    g_autofree char *domain = NULL;
+    char *a = mugai_contact_normalize(addrs[i], &domain);
+    if (a != NULL) /* a recipient that is no address (postmaster) is nobody to learn */
+      g_ptr_array_add(lower, a);
+  }
+  if (lower->len == 0)
+    return TRUE;
+  g_ptr_array_add(lower, NULL);
+  return q->backend->contacts_learn(q->ctx, u, (const char *const *) lower->pdata, now, error);
+}
+
+gboolean
+mugai_quarantine_contact_known(mugai_quarantine *q, const char *sender, gboolean by_domain,
+                               gint64 since, gboolean *known, GError **error)
+{
+  g_autofree char *domain = NULL;
+  g_autofree char *addr = mugai_contact_normalize(sender, &domain);
+  if (addr == NULL) { /* the null sender, or no address: nobody has written to it */
+    *known = FALSE;
+    return TRUE;
+  }
+  return q->backend->contact_known(q->ctx, addr, by_domain ? domain : NULL, since, known, error);
+}
+
+gboolean
+mugai_quarantine_contacts_list(mugai_quarantine *q, const char *user, mugai_contact_row_fn fn,
+                               gpointer data, GError **error)
+{
+  g_autofree char *u = user ? g_ascii_strdown(user, -1) : NULL;
+  return q->backend->contacts_list(q->ctx, u, fn, data, error);
+}
+
+gboolean
+mugai_quarantine_contact_add(mugai_quarantine *q, const char *user, const char *addr, gint64 now,
+                             GError **error)
+{
+  g_autofree char *u_domain = NULL, *domain = NULL;
+  g_autofree char *u = mugai_contact_normalize(user, &u_domain);
+  g_autofree char *a = mugai_contact_normalize(addr, &domain);
+  if (u == NULL)
+    return not_an_address(error, "user", user);
+  if (a == NULL)
+    return not_an_address(error, "address", addr);
+  return q->backend->contact_add(q->ctx, u, a, domain, now, error);
+}
+
+gboolean
+mugai_quarantine_contact_remove(mugai_quarantine *q, const char *user, const char *addr,
+                                GError **error)
+{
+  g_autofree char *u = g_ascii_strdown(user, -1);
+  g_autofree char *a = g_ascii_strdown(addr, -1);
+  return q->backend->contact_remove(q->ctx, u, a, error);
+}
+
+gboolean
+mugai_quarantine_contacts_purge(mugai_quarantine *q, gint64 before, guint64 *removed,
+                                GError **error)
+{
+  *removed = 0;
+  return q->backend->contacts_purge(q->ctx, before, removed, error);
+}

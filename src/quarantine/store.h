@@ -15,6 +15,7 @@
 #include <glib.h>
 #include "config/policy.h"
 #include "quarantine/audit.h"
+#include "quarantine/contacts.h"
 #include "quarantine/entry.h"
 #include "quarantine/fsck.h"
 
@@ -153,3 +154,37 @@ typedef enum {
   MUGAI_QUARANTINE_FAULT_COMMIT,
 } mugai_quarantine_fault;
 void mugai_quarantine_set_fault(mugai_quarantine *q, mugai_quarantine_fault fault);
+
+/* [contacts]: who inside has written to whom outside (contacts.h). The milter learns and looks
+ * senders up from every message thread: _learn() and _known() are thread-safe; the others (the
+ * admin's) are used from one thread at a time, as the rest of this API. */
+
+/* Remember that USER wrote to each of ADDRS (NULL-terminated) at NOW. Not durable on return:
+ * rows are written in batches without an fsync of their own (SQLite: at most 512 or one second
+ * later, or when the store is closed), and visible to mugai_quarantine_contact_known() at once. */
+gboolean mugai_quarantine_contacts_learn(mugai_quarantine *q, const char *user,
+                                         const char *const *addrs, gint64 now, GError **error);
+
+/* *KNOWN: has anyone inside written to SENDER (BY_DOMAIN: to any address at its domain) at SINCE
+ * or later, or an admin pinned it? One indexed lookup. FALSE (ERROR set, *KNOWN untouched) when
+ * the database cannot answer: the caller must then not treat SENDER as known. */
+gboolean mugai_quarantine_contact_known(mugai_quarantine *q, const char *sender,
+                                        gboolean by_domain, gint64 since, gboolean *known,
+                                        GError **error);
+
+/* Calls FN for each row (of USER only, when not NULL), by user then address. */
+gboolean mugai_quarantine_contacts_list(mugai_quarantine *q, const char *user,
+                                        mugai_contact_row_fn fn, gpointer data, GError **error);
+
+/* Pin USER → ADDR (added by an admin at NOW, never purged); an existing row becomes pinned. An
+ * audit record says who did it, in the same transaction. */
+gboolean mugai_quarantine_contact_add(mugai_quarantine *q, const char *user, const char *addr,
+                                      gint64 now, GError **error);
+
+/* Remove the row USER → ADDR (learned or pinned), audited; NOT_FOUND when there is none. */
+gboolean mugai_quarantine_contact_remove(mugai_quarantine *q, const char *user, const char *addr,
+                                         GError **error);
+
+/* Remove the rows last seen before BEFORE that are not pinned; *REMOVED gets the count. */
+gboolean mugai_quarantine_contacts_purge(mugai_quarantine *q, gint64 before, guint64 *removed,
+                                         GError **error);

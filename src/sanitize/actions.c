@@ -28,6 +28,7 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_DMARC_FAIL] = "dmarc_fail_warned",
   [MUGAI_ACTION_AUTH_REMOVED] = "auth_results_removed",
   [MUGAI_ACTION_TEXT_EXTRACTED] = "text_extracted",
+  [MUGAI_ACTION_BANNER] = "banner",
 };
 
 gboolean

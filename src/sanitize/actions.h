@@ -30,6 +30,7 @@ typedef enum {
   MUGAI_ACTION_DMARC_FAIL,     /* the trusted DMARC result is fail: warned in the notice */
   MUGAI_ACTION_AUTH_REMOVED,   /* untrusted Authentication-Results headers were removed (inbound) */
   MUGAI_ACTION_TEXT_EXTRACTED, /* an attachment was turned into text ([inbound] convert) */
+  MUGAI_ACTION_BANNER,         /* [notice] banner was put at the top of the text */
   MUGAI_ACTION_COUNT
 } mugai_action;
 

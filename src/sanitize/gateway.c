@@ -130,12 +130,14 @@ mugai_gateway_sender_allowed(const mugai_policy *policy, const char *sender)
 }
 
 const mugai_policy *
-mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender, const char *rcpt)
+mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender, const char *rcpt,
+                          gboolean first_contact)
 {
   const mugai_policy *chosen = policy;
   for (guint i = 0; policy->rules && i < policy->rules->len; i++) {
     const mugai_policy *rule = g_ptr_array_index(policy->rules, i);
-    if (rule_matches_sender(&rule->rule, sender) && rule_matches_rcpt(&rule->rule, rcpt)) {
+    if ((!rule->rule.match_first_contact || first_contact) &&
+        rule_matches_sender(&rule->rule, sender) && rule_matches_rcpt(&rule->rule, rcpt)) {
       chosen = rule;
       break;
     }
@@ -145,6 +147,15 @@ mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender, const 
   if (chosen->allow_variant && sender_on_list(policy->lists.allow_senders, sender))
     return chosen->allow_variant;
   return chosen;
+}
+
+gboolean
+mugai_gateway_uses_first_contact(const mugai_policy *policy)
+{
+  for (guint i = 0; policy->rules && i < policy->rules->len; i++)
+    if (((const mugai_policy *) g_ptr_array_index(policy->rules, i))->rule.match_first_contact)
+      return TRUE;
+  return FALSE;
 }
 
 char *

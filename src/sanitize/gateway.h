@@ -30,12 +30,18 @@ gboolean mugai_gateway_address_listed(char *const *list, const char *addr);
 guint64 mugai_gateway_size_cap(const mugai_policy *policy, mugai_direction direction);
 
 /* The policy mail from SENDER (nullable; "" is the null sender) to RCPT is judged under: the
- * first [rule NAME] of POLICY (a main policy) that matches both, else POLICY itself; its strict
+ * first [rule NAME] of POLICY (a main policy) that matches both, else POLICY itself (a rule with
+ * match_first_contact matches only when FIRST_CONTACT: inbound mail from a sender nobody inside
+ * has written to, or one the contacts database could not tell about); its strict
  * variant when SENDER is on [lists] strict_senders, else its allow variant when on allow_senders.
  * A rule matches RCPT when it lists neither recipients nor recipient domains, or lists RCPT in
  * one; and SENDER when it lists no senders, or lists SENDER. (transfer none: owned by POLICY) */
 const mugai_policy *mugai_gateway_rule_policy(const mugai_policy *policy, const char *sender,
-                                              const char *rcpt);
+                                              const char *rcpt, gboolean first_contact);
+
+/* Does a [rule NAME] of POLICY (a main policy) have match_first_contact: must a sender be looked
+ * up in the contacts database? */
+gboolean mugai_gateway_uses_first_contact(const mugai_policy *policy);
 
 /* Is SENDER on [lists] allow_senders of POLICY (a main policy), and not on strict_senders? */
 gboolean mugai_gateway_sender_allowed(const mugai_policy *policy, const char *sender);

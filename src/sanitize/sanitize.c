@@ -132,6 +132,10 @@ build_body(const mugai_policy *policy, mugai_walk *walk)
   mugai_link_options defang;
   mugai_links_process_text(notice, 0, link_options(policy, &defang), NULL); /* file names */
   g_string_prepend_len(text, notice->str, (gssize) notice->len);
+  if (result->actions[MUGAI_ACTION_BANNER]) { /* [notice] banner: above the notice too */
+    g_string_prepend(text, "\n\n");
+    g_string_prepend(text, policy->banner);
+  }
   if (text->len && text->str[text->len - 1] != '\n')
     g_string_append_c(text, '\n');
   mugai_part_scan_delivered(walk, text->str, text->len);
@@ -391,6 +395,8 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
     refuse_for_limit(policy, walk, result);
     return;
   }
+  if (*policy->banner != '\0') /* a banner needs a new body, even for plain text */
+    result->actions[MUGAI_ACTION_BANNER] = 1;
   if (!can_pass_unchanged(message, walk)) {
     gboolean explained = FALSE;
     for (guint i = 0; i < MUGAI_ACTION_COUNT; i++)

@@ -497,10 +497,12 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(self.q("delete", a, "--reason", "again").returncode, 4)
         self.assertEqual(self.q("delete", b).returncode, 2)  # --reason is required
         self.assertEqual(self.q("purge", "--reason", "retention").stdout.decode(),
-                         "0 originals older than 30d removed\n")
+                         "0 originals older than 30d removed\n"
+                         "0 contacts last seen more than 180d ago removed\n")
         time.sleep(2.1)
         p = self.q("purge", "--older-than", "1s", "--reason", "test run")
-        self.assertEqual(p.stdout.decode(), "1 originals older than 1s removed\n", p.stderr)
+        self.assertEqual(p.stdout.decode(), "1 originals older than 1s removed\n"
+                         "0 contacts last seen more than 180d ago removed\n", p.stderr)
         self.assertEqual(json.loads(self.q("list", "--json").stdout), [])
         rows = json.loads(self.q("audit", "--json").stdout)
         self.assertEqual([(r["action"], r["id"], r["reason"], r["user"]) for r in rows],

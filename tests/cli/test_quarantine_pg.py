@@ -97,7 +97,7 @@ class QuarantinePostgreSQL(base.Quarantine):
         self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 2)
         p = self.q("fsck")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("schema version 1; 1 originals, 2 entries; removed 1 entries without an "
+        self.assertIn("schema version 2; 1 originals, 2 entries; removed 1 entries without an "
                       "original", p.stdout.decode())
         self.assertEqual([e["id"] for e in json.loads(self.q("list", "--json").stdout)], [keep])
         self.assertIn(self.FSCK_CLEAN.format(n=1), self.q("fsck").stdout.decode())
@@ -115,13 +115,20 @@ class QuarantinePostgreSQL(base.Quarantine):
         self.assertEqual(self.q("migrate").returncode, 75)  # nothing to migrate: init first
         p = self.q("init")
         self.assertEqual((p.returncode, p.stdout.decode()),
-                         (0, "mugai quarantine init: schema version 1 created\n"), p.stderr)
+                         (0, "mugai quarantine init: schema version 2 created\n"), p.stderr)
         p = self.q("init")
-        self.assertIn("at version 1 already; nothing to do", p.stdout.decode())
+        self.assertIn("at version 2 already; nothing to do", p.stdout.decode())
         p = self.q("migrate")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("at version 1 already; nothing to do", p.stdout.decode())
-        self.assertEqual(self.sql("SELECT version FROM mugai_schema"), "1")
+        self.assertIn("at version 2 already; nothing to do", p.stdout.decode())
+        self.assertEqual(self.sql("SELECT version FROM mugai_schema"), "2")
+        # A schema of version 1 (before [contacts]) is brought up: its table is added, empty.
+        self.sql("DROP TABLE contact; UPDATE mugai_schema SET version = 1")
+        p = self.q("migrate")
+        self.assertEqual((p.returncode, p.stdout.decode()),
+                         (0, "mugai quarantine migrate: schema migrated from version 1 to 2\n"),
+                         p.stderr)
+        self.assertEqual(self.sql("SELECT count(*) FROM contact"), "0")
         sqlite = super().config(dir=os.path.join(self.tmp, "store"))
         p = self.q("init", conf=sqlite)
         self.assertEqual(p.returncode, 0, p.stderr)

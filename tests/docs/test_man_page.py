@@ -55,12 +55,14 @@ def macro_args(rest):
 
 # A config with one rule, NAME, listing every match key: `mugai config check -v` prints the keys
 # of a [rule NAME] section only for a rule that sets them.
-RULE_CONF = ("[rule NAME]\nmatch_rcpt = a@example.jp\nmatch_rcpt_domain = example.jp\n"
-             "match_sender = example.com\nclause = 1\n")
+RULE_CONF = ("[quarantine]\ndir = /var/spool/mugai/quarantine\n"
+             "[rule NAME]\nmatch_rcpt = a@example.jp\nmatch_rcpt_domain = example.jp\n"
+             "match_sender = example.com\nmatch_first_contact = yes\nclause = 1\n")
 
 
 def rule_keys():
-    """The keys of [rule NAME] as `mugai config check -v` prints them; all default to empty."""
+    """The keys of [rule NAME] as `mugai config check -v` prints them; all default to empty, but
+    a yes/no one (set to yes above), which defaults to no."""
     with tempfile.NamedTemporaryFile("w", suffix=".conf", encoding="utf-8") as f:
         f.write(RULE_CONF)
         f.flush()
@@ -72,7 +74,8 @@ def rule_keys():
     if len(text) != 2:
         raise AssertionError(f"mugai config check -v printed no [rule NAME]:\n{p.stdout}")
     keys = re.findall(r"(?m)^([A-Za-z0-9_]+) =", text[1])
-    return [("rule NAME", [(k, "") for k in keys])]
+    values = dict(re.findall(r"(?m)^([A-Za-z0-9_]+) = ?(.*)$", text[1]))
+    return [("rule NAME", [(k, "no" if values.get(k) == "yes" else "") for k in keys])]
 
 
 def effective_defaults():

@@ -47,6 +47,10 @@ static void assert_policy_equal(const mugai_policy *a, const mugai_policy *b)
     assert_string_equal(a->notice_template[i].text, b->notice_template[i].text);
   }
   assert_string_equal(a->subject_tag, b->subject_tag);
+  assert_string_equal(a->banner, b->banner);
+  assert_int_equal(a->contacts.learn, b->contacts.learn);
+  assert_int_equal(a->contacts.retention, b->contacts.retention);
+  assert_int_equal(a->contacts.known_by, b->contacts.known_by);
   assert_int_equal(a->output_charset, b->output_charset);
   assert_int_equal(a->links.defang_web, b->links.defang_web);
   assert_int_equal(a->links.defang_mailto, b->links.defang_mailto);
@@ -221,7 +225,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 108);
+  assert_int_equal(keys, 112);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -510,9 +514,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [rule NAME])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [rule NAME])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [rule NAME])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [rule NAME])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -629,7 +633,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [rule NAME])");
+                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [rule NAME])");
 }
 
 /* Lists: items separated by commas and/or spaces, each checked, the bad one named. */
@@ -948,7 +952,7 @@ static void dump_round_trips_to_an_equal_policy(void **state)
   g_autofree char *ddump = mugai_config_dump(d);
   assert_non_null(strstr(ddump, "\n[milter]\nsocket = inet:8895@127.0.0.1\nuser =\ngroup =\nspool_dir = /var/tmp\n"
                                 "spool_memory = 1M\nconfig_check_interval = 60s\nstatus_file = /run/mugai/status.json\n\n[notice]\nlanguage = ja\ntemplate_ja =\n"
-                                "template_en =\nsubject_tag =\n\n[output]\ncharset = utf-8\n\n"
+                                "template_en =\nsubject_tag =\nbanner =\n\n[output]\ncharset = utf-8\n\n"
                                 "[links]\ndefang_web = no\ndefang_mailto = no\ndefang_tel = no\n\n"
                                 "[limits]\nmessage_size = 64M\nmime_depth = 20\nmime_parts = 1000\n"
                                 "html_size = 8M\ntext_size = 16M\nheader_size = 16K\n"
@@ -1088,8 +1092,8 @@ static void rejects_bad_rule_sections_with_their_line(void **state)
   expect_problem("[rule x]\nmatch_sender = a@b.jp\n[rule X]\nmatch_sender = c@d.jp\n",
                  SRC ":3: [rule X]: duplicate rule, first at line 1");
   expect_problem("\n[rule x]\nclause = 8\n",
-                 SRC ":2: [rule x]: matches nothing (set match_rcpt, match_rcpt_domain or "
-                 "match_sender)");
+                 SRC ":2: [rule x]: matches nothing (set match_rcpt, match_rcpt_domain, "
+                 "match_sender or match_first_contact)");
   expect_problem("[rule x]\nmatch_sender = a@b.jp\nmax_message_size = 3M\n",
                  SRC ":3: [rule x] max_message_size: unknown key; a rule names the group too: "
                  "write inbound.max_message_size or outbound.max_message_size");
