@@ -640,9 +640,14 @@ class T3Spool(MilterTestCase):
             for off in range(0, half, mc.MILTER_CHUNK_SIZE):
                 r = c.body(body[off:min(off + mc.MILTER_CHUNK_SIZE, half)])
                 self.assertEqual(r.action, expected_go_on(c, mc.SMFIP_NR_BODY))
-            # Half way: the spool is on disk, yet nothing is visible in the directory.
-            self.assertEqual(os.listdir(self.spool), [], "spool file visible in spool_dir")
+            # Half way: the spool is on disk, yet nothing is visible in the directory. Body
+            # chunks get no reply (SMFIP_NR_BODY): give the milter time to read them.
             fds = self.spool_fds()
+            deadline = time.monotonic() + 30
+            while fds is not None and not fds and time.monotonic() < deadline:
+                time.sleep(0.05)
+                fds = self.spool_fds()
+            self.assertEqual(os.listdir(self.spool), [], "spool file visible in spool_dir")
             if fds is not None:
                 self.assertTrue(fds, "no spool file open in spool_dir although over spool_memory")
                 self.assertTrue(all(f.endswith(" (deleted)") or "/#" in f for f in fds),

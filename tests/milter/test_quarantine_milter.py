@@ -48,11 +48,15 @@ class Milter:
         self.proc = subprocess.Popen([MUGAI_MILTER, "-f", "-p", f"inet:{self.port}@127.0.0.1",
                                       "-c", self.conf], stdout=self.log_file,
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # an ASan build on a loaded machine is slow to start
         while time.monotonic() < deadline and "starting on" not in self.log():
             if self.proc.poll() is not None:
                 raise RuntimeError(self.log())
             time.sleep(0.05)
+        if "starting on" not in self.log():
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError("mugai-milter neither started nor stopped within 60 s:\n" + self.log())
 
     def log(self):
         with open(self.log_path, "rb") as f:
