@@ -11,6 +11,19 @@ enum {
   MUGAI_EXIT_TEMPFAIL = 75, /* any internal or I/O failure (EX_TEMPFAIL) */
 };
 
+/* One subcommand of a group (`mugai quarantine list`): its name and entry point, which gets
+ * ARGV[0] = the subcommand's name. */
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} mugai_cli_subcommand;
+
+/* `mugai GROUP ...` (ARGV[0] = GROUP): runs the one of COMMANDS (COUNT of them) ARGV[1] names;
+ * USAGE on stdout for -h/--help (exit 0), on stderr without a subcommand or for an unknown one
+ * (MUGAI_EXIT_USAGE). */
+int mugai_cli_run_subcommand(const char *group, const mugai_cli_subcommand *commands, gsize count,
+                             const char *usage, int argc, char **argv);
+
 int mugai_cmd_sanitize(int argc, char **argv);
 int mugai_cmd_config(int argc, char **argv);
 int mugai_cmd_config_diff(int argc, char **argv); /* ARGV[0] is "diff" */

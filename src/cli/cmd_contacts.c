@@ -2,7 +2,6 @@
  * wrote to whom outside), kept in the quarantine's database, and an admin's changes to it (each
  * audited). Owns one run's store. */
 #include <stdio.h>
-#include <string.h>
 #include <json-glib/json-glib.h>
 #include "cli/cli.h"
 #include "cli/quarantine_cli.h"
@@ -207,23 +206,8 @@ cmd_remove(int argc, char **argv)
 int
 mugai_cmd_contacts(int argc, char **argv)
 {
-  static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-  } commands[] = {
+  static const mugai_cli_subcommand commands[] = {
       {"list", cmd_list_rows}, {"export", cmd_export}, {"add", cmd_add}, {"remove", cmd_remove},
   };
-  if (argc < 2) {
-    fputs(usage, stderr);
-    return MUGAI_EXIT_USAGE;
-  }
-  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-    fputs(usage, stdout);
-    return 0;
-  }
-  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-    if (strcmp(argv[1], commands[i].name) == 0)
-      return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "mugai contacts: unknown subcommand '%s'\n\n%s", argv[1], usage);
-  return MUGAI_EXIT_USAGE;
+  return mugai_cli_run_subcommand("contacts", commands, G_N_ELEMENTS(commands), usage, argc, argv);
 }

@@ -1,6 +1,5 @@
 /* cmd_quarantine.c — `mugai quarantine SUBCOMMAND`: dispatch, and the overview --help. */
 #include <stdio.h>
-#include <string.h>
 #include "cli/cli.h"
 #include "cli/quarantine_cmds.h"
 
@@ -33,10 +32,7 @@ static const char usage[] =
     "another release of the entry in progress), 4 no entry with that id, 75 the store or the\n"
     "relay failed (I/O, index), 77 permission denied.\n";
 
-static const struct {
-  const char *name;
-  int (*run)(int argc, char **argv);
-} commands[] = {
+static const mugai_cli_subcommand commands[] = {
     {"list", mugai_cmd_quarantine_list},       {"show", mugai_cmd_quarantine_show},
     {"extract", mugai_cmd_quarantine_extract}, {"delete", mugai_cmd_quarantine_delete},
     {"purge", mugai_cmd_quarantine_purge},     {"fsck", mugai_cmd_quarantine_fsck},
@@ -48,17 +44,6 @@ static const struct {
 int
 mugai_cmd_quarantine(int argc, char **argv)
 {
-  if (argc < 2) {
-    fputs(usage, stderr);
-    return MUGAI_EXIT_USAGE;
-  }
-  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-    fputs(usage, stdout);
-    return 0;
-  }
-  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-    if (strcmp(argv[1], commands[i].name) == 0)
-      return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "mugai quarantine: unknown subcommand '%s'\n\n%s", argv[1], usage);
-  return MUGAI_EXIT_USAGE;
+  return mugai_cli_run_subcommand("quarantine", commands, G_N_ELEMENTS(commands), usage, argc,
+                                  argv);
 }
