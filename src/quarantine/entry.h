@@ -34,6 +34,8 @@ typedef struct {
   char *signatures;  /* virus signature names, comma-separated, "" when none */
   char *report_json; /* the JSON report `mugai sanitize --report-json` writes */
   gint64 released;   /* Unix time of the last release, 0 = never */
+  gboolean locked;   /* PPAP: it holds a password-protected archive that waits for its password
+                      * (result->locked_archives); an unlock that sends its text releases it */
   char *host;        /* the gateway host that stored it; "" when not recorded (an index of
                       * version 1 did not); mugai_quarantine_entry_new() sets this host's */
   GPtrArray *parts;  /* mugai_quarantine_part *, in MIME order */

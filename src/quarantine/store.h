@@ -78,6 +78,8 @@ typedef struct {
   const char *rcpt;    /* an envelope recipient (case ignored) */
   const char *from;    /* envelope sender or From header contains it (case ignored) */
   gboolean virus_only; /* only entries with a virus signature */
+  const char *sender;  /* the envelope sender is exactly this (case ignored) */
+  gboolean locked_only;/* only entries holding an archive that waits for its password (PPAP) */
   int released;        /* -1 any, 0 never released, 1 released */
   guint64 limit;       /* 0 = all */
 } mugai_quarantine_filter;

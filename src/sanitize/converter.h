@@ -71,6 +71,51 @@ mugai_conversion_clear(mugai_conversion *c)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(mugai_conversion, mugai_conversion_clear)
 
+/* PPAP: one file taken out of a password-protected archive, in memory only. NAME is the
+ * archive's own (made valid UTF-8): it may hold "/", "..", or anything at all, so it is a label
+ * for the notice and a MIME file name, never a path anything is written to. */
+typedef struct {
+  char *name;
+  GBytes *data;
+} mugai_unlocked_member;
+
+typedef enum {
+  MUGAI_UNLOCK_OPENED,         /* one of the passwords opened it: MEMBERS hold its files */
+  MUGAI_UNLOCK_WRONG_PASSWORD, /* none of them did */
+  MUGAI_UNLOCK_UNSUPPORTED,    /* an encryption the worker cannot read (7-Zip AES, RAR) */
+  MUGAI_UNLOCK_REFUSED,        /* damaged, or a limit (a bomb, too many entries) */
+  MUGAI_UNLOCK_FAILED,         /* the worker crashed, timed out or could not start */
+} mugai_unlock_status;
+
+typedef struct {
+  mugai_unlock_status status;
+  char *failure;      /* (nullable) !OPENED: why, one line for the notice and the log */
+  int password_index; /* OPENED: which of the passwords opened it (from 0); else -1 */
+  GPtrArray *members; /* mugai_unlocked_member *, archive order, regular files only (never
+                       * NULL); empty unless OPENED */
+  guint skipped;      /* OPENED: entries that are not regular files (links, devices), left out */
+} mugai_unlock;
+
+static inline void
+mugai_unlocked_member_free(mugai_unlocked_member *member) /* NULL-safe */
+{
+  if (member == NULL)
+    return;
+  g_free(member->name);
+  g_clear_pointer(&member->data, g_bytes_unref);
+  g_free(member);
+}
+
+/* Frees the members and resets the struct, so it can be reused (members stays a valid array). */
+static inline void
+mugai_unlock_clear(mugai_unlock *u)
+{
+  g_clear_pointer(&u->failure, g_free);
+  g_clear_pointer(&u->members, g_ptr_array_unref);
+  *u = (mugai_unlock){.password_index = -1};
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(mugai_unlock, mugai_unlock_clear)
+
 typedef struct mugai_converter mugai_converter;
 
 typedef struct {
@@ -78,6 +123,12 @@ typedef struct {
    * into OUT (zeroed by the caller). Never fails silently: !done always has a failure. */
   void (*convert)(gpointer ctx, const guint8 *data, gsize len, const char *mime, const char *name,
                   const mugai_conversion_limits *limits, mugai_conversion *out);
+  /* PPAP: open the password-protected archive in LEN bytes of DATA with each of PASSWORDS
+   * (NULL-terminated, at least one) in turn, in the worker, within LIMITS (max_expanded for all
+   * its members together, max_member for one, max_entries). OUT is zeroed by the caller
+   * (members NULL); it always gets a status, a failure unless OPENED, and a members array. */
+  void (*unlock)(gpointer ctx, const guint8 *data, gsize len, const char *const *passwords,
+                 const mugai_conversion_limits *limits, mugai_unlock *out);
 } mugai_converter_vtable;
 
 struct mugai_converter {
@@ -94,4 +145,17 @@ mugai_converter_convert(mugai_converter *converter, const guint8 *data, gsize le
   converter->vtable->convert(converter->ctx, data, len, mime, name, limits, out);
   if (!out->done && out->failure == NULL)
     out->failure = g_strdup("no text produced");
+}
+
+static inline void
+mugai_converter_unlock(mugai_converter *converter, const guint8 *data, gsize len,
+                       const char *const *passwords, const mugai_conversion_limits *limits,
+                       mugai_unlock *out)
+{
+  g_return_if_fail(converter != NULL && out != NULL && limits != NULL && passwords != NULL);
+  converter->vtable->unlock(converter->ctx, data, len, passwords, limits, out);
+  if (out->members == NULL)
+    out->members = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_unlocked_member_free);
+  if (out->status != MUGAI_UNLOCK_OPENED && out->failure == NULL)
+    out->failure = g_strdup("not opened");
 }

@@ -142,7 +142,9 @@ typedef struct {
    * sanitized (body replaced), held, or refused for a reason whose row says keep. The core
    * decides; the caller stores it (src/quarantine/keep.h) and names the id it got. */
   gboolean quarantine;
-  char *quarantine_id;   /* (nullable) the id it is kept under, once stored */
+  char *quarantine_id;
+  guint locked_archives; /* PPAP: removed archives held for their password (the quarantine's
+                          * entry is indexed as locked, see quarantine/entry.h) */   /* (nullable) the id it is kept under, once stored */
 } mugai_result;
 
 mugai_result *mugai_result_new(mugai_direction direction); /* (transfer full) */
