@@ -263,6 +263,15 @@ typedef struct {
   mugai_contacts_known_by known_by; /* known_by */
 } mugai_contacts_policy;
 
+/* [ppap]: a password-protected archive inbound is held in the quarantine until the password mail
+ * that follows it (same envelope sender, same recipient) opens it (quarantine/unlock.h). */
+typedef struct {
+  gboolean unlock;  /* unlock = yes: hold such archives and try the passwords of the next mail
+                     * (only with a quarantine: without one they are removed, as any file) */
+  guint64 window;   /* seconds after the archive within which its password mail counts */
+  guint passwords;  /* candidate passwords tried from one password mail, at most */
+} mugai_ppap_policy;
+
 /* What a [rule NAME] section matches. Empty in the main policy; set in the policy of a rule. */
 typedef struct {
   char *name;               /* NAME of [rule NAME]; NULL in the main policy */
@@ -308,6 +317,7 @@ typedef struct mugai_policy {
   mugai_lists_policy lists;
   mugai_notify_policy notify;
   mugai_contacts_policy contacts;
+  mugai_ppap_policy ppap;
 
   mugai_rule_match rule;   /* what this rule matches; rule.name NULL: the main policy */
   GPtrArray *rules;        /* (main policy only) mugai_policy * of each [rule NAME], in file

@@ -225,7 +225,7 @@ static void example_file_sets_every_key_to_its_default(void **state)
       fail_msg("config/mugai.conf lacks the line \"%s\"", lines[i]);
     keys++;
   }
-  assert_int_equal(keys, 112);
+  assert_int_equal(keys, 115);
 }
 
 static void empty_text_gives_the_defaults(void **state)
@@ -514,9 +514,9 @@ static void rejects_unknown_groups_once_not_once_per_key(void **state)
 {
   (void) state;
   expect_problem("[milter]\n[foo]\na = 1\nb = 2\n",
-                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [rule NAME])");
+                 SRC ":2: [foo]: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [ppap], [rule NAME])");
   expect_problem("# x\n[limit]\nmime_depth = 5\n", SRC ":2: [limit]: unknown group; did you mean [limits]?");
-  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [rule NAME])");
+  expect_problem("[]\n", SRC ":1: []: unknown group (the groups are [milter], [notice], [output], [links], [limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [ppap], [rule NAME])");
 }
 
 static void rejects_duplicates_naming_both_lines(void **state)
@@ -633,7 +633,7 @@ static void rejects_nul_bytes_and_bad_utf8_with_their_line(void **state)
                  SRC ":2: this line is not valid UTF-8 (save the file as UTF-8)");
   expect_problem("[lim\x01its]\n", SRC ":1: [lim\\x01its]: unknown group; did you mean [limits]?");
   expect_problem("[\x01]\n", SRC ":1: [\\x01]: unknown group (the groups are [milter], [notice], [output], [links], "
-                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [rule NAME])");
+                               "[limits], [gateway], [inbound], [outbound], [autoforward], [impersonation], [authentication], [lists], [notify], [ratelimit], [scan], [convert], [quarantine], [contacts], [ppap], [rule NAME])");
 }
 
 /* Lists: items separated by commas and/or spaces, each checked, the bad one named. */
