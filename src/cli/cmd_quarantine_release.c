@@ -10,7 +10,7 @@
 #include "cli/judge.h"
 #include "cli/quarantine_cli.h"
 #include "cli/quarantine_cmds.h"
-#include "cli/smtp_client.h"
+#include "util/smtp_client.h"
 #include "quarantine/quarantine_id.h"
 
 #define PROGRAM "mugai quarantine release"

@@ -1,6 +1,6 @@
 /* smtp_client.c — a minimal SMTP client over GIO (see smtp_client.h). Owns the connection of one
  * call. Never logs; never sends anything after a reply it did not expect but QUIT or RSET. */
-#include "cli/smtp_client.h"
+#include "util/smtp_client.h"
 
 #include <gio/gio.h>
 #include <string.h>
