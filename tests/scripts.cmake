@@ -93,3 +93,5 @@ set_tests_properties(e2e_postfix fault_unwritable_spool e2e_scan e2e_config_relo
 mugai_script_test(milter_privileges ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_privileges.py)
 # `mugai status` against the real milter: counts, scanner, reloads, stop, kill, no signatures.
 mugai_script_test(milter_status ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_status.py)
+mugai_script_test(e2e_ppap ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_ppap_e2e.py)
+set_tests_properties(e2e_ppap PROPERTIES TIMEOUT 400)

@@ -19,6 +19,9 @@ static const char usage[] =
     "  release ID --reason TEXT [--to ADDR]... [--force] [--sanitized [--profile NAME]]\n"
     "                               send the original on through [quarantine] release_relay\n"
     "                               (audited)\n"
+    "  unlock ID --password-file FILE [--reason TEXT]\n"
+    "                               open its password-protected zip (PPAP) and send the files,\n"
+    "                               sanitized, through the release relay (audited)\n"
     "  delete ID --reason TEXT      remove one entry (audited)\n"
     "  purge [--older-than 90d] --reason TEXT\n"
     "                               remove entries past [quarantine] retention (audited)\n"
@@ -28,9 +31,9 @@ static const char usage[] =
     "  init                         create the schema ([quarantine] backend = postgresql)\n"
     "  migrate                      bring an older schema up to this mugai's version\n"
     "\n"
-    "Exit status: 0 success, 2 usage or configuration error, 3 release refused (a virus, or\n"
-    "another release of the entry in progress), 4 no entry with that id, 75 the store or the\n"
-    "relay failed (I/O, index), 77 permission denied.\n";
+    "Exit status: 0 success, 2 usage or configuration error, 3 release or unlock refused (a\n"
+    "virus, a wrong password, or another release of the entry in progress), 4 no entry with\n"
+    "that id, 75 the store or the relay failed (I/O, index), 77 permission denied.\n";
 
 static const mugai_cli_subcommand commands[] = {
     {"list", mugai_cmd_quarantine_list},       {"show", mugai_cmd_quarantine_show},
@@ -38,7 +41,7 @@ static const mugai_cli_subcommand commands[] = {
     {"purge", mugai_cmd_quarantine_purge},     {"fsck", mugai_cmd_quarantine_fsck},
     {"stats", mugai_cmd_quarantine_stats},     {"audit", mugai_cmd_quarantine_audit},
     {"release", mugai_cmd_quarantine_release}, {"init", mugai_cmd_quarantine_init},
-    {"migrate", mugai_cmd_quarantine_migrate},
+    {"migrate", mugai_cmd_quarantine_migrate}, {"unlock", mugai_cmd_quarantine_unlock},
 };
 
 int

@@ -251,6 +251,26 @@ rule_policy(mugai_judge *judge, const mugai_judge_options *o)
   return policy;
 }
 
+gboolean
+mugai_judge_services(mugai_judge *judge, mugai_services *services)
+{
+  open_services(judge);
+  *services = (mugai_services){
+    .filetype = judge->filetype,
+    .scanner = judge->scanner,
+    .scanner_failure = judge->scanner_failure,
+    .converter = judge->converter,
+    .converter_failure = judge->converter_failure,
+  };
+  return judge->filetype_failure == NULL;
+}
+
+const mugai_policy *
+mugai_judge_policy_for(mugai_judge *judge, const mugai_judge_options *options)
+{
+  return rule_policy(judge, options);
+}
+
 GByteArray *
 mugai_judge_delivered(const mugai_read_message *message, const mugai_result *result,
                       GError **error)
@@ -304,16 +324,9 @@ judge_input(mugai_judge *judge, const mugai_judge_options *options, const char *
   g_autoptr(GMimeStream) raw = ok ? mugai_spool_get_stream(message->spool, &error) : NULL;
   if (raw == NULL)
     return unreadable(envelope->direction, error, input_name(path), read_error);
-  open_services(judge);
-  if (judge->filetype_failure)
+  mugai_services services;
+  if (!mugai_judge_services(judge, &services))
     return tempfail(envelope->direction, judge->filetype_failure);
-  mugai_services services = {
-    .filetype = judge->filetype,
-    .scanner = judge->scanner,
-    .scanner_failure = judge->scanner_failure,
-    .converter = judge->converter,
-    .converter_failure = judge->converter_failure,
-  };
   mugai_result *result = mugai_sanitize(policy, raw, envelope, &services);
   keep_original(judge, envelope, message, result);
   return result;

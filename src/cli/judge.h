@@ -46,6 +46,15 @@ void mugai_judge_keep_originals(mugai_judge *judge);
 void mugai_judge_free(mugai_judge *judge); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_judge, mugai_judge_free)
 
+/* SERVICES (filled in; lent from JUDGE) as its messages are judged with: the file typer, the
+ * scanner and the converter, opened at the first call. FALSE when the file typer cannot be
+ * opened (judge->filetype_failure: every message would be the tempfail). */
+gboolean mugai_judge_services(mugai_judge *judge, mugai_services *services);
+
+/* (transfer none) the policy a message with OPTIONS' envelope is judged under: the main one, or
+ * the [rule NAME] its sender and first recipient match. */
+const mugai_policy *mugai_judge_policy_for(mugai_judge *judge, const mugai_judge_options *options);
+
 /* The message Postfix would deliver for RESULT (DELIVER) of MESSAGE: its headers with the result's
  * edits, then the new body or the original one. (transfer full) NULL with ERROR on an I/O error. */
 GByteArray *mugai_judge_delivered(const mugai_read_message *message, const mugai_result *result,

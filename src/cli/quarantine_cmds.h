@@ -11,5 +11,6 @@ int mugai_cmd_quarantine_fsck(int argc, char **argv);
 int mugai_cmd_quarantine_stats(int argc, char **argv);
 int mugai_cmd_quarantine_audit(int argc, char **argv);
 int mugai_cmd_quarantine_release(int argc, char **argv);
+int mugai_cmd_quarantine_unlock(int argc, char **argv);
 int mugai_cmd_quarantine_init(int argc, char **argv);    /* init (cmd_quarantine_schema.c) */
 int mugai_cmd_quarantine_migrate(int argc, char **argv); /* migrate */

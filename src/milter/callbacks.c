@@ -19,6 +19,7 @@
 #include "sanitize/gateway.h"
 #include "sanitize/gmime_autoptr.h"
 #include "milter/notify.h"
+#include "milter/ppap.h"
 #include "quarantine/keep.h"
 #include "quarantine/quarantine_id.h"
 #include "sanitize/headers.h"
@@ -538,8 +539,11 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope, const cha
   mugai_services services = {.filetype = state->filetype, .scanner = scanner,
                              .scanner_failure = scan_failure, .converter = state->converter,
                              .converter_failure = state->converter_failure};
-  mugai_result *result = mugai_sanitize(msg->policy ? msg->policy : conn->policy, raw, envelope,
-                                        &services);
+  const mugai_policy *policy = msg->policy ? msg->policy : conn->policy;
+  mugai_milter_ppap ppap; /* the password mail's side of PPAP, lent for this call */
+  mugai_milter_ppap_init(&ppap, quarantine_for(policy), policy, &services, envelope->queue_id);
+  services.unlocker = &ppap.unlocker;
+  mugai_result *result = mugai_sanitize(policy, raw, envelope, &services);
   mugai_scan_holder_put(state->scanners, scanner);
   return result;
 }

@@ -29,6 +29,10 @@ static const char *const action_names[MUGAI_ACTION_COUNT] = {
   [MUGAI_ACTION_AUTH_REMOVED] = "auth_results_removed",
   [MUGAI_ACTION_TEXT_EXTRACTED] = "text_extracted",
   [MUGAI_ACTION_BANNER] = "banner",
+  [MUGAI_ACTION_LOCKED] = "locked",
+  [MUGAI_ACTION_UNLOCKED] = "unlocked",
+  [MUGAI_ACTION_PASSWORD_MASKED] = "password_masked",
+  [MUGAI_ACTION_UNLOCK_FAILED] = "unlock_failed",
 };
 
 gboolean

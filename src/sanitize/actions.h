@@ -31,6 +31,12 @@ typedef enum {
   MUGAI_ACTION_AUTH_REMOVED,   /* untrusted Authentication-Results headers were removed (inbound) */
   MUGAI_ACTION_TEXT_EXTRACTED, /* an attachment was turned into text ([inbound] convert) */
   MUGAI_ACTION_BANNER,         /* [notice] banner was put at the top of the text */
+  MUGAI_ACTION_LOCKED,         /* PPAP: a password-protected archive is held for its password */
+  MUGAI_ACTION_UNLOCKED,       /* PPAP: this mail's password opened a held archive, whose text
+                                * went to the recipient in a new message */
+  MUGAI_ACTION_PASSWORD_MASKED,/* PPAP: the password that opened it was masked in the text */
+  MUGAI_ACTION_UNLOCK_FAILED,  /* PPAP: this mail's passwords did not open a held archive (or it
+                                * came too late): said in the notice */
   MUGAI_ACTION_COUNT
 } mugai_action;
 

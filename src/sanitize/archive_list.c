@@ -662,3 +662,16 @@ mugai_archive_list(const guint8 *data, gsize len, const mugai_archive_limits *li
   }
   return listing;
 }
+
+gboolean
+mugai_archive_listing_is_locked_zip(const mugai_archive_listing *listing)
+{
+  if (strcmp(listing->format, "zip") != 0)
+    return FALSE;
+  for (guint i = 0; i < listing->entries->len; i++) {
+    const mugai_archive_entry *e = g_ptr_array_index(listing->entries, i);
+    if (e->depth == 0 && e->encrypted)
+      return TRUE;
+  }
+  return FALSE;
+}

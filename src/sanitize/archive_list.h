@@ -63,6 +63,11 @@ mugai_archive_listing *mugai_archive_list(const guint8 *data, gsize len,
 /* An empty listing of FORMAT (static string), for a lister to fill. (transfer full) */
 mugai_archive_listing *mugai_archive_listing_new(const char *format);
 void mugai_archive_listing_free(mugai_archive_listing *listing); /* NULL-safe */
+
+/* PPAP: is LISTING a zip whose own members are password-protected, one the worker may open with
+ * its password? Not 7z or RAR (libarchive cannot decrypt them), nor a protected zip inside an open
+ * one. */
+gboolean mugai_archive_listing_is_locked_zip(const mugai_archive_listing *listing);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_archive_listing, mugai_archive_listing_free)
 
 /* Append an entry to LISTING; NAME is a displayable name made by mugai_archive_name_to_utf8()

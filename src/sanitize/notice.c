@@ -5,6 +5,7 @@
  * both languages, are made here. Pure: it reads the result, it never changes it.
  */
 #include "sanitize/notice.h"
+#include "sanitize/notice_ppap.h"
 
 #include <string.h>
 #include "config/notice_template.h"
@@ -240,7 +241,8 @@ append_failure(GString *out, const char *failure, const wording *w)
 
 /* {removed}: each removed part with its name, declared type, size, true type and SHA-256. */
 static char *
-removed_text(const mugai_result *result, const wording *w, guint *count)
+removed_text(const mugai_policy *policy, const mugai_result *result, const wording *w,
+             guint *count)
 {
   GString *out = g_string_new(NULL);
   *count = 0;
@@ -261,7 +263,9 @@ removed_text(const mugai_result *result, const wording *w, guint *count)
       g_string_append_printf(out, "    SHA-256: %s\n", part->sha256);
     if (part->contents)
       append_contents(out, part->contents, w);
-    if (part->conversion && part->conversion->failure)
+    if (part->locked)
+      mugai_notice_ppap_locked(out, policy->notice_language, policy->ppap.window);
+    if (part->conversion && part->conversion->failure && !part->locked)
       append_failure(out, part->conversion->failure, w);
   }
   return g_string_free(out, FALSE);
@@ -309,10 +313,11 @@ append_line(GString *out, const char *text)
 
 /* {actions}: one line for each thing done to the body that the reader should know. */
 static char *
-actions_text(const mugai_result *result, const wording *w)
+actions_text(const mugai_policy *policy, const mugai_result *result, const wording *w)
 {
   const guint *a = result->actions;
   GString *out = g_string_new(NULL);
+  mugai_notice_ppap_attempts(out, policy->notice_language, result, policy->ppap.window);
   if (a[MUGAI_ACTION_PARTIAL])
     append_line(out, w->partial);
   if (a[MUGAI_ACTION_HTML2TEXT])
@@ -429,7 +434,8 @@ mugai_notice_needed(const mugai_result *result)
     MUGAI_ACTION_REMOVED, MUGAI_ACTION_HTML2TEXT, MUGAI_ACTION_SIGNATURE, MUGAI_ACTION_ENCRYPTED,
     MUGAI_ACTION_INLINE_IMAGES, MUGAI_ACTION_PARTIAL, MUGAI_ACTION_LINK_DEFANGED,
     MUGAI_ACTION_LINK_DROPPED, MUGAI_ACTION_LINK_MISMATCH, MUGAI_ACTION_IMPERSONATION,
-    MUGAI_ACTION_DMARC_FAIL, MUGAI_ACTION_TEXT_EXTRACTED,
+    MUGAI_ACTION_DMARC_FAIL, MUGAI_ACTION_TEXT_EXTRACTED, MUGAI_ACTION_UNLOCKED,
+    MUGAI_ACTION_UNLOCK_FAILED,
   };
   for (gsize i = 0; i < G_N_ELEMENTS(shown); i++)
     if (result->actions[shown[i]])
@@ -445,8 +451,8 @@ mugai_notice_write(GString *out, const mugai_policy *policy, const mugai_result 
     return FALSE;
   const wording *w = words_for(policy->notice_language);
   guint count = 0;
-  g_autofree char *removed = removed_text(result, w, &count);
-  g_autofree char *actions = actions_text(result, w);
+  g_autofree char *removed = removed_text(policy, result, w, &count);
+  g_autofree char *actions = actions_text(policy, result, w);
   g_autofree char *warnings = warnings_text(result, w);
   g_autofree char *authentication = authentication_text(result, w);
   g_autofree char *converted = converted_text(result, w);

@@ -129,6 +129,8 @@ add_parts(JsonBuilder *b, const mugai_result *result)
     add_string_or_null(b, "reason", part->reason);
     if (part->contents)
       add_contents(b, part->contents);
+    if (part->locked) /* only on such parts: other reports stay as they were */
+      add_bool(b, "locked", TRUE);
     if (part->conversion)
       add_conversion(b, part->conversion);
     if (part->scanned) {
@@ -174,6 +176,31 @@ add_authentication(JsonBuilder *b, const mugai_result *result)
   json_builder_end_object(b);
 }
 
+/* "unlock_attempts": PPAP, what a password mail's passwords did (only on such mail). */
+static void
+add_unlock_attempts(JsonBuilder *b, const mugai_result *result)
+{
+  static const char *const states[] = {[MUGAI_UNLOCK_ATTEMPT_OPENED] = "opened",
+                                       [MUGAI_UNLOCK_ATTEMPT_NOT_OPENED] = "not_opened",
+                                       [MUGAI_UNLOCK_ATTEMPT_TOO_LATE] = "too_late"};
+  if (result->unlock_attempts->len == 0)
+    return;
+  json_builder_set_member_name(b, "unlock_attempts");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < result->unlock_attempts->len; i++) {
+    const mugai_unlock_attempt *a = g_ptr_array_index(result->unlock_attempts, i);
+    json_builder_begin_object(b);
+    add_string_or_null(b, "quarantine_id", a->quarantine_id);
+    add_string_or_null(b, "names", a->names);
+    json_builder_set_member_name(b, "time");
+    json_builder_add_int_value(b, a->time);
+    add_string_or_null(b, "state", states[a->state]);
+    add_string_or_null(b, "detail", a->detail);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
 char *
 mugai_report_json(const mugai_result *result, const mugai_envelope *envelope)
 {
@@ -203,6 +230,7 @@ mugai_report_json(const mugai_result *result, const mugai_envelope *envelope)
   add_actions(b, result);
   add_authentication(b, result);
   add_parts(b, result);
+  add_unlock_attempts(b, result);
   json_builder_end_object(b);
 
   g_autoptr(JsonNode) root = json_builder_get_root(b);

@@ -72,6 +72,24 @@ link_warning_free(gpointer data)
   g_free(w);
 }
 
+void
+mugai_unlock_attempt_clear(mugai_unlock_attempt *attempt)
+{
+  g_free(attempt->quarantine_id);
+  g_free(attempt->names);
+  g_free(attempt->detail);
+  *attempt = (mugai_unlock_attempt){0};
+}
+
+void
+mugai_unlock_attempt_free(mugai_unlock_attempt *attempt)
+{
+  if (attempt == NULL)
+    return;
+  mugai_unlock_attempt_clear(attempt);
+  g_free(attempt);
+}
+
 mugai_result *
 mugai_result_new(mugai_direction direction)
 {
@@ -85,6 +103,7 @@ mugai_result_new(mugai_direction direction)
   result->change_headers = g_ptr_array_new_with_free_func(header_change_free);
   result->remove_headers = g_ptr_array_new_with_free_func(header_removal_free);
   result->auth_checks = g_ptr_array_new_with_free_func(auth_check_free);
+  result->unlock_attempts = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_unlock_attempt_free);
   return result;
 }
 
@@ -109,6 +128,7 @@ mugai_result_free(mugai_result *result)
   g_ptr_array_unref(result->link_warnings);
   g_ptr_array_unref(result->change_headers);
   g_ptr_array_unref(result->remove_headers);
+  g_ptr_array_unref(result->unlock_attempts);
   if (result->body)
     g_byte_array_unref(result->body);
   g_free(result);

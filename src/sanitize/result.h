@@ -7,6 +7,7 @@
 #include "sanitize/links.h"
 #include "sanitize/reasons.h"
 #include "sanitize/scanner.h"
+#include "sanitize/unlocker.h"
 
 typedef enum {
   MUGAI_VERDICT_DELIVER,
@@ -56,6 +57,7 @@ typedef struct {
   mugai_scan_verdict scan_verdict; /* valid when scanned */
   char *signature;     /* (nullable) INFECTED: the signature; TOO_BIG: the limit hit */
   mugai_part_conversion *conversion; /* (nullable) set when the policy converts its type */
+  gboolean locked;     /* PPAP: a removed password-protected zip, held for its password mail */
 } mugai_part;
 
 typedef struct {
@@ -144,7 +146,9 @@ typedef struct {
   gboolean quarantine;
   char *quarantine_id;
   guint locked_archives; /* PPAP: removed archives held for their password (the quarantine's
-                          * entry is indexed as locked, see quarantine/entry.h) */   /* (nullable) the id it is kept under, once stored */
+                          * entry is indexed as locked, see quarantine/entry.h) */
+  GPtrArray *unlock_attempts; /* mugai_unlock_attempt *: PPAP, what this mail's passwords did to
+                               * the archives held for its sender and recipients */   /* (nullable) the id it is kept under, once stored */
 } mugai_result;
 
 mugai_result *mugai_result_new(mugai_direction direction); /* (transfer full) */

@@ -20,6 +20,7 @@
 #include "sanitize/impersonation.h"
 #include "sanitize/individual_number.h"
 #include "sanitize/notice.h"
+#include "sanitize/password_mail.h"
 #include "sanitize/part_scan.h"
 #include "sanitize/prescan.h"
 #include "sanitize/shown_addresses.h"
@@ -379,6 +380,12 @@ sanitize_inbound(const mugai_policy *policy, GMimeMessage *message, GMimeStream 
   if (walk->crit_warning) /* GMime reported a problem that lets other parsers read it otherwise */
     walk->result->actions[MUGAI_ACTION_UNTRUSTED]++;
   mugai_result *result = walk->result;
+  /* PPAP: only a mail that will be delivered may open what is held for its sender; before the
+   * links are rewritten, which would change a password that looks like a host name. */
+  if (walk->failure == NULL && walk->scan_reason == MUGAI_REASON_NONE &&
+      walk->limit == MUGAI_REASON_NONE)
+    mugai_password_mail(policy, walk->envelope, walk->services, walk->text, result,
+                        &walk->failure);
   /* Every line the reader gets, not only text parts: prologues, second readings, the headers
    * of inlined messages (the notice gets its own pass in build_body()). */
   mugai_links_process_text(walk->text, 0, walk->defang, &walk->links);
@@ -493,7 +500,8 @@ mugai_sanitize(const mugai_policy *policy, GMimeStream *raw, const mugai_envelop
                              prescan, prescan == MUGAI_REASON_INTERNAL ? "cannot read the message" : NULL);
     return result;
   }
-  mugai_walk walk = {.policy = policy, .services = services, .result = result};
+  mugai_walk walk = {.policy = policy, .services = services, .envelope = envelope,
+                     .result = result};
   walk.deadline = started + (gint64) policy->limits.seconds_per_message * G_USEC_PER_SEC;
   walk.queue_id = envelope->queue_id;
   walk.quarantine_id = envelope->quarantine_id;

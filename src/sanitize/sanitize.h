@@ -11,6 +11,7 @@
 #include "sanitize/result.h"
 #include "sanitize/converter.h"
 #include "sanitize/scanner.h"
+#include "sanitize/unlocker.h"
 
 typedef struct {
   const char *client_addr;   /* (nullable) SMTP client IP */
@@ -33,6 +34,9 @@ typedef struct {
    * the notice says why (CONVERTER_FAILURE, nullable). */
   mugai_converter *converter;
   const char *converter_failure;
+  /* (nullable) PPAP: tries the passwords an inbound mail gives on the archives held for its
+   * sender and recipients ([ppap] unlock); without it no mail is read for passwords. */
+  mugai_unlocker *unlocker;
 } mugai_services;
 
 /* Call once, instead of g_mime_init(), before any thread uses mugai_sanitize() (g_mime_shutdown()

@@ -453,6 +453,16 @@ whole_content(mugai_walk *walk, GMimePart *obj, const decoded *d, gsize cap, dec
   return TRUE;
 }
 
+/* PPAP: is LISTING an archive to hold in the quarantine for its password mail ([ppap] unlock)?
+ * Only on inbound mail whose original will be kept (it has a quarantine id). */
+static gboolean
+holds_for_password(const mugai_walk *walk, const mugai_archive_listing *listing)
+{
+  return walk->policy->ppap.unlock && walk->quarantine_id != NULL &&
+         walk->result->direction == MUGAI_DIRECTION_IN &&
+         mugai_archive_listing_is_locked_zip(listing);
+}
+
 /* The files inside a removed archive or winmail.dat are named in the notice (the reader learns
  * what was sent, a password-protected zip is called out). D holds the part's first bytes, and all
  * of them when the scanner asked for it; otherwise the whole part is decoded again, only when it is
@@ -487,6 +497,11 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
   part->contents = tnef ? mugai_tnef_list(data, len, &archive) : mugai_archive_list(data, len, &archive);
   if (part->contents->encrypted)
     walk->result->actions[MUGAI_ACTION_ENCRYPTED]++;
+  if (holds_for_password(walk, part->contents)) {
+    part->locked = TRUE;
+    walk->result->locked_archives++;
+    walk->result->actions[MUGAI_ACTION_LOCKED]++;
+  }
   decoded_clear(&again);
   mugai_walk_out_of_time(walk);
 }

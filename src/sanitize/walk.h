@@ -7,6 +7,7 @@
 typedef struct {
   const mugai_policy *policy;
   const mugai_services *services;
+  const mugai_envelope *envelope;
   mugai_result *result;      /* (transfer none) parts and action counts are recorded here */
   GString *text;             /* the body text being assembled: UTF-8, "\n" line ends */
   guint entities;            /* MIME entities seen, against [limits] mime_parts */

@@ -1,0 +1,114 @@
+/* notice_ppap.c — the PPAP lines of the notice (see notice_ppap.h). Static wording only; every
+ * name and detail from the mail goes through mugai_notice_display_name(). */
+#include "sanitize/notice_ppap.h"
+
+#include <string.h>
+#include "sanitize/notice.h"
+
+/* Each sentence is its fragments around the values, in one order for both languages: no
+ * format strings built from data, and none that are not literals. */
+typedef struct {
+  const char *locked[2];     /* around the wait */
+  /* around: the names, the time, a detail (why not; the wait), the quarantine id */
+  const char *opened[5], *not_opened[5], *too_late[5];
+  const char *wrong_password; /* the worker's "wrong password", in the reader's words */
+  const char *units[3];       /* after a count of days, hours, minutes */
+} ppap_wording;
+
+static const ppap_wording ja = {
+  .locked = {"    パスワードを待っています: 同じ送信者からパスワードを書いたメールが",
+             "以内に届くと、このファイルを開いて検査し、中身をテキストにして別のメールでお届けします。"},
+  .opened = {"パスワード付きファイル（", "、", " に届いたメール）を、このメールのパスワードで開きました。"
+             "中身は検査してテキストにし、別のメールでお届けします。このメールのパスワードは伏せ字"
+             "（********）にしました。", "", ""},
+  .not_opened = {"このメールにあったパスワードの候補では、パスワード付きファイル（", "、",
+                 " に届いたメール）を開けませんでした（", "）。ファイルは隔離されたままです（隔離ID: ",
+                 "）。"},
+  .too_late = {"パスワード付きファイル（", "、", " に届いたメール）は、パスワードを待つ時間（",
+               "）を過ぎていたため開いていません。必要なら管理者に連絡してください（隔離ID: ", "）。"},
+  .wrong_password = "パスワードが違います",
+  .units = {"日", "時間", "分"},
+};
+
+static const ppap_wording en = {
+  .locked = {"    Waiting for its password: when a mail from the same sender gives the password "
+             "within ", ", this file is opened, checked, and its contents sent to you as text in "
+             "another mail."},
+  .opened = {"The password-protected file (", ", in the mail of ", ") was opened with the "
+             "password in this mail. Its contents were checked and are sent to you as text in "
+             "another mail. The password in this mail was masked (********).", "", ""},
+  .not_opened = {"The passwords in this mail did not open the password-protected file (",
+                 ", in the mail of ", "): ", ". The file stays in the quarantine (ID ", ")."},
+  .too_late = {"The password-protected file (", ", in the mail of ", ") was not opened: this "
+               "mail came after the wait for its password (", "). Ask your administrator if you "
+               "need it (quarantine ID ", ")."},
+  .wrong_password = "wrong password",
+  .units = {" days", " hours", " minutes"},
+};
+
+static const ppap_wording *
+words_for(mugai_language language)
+{
+  return language == MUGAI_LANG_EN ? &en : &ja;
+}
+
+char *
+mugai_notice_ppap_duration(mugai_language language, guint64 window)
+{
+  const ppap_wording *w = words_for(language);
+  if (window >= 86400 && window % 86400 == 0)
+    return g_strdup_printf("%u%s", (guint) (window / 86400), w->units[0]);
+  if (window >= 3600 && window % 3600 == 0)
+    return g_strdup_printf("%u%s", (guint) (window / 3600), w->units[1]);
+  return g_strdup_printf("%u%s", (guint) MAX(window / 60, 1), w->units[2]);
+}
+
+void
+mugai_notice_ppap_locked(GString *out, mugai_language language, guint64 window)
+{
+  const ppap_wording *w = words_for(language);
+  g_autofree char *wait = mugai_notice_ppap_duration(language, window);
+  g_string_append_printf(out, "%s%s%s\n", w->locked[0], wait, w->locked[1]);
+}
+
+/* "2026-12-02 10:15", the reader's local time. */
+static char *
+local_time(gint64 when)
+{
+  g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(when);
+  return t ? g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("?");
+}
+
+static void
+append_attempt(GString *out, const ppap_wording *w, const mugai_unlock_attempt *a,
+               const char *wait)
+{
+  g_autofree char *names = mugai_notice_display_name(a->names && *a->names ? a->names : "?");
+  g_autofree char *when = local_time(a->time);
+  g_autofree char *id = mugai_notice_display_name(a->quarantine_id);
+  g_autofree char *detail = NULL;
+  const char *const *around = w->opened;
+  if (a->state == MUGAI_UNLOCK_ATTEMPT_NOT_OPENED) {
+    around = w->not_opened;
+    const char *said = a->detail ? a->detail : "";
+    detail = g_str_has_prefix(said, "wrong password") ? g_strdup(w->wrong_password)
+                                                       : mugai_notice_display_name(said);
+  } else if (a->state == MUGAI_UNLOCK_ATTEMPT_TOO_LATE) {
+    around = w->too_late;
+    detail = g_strdup(wait);
+  }
+  const char *values[4] = {names, when, detail ? detail : "", around[4][0] ? id : ""};
+  for (guint i = 0; i < 4; i++)
+    g_string_append_printf(out, "%s%s", around[i], values[i]);
+  g_string_append_printf(out, "%s\n", around[4]);
+}
+
+void
+mugai_notice_ppap_attempts(GString *out, mugai_language language, const mugai_result *result,
+                           guint64 window)
+{
+  const ppap_wording *w = words_for(language);
+  g_autofree char *wait = mugai_notice_ppap_duration(language, window);
+  for (guint i = 0; i < result->unlock_attempts->len; i++)
+    append_attempt(out, w, g_ptr_array_index(result->unlock_attempts, i), wait);
+}
