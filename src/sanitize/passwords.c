@@ -4,8 +4,9 @@
  * lower case, full-width ASCII to ASCII, half-width katakana with its sound mark to full-width,
  * white space to ' '), so every offset stays a byte offset in the original text and no
  * normalised copy of a 16 MB text is made. Each marker found costs a bounded amount of work
- * (separators, one token, two following lines), and the runs a token is cut from and the line
- * ends are remembered, so markers packed into one long line stay linear too.
+ * (separators, one token, two following lines), the runs a token is cut from and the line ends
+ * are remembered, and no more than MARKERS_MAX markers are read: time stays linear in the text
+ * however markers are packed into it.
  * Owns nothing past a call; never logs, never looks at anything but the text it is given.
  */
 #include "sanitize/passwords.h"
@@ -317,7 +318,8 @@ read_inside(const char *p, const char *end, gunichar closer, gboolean strict, To
   }
   t->start = p;
   const char *last = p; /* past the last character that is not a space */
-  while (p < end && (gsize) (last - t->start) <= MUGAI_PASSWORD_MAX_BYTES) {
+  /* Bounded by what is read, not by what is kept: a line of spaces costs no more. */
+  while (p < end && (gsize) (p - t->start) <= MUGAI_PASSWORD_MAX_BYTES + 3 * SEP_MAX) {
     const char *q = p;
     gunichar c = fold(&q, end);
     if (c == closer) {
@@ -362,6 +364,8 @@ read_token(Scan *s, const char *p, gunichar prev, gboolean strict, Token *t)
   } else if (strict) {
     return FALSE;
   }
+  if (p >= s->end)
+    return FALSE; /* "【" was the text's last character */
   /* "パスワード PW: abc": the token is the next marker's, not this one's. */
   const char *after;
   q = p;
