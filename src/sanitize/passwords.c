@@ -13,15 +13,15 @@
 
 #include <string.h>
 
-#define MIN_CHARS 4            /* "the", "and", "は" and the like; PINs and zip passwords have 4+ */
-#define SEP_MAX 16             /* separator characters read between a marker and its token */
-#define NOTE_MAX 16            /* characters of a "(半角)" note skipped after a marker */
-#define ANNOUNCE_BYTES 96      /* how far "下記の通り" / "below" is looked for after a marker */
-#define NEXT_LINE_MAX 256      /* a longer following line is prose, not a password alone */
-#define NEXT_LINES 2           /* non-empty lines read after the marker's line */
-#define BLANK_LINES 2          /* blank lines skipped on the way */
-#define OCCURRENCES_MAX 4096   /* marker spans mugai_password_mask_all() masks */
-#define MARKERS_MAX 1000       /* markers read per text: a password mail has a handful */
+#define MIN_CHARS 4          /* "the", "and", "は" and the like; PINs and zip passwords have 4+ */
+#define SEP_MAX 16           /* separator characters read between a marker and its token */
+#define NOTE_MAX 16          /* characters of a "(半角)" note skipped after a marker */
+#define ANNOUNCE_BYTES 96    /* how far "下記の通り" / "below" is looked for after a marker */
+#define NEXT_LINE_MAX 256    /* a longer following line is prose, not a password alone */
+#define NEXT_LINES 2         /* non-empty lines read after the marker's line */
+#define BLANK_LINES 2        /* blank lines skipped on the way */
+#define OCCURRENCES_MAX 4096 /* marker spans mugai_password_mask_all() masks */
+#define MARKERS_MAX 1000     /* markers read per text: a password mail has a handful */
 
 typedef struct {
   const char *folded; /* lower case, full-width katakana; ー stands for any dash */
@@ -30,20 +30,35 @@ typedef struct {
 
 /* Longest first where one is a prefix of another: the first match is the longest. */
 static const Marker markers[] = {
-  {"passphrase", TRUE}, {"password", TRUE}, {"passcode", TRUE}, {"passwd", TRUE},
-  {"pass", TRUE},       {"pwd", TRUE},      {"pw", TRUE},       {"p/w", TRUE},
-  {"pinコード", TRUE},  {"pin番号", TRUE},  {"pin", TRUE},
-  {"パスワード", FALSE}, {"パスフレーズ", FALSE}, {"パスコード", FALSE},
-  {"暗証番号", FALSE},   {"暗証コード", FALSE},
-  {"解凍パスワード", FALSE}, {"解凍キー", FALSE}, {"解凍コード", FALSE}, {"解凍用", FALSE},
-  {"密码", FALSE},       {"密碼", FALSE},
+    {"passphrase", TRUE},
+    {"password", TRUE},
+    {"passcode", TRUE},
+    {"passwd", TRUE},
+    {"pass", TRUE},
+    {"pwd", TRUE},
+    {"pw", TRUE},
+    {"p/w", TRUE},
+    {"pinコード", TRUE},
+    {"pin番号", TRUE},
+    {"pin", TRUE},
+    {"パスワード", FALSE},
+    {"パスフレーズ", FALSE},
+    {"パスコード", FALSE},
+    {"暗証番号", FALSE},
+    {"暗証コード", FALSE},
+    {"解凍パスワード", FALSE},
+    {"解凍キー", FALSE},
+    {"解凍コード", FALSE},
+    {"解凍用", FALSE},
+    {"密码", FALSE},
+    {"密碼", FALSE},
 };
 
 /* Lower-case English words that follow "password is" / "PW:" in prose, never as the password. */
 static const char *const stop_words[] = {
-  "below", "above", "attached", "following", "follows", "sent", "separately", "reset",
-  "required", "protected", "expired", "changed", "here", "same", "later", "unknown", "none",
-  "null", "please", "your", "this", "that", "will",
+    "below",    "above",     "attached", "following", "follows", "sent", "separately", "reset",
+    "required", "protected", "expired",  "changed",   "here",    "same", "later",      "unknown",
+    "none",     "null",      "please",   "your",      "this",    "that", "will",
 };
 
 /* Announce that the password stands on a following line. */
@@ -56,9 +71,10 @@ typedef struct {
   EmitFn emit;
   void *ctx;
   gboolean stop;
-  const char *run_from, *run_end;   /* a token run already measured: from run_from on it ends at run_end */
-  const char *line_from, *line_end; /* the '\n' (or end) after line_from */
-  const char *looked_after;         /* the line end whose following lines were read */
+  const char *run_from,
+      *run_end; /* a token run already measured: from run_from on it ends at run_end */
+  const char *line_from, *line_end;  /* the '\n' (or end) after line_from */
+  const char *looked_after;          /* the line end whose following lines were read */
   const char *quiet_from, *quiet_to; /* no announcing word starts in between */
   guint markers;
 } Scan;
@@ -72,12 +88,12 @@ is_space(gunichar c)
 
 /* Half-width katakana U+FF61..U+FF9F as NFKC writes them (with no allocation per character). */
 static const guint16 half_width[] = {
-  0x3002, 0x300C, 0x300D, 0x3001, 0x30FB, 0x30F2, 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9, 0x30E3,
-  0x30E5, 0x30E7, 0x30C3, 0x30FC, 0x30A2, 0x30A4, 0x30A6, 0x30A8, 0x30AA, 0x30AB, 0x30AD, 0x30AF,
-  0x30B1, 0x30B3, 0x30B5, 0x30B7, 0x30B9, 0x30BB, 0x30BD, 0x30BF, 0x30C1, 0x30C4, 0x30C6, 0x30C8,
-  0x30CA, 0x30CB, 0x30CC, 0x30CD, 0x30CE, 0x30CF, 0x30D2, 0x30D5, 0x30D8, 0x30DB, 0x30DE, 0x30DF,
-  0x30E0, 0x30E1, 0x30E2, 0x30E4, 0x30E6, 0x30E8, 0x30E9, 0x30EA, 0x30EB, 0x30EC, 0x30ED, 0x30EF,
-  0x30F3, 0x3099, 0x309A,
+    0x3002, 0x300C, 0x300D, 0x3001, 0x30FB, 0x30F2, 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9,
+    0x30E3, 0x30E5, 0x30E7, 0x30C3, 0x30FC, 0x30A2, 0x30A4, 0x30A6, 0x30A8, 0x30AA, 0x30AB,
+    0x30AD, 0x30AF, 0x30B1, 0x30B3, 0x30B5, 0x30B7, 0x30B9, 0x30BB, 0x30BD, 0x30BF, 0x30C1,
+    0x30C4, 0x30C6, 0x30C8, 0x30CA, 0x30CB, 0x30CC, 0x30CD, 0x30CE, 0x30CF, 0x30D2, 0x30D5,
+    0x30D8, 0x30DB, 0x30DE, 0x30DF, 0x30E0, 0x30E1, 0x30E2, 0x30E4, 0x30E6, 0x30E8, 0x30E9,
+    0x30EA, 0x30EB, 0x30EC, 0x30ED, 0x30EF, 0x30F3, 0x3099, 0x309A,
 };
 
 /* ﾊﾟ is two characters for one パ: the sound mark after C (at *PP) is composed with it, as
@@ -148,20 +164,34 @@ static gunichar
 closer_for(gunichar c)
 {
   switch (c) {
-  case '(': return ')';
-  case '[': return ']';
-  case '<': return '>';
-  case '"': return '"';
-  case '\'': return '\'';
-  case 0x300C: return 0x300D; /* 「」 */
-  case 0x300E: return 0x300F; /* 『』 */
-  case 0x3010: return 0x3011; /* 【】 */
-  case 0x3014: return 0x3015; /* 〔〕 */
-  case 0x300A: return 0x300B; /* 《》 */
-  case 0x3008: return 0x3009; /* 〈〉 */
-  case 0x201C: return 0x201D; /* “” */
-  case 0x2018: return 0x2019; /* ‘’ */
-  default: return 0;
+  case '(':
+    return ')';
+  case '[':
+    return ']';
+  case '<':
+    return '>';
+  case '"':
+    return '"';
+  case '\'':
+    return '\'';
+  case 0x300C:
+    return 0x300D; /* 「」 */
+  case 0x300E:
+    return 0x300F; /* 『』 */
+  case 0x3010:
+    return 0x3011; /* 【】 */
+  case 0x3014:
+    return 0x3015; /* 〔〕 */
+  case 0x300A:
+    return 0x300B; /* 《》 */
+  case 0x3008:
+    return 0x3009; /* 〈〉 */
+  case 0x201C:
+    return 0x201D; /* “” */
+  case 0x2018:
+    return 0x2019; /* ‘’ */
+  default:
+    return 0;
   }
 }
 
@@ -242,7 +272,6 @@ run_end(Scan *s, const char *p)
   return q;
 }
 
-
 typedef struct {
   const char *at;     /* where the token (or the line end) starts; NULL: separators went on */
   gunichar prev;      /* the folded character before AT */
@@ -282,8 +311,10 @@ skip_separators(const char *p, const char *end)
     } else if (c == '-' && q < end && *q == '>') {
       q++;
       r.explicit_ = TRUE;
-    } else if (c == 'i' && end - q >= 2 && (*q == 's' || *q == 'S') && (q[1] == ' ' || q[1] == ':')) {
-      q++; /* "password is abc" (only after a space: a Latin marker is never followed by a letter) */
+    } else if (c == 'i' && end - q >= 2 && (*q == 's' || *q == 'S') &&
+               (q[1] == ' ' || q[1] == ':')) {
+      q++; /* "password is abc" (only after a space: a Latin marker is never followed by a letter)
+            */
       r.explicit_ = TRUE;
     } else if (c == '(' && (q = skip_note(q, end)) != NULL) {
     } else {
@@ -420,7 +451,8 @@ emit_token(Scan *s, const char *start, const char *end)
     return FALSE;
   g_autofree char *raw = g_strndup(start, n);
   gsize offset = (gsize) (start - s->text);
-  if (!s->emit(s->ctx, offset, n, raw) || (strcmp(raw, ascii) != 0 && !s->emit(s->ctx, offset, n, ascii)))
+  if (!s->emit(s->ctx, offset, n, raw) ||
+      (strcmp(raw, ascii) != 0 && !s->emit(s->ctx, offset, n, ascii)))
     s->stop = TRUE;
   return TRUE;
 }
@@ -494,7 +526,7 @@ next_lines(Scan *s, const char *nl)
       if (++blanks > BLANK_LINES)
         return;
     } else if (++lines, read_token(s, a, prev, FALSE, &t) && only_spaces(t.after, eol) &&
-               emit_forms(s, &t)) {
+                            emit_forms(s, &t)) {
       return;
     }
     if (eol == s->end)
@@ -565,7 +597,7 @@ scan(Scan *s)
         return; /* packed markers are no password mail: linear time however they are packed */
       after_marker(s, m, after);
       prev = m->latin ? 'a' : 0x30C9; /* the marker's own last letter, as far as words go */
-      p = after;             /* not past the token: "解凍用パスワード" has two markers */
+      p = after; /* not past the token: "解凍用パスワード" has two markers */
     } else {
       prev = c;
       p = q;
@@ -618,7 +650,8 @@ find(const char *text, gsize len, guint max, const char *only)
   GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify) mugai_password_candidate_free);
   if (text == NULL || max == 0 || !valid_text(text, len))
     return out;
-  g_autoptr(GHashTable) seen = only ? NULL : g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) seen =
+      only ? NULL : g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   Collect c = {out, seen, only, max};
   Scan s = {.text = text, .end = text + len, .emit = collect, .ctx = &c};
   scan(&s);

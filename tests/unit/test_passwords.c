@@ -64,16 +64,16 @@ japanese_markers_and_separators(void **state)
   (void) state;
   expect("パスワード：Abc123", "Abc123", NULL);
   expect("パスワードは Abc123 です。", "Abc123", NULL);
-  expect("パスワードはabc123です。", "abc123", NULL);  /* Japanese ends the token */
+  expect("パスワードはabc123です。", "abc123", NULL); /* Japanese ends the token */
   expect("パスワード=Abc123\n", "Abc123", NULL);
-  expect("パスワード　→　Qw12er", "Qw12er", NULL);      /* U+3000 and an arrow */
+  expect("パスワード　→　Qw12er", "Qw12er", NULL); /* U+3000 and an arrow */
   expect("パスコード は 9876", "9876", NULL);
   expect("暗証番号：4321。", "4321", NULL);
   expect("解凍キー「abcd99」", "abcd99", NULL);
   expect("解凍用：zzz123", "zzz123", NULL);
   expect("密码：mima2024、密碼: mima2025", "mima2024", "mima2025", NULL);
-  expect("パスワード(半角)：Ab12cd", "Ab12cd", NULL);    /* a note in parentheses */
-  expect("【パスワード】 Rq55tz", "Rq55tz", NULL);       /* the marker in a heading bracket */
+  expect("パスワード(半角)：Ab12cd", "Ab12cd", NULL); /* a note in parentheses */
+  expect("【パスワード】 Rq55tz", "Rq55tz", NULL);    /* the marker in a heading bracket */
   expect_span("お世話になります。\nパスワード：Abc123\nよろしく", "Abc123");
 }
 
@@ -110,10 +110,10 @@ brackets_delimit_the_token(void **state)
 {
   (void) state;
   expect("解凍パスワード【 xY9#kLm2 】", "xY9#kLm2", NULL);
-  expect("パスワード『Ab.cd,ef』", "Ab.cd,ef", NULL);          /* inside brackets nothing is trimmed */
-  expect("Password: \"p@ss w0rd\"", "p@ss w0rd", NULL);       /* spaces inside brackets stay */
-  expect("Password: p@ss w0rd", "p@ss", NULL);                /* outside, a space ends it */
-  expect("PW: (abc123", "abc123", NULL);                      /* an opener without its closer */
+  expect("パスワード『Ab.cd,ef』", "Ab.cd,ef", NULL);   /* inside brackets nothing is trimmed */
+  expect("Password: \"p@ss w0rd\"", "p@ss w0rd", NULL); /* spaces inside brackets stay */
+  expect("Password: p@ss w0rd", "p@ss", NULL);          /* outside, a space ends it */
+  expect("PW: (abc123", "abc123", NULL);                /* an opener without its closer */
   expect_span("解凍パスワード【 xY9#kLm2 】です", "xY9#kLm2");
 }
 
@@ -123,7 +123,7 @@ trailing_punctuation_is_tried_both_ways(void **state)
   (void) state;
   expect("The password is Secret99.", "Secret99", "Secret99.", NULL);
   expect("(PW: abc123)", "abc123", "abc123)", NULL);
-  expect("PW: f(x)=y1", "f(x)=y1", NULL);                     /* its own parenthesis stays */
+  expect("PW: f(x)=y1", "f(x)=y1", NULL); /* its own parenthesis stays */
   expect("PW: abc123, then the file", "abc123", "abc123,", NULL);
 }
 
@@ -149,7 +149,7 @@ password_on_a_following_line(void **state)
   (void) state;
   expect("パスワードは下記の通りです。\n\nAbc123\n\nよろしくお願いします。", "Abc123", NULL);
   expect("パスワード：\n  Abc124\n", "Abc124", NULL);
-  expect("> パスワード：\n> Zx98cv\n", "Zx98cv", NULL);          /* quoted */
+  expect("> パスワード：\n> Zx98cv\n", "Zx98cv", NULL); /* quoted */
   expect("【パスワード】\n【 Br4nd 】\n", "Br4nd", NULL);
   expect("The password is below.\n\n  Tr0ub4dor\n", "Tr0ub4dor", NULL);
   expect("パスワード：\n以下をご確認ください\nQq12ww\n", "Qq12ww", NULL); /* 2nd non-empty line */
@@ -174,10 +174,10 @@ prose_after_markers_gives_nothing(void **state)
   expect_none("I will pass the file to you.");
   expect_none("パスワード【別途送付】");
   expect_none("パスワード：----------");
-  expect_none("パスワード：abc");                  /* under 4 characters */
+  expect_none("パスワード：abc"); /* under 4 characters */
   expect_none("Your password has expired.");
   expect_none("The password is below.");
-  expect_none("spin pinned bypass: x1234");        /* not words of their own */
+  expect_none("spin pinned bypass: x1234"); /* not words of their own */
   expect_none("パスワード付きzipファイルを送ります。");
 }
 
@@ -187,7 +187,7 @@ next_marker_is_not_a_token(void **state)
   (void) state;
   expect("パスワード PW: abcd1234", "abcd1234", NULL);
   expect("解凍用パスワード：kk11jj", "kk11jj", NULL);
-  expect("PW: pass1234", "pass1234", NULL);       /* a password may start like a marker */
+  expect("PW: pass1234", "pass1234", NULL); /* a password may start like a marker */
 }
 
 static void
@@ -206,7 +206,8 @@ at_most_max(void **state)
   const char *text = "PW: aaaa1 PW: bbbb2 PW: cccc3 PW: dddd4 PW: eeee5";
   g_autoptr(GPtrArray) three = mugai_password_candidates(text, strlen(text), 3);
   assert_int_equal(three->len, 3);
-  assert_string_equal(((mugai_password_candidate *) g_ptr_array_index(three, 2))->password, "cccc3");
+  assert_string_equal(((mugai_password_candidate *) g_ptr_array_index(three, 2))->password,
+                      "cccc3");
   g_autoptr(GPtrArray) none = mugai_password_candidates(text, strlen(text), 0);
   assert_int_equal(none->len, 0);
 }
@@ -255,7 +256,8 @@ mask_replaces_the_token_bytes(void **state)
   assert_int_equal(got->len, 2);
   g_autoptr(GString) s = g_string_new(text);
   assert_int_equal(mugai_password_mask(s, got), 2);
-  assert_string_equal(s->str, "田中様\nパスワード：********\n解凍パスワード【 ******** 】です。\n以上");
+  assert_string_equal(s->str,
+                      "田中様\nパスワード：********\n解凍パスワード【 ******** 】です。\n以上");
 }
 
 static void
@@ -352,24 +354,24 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(japanese_markers_and_separators),
-    cmocka_unit_test(markers_in_any_width_and_dash),
-    cmocka_unit_test(latin_markers),
-    cmocka_unit_test(brackets_delimit_the_token),
-    cmocka_unit_test(trailing_punctuation_is_tried_both_ways),
-    cmocka_unit_test(full_width_token_gives_both_forms),
-    cmocka_unit_test(password_on_a_following_line),
-    cmocka_unit_test(prose_after_markers_gives_nothing),
-    cmocka_unit_test(next_marker_is_not_a_token),
-    cmocka_unit_test(each_password_once_in_order),
-    cmocka_unit_test(at_most_max),
-    cmocka_unit_test(max_bytes_respected),
-    cmocka_unit_test(invalid_utf8_and_nul_bytes),
-    cmocka_unit_test(mask_replaces_the_token_bytes),
-    cmocka_unit_test(mask_merges_shared_spans),
-    cmocka_unit_test(mask_all_masks_every_occurrence),
-    cmocka_unit_test(markers_past_the_cap_are_not_read),
-    cmocka_unit_test(huge_texts_stay_linear),
+      cmocka_unit_test(japanese_markers_and_separators),
+      cmocka_unit_test(markers_in_any_width_and_dash),
+      cmocka_unit_test(latin_markers),
+      cmocka_unit_test(brackets_delimit_the_token),
+      cmocka_unit_test(trailing_punctuation_is_tried_both_ways),
+      cmocka_unit_test(full_width_token_gives_both_forms),
+      cmocka_unit_test(password_on_a_following_line),
+      cmocka_unit_test(prose_after_markers_gives_nothing),
+      cmocka_unit_test(next_marker_is_not_a_token),
+      cmocka_unit_test(each_password_once_in_order),
+      cmocka_unit_test(at_most_max),
+      cmocka_unit_test(max_bytes_respected),
+      cmocka_unit_test(invalid_utf8_and_nul_bytes),
+      cmocka_unit_test(mask_replaces_the_token_bytes),
+      cmocka_unit_test(mask_merges_shared_spans),
+      cmocka_unit_test(mask_all_masks_every_occurrence),
+      cmocka_unit_test(markers_past_the_cap_are_not_read),
+      cmocka_unit_test(huge_texts_stay_linear),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
