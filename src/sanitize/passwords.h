@@ -33,7 +33,8 @@
  * Not found: passwords of kana or kanji, passwords with spaces outside brackets, a password
  * given only in an image or an attachment, or in words ("大文字のA、数字の1...").
  *
- * Work is linear in the text: each character is read a bounded number of times. */
+ * Work is linear in the text: each character is read a bounded number of times, and only the
+ * first 1000 markers are read (a password mail has a handful; packed markers are an attack). */
 #pragma once
 #include <glib.h>
 
