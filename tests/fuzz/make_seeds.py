@@ -4,7 +4,8 @@
 KIND is html (the decoded bytes of text/html parts), charset (text parts' decoded bytes, as the
 fuzz_charset input: byte 0 = "label from the input", then "CHARSET\\n", then the bytes), header
 (raw header values: Subject, From, To, Content-Type, Content-Disposition, ... of every part) or
-authres (raw Authentication-Results values, folding kept).
+authres (raw Authentication-Results values, folding kept) or text (text parts as UTF-8, what
+fuzz_passwords reads: the text of a password mail).
 .eml files are read from the arguments (files or directories, searched recursively); a small
 built-in set is always written too, so an absent corpus still gives a useful start.
 Deterministic: file names are the SHA-1 of the content."""
@@ -14,7 +15,8 @@ import hashlib
 import os
 import sys
 
-MAX_LEN = {"html": 262144, "charset": 65536, "header": 4096, "config": 65536, "authres": 20000}
+MAX_LEN = {"html": 262144, "charset": 65536, "header": 4096, "config": 65536, "authres": 20000,
+           "text": 65536}
 # config: the commented example (every key), and sections the parser treats apart.
 EXAMPLE_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config",
                             "mugai.conf")
@@ -79,6 +81,17 @@ BUILTIN = {
         b"\"mx\" (x (nested) ); none",
         b"mx; spf=pass (open comment; dkim=pass \"open quote",
     ],
+    "text": [t.encode("utf-8") for t in [
+        "お世話になっております。\n先ほどお送りしたファイルのパスワードをお知らせします。\n\n"
+        "パスワード：Abc123\n\nよろしくお願いいたします。",
+        "解凍パスワード【 xY9#kLm2 】です。\nPW: abc-123\n密码：mima2024、密碼: mima2025",
+        "ﾊﾟｽﾜｰﾄﾞ：Xy12ab\nＰＷ：ａｂｃｄ１２３４\nパスワ－ド「ｈｉｊ７８９」。\n",
+        "パスワードは下記の通りです。\n\n> Zx98cv\n\n【パスワード】\n【 Br4nd 】\n",
+        "The password is Secret99.\nPassword: \"p@ss w0rd\" (PW: f(x)=y1)\nPIN: 4321\n",
+        "パスワードは別途お送りします。\nパスワードを忘れた場合はこちら https://example.jp/r\n"
+        "PWM制御 passage compass パスワード(半角)：Ab12cd\n",
+        "パスワード PW: abcd1234\n解凍用パスワード：kk11jj\nPW:\x00abcd\tPW: a\u3000b",
+    ]],
 }
 
 
@@ -122,6 +135,12 @@ def seeds_of(kind, msg):
             continue
         if kind == "html":
             yield body
+        elif kind == "text":
+            cs = part.get_content_charset() or "utf-8"
+            try:
+                yield body.decode(cs, errors="replace").replace("\r\n", "\n").encode("utf-8")
+            except LookupError:
+                continue
         else:
             cs = part.get_param("charset") or ""
             cs = raw(cs if isinstance(cs, str) else str(cs))

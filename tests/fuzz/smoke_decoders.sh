@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # smoke_decoders.sh SOURCE_DIR FUZZER... — a short run of each decoder fuzz target (fuzz_html2text,
-# fuzz_charset, fuzz_header_decode, fuzz_config, fuzz_auth_results; FUZZ_SECONDS each, default
-# 10: about 55 s in all), seeded by make_seeds.py from the golden inputs and
+# fuzz_charset, fuzz_header_decode, fuzz_config, fuzz_auth_results, fuzz_passwords; FUZZ_SECONDS
+# each, default 10: about 65 s in all), seeded by make_seeds.py from the golden inputs and
 # ../shared/corpus/public; when that corpus is absent the golden inputs and make_seeds.py's
 # built-in seeds are used instead, so a missing corpus is never a failure.
 # Fails on any crash, leak, timeout or sanitizer report (the artifact is copied to the current
@@ -29,6 +29,7 @@ for fuzzer in "$@"; do
     fuzz_header_decode) kind=header max_len=4096 ;;
     fuzz_config) kind=config max_len=65536 ;;
     fuzz_auth_results) kind=authres max_len=20000 ;;
+    fuzz_passwords) kind=text max_len=65536 ;;
     *) echo "unknown fuzz target $name" >&2; exit 2 ;;
   esac
   mkdir -p "$work/$name/corpus"
