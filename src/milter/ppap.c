@@ -84,6 +84,7 @@ try_entry(const mugai_milter_ppap *p, const char *id, const char *sender,
                ? (g_clear_error(error), TRUE) /* purged meanwhile */
                : FALSE;
   mugai_unlock_attempt *a = g_new0(mugai_unlock_attempt, 1);
+  a->password = -1;
   gboolean late = entry->time < now - (gint64) p->policy->ppap.window;
   if (late || p->services->converter == NULL) { /* not tried: named as the index has it */
     a->quarantine_id = g_strdup(id);

@@ -36,9 +36,10 @@ unlock_limits(const mugai_policy *policy, mugai_conversion_limits *limits)
   };
 }
 
-/* Try the passwords on each archive; the number opened. *WHY gets the first failure. */
+/* Try the passwords on each archive; the number opened. *WHY gets the first failure, *PASSWORD
+ * the index of the password that opened the first one opened. */
 static guint
-open_archives(const mugai_unlock_job *job, GPtrArray *archives, const char **why)
+open_archives(const mugai_unlock_job *job, GPtrArray *archives, const char **why, int *password)
 {
   mugai_conversion_limits limits;
   unlock_limits(job->policy, &limits);
@@ -50,8 +51,8 @@ open_archives(const mugai_unlock_job *job, GPtrArray *archives, const char **why
     mugai_unlock_clear(&a->open);
     mugai_converter_unlock(job->services->converter, data, len, job->passwords, &limits,
                            &a->open);
-    if (a->open.status == MUGAI_UNLOCK_OPENED)
-      opened++;
+    if (a->open.status == MUGAI_UNLOCK_OPENED && opened++ == 0)
+      *password = a->open.password_index;
     else if (*why == NULL)
       *why = a->open.failure;
   }
@@ -124,7 +125,8 @@ unlock_claimed(const mugai_unlock_job *job, const mugai_quarantine_entry *entry,
     attempt->detail = g_strdup("no password-protected zip found in it");
     return TRUE;
   }
-  if (open_archives(job, archives, &why) == 0) {
+  int password = -1;
+  if (open_archives(job, archives, &why, &password) == 0) {
     attempt->detail = g_strdup(why ? why : "not opened");
     return TRUE;
   }
@@ -147,6 +149,7 @@ unlock_claimed(const mugai_unlock_job *job, const mugai_quarantine_entry *entry,
     g_warning("%s was sent (%s) but its release could not be recorded: %s", entry->id, reply,
               unrecorded->message);
   attempt->state = MUGAI_UNLOCK_ATTEMPT_OPENED;
+  attempt->password = password;
   attempt->detail = g_steal_pointer(&reply);
   return TRUE;
 }
@@ -159,6 +162,7 @@ mugai_quarantine_unlock(const mugai_unlock_job *job, const mugai_quarantine_entr
                            job->passwords[0], FALSE);
   attempt->quarantine_id = g_strdup(entry->id);
   attempt->time = entry->time;
+  attempt->password = -1;
   g_autofree char *claim =
       mugai_quarantine_claim_release(job->q, entry->id, MUGAI_QUARANTINE_CLAIM_STALE, error);
   if (claim == NULL)

@@ -4,20 +4,15 @@
 
 #include "sanitize/passwords.h"
 
-/* The candidates' passwords, each once, as the NULL-terminated array the unlocker takes
- * (strings lent from CANDIDATES). (transfer container) */
+/* The candidates' passwords as the NULL-terminated array the unlocker takes (strings lent from
+ * CANDIDATES, which has each password once). (transfer container) */
 static const char **
-unique_passwords(const GPtrArray *candidates, guint max)
+passwords_of(const GPtrArray *candidates)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-  GPtrArray *out = g_ptr_array_new();
-  for (guint i = 0; i < candidates->len && out->len < max; i++) {
-    const mugai_password_candidate *c = g_ptr_array_index(candidates, i);
-    if (g_hash_table_add(seen, c->password))
-      g_ptr_array_add(out, c->password);
-  }
-  g_ptr_array_add(out, NULL);
-  return (const char **) g_ptr_array_free(out, FALSE);
+  const char **out = g_new0(const char *, candidates->len + 1);
+  for (guint i = 0; i < candidates->len; i++)
+    out[i] = ((const mugai_password_candidate *) g_ptr_array_index(candidates, i))->password;
+  return out;
 }
 
 gboolean
@@ -29,13 +24,11 @@ mugai_password_mail(const mugai_policy *policy, const mugai_envelope *envelope,
   if (unlocker == NULL || !policy->ppap.unlock || result->direction != MUGAI_DIRECTION_IN ||
       envelope == NULL || envelope->rcpts == NULL || envelope->rcpts[0] == NULL)
     return TRUE;
-  /* Every occurrence is kept for masking; the unlocker gets each password once, at most
-   * [ppap] passwords of them (more occurrences than that are still masked). */
   g_autoptr(GPtrArray) candidates =
-      mugai_password_candidates(text->str, text->len, policy->ppap.passwords * 4);
+      mugai_password_candidates(text->str, text->len, policy->ppap.passwords);
   if (candidates->len == 0)
     return TRUE;
-  g_autofree const char **passwords = unique_passwords(candidates, policy->ppap.passwords);
+  g_autofree const char **passwords = passwords_of(candidates);
   g_autoptr(GError) error = NULL;
   const char *sender = envelope->mail_from ? envelope->mail_from : "";
   if (!unlocker->vtable->try_passwords(unlocker->ctx, sender, envelope->rcpts, passwords,
@@ -43,16 +36,19 @@ mugai_password_mail(const mugai_policy *policy, const mugai_envelope *envelope,
     *failure = g_strdup_printf("PPAP: %s", error ? error->message : "unlocking failed");
     return FALSE;
   }
-  gboolean opened = FALSE;
+  /* Only a password that opened something is masked, wherever it stands: one that opened nothing
+   * is not the archive's, and the reader may need to tell the sender what came. */
+  guint n = g_strv_length((char **) passwords);
+  g_autofree gboolean *masked = g_new0(gboolean, n);
   for (guint i = 0; i < result->unlock_attempts->len; i++) {
     const mugai_unlock_attempt *a = g_ptr_array_index(result->unlock_attempts, i);
-    opened = opened || a->state == MUGAI_UNLOCK_ATTEMPT_OPENED;
-    result->actions[a->state == MUGAI_UNLOCK_ATTEMPT_OPENED ? MUGAI_ACTION_UNLOCKED
-                                                            : MUGAI_ACTION_UNLOCK_FAILED]++;
+    gboolean opened = a->state == MUGAI_UNLOCK_ATTEMPT_OPENED;
+    result->actions[opened ? MUGAI_ACTION_UNLOCKED : MUGAI_ACTION_UNLOCK_FAILED]++;
+    if (opened && a->password >= 0 && (guint) a->password < n && !masked[a->password]) {
+      masked[a->password] = TRUE;
+      result->actions[MUGAI_ACTION_PASSWORD_MASKED] +=
+          mugai_password_mask_all(text, passwords[a->password]);
+    }
   }
-  /* Masked only when it opened something: a password that opened nothing is not the archive's,
-   * and the reader may need to tell the sender what came. */
-  if (opened)
-    result->actions[MUGAI_ACTION_PASSWORD_MASKED] = mugai_password_mask(text, candidates);
   return TRUE;
 }

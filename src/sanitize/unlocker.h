@@ -24,6 +24,7 @@ typedef struct {
   char *names;         /* its archives' file names, ", "-joined, UTF-8 ("" when unnamed) */
   gint64 time;         /* when the held original came (Unix seconds) */
   mugai_unlock_attempt_state state;
+  int password;        /* OPENED: which of the passwords tried opened it (from 0); else -1 */
   char *detail;        /* (nullable) OPENED: where the text went ("250 2.0.0 Ok: queued as X");
                         * NOT_OPENED: why ("wrong password", "too large when unpacked ...") */
 } mugai_unlock_attempt;
