@@ -787,7 +787,8 @@ mugai_qindex_get_stats(sqlite3 *db, mugai_quarantine_stats *s, GError **error)
   sqlite3_stmt *st = prepare(db,
                              "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
                              " coalesce(max(time), 0), count(nullif(released, 0)),"
-                             " count(nullif(signatures, '')) FROM entry",
+                             " count(nullif(signatures, '')),"
+                             " count(CASE WHEN locked = 1 AND released = 0 THEN 1 END) FROM entry",
                              error);
   if (st == NULL)
     return FALSE;
@@ -798,6 +799,7 @@ mugai_qindex_get_stats(sqlite3 *db, mugai_quarantine_stats *s, GError **error)
     s->newest = sqlite3_column_int64(st, 3);
     s->released = (guint64) sqlite3_column_int64(st, 4);
     s->viruses = (guint64) sqlite3_column_int64(st, 5);
+    s->waiting = (guint64) sqlite3_column_int64(st, 6);
   }
   sqlite3_finalize(st);
   st = prepare(

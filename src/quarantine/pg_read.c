@@ -295,7 +295,8 @@ stats_work(PGconn *c, gpointer data, GError **error) {
   PGresult *r = mugai_pg_query(c,
                                "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time),"
                                " 0), coalesce(max(time), 0), count(nullif(released, 0)),"
-                               " count(nullif(signatures, '')) FROM entry",
+                               " count(nullif(signatures, '')),"
+                               " count(*) FILTER (WHERE locked AND released = 0) FROM entry",
                                0, NULL, error);
   if (r == NULL)
     return FALSE;
@@ -305,6 +306,7 @@ stats_work(PGconn *c, gpointer data, GError **error) {
   st->newest = int_at(r, 0, 3);
   st->released = (guint64) int_at(r, 0, 4);
   st->viruses = (guint64) int_at(r, 0, 5);
+  st->waiting = (guint64) int_at(r, 0, 6);
   PQclear(r);
   r = mugai_pg_query(c,
                      "SELECT reason, count(*) AS n FROM entry GROUP BY reason"

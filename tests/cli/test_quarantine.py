@@ -355,6 +355,8 @@ class Quarantine(unittest.TestCase):
         self.assertNotIn("locked:", self.q("show", plain).stdout.decode())
         self.assertIs(json.loads(self.q("show", waits, "--json").stdout)["locked"], True)
         self.assertIs(json.loads(self.q("show", plain, "--json").stdout)["locked"], False)
+        self.assertEqual(json.loads(self.q("stats", "--json").stdout)["waiting"], 1)
+        self.assertIn("waiting:   1 (locked, for a password)\n", self.q("stats").stdout.decode())
         # A release (an admin's here; an unlock records its own the same way) ends the wait: the
         # entry is still locked as it was stored, no longer listed as waiting.
         sink = SlowSink(delay=0)
@@ -366,6 +368,9 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(ids("--released", "--sender", "sender@example.com"), [waits])
         self.assertIn("locked:     yes (held for its password until released)\n",
                       self.q("show", waits).stdout.decode())
+        stats = json.loads(self.q("stats", "--json").stdout)
+        self.assertEqual((stats["waiting"], stats["released"]), (0, 1))
+        self.assertNotIn("waiting:", self.q("stats").stdout.decode())
         bad = self.q("list", "--locked", "--released")
         self.assertEqual(bad.returncode, 2)
         self.assertIn("--locked and --released exclude each other", bad.stderr.decode())
