@@ -367,11 +367,13 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   g_free(p->sha256);
   p->sha256 = g_strdup("ab12");
   p->action = MUGAI_PART_REMOVED;
+  result->locked_archives = 1; /* PPAP: the entry is indexed as locked */
   g_autofree char *id = mugai_quarantine_id_new(NOW);
   g_autoptr(mugai_quarantine_entry) e = mugai_quarantine_entry_build(
       id, NOW, (const guint8 *) original, sizeof original - 1, &env, result);
   assert_string_equal(e->from, "日本 <a@example.com>");
   assert_string_equal(e->subject, "請求書");
+  assert_true(e->locked);
   store_ok(f, e);
 
   GError *error = NULL;
@@ -397,6 +399,7 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   assert_string_equal(got->rcpts[1], "y@city.example.lg.jp");
   assert_string_equal(got->subject, "請求書");
   assert_string_equal(got->host, g_get_host_name());
+  assert_true(got->locked);
   assert_int_equal(got->size, sizeof original - 1);
   assert_int_equal(got->parts->len, 1);
   const mugai_quarantine_part *gp = g_ptr_array_index(got->parts, 0);
