@@ -34,6 +34,8 @@ static const char fsck_description[] =
 static const char stats_description[] =
     "Prints the number of originals, their total size, the oldest and newest, how many were\n"
     "released and how many hold a virus, and the count per reason; --json as an object.\n"
+    "\"waiting\" counts the originals holding an archive that waits for its password (PPAP:\n"
+    "never released); the line is printed only when there are any.\n"
     "\n"
     "Exit status: 0, 2 usage or configuration error, 75 the store failed, 77 permission denied.\n";
 
@@ -118,9 +120,11 @@ mugai_cmd_quarantine_stats(int argc, char **argv)
   if (json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    const char *names[] = {"entries", "bytes", "released", "viruses", "oldest", "newest"};
-    gint64 values[] = {(gint64) s.entries, (gint64) s.bytes, (gint64) s.released,
-                       (gint64) s.viruses, s.oldest,         s.newest};
+    const char *names[] = {"entries", "bytes",  "released", "viruses",
+                           "waiting", "oldest", "newest"};
+    gint64 values[] = {(gint64) s.entries, (gint64) s.bytes,   (gint64) s.released,
+                       (gint64) s.viruses, (gint64) s.waiting, s.oldest,
+                       s.newest};
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
       json_builder_set_member_name(b, names[i]);
       json_builder_add_int_value(b, values[i]);
@@ -141,6 +145,8 @@ mugai_cmd_quarantine_stats(int argc, char **argv)
     printf("oldest:    %s\nnewest:    %s\n", oldest, newest);
     printf("released:  %" G_GUINT64_FORMAT "\nvirus:     %" G_GUINT64_FORMAT "\n", s.released,
            s.viruses);
+    if (s.waiting)
+      printf("waiting:   %" G_GUINT64_FORMAT " (locked, for a password)\n", s.waiting);
     for (guint i = 0; i < s.by_reason->len; i++)
       printf("reason:    %s\n", (const char *) g_ptr_array_index(s.by_reason, i));
   }

@@ -18,7 +18,9 @@ static const char description[] =
     "\n"
     "TIME is 2026-12-01, \"2026-12-01 12:00\" (local time) or a duration ago (7d, 12h).\n"
     "Filters combine (all must match); --rcpt is an exact address (case ignored), --from any\n"
-    "part of the envelope sender or the From header.\n"
+    "part of the envelope sender or the From header, --sender the exact envelope sender (case\n"
+    "ignored). --locked: only originals holding a password-protected archive that still waits\n"
+    "for its password (PPAP: never released; an unlock or a release ends the wait).\n"
     "\n"
     "Exit status: 0 listed (also when nothing matched), 2 usage or configuration error,\n"
     "75 the store cannot be read, 77 permission denied (run as root or the store's owner).\n";
@@ -93,8 +95,8 @@ int
 mugai_cmd_quarantine_list(int argc, char **argv)
 {
   g_autofree char *config = NULL, *since = NULL, *until = NULL, *reason = NULL, *rcpt = NULL,
-                  *from = NULL;
-  gboolean json = FALSE, virus = FALSE, released = FALSE;
+                  *from = NULL, *sender = NULL;
+  gboolean json = FALSE, virus = FALSE, released = FALSE, locked = FALSE;
   gint64 limit = 0;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file", "FILE"},
@@ -105,8 +107,11 @@ mugai_cmd_quarantine_list(int argc, char **argv)
        "WORD"},
       {"rcpt", 0, 0, G_OPTION_ARG_FILENAME, &rcpt, "An envelope recipient", "ADDR"},
       {"from", 0, 0, G_OPTION_ARG_FILENAME, &from, "In the envelope sender or From header", "TEXT"},
+      {"sender", 0, 0, G_OPTION_ARG_FILENAME, &sender, "The exact envelope sender", "ADDR"},
       {"virus", 0, 0, G_OPTION_ARG_NONE, &virus, "Only originals with a virus", NULL},
       {"released", 0, 0, G_OPTION_ARG_NONE, &released, "Only originals released already", NULL},
+      {"locked", 0, 0, G_OPTION_ARG_NONE, &locked,
+       "Only originals whose archive waits for its password", NULL},
       {"limit", 0, 0, G_OPTION_ARG_INT64, &limit, "At most N entries", "N"},
       G_OPTION_ENTRY_NULL,
   };
@@ -114,7 +119,8 @@ mugai_cmd_quarantine_list(int argc, char **argv)
   g_option_context_set_summary(context,
                                "Usage: mugai quarantine list [-c FILE] [--json] "
                                "[--since TIME] [--until TIME] [--reason WORD] [--rcpt ADDR] "
-                               "[--from TEXT] [--virus] [--released] [--limit N]");
+                               "[--from TEXT] [--sender ADDR] [--virus] [--released] "
+                               "[--locked] [--limit N]");
   g_option_context_set_description(context, description);
   g_option_context_add_main_entries(context, entries, NULL);
   g_autoptr(GError) error = NULL;
@@ -125,21 +131,27 @@ mugai_cmd_quarantine_list(int argc, char **argv)
   mugai_quarantine_filter filter = {.reason = reason,
                                 .rcpt = rcpt,
                                 .from = from,
+                                .sender = sender,
                                 .virus_only = virus,
+                                .locked_only = locked,
                                 .released = released ? 1 : -1};
+  if (locked) /* waiting: locked and never released */
+    filter.released = 0;
   /* Taken as bytes (GOption would convert from a C locale and fail), so checked here. */
-  const char *texts[] = {reason, rcpt, from};
+  const char *texts[] = {reason, rcpt, from, sender};
   for (gsize i = 0; i < G_N_ELEMENTS(texts); i++)
     if (texts[i] && !g_utf8_validate(texts[i], -1, NULL)) {
       fprintf(stderr, PROGRAM ": options must be UTF-8 text\n");
       return MUGAI_EXIT_USAGE;
     }
-  if (argc > 1 || limit < 0 || (since && !mugai_qcli_parse_time(since, &filter.since)) ||
+  if (argc > 1 || limit < 0 || (locked && released) ||
+      (since && !mugai_qcli_parse_time(since, &filter.since)) ||
       (until && !mugai_qcli_parse_time(until, &filter.until))) {
     fprintf(stderr, PROGRAM ": %s (see " PROGRAM " --help)\n",
-            argc > 1    ? "unexpected argument"
-            : limit < 0 ? "--limit must not be negative"
-                        : "TIME is not a date or a duration");
+            argc > 1             ? "unexpected argument"
+            : limit < 0          ? "--limit must not be negative"
+            : locked && released ? "--locked and --released exclude each other"
+                                 : "TIME is not a date or a duration");
     return MUGAI_EXIT_USAGE;
   }
   filter.limit = (guint64) limit;

@@ -19,7 +19,8 @@ static const char description[] =
     "stored it, queue ID, client, envelope), its decoded From and Subject, what mugai decided\n"
     "(verdict, reason, SMTP reply, actions, virus signatures) and each MIME part (IMAP part\n"
     "number, declared and detected type, file name, size, SHA-256) with what was done to it and\n"
-    "why. The host is \"-\" for an original stored before mugai recorded hosts.\n"
+    "why. The host is \"-\" for an original stored before mugai recorded hosts. \"locked\" is\n"
+    "shown for an original holding a password-protected archive kept for its password (PPAP).\n"
     "\n"
     "--raw writes the original exactly as it was received (headers as Postfix passed them, then\n"
     "the body) to standard output; to a terminal only when it is text, or with --force.\n"
@@ -96,6 +97,11 @@ print_entry(const mugai_quarantine_entry *e)
   if (*e->signatures)
     printf("virus:      %s\n", e->signatures);
   printf("released:   %s\n", released);
+  /* PPAP: a release (an unlock that sent the archive's text, or an admin's) ends the wait. */
+  if (e->locked && e->released)
+    printf("locked:     yes (held for its password until released)\n");
+  else if (e->locked)
+    printf("locked:     yes (an archive waits for its password)\n");
   print_parts(e);
 }
 

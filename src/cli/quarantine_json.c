@@ -70,6 +70,8 @@ mugai_qcli_entry_json(JsonBuilder *b, const mugai_quarantine_entry *e, gboolean 
       json_builder_add_string_value(b, names[i]);
   json_builder_end_array(b);
   member_int(b, "released", e->released);
+  json_builder_set_member_name(b, "locked");
+  json_builder_add_boolean_value(b, e->locked);
   if (detail) {
     add_parts(b, e);
     json_builder_set_member_name(b, "report");

@@ -11,9 +11,17 @@ G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 /* 1: the first; 2: entry.host (who stored it) and entry.claim, claim_time (a release in
  * progress), added in place to an index of version 1; 3: the originals themselves, in table
  * original (those stored before stay files under objects/, sqlite_store.h); 4: table contact,
- * who inside has written to whom outside ([contacts], contacts.h). */
-#define SCHEMA_VERSION 4
+ * who inside has written to whom outside ([contacts], contacts.h); 5: entry.locked (PPAP: an
+ * archive that waits for its password) and the index entry_waiting that finds those waiting. */
+#define SCHEMA_VERSION 5
 #define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
+
+/* PPAP: the entries that wait for a password mail from one sender, since a time (the milter's
+ * lookup for each inbound mail that may carry a password). Partial, so it holds only locked
+ * entries; NOCASE, so that the sender's case-blind match uses it (see mugai_qindex_list()). */
+#define WAITING_INDEX                                                                              \
+  "CREATE INDEX IF NOT EXISTS entry_waiting ON entry(mail_from COLLATE NOCASE, time)"              \
+  " WHERE locked = 1;"
 
 /* A table of its own, so that listing and searching entries never reads an original's pages. */
 #define ORIGINAL_TABLE                                                                             \
@@ -39,8 +47,9 @@ static const char schema[] =
     " subject TEXT NOT NULL, size INTEGER NOT NULL, verdict TEXT NOT NULL, reason TEXT NOT NULL,"
     " actions TEXT NOT NULL, signatures TEXT NOT NULL, report TEXT NOT NULL,"
     " released INTEGER NOT NULL DEFAULT 0, host TEXT NOT NULL DEFAULT '',"
-    " claim TEXT NOT NULL DEFAULT '', claim_time INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);"
+    " claim TEXT NOT NULL DEFAULT '', claim_time INTEGER NOT NULL DEFAULT 0,"
+    " locked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS entry_time ON entry(time);" WAITING_INDEX
     "CREATE TABLE IF NOT EXISTS rcpt (entry_id TEXT NOT NULL REFERENCES entry(id) ON DELETE "
     "CASCADE,"
     " addr TEXT NOT NULL COLLATE NOCASE);"
@@ -62,17 +71,23 @@ static const char schema[] =
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     ORIGINAL_TABLE CONTACT_TABLE;
 
+/* From version 4: entry.locked, at the end of entry as in the schema above. Entries stored
+ * before are not locked: no mugai before held an archive for its password. */
+#define LOCKED_COLUMN                                                                              \
+  "ALTER TABLE entry ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;" WAITING_INDEX
+
 /* From version 1: the columns version 2 added, at the end of entry as in the schema above.
  * Entries stored before keep host "": which host stored them was not recorded. */
 static const char migrate_from_1[] =
     "ALTER TABLE entry ADD COLUMN host TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entry ADD COLUMN claim TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;" ORIGINAL_TABLE
-    CONTACT_TABLE;
-/* From version 2: the tables versions 3 and 4 added. */
-static const char migrate_from_2[] = ORIGINAL_TABLE CONTACT_TABLE;
+    CONTACT_TABLE LOCKED_COLUMN;
+/* From version 2: the tables versions 3 and 4 added, the column version 5 did. */
+static const char migrate_from_2[] = ORIGINAL_TABLE CONTACT_TABLE LOCKED_COLUMN;
 /* From version 3: the table version 4 added (empty: nothing is learned from mail before). */
-static const char migrate_from_3[] = CONTACT_TABLE;
+static const char migrate_from_3[] = CONTACT_TABLE LOCKED_COLUMN;
+static const char migrate_from_4[] = LOCKED_COLUMN;
 
 static gboolean
 sql_fail(sqlite3 *db, GError **error, const char *what)
@@ -130,7 +145,7 @@ ensure_schema(sqlite3 *db, GError **error)
   v = user_version(db);
   g_autofree char *version = g_strdup_printf("PRAGMA user_version = %d;", SCHEMA_VERSION);
   static const char *const steps[SCHEMA_VERSION] = {schema, migrate_from_1, migrate_from_2,
-                                                    migrate_from_3};
+                                                    migrate_from_3, migrate_from_4};
   gboolean ok = TRUE;
   if (v > SCHEMA_VERSION)
     ok = too_new(v, error);
@@ -338,7 +353,8 @@ mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error
   sqlite3_stmt *st = cached(db,
                              "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
                              " from_header, subject, size, verdict, reason, actions, signatures,"
-                             " report, released, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             " report, released, host, locked)"
+                             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              error);
   if (st == NULL)
     return FALSE;
@@ -355,6 +371,7 @@ mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *e, GError **error
   bind_text(st, 14, e->report_json);
   sqlite3_bind_int64(st, 15, e->released);
   bind_text(st, 16, e->host);
+  sqlite3_bind_int(st, 17, e->locked ? 1 : 0);
   return run_cached(db, st, error) && insert_rcpts(db, e, error) && insert_parts(db, e, error);
 }
 
@@ -367,7 +384,7 @@ column_text(sqlite3_stmt *st, int i)
 
 #define ENTRY_COLUMNS                                                                              \
   "id, time, queue_id, client, direction, mail_from, from_header, subject,"                        \
-  " size, verdict, reason, actions, signatures, released, host"
+  " size, verdict, reason, actions, signatures, released, host, locked"
 
 /* An entry from a row of ENTRY_COLUMNS (no recipients, parts or report). */
 static mugai_quarantine_entry *
@@ -391,6 +408,7 @@ entry_from_row(sqlite3_stmt *st)
   e->released = sqlite3_column_int64(st, 13);
   g_free(e->host);
   e->host = column_text(st, 14);
+  e->locked = sqlite3_column_int(st, 15) != 0;
   return e;
 }
 
@@ -456,7 +474,7 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
   }
   g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
   g_free(e->report_json);
-  e->report_json = column_text(st, 15);
+  e->report_json = column_text(st, 16);
   sqlite3_finalize(st);
   if (!load_rcpts(db, e, error) || !load_parts(db, e, error))
     return NULL;
@@ -656,6 +674,11 @@ mugai_qindex_list(sqlite3 *db, const mugai_quarantine_filter *f,
                          " instr(lower(from_header), lower(:from)))");
   if (f->virus_only)
     g_string_append(sql, " AND signatures != ''");
+  /* As entry_waiting is made (NOCASE, locked = 1), so that the planner can use it. */
+  if (f->sender)
+    g_string_append(sql, " AND mail_from = :sender COLLATE NOCASE");
+  if (f->locked_only)
+    g_string_append(sql, " AND locked = 1");
   if (f->released >= 0)
     g_string_append(sql, f->released ? " AND released != 0" : " AND released = 0");
   g_string_append(sql, " ORDER BY time DESC, rowid DESC"); /* rowid: the order of commits */
@@ -669,10 +692,11 @@ mugai_qindex_list(sqlite3 *db, const mugai_quarantine_filter *f,
   bind_text(st, sqlite3_bind_parameter_index(st, ":reason"), f->reason);
   bind_text(st, sqlite3_bind_parameter_index(st, ":rcpt"), f->rcpt);
   bind_text(st, sqlite3_bind_parameter_index(st, ":from"), f->from);
+  bind_text(st, sqlite3_bind_parameter_index(st, ":sender"), f->sender);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     g_autoptr(mugai_quarantine_entry) e = entry_from_row(st);
-    const char *rcpts = (const char *) sqlite3_column_text(st, 15);
+    const char *rcpts = (const char *) sqlite3_column_text(st, 16);
     if (rcpts) {
       g_strfreev(e->rcpts);
       e->rcpts = g_strsplit(rcpts, "\n", -1);
@@ -763,7 +787,8 @@ mugai_qindex_get_stats(sqlite3 *db, mugai_quarantine_stats *s, GError **error)
   sqlite3_stmt *st = prepare(db,
                              "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time), 0),"
                              " coalesce(max(time), 0), count(nullif(released, 0)),"
-                             " count(nullif(signatures, '')) FROM entry",
+                             " count(nullif(signatures, '')),"
+                             " count(CASE WHEN locked = 1 AND released = 0 THEN 1 END) FROM entry",
                              error);
   if (st == NULL)
     return FALSE;
@@ -774,6 +799,7 @@ mugai_qindex_get_stats(sqlite3 *db, mugai_quarantine_stats *s, GError **error)
     s->newest = sqlite3_column_int64(st, 3);
     s->released = (guint64) sqlite3_column_int64(st, 4);
     s->viruses = (guint64) sqlite3_column_int64(st, 5);
+    s->waiting = (guint64) sqlite3_column_int64(st, 6);
   }
   sqlite3_finalize(st);
   st = prepare(

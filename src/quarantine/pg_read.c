@@ -8,7 +8,7 @@
 #define READ_CHUNK 65536 /* bytes; a literal: it is also the text of a parameter */
 #define ENTRY_COLUMNS                                                                              \
   "id, time, queue_id, client, direction, mail_from, from_header, subject,"                        \
-  " size, verdict, reason, actions, signatures, released, host"
+  " size, verdict, reason, actions, signatures, released, host, locked"
 #define READ_ONLY "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 static gint64
@@ -35,6 +35,7 @@ entry_from_row(const PGresult *r, int row) {
   e->time = int_at(r, row, 1);
   e->size = (guint64) int_at(r, row, 8);
   e->released = int_at(r, row, 13);
+  e->locked = strcmp(PQgetvalue(r, row, 15), "t") == 0;
   return e;
 }
 
@@ -83,10 +84,10 @@ get_work(PGconn *c, gpointer data, GError **error) {
                          job->id);
   }
   g_autoptr(mugai_quarantine_entry) e = entry_from_row(r, 0);
-  set_text(&e->report_json, r, 0, 15);
-  if (!PQgetisnull(r, 0, 16)) {
+  set_text(&e->report_json, r, 0, 16);
+  if (!PQgetisnull(r, 0, 17)) {
     g_strfreev(e->rcpts);
-    e->rcpts = g_strsplit(PQgetvalue(r, 0, 16), "\n", -1);
+    e->rcpts = g_strsplit(PQgetvalue(r, 0, 17), "\n", -1);
   }
   PQclear(r);
   if (!load_parts(c, e, error))
@@ -181,6 +182,9 @@ list_sql(const mugai_quarantine_filter *f, GPtrArray *params) {
                            " AND id IN (SELECT entry_id FROM rcpt WHERE lower(addr) ="
                            " lower($%u))",
                            PARAM("%s", f->rcpt));
+  /* As entry_waiting is made (lower(mail_from), WHERE locked), so that the planner can use it. */
+  if (f->sender)
+    g_string_append_printf(sql, " AND lower(mail_from) = lower($%u)", PARAM("%s", f->sender));
   if (f->from) {
     guint n = PARAM("%s", f->from);
     g_string_append_printf(sql,
@@ -191,6 +195,8 @@ list_sql(const mugai_quarantine_filter *f, GPtrArray *params) {
 #undef PARAM
   if (f->virus_only)
     g_string_append(sql, " AND signatures <> ''");
+  if (f->locked_only)
+    g_string_append(sql, " AND locked");
   if (f->released >= 0)
     g_string_append(sql, f->released ? " AND released <> 0" : " AND released = 0");
   g_string_append(sql, " ORDER BY time DESC, seq DESC"); /* seq: the order of stores */
@@ -211,9 +217,9 @@ list_fetch(PGconn *c, list_job *job, gboolean *more, GError **error) {
   *more = PQntuples(r) == LIST_FETCH;
   for (int i = 0; i < PQntuples(r); i++) {
     g_autoptr(mugai_quarantine_entry) e = entry_from_row(r, i);
-    if (!PQgetisnull(r, i, 15)) {
+    if (!PQgetisnull(r, i, 16)) {
       g_strfreev(e->rcpts);
-      e->rcpts = g_strsplit(PQgetvalue(r, i, 15), "\n", -1);
+      e->rcpts = g_strsplit(PQgetvalue(r, i, 16), "\n", -1);
     }
     if (!job->fn(e, job->data)) {
       *more = FALSE;
@@ -289,7 +295,8 @@ stats_work(PGconn *c, gpointer data, GError **error) {
   PGresult *r = mugai_pg_query(c,
                                "SELECT count(*), coalesce(sum(size), 0), coalesce(min(time),"
                                " 0), coalesce(max(time), 0), count(nullif(released, 0)),"
-                               " count(nullif(signatures, '')) FROM entry",
+                               " count(nullif(signatures, '')),"
+                               " count(*) FILTER (WHERE locked AND released = 0) FROM entry",
                                0, NULL, error);
   if (r == NULL)
     return FALSE;
@@ -299,6 +306,7 @@ stats_work(PGconn *c, gpointer data, GError **error) {
   st->newest = int_at(r, 0, 3);
   st->released = (guint64) int_at(r, 0, 4);
   st->viruses = (guint64) int_at(r, 0, 5);
+  st->waiting = (guint64) int_at(r, 0, 6);
   PQclear(r);
   r = mugai_pg_query(c,
                      "SELECT reason, count(*) AS n FROM entry GROUP BY reason"

@@ -57,8 +57,15 @@ static const char schema[] =
   "CREATE INDEX contact_domain ON contact (domain, last_seen);"                                    \
   "CREATE INDEX contact_time ON contact (last_seen);"
 
+/* Version 3: entry.locked (PPAP: an archive that waits for its password; false for every entry
+ * stored before), and entry_waiting, partial, for the lookup of the entries from one sender
+ * (case ignored, as rcpt_addr) waiting since a time (pg_read.c's list with a sender). */
+#define LOCKED_COLUMN                                                                              \
+  "ALTER TABLE entry ADD COLUMN locked boolean NOT NULL DEFAULT false;"                            \
+  "CREATE INDEX entry_waiting ON entry (lower(mail_from), time) WHERE locked;"
+
 /* migrations[i] brings version i + 1 to i + 2. */
-static const char *const migrations[] = {CONTACT_TABLE};
+static const char *const migrations[] = {CONTACT_TABLE, LOCKED_COLUMN};
 
 /* The version on C: 0 when there is no schema, -1 (ERROR set) when it cannot be read. */
 static int

@@ -36,13 +36,14 @@ insert_entry(PGconn *c, const mugai_quarantine_entry *e, GError **error) {
   const char *params[] = {e->id,         time,           e->queue_id, e->client,
                           e->direction,  e->mail_from,   e->from,     e->subject,
                           size,          e->verdict,     e->reason,   e->actions,
-                          e->signatures, e->report_json, released,    e->host};
+                          e->signatures, e->report_json, released,    e->host,
+                          e->locked ? "true" : "false"};
   return mugai_pg_command(c,
                           "INSERT INTO entry (id, time, queue_id, client, direction, mail_from,"
                           " from_header, subject, size, verdict, reason, actions, signatures,"
-                          " report, released, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-                          " $10, $11, $12, $13, $14, $15, $16)",
-                          16, params, NULL, error);
+                          " report, released, host, locked) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+                          " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                          17, params, NULL, error);
 }
 
 static gboolean

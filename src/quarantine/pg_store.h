@@ -24,7 +24,7 @@
 #include "quarantine/backend.h"
 
 #define MUGAI_PG_POOL 8
-#define MUGAI_PG_SCHEMA_VERSION 2
+#define MUGAI_PG_SCHEMA_VERSION 3
 
 typedef struct {
   char *dsn;      /* [quarantine] dsn */

@@ -130,6 +130,7 @@ GPtrArray *mugai_quarantine_audit_list(mugai_quarantine *q, GError **error);
 /* What `mugai quarantine stats` shows. */
 typedef struct {
   guint64 entries, bytes, released, viruses;
+  guint64 waiting;       /* PPAP: locked and never released, an archive waiting for its password */
   gint64 oldest, newest; /* 0 when empty */
   GPtrArray *by_reason;  /* char *: "WORD COUNT", most first */
 } mugai_quarantine_stats;

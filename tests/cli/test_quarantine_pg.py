@@ -47,6 +47,9 @@ class QuarantinePostgreSQL(base.Quarantine):
     def sql(self, query):
         return self.pg.psql(query, db="mugai")
 
+    def lock(self, qid):
+        self.sql(f"UPDATE entry SET locked = true WHERE id = '{qid}'")
+
     def original_bytes(self, qid):
         return bytes.fromhex(self.sql(f"SELECT encode(data, 'hex') FROM original WHERE entry_id = '{qid}'"))
 
@@ -97,7 +100,7 @@ class QuarantinePostgreSQL(base.Quarantine):
         self.assertEqual(len(json.loads(self.q("list", "--json").stdout)), 2)
         p = self.q("fsck")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("schema version 2; 1 originals, 2 entries; removed 1 entries without an "
+        self.assertIn("schema version 3; 1 originals, 2 entries; removed 1 entries without an "
                       "original", p.stdout.decode())
         self.assertEqual([e["id"] for e in json.loads(self.q("list", "--json").stdout)], [keep])
         self.assertIn(self.FSCK_CLEAN.format(n=1), self.q("fsck").stdout.decode())
@@ -115,20 +118,37 @@ class QuarantinePostgreSQL(base.Quarantine):
         self.assertEqual(self.q("migrate").returncode, 75)  # nothing to migrate: init first
         p = self.q("init")
         self.assertEqual((p.returncode, p.stdout.decode()),
-                         (0, "mugai quarantine init: schema version 2 created\n"), p.stderr)
+                         (0, "mugai quarantine init: schema version 3 created\n"), p.stderr)
         p = self.q("init")
-        self.assertIn("at version 2 already; nothing to do", p.stdout.decode())
+        self.assertIn("at version 3 already; nothing to do", p.stdout.decode())
         p = self.q("migrate")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("at version 2 already; nothing to do", p.stdout.decode())
-        self.assertEqual(self.sql("SELECT version FROM mugai_schema"), "2")
-        # A schema of version 1 (before [contacts]) is brought up: its table is added, empty.
-        self.sql("DROP TABLE contact; UPDATE mugai_schema SET version = 1")
+        self.assertIn("at version 3 already; nothing to do", p.stdout.decode())
+        self.assertEqual(self.sql("SELECT version FROM mugai_schema"), "3")
+        # A schema of version 1 (before [contacts] and PPAP) is brought up: its table is added,
+        # empty, and entry.locked.
+        self.sql("DROP TABLE contact; ALTER TABLE entry DROP COLUMN locked;"
+                 " UPDATE mugai_schema SET version = 1")
         p = self.q("migrate")
         self.assertEqual((p.returncode, p.stdout.decode()),
-                         (0, "mugai quarantine migrate: schema migrated from version 1 to 2\n"),
+                         (0, "mugai quarantine migrate: schema migrated from version 1 to 3\n"),
                          p.stderr)
         self.assertEqual(self.sql("SELECT count(*) FROM contact"), "0")
+        # One of version 2 (before PPAP) keeps its entries, none locked.
+        qid = self.stored_id()
+        self.sql("ALTER TABLE entry DROP COLUMN locked; UPDATE mugai_schema SET version = 2")
+        p = self.q("list")
+        self.assertEqual(p.returncode, 75)
+        self.assertIn("the quarantine schema is version 2, this mugai needs 3: run mugai "
+                      "quarantine migrate", p.stderr.decode())
+        p = self.q("migrate")
+        self.assertEqual((p.returncode, p.stdout.decode()),
+                         (0, "mugai quarantine migrate: schema migrated from version 2 to 3\n"),
+                         p.stderr)
+        self.assertEqual([(e["id"], e["locked"]) for e in json.loads(self.q("list", "--json").stdout)],
+                         [(qid, False)])
+        self.assertEqual(self.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'entry_waiting'"),
+                         "1")
         sqlite = super().config(dir=os.path.join(self.tmp, "store"))
         p = self.q("init", conf=sqlite)
         self.assertEqual(p.returncode, 0, p.stderr)

@@ -154,7 +154,7 @@ setup_pg(void **state)
     fail_msg("%s", error->message);
   assert_true(managed);
   assert_int_equal(before, 0);
-  assert_int_equal(after, 2);
+  assert_int_equal(after, 3);
   f->q = mugai_quarantine_open(&config, TRUE, &error);
   if (f->q == NULL)
     fail_msg("%s", error->message);
@@ -367,11 +367,13 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   g_free(p->sha256);
   p->sha256 = g_strdup("ab12");
   p->action = MUGAI_PART_REMOVED;
+  result->locked_archives = 1; /* PPAP: the entry is indexed as locked */
   g_autofree char *id = mugai_quarantine_id_new(NOW);
   g_autoptr(mugai_quarantine_entry) e = mugai_quarantine_entry_build(
       id, NOW, (const guint8 *) original, sizeof original - 1, &env, result);
   assert_string_equal(e->from, "日本 <a@example.com>");
   assert_string_equal(e->subject, "請求書");
+  assert_true(e->locked);
   store_ok(f, e);
 
   GError *error = NULL;
@@ -397,6 +399,7 @@ stores_exact_bytes_and_indexes_the_entry(void **state)
   assert_string_equal(got->rcpts[1], "y@city.example.lg.jp");
   assert_string_equal(got->subject, "請求書");
   assert_string_equal(got->host, g_get_host_name());
+  assert_true(got->locked);
   assert_int_equal(got->size, sizeof original - 1);
   assert_int_equal(got->parts->len, 1);
   const mugai_quarantine_part *gp = g_ptr_array_index(got->parts, 0);
@@ -818,18 +821,34 @@ init_and_migrate_again_change_nothing(void **state)
     gboolean managed = FALSE;
     int before = -1, after = -1;
     assert_true(mugai_quarantine_setup(&config, init, &managed, &before, &after, &error));
-    assert_int_equal(before, 2);
-    assert_int_equal(after, 2);
+    assert_int_equal(before, 3);
+    assert_int_equal(after, 3);
   }
   assert_int_equal(count(f, &all), 1);
-  /* A schema of a newer mugai is refused, by the store and by migrate. */
-  pg_exec_ok("UPDATE mugai_schema SET version = 99");
+  /* A schema of version 2 (before PPAP's entry.locked) is brought up by migrate: the entry is
+   * kept, not locked, and the lookup of waiting entries has its index. */
+  pg_exec_ok("ALTER TABLE entry DROP COLUMN locked; UPDATE mugai_schema SET version = 2");
   GError *error = NULL;
   assert_null(mugai_quarantine_open(&config, TRUE, &error));
-  assert_non_null(strstr(error->message, "version 99, made by a newer mugai"));
+  assert_non_null(strstr(error->message, "version 2, this mugai needs 3: run mugai quarantine"));
   g_clear_error(&error);
   gboolean managed = FALSE;
   int before = 0, after = 0;
+  assert_true(mugai_quarantine_setup(&config, FALSE, &managed, &before, &after, &error));
+  assert_int_equal(before, 2);
+  assert_int_equal(after, 3);
+  assert_int_equal(pg_number("SELECT count(*) FROM pg_indexes WHERE indexname = 'entry_waiting'"),
+                   1);
+  mugai_quarantine_filter locked = {.locked_only = TRUE, .released = -1};
+  assert_int_equal(count(f, &locked), 0);
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(f->q, e->id, &error);
+  assert_non_null(got);
+  assert_false(got->locked);
+  /* A schema of a newer mugai is refused, by the store and by migrate. */
+  pg_exec_ok("UPDATE mugai_schema SET version = 99");
+  assert_null(mugai_quarantine_open(&config, TRUE, &error));
+  assert_non_null(strstr(error->message, "version 99, made by a newer mugai"));
+  g_clear_error(&error);
   assert_false(mugai_quarantine_setup(&config, FALSE, &managed, &before, &after, &error));
   g_clear_error(&error);
   pg_exec_ok("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
@@ -926,7 +945,7 @@ checkpoints_run_beside_the_stores(void **state)
   assert_int_equal(count(f, &all), COUNT);
 }
 
-/* An index of version 2 (originals as files under objects/) opens at version 4: its entries are
+/* An index of version 2 (originals as files under objects/) opens at version 5: its entries are
  * read from their files and deleted with them, new ones go into the index, fsck counts both. */
 static void
 an_index_of_version_2_keeps_its_files(void **state)
@@ -939,6 +958,8 @@ an_index_of_version_2_keeps_its_files(void **state)
   g_autofree char *old_path = make_legacy(f, old->id);
   g_autofree char *gone_path = make_legacy(f, gone->id);
   index_number(f, "DROP TABLE original");
+  index_number(f, "DROP INDEX entry_waiting"); /* version 5's */
+  index_number(f, "ALTER TABLE entry DROP COLUMN locked");
   mugai_quarantine_free(f->q);
   sqlite3 *db = NULL;
   g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
@@ -949,7 +970,7 @@ an_index_of_version_2_keeps_its_files(void **state)
   f->q = open_store(f->dir, NULL, NULL, TRUE, &error);
   if (f->q == NULL)
     fail_msg("%s", error->message);
-  assert_int_equal(index_number(f, "PRAGMA user_version"), 4);
+  assert_int_equal(index_number(f, "PRAGMA user_version"), 5);
   g_autoptr(GByteArray) bytes = g_byte_array_new();
   assert_true(mugai_quarantine_read_original(f->q, old->id, collect, bytes, &error));
   assert_int_equal(bytes->len, sizeof original - 1);

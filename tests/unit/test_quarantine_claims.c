@@ -1,9 +1,12 @@
 /* test_quarantine_claims.c — what several gateway hosts sharing a quarantine need of the store,
  * on the SQLite backend and, when MUGAI_TEST_PG_DSN names a database (tests/pg_cluster.py), on
- * the PostgreSQL one (all but the SQLite index's own migration): each entry names the host that stored it, an index made before hosts
- * were recorded (schema version 1) gains them in place, and a release is claimed first, so that
- * two releases of one entry at once send it once (a second claim refused; a claim given back
- * taken again; a stale claim, left by a releaser that crashed, taken over). */
+ * the PostgreSQL one (all but the SQLite index's own migrations): each entry names the host that
+ * stored it, an index made before hosts were recorded (schema version 1) gains them in place, and
+ * a release is claimed first, so that two releases of one entry at once send it once (a second
+ * claim refused; a claim given back taken again; a stale claim, left by a releaser that crashed,
+ * taken over). PPAP: an entry holding an archive that waits for its password is found by its
+ * exact sender and recipient until its release is finished, and an index of version 4 gains the
+ * column, its entries not locked. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,20 +138,31 @@ open_store(const fixture *f, gboolean create)
   return q;
 }
 
+/* An entry stored in Q at WHEN from SENDER to RCPT, LOCKED or not (PPAP). */
 static mugai_quarantine_entry *
-stored_entry(mugai_quarantine *q)
+stored_entry_at(mugai_quarantine *q, gint64 when, const char *sender, const char *rcpt,
+                gboolean locked)
 {
   mugai_quarantine_entry *e = mugai_quarantine_entry_new();
   g_free(e->id);
-  e->id = mugai_quarantine_id_new(NOW);
-  e->time = NOW;
+  e->id = mugai_quarantine_id_new(when);
+  e->time = when;
+  g_free(e->mail_from);
+  e->mail_from = g_strdup(sender);
   g_strfreev(e->rcpts);
-  e->rcpts = g_strsplit("x@example.jp", ",", -1);
+  e->rcpts = g_strsplit(rcpt, ",", -1);
+  e->locked = locked;
   e->size = sizeof original - 1;
   GError *error = NULL;
   if (!mugai_quarantine_store(q, e, (const guint8 *) original, sizeof original - 1, &error))
     fail_msg("%s", error->message);
   return e;
+}
+
+static mugai_quarantine_entry *
+stored_entry(mugai_quarantine *q)
+{
+  return stored_entry_at(q, NOW, "a@example.com", "x@example.jp", FALSE);
 }
 
 static void
@@ -219,7 +233,7 @@ an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
   make_version_1_store(f, old_id);
   assert_int_equal(user_version_of(f), 1);
   g_autoptr(mugai_quarantine) q = open_store(f, FALSE);
-  assert_int_equal(user_version_of(f), 4); /* through 2 and 3 to 4: originals, contacts too */
+  assert_int_equal(user_version_of(f), 5); /* through 2, 3, 4 to 5: originals, contacts, locked */
   GError *error = NULL;
   g_autoptr(mugai_quarantine_entry) old = mugai_quarantine_get(q, old_id, &error);
   assert_non_null(old);
@@ -239,8 +253,8 @@ an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
   assert_int_equal(bytes->len, sizeof original - 1);
   assert_memory_equal(bytes->data, original, bytes->len);
   mugai_quarantine_free(g_steal_pointer(&q));
-  q = open_store(f, TRUE); /* opened again: already version 4, nothing to do */
-  assert_int_equal(user_version_of(f), 4);
+  q = open_store(f, TRUE); /* opened again: already version 5, nothing to do */
+  assert_int_equal(user_version_of(f), 5);
 }
 
 static gboolean
@@ -370,6 +384,107 @@ two_hosts_claiming_at_once_claim_once(void **state)
   assert_int_equal(r.won, 1);
 }
 
+#define DAY 86400
+
+static gboolean
+collect_id(const mugai_quarantine_entry *e, gpointer ids)
+{
+  assert_true(e->locked); /* every list below selects locked entries only */
+  g_ptr_array_add(ids, g_strdup(e->id));
+  return TRUE;
+}
+
+/* The ids of the entries in Q waiting (locked, never released) for a password mail from SENDER
+ * to RCPT since SINCE, as the milter looks them up; "" when none, else joined by ",". */
+static char *
+waiting(mugai_quarantine *q, const char *sender, const char *rcpt, gint64 since)
+{
+  mugai_quarantine_filter filter = {
+      .locked_only = TRUE, .released = 0, .sender = sender, .rcpt = rcpt, .since = since};
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+  GError *error = NULL;
+  if (!mugai_quarantine_list(q, &filter, collect_id, ids, &error))
+    fail_msg("%s", error->message);
+  g_ptr_array_add(ids, NULL);
+  return g_strjoinv(",", (char **) ids->pdata);
+}
+
+/* PPAP: of the entries holding an archive for its password, the password mail's lookup finds
+ * the one from exactly its sender (ASCII case ignored; not one whose address merely contains it)
+ * to its recipient since the time asked, not one that is not locked; a claim in progress leaves
+ * it waiting, a finished release (an unlock that sent its text, or an admin's) ends the wait. */
+static void
+a_locked_entry_waits_for_its_password_until_released(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  const char *sender = "Sender@Example.com", *rcpt = "taro@city.example.lg.jp";
+  g_autoptr(mugai_quarantine_entry) w = stored_entry_at(q, NOW, sender, rcpt, TRUE);
+  mugai_quarantine_entry *others[] = {
+      stored_entry_at(q, NOW, "other@example.com", rcpt, TRUE),
+      stored_entry_at(q, NOW, "xsender@example.com", rcpt, TRUE),
+      stored_entry_at(q, NOW, sender, "hanako@city.example.lg.jp", TRUE),
+      stored_entry_at(q, NOW - 2 * DAY, sender, rcpt, TRUE),
+      stored_entry_at(q, NOW, sender, rcpt, FALSE),
+  };
+  g_autofree char *found = waiting(q, "sender@EXAMPLE.COM", "Taro@City.Example.LG.JP", NOW - DAY);
+  assert_string_equal(found, w->id);
+  GError *error = NULL;
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(q, w->id, &error);
+  assert_true(got->locked);
+  g_autoptr(mugai_quarantine_entry) plain = mugai_quarantine_get(q, others[4]->id, &error);
+  assert_false(plain->locked);
+  g_autofree char *older = waiting(q, sender, rcpt, 0); /* newest first */
+  g_autofree char *both = g_strdup_printf("%s,%s", w->id, others[3]->id);
+  assert_string_equal(older, both);
+  g_autofree char *claim = mugai_quarantine_claim_release(q, w->id, 600, &error);
+  assert_non_null(claim);
+  g_autofree char *claimed = waiting(q, sender, rcpt, NOW - DAY);
+  assert_string_equal(claimed, w->id);
+  assert_true(mugai_quarantine_finish_release(q, w->id, claim, "unlocked", "", &error));
+  g_autofree char *after = waiting(q, sender, rcpt, NOW - DAY);
+  assert_string_equal(after, "");
+  /* Still locked, as the entry was stored; only no longer waiting. */
+  mugai_quarantine_filter locked = {.locked_only = TRUE, .released = 1, .sender = sender};
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+  assert_true(mugai_quarantine_list(q, &locked, collect_id, ids, &error));
+  assert_int_equal(ids->len, 1);
+  assert_string_equal(g_ptr_array_index(ids, 0), w->id);
+  for (gsize i = 0; i < G_N_ELEMENTS(others); i++)
+    mugai_quarantine_entry_free(others[i]);
+}
+
+/* An index of version 4 (before PPAP) opens at version 5: its entries are kept, none locked, and
+ * a locked entry stored after is found waiting. Made from a new index as version 4 had it: the
+ * column and its index dropped. */
+static void
+an_index_of_version_4_gains_locked_in_place(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(mugai_quarantine) q = open_store(f, TRUE);
+  g_autoptr(mugai_quarantine_entry) old = stored_entry(q);
+  mugai_quarantine_free(g_steal_pointer(&q));
+  g_autofree char *index = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(index, &db), SQLITE_OK);
+  exec_sql(db, "DROP INDEX entry_waiting; ALTER TABLE entry DROP COLUMN locked;"
+               " PRAGMA user_version = 4;");
+  sqlite3_close(db);
+  q = open_store(f, FALSE);
+  assert_int_equal(user_version_of(f), 5);
+  GError *error = NULL;
+  g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(q, old->id, &error);
+  assert_non_null(got);
+  assert_false(got->locked);
+  assert_string_equal(got->mail_from, "a@example.com");
+  g_autofree char *none = waiting(q, "a@example.com", "x@example.jp", 0);
+  assert_string_equal(none, "");
+  g_autoptr(mugai_quarantine_entry) e =
+      stored_entry_at(q, NOW, "a@example.com", "x@example.jp", TRUE);
+  g_autofree char *found = waiting(q, "a@example.com", "x@example.jp", 0);
+  assert_string_equal(found, e->id);
+}
+
 int
 main(void)
 {
@@ -380,6 +495,9 @@ main(void)
       cmocka_unit_test_setup_teardown(a_claim_given_back_can_be_taken_again, setup, teardown),
       cmocka_unit_test_setup_teardown(a_stale_claim_is_taken_over, setup, teardown),
       cmocka_unit_test_setup_teardown(two_hosts_claiming_at_once_claim_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_locked_entry_waits_for_its_password_until_released, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(an_index_of_version_4_gains_locked_in_place, setup, teardown),
   };
   int failed = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
   pg_dsn = g_getenv("MUGAI_TEST_PG_DSN");
@@ -390,6 +508,8 @@ main(void)
       cmocka_unit_test_setup_teardown(a_claim_given_back_can_be_taken_again, setup_pg, teardown),
       cmocka_unit_test_setup_teardown(a_stale_claim_is_taken_over, setup_pg, teardown),
       cmocka_unit_test_setup_teardown(two_hosts_claiming_at_once_claim_once, setup_pg, teardown),
+      cmocka_unit_test_setup_teardown(a_locked_entry_waits_for_its_password_until_released,
+                                      setup_pg, teardown),
   };
   return failed + cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
 }
