@@ -124,7 +124,9 @@ mugai_quarantine_entry_build(const char *id, gint64 now, const guint8 *data, gsi
   g_autoptr(GString) signatures = g_string_new(NULL);
   add_parts(e, result, signatures);
   set(&e->signatures, signatures->str);
-  e->locked = result->locked_archives > 0;
+  /* Waiting for a password only when the rest was delivered: a refused mail's zip is not
+   * opened later by a password mail. */
+  e->locked = result->locked_archives > 0 && result->verdict == MUGAI_VERDICT_DELIVER;
   g_autofree char *report = mugai_report_json(result, envelope);
   set(&e->report_json, report);
   return e;

@@ -144,11 +144,11 @@ typedef struct {
    * sanitized (body replaced), held, or refused for a reason whose row says keep. The core
    * decides; the caller stores it (src/quarantine/keep.h) and names the id it got. */
   gboolean quarantine;
-  char *quarantine_id;
+  char *quarantine_id;   /* (nullable) the id it is kept under, once stored */
   guint locked_archives; /* PPAP: removed archives held for their password (the quarantine's
                           * entry is indexed as locked, see quarantine/entry.h) */
   GPtrArray *unlock_attempts; /* mugai_unlock_attempt *: PPAP, what this mail's passwords did to
-                               * the archives held for its sender and recipients */   /* (nullable) the id it is kept under, once stored */
+                               * the archives held for its sender and recipients */
 } mugai_result;
 
 mugai_result *mugai_result_new(mugai_direction direction); /* (transfer full) */
