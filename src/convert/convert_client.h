@@ -65,7 +65,8 @@ typedef struct {
                                * FAILED when the worker did not answer (RUN says how) or the
                                * passwords could not be sent */
   mugai_convert_status run;   /* DONE: the worker answered; TIMEOUT, LIMIT, CRASHED, ERROR as for
-                               * a conversion, with the same reason in unlock.failure */
+                               * a conversion, with the same reason in unlock.failure (ERROR also
+                               * when no worker was started: passwords that cannot be sent) */
   guint64 peak_rss_kb;
   guint64 elapsed_ms;
 } mugai_unlock_outcome;

@@ -219,8 +219,12 @@ main(int argc, char **argv)
   options o = {.max_input = 64 << 20, .cpu = 30, .memory_mb = 1024, .unlock = -1};
   gboolean parsed = parse_options(&argc, &argv, &o);
   g_autofree char *type = o.type, *name = o.name; /* freed on every return */
-  if (!parsed || o.unlock == 0 || o.unlock > MUGAI_UNLOCK_MAX_PASSWORDS)
+  if (!parsed)
     return 2;
+  if (o.unlock == 0 || o.unlock > MUGAI_UNLOCK_MAX_PASSWORDS) {
+    fprintf(stderr, "mugai-convert: --unlock takes 1 to %d passwords\n", MUGAI_UNLOCK_MAX_PASSWORDS);
+    return 2;
+  }
   /* RLIMIT_FSIZE 0 forbids writing any regular file, stdout included: the result goes to a pipe. */
   struct stat st;
   if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {

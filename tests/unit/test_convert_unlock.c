@@ -187,6 +187,60 @@ only_wrong_passwords_say_so(void **state)
   }
 }
 
+/* Whether libarchive, in this process, gets past ZIP's quick password check with PASSWORD and
+ * then fails on the data (what 1 wrong password in 256 does with ZipCrypto). */
+static gboolean
+passes_the_quick_check_only(GBytes *zip, const char *password)
+{
+  struct archive *a = archive_read_new();
+  archive_read_support_format_zip(a);
+  archive_read_add_passphrase(a, password);
+  gsize len = 0;
+  const void *data = g_bytes_get_data(zip, &len);
+  struct archive_entry *e;
+  gboolean only = FALSE;
+  if (archive_read_open_memory(a, data, len) == ARCHIVE_OK &&
+      archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    char buf[4096];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
+      ;
+    only = n < 0 && !g_str_has_prefix(archive_error_string(a), "Incorrect passphrase");
+  }
+  archive_read_free(a);
+  return only;
+}
+
+/* Why one pass per password: a wrong one that passes the check first must not hide the right
+ * one after it, and alone it is a wrong password, said with the doubt it leaves. */
+static void
+a_wrong_password_that_passes_the_check_does_not_hide_the_right_one(void **state)
+{
+  (void) state;
+  g_autoptr(GBytes) bin = noise(64 << 10);
+  const spec specs[] = {{"a.bin", 0, g_bytes_get_data(bin, NULL), g_bytes_get_size(bin), NULL}};
+  g_autoptr(GBytes) zip = make_zip(ZIPCRYPTO, "secret", specs, 1);
+  char lucky[16] = "";
+  for (int i = 0; i < 100000 && !*lucky; i++) {
+    g_snprintf(lucky, sizeof lucky, "wrong%d", i);
+    if (!passes_the_quick_check_only(zip, lucky))
+      *lucky = '\0';
+  }
+  assert_true(*lucky);
+  mugai_convert_client_options o = options();
+  const char *const both[] = {lucky, "secret", NULL};
+  g_autoptr(mugai_unlock_outcome) r = run(&o, zip, both);
+  assert_int_equal(r->unlock.status, MUGAI_UNLOCK_OPENED);
+  assert_int_equal(r->unlock.password_index, 1);
+  assert_member(&r->unlock, 0, "a.bin", g_bytes_get_data(bin, NULL), g_bytes_get_size(bin));
+  const char *const alone[] = {lucky, NULL};
+  g_autoptr(mugai_unlock_outcome) w = run(&o, zip, alone);
+  assert_int_equal(w->unlock.status, MUGAI_UNLOCK_WRONG_PASSWORD);
+  assert_string_equal(w->unlock.failure, "the password did not open it (past the quick check, the "
+                                         "data did not check out: a wrong password or a damaged "
+                                         "archive)");
+}
+
 static void
 an_archive_without_encryption_opens_with_the_first(void **state)
 {
@@ -295,18 +349,22 @@ traversal_names_come_back_as_names_and_nothing_is_written(void **state)
   g_autofree char *up = g_strdup_printf("../../mugai-unlock-%d", (int) getpid());
   g_autofree char *abs = g_strdup_printf("/tmp/mugai-unlock-abs-%d", (int) getpid());
   g_autofree char *mixed = g_strdup_printf("dir/../../mugai-unlock-mixed-%d", (int) getpid());
+  g_autofree char *longest = g_strnfill(MUGAI_UNLOCK_MAX_NAME_BYTES + 500, 'n');
   const spec specs[] = {{up, 0, "up", 2, NULL}, {abs, 0, "abs", 3, NULL},
-                        {mixed, 0, "mixed", 5, NULL}, {"dir/", AE_IFDIR, NULL, 0, NULL}};
+                        {mixed, 0, "mixed", 5, NULL}, {"dir/", AE_IFDIR, NULL, 0, NULL},
+                        {longest, 0, "long", 4, NULL}};
   g_autoptr(GBytes) zip = make_zip(ZIPCRYPTO, "secret", specs, G_N_ELEMENTS(specs));
   const char *const passwords[] = {"secret", NULL};
   mugai_convert_client_options o = options();
   g_autoptr(mugai_unlock_outcome) r = run(&o, zip, passwords);
   assert_int_equal(r->unlock.status, MUGAI_UNLOCK_OPENED);
-  assert_int_equal(r->unlock.members->len, 3); /* the directory: left out, not counted */
+  assert_int_equal(r->unlock.members->len, 4); /* the directory: left out, not counted */
   assert_int_equal(r->unlock.skipped, 0);
   assert_member(&r->unlock, 0, up, "up", 2);
   assert_member(&r->unlock, 1, abs, "abs", 3);
   assert_member(&r->unlock, 2, mixed, "mixed", 5);
+  longest[MUGAI_UNLOCK_MAX_NAME_BYTES] = '\0'; /* a label: cut */
+  assert_member(&r->unlock, 3, longest, "long", 4);
   /* the worker runs in our working directory */
   const char *base[] = {up, abs, mixed};
   for (gsize i = 0; i < G_N_ELEMENTS(base); i++) {
@@ -526,6 +584,7 @@ main(void)
     cmocka_unit_test(zipcrypto_opens_with_the_right_password_among_wrong_ones),
     cmocka_unit_test(aes256_opens_with_the_right_password_among_wrong_ones),
     cmocka_unit_test(only_wrong_passwords_say_so),
+    cmocka_unit_test(a_wrong_password_that_passes_the_check_does_not_hide_the_right_one),
     cmocka_unit_test(an_archive_without_encryption_opens_with_the_first),
     cmocka_unit_test(a_bomb_is_refused_fast_naming_the_limit),
     cmocka_unit_test(a_bomb_that_lies_about_its_size_is_stopped_while_inflating),
