@@ -21,9 +21,8 @@
 #include <archive_entry.h>
 #include <locale.h>
 #include <string.h>
+#include "convert/zip_read.h"
 #include "sanitize/archive_list.h"
-
-#define PIECE 65536
 
 /* What one pass with one password came to. */
 typedef enum {
@@ -108,33 +107,25 @@ read_member(pass *p, struct archive *a, struct archive_entry *e)
   p->declared += (guint64) MAX(declared, 0);
   if (p->declared > p->limits->max_expanded)
     return too_large(p, FALSE);
-  g_autoptr(GByteArray) buf = g_byte_array_new();
-  g_autofree guint8 *piece = g_malloc(PIECE);
-  for (;;) {
-    la_ssize_t n = archive_read_data(a, piece, PIECE);
-    if (n == 0)
-      break;
-    if (n < 0) { /* ARCHIVE_WARN too: that is how a bad CRC or authentication code comes back */
-      const char *why = archive_error_string(a);
-      if (!archive_entry_is_data_encrypted(e))
-        return final(p, MUGAI_UNLOCK_REFUSED, g_strdup_printf("damaged archive: %.200s",
-                                                              why ? why : "unreadable member"));
-      if (unsupported_cipher(p, a))
-        return PASS_FINAL;
-      /* "Incorrect passphrase" is the quick check; anything else came after it passed. */
-      p->data_failed |= why == NULL || !g_str_has_prefix(why, "Incorrect passphrase");
-      return PASS_WRONG;
-    }
-    p->expanded += (guint64) n;
-    if (buf->len + (guint64) n > p->limits->max_member)
-      return too_large(p, TRUE);
-    if (p->expanded > p->limits->max_expanded)
-      return too_large(p, FALSE);
-    g_byte_array_append(buf, piece, (guint) n);
+  GBytes *bytes = NULL;
+  mugai_inflate_end end = mugai_archive_inflate(a, p->limits->max_member, &p->expanded,
+                                                p->limits->max_expanded, &bytes);
+  if (end == MUGAI_INFLATE_MEMBER_CAP || end == MUGAI_INFLATE_TOTAL_CAP)
+    return too_large(p, end == MUGAI_INFLATE_MEMBER_CAP);
+  if (end == MUGAI_INFLATE_ERROR) {
+    const char *why = archive_error_string(a);
+    if (!archive_entry_is_data_encrypted(e))
+      return final(p, MUGAI_UNLOCK_REFUSED,
+                   g_strdup_printf("damaged archive: %.200s", why ? why : "unreadable member"));
+    if (unsupported_cipher(p, a))
+      return PASS_FINAL;
+    /* "Incorrect passphrase" is the quick check; anything else came after it passed. */
+    p->data_failed |= why == NULL || !g_str_has_prefix(why, "Incorrect passphrase");
+    return PASS_WRONG;
   }
   mugai_unlocked_member *m = g_new0(mugai_unlocked_member, 1);
   m->name = member_name(e);
-  m->data = g_byte_array_free_to_bytes(g_steal_pointer(&buf));
+  m->data = bytes;
   g_ptr_array_add(p->members, m);
   return PASS_OPENED;
 }

@@ -299,6 +299,23 @@ a_bomb_that_lies_about_its_size_is_stopped_while_inflating(void **state)
   assert_string_equal(r->unlock.failure, "a member too large when unpacked (more than 16 MiB)");
 }
 
+/* A limit at N and N+1: AT_ZIP opens with AT's limits (MEMBERS files), OVER_ZIP is refused
+ * with OVER's for REASON. The password is "secret". */
+static void
+opened_at_refused_over(const mugai_convert_client_options *at, GBytes *at_zip, guint members,
+                       const mugai_convert_client_options *over, GBytes *over_zip,
+                       const char *reason)
+{
+  const char *const passwords[] = {"secret", NULL};
+  g_autoptr(mugai_unlock_outcome) opened = run(at, at_zip, passwords);
+  assert_int_equal(opened->unlock.status, MUGAI_UNLOCK_OPENED);
+  assert_int_equal(opened->unlock.members->len, members);
+  g_autoptr(mugai_unlock_outcome) refused = run(over, over_zip, passwords);
+  assert_int_equal(refused->unlock.status, MUGAI_UNLOCK_REFUSED);
+  assert_string_equal(refused->unlock.failure, reason);
+  assert_int_equal(refused->unlock.members->len, 0);
+}
+
 static void
 all_members_together_are_capped(void **state)
 {
@@ -306,16 +323,11 @@ all_members_together_are_capped(void **state)
   const spec specs[] = {{"1", 0, NULL, 1u << 20, NULL}, {"2", 0, NULL, 1u << 20, NULL},
                         {"3", 0, NULL, 1u << 20, NULL}};
   g_autoptr(GBytes) zip = make_zip(AES256, "secret", specs, G_N_ELEMENTS(specs));
-  const char *const passwords[] = {"secret", NULL};
-  mugai_convert_client_options o = options();
-  o.limits.max_expanded = 3u << 20; /* at the limit: opened */
-  g_autoptr(mugai_unlock_outcome) at = run(&o, zip, passwords);
-  assert_int_equal(at->unlock.status, MUGAI_UNLOCK_OPENED);
-  assert_int_equal(at->unlock.members->len, 3);
-  o.limits.max_expanded = (3u << 20) - 1;
-  g_autoptr(mugai_unlock_outcome) over = run(&o, zip, passwords);
-  assert_int_equal(over->unlock.status, MUGAI_UNLOCK_REFUSED);
-  assert_string_equal(over->unlock.failure, "too large when unpacked (more than 3145727 bytes)");
+  mugai_convert_client_options at = options(), over = options();
+  at.limits.max_expanded = 3u << 20;
+  over.limits.max_expanded = (3u << 20) - 1;
+  opened_at_refused_over(&at, zip, 3, &over, zip,
+                         "too large when unpacked (more than 3145727 bytes)");
 }
 
 static void
@@ -328,17 +340,11 @@ entries_are_capped_at_n_not_n_plus_one(void **state)
     g_snprintf(names[i], sizeof names[i], "f%d", i);
     specs[i] = (spec){names[i], 0, "x", 1, NULL};
   }
-  const char *const passwords[] = {"secret", NULL};
   mugai_convert_client_options o = options();
   o.limits.max_entries = 10;
   g_autoptr(GBytes) ten = make_zip(ZIPCRYPTO, "secret", specs, 10);
-  g_autoptr(mugai_unlock_outcome) at = run(&o, ten, passwords);
-  assert_int_equal(at->unlock.status, MUGAI_UNLOCK_OPENED);
-  assert_int_equal(at->unlock.members->len, 10);
   g_autoptr(GBytes) eleven = make_zip(ZIPCRYPTO, "secret", specs, 11);
-  g_autoptr(mugai_unlock_outcome) over = run(&o, eleven, passwords);
-  assert_int_equal(over->unlock.status, MUGAI_UNLOCK_REFUSED);
-  assert_string_equal(over->unlock.failure, "more than 10 entries");
+  opened_at_refused_over(&o, ten, 10, &o, eleven, "more than 10 entries");
 }
 
 /* Names are labels: "../../x" and "/tmp/y" come back as they are, and nothing is written. */
