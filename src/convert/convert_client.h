@@ -75,7 +75,9 @@ typedef struct {
  * to MUGAI_UNLOCK_MAX_PASSWORDS of them, each 1 to MUGAI_UNLOCK_MAX_PASSWORD_BYTES bytes with no
  * NUL, CR or LF: otherwise FAILED and no worker starts), one after another, within OPTIONS->limits
  * (max_expanded, max_member, max_entries). The passwords reach the worker on its stdin only,
- * never its argv or environment. (transfer full) */
+ * never its argv or environment. Its answer is read up to max_expanded plus the framing
+ * (members' lines and names): past that the worker is killed, FAILED "output too large". The
+ * members' bytes share one buffer, freed with the last of them. (transfer full) */
 mugai_unlock_outcome *mugai_convert_unlock_run(const mugai_convert_client_options *options,
                                                const void *data, gsize len,
                                                const char *const *passwords);
