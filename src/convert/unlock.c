@@ -70,8 +70,9 @@ too_large(pass *p, gboolean one_member)
                                           : "too large when unpacked (more than %s)", words));
 }
 
-/* An error reading entry data or headers of an archive of FORMAT: the ciphers libarchive 3.6
- * cannot read, told by the format since its messages differ by reader. */
+/* After an error on encrypted data or headers: TRUE (and P final) when it is a cipher libarchive
+ * 3.6 cannot read at all (7-Zip's AES, RAR's), told by A's format rather than by its error
+ * message, which differs by reader and version. */
 static gboolean
 unsupported_cipher(pass *p, struct archive *a)
 {
