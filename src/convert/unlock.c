@@ -211,12 +211,14 @@ try_passwords(const void *data, gsize len, const char *const *passwords, guint n
   }
   g_clear_pointer(&p.members, g_ptr_array_unref);
   out->status = MUGAI_UNLOCK_WRONG_PASSWORD;
-  /* A data error after the quick check is a wrong password that passed it (ZipCrypto: 1 in 256)
-   * or a damaged member: from the outside they look alike, so the reason says both. */
+  /* "wrong password" first: the notice (sanitize/notice_ppap.c) words that prefix for the reader.
+   * A data error after the quick check is a wrong password that passed it (ZipCrypto: 1 in 256)
+   * or a damaged member: from the outside they look alike, so the rest says both. */
   const char *doubt = p.data_failed ? " (past the quick check, the data did not check out: a "
                                       "wrong password or a damaged archive)" : "";
-  out->failure = n == 1 ? g_strdup_printf("the password did not open it%s", doubt)
-                        : g_strdup_printf("none of the %u passwords opened it%s", n, doubt);
+  out->failure = n == 1 ? g_strdup_printf("wrong password%s", doubt)
+                        : g_strdup_printf("wrong password: none of the %u passwords opened it%s",
+                                          n, doubt);
 }
 
 void

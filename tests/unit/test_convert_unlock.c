@@ -181,7 +181,9 @@ only_wrong_passwords_say_so(void **state)
     g_autoptr(mugai_unlock_outcome) r = run(&o, zip, passwords);
     assert_int_equal(r->run, MUGAI_CONVERT_DONE);
     assert_int_equal(r->unlock.status, MUGAI_UNLOCK_WRONG_PASSWORD);
-    assert_non_null(strstr(r->unlock.failure, "none of the 3 passwords opened it"));
+    /* (a prefix: 1 wrong ZipCrypto password in 256 passes the quick check, and says so after) */
+    assert_true(g_str_has_prefix(r->unlock.failure,
+                                 "wrong password: none of the 3 passwords opened it"));
     assert_int_equal(r->unlock.password_index, -1);
     assert_int_equal(r->unlock.members->len, 0);
   }
@@ -236,9 +238,8 @@ a_wrong_password_that_passes_the_check_does_not_hide_the_right_one(void **state)
   const char *const alone[] = {lucky, NULL};
   g_autoptr(mugai_unlock_outcome) w = run(&o, zip, alone);
   assert_int_equal(w->unlock.status, MUGAI_UNLOCK_WRONG_PASSWORD);
-  assert_string_equal(w->unlock.failure, "the password did not open it (past the quick check, the "
-                                         "data did not check out: a wrong password or a damaged "
-                                         "archive)");
+  assert_string_equal(w->unlock.failure, "wrong password (past the quick check, the data did not "
+                                         "check out: a wrong password or a damaged archive)");
 }
 
 static void
