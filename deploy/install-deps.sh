@@ -22,6 +22,8 @@ packages=(
   clamav-daemon
   # tests
   libcmocka-dev python3 swaks groff-base
+  # PPAP: 7-Zip AES archives for the unlock test (libarchive can read 7z but not encrypt it)
+  p7zip-full
   # fuzzing and coverage (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev llvm
 )

@@ -56,3 +56,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_convert_result, mugai_convert_result_free)
 char *mugai_convert_warnings_to_string(guint warnings);
 /* The bits of such a list; unknown names are ignored. */
 guint mugai_convert_warnings_from_string(const char *names);
+
+/* PPAP (unlock.h, unlock_client.c): how many passwords one unlock tries and how long one may be
+ * (the client refuses more): as many as one password mail plausibly gives, and
+ * MUGAI_PASSWORD_MAX_BYTES (sanitize/passwords.h). Member names longer than the last are cut at a
+ * character boundary: they are labels, not paths. */
+#define MUGAI_UNLOCK_MAX_PASSWORDS 32
+#define MUGAI_UNLOCK_MAX_PASSWORD_BYTES 128
+#define MUGAI_UNLOCK_MAX_NAME_BYTES 1024
+
+/* "opened", "wrong_password", "unsupported", "refused", "failed" (static), as the worker's wire
+ * format spells them. */
+const char *mugai_unlock_status_name(mugai_unlock_status status);
+/* The status NAME spells; FALSE when it is none of them. */
+gboolean mugai_unlock_status_from_name(const char *name, mugai_unlock_status *status);

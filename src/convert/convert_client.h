@@ -1,4 +1,5 @@
-/* convert_client.h — convert one attachment in a mugai-convert worker process (issue 8).
+/* convert_client.h — convert one attachment in a mugai-convert worker process (issue 8), or
+ * (PPAP) open one password-protected archive there (unlock_client.c).
  *
  * What the sanitizer calls: it starts the worker with posix_spawn (never fork() in the threaded
  * milter), feeds it the bytes, reads its framed answer under a wall-clock deadline and reaps it.
@@ -57,3 +58,28 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_convert_outcome, mugai_convert_outcome_free)
 
 /* "done", "refused", "timeout", "limit", "crashed", "error" (static) */
 const char *mugai_convert_status_name(mugai_convert_status status);
+
+/* PPAP: what opening one archive in a worker came to. */
+typedef struct {
+  mugai_unlock unlock;        /* status, failure, password_index, members (never NULL), skipped;
+                               * FAILED when the worker did not answer (RUN says how) or the
+                               * passwords could not be sent */
+  mugai_convert_status run;   /* DONE: the worker answered; TIMEOUT, LIMIT, CRASHED, ERROR as for
+                               * a conversion, with the same reason in unlock.failure (ERROR also
+                               * when no worker was started: passwords that cannot be sent) */
+  guint64 peak_rss_kb;
+  guint64 elapsed_ms;
+} mugai_unlock_outcome;
+
+/* Open the archive in LEN bytes of DATA in a worker with each of PASSWORDS (NULL-terminated, 1
+ * to MUGAI_UNLOCK_MAX_PASSWORDS of them, each 1 to MUGAI_UNLOCK_MAX_PASSWORD_BYTES bytes with no
+ * NUL, CR or LF: otherwise FAILED and no worker starts), one after another, within OPTIONS->limits
+ * (max_expanded, max_member, max_entries). The passwords reach the worker on its stdin only,
+ * never its argv or environment. Its answer is read up to max_expanded plus the framing
+ * (members' lines and names): past that the worker is killed, FAILED "output too large". The
+ * members' bytes share one buffer, freed with the last of them. (transfer full) */
+mugai_unlock_outcome *mugai_convert_unlock_run(const mugai_convert_client_options *options,
+                                               const void *data, gsize len,
+                                               const char *const *passwords);
+void mugai_unlock_outcome_free(mugai_unlock_outcome *outcome); /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_unlock_outcome, mugai_unlock_outcome_free)

@@ -1,5 +1,5 @@
-/* convert_common.c — what both sides of the worker pipe share: the default limits and the names
- * of the warning bits (the worker writes them, the client reads them back). No parser here, so
+/* convert_common.c — what both sides of the worker pipe share: the default limits, the names of
+ * the warning bits and of the unlock statuses (the worker writes them, the client reads them back). No parser here, so
  * the client library links none of poppler, libxml2 or libarchive.
  */
 #include "convert/convert.h"
@@ -23,7 +23,6 @@ mugai_convert_limits_init(mugai_convert_limits *limits)
 
 /* ---- warnings ------------------------------------------------------------------------------- */
 
-
 char *
 mugai_convert_warnings_to_string(guint warnings)
 {
@@ -46,3 +45,26 @@ mugai_convert_warnings_from_string(const char *names)
   return bits;
 }
 
+
+/* ---- unlock statuses ------------------------------------------------------------------------ */
+
+static const char *const unlock_names[] = {"opened", "wrong_password", "unsupported", "refused",
+                                           "failed"};
+G_STATIC_ASSERT(G_N_ELEMENTS(unlock_names) == MUGAI_UNLOCK_FAILED + 1);
+
+const char *
+mugai_unlock_status_name(mugai_unlock_status status)
+{
+  return (guint) status < G_N_ELEMENTS(unlock_names) ? unlock_names[status] : "failed";
+}
+
+gboolean
+mugai_unlock_status_from_name(const char *name, mugai_unlock_status *status)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(unlock_names); i++)
+    if (g_strcmp0(name, unlock_names[i]) == 0) {
+      *status = (mugai_unlock_status) i;
+      return TRUE;
+    }
+  return FALSE;
+}

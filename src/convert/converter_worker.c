@@ -57,31 +57,42 @@ give_slot(worker_converter *wc)
   g_mutex_unlock(&wc->lock);
 }
 
-static void
-convert(gpointer ctx, const guint8 *data, gsize len, const char *mime, const char *name,
-        const mugai_conversion_limits *limits, mugai_conversion *out)
+/* A slot and the client's options for one worker within LIMITS; FALSE with *FAILURE when no
+ * slot came free in the file's time (then no slot is held). */
+static gboolean
+start(worker_converter *wc, const mugai_conversion_limits *limits, mugai_convert_client_options *o,
+      char **failure)
 {
-  worker_converter *wc = ctx;
-  gint64 start = g_get_monotonic_time();
-  if (!take_slot(wc, start + (gint64) limits->timeout_ms * 1000)) {
-    out->failure = g_strdup_printf("timeout after %" G_GUINT64_FORMAT " ms waiting for a free "
-                                   "worker ([convert] workers = %u)", limits->timeout_ms,
-                                   wc->max_workers);
-    return;
+  gint64 t0 = g_get_monotonic_time();
+  if (!take_slot(wc, t0 + (gint64) limits->timeout_ms * 1000)) {
+    *failure = g_strdup_printf("timeout after %" G_GUINT64_FORMAT " ms waiting for a free "
+                               "worker ([convert] workers = %u)", limits->timeout_ms,
+                               wc->max_workers);
+    return FALSE;
   }
-  guint64 waited_ms = (guint64) (g_get_monotonic_time() - start) / 1000;
-  mugai_convert_client_options o;
-  mugai_convert_client_options_init(&o);
-  o.program = wc->program;
-  o.timeout_ms = (guint) MAX(limits->timeout_ms - MIN(waited_ms, limits->timeout_ms), 1);
-  o.cpu_seconds = limits->cpu_seconds;
-  o.memory_mb = limits->memory_mb;
-  o.limits = (mugai_convert_limits){
+  guint64 waited_ms = (guint64) (g_get_monotonic_time() - t0) / 1000;
+  mugai_convert_client_options_init(o);
+  o->program = wc->program;
+  o->timeout_ms = (guint) MAX(limits->timeout_ms - MIN(waited_ms, limits->timeout_ms), 1);
+  o->cpu_seconds = limits->cpu_seconds;
+  o->memory_mb = limits->memory_mb;
+  o->limits = (mugai_convert_limits){
     .max_output = limits->max_output, .max_expanded = limits->max_expanded,
     .max_member = limits->max_member, .max_entries = limits->max_entries,
     .max_depth = limits->max_depth, .max_xml_depth = limits->max_xml_depth,
     .max_pages = limits->max_pages, .max_cells = limits->max_cells,
   };
+  return TRUE;
+}
+
+static void
+convert(gpointer ctx, const guint8 *data, gsize len, const char *mime, const char *name,
+        const mugai_conversion_limits *limits, mugai_conversion *out)
+{
+  worker_converter *wc = ctx;
+  mugai_convert_client_options o;
+  if (!start(wc, limits, &o, &out->failure))
+    return;
   g_autoptr(mugai_convert_outcome) r = mugai_convert_run(&o, data, len, mime, name);
   give_slot(wc);
   out->kind = g_strdup(r->kind);
@@ -96,7 +107,26 @@ convert(gpointer ctx, const guint8 *data, gsize len, const char *mime, const cha
   }
 }
 
-static const mugai_converter_vtable worker_vtable = {.convert = convert};
+/* PPAP: the same slots and limits as a conversion; the outcome's answer handed over whole. */
+static void
+unlock(gpointer ctx, const guint8 *data, gsize len, const char *const *passwords,
+       const mugai_conversion_limits *limits, mugai_unlock *out)
+{
+  worker_converter *wc = ctx;
+  mugai_convert_client_options o;
+  if (!start(wc, limits, &o, &out->failure)) {
+    out->status = MUGAI_UNLOCK_FAILED;
+    out->password_index = -1;
+    return;
+  }
+  g_autoptr(mugai_unlock_outcome) r = mugai_convert_unlock_run(&o, data, len, passwords);
+  give_slot(wc);
+  mugai_unlock_clear(out);
+  *out = r->unlock;
+  r->unlock = (mugai_unlock){.password_index = -1};
+}
+
+static const mugai_converter_vtable worker_vtable = {.convert = convert, .unlock = unlock};
 
 mugai_converter *
 mugai_converter_worker_new(const char *program, guint max_workers, GError **error)

@@ -1,7 +1,7 @@
 /* converter_worker.h — the sanitizer's converter (sanitize/converter.h) made of mugai-convert
  * workers: one posix_spawn'ed, sandboxed process per file, at most MAX_WORKERS at once per
- * process (a file waits for a free slot within its own timeout). Used by mugai-milter and by
- * `mugai sanitize`, so both convert the same way. */
+ * process (a file waits for a free slot within its own timeout); a PPAP unlock takes a slot
+ * like a conversion. Used by mugai-milter and by `mugai sanitize`, so both convert the same way. */
 #pragma once
 #include <glib.h>
 #include "sanitize/converter.h"

@@ -21,6 +21,8 @@
  * charset decoder falls back as it does for an unknown label.
  * Not on it, so fatal: socket/connect (no network), execve, fork/clone (no processes), ptrace,
  * kill of other processes, and everything else.
+ * PPAP's --unlock (unlock.c) needs nothing more: libarchive reads the archive from memory, and
+ * ZipCrypto, nettle's AES, PBKDF2 and HMAC, zlib, bzip2 and liblzma are computation only.
  */
 #include "convert/sandbox.h"
 

@@ -48,9 +48,9 @@ mugai_zip_has_prefix(mugai_zip *zip, const char *prefix)
   return FALSE;
 }
 
-/* Inflate the current member within both caps; NULL with *FAILURE on damage or a cap. */
-static GBytes *
-read_member(mugai_convert_ctx *ctx, struct archive *a, const char *name, char **failure)
+mugai_inflate_end
+mugai_archive_inflate(struct archive *a, guint64 max_member, guint64 *expanded,
+                      guint64 max_expanded, GBytes **out)
 {
   g_autoptr(GByteArray) buf = g_byte_array_new();
   g_autofree guint8 *piece = g_malloc(PIECE);
@@ -58,18 +58,31 @@ read_member(mugai_convert_ctx *ctx, struct archive *a, const char *name, char **
     la_ssize_t n = archive_read_data(a, piece, PIECE);
     if (n == 0)
       break;
-    if (n < 0) {
-      *failure = g_strdup_printf("damaged zip member %.100s: %.100s", name, archive_error_string(a));
-      return NULL;
-    }
-    ctx->expanded += (guint64) n;
-    if (buf->len + (guint64) n > ctx->limits->max_member || ctx->expanded > ctx->limits->max_expanded) {
-      *failure = g_strdup_printf("zip bomb: %.100s inflates past the limit", name);
-      return NULL;
-    }
+    if (n < 0) /* ARCHIVE_WARN too: that is how a bad CRC or authentication code comes back */
+      return MUGAI_INFLATE_ERROR;
+    *expanded += (guint64) n;
+    if (buf->len + (guint64) n > max_member)
+      return MUGAI_INFLATE_MEMBER_CAP;
+    if (*expanded > max_expanded)
+      return MUGAI_INFLATE_TOTAL_CAP;
     g_byte_array_append(buf, piece, (guint) n);
   }
-  return g_byte_array_free_to_bytes(g_steal_pointer(&buf));
+  *out = g_byte_array_free_to_bytes(g_steal_pointer(&buf));
+  return MUGAI_INFLATE_OK;
+}
+
+/* Inflate the current member within both caps; NULL with *FAILURE on damage or a cap. */
+static GBytes *
+read_member(mugai_convert_ctx *ctx, struct archive *a, const char *name, char **failure)
+{
+  GBytes *bytes = NULL;
+  mugai_inflate_end end = mugai_archive_inflate(a, ctx->limits->max_member, &ctx->expanded,
+                                                ctx->limits->max_expanded, &bytes);
+  if (end == MUGAI_INFLATE_ERROR)
+    *failure = g_strdup_printf("damaged zip member %.100s: %.100s", name, archive_error_string(a));
+  else if (end != MUGAI_INFLATE_OK)
+    *failure = g_strdup_printf("zip bomb: %.100s inflates past the limit", name);
+  return bytes;
 }
 
 static mugai_zip *

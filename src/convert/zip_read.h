@@ -26,3 +26,17 @@ GBytes *mugai_zip_get(mugai_zip *zip, const char *name);
 gboolean mugai_zip_has_prefix(mugai_zip *zip, const char *prefix);
 /* Whether the zip has member NAME, read or not. */
 gboolean mugai_zip_contains(mugai_zip *zip, const char *name);
+
+/* Inflate the current entry of A (a libarchive reader) into *OUT (transfer full): the bytes it
+ * really gives, not the size it declares, at most MAX_MEMBER of them, with *EXPANDED (shared by
+ * the entries of one call) at most MAX_EXPANDED; OK or why it stopped (ERROR: as
+ * archive_error_string(A) says, a bad CRC included). Also PPAP's unlock.c. */
+struct archive;
+typedef enum {
+  MUGAI_INFLATE_OK,
+  MUGAI_INFLATE_ERROR,
+  MUGAI_INFLATE_MEMBER_CAP,
+  MUGAI_INFLATE_TOTAL_CAP,
+} mugai_inflate_end;
+mugai_inflate_end mugai_archive_inflate(struct archive *a, guint64 max_member, guint64 *expanded,
+                                        guint64 max_expanded, GBytes **out);

@@ -124,9 +124,11 @@ typedef struct {
   void (*convert)(gpointer ctx, const guint8 *data, gsize len, const char *mime, const char *name,
                   const mugai_conversion_limits *limits, mugai_conversion *out);
   /* PPAP: open the password-protected archive in LEN bytes of DATA with each of PASSWORDS
-   * (NULL-terminated, at least one) in turn, in the worker, within LIMITS (max_expanded for all
-   * its members together, max_member for one, max_entries). OUT is zeroed by the caller
-   * (members NULL); it always gets a status, a failure unless OPENED, and a members array. */
+   * (NULL-terminated, 1 to 32 of them, each 1 to 128 bytes without NUL, CR or LF: otherwise
+   * FAILED) in turn, in the worker, within LIMITS (max_expanded for all its members together,
+   * max_member for one, max_entries, and the worker's time, CPU and memory as for convert()).
+   * OUT is zeroed by the caller (members NULL); it always gets a status, a failure unless
+   * OPENED, and a members array. */
   void (*unlock)(gpointer ctx, const guint8 *data, gsize len, const char *const *passwords,
                  const mugai_conversion_limits *limits, mugai_unlock *out);
 } mugai_converter_vtable;
