@@ -17,6 +17,7 @@
 #include "milter/config_reload.h"
 #include "milter/log.h"
 #include "milter/notify.h"
+#include "milter/ppap.h"
 #include "milter/privileges.h"
 #include "milter/quarantine_open.h"
 #include "milter/status.h"
@@ -262,6 +263,7 @@ main(int argc, char **argv)
     config_path = o.config;
     status = run(&state, o.socket ? o.socket : state.policy->milter_socket, o.foreground);
   }
+  mugai_milter_ppap_shutdown();
   mugai_quarantine_free(state.quarantine);
   mugai_policy_unref(state.policy_at_start);
   mugai_rate_limiter_free(state.rates);

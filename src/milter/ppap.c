@@ -11,7 +11,31 @@
 /* How long past its window a held archive is still named ("too late") in a password mail. */
 #define TOO_LATE_SHOWN (7 * 86400)
 
+/* Unlocks run one at a time, on a store handle of their own: the milter's handle is shared by
+ * every message thread for store() only, and its other calls (list, claim, release) are not
+ * made for threads at once (store.h); the SQLite backend shares one connection with the group
+ * commit. Opened at the first password mail, again when a reload moved the store. */
 G_LOCK_DEFINE_STATIC(unlocking);
+static mugai_quarantine *unlock_store; /* guarded by UNLOCKING */
+
+/* The unlock handle for CONFIG; NULL with ERROR when it cannot be opened. Under UNLOCKING. */
+static mugai_quarantine *
+store_for(const mugai_quarantine_policy *config, GError **error)
+{
+  if (unlock_store && !mugai_quarantine_is_at(unlock_store, config))
+    g_clear_pointer(&unlock_store, mugai_quarantine_free);
+  if (unlock_store == NULL)
+    unlock_store = mugai_quarantine_open(config, FALSE, error);
+  return unlock_store;
+}
+
+void
+mugai_milter_ppap_shutdown(void)
+{
+  G_LOCK(unlocking);
+  g_clear_pointer(&unlock_store, mugai_quarantine_free);
+  G_UNLOCK(unlocking);
+}
 
 typedef struct {
   GPtrArray *ids;   /* char *: entries found, each once */
@@ -75,10 +99,10 @@ removed_zip_names(const mugai_quarantine_entry *entry)
 
 /* Unlock, or name as too late, the entry ID. FALSE with ERROR for what a retry may mend. */
 static gboolean
-try_entry(const mugai_milter_ppap *p, const char *id, const char *sender,
+try_entry(const mugai_milter_ppap *p, mugai_quarantine *q, const char *id, const char *sender,
           const char *const *passwords, gint64 now, GPtrArray *attempts, GError **error)
 {
-  g_autoptr(mugai_quarantine_entry) entry = mugai_quarantine_get(p->q, id, error);
+  g_autoptr(mugai_quarantine_entry) entry = mugai_quarantine_get(q, id, error);
   if (entry == NULL)
     return g_error_matches(*error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_NOT_FOUND)
                ? (g_clear_error(error), TRUE) /* purged meanwhile */
@@ -101,7 +125,7 @@ try_entry(const mugai_milter_ppap *p, const char *id, const char *sender,
   } else {
     g_autofree char *reason = g_strdup_printf("PPAP: password mail %s", p->queue_id);
     g_autofree char *by = g_strdup_printf("password-mail:%s:<%s>", p->queue_id, sender);
-    mugai_unlock_job job = {.q = p->q, .policy = p->policy, .services = p->services,
+    mugai_unlock_job job = {.q = q, .policy = p->policy, .services = p->services,
                             .passwords = passwords, .reason = reason, .by = by};
     if (!mugai_quarantine_unlock(&job, entry, a, error)) {
       mugai_unlock_attempt_free(a);
@@ -126,9 +150,10 @@ try_passwords(gpointer ctx, const char *sender, const char *const *rcpts,
              .seen = g_hash_table_new(g_str_hash, g_str_equal)};
   gboolean ok = TRUE;
   G_LOCK(unlocking);
-  ok = list_held(p->q, sender, rcpts, since, &f, error);
+  mugai_quarantine *q = store_for(&p->policy->quarantine, error);
+  ok = q != NULL && list_held(q, sender, rcpts, since, &f, error);
   for (guint i = 0; ok && i < f.ids->len; i++)
-    ok = try_entry(p, g_ptr_array_index(f.ids, i), sender, passwords, now, attempts, error);
+    ok = try_entry(p, q, g_ptr_array_index(f.ids, i), sender, passwords, now, attempts, error);
   G_UNLOCK(unlocking);
   g_hash_table_unref(f.seen);
   g_ptr_array_unref(f.ids);

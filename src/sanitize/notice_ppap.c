@@ -11,7 +11,9 @@ typedef struct {
   const char *locked[2];     /* around the wait */
   /* around: the names, the time, a detail (why not; the wait), the quarantine id */
   const char *opened[5], *not_opened[5], *too_late[5];
-  const char *wrong_password; /* the worker's "wrong password", in the reader's words */
+  /* Why it did not open, in the reader's words, for what the worker's or unlock.c's reason
+   * contains; the first that matches, the last one for anything else. */
+  const char *why[8][2];
   const char *units[3];       /* after a count of days, hours, minutes */
 } ppap_wording;
 
@@ -26,7 +28,14 @@ static const ppap_wording ja = {
                  "）。"},
   .too_late = {"パスワード付きファイル（", "、", " に届いたメール）は、パスワードを待つ時間（",
                "）を過ぎていたため開いていません。必要なら管理者に連絡してください（隔離ID: ", "）。"},
-  .wrong_password = "パスワードが違います",
+  .why = {{"wrong password", "パスワードが違います"},
+          {"too large", "展開すると大きすぎます"},
+          {"more than", "中のファイルが多すぎます"},
+          {"not supported", "この形式の暗号化は開けません"},
+          {"virus", "開けましたが、中にウイルスが見つかりました"},
+          {"damaged", "ファイルが壊れています"},
+          {"refused", "開けましたが、中身は届けられませんでした"},
+          {"", "開く処理が失敗しました"}},
   .units = {"日", "時間", "分"},
 };
 
@@ -42,7 +51,14 @@ static const ppap_wording en = {
   .too_late = {"The password-protected file (", ", in the mail of ", ") was not opened: this "
                "mail came after the wait for its password (", "). Ask your administrator if you "
                "need it (quarantine ID ", ")."},
-  .wrong_password = "wrong password",
+  .why = {{"wrong password", "wrong password"},
+          {"too large", "too large when unpacked"},
+          {"more than", "too many files inside"},
+          {"not supported", "this kind of encryption cannot be opened"},
+          {"virus", "opened, but a virus was found inside"},
+          {"damaged", "the file is damaged"},
+          {"refused", "opened, but its contents could not be delivered"},
+          {"", "opening it failed"}},
   .units = {" days", " hours", " minutes"},
 };
 
@@ -79,6 +95,20 @@ local_time(gint64 when)
   return t ? g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("?");
 }
 
+/* "パスワードが違います", or the reader's words for REASON with REASON itself after them (the
+ * words an admin greps the log for): "展開すると大きすぎます: a member too large ...". */
+static char *
+why_not(const ppap_wording *w, const char *reason)
+{
+  gsize i = 0;
+  while (i + 1 < G_N_ELEMENTS(w->why) && strstr(reason, w->why[i][0]) == NULL)
+    i++;
+  if (i == 0 || *reason == '\0')
+    return g_strdup(w->why[i][1]);
+  g_autofree char *shown = mugai_notice_display_name(reason);
+  return g_strdup_printf("%s: %s", w->why[i][1], shown);
+}
+
 static void
 append_attempt(GString *out, const ppap_wording *w, const mugai_unlock_attempt *a,
                const char *wait)
@@ -90,9 +120,7 @@ append_attempt(GString *out, const ppap_wording *w, const mugai_unlock_attempt *
   const char *const *around = w->opened;
   if (a->state == MUGAI_UNLOCK_ATTEMPT_NOT_OPENED) {
     around = w->not_opened;
-    const char *said = a->detail ? a->detail : "";
-    detail = g_str_has_prefix(said, "wrong password") ? g_strdup(w->wrong_password)
-                                                       : mugai_notice_display_name(said);
+    detail = why_not(w, a->detail ? a->detail : "");
   } else if (a->state == MUGAI_UNLOCK_ATTEMPT_TOO_LATE) {
     around = w->too_late;
     detail = g_strdup(wait);

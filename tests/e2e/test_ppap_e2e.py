@@ -259,7 +259,7 @@ class PPAP(unittest.TestCase):
             delivered = self.arrived(the_lab, 4)
             pw = body(self.by_id(delivered, "pw-hostile"))
             self.assertIn("bomb.zip", pw)
-            self.assertIn(NOT_OPENED, pw)
+            self.assertIn(NOT_OPENED + "（展開すると大きすぎます: ", pw)
             self.assertIn(OPENED, pw)
             [opened] = self.unlocked(delivered)
             text = body(opened)
