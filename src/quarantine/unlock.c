@@ -118,7 +118,7 @@ unlock_claimed(const mugai_unlock_job *job, const mugai_quarantine_entry *entry,
       !mugai_spool_view(spool, &data, &len, error))
     return FALSE;
   g_autoptr(GPtrArray) archives = mugai_unlock_find_archives(data, len, &job->policy->limits);
-  attempt->names = mugai_unlock_archive_names(archives);
+  attempt->names = mugai_unlock_archive_names(archives, FALSE);
   attempt->state = MUGAI_UNLOCK_ATTEMPT_NOT_OPENED;
   const char *why = NULL;
   if (archives->len == 0) {
@@ -130,6 +130,8 @@ unlock_claimed(const mugai_unlock_job *job, const mugai_quarantine_entry *entry,
     attempt->detail = g_strdup(why ? why : "not opened");
     return TRUE;
   }
+  g_free(attempt->names); /* what was opened is what the notice and the audit name */
+  attempt->names = mugai_unlock_archive_names(archives, TRUE);
   g_autoptr(GByteArray) message = mugai_unlock_build_message(
       data, len, archives, entry->id, entry->time, job->policy->notice_language);
   g_autoptr(GByteArray) delivered = sanitize_opened(job, entry, message, &attempt->detail);

@@ -83,12 +83,13 @@ mugai_unlock_find_archives(const guint8 *data, gsize len, const mugai_limits *li
 }
 
 char *
-mugai_unlock_archive_names(const GPtrArray *archives)
+mugai_unlock_archive_names(const GPtrArray *archives, gboolean opened_only)
 {
   GString *out = g_string_new(NULL);
   for (guint i = 0; i < archives->len; i++) {
     const mugai_locked_archive *a = g_ptr_array_index(archives, i);
-    g_string_append_printf(out, "%s%s", i ? ", " : "", a->name);
+    if (!opened_only || a->open.status == MUGAI_UNLOCK_OPENED)
+      g_string_append_printf(out, "%s%s", out->len ? ", " : "", a->name);
   }
   return g_string_free(out, FALSE);
 }
@@ -110,7 +111,7 @@ intro_text(const GPtrArray *archives, const char *quarantine_id, gint64 received
 {
   g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(received);
   g_autofree char *when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("?");
-  g_autofree char *names = mugai_unlock_archive_names(archives);
+  g_autofree char *names = mugai_unlock_archive_names(archives, TRUE);
   GString *out = g_string_new(NULL);
   if (language == MUGAI_LANG_EN)
     g_string_append_printf(out, "%s%s%s%s%s", intro_en[0], names, intro_en[1], when, intro_en[2]);

@@ -31,5 +31,6 @@ GByteArray *mugai_unlock_build_message(const guint8 *original, gsize len, const 
                                        const char *quarantine_id, gint64 received,
                                        mugai_language language);
 
-/* "a.zip, b.zip": the names of ARCHIVES, for notices and the audit. (transfer full) */
-char *mugai_unlock_archive_names(const GPtrArray *archives);
+/* "a.zip, b.zip": the names of ARCHIVES (OPENED_ONLY: of those opened), for notices and the
+ * audit. (transfer full) */
+char *mugai_unlock_archive_names(const GPtrArray *archives, gboolean opened_only);

@@ -14,7 +14,7 @@ typedef struct {
   /* Why it did not open, in the reader's words, for what the worker's or unlock.c's reason
    * contains; the first that matches, the last one for anything else. */
   const char *why[8][2];
-  const char *units[3];       /* after a count of days, hours, minutes */
+  const char *units[3], *unit_one[3]; /* after a count of days, hours, minutes; after 1 */
 } ppap_wording;
 
 static const ppap_wording ja = {
@@ -37,6 +37,7 @@ static const ppap_wording ja = {
           {"refused", "開けましたが、中身は届けられませんでした"},
           {"", "開く処理が失敗しました"}},
   .units = {"日", "時間", "分"},
+  .unit_one = {"日", "時間", "分"},
 };
 
 static const ppap_wording en = {
@@ -60,6 +61,7 @@ static const ppap_wording en = {
           {"refused", "opened, but its contents could not be delivered"},
           {"", "opening it failed"}},
   .units = {" days", " hours", " minutes"},
+  .unit_one = {" day", " hour", " minute"},
 };
 
 static const ppap_wording *
@@ -72,11 +74,14 @@ char *
 mugai_notice_ppap_duration(mugai_language language, guint64 window)
 {
   const ppap_wording *w = words_for(language);
+  static const guint64 seconds[3] = {86400, 3600, 60};
+  guint unit = 2; /* whole days or hours read as such; anything else in minutes */
   if (window >= 86400 && window % 86400 == 0)
-    return g_strdup_printf("%u%s", (guint) (window / 86400), w->units[0]);
-  if (window >= 3600 && window % 3600 == 0)
-    return g_strdup_printf("%u%s", (guint) (window / 3600), w->units[1]);
-  return g_strdup_printf("%u%s", (guint) MAX(window / 60, 1), w->units[2]);
+    unit = 0;
+  else if (window >= 3600 && window % 3600 == 0)
+    unit = 1;
+  guint count = (guint) MAX(window / seconds[unit], 1);
+  return g_strdup_printf("%u%s", count, count == 1 ? w->unit_one[unit] : w->units[unit]);
 }
 
 void
