@@ -117,8 +117,8 @@ intro_text(const GPtrArray *archives, const char *quarantine_id, gint64 received
     g_string_append_printf(out, "%s%s%s%s%s", intro_en[0], names, intro_en[1], when, intro_en[2]);
   else
     g_string_append_printf(out, "%s%s%s%s%s", intro_ja[0], when, intro_ja[1], names, intro_ja[2]);
-  g_string_append_printf(out, "\n(%s: %s)\n", language == MUGAI_LANG_EN ? "quarantine ID" : "隔離ID",
-                         quarantine_id);
+  const char *label = language == MUGAI_LANG_EN ? "quarantine ID" : "隔離ID";
+  g_string_append_printf(out, "\n(%s: %s)\n", label, quarantine_id);
   return g_string_free(out, FALSE);
 }
 
