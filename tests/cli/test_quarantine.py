@@ -7,12 +7,14 @@ its table, show, show --raw, extract, delete, purge, fsck after damage, stats, a
 every error path (unknown id, no such part, no quarantine, an unprivileged user), held outbound
 mail, and several `mugai sanitize` processes storing while list and purge run. The same tests run
 on the PostgreSQL backend too (test_quarantine_pg.py subclasses Quarantine)."""
-import base64, csv, io, json, os, re, shutil, socket, sqlite3, subprocess, sys, tempfile, threading, time, unittest
+import base64, csv, email, email.policy, io, json, os, re, shutil, socket, sqlite3, subprocess, sys, tempfile, threading, time, unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import scan_db  # noqa: E402
 import unix_users  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "ppap"))
+from locked_zip import locked_zip  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MUGAI = os.environ.get("MUGAI") or os.path.join(ROOT, "build", "mugai")
@@ -33,6 +35,13 @@ def attachment_message(payload=PDF, name="見積書.pdf", subject="quote"):
             "Content-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n--b\r\n"
             f'Content-Type: application/pdf; name="{encoded}"\r\n'
             "Content-Transfer-Encoding: base64\r\n\r\n" + b64 + "--b--\r\n").encode()
+
+
+def ppap_message(password="Kx7#mP2q"):
+    """A mail with a password-protected zip (PPAP): what [ppap] holds for its password."""
+    data = locked_zip([("memo.txt", "会議は午後3時からです。\n".encode())], password)
+    return attachment_message(data, name="資料.zip", subject="ppap").replace(
+        b"application/pdf", b"application/zip")
 
 
 def run(*args, stdin=None, env=None, user=None, uid=None, groups=()):
@@ -168,12 +177,6 @@ class Quarantine(unittest.TestCase):
         p, report = self.sanitize(message)
         self.assertIn(p.returncode, (0, 3), p.stderr)
         return report["quarantine_id"]
-
-    def lock(self, qid):
-        """Mark QID as holding an archive that waits for its password (PPAP), in the store's real
-        index. Nothing `mugai sanitize` stores is locked yet (it will be once the sanitizer counts
-        result.locked_archives); until then the column is set here, beside mugai."""
-        self.index_sql("UPDATE entry SET locked = 1 WHERE id = ?", qid)
 
     # ---- mugai sanitize ---------------------------------------------------------------------
     def test_sanitize_keeps_the_original_and_names_its_id(self):
@@ -334,8 +337,7 @@ class Quarantine(unittest.TestCase):
         self.assertEqual(bad.returncode, 2)
 
     def test_list_locked_and_sender_find_what_waits_for_its_password(self):
-        plain, waits = self.stored_id(HTML), self.stored_id(attachment_message())
-        self.lock(waits)
+        plain, waits = self.stored_id(HTML), self.stored_id(ppap_message())
 
         def ids(*args):
             p = self.q("list", "--json", *args)
@@ -377,6 +379,51 @@ class Quarantine(unittest.TestCase):
         usage = self.q("list", "--help").stdout.decode()
         self.assertIn("[--sender ADDR]", usage)
         self.assertIn("[--locked]", usage)
+
+    def test_unlock_opens_the_held_zip_with_the_passwords_of_a_file(self):
+        sink = SlowSink(delay=0)
+        self.addCleanup(sink.close)
+        conf = self.config(dir=self.store, release_relay=f"127.0.0.1:{sink.port}")
+        plain, waits = self.stored_id(HTML), self.stored_id(ppap_message())
+        wrong, right = os.path.join(self.tmp, "wrong.txt"), os.path.join(self.tmp, "right.txt")
+        with open(wrong, "w") as f:
+            f.write("nope1\r\nnope2\n\n")
+        with open(right, "w") as f:
+            f.write("nope1\nKx7#mP2q\n")
+
+        def unlock(qid, *args, status):
+            p = self.q("unlock", qid, *args, conf=conf)
+            self.assertEqual(p.returncode, status, p.stderr)
+            return (p.stdout if status == 0 else p.stderr).decode()
+        self.assertIn("--password-file FILE is needed", unlock(waits, status=2))
+        with open(os.path.join(self.tmp, "many.txt"), "w") as f:
+            f.write("".join(f"pw{i:04}\n" for i in range(33)))
+        self.assertIn("has more than 32 passwords",
+                      unlock(waits, "--password-file", os.path.join(self.tmp, "many.txt"), status=2))
+        self.assertIn("holds no zip waiting for its password",
+                      unlock(plain, "--password-file", right, status=3))
+        self.assertIn("20991231-000000-0000000000",
+                      unlock("20991231-000000-0000000000", "--password-file", right, status=4))
+        self.assertIn("not unlocked: wrong password",
+                      unlock(waits, "--password-file", wrong, status=3))
+        self.assertEqual(sink.messages, [])  # nothing sent, nothing recorded
+        self.assertEqual(json.loads(self.q("audit", "--json").stdout), [])
+        out = unlock(waits, "--password-file", right, "--reason", "窓口で確認", status=0)
+        self.assertRegex(out, rf"^{waits}: unlocked \(資料.zip\), sent to 127.0.0.1:{sink.port}: 250 ")
+        [sent] = sink.messages
+        self.assertIn(b"Subject: =?", sent)
+        self.assertNotIn(b"In-Reply-To:", sent)  # the original had no Message-ID to name
+        text = email.message_from_bytes(sent, policy=email.policy.default)
+        self.assertTrue(str(text["Subject"]).startswith("【パスワード解除】"), text["Subject"])
+        self.assertEqual(text.get_content_type(), "text/plain")
+        self.assertIn("会議は午後3時からです。", text.get_content())
+        self.assertNotIn(b"Kx7#mP2q", sent)
+        [row] = json.loads(self.q("audit", "--json").stdout)
+        self.assertEqual((row["action"], row["id"], row["reason"]), ("release", waits, "窓口で確認"))
+        self.assertIn('unlocked="資料.zip"', row["detail"])
+        self.assertIn("released already", unlock(waits, "--password-file", right, status=3))
+        usage = " ".join(self.q("unlock", "--help").stdout.decode().split())
+        self.assertIn("A password is never taken on the command line", usage)
 
     # ---- show / extract ----------------------------------------------------------------------
     def test_show_gives_the_parts_and_extract_one_of_them(self):
