@@ -97,13 +97,13 @@ mugai_unlock_archive_names(const GPtrArray *archives, gboolean opened_only)
 /* The wording of the new message's own text and Subject mark. */
 static const char *const intro_ja[] = {
     "このメールは、", " に届いたメールに添付されていたパスワード付きファイル（",
-    "）を、後から届いたパスワードのメールで開き、検査して中身をテキストにしたものです。"
-    "元のメールの本文は、先にお届けしたメールをご覧ください。"};
+    ("）を、後から届いたパスワードのメールで開き、検査して中身をテキストにしたものです。"
+     "元のメールの本文は、先にお届けしたメールをご覧ください。")};
 static const char *const intro_en[] = {
     "This mail brings the contents of the password-protected file (",
     ") attached to the mail of ",
-    ", opened with the password sent afterwards, checked, and turned into text. The body of "
-    "that mail was delivered to you before."};
+    (", opened with the password sent afterwards, checked, and turned into text. The body of "
+     "that mail was delivered to you before.")};
 
 static char *
 intro_text(const GPtrArray *archives, const char *quarantine_id, gint64 received,

@@ -17,17 +17,21 @@ typedef struct {
   const char *units[3], *unit_one[3]; /* after a count of days, hours, minutes; after 1 */
 } ppap_wording;
 
+/* Literals split over lines are parenthesised: one element each, as clang checks. */
 static const ppap_wording ja = {
   .locked = {"    パスワードを待っています: 同じ送信者からパスワードを書いたメールが",
              "以内に届くと、このファイルを開いて検査し、中身をテキストにして別のメールでお届けします。"},
-  .opened = {"パスワード付きファイル（", "、", " に届いたメール）を、このメールのパスワードで開きました。"
-             "中身は検査してテキストにし、別のメールでお届けします。このメールのパスワードは伏せ字"
-             "（********）にしました。", "", ""},
+  .opened = {"パスワード付きファイル（", "、",
+             (" に届いたメール）を、このメールのパスワードで開きました。"
+              "中身は検査してテキストにし、別のメールでお届けします。"
+              "このメールのパスワードは伏せ字（********）にしました。"),
+             "", ""},
   .not_opened = {"このメールにあったパスワードの候補では、パスワード付きファイル（", "、",
-                 " に届いたメール）を開けませんでした（", "）。ファイルは隔離されたままです（隔離ID: ",
-                 "）。"},
+                 " に届いたメール）を開けませんでした（",
+                 "）。ファイルは隔離されたままです（隔離ID: ", "）。"},
   .too_late = {"パスワード付きファイル（", "、", " に届いたメール）は、パスワードを待つ時間（",
-               "）を過ぎていたため開いていません。必要なら管理者に連絡してください（隔離ID: ", "）。"},
+               "）を過ぎていたため開いていません。必要なら管理者に連絡してください（隔離ID: ",
+               "）。"},
   .why = {{"wrong password", "パスワードが違います"},
           {"too large", "展開すると大きすぎます"},
           {"more than", "中のファイルが多すぎます"},
@@ -41,17 +45,20 @@ static const ppap_wording ja = {
 };
 
 static const ppap_wording en = {
-  .locked = {"    Waiting for its password: when a mail from the same sender gives the password "
-             "within ", ", this file is opened, checked, and its contents sent to you as text in "
-             "another mail."},
-  .opened = {"The password-protected file (", ", in the mail of ", ") was opened with the "
-             "password in this mail. Its contents were checked and are sent to you as text in "
-             "another mail. The password in this mail was masked (********).", "", ""},
+  .locked = {("    Waiting for its password: when a mail from the same sender gives the "
+              "password within "),
+             (", this file is opened, checked, and its contents sent to you as text in another "
+              "mail.")},
+  .opened = {"The password-protected file (", ", in the mail of ",
+             (") was opened with the password in this mail. Its contents were checked and are "
+              "sent to you as text in another mail. The password in this mail was masked "
+              "(********)."),
+             "", ""},
   .not_opened = {"The passwords in this mail did not open the password-protected file (",
                  ", in the mail of ", "): ", ". The file stays in the quarantine (ID ", ")."},
-  .too_late = {"The password-protected file (", ", in the mail of ", ") was not opened: this "
-               "mail came after the wait for its password (", "). Ask your administrator if you "
-               "need it (quarantine ID ", ")."},
+  .too_late = {"The password-protected file (", ", in the mail of ",
+               ") was not opened: this mail came after the wait for its password (",
+               "). Ask your administrator if you need it (quarantine ID ", ")."},
   .why = {{"wrong password", "wrong password"},
           {"too large", "too large when unpacked"},
           {"more than", "too many files inside"},
