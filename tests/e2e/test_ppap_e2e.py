@@ -18,6 +18,9 @@ What the recipient gets at the sink, and what the admin sees with `mugai quarant
 - hostile archives: a member that inflates past [convert] member_size stays held with a notice
   that says why; members named ../../x and /abs arrive as files named by their last component,
   and nothing is written outside the quarantine.
+- a virus inside (which no scanner could see in the protected zip): found once opened, nothing
+  of it sent, the entry still held.
+- the release relay refuses: the password mail gets 451 (Postfix keeps it), nothing is marked.
 Every message at the sink passes mailcheck's text-only invariant; none carries a zip."""
 import json, os, pwd, shutil, smtplib, sqlite3, subprocess, sys, tempfile, unittest
 from email import policy as email_policy
@@ -271,6 +274,40 @@ class PPAP(unittest.TestCase):
             self.assertFalse(os.path.exists(absolute))
             self.assertEqual(len(self.waiting()), 1)  # the bomb stays held
             self.assert_text_only(delivered)
+
+    def test_a_virus_inside_is_found_once_opened_and_nothing_of_it_is_sent(self):
+        with lab.Lab(conf=self.conf, release_port=self.release_port) as the_lab:
+            # What a scanner cannot see inside a protected zip, mugai sees once it opens it.
+            self.send(the_lab, zip_mail("zip-virus", [("invoice.com", lab.scan_db.EICAR)],
+                                        name="invoice.zip"))
+            self.assertIn(WAITING, body(self.by_id(self.arrived(the_lab, 1), "zip-virus")))
+            self.send(the_lab, password_mail("pw-virus"))
+            delivered = self.arrived(the_lab, 2)
+            pw = body(self.by_id(delivered, "pw-virus"))
+            self.assertIn(NOT_OPENED + "（開けましたが、中にウイルスが見つかりました: ", pw)
+            self.assertIn(PASSWORD, pw)  # it opened nothing that was delivered: not masked
+            self.assertEqual(self.unlocked(delivered), [])
+            self.assertEqual(len(self.waiting()), 1)
+            self.assertEqual(json.loads(self.quarantine("audit", "--json")), [])
+            self.assert_text_only(delivered)
+
+    def test_a_relay_that_refuses_defers_the_password_mail_and_marks_nothing(self):
+        closed = lab.free_port()  # nothing listens there: the opened text cannot be handed on
+        with open(self.conf, encoding="utf-8") as f:
+            text = lab.scan_db.config_with_keys(f.read(), "quarantine",
+                                                release_relay=f"127.0.0.1:{closed}")
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(text)
+        with lab.Lab(conf=self.conf) as the_lab:
+            self.send(the_lab, zip_mail("zip-norelay", [("memo.txt", MEMO.encode())]))
+            self.arrived(the_lab, 1)
+            with self.assertRaises(smtplib.SMTPDataError) as refused:
+                self.send(the_lab, password_mail("pw-norelay"))
+            self.assertEqual(refused.exception.smtp_code, 451)
+            self.assertEqual(len(the_lab.delivered()), 1)
+            self.assertEqual(len(self.waiting()), 1)
+            self.assertEqual(json.loads(self.quarantine("audit", "--json")), [])
+            self.assertIn("PPAP: ", the_lab.milter_log())
 
 
 if __name__ == "__main__":
