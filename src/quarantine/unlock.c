@@ -16,33 +16,13 @@ spool_write(const guint8 *data, gsize len, gpointer spool, GError **error)
   return mugai_spool_write(spool, data, len, error);
 }
 
-/* The worker's bounds for one archive: [convert]'s, as for converting a file. */
-static void
-unlock_limits(const mugai_policy *policy, mugai_conversion_limits *limits)
-{
-  const mugai_convert_policy *p = &policy->convert;
-  *limits = (mugai_conversion_limits){
-      .timeout_ms = p->timeout * 1000,
-      .cpu_seconds = (guint) MIN(p->cpu_time, p->timeout),
-      .memory_mb = (guint) (p->memory >> 20),
-      .max_output = p->text_per_file,
-      .max_expanded = p->expanded_size,
-      .max_member = p->member_size,
-      .max_entries = p->entries,
-      .max_depth = p->depth,
-      .max_xml_depth = p->xml_depth,
-      .max_pages = p->pages,
-      .max_cells = p->cells,
-  };
-}
-
 /* Try the passwords on each archive; the number opened. *WHY gets the first failure, *PASSWORD
  * the index of the password that opened the first one opened. */
 static guint
 open_archives(const mugai_unlock_job *job, GPtrArray *archives, const char **why, int *password)
 {
-  mugai_conversion_limits limits;
-  unlock_limits(job->policy, &limits);
+  mugai_conversion_limits limits; /* [convert]'s, as for converting a file */
+  mugai_conversion_limits_of(&job->policy->convert, &limits);
   guint opened = 0;
   for (guint i = 0; i < archives->len; i++) {
     mugai_locked_archive *a = g_ptr_array_index(archives, i);

@@ -154,19 +154,9 @@ limits_for(const mugai_walk *walk, mugai_conversion_limits *limits)
     gint64 remaining = (walk->deadline - g_get_monotonic_time()) / 1000;
     timeout_ms = MIN(timeout_ms, (guint64) MAX(remaining / 2, 0));
   }
-  *limits = (mugai_conversion_limits){
-    .timeout_ms = timeout_ms,
-    .cpu_seconds = (guint) MIN(p->cpu_time, p->timeout),
-    .memory_mb = (guint) (p->memory >> 20),
-    .max_output = MIN(p->text_per_file, left),
-    .max_expanded = p->expanded_size,
-    .max_member = p->member_size,
-    .max_entries = p->entries,
-    .max_depth = p->depth,
-    .max_xml_depth = p->xml_depth,
-    .max_pages = p->pages,
-    .max_cells = p->cells,
-  };
+  mugai_conversion_limits_of(p, limits);
+  limits->timeout_ms = timeout_ms;
+  limits->max_output = MIN(p->text_per_file, left);
   return limits->max_output > 0 && limits->timeout_ms > 0;
 }
 

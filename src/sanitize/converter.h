@@ -11,6 +11,7 @@
  */
 #pragma once
 #include <glib.h>
+#include "config/policy.h"
 
 /* What a conversion found besides the text (bits, in the order of their names below). */
 typedef enum {
@@ -46,6 +47,25 @@ typedef struct {
   guint max_pages;      /* PDF pages, sheets, slides */
   guint max_cells;      /* spreadsheet cells */
 } mugai_conversion_limits;
+
+/* The bounds [convert] P sets for one file, before the message's own (its time and text left). */
+static inline void
+mugai_conversion_limits_of(const mugai_convert_policy *p, mugai_conversion_limits *limits)
+{
+  *limits = (mugai_conversion_limits){
+      .timeout_ms = p->timeout * 1000,
+      .cpu_seconds = (guint) MIN(p->cpu_time, p->timeout),
+      .memory_mb = (guint) (p->memory >> 20),
+      .max_output = p->text_per_file,
+      .max_expanded = p->expanded_size,
+      .max_member = p->member_size,
+      .max_entries = p->entries,
+      .max_depth = p->depth,
+      .max_xml_depth = p->xml_depth,
+      .max_pages = p->pages,
+      .max_cells = p->cells,
+  };
+}
 
 typedef struct {
   gboolean done;    /* TRUE: TEXT holds what the file says (maybe empty, maybe truncated) */
