@@ -14,7 +14,7 @@ main(int argc, char **argv)
     fprintf(stderr, "usage: %s ROUNDS FILE...\n", argv[0]);
     return 2;
   }
-  int rounds = (int) MIN(g_ascii_strtoull(argv[1], NULL, 10), (guint64) G_MAXINT);
+  int rounds = (int) CLAMP(g_ascii_strtoull(argv[1], NULL, 10), 1, (guint64) G_MAXINT);
   guint64 bytes = 0;
   gint64 spent = 0;
   for (int f = 2; f < argc; f++) {
