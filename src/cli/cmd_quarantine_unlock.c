@@ -115,6 +115,9 @@ read_passwords(const char *path)
     else
       g_ptr_array_add(out, g_strdup(lines[i]));
   }
+  for (guint i = 0; lines && lines[i]; i++) /* the copies kept are in OUT; these go */
+    memset(lines[i], 0, strlen(lines[i]));
+  memset(text, 0, MAX_FILE_BYTES + 1);
   if (why == NULL && out->len == 0)
     why = "holds no password";
   if (why) {
