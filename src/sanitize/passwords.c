@@ -596,18 +596,25 @@ after_marker(Scan *s, const Marker *m, const char *after)
 static const char *
 next_start(const char *p, const char *end)
 {
-  for (; p < end; p++) {
+  while (p < end) {
     guchar b = (guchar) *p;
-    if (b == 'p' || b == 'P')
-      return p;
-    if (b < 0xE3 || end - p < 3)
+    if (b < 0x80) {
+      if (b == 'p' || b == 'P')
+        return p;
+      p++;
       continue;
-    guchar b1 = (guchar) p[1], b2 = (guchar) p[2];
-    if ((b == 0xE3 && b1 == 0x83 && b2 == 0x91) || (b == 0xE6 && b1 == 0x9A && b2 == 0x97) ||
-        (b == 0xE8 && b1 == 0xA7 && b2 == 0xA3) || (b == 0xE5 && b1 == 0xAF && b2 == 0x86) ||
-        (b == 0xEF && ((b1 == 0xBC && b2 == 0xB0) || (b1 == 0xBD && b2 == 0x90) ||
-                       (b1 == 0xBE && b2 == 0x8A))))
-      return p;
+    }
+    /* The text is valid UTF-8 (valid_text()): step a whole character at a time. */
+    gsize n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    if (n == 3 && end - p >= 3) {
+      guchar b1 = (guchar) p[1], b2 = (guchar) p[2];
+      if ((b == 0xE3 && b1 == 0x83 && b2 == 0x91) || (b == 0xE6 && b1 == 0x9A && b2 == 0x97) ||
+          (b == 0xE8 && b1 == 0xA7 && b2 == 0xA3) || (b == 0xE5 && b1 == 0xAF && b2 == 0x86) ||
+          (b == 0xEF && ((b1 == 0xBC && b2 == 0xB0) || (b1 == 0xBD && b2 == 0x90) ||
+                         (b1 == 0xBE && b2 == 0x8A))))
+        return p;
+    }
+    p += MIN(n, (gsize) (end - p));
   }
   return end;
 }
