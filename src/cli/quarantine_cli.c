@@ -57,24 +57,17 @@ mugai_qcli_get_entry(mugai_quarantine *q, const char *program, const char *id, i
   return e;
 }
 
-static gboolean
-spool_write(const guint8 *data, gsize len, gpointer spool, GError **error)
-{
-  return mugai_spool_write(spool, data, len, error);
-}
-
 mugai_spool *
 mugai_qcli_read_original(mugai_quarantine *q, const mugai_policy *policy, const char *program,
                          const char *id, int *status)
 {
-  g_autoptr(mugai_spool) spool = mugai_spool_new(policy->spool_dir, policy->spool_memory);
   g_autoptr(GError) error = NULL;
-  if (!mugai_quarantine_read_original(q, id, spool_write, spool, &error)) {
+  mugai_spool *spool = mugai_quarantine_read_original_spool(q, policy, id, &error);
+  if (spool == NULL) {
     fprintf(stderr, "%s: %s\n", program, error->message);
     *status = MUGAI_EXIT_TEMPFAIL;
-    return NULL;
   }
-  return g_steal_pointer(&spool);
+  return spool;
 }
 
 GOptionContext *

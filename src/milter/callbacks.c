@@ -506,8 +506,11 @@ quarantine_for(const mugai_policy *policy)
   return mugai_milter_quarantine(state, policy);
 }
 
+/* Judge the message under POLICY, with QUARANTINE (nullable) the store it is kept in, where
+ * PPAP looks for what waits for a password mail's passwords. */
 static mugai_result *
-sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope, const char *quarantine_id)
+sanitize_msg(SMFICTX *ctx, mugai_conn *conn, const mugai_policy *policy,
+             mugai_quarantine *quarantine, mugai_envelope *envelope, const char *quarantine_id)
 {
   mugai_msg *msg = conn->msg;
   g_ptr_array_add(msg->rcpts, NULL);
@@ -539,10 +542,9 @@ sanitize_msg(SMFICTX *ctx, mugai_conn *conn, mugai_envelope *envelope, const cha
   mugai_services services = {.filetype = state->filetype, .scanner = scanner,
                              .scanner_failure = scan_failure, .converter = state->converter,
                              .converter_failure = state->converter_failure};
-  const mugai_policy *policy = msg->policy ? msg->policy : conn->policy;
   mugai_milter_ppap ppap; /* the password mail's side of PPAP, lent for this call */
-  mugai_milter_ppap_init(&ppap, quarantine_for(policy), policy, &services, envelope->queue_id);
-  services.unlocker = &ppap.unlocker;
+  mugai_milter_ppap_init(&ppap, quarantine, policy, &services, envelope->queue_id);
+  services.unlocker = quarantine ? &ppap.unlocker : NULL; /* nothing held: no text searched */
   mugai_result *result = mugai_sanitize(policy, raw, envelope, &services);
   mugai_scan_holder_put(state->scanners, scanner);
   return result;
@@ -596,7 +598,8 @@ on_eom(SMFICTX *ctx)
   /* Made before judging, so the notice can name it; used only when the original is kept. */
   g_autofree char *quarantine_id = quarantine ? mugai_quarantine_id_new(g_get_real_time() /
                                                                         G_USEC_PER_SEC) : NULL;
-  g_autoptr(mugai_result) result = sanitize_msg(ctx, conn, &envelope, quarantine_id);
+  g_autoptr(mugai_result) result =
+      sanitize_msg(ctx, conn, policy, quarantine, &envelope, quarantine_id);
   /* Kept durably before any answer: a store that fails turns the result into the tempfail. */
   if (result->quarantine &&
       (quarantine || mugai_quarantine_policy_enabled(&policy->quarantine) ||

@@ -114,14 +114,11 @@ try_entry(const mugai_milter_ppap *p, mugai_quarantine *q, const char *id, const
     a->quarantine_id = g_strdup(id);
     a->time = entry->time;
     a->names = removed_zip_names(entry);
-  }
-  if (late) {
-    a->state = MUGAI_UNLOCK_ATTEMPT_TOO_LATE;
-  } else if (p->services->converter == NULL) {
-    a->state = MUGAI_UNLOCK_ATTEMPT_NOT_OPENED;
-    a->detail = g_strdup_printf("no converter: %s", p->services->converter_failure
-                                                        ? p->services->converter_failure
-                                                        : "not available");
+    a->state = late ? MUGAI_UNLOCK_ATTEMPT_TOO_LATE : MUGAI_UNLOCK_ATTEMPT_NOT_OPENED;
+    if (!late)
+      a->detail = g_strdup_printf("no converter: %s", p->services->converter_failure
+                                                          ? p->services->converter_failure
+                                                          : "not available");
   } else {
     g_autofree char *reason = g_strdup_printf("PPAP: password mail %s", p->queue_id);
     g_autofree char *by = g_strdup_printf("password-mail:%s:<%s>", p->queue_id, sender);

@@ -90,6 +90,22 @@ mugai_quarantine_read_original(mugai_quarantine *q, const char *id,
   return q->backend->read_original(q->ctx, id, write, user_data, error);
 }
 
+static gboolean
+spool_write(const guint8 *data, gsize len, gpointer spool, GError **error)
+{
+  return mugai_spool_write(spool, data, len, error);
+}
+
+mugai_spool *
+mugai_quarantine_read_original_spool(mugai_quarantine *q, const mugai_policy *policy,
+                                     const char *id, GError **error)
+{
+  g_autoptr(mugai_spool) spool = mugai_spool_new(policy->spool_dir, policy->spool_memory);
+  if (!mugai_quarantine_read_original(q, id, spool_write, spool, error))
+    return NULL;
+  return g_steal_pointer(&spool);
+}
+
 gboolean
 mugai_quarantine_list(mugai_quarantine *q, const mugai_quarantine_filter *filter,
                       mugai_quarantine_row_fn fn, gpointer data, GError **error)

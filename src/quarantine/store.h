@@ -18,6 +18,7 @@
 #include "quarantine/contacts.h"
 #include "quarantine/entry.h"
 #include "quarantine/fsck.h"
+#include "sanitize/spool.h"
 
 #define MUGAI_QUARANTINE_ERROR (mugai_quarantine_error_quark())
 GQuark mugai_quarantine_error_quark(void);
@@ -70,6 +71,12 @@ typedef gboolean (*mugai_quarantine_write_fn)(const guint8 *data, gsize len, gpo
 gboolean mugai_quarantine_read_original(mugai_quarantine *q, const char *id,
                                         mugai_quarantine_write_fn write, gpointer user_data,
                                         GError **error);
+
+/* (transfer full) (nullable) the original of ID read into a spool as POLICY's [milter] spool_dir
+ * and spool_memory make one (memory up to that, then a private unlinked file): what a release
+ * or an unlock reads an original into. NULL with ERROR when it cannot be read. */
+mugai_spool *mugai_quarantine_read_original_spool(mugai_quarantine *q, const mugai_policy *policy,
+                                                  const char *id, GError **error);
 
 /* What a list selects; NULL / 0 fields do not filter. */
 typedef struct {

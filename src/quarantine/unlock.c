@@ -10,12 +10,6 @@
 
 #define RELAY_TIMEOUT 60
 
-static gboolean
-spool_write(const guint8 *data, gsize len, gpointer spool, GError **error)
-{
-  return mugai_spool_write(spool, data, len, error);
-}
-
 /* Try the passwords on each archive; the number opened. *WHY gets the first failure, *PASSWORD
  * the index of the password that opened the first one opened. */
 static guint
@@ -91,11 +85,10 @@ unlock_claimed(const mugai_unlock_job *job, const mugai_quarantine_entry *entry,
                const char *claim, mugai_unlock_attempt *attempt, gboolean *sent, GError **error)
 {
   g_autoptr(mugai_spool) spool =
-      mugai_spool_new(job->policy->spool_dir, job->policy->spool_memory);
+      mugai_quarantine_read_original_spool(job->q, job->policy, entry->id, error);
   const guint8 *data = NULL;
   gsize len = 0;
-  if (!mugai_quarantine_read_original(job->q, entry->id, spool_write, spool, error) ||
-      !mugai_spool_view(spool, &data, &len, error))
+  if (spool == NULL || !mugai_spool_view(spool, &data, &len, error))
     return FALSE;
   g_autoptr(GPtrArray) archives = mugai_unlock_find_archives(data, len, &job->policy->limits);
   attempt->names = mugai_unlock_archive_names(archives, FALSE);
