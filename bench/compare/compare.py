@@ -58,8 +58,12 @@ numbers. --keep keeps the work directory (--work, default a new /tmp/mugai-compa
 configs, the generated mail).
 --quick: one run, 200 synthetic messages, 100 mix messages, 5 s of latency and 5 s of 100
 connections (each only where not given): a smoke test, not a measurement.
---products also takes mugai-noquarantine ([quarantine] dir empty) and mugai-noscan ([scan]
-backend = none): diagnostic variants, what the quarantine and the scanner cost.
+Every milter listens on a unix socket, as deploy/ installs mugai-milter. --products also takes
+diagnostic variants: mugai-noquarantine ([quarantine] dir empty) and mugai-noscan ([scan] backend
+= none), what the quarantine and the scanner cost; mugai-inet, mugai-milter on loopback TCP;
+null-milter and null-milter-inet (bench/null_milter.c: libmilter with mugai-milter's options
+replacing every body with a short text, no sanitizing), the floor: what any milter doing that
+costs Postfix.
 
   cmake -S . -B /tmp/b-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo && make -C /tmp/b-bench mugai-milter
   sudo bench/compare/compare.py --build /tmp/b-bench
@@ -182,17 +186,36 @@ class Env:
         log(f"mimedefang pid {md.pid}, multiplexor pid {mx.pid} on {sock}")
         return "unix:" + sock
 
-    def start_mugai(self, tag="mugai", product="mugai", conf=None):
+    def start_mugai(self, tag="mugai", product="mugai", conf=None, unix=True):
+        """mugai-milter on a unix socket, as deploy/ installs it (and as clamav-milter and MIMEDefang
+        are run here); unix=False: on loopback TCP (the mugai-inet variant)."""
         port = free_port()
+        sock = os.path.join(self.work, tag + ".sock")
+        spec = f"unix:{sock}" if unix else f"inet:{port}@127.0.0.1"
         logf = os.path.join(self.work, f"{tag}-milter.log")
         p = self.procs.start(tag, [os.path.join(self.args.build, "mugai-milter"), "-f", "-c", conf or self.mugai_conf,
-                                   "-p", f"inet:{port}@127.0.0.1"], logf)
-        wait_for("mugai-milter", lambda: tcp_ok(port), 60, p)
+                                   "-p", spec], logf)
+        wait_for("mugai-milter", (lambda: unix_ok(sock)) if unix else (lambda: tcp_ok(port)), 60, p)
+        if unix:
+            os.chmod(sock, 0o666)  # Postfix's smtpd runs as user postfix; deploy/ gives it the group
         self.milter_pids[product] = [p.pid]
         if product == "mugai":
             self.mugai_proc = p
-        log(f"mugai-milter pid {p.pid} on inet:{port}@127.0.0.1")
-        return p, f"inet:{port}@127.0.0.1"
+        log(f"mugai-milter pid {p.pid} on {spec}")
+        return p, spec
+
+    def start_null_milter(self, product="null-milter", unix=False):
+        port = free_port()
+        sock = os.path.join(self.work, product + ".sock")
+        spec = f"unix:{sock}" if unix else f"inet:{port}@127.0.0.1"
+        p = self.procs.start(product, [os.path.join(self.args.build, "null_milter"), "-p", spec],
+                             os.path.join(self.work, product + ".log"))
+        wait_for("null_milter", (lambda: unix_ok(sock)) if unix else (lambda: tcp_ok(port)), 30, p)
+        if unix:
+            os.chmod(sock, 0o666)
+        self.milter_pids[product] = [p.pid]
+        log(f"null_milter pid {p.pid} on {spec}")
+        return spec
 
     def start_lab(self, product, milter):
         state = os.path.join(self.work, "lab-" + product)
@@ -229,6 +252,12 @@ class Env:
                 conf = os.path.join(self.work, product + ".conf")
                 open(conf, "w", encoding="utf-8").write(text)
                 milters[product] = self.start_mugai(product, product, conf)[1]
+        if "mugai-inet" in self.args.products:
+            milters["mugai-inet"] = self.start_mugai("mugai-inet", "mugai-inet", unix=False)[1]
+        if "null-milter" in self.args.products:
+            milters["null-milter"] = self.start_null_milter("null-milter", True)
+        if "null-milter-inet" in self.args.products:
+            milters["null-milter-inet"] = self.start_null_milter("null-milter-inet", False)
         for product in self.args.products:
             self.start_lab(product, milters[product])
 
@@ -594,7 +623,7 @@ def perf_phase(env, args):
     pid = env.milter_pids["mugai"][0]
     data = os.path.join(env.work, "perf.data")
     perf_log = open(os.path.join(env.work, "perf-record.log"), "wb")
-    rec = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "--call-graph", "dwarf,16384", "-F", "499", "-o", data, "-p", str(pid)],
+    rec = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "--call-graph", "dwarf,16384", "-F", "999", "-o", data, "-p", str(pid)],
                            stdout=perf_log, stderr=subprocess.STDOUT)
     time.sleep(1)
     env.clear_sink("mugai")
@@ -833,7 +862,8 @@ def report(results):
         print(f"\nthroughput, median of {runs} run(s); CPU = ms of CPU per delivered message")
         print(f"{'workload':<10} {'product':<14} {'msgs/s':>8} {'ratio':>6} {'milter+clamd':>12} {'(clamd)':>8} "
               f"{'postfix':>8}  notes")
-        order = {p: i for i, p in enumerate(PRODUCTS + ["mugai-noquarantine", "mugai-noscan"])}
+        order = {p: i for i, p in enumerate(PRODUCTS + ["mugai-inet", "mugai-noquarantine", "mugai-noscan", "null-milter",
+                                                   "null-milter-inet"])}
         for (w, p), m in sorted(med.items(), key=lambda kv: (kv[0][0] != "synthetic", order.get(kv[0][1], 99))):
             bad = ""
             if m["not_accepted"] or m["undelivered"]:
