@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "sanitize/html_arena.h"
+#include "sanitize/html_hoist.h"
 
 #define HTML_DEFAULT_DEPTH 256
 #define HTML_MAX_COST ((guint64) 20000 * 20001 / 2) /* see tag_budget_end() */
@@ -111,6 +112,8 @@ typedef struct {
   gssize link_start;   /* offset of the link's first text, -1 before it */
   const mugai_link_options *links; /* nullable */
   mugai_link_report *report;       /* nullable */
+  const mugai_html_hoist *hoist;   /* nullable: the runs lifted out of what gumbo parsed */
+  GString *restored;               /* a text node with its runs back (scratch, with hoist) */
 } H2T;
 
 enum { K_NONE, K_LIST, K_LI, K_LINK, K_ROW, K_TABLE, K_PRE, K_RT };
@@ -622,7 +625,14 @@ static void walk(H2T *st, const GumboNode *document)
     const GumboNode *node = f->children->data[f->next++];
     if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE
         || node->type == GUMBO_NODE_CDATA) {
-      emit_text(st, node->v.text.text, strlen(node->v.text.text));
+      const char *text = node->v.text.text;
+      gsize n = strlen(text);
+      if (st->hoist && memchr(text, '\xF3', n)) { /* the first byte of a placeholder */
+        mugai_html_hoist_restore(st->hoist, text, n, st->restored);
+        text = st->restored->str;
+        n = st->restored->len;
+      }
+      emit_text(st, text, n);
     } else if (node->type == GUMBO_NODE_ELEMENT && !is_hidden(&node->v.element)) {
       const GumboElement *el = &node->v.element;
       if (flags_of(el->tag) & F_VOID) {
@@ -799,7 +809,14 @@ char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *
     html = clean->str;
     len = clean->len;
   }
-  gsize end = tag_budget_end(html, len);
+  mugai_html_hoist hoist;
+  if (!options->whole && mugai_html_hoist_lift(&hoist, html, len)) {
+    html = hoist.html->str;
+    len = hoist.html->len;
+    st.hoist = &hoist;
+    st.restored = g_string_sized_new(1024);
+  }
+  gsize end = tag_budget_end(html, len); /* the lifted runs held no '<': the tags are the same */
   gboolean input_cut = end < len;
   len = end;
   GumboOutput *parsed = gumbo_parse_with_options(&gopt, len ? html : "", len);
@@ -807,6 +824,10 @@ char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *
     walk(&st, parsed->document);
   st.full = st.full || input_cut; /* the reader sees "[...]" where the rest was left out */
   mugai_html_arena_clear(&arena); /* instead of gumbo_destroy_output(), which recurses per level */
+  if (st.hoist) {
+    mugai_html_hoist_clear(&hoist);
+    g_string_free(st.restored, TRUE);
+  }
   if (clean)
     g_string_free(clean, TRUE);
   return finish(&st, truncated);

@@ -19,6 +19,8 @@ typedef struct {
                                       a kind is defanged, URLs of that kind in the text are too */
   mugai_link_report *report;       /* (nullable) out: links defanged, dropped, IDN, mismatched;
                                       initialised by the caller, added to */
+  gboolean whole;     /* gumbo parses the document as it is, long text runs included (tests
+                         compare it with the default, html_hoist.h, which must give the same) */
 } mugai_html_options;
 
 /* HTML must be UTF-8 (decode it with charset.h first). Returns UTF-8 text with "\n" line ends,
