@@ -114,6 +114,7 @@ typedef struct {
   mugai_link_report *report;       /* nullable */
   const mugai_html_hoist *hoist;   /* nullable: the runs lifted out of what gumbo parsed */
   GString *restored;               /* a text node with its runs back (scratch, with hoist) */
+  GString *restored_value;         /* an attribute's value with its run back (the same) */
 } H2T;
 
 enum { K_NONE, K_LIST, K_LI, K_LINK, K_ROW, K_TABLE, K_PRE, K_RT };
@@ -336,13 +337,24 @@ static gboolean style_hides(const char *s)
   return FALSE;
 }
 
-static gboolean is_hidden(const GumboElement *el)
+/* A's value as the document wrote it: a long quoted value was lifted (html_hoist.h). Valid until
+ * the next call. */
+static const char *attr_value(H2T *st, const GumboAttribute *a)
+{
+  if (!st->hoist || !memchr(a->value, '\xF3', strlen(a->value))) /* a placeholder's first byte */
+    return a->value;
+  mugai_html_hoist_restore(st->hoist, a->value, strlen(a->value), st->restored_value);
+  return st->restored_value->str;
+}
+
+static gboolean is_hidden(H2T *st, const GumboElement *el)
 {
   if (el->tag_namespace != GUMBO_NAMESPACE_HTML || (flags_of(el->tag) & F_SKIP))
     return TRUE;
   for (guint i = 0; i < el->attributes.length; i++) {
     const GumboAttribute *a = el->attributes.data[i];
-    if (strcmp(a->name, "hidden") == 0 || (strcmp(a->name, "style") == 0 && style_hides(a->value)))
+    if (strcmp(a->name, "hidden") == 0 ||
+        (strcmp(a->name, "style") == 0 && style_hides(attr_value(st, a))))
       return TRUE;
   }
   return FALSE;
@@ -360,12 +372,12 @@ static const char *trim_c0(const char *s, gsize *len)
   return s;
 }
 
-static gint64 list_start(const GumboElement *el)
+static gint64 list_start(H2T *st, const GumboElement *el)
 {
   const GumboAttribute *a = gumbo_get_attribute(&el->attributes, "start");
   if (!a)
     return 1;
-  const char *s = skip_spaces(a->value);
+  const char *s = skip_spaces(attr_value(st, a));
   char *end;
   gint64 v = g_ascii_strtoll(s, &end, 10);
   return end == s ? 1 : CLAMP(v, -LIST_START_MAX, LIST_START_MAX);
@@ -385,7 +397,7 @@ static void render_void(H2T *st, const GumboElement *el)
   } else if (el->tag == GUMBO_TAG_IMG || el->tag == GUMBO_TAG_IMAGE) {
     const GumboAttribute *a = gumbo_get_attribute(&el->attributes, "alt");
     gsize n = 0;
-    const char *alt = a ? trim_c0(a->value, &n) : NULL;
+    const char *alt = a ? trim_c0(attr_value(st, a), &n) : NULL;
     if (n > 0) {
       put(st, "[image: ", 8);
       emit_text(st, alt, n);
@@ -413,7 +425,8 @@ static void open_link(H2T *st, Frame *f, const GumboElement *el)
   if (!a)
     return;
   mugai_link *link = g_new(mugai_link, 1);
-  mugai_link_parse(a->value, strlen(a->value), st->links, link);
+  const char *href = attr_value(st, a);
+  mugai_link_parse(href, strlen(href), st->links, link);
   if (link->kind == MUGAI_LINK_DROPPED && st->report)
     st->report->dropped++;
   if (link->kind != MUGAI_LINK_DROPPED && link->kind != MUGAI_LINK_NONE)
@@ -525,7 +538,7 @@ static void enter_special(H2T *st, Frame *f, const GumboElement *el)
     f->saved.list.next = st->next_number;
     st->list_depth++;
     st->ordered = el->tag == GUMBO_TAG_OL;
-    st->next_number = st->ordered ? list_start(el) : 1;
+    st->next_number = st->ordered ? list_start(st, el) : 1;
   } else if (fl & F_PRE) {
     f->kind = K_PRE;
     st->verbatim++;
@@ -633,7 +646,7 @@ static void walk(H2T *st, const GumboNode *document)
         n = st->restored->len;
       }
       emit_text(st, text, n);
-    } else if (node->type == GUMBO_NODE_ELEMENT && !is_hidden(&node->v.element)) {
+    } else if (node->type == GUMBO_NODE_ELEMENT && !is_hidden(st, &node->v.element)) {
       const GumboElement *el = &node->v.element;
       if (flags_of(el->tag) & F_VOID) {
         render_void(st, el);
@@ -815,6 +828,7 @@ char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *
     len = hoist.html->len;
     st.hoist = &hoist;
     st.restored = g_string_sized_new(1024);
+    st.restored_value = g_string_sized_new(256);
   }
   gsize end = tag_budget_end(html, len); /* the lifted runs held no '<': the tags are the same */
   gboolean input_cut = end < len;
@@ -827,6 +841,7 @@ char *mugai_html_to_text(const char *html, gsize len, const mugai_html_options *
   if (st.hoist) {
     mugai_html_hoist_clear(&hoist);
     g_string_free(st.restored, TRUE);
+    g_string_free(st.restored_value, TRUE);
   }
   if (clean)
     g_string_free(clean, TRUE);

@@ -25,14 +25,11 @@ is_html_space(char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
 
-/* Replaces [A, B), trimmed of white space, by a placeholder when it is long enough. */
+/* Replaces [A, B) by a placeholder when it is long enough and valid UTF-8 (which holds no NUL
+ * either: g_utf8_validate refuses one within its length). */
 static void
-lift_run(lifter *l, const char *a, const char *b)
+lift(lifter *l, const char *a, const char *b)
 {
-  while (a < b && is_html_space(*a))
-    a++;
-  while (b > a && is_html_space(b[-1]))
-    b--;
   if ((gsize) (b - a) < HOIST_MIN_RUN || (l->h->runs && l->h->runs->len >= MARK_COUNT) ||
       !g_utf8_validate(a, b - a, NULL))
     return;
@@ -48,6 +45,31 @@ lift_run(lifter *l, const char *a, const char *b)
   mugai_html_run r = {(gsize) (a - h->source), (gsize) (b - a)};
   g_array_append_val(h->runs, r);
   l->copied = b;
+}
+
+/* A data run [A, B): its white space at both ends stays, since the tree builder treats white
+ * space apart (in a table, the head, after a <pre>). */
+static void
+lift_run(lifter *l, const char *a, const char *b)
+{
+  while (a < b && is_html_space(*a))
+    a++;
+  while (b > a && is_html_space(b[-1]))
+    b--;
+  lift(l, a, b);
+}
+
+/* A quoted attribute value [A, B), whole, unless it holds a character reference or CR (which
+ * gumbo decodes) or it is one that the tree builder reads: an <input>'s type, a MathML
+ * annotation's encoding. */
+static void
+lift_value(lifter *l, const char *name, gsize name_len, const char *a, const char *b)
+{
+  if ((name_len == 4 && g_ascii_strncasecmp(name, "type", 4) == 0) ||
+      (name_len == 8 && g_ascii_strncasecmp(name, "encoding", 8) == 0) ||
+      memchr(a, '&', (gsize) (b - a)) || memchr(a, '\r', (gsize) (b - a)))
+    return;
+  lift(l, a, b);
 }
 
 /* Data state from P to END (the next '<'): runs end at a character reference (whose name,
@@ -95,7 +117,7 @@ past_gt(const char *p, const char *end)
  * attribute states; END when the document ends inside it. NAME gets the name in lower case
  * ("" when it is longer than NAME_MAX_KEPT - 1: no tag that matters here is). */
 static const char *
-skip_tag(const char *p, const char *end, char name[NAME_MAX_KEPT])
+skip_tag(lifter *l, const char *p, const char *end, char name[NAME_MAX_KEPT])
 {
   gsize n = 0;
   gboolean long_name = FALSE;
@@ -108,6 +130,7 @@ skip_tag(const char *p, const char *end, char name[NAME_MAX_KEPT])
   name[long_name ? 0 : n] = '\0';
   enum { BEFORE_NAME, ATTR_NAME, AFTER_NAME, BEFORE_VALUE, UNQUOTED, AFTER_QUOTED, SELF_CLOSING } s =
       BEFORE_NAME;
+  const char *attr = NULL, *attr_end = NULL; /* the last attribute's name */
   while (p < end) {
     char c = *p;
     if (c == '>') /* ends the tag in every state but a quoted value's, skipped whole below */
@@ -119,19 +142,25 @@ skip_tag(const char *p, const char *end, char name[NAME_MAX_KEPT])
         s = SELF_CLOSING;
       else if (c == '=' && s == AFTER_NAME)
         s = BEFORE_VALUE;
-      else if (!is_html_space(c))
+      else if (!is_html_space(c)) {
         s = ATTR_NAME; /* '=' first in a name is part of it */
+        attr = p;
+      }
       p++;
+      attr_end = s == ATTR_NAME ? p : attr_end;
       break;
     case ATTR_NAME:
       s = is_html_space(c) ? AFTER_NAME : c == '/' ? SELF_CLOSING : c == '=' ? BEFORE_VALUE : ATTR_NAME;
       p++;
+      attr_end = s == ATTR_NAME ? p : attr_end;
       break;
     case BEFORE_VALUE:
       if (c == '"' || c == '\'') {
         const char *q = memchr(p + 1, c, (gsize) (end - p - 1));
         if (q == NULL)
           return end;
+        if (attr)
+          lift_value(l, attr, (gsize) (attr_end - attr), p + 1, q);
         p = q + 1;
         s = AFTER_QUOTED;
       } else if (is_html_space(c)) {
@@ -212,17 +241,17 @@ tag_kind(const char *name)
 
 /* Past the markup at P (just after '<'); returns NULL where lifting must stop. */
 static const char *
-skip_markup(const char *p, const char *end)
+skip_markup(lifter *l, const char *p, const char *end)
 {
   char name[NAME_MAX_KEPT];
   if (g_ascii_isalpha(*p)) {
-    p = skip_tag(p, end, name);
+    p = skip_tag(l, p, end, name);
     int kind = tag_kind(name);
     return kind == TAG_STOP ? NULL : kind == TAG_RAW ? skip_raw(p, end, name) : p;
   }
   if (*p == '/') {
     if (end - p > 1 && g_ascii_isalpha(p[1]))
-      return skip_tag(p + 1, end, name);
+      return skip_tag(l, p + 1, end, name);
     return end - p > 1 && p[1] == '>' ? p + 2 : past_gt(p + 1, end); /* "</>", bogus comment */
   }
   if (*p == '!') {
@@ -247,7 +276,7 @@ mugai_html_hoist_lift(mugai_html_hoist *h, const char *html, gsize len)
   while (p != NULL && p < end) {
     const char *lt = memchr(p, '<', (gsize) (end - p));
     lift_data(&l, p, lt ? lt : end);
-    p = lt && lt + 1 < end ? skip_markup(lt + 1, end) : NULL;
+    p = lt && lt + 1 < end ? skip_markup(&l, lt + 1, end) : NULL;
   }
   if (h->html == NULL)
     return FALSE;

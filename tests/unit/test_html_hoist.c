@@ -1,5 +1,5 @@
 /* test_html_hoist.c — which text html_hoist.h lifts out of a document before gumbo parses it,
- * which it must leave where it is (tags, attribute values, comments, raw text, everything after
+ * which it must leave where it is (tags, unquoted values, comments, raw text, everything after
  * a tag that switches the tokenizer), and that the text nodes get the bytes back. That the
  * rendered text is the same either way is checked by every case of test_html2text.c and by
  * fuzz_html2text. */
@@ -49,12 +49,23 @@ short_runs_stay(void **state)
 }
 
 static void
-attribute_values_stay_even_with_a_gt_inside(void **state)
+quoted_values_are_lifted_whole_and_the_tag_ends_after_them(void **state)
 {
   (void) state;
   g_autofree char *runs =
       lifted("<p title=\"a > " LONG_JA "\" alt='" LONG_JA " > b' x=" LONG_JA ">" LONG_JA "</p>");
-  assert_string_equal(runs, LONG_JA);
+  assert_string_equal(runs, "a > " LONG_JA "|" LONG_JA " > b|" LONG_JA);
+}
+
+static void
+values_with_references_or_read_by_the_tree_builder_stay(void **state)
+{
+  (void) state;
+  g_autofree char *runs = lifted("<a href=\"https://example.jp/?a=1&amp;b=2\" x=\"short\">"
+                                 "<input TYPE=\"hidden      \"><input type='checkbox  '>"
+                                 "<annotation-xml encoding=\"text/html   \">"
+                                 "<a href=\"https://example.jp/news/1.html\">");
+  assert_string_equal(runs, "https://example.jp/news/1.html");
 }
 
 static void
@@ -141,7 +152,8 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(text_between_tags_is_lifted_without_its_white_space),
       cmocka_unit_test(short_runs_stay),
-      cmocka_unit_test(attribute_values_stay_even_with_a_gt_inside),
+      cmocka_unit_test(quoted_values_are_lifted_whole_and_the_tag_ends_after_them),
+      cmocka_unit_test(values_with_references_or_read_by_the_tree_builder_stay),
       cmocka_unit_test(comments_doctype_and_bogus_comments_stay),
       cmocka_unit_test(runs_end_at_references_and_cr),
       cmocka_unit_test(style_and_title_are_skipped_to_their_end_tags),
