@@ -17,6 +17,7 @@
 typedef struct {
   mugai_html_hoist *h;
   const char *copied; /* the original up to here is in h->html already */
+  GHashTable *values; /* lifted attribute value (owned copy) -> its index + 1 */
 } lifter;
 
 static gboolean
@@ -25,26 +26,35 @@ is_html_space(char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
 
-/* Replaces [A, B) by a placeholder when it is long enough and valid UTF-8 (which holds no NUL
- * either: g_utf8_validate refuses one within its length). */
+/* Replaces [A, B) by the placeholder of run INDEX. */
 static void
+put_mark(lifter *l, const char *a, const char *b, guint index)
+{
+  mugai_html_hoist *h = l->h;
+  g_string_append_len(h->html, l->copied, a - l->copied);
+  char mark[MARK_LEN];
+  g_unichar_to_utf8(MARK_FIRST + index, mark);
+  g_string_append_len(h->html, mark, MARK_LEN);
+  l->copied = b;
+}
+
+/* Replaces [A, B) by a new run's placeholder when it is long enough and valid UTF-8 (which holds
+ * no NUL either: g_utf8_validate refuses one within its length); returns its index + 1, or 0. */
+static guint
 lift(lifter *l, const char *a, const char *b)
 {
   if ((gsize) (b - a) < HOIST_MIN_RUN || (l->h->runs && l->h->runs->len >= MARK_COUNT) ||
       !g_utf8_validate(a, b - a, NULL))
-    return;
+    return 0;
   mugai_html_hoist *h = l->h;
   if (h->html == NULL) {
     h->html = g_string_sized_new(1024);
     h->runs = g_array_new(FALSE, FALSE, sizeof(mugai_html_run));
   }
-  g_string_append_len(h->html, l->copied, a - l->copied);
-  char mark[MARK_LEN];
-  g_unichar_to_utf8(MARK_FIRST + h->runs->len, mark);
-  g_string_append_len(h->html, mark, MARK_LEN);
+  put_mark(l, a, b, h->runs->len);
   mugai_html_run r = {(gsize) (a - h->source), (gsize) (b - a)};
   g_array_append_val(h->runs, r);
-  l->copied = b;
+  return h->runs->len;
 }
 
 /* A data run [A, B): its white space at both ends stays, since the tree builder treats white
@@ -56,20 +66,35 @@ lift_run(lifter *l, const char *a, const char *b)
     a++;
   while (b > a && is_html_space(b[-1]))
     b--;
-  lift(l, a, b);
+  (void) lift(l, a, b);
 }
 
 /* A quoted attribute value [A, B), whole, unless it holds a character reference or CR (which
  * gumbo decodes) or it is one that the tree builder reads: an <input>'s type, a MathML
- * annotation's encoding. */
+ * annotation's encoding. Equal values get the same placeholder: the tree builder compares
+ * formatting elements' attributes (the "Noah's Ark" rule keeps at most three alike). */
 static void
 lift_value(lifter *l, const char *name, gsize name_len, const char *a, const char *b)
 {
   if ((name_len == 4 && g_ascii_strncasecmp(name, "type", 4) == 0) ||
       (name_len == 8 && g_ascii_strncasecmp(name, "encoding", 8) == 0) ||
-      memchr(a, '&', (gsize) (b - a)) || memchr(a, '\r', (gsize) (b - a)))
+      memchr(a, '&', (gsize) (b - a)) || memchr(a, '\r', (gsize) (b - a)) ||
+      (gsize) (b - a) < HOIST_MIN_RUN)
     return;
-  lift(l, a, b);
+  if (l->values == NULL)
+    l->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  char *key = g_strndup(a, (gsize) (b - a)); /* no NUL inside: lift() refuses those anyway */
+  guint seen = GPOINTER_TO_UINT(g_hash_table_lookup(l->values, key));
+  if (seen > 0 && strlen(key) == (gsize) (b - a)) {
+    put_mark(l, a, b, seen - 1);
+    g_free(key);
+    return;
+  }
+  guint index = lift(l, a, b);
+  if (index > 0)
+    g_hash_table_insert(l->values, key, GUINT_TO_POINTER(index));
+  else
+    g_free(key);
 }
 
 /* Data state from P to END (the next '<'): runs end at a character reference (whose name,
@@ -271,13 +296,15 @@ mugai_html_hoist_lift(mugai_html_hoist *h, const char *html, gsize len)
   h->source = html;
   if (len < HOIST_MIN_RUN || find_mark(html, html + len))
     return FALSE;
-  lifter l = {h, html};
+  lifter l = {h, html, NULL};
   const char *p = html, *end = html + len;
   while (p != NULL && p < end) {
     const char *lt = memchr(p, '<', (gsize) (end - p));
     lift_data(&l, p, lt ? lt : end);
     p = lt && lt + 1 < end ? skip_markup(&l, lt + 1, end) : NULL;
   }
+  if (l.values)
+    g_hash_table_destroy(l.values);
   if (h->html == NULL)
     return FALSE;
   g_string_append_len(h->html, l.copied, end - l.copied);

@@ -50,6 +50,13 @@ static const mugai_html_options default_options = { .max_output = 1 << 20, .max_
   "発行：○○市役所 広報課　koho@city.example.lg.jp\n"
 
 static const Case cases[] = {
+  /* Found by fuzz_html2text: four alike formatting elements ("Noah's Ark" keeps three) around
+   * a misnested link; lifted attribute values must compare as the originals do. */
+  { "four_alike_fonts_around_a_misnested_link_as_gumbo_nests_them",
+    "<font face=\"Arial, Helvetica, sans-serif\"size=\"2\"><font face=\"Arial, Helvetica, sans-serif\""
+    "size=\"2\"><font face=\"Arial, Helvetica, sans-serif\"size=\"2\"><font face=\"Arial, Helvetica, "
+    "sans-serif\"size=\"2\"></font></font><a href=t></font>></font> ",
+    "<t>> <t>\n" },
   { "paragraphs_are_separated_by_one_blank_line",
     "<p>一つ目</p><p>二つ目</p>後の文", "一つ目\n\n二つ目\n\n後の文\n" },
   { "br_breaks_lines_and_two_br_leave_one_blank_line",

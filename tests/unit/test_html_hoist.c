@@ -57,6 +57,21 @@ quoted_values_are_lifted_whole_and_the_tag_ends_after_them(void **state)
   assert_string_equal(runs, "a > " LONG_JA "|" LONG_JA " > b|" LONG_JA);
 }
 
+/* gumbo's tree builder compares formatting elements' attributes: equal values, one run. */
+static void
+equal_values_share_a_placeholder(void **state)
+{
+  (void) state;
+  static const char html[] = "<font face=\"Arial, sans-serif\">a</font><font face=\"Arial, sans-serif\">"
+                             "b</font><font face=\"Arial, serif\">c</font>";
+  mugai_html_hoist h;
+  assert_true(mugai_html_hoist_lift(&h, html, sizeof html - 1));
+  assert_int_equal(h.runs->len, 2);
+  assert_string_equal(h.html->str, "<font face=\"\xf3\xb0\x80\x80\">a</font><font face=\"\xf3\xb0\x80\x80\">"
+                                   "b</font><font face=\"\xf3\xb0\x80\x81\">c</font>");
+  mugai_html_hoist_clear(&h);
+}
+
 static void
 values_with_references_or_read_by_the_tree_builder_stay(void **state)
 {
@@ -154,6 +169,7 @@ main(void)
       cmocka_unit_test(short_runs_stay),
       cmocka_unit_test(quoted_values_are_lifted_whole_and_the_tag_ends_after_them),
       cmocka_unit_test(values_with_references_or_read_by_the_tree_builder_stay),
+      cmocka_unit_test(equal_values_share_a_placeholder),
       cmocka_unit_test(comments_doctype_and_bogus_comments_stay),
       cmocka_unit_test(runs_end_at_references_and_cr),
       cmocka_unit_test(style_and_title_are_skipped_to_their_end_tags),
