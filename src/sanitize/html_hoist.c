@@ -1,6 +1,6 @@
 /* html_hoist.c — see html_hoist.h. The states below follow the tokenizer section of the HTML
- * standard (13.2.5); only what decides where data characters are matters here, so a tag's
- * name, attributes and values are skipped, never kept. */
+ * standard (13.2.5); only what decides where data characters and quoted attribute values are
+ * matters here, so a tag's name and attribute names are skipped, never kept. */
 #include "sanitize/html_hoist.h"
 
 #include <string.h>
