@@ -186,36 +186,31 @@ class Env:
         log(f"mimedefang pid {md.pid}, multiplexor pid {mx.pid} on {sock}")
         return "unix:" + sock
 
-    def start_mugai(self, tag="mugai", product="mugai", conf=None, unix=True):
-        """mugai-milter on a unix socket, as deploy/ installs it (and as clamav-milter and MIMEDefang
-        are run here); unix=False: on loopback TCP (the mugai-inet variant)."""
+    def start_listener(self, tag, product, argv, logf, unix):
+        """Start a milter that takes -p SOCKET (appended to ARGV): a unix socket, as deploy/
+        installs mugai-milter (and as clamav-milter and MIMEDefang are run here), or loopback TCP."""
         port = free_port()
         sock = os.path.join(self.work, tag + ".sock")
         spec = f"unix:{sock}" if unix else f"inet:{port}@127.0.0.1"
-        logf = os.path.join(self.work, f"{tag}-milter.log")
-        p = self.procs.start(tag, [os.path.join(self.args.build, "mugai-milter"), "-f", "-c", conf or self.mugai_conf,
-                                   "-p", spec], logf)
-        wait_for("mugai-milter", (lambda: unix_ok(sock)) if unix else (lambda: tcp_ok(port)), 60, p)
+        p = self.procs.start(tag, argv + ["-p", spec], logf)
+        wait_for(tag, (lambda: unix_ok(sock)) if unix else (lambda: tcp_ok(port)), 60, p)
         if unix:
             os.chmod(sock, 0o666)  # Postfix's smtpd runs as user postfix; deploy/ gives it the group
         self.milter_pids[product] = [p.pid]
+        log(f"{tag} pid {p.pid} on {spec}")
+        return p, spec
+
+    def start_mugai(self, tag="mugai", product="mugai", conf=None, unix=True):
+        """mugai-milter; unix=False: on loopback TCP (the mugai-inet variant)."""
+        argv = [os.path.join(self.args.build, "mugai-milter"), "-f", "-c", conf or self.mugai_conf]
+        p, spec = self.start_listener(tag, product, argv, os.path.join(self.work, f"{tag}-milter.log"), unix)
         if product == "mugai":
             self.mugai_proc = p
-        log(f"mugai-milter pid {p.pid} on {spec}")
         return p, spec
 
     def start_null_milter(self, product="null-milter", unix=False):
-        port = free_port()
-        sock = os.path.join(self.work, product + ".sock")
-        spec = f"unix:{sock}" if unix else f"inet:{port}@127.0.0.1"
-        p = self.procs.start(product, [os.path.join(self.args.build, "null_milter"), "-p", spec],
-                             os.path.join(self.work, product + ".log"))
-        wait_for("null_milter", (lambda: unix_ok(sock)) if unix else (lambda: tcp_ok(port)), 30, p)
-        if unix:
-            os.chmod(sock, 0o666)
-        self.milter_pids[product] = [p.pid]
-        log(f"null_milter pid {p.pid} on {spec}")
-        return spec
+        argv = [os.path.join(self.args.build, "null_milter")]
+        return self.start_listener(product, product, argv, os.path.join(self.work, product + ".log"), unix)[1]
 
     def start_lab(self, product, milter):
         state = os.path.join(self.work, "lab-" + product)

@@ -7,8 +7,8 @@
 /* Longest line SMTP lets through unencoded is 998 octets; stay well below to be safe with relays. */
 #define MAX_7BIT_LINE 900
 
-/* Bytes of TEXT at or above 0x80. Written so that the compiler vectorizes it: this and the
- * encoding are all that is done per byte of every message's text. */
+/* Bytes of TEXT at or above 0x80. Written so that the compiler vectorizes it: it reads every
+ * delivered text whole. */
 static gsize
 count_non_ascii(const char *text, gsize len)
 {

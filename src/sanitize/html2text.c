@@ -341,10 +341,10 @@ static gboolean style_hides(const char *s)
  * the next call. */
 static const char *attr_value(H2T *st, const GumboAttribute *a)
 {
-  if (!st->hoist || !memchr(a->value, '\xF3', strlen(a->value))) /* a placeholder's first byte */
+  if (!st->hoist)
     return a->value;
-  mugai_html_hoist_restore(st->hoist, a->value, strlen(a->value), st->restored_value);
-  return st->restored_value->str;
+  gsize n = strlen(a->value);
+  return mugai_html_hoist_restore(st->hoist, a->value, &n, st->restored_value);
 }
 
 static gboolean is_hidden(H2T *st, const GumboElement *el)
@@ -640,11 +640,8 @@ static void walk(H2T *st, const GumboNode *document)
         || node->type == GUMBO_NODE_CDATA) {
       const char *text = node->v.text.text;
       gsize n = strlen(text);
-      if (st->hoist && memchr(text, '\xF3', n)) { /* the first byte of a placeholder */
-        mugai_html_hoist_restore(st->hoist, text, n, st->restored);
-        text = st->restored->str;
-        n = st->restored->len;
-      }
+      if (st->hoist)
+        text = mugai_html_hoist_restore(st->hoist, text, &n, st->restored);
       emit_text(st, text, n);
     } else if (node->type == GUMBO_NODE_ELEMENT && !is_hidden(st, &node->v.element)) {
       const GumboElement *el = &node->v.element;

@@ -69,23 +69,23 @@ lift_run(lifter *l, const char *a, const char *b)
   (void) lift(l, a, b);
 }
 
-/* A quoted attribute value [A, B), whole, unless it holds a character reference or CR (which
- * gumbo decodes) or it is one that the tree builder reads: an <input>'s type, a MathML
- * annotation's encoding. Equal values get the same placeholder: the tree builder compares
- * formatting elements' attributes (the "Noah's Ark" rule keeps at most three alike). */
+/* A quoted attribute value [A, B), whole, unless it holds a character reference, CR or NUL
+ * (which gumbo decodes or replaces) or it is one that the tree builder reads: an <input>'s
+ * type, a MathML annotation's encoding. Equal values get the same placeholder: the tree
+ * builder compares formatting elements' attributes ("Noah's Ark" keeps at most three alike). */
 static void
 lift_value(lifter *l, const char *name, gsize name_len, const char *a, const char *b)
 {
   if ((name_len == 4 && g_ascii_strncasecmp(name, "type", 4) == 0) ||
       (name_len == 8 && g_ascii_strncasecmp(name, "encoding", 8) == 0) ||
-      memchr(a, '&', (gsize) (b - a)) || memchr(a, '\r', (gsize) (b - a)) ||
-      (gsize) (b - a) < HOIST_MIN_RUN)
+      (gsize) (b - a) < HOIST_MIN_RUN || memchr(a, '&', (gsize) (b - a)) ||
+      memchr(a, '\r', (gsize) (b - a)) || memchr(a, '\0', (gsize) (b - a)))
     return;
   if (l->values == NULL)
     l->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  char *key = g_strndup(a, (gsize) (b - a)); /* no NUL inside: lift() refuses those anyway */
+  char *key = g_strndup(a, (gsize) (b - a)); /* no NUL inside, as checked */
   guint seen = GPOINTER_TO_UINT(g_hash_table_lookup(l->values, key));
-  if (seen > 0 && strlen(key) == (gsize) (b - a)) {
+  if (seen > 0) {
     put_mark(l, a, b, seen - 1);
     g_free(key);
     return;
@@ -311,29 +311,29 @@ mugai_html_hoist_lift(mugai_html_hoist *h, const char *html, gsize len)
   return TRUE;
 }
 
-void
-mugai_html_hoist_restore(const mugai_html_hoist *h, const char *text, gsize len, GString *out)
+const char *
+mugai_html_hoist_restore(const mugai_html_hoist *h, const char *text, gsize *len, GString *scratch)
 {
-  g_string_truncate(out, 0);
-  const char *p = text, *end = text + len;
-  while (p < end) {
-    const char *m = find_mark(p, end);
-    if (m == NULL) {
-      g_string_append_len(out, p, end - p);
-      return;
-    }
-    g_string_append_len(out, p, m - p);
+  const char *p = text, *end = text + *len, *m = find_mark(p, end);
+  if (m == NULL)
+    return text; /* most text nodes and values: nothing copied */
+  g_string_truncate(scratch, 0);
+  for (; m != NULL; m = find_mark(p, end)) {
+    g_string_append_len(scratch, p, m - p);
     gunichar c = g_utf8_get_char_validated(m, MARK_LEN);
     guint index = c - MARK_FIRST; /* wraps for what is no placeholder */
     gsize step = c == (gunichar) -1 || c == (gunichar) -2 ? 1 : MARK_LEN;
     if (step == MARK_LEN && h->runs && index < h->runs->len) {
       const mugai_html_run *r = &g_array_index(h->runs, mugai_html_run, index);
-      g_string_append_len(out, h->source + r->offset, (gssize) r->length);
+      g_string_append_len(scratch, h->source + r->offset, (gssize) r->length);
     } else {
-      g_string_append_len(out, m, (gssize) step);
+      g_string_append_len(scratch, m, (gssize) step);
     }
     p = m + step;
   }
+  g_string_append_len(scratch, p, end - p);
+  *len = scratch->len;
+  return scratch->str;
 }
 
 void

@@ -36,9 +36,11 @@ typedef struct {
 /* Fills H from HTML (LEN bytes). Returns TRUE when something was lifted: parse H->html then. */
 gboolean mugai_html_hoist_lift(mugai_html_hoist *h, const char *html, gsize len);
 
-/* TEXT (a text node's content or an attribute's value) with each placeholder replaced by its run, written to OUT
- * (emptied first). A placeholder that is not one of H's is left as it is. */
-void mugai_html_hoist_restore(const mugai_html_hoist *h, const char *text, gsize len, GString *out);
+/* TEXT (*LEN bytes of a text node's content or an attribute's value) with each placeholder
+ * replaced by its run: TEXT itself when it holds none, else SCRATCH's string (emptied and
+ * refilled; *LEN set to its length). A placeholder that is not one of H's is left as it is. */
+const char *mugai_html_hoist_restore(const mugai_html_hoist *h, const char *text, gsize *len,
+                                     GString *scratch);
 
 /* Frees what H holds; H may be lifted again. */
 void mugai_html_hoist_clear(mugai_html_hoist *h);

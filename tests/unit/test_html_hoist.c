@@ -154,10 +154,16 @@ restore_gives_the_bytes_back_and_leaves_strangers(void **state)
   assert_true(mugai_html_hoist_lift(&h, html, sizeof html - 1));
   /* U+F0001, then U+F0009 (no run of this document), then U+F0000, then a cut one */
   static const char node[] = "x\xf3\xb0\x80\x81y\xf3\xb0\x80\x89\xf3\xb0\x80\x80z\xf3\xb0";
-  GString *out = g_string_new(NULL);
-  mugai_html_hoist_restore(&h, node, sizeof node - 1, out);
-  assert_string_equal(out->str, "xsecond " LONG_JA "y\xf3\xb0\x80\x89" "first " LONG_JA "z\xf3\xb0");
-  g_string_free(out, TRUE);
+  GString *scratch = g_string_new(NULL);
+  gsize len = sizeof node - 1;
+  const char *back = mugai_html_hoist_restore(&h, node, &len, scratch);
+  assert_string_equal(back, "xsecond " LONG_JA "y\xf3\xb0\x80\x89" "first " LONG_JA "z\xf3\xb0");
+  assert_int_equal(len, strlen(back));
+  static const char plain[] = "no placeholder here";
+  len = sizeof plain - 1;
+  assert_ptr_equal(mugai_html_hoist_restore(&h, plain, &len, scratch), plain); /* not copied */
+  assert_int_equal(len, sizeof plain - 1);
+  g_string_free(scratch, TRUE);
   mugai_html_hoist_clear(&h);
 }
 
