@@ -16,12 +16,10 @@
 #include "sanitize/headers.h"
 #include "sanitize/html2text.h"
 #include "sanitize/notice.h"
+#include "sanitize/part_decode.h"
 #include "sanitize/part_scan.h"
 #include "sanitize/payload_strip.h"
 #include "sanitize/tnef_list.h"
-#include "util/sha256.h"
-
-#define READ_CHUNK 65536
 
 /* USE: the reader gets what can be read; DROP: an unused alternative; ENCRYPTED: inside
  * multipart/encrypted, where nothing can be checked, so everything is removed. */
@@ -29,25 +27,6 @@ typedef enum { MODE_USE, MODE_DROP, MODE_ENCRYPTED } walk_mode;
 
 static void walk_entity(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth,
                         walk_mode mode);
-
-/* The decoded content of a leaf: always its size and hash; its first KEEP bytes when asked; all of
- * it, for the scanner, when it went beyond them and the caller gave a spool. */
-typedef struct {
-  guint64 size;
-  char *sha256;
-  GByteArray *kept;   /* first bytes, up to the caller's cap */
-  gboolean cut;       /* content went beyond the cap */
-  mugai_spool *whole; /* (nullable) everything, once it went beyond the cap */
-} decoded;
-
-static void
-decoded_clear(decoded *d)
-{
-  g_free(d->sha256);
-  if (d->kept)
-    g_byte_array_unref(d->kept);
-  mugai_spool_free(d->whole);
-}
 
 static char *
 child_path(const char *prefix, guint index)
@@ -112,102 +91,6 @@ enter(mugai_walk *walk, guint depth)
     walk->limit = MUGAI_REASON_MIME_PARTS;
     return FALSE;
   }
-  return TRUE;
-}
-
-/* Text parts labelled base64 whose content is plainly prose (words separated by spaces, which no
- * base64 encoder writes) are read as they are, as mail clients show them; decoding them as base64
- * would turn readable text into garbage. */
-static gboolean
-base64_label_is_false(GMimeStream *source)
-{
-  char buf[4096];
-  if (g_mime_stream_reset(source) == -1)
-    return FALSE;
-  gssize n = g_mime_stream_read(source, buf, sizeof buf);
-  if (n <= 0)
-    return FALSE;
-  guint lines = 0, prose = 0;
-  gssize start = 0;
-  for (gssize i = 0; i <= n; i++) {
-    if (i < n && buf[i] != '\n')
-      continue;
-    gssize a = start, b = i;
-    start = i + 1;
-    while (a < b && g_ascii_isspace(buf[a]))
-      a++;
-    while (b > a && g_ascii_isspace(buf[b - 1]))
-      b--;
-    if (a == b)
-      continue;
-    lines++;
-    for (gssize j = a; j < b; j++) {
-      guchar c = (guchar) buf[j];
-      if (c == ' ' || c == '\t' || !(g_ascii_isalnum(c) || c == '+' || c == '/' || c == '=')) {
-        prose++;
-        break;
-      }
-    }
-  }
-  return lines > 0 && prose * 2 >= lines;
-}
-
-/* Past the first KEEP bytes the whole content goes to OUT->whole (given by the caller, or NULL):
- * what was kept first, then every further byte. */
-static gboolean
-spool_beyond(decoded *out, const char *rest, gsize len, gboolean first, char **failure)
-{
-  g_autoptr(GError) error = NULL;
-  if ((first && !mugai_spool_write(out->whole, out->kept->data, out->kept->len, &error)) ||
-      (error == NULL && !mugai_spool_write(out->whole, rest, len, &error))) {
-    *failure = g_strdup_printf("cannot keep a part for the virus scanner: %s", error->message);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Stream the transfer-decoded content of PART once: hash it, count it, keep the first KEEP bytes,
- * and all of it in OUT->whole when the caller set one (for the scanner). Memory stays flat in the
- * size of the part beyond KEEP (OUT->whole goes to a file past [milter] spool_memory). */
-static gboolean
-decode_part(GMimePart *part, gsize keep, gboolean as_text, decoded *out, char **failure)
-{
-  g_autoptr(mugai_sha256) sum = mugai_sha256_new();
-  out->kept = g_byte_array_sized_new(MIN(keep, (gsize) READ_CHUNK));
-  GMimeDataWrapper *content = g_mime_part_get_content(part);
-  if (content && g_mime_data_wrapper_get_stream(content)) {
-    GMimeStream *source = g_mime_data_wrapper_get_stream(content);
-    g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(source);
-    GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
-    if (as_text && encoding == GMIME_CONTENT_ENCODING_BASE64 && base64_label_is_false(source))
-      encoding = GMIME_CONTENT_ENCODING_DEFAULT;
-    if (encoding != GMIME_CONTENT_ENCODING_DEFAULT) {
-      g_autoptr(GMimeFilter) filter = g_mime_filter_basic_new(encoding, FALSE);
-      g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
-    }
-    if (g_mime_stream_reset(source) == -1) {
-      *failure = g_strdup("cannot rewind a part's stream");
-      return FALSE;
-    }
-    g_autofree char *buf = g_malloc(READ_CHUNK);
-    gssize n;
-    while ((n = g_mime_stream_read(filtered, buf, READ_CHUNK)) > 0) {
-      mugai_sha256_update(sum, buf, (gsize) n);
-      out->size += n;
-      gsize room = keep > out->kept->len ? keep - out->kept->len : 0;
-      g_byte_array_append(out->kept, (const guint8 *) buf, MIN(room, (gsize) n));
-      if ((gsize) n > room) {
-        if (out->whole && !spool_beyond(out, buf + room, (gsize) n - room, !out->cut, failure))
-          return FALSE;
-        out->cut = TRUE;
-      }
-    }
-    if (n < 0 && !g_mime_stream_eos(filtered)) {
-      *failure = g_strdup("read error while decoding a part");
-      return FALSE;
-    }
-  }
-  out->sha256 = mugai_sha256_hex(sum);
   return TRUE;
 }
 
@@ -388,7 +271,7 @@ strip_payloads(mugai_walk *walk, gsize from, const char *path)
 }
 
 static void
-append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, mugai_part *part)
+append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, mugai_decoded *d, mugai_part *part)
 {
   gsize text_start = walk->text->len;
   const char *label = g_mime_object_get_content_type_parameter(obj, "charset");
@@ -433,7 +316,7 @@ append_text_part(mugai_walk *walk, GMimeObject *obj, gboolean html, decoded *d, 
  * it, the scanner's copy when there is one, else the part decoded again into AGAIN (cleared by
  * the caller). FALSE with walk->failure set when it cannot be read again. */
 static gboolean
-whole_content(mugai_walk *walk, GMimePart *obj, const decoded *d, gsize cap, decoded *again,
+whole_content(mugai_walk *walk, GMimePart *obj, const mugai_decoded *d, gsize cap, mugai_decoded *again,
               const guint8 **data, gsize *len)
 {
   *data = d->kept->data;
@@ -445,7 +328,7 @@ whole_content(mugai_walk *walk, GMimePart *obj, const decoded *d, gsize cap, dec
       return FALSE;
     }
   } else if (d->cut) {
-    if (!decode_part(obj, cap, FALSE, again, &walk->failure))
+    if (!mugai_part_decode(obj, cap, FALSE, again, &walk->failure))
       return FALSE;
     *data = again->kept->data;
     *len = again->kept->len;
@@ -468,7 +351,7 @@ holds_for_password(const mugai_walk *walk, const mugai_archive_listing *listing)
  * of them when the scanner asked for it; otherwise the whole part is decoded again, only when it is
  * an archive no larger than [limits] archive_size. */
 static void
-list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded *d)
+list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const mugai_decoded *d)
 {
   const guint8 *head = d->kept->data;
   gboolean tnef = mugai_tnef_detect(head, d->kept->len);
@@ -481,11 +364,11 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
     part->contents->truncated = TRUE; /* too big to read: named, not listed */
     return;
   }
-  decoded again = {0};
+  mugai_decoded again = {0};
   const guint8 *data = NULL;
   gsize len = 0;
   if (!whole_content(walk, obj, d, limits->archive_bytes, &again, &data, &len)) {
-    decoded_clear(&again);
+    mugai_decoded_clear(&again);
     return;
   }
   mugai_archive_limits archive = {
@@ -502,7 +385,7 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
     walk->result->locked_archives++;
     walk->result->actions[MUGAI_ACTION_LOCKED]++;
   }
-  decoded_clear(&again);
+  mugai_decoded_clear(&again);
   mugai_walk_out_of_time(walk);
 }
 
@@ -510,7 +393,7 @@ list_contents(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded 
  * text replaces it below the body. One that cannot be converted stays removed and is listed like
  * any other (with the reason it was not converted). */
 static void
-convert_file(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded *d)
+convert_file(mugai_walk *walk, GMimePart *obj, mugai_part *part, const mugai_decoded *d)
 {
   gboolean clean = !part->scanned || part->scan_verdict == MUGAI_SCAN_CLEAN;
   if (walk->limit != MUGAI_REASON_NONE || walk->failure)
@@ -518,12 +401,12 @@ convert_file(mugai_walk *walk, GMimePart *obj, mugai_part *part, const decoded *
   if (!clean) {
     mugai_attachment_not_converted(walk, part, "not converted: the virus scan did not pass it");
   } else if (mugai_attachment_may_convert(walk, part)) { /* before the part is decoded again */
-    decoded again = {0};
+    mugai_decoded again = {0};
     const guint8 *data = NULL;
     gsize len = 0;
     if (whole_content(walk, obj, d, (gsize) walk->policy->convert.file_size, &again, &data, &len))
       mugai_attachment_convert(walk, part, data, len);
-    decoded_clear(&again);
+    mugai_decoded_clear(&again);
     mugai_walk_out_of_time(walk);
   }
   if (part->action == MUGAI_PART_REMOVED && walk->failure == NULL)
@@ -571,8 +454,8 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   mugai_part *part = mugai_result_add_part(walk->result, path, type);
   part->name = mugai_part_filename(obj); /* RFC 2047/2231 with CP932 extensions, not iconv's */
   if (is_message_type(type)) {
-    decoded d = {0};
-    if (decode_part(GMIME_PART(obj), walk->policy->limits.message_bytes, FALSE, &d,
+    mugai_decoded d = {0};
+    if (mugai_part_decode(GMIME_PART(obj), walk->policy->limits.message_bytes, FALSE, &d,
                     &walk->failure)) {
       part->size = d.size;
       g_free(part->sha256);
@@ -592,7 +475,7 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
       else if (!walk_attached_message(walk, g_steal_pointer(&d.kept), path, depth, mode))
         mark_removed(walk, part, "unparseable_message");
     }
-    decoded_clear(&d);
+    mugai_decoded_clear(&d);
     return;
   }
   gboolean plain = strcmp(type, "text/plain") == 0 || is_report_text(type);
@@ -603,9 +486,9 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
   gsize keep = text_type ? (html ? limits->html_bytes : limits->text_bytes)
                          : MAX(MUGAI_FILETYPE_PREFIX, MUGAI_ARCHIVE_DETECT_PREFIX);
 
-  decoded d = {.whole = mugai_part_scan_spool_new(walk)};
-  if (!decode_part(GMIME_PART(obj), keep, text_type, &d, &walk->failure)) {
-    decoded_clear(&d);
+  mugai_decoded d = {.whole = mugai_part_scan_spool_new(walk)};
+  if (!mugai_part_decode(GMIME_PART(obj), keep, text_type, &d, &walk->failure)) {
+    mugai_decoded_clear(&d);
     return;
   }
   part->size = d.size;
@@ -665,7 +548,7 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
     mugai_part_scan(walk, part, d.size, d.kept, d.whole);
   if (fate == MUGAI_FATE_CONVERT)
     convert_file(walk, GMIME_PART(obj), part, &d);
-  decoded_clear(&d);
+  mugai_decoded_clear(&d);
 }
 
 /* Is CHILD one of the representations of the text (as opposed to a file someone put there)? */
@@ -684,12 +567,12 @@ is_text_alternative(GMimeObject *child)
 static gboolean
 is_blank_text(GMimeObject *child)
 {
-  decoded d = {0};
+  mugai_decoded d = {0};
   char *failure = NULL;
-  gboolean blank = decode_part(GMIME_PART(child), 4096, TRUE, &d, &failure) && d.size <= 4096;
+  gboolean blank = mugai_part_decode(GMIME_PART(child), 4096, TRUE, &d, &failure) && d.size <= 4096;
   for (guint i = 0; blank && i < d.kept->len; i++)
     blank = g_ascii_isspace(d.kept->data[i]);
-  decoded_clear(&d);
+  mugai_decoded_clear(&d);
   g_free(failure);
   return blank;
 }
@@ -786,14 +669,14 @@ drop_inline_image(mugai_walk *walk, GMimeObject *child, const char *path, guint 
   g_autofree char *type = lower_type(child);
   mugai_part *part = mugai_result_add_part(walk->result, path, type);
   part->name = mugai_part_filename(child);
-  decoded d = {.whole = mugai_part_scan_spool_new(walk)};
-  if (decode_part(GMIME_PART(child), 0, FALSE, &d, &walk->failure)) {
+  mugai_decoded d = {.whole = mugai_part_scan_spool_new(walk)};
+  if (mugai_part_decode(GMIME_PART(child), 0, FALSE, &d, &walk->failure)) {
     part->size = d.size;
     g_free(part->sha256);
     part->sha256 = g_steal_pointer(&d.sha256);
     mugai_part_scan(walk, part, d.size, d.kept, d.whole);
   }
-  decoded_clear(&d);
+  mugai_decoded_clear(&d);
   part->action = MUGAI_PART_DROPPED;
   g_free(part->reason);
   part->reason = g_strdup("inline_image");

@@ -124,6 +124,17 @@ class NothingLostSilently(unittest.TestCase):
         self.assertIn("Important: meeting moved to 3pm", body_of(p.stdout))
 
 
+    def test_quoted_printable_text_after_a_long_run_of_soft_breaks_is_kept(self):
+        text = "住民税の通知について、ご確認ください。"
+        escaped = "".join("=%02X" % c for c in text.encode())
+        p, r, _ = sanitize(msg("From: a@example.jp\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+                               "Content-Transfer-Encoding: quoted-printable\n",
+                               "=\n" * 40000 + escaped + "=\n=E3=80=82\n"))
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(text + "。", body_of(p.stdout))
+        self.assertEqual(r["parts"][0]["size"], len((text + "。\r\n").encode()))
+
+
 class TextThatIsAFile(unittest.TestCase):
     def test_text_part_named_like_a_script_is_removed_and_named(self):
         p, r, _ = sanitize(msg("From: a@example.jp\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n",

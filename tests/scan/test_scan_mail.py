@@ -44,6 +44,13 @@ def b64(data):
     return base64.encodebytes(data).replace(b"\n", b"\r\n").rstrip(b"\r\n")
 
 
+def qp_every_byte(data, soft_breaks=0):
+    """DATA quoted-printable with every byte escaped, after SOFT_BREAKS empty soft line breaks:
+    the bytes appear only once it is decoded."""
+    lines = [b"".join(b"=%02X" % c for c in data[i:i + 20]) for i in range(0, len(data), 20)]
+    return b"=\r\n" * soft_breaks + b"=\r\n".join(lines)
+
+
 def attachment(name, data, ctype="application/octet-stream"):
     return ([f'Content-Type: {ctype}; name="{name}"', f'Content-Disposition: attachment; filename="{name}"',
              "Content-Transfer-Encoding: base64"], b64(data))
@@ -79,6 +86,17 @@ class Found(unittest.TestCase):
     def test_eicar_attachment(self):
         line, _ = self.assert_refused(message([TEXT, attachment("eicar.com", scan_db.EICAR)]), path="2")
         self.assertIn('detail="Eicar-Test-Signature.UNOFFICIAL in part 2 (\\"eicar.com\\")"', line)
+
+    def test_eicar_quoted_printable_attachment(self):
+        part = (['Content-Type: application/octet-stream; name="e.com"', "Content-Disposition: attachment",
+                 "Content-Transfer-Encoding: quoted-printable"], qp_every_byte(scan_db.EICAR))
+        self.assert_refused(message([TEXT, part]), path="2")
+
+    def test_eicar_quoted_printable_after_more_than_a_read_of_soft_breaks(self):
+        # 90 KB of "=\r\n" decode to nothing: the part is read on past them, not taken as ended
+        part = (['Content-Type: application/octet-stream; name="e.com"', "Content-Disposition: attachment",
+                 "Content-Transfer-Encoding: quoted-printable"], qp_every_byte(scan_db.EICAR, 30000))
+        self.assert_refused(message([TEXT, part]), path="2")
 
     def test_eicar_as_base64_text_body(self):
         body = (["Content-Type: text/plain; charset=us-ascii", "Content-Transfer-Encoding: base64"],
