@@ -119,7 +119,7 @@ read_content(content_reader *r, char *buf)
   }
 }
 
-/* decode_part()'s loop over R: see there. */
+/* mugai_part_decode()'s loop over R. */
 static gboolean
 decode_content(content_reader *r, gsize keep, mugai_sha256 *sum, mugai_decoded *out, char **failure)
 {
