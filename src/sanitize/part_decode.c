@@ -71,10 +71,9 @@ spool_beyond(mugai_decoded *out, const char *rest, gsize len, gboolean first, ch
  * qp_decode.h for quoted-printable (see there why). */
 typedef struct {
   GMimeStream *source;   /* the part's stream, transfer-encoded */
-  GMimeStream *filtered; /* (owned) over source, decoding it; NULL when qp */
-  gboolean qp;           /* source is quoted-printable, decoded here rather than by filtered */
+  GMimeStream *filtered; /* (owned) over source, decoding it; NULL when raw is set */
+  guint8 *raw; /* (owned) READ_CHUNK - 2 bytes of quoted-printable, decoded here; NULL if not QP */
   mugai_qp_decoder qp_state;
-  guint8 *raw; /* (owned) READ_CHUNK - 2 bytes of quoted-printable, when qp */
 } content_reader;
 
 static void
@@ -84,8 +83,7 @@ content_reader_init(content_reader *r, GMimeDataWrapper *content, gboolean as_te
   GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
   if (as_text && encoding == GMIME_CONTENT_ENCODING_BASE64 && base64_label_is_false(r->source))
     encoding = GMIME_CONTENT_ENCODING_DEFAULT;
-  r->qp = encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-  if (r->qp) {
+  if (encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
     r->raw = g_malloc(READ_CHUNK - 2);
     return;
   }
@@ -107,7 +105,7 @@ content_reader_clear(content_reader *r)
 static gssize
 read_content(content_reader *r, char *buf)
 {
-  if (!r->qp)
+  if (r->raw == NULL)
     return g_mime_stream_read(r->filtered, buf, READ_CHUNK);
   for (;;) { /* a chunk of soft line breaks alone decodes to nothing: read on */
     gssize n = g_mime_stream_read(r->source, (char *) r->raw, READ_CHUNK - 2);
@@ -140,7 +138,7 @@ decode_content(content_reader *r, gsize keep, mugai_sha256 *sum, mugai_decoded *
       out->cut = TRUE;
     }
   }
-  if (n < 0 && !g_mime_stream_eos(r->qp ? r->source : r->filtered)) {
+  if (n < 0 && !g_mime_stream_eos(r->raw ? r->source : r->filtered)) {
     *failure = g_strdup("read error while decoding a part");
     return FALSE;
   }
