@@ -39,6 +39,7 @@
 #define HTML_DEFAULT_DEPTH 256
 #define HTML_MAX_COST ((guint64) 20000 * 20001 / 2) /* see tag_budget_end() */
 #define HTML_END_TAG_REACH 8 /* open elements an end tag may close at once in the estimate */
+#define TAG_NAME_MAX 16      /* bytes of a tag name the estimate reads */
 #define HTML_INPUT_MAX     ((gsize)1 << 30) /* gumbo takes < 4 GiB; mail parts are far smaller */
 #define LIST_START_MAX     1000000000       /* keeps "N. " markers short and free of overflow */
 #define INDENT_MAX         8                /* list levels that still indent (2 spaces each) */
@@ -245,15 +246,38 @@ static void put(H2T *st, const char *s, gsize n)
 
 enum { C_TEXT, C_SPACE, C_NL, C_CTRL, C_C2 };
 
+/* Each byte's class, looked up: emit_text() and strip_controls() ask it of every byte of the
+ * document. 0xC2 leads U+0080..U+00BF: C1 controls and NBSP. */
+#define T C_TEXT
+#define S C_SPACE
+#define N C_NL
+#define X C_CTRL
+static const guint8 byte_classes[256] = {
+  X, X, X, X, X, X, X, X, X, S, N, X, S, N, X, X, /* TAB LF VT FF CR */
+  X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+  S, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, /* space */
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, X, /* DEL */
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, C_C2, T, T, T, T, T, T, T, T, T, T, T, T, T, /* 0xC2 */
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+  T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T,
+};
+#undef T
+#undef S
+#undef N
+#undef X
+
 static int byte_class(guchar c)
 {
-  if (c >= 0x80)
-    return c == 0xC2 ? C_C2 : C_TEXT; /* 0xC2 leads U+0080..U+00BF: C1 controls and NBSP */
-  if (c > 0x20 && c != 0x7F)
-    return C_TEXT;
-  if (c == ' ' || c == '\t' || c == '\f')
-    return C_SPACE;
-  return (c == '\n' || c == '\r') ? C_NL : C_CTRL;
+  return byte_classes[c];
 }
 
 /* Handles a C_CTRL or C_C2 byte at S; returns the bytes consumed. */
@@ -692,12 +716,12 @@ static GString *strip_controls(const char *s, gsize len)
   GString *clean = NULL;
   gsize kept = 0;
   for (gsize i = 0; i < len; i++) {
-    guchar c = (guchar)s[i];
-    gsize drop = 0;
-    if ((c < 0x20 && !is_space((char)c)) || c == 0x7F)
-      drop = 1;
-    else if (c == 0xC2 && i + 1 < len && (guchar)s[i + 1] >= 0x80 && (guchar)s[i + 1] <= 0x9F)
-      drop = 2; /* C1 control */
+    int class = byte_class((guchar)s[i]);
+    if (class < C_CTRL) /* text, spaces and line ends stay */
+      continue;
+    gsize drop = 1; /* C0 control or DEL */
+    if (class == C_C2)
+      drop = i + 1 < len && (guchar)s[i + 1] >= 0x80 && (guchar)s[i + 1] <= 0x9F ? 2 : 0;
     if (drop == 0)
       continue;
     if (!clean)
@@ -716,23 +740,25 @@ static GString *strip_controls(const char *s, gsize len)
 static gboolean
 tag_keeps_depth(const char *name, gsize n)
 {
-  /* Lengths stored and the first letter checked first: this runs for every tag of the input. */
-#define KEEP(s) { s, sizeof s - 1 }
-  static const struct { const char *name; gsize len; } names[] = {
-    KEEP("br"), KEEP("img"), KEEP("hr"), KEEP("input"), KEEP("meta"), KEEP("link"),
-    KEEP("area"), KEEP("base"), KEEP("col"), KEEP("embed"), KEEP("param"), KEEP("source"),
-    KEEP("track"), KEEP("wbr"), KEEP("p"), KEEP("li"), KEEP("dt"), KEEP("dd"), KEEP("option"),
-    KEEP("optgroup"), KEEP("tr"), KEEP("td"), KEEP("th"), KEEP("tbody"), KEEP("thead"),
-    KEEP("tfoot"), KEEP("colgroup"), KEEP("rb"), KEEP("rt"), KEEP("rp"), KEEP("rtc"),
-    KEEP("image"), KEEP("keygen"),
+  /* By first letter, each name between spaces: this runs for every tag of the input. */
+  static const char *const by_letter[26] = {
+    ['a' - 'a'] = " area ", ['b' - 'a'] = " br base ", ['c' - 'a'] = " col colgroup ",
+    ['d' - 'a'] = " dt dd ", ['e' - 'a'] = " embed ", ['h' - 'a'] = " hr ",
+    ['i' - 'a'] = " img input image ", ['k' - 'a'] = " keygen ", ['l' - 'a'] = " link li ",
+    ['m' - 'a'] = " meta ", ['o' - 'a'] = " option optgroup ", ['p' - 'a'] = " param p ",
+    ['r' - 'a'] = " rb rt rp rtc ", ['s' - 'a'] = " source ",
+    ['t' - 'a'] = " track tr td th tbody thead tfoot ", ['w' - 'a'] = " wbr ",
   };
-#undef KEEP
+  char word[TAG_NAME_MAX + 3]; /* " name " */
   char first = g_ascii_tolower(name[0]);
-  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-    if (names[i].len == n && names[i].name[0] == first
-        && g_ascii_strncasecmp(name, names[i].name, n) == 0)
-      return TRUE;
-  return FALSE;
+  if (n > TAG_NAME_MAX || first < 'a' || first > 'z' || by_letter[first - 'a'] == NULL)
+    return FALSE;
+  word[0] = ' ';
+  for (gsize i = 0; i < n; i++)
+    word[i + 1] = g_ascii_tolower(name[i]);
+  word[n + 1] = ' ';
+  word[n + 2] = '\0';
+  return strstr(by_letter[first - 'a'], word) != NULL;
 }
 
 /* Lower-case hash of a tag name of N bytes, for matching end tags to start tags. */
@@ -764,7 +790,7 @@ tag_budget_end(const char *html, gsize len)
   for (const char *p = html; (p = memchr(p, '<', (gsize) (end - p))) != NULL; p++) {
     gboolean closing = p + 1 < end && p[1] == '/';
     const char *name = p + 1 + closing, *q = name;
-    while (q < end && q - name < 16 && g_ascii_isalnum(*q))
+    while (q < end && q - name < TAG_NAME_MAX && g_ascii_isalnum(*q))
       q++;
     if (q == name || !g_ascii_isalpha(*name))
       continue;

@@ -37,13 +37,26 @@ mugai_payload_free(mugai_payload *payload)
   g_free(payload);
 }
 
+/* Could TEXT from FROM hold a block? Every line that opens or ends one starts with its marker
+ * ("begin", "=y", the PGP armor) but BinHex's, which may stand anywhere in its line: one search,
+ * and a look at the first bytes of each line. */
 static gboolean
 has_marker(const GString *text, gsize from)
 {
-  const char *s = text->str + from;
-  gsize len = text->len - from;
-  return memmem(s, len, "begin", 5) || memmem(s, len, "=y", 2) || memmem(s, len, "BinHex", 6) ||
-         memmem(s, len, "-----BEGIN PGP MESSAGE", 22);
+  const char *s = text->str + from, *end = text->str + text->len;
+  if (memmem(s, (gsize) (end - s), "BinHex", 6))
+    return TRUE;
+  static const char *const starts[] = {"begin", "=y", "-----BEGIN PGP MESSAGE"};
+  for (const char *line = s; line != NULL && line < end;) {
+    gsize left = (gsize) (end - line);
+    for (gsize i = 0; i < G_N_ELEMENTS(starts); i++)
+      if (*line == starts[i][0] && left >= strlen(starts[i]) &&
+          memcmp(line, starts[i], strlen(starts[i])) == 0)
+        return TRUE;
+    line = memchr(line, '\n', left);
+    line = line ? line + 1 : NULL;
+  }
+  return FALSE;
 }
 
 static gsize
