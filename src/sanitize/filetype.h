@@ -16,8 +16,11 @@ void mugai_filetype_free(mugai_filetype *filetype); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_filetype, mugai_filetype_free)
 
 /* MIME type of the first LEN bytes of DATA ("application/pdf"), "application/octet-stream" when
- * libmagic cannot tell. (transfer full) */
-char *mugai_filetype_detect(mugai_filetype *filetype, const void *data, gsize len);
+ * libmagic cannot tell. DECLARED (nullable) is the type the sender gave: when it is PDF, PNG,
+ * JPEG or GIF and DATA starts with that format's signature, libmagic, whose rule for the format
+ * is that signature and gives the same answer, is not asked. (transfer full) */
+char *mugai_filetype_detect(mugai_filetype *filetype, const void *data, gsize len,
+                            const char *declared);
 
 /* libmagic costs about 0.3 ms a call whatever the input: a message with hundreds of attachments
  * has only its first parts typed (the rest report detected_type ""), so it cannot cost more. */

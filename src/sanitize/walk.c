@@ -504,7 +504,8 @@ walk_leaf(mugai_walk *walk, GMimeObject *obj, const char *path, guint depth, wal
       walk->typed++ < MUGAI_FILETYPE_MAX_PER_MESSAGE) {
     g_free(part->detected_type);
     part->detected_type = mugai_filetype_detect(walk->services->filetype, d.kept->data,
-                                                MIN(d.kept->len, (gsize) MUGAI_FILETYPE_PREFIX));
+                                                MIN(d.kept->len, (gsize) MUGAI_FILETYPE_PREFIX),
+                                                type);
   }
   g_free(part->reason);
   part->reason = NULL;
