@@ -81,6 +81,9 @@ declared_type_vouched_by_its_signature(void **state)
   static const char text[] = "%PDF is what we send\n";
   g_autofree char *short_sig = mugai_filetype_detect(f, text, sizeof text - 1, "application/pdf");
   assert_string_equal(short_sig, "text/plain");
+  static const char bare_png[] = "\x89PNG\r\n\x1a\n\0\0\0\0\0\0\0\0\0\0\0\0";
+  g_autofree char *bare = mugai_filetype_detect(f, bare_png, sizeof bare_png - 1, "image/png");
+  assert_string_equal(bare, "application/octet-stream");
   static const char exe[] = "MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0";
   g_autofree char *disguised = mugai_filetype_detect(f, exe, sizeof exe - 1, "image/jpeg");
   assert_string_not_equal(disguised, "image/jpeg");
