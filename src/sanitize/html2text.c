@@ -740,25 +740,30 @@ static GString *strip_controls(const char *s, gsize len)
 static gboolean
 tag_keeps_depth(const char *name, gsize n)
 {
-  /* By first letter, each name between spaces: this runs for every tag of the input. */
-  static const char *const by_letter[26] = {
-    ['a' - 'a'] = " area ", ['b' - 'a'] = " br base ", ['c' - 'a'] = " col colgroup ",
-    ['d' - 'a'] = " dt dd ", ['e' - 'a'] = " embed ", ['h' - 'a'] = " hr ",
-    ['i' - 'a'] = " img input image ", ['k' - 'a'] = " keygen ", ['l' - 'a'] = " link li ",
-    ['m' - 'a'] = " meta ", ['o' - 'a'] = " option optgroup ", ['p' - 'a'] = " param p ",
-    ['r' - 'a'] = " rb rt rp rtc ", ['s' - 'a'] = " source ",
-    ['t' - 'a'] = " track tr td th tbody thead tfoot ", ['w' - 'a'] = " wbr ",
+  /* By first letter: this runs for every tag of the input. */
+  static const char *const by_letter[26][8] = {
+    ['a' - 'a'] = {"area"}, ['b' - 'a'] = {"br", "base"}, ['c' - 'a'] = {"col", "colgroup"},
+    ['d' - 'a'] = {"dt", "dd"}, ['e' - 'a'] = {"embed"}, ['h' - 'a'] = {"hr"},
+    ['i' - 'a'] = {"img", "input", "image"}, ['k' - 'a'] = {"keygen"}, ['l' - 'a'] = {"link", "li"},
+    ['m' - 'a'] = {"meta"}, ['o' - 'a'] = {"option", "optgroup"}, ['p' - 'a'] = {"param", "p"},
+    ['r' - 'a'] = {"rb", "rt", "rp", "rtc"}, ['s' - 'a'] = {"source"},
+    ['t' - 'a'] = {"track", "tr", "td", "th", "tbody", "thead", "tfoot"}, ['w' - 'a'] = {"wbr"},
   };
-  char word[TAG_NAME_MAX + 3]; /* " name " */
+  char lower[TAG_NAME_MAX];
   char first = g_ascii_tolower(name[0]);
-  if (n > TAG_NAME_MAX || first < 'a' || first > 'z' || by_letter[first - 'a'] == NULL)
+  if (n > TAG_NAME_MAX || first < 'a' || first > 'z')
     return FALSE;
-  word[0] = ' ';
   for (gsize i = 0; i < n; i++)
-    word[i + 1] = g_ascii_tolower(name[i]);
-  word[n + 1] = ' ';
-  word[n + 2] = '\0';
-  return strstr(by_letter[first - 'a'], word) != NULL;
+    lower[i] = g_ascii_tolower(name[i]);
+  const char *const *list = by_letter[first - 'a'];
+  for (gsize i = 0; i < G_N_ELEMENTS(by_letter[0]) && list[i] != NULL; i++) {
+    gsize k = 0;
+    while (k < n && list[i][k] == lower[k]) /* stops at list[i]'s NUL: a name holds none */
+      k++;
+    if (k == n && list[i][n] == '\0')
+      return TRUE;
+  }
+  return FALSE;
 }
 
 /* Lower-case hash of a tag name of N bytes, for matching end tags to start tags. */
