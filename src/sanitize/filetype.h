@@ -22,8 +22,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_filetype, mugai_filetype_free)
 char *mugai_filetype_detect(mugai_filetype *filetype, const void *data, gsize len,
                             const char *declared);
 
-/* libmagic costs about 0.3 ms a call whatever the input: a message with hundreds of attachments
- * has only its first parts typed (the rest report detected_type ""), so it cannot cost more. */
+/* libmagic costs from 10 us (a JPEG) to 0.5 ms (text) a call on an idle machine: a message with
+ * hundreds of attachments has only its first parts typed (the rest report detected_type ""), so
+ * it cannot cost more. */
 #define MUGAI_FILETYPE_MAX_PER_MESSAGE 32
 
 /* How many bytes of a part are enough for detection: callers pass at most this much. */
