@@ -121,6 +121,23 @@ scan_bytes(mugai_walk *walk, mugai_part *part, const char *label, const guint8 *
   record(walk, part, label, &r);
 }
 
+/* A part spooled to disk, read by the scanner itself: a mapping of it would be resident whole. */
+static void
+scan_file(mugai_walk *walk, mugai_part *part, mugai_spool *whole, guint64 size)
+{
+  if (mugai_spool_get_size(whole) != size) { /* never scan a prefix */
+    g_autofree char *at = where(part, NULL);
+    note(walk, MUGAI_REASON_SCAN_ERROR, NULL,
+         g_strdup_printf("%s: only %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                         " bytes reached the scanner", at, mugai_spool_get_size(whole), size));
+    return;
+  }
+  g_auto(mugai_scan_result) r = {0};
+  mugai_scanner_scan_fd(walk->scanner, mugai_spool_get_fd(whole), size, part ? part->name : NULL,
+                        &r);
+  record(walk, part, NULL, &r);
+}
+
 void
 mugai_part_scan(mugai_walk *walk, mugai_part *part, guint64 size, const GByteArray *prefix,
                 mugai_spool *whole)
@@ -132,6 +149,10 @@ mugai_part_scan(mugai_walk *walk, mugai_part *part, guint64 size, const GByteArr
     too_big(walk, part, NULL, "MaxFileSize",
             g_strdup_printf("too big to scan: %" G_GUINT64_FORMAT " bytes, over max_file_size (%"
                             G_GUINT64_FORMAT " bytes)", size, max));
+    return;
+  }
+  if (whole != NULL && mugai_spool_is_on_disk(whole) && mugai_scanner_can_scan_fd(walk->scanner)) {
+    scan_file(walk, part, whole, size);
     return;
   }
   const guint8 *data = prefix ? prefix->data : NULL;

@@ -64,6 +64,10 @@ typedef struct {
    * (nullable), the part's file name, for the engine's own logs and type hints only. */
   void (*scan)(gpointer ctx, const guint8 *data, gsize len, const char *name,
                mugai_scan_result *result);
+  /* (nullable) The same for the LEN bytes of the file FD (read with pread from offset 0; the
+   * file position is left alone): an engine that reads the file itself holds only part of a
+   * large one in memory at a time, where a mapping handed to scan() is resident whole. */
+  void (*scan_fd)(gpointer ctx, int fd, guint64 len, const char *name, mugai_scan_result *result);
   const mugai_scan_info *(*get_info)(gpointer ctx);
   void (*ref)(gpointer ctx);
   void (*unref)(gpointer ctx); /* the last one frees the engine */
@@ -83,6 +87,25 @@ mugai_scanner_scan(mugai_scanner *scanner, const guint8 *data, gsize len, const 
   g_return_val_if_fail(scanner != NULL && result != NULL, MUGAI_SCAN_ERROR);
   g_return_val_if_fail(data != NULL || len == 0, MUGAI_SCAN_ERROR);
   scanner->vtable->scan(scanner->ctx, data, len, name, result);
+  return result->verdict;
+}
+
+/* Can SCANNER read a file by itself (mugai_scanner_scan_fd)? */
+static inline gboolean
+mugai_scanner_can_scan_fd(const mugai_scanner *scanner)
+{
+  return scanner != NULL && scanner->vtable->scan_fd != NULL;
+}
+
+/* As mugai_scanner_scan() for the first LEN bytes of the file FD; only when
+ * mugai_scanner_can_scan_fd(). */
+static inline mugai_scan_verdict
+mugai_scanner_scan_fd(mugai_scanner *scanner, int fd, guint64 len, const char *name,
+                      mugai_scan_result *result)
+{
+  g_return_val_if_fail(mugai_scanner_can_scan_fd(scanner) && result != NULL, MUGAI_SCAN_ERROR);
+  g_return_val_if_fail(fd >= 0, MUGAI_SCAN_ERROR);
+  scanner->vtable->scan_fd(scanner->ctx, fd, len, name, result);
   return result->verdict;
 }
 

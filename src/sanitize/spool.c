@@ -133,6 +133,12 @@ mugai_spool_is_on_disk(const mugai_spool *spool)
   return spool->fd >= 0;
 }
 
+int
+mugai_spool_get_fd(const mugai_spool *spool)
+{
+  return spool->fd;
+}
+
 gboolean
 mugai_spool_view(mugai_spool *spool, const guint8 **data, gsize *len, GError **error)
 {

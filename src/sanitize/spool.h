@@ -24,6 +24,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_spool, mugai_spool_free)
 gboolean mugai_spool_write(mugai_spool *spool, const void *data, gsize len, GError **error);
 guint64 mugai_spool_get_size(const mugai_spool *spool);
 gboolean mugai_spool_is_on_disk(const mugai_spool *spool);
+/* (transfer none) the file's descriptor, -1 while the spool is in memory. Read it with pread
+ * only: the spool writes through its file position. */
+int mugai_spool_get_fd(const mugai_spool *spool);
 
 /* Everything written so far as one read-only block: the buffer itself, or the file mapped
  * (page cache, not heap: memory stays flat). Valid until the next write or mugai_spool_free().

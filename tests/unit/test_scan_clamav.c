@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -311,6 +312,58 @@ four_threads_scan_at_once(void **state)
     assert_null(g_thread_join(threads[i]));
 }
 
+/* A temp file holding LEN bytes of DATA, its position left at its end as a spool leaves it. */
+static int
+file_of(const void *data, gsize len)
+{
+  g_autofree char *path = NULL;
+  int fd = g_file_open_tmp("mugai-scan-XXXXXX", &path, NULL);
+  assert_true(fd >= 0);
+  g_unlink(path);
+  assert_int_equal(write(fd, data, len), (ssize_t) len);
+  return fd;
+}
+
+static void
+assert_scan_fd(mugai_scanner *scanner, int fd, guint64 len, mugai_scan_verdict want,
+               const char *signature)
+{
+  g_auto(mugai_scan_result) result = {0};
+  assert_int_equal(mugai_scanner_scan_fd(scanner, fd, len, "part.bin", &result), want);
+  if (signature)
+    assert_string_equal(result.signature, signature);
+}
+
+/* libclamav reads a spooled part from its file: the same answers as for the bytes in memory,
+ * for exactly the LEN bytes asked (a hash signature matches the file's first LEN bytes only). */
+static void
+file_is_scanned_as_its_bytes(void **state)
+{
+  fixture *f = *state;
+  mugai_clamav_limits limits = {.max_filesize = 100000};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(mugai_scanner) scanner = load(f->dir, &limits, &error);
+  assert_non_null(scanner);
+  assert_true(mugai_scanner_can_scan_fd(scanner));
+  int eicar = file_of(EICAR, sizeof(EICAR) - 1);
+  assert_scan_fd(scanner, eicar, sizeof(EICAR) - 1, MUGAI_SCAN_INFECTED, EICAR_NAME);
+  g_autoptr(GBytes) zip = zip_of(EICAR_MEMBER, NULL);
+  int zipped = file_of(g_bytes_get_data(zip, NULL), g_bytes_get_size(zip));
+  assert_scan_fd(scanner, zipped, g_bytes_get_size(zip), MUGAI_SCAN_INFECTED, EICAR_NAME);
+  int hashed = file_of(HASHED "x", strlen(HASHED) + 1);
+  assert_scan_fd(scanner, hashed, strlen(HASHED), MUGAI_SCAN_INFECTED, HASHED_NAME);
+  assert_scan_fd(scanner, hashed, strlen(HASHED) + 1, MUGAI_SCAN_CLEAN, NULL);
+  g_autofree char *text = g_strnfill(100001, 'a');
+  int big = file_of(text, 100001);
+  assert_scan_fd(scanner, big, 100001, MUGAI_SCAN_TOO_BIG, "Heuristics.Limits.Exceeded.MaxFileSize");
+  assert_scan_fd(scanner, big, 100000, MUGAI_SCAN_CLEAN, NULL);
+  assert_scan_fd(scanner, big, 0, MUGAI_SCAN_CLEAN, NULL);
+  close(eicar);
+  close(zipped);
+  close(hashed);
+  close(big);
+}
+
 static void
 count_freed(gpointer data)
 {
@@ -339,6 +392,7 @@ main(void)
   const struct CMUnitTest tests[] = {
       SCAN_CONTRACT_TESTS,
       cmocka_unit_test(part_over_max_filesize_is_too_big),
+      cmocka_unit_test(file_is_scanned_as_its_bytes),
       cmocka_unit_test(archive_member_over_max_filesize_is_too_big),
       cmocka_unit_test(nesting_over_max_recursion_is_too_big),
       cmocka_unit_test(members_over_max_files_is_too_big),
