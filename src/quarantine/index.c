@@ -4,7 +4,9 @@
  */
 #include "quarantine/index.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
@@ -487,9 +489,29 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
 #define ORIGINAL_PIECE (1024 * 1024)
 #define ORIGINAL_READ_PIECE (64 * 1024) /* what mugai_quarantine_read_original() promises */
 
-/* Write LEN bytes of DATA into the zeroblob of the original at ROWID. */
+/* N bytes of the file FD at offset AT into BUF; a file shorter than that is an error. */
 static gboolean
-write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data, gsize len,
+read_piece(int fd, guint8 *buf, gsize n, gsize at, GError **error)
+{
+  for (gsize got = 0; got < n;) {
+    ssize_t r = pread(fd, buf + got, n - got, (off_t) (at + got));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE,
+                  "index original: cannot read the spooled original: %s",
+                  r < 0 ? g_strerror(errno) : "it is shorter than its size");
+      return FALSE;
+    }
+    got += (gsize) r;
+  }
+  return TRUE;
+}
+
+/* Write LEN bytes into the zeroblob of the original at ROWID: DATA's, or with DATA NULL the file
+ * FD's from offset 0, read a piece at a time (a spooled original is never resident whole). */
+static gboolean
+write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data, int fd, gsize len,
                       GError **error)
 {
   sqlite3_blob *blob = NULL;
@@ -497,10 +519,15 @@ write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data, gsiz
     sqlite3_blob_close(blob);
     return sql_fail(db, error, "index original");
   }
+  g_autofree guint8 *buf = data ? NULL : g_malloc(MIN(len, (gsize) ORIGINAL_PIECE));
   int rc = SQLITE_OK;
   for (gsize at = 0; rc == SQLITE_OK && at < len; at += ORIGINAL_PIECE) {
     gsize n = MIN(ORIGINAL_PIECE, len - at);
-    rc = sqlite3_blob_write(blob, data + at, (int) n, (int) at);
+    if (buf && !read_piece(fd, buf, n, at, error)) {
+      sqlite3_blob_close(blob);
+      return FALSE;
+    }
+    rc = sqlite3_blob_write(blob, buf ? buf : data + at, (int) n, (int) at);
   }
   sqlite3_blob_close(blob);
   return rc == SQLITE_OK ? TRUE : sql_fail(db, error, "index original");
@@ -522,7 +549,21 @@ mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gs
     sqlite3_bind_zeroblob64(st, 2, len);
   return run_cached(db, st, error) &&
          (len <= ORIGINAL_BIND_MAX ||
-          write_original_pieces(db, sqlite3_last_insert_rowid(db), data, len, error));
+          write_original_pieces(db, sqlite3_last_insert_rowid(db), data, -1, len, error));
+}
+
+gboolean
+mugai_qindex_insert_original_fd(sqlite3 *db, const char *id, int fd, gsize len, GError **error)
+{
+  if (len > G_MAXINT)
+    return sql_fail(db, error, "index original: too big");
+  sqlite3_stmt *st = cached(db, "INSERT INTO original VALUES (?, ?)", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text(st, 1, id);
+  sqlite3_bind_zeroblob64(st, 2, len);
+  return run_cached(db, st, error) &&
+         write_original_pieces(db, sqlite3_last_insert_rowid(db), NULL, fd, len, error);
 }
 
 /* The rowid of ID's original, 0 when it has none, -1 on an error. */

@@ -77,6 +77,20 @@ mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
   return q->backend->store(q->ctx, entry, data, len, error);
 }
 
+gboolean
+mugai_quarantine_can_store_file(const mugai_quarantine *q)
+{
+  return q->backend->store_file != NULL;
+}
+
+gboolean
+mugai_quarantine_store_file(mugai_quarantine *q, const mugai_quarantine_entry *entry, int fd,
+                            gsize len, GError **error)
+{
+  g_return_val_if_fail(mugai_quarantine_can_store_file(q) && fd >= 0, FALSE);
+  return q->backend->store_file(q->ctx, entry, fd, len, error);
+}
+
 mugai_quarantine_entry *
 mugai_quarantine_get(mugai_quarantine *q, const char *id, GError **error)
 {

@@ -140,6 +140,33 @@ mugai_spool_get_fd(const mugai_spool *spool)
 }
 
 gboolean
+mugai_spool_read_at(const mugai_spool *spool, guint64 offset, void *buf, gsize len, GError **error)
+{
+  if (offset > spool->size || len > spool->size - offset) {
+    g_set_error(error, MUGAI_SPOOL_ERROR, MUGAI_SPOOL_ERROR_OPEN,
+                "cannot read %zu bytes at %" G_GUINT64_FORMAT " of a %" G_GUINT64_FORMAT
+                "-byte spool", len, offset, spool->size);
+    return FALSE;
+  }
+  if (spool->fd < 0) {
+    memcpy(buf, spool->memory->data + offset, len);
+    return TRUE;
+  }
+  for (gsize got = 0; got < len;) {
+    ssize_t n = pread(spool->fd, (guint8 *) buf + got, len - got, (off_t) (offset + got));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      g_set_error(error, MUGAI_SPOOL_ERROR, MUGAI_SPOOL_ERROR_OPEN,
+                  "cannot read the spool file: %s", n < 0 ? g_strerror(errno) : "it ended early");
+      return FALSE;
+    }
+    got += (gsize) n;
+  }
+  return TRUE;
+}
+
+gboolean
 mugai_spool_view(mugai_spool *spool, const guint8 **data, gsize *len, GError **error)
 {
   *data = NULL;

@@ -27,6 +27,10 @@ gboolean mugai_spool_is_on_disk(const mugai_spool *spool);
 /* (transfer none) the file's descriptor, -1 while the spool is in memory. Read it with pread
  * only: the spool writes through its file position. */
 int mugai_spool_get_fd(const mugai_spool *spool);
+/* LEN bytes from OFFSET into BUF, without mapping anything; FALSE (with ERROR) when fewer are
+ * there. */
+gboolean mugai_spool_read_at(const mugai_spool *spool, guint64 offset, void *buf, gsize len,
+                             GError **error);
 
 /* Everything written so far as one read-only block: the buffer itself, or the file mapped
  * (page cache, not heap: memory stays flat). Valid until the next write or mugai_spool_free().
