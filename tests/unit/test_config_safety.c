@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "temp_tree.h"
 
 typedef struct {
   char *dir;  /* 0700, ours */
@@ -31,29 +32,12 @@ setup(void **state)
   return 0;
 }
 
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (g_file_test(child, G_FILE_TEST_IS_DIR))
-      remove_tree(child);
-    else
-      g_unlink(child);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(path);
-}
-
 static int
 teardown(void **state)
 {
   fixture *f = *state;
   g_chmod(f->dir, 0700);
-  remove_tree(f->dir);
+  temp_tree_remove(f->dir);
   g_free(f->conf);
   g_free(f->dir);
   g_free(f);

@@ -26,6 +26,7 @@
 #include "quarantine/index.h"
 #include "quarantine/quarantine_id.h"
 #include "quarantine/store.h"
+#include "temp_tree.h"
 
 #define NOW G_GINT64_CONSTANT(1796126400) /* 2026-12-01 12:00:00 UTC */
 #define DAY 86400
@@ -88,24 +89,6 @@ pg_control(const char *variable)
   gint status = 0;
   if (!g_spawn_command_line_sync(command, NULL, NULL, &status, NULL) || status != 0)
     fail_msg("%s failed", command);
-}
-
-/* rm -r PATH (the fixture's own temp directory). */
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-      remove_tree(child);
-    else
-      g_unlink(child);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(path);
 }
 
 /* The SQLite store at DIR as [quarantine] dir, user and group name it. */
@@ -183,7 +166,7 @@ teardown(void **state)
   fixture *f = *state;
   mugai_quarantine_free(f->q);
   g_autofree char *parent = f->dsn ? g_strdup(f->dir) : g_path_get_dirname(f->dir);
-  remove_tree(parent);
+  temp_tree_remove(parent);
   g_free(f->dir);
   g_free(f);
   return 0;

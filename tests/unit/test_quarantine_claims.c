@@ -22,6 +22,7 @@
 #include "quarantine/index.h"
 #include "quarantine/quarantine_id.h"
 #include "quarantine/store.h"
+#include "temp_tree.h"
 
 #define NOW G_GINT64_CONSTANT(1796126400) /* 2026-12-01 12:00:00 UTC */
 
@@ -62,23 +63,6 @@ typedef struct {
 
 static const char *pg_dsn; /* $MUGAI_TEST_PG_DSN */
 
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-      remove_tree(child);
-    else
-      g_unlink(child);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(path);
-}
-
 static int
 setup(void **state)
 {
@@ -116,7 +100,7 @@ static int
 teardown(void **state)
 {
   fixture *f = *state;
-  remove_tree(f->tmp);
+  temp_tree_remove(f->tmp);
   g_free(f->tmp);
   g_free(f->dir);
   g_free(f);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "quarantine/keep.h"
 #include "quarantine/quarantine_id.h"
+#include "temp_tree.h"
 
 #define NOW G_GINT64_CONSTANT(1796126400) /* 2026-12-01 12:00:00 UTC */
 #define BIG (3 * 1024 * 1024 + 12345)      /* several of the store's 1 MB pieces, the last cut */
@@ -50,30 +51,13 @@ setup(void **state)
   return 0;
 }
 
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-      remove_tree(child);
-    else
-      g_unlink(child);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(path);
-}
-
 static int
 teardown(void **state)
 {
   fixture *f = *state;
   mugai_quarantine_free(f->q);
   g_byte_array_unref(f->message);
-  remove_tree(f->tmp);
+  temp_tree_remove(f->tmp);
   g_free(f->tmp);
   g_free(f);
   return 0;
