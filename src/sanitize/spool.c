@@ -148,6 +148,8 @@ mugai_spool_read_at(const mugai_spool *spool, guint64 offset, void *buf, gsize l
                 "-byte spool", len, offset, spool->size);
     return FALSE;
   }
+  if (len == 0)
+    return TRUE; /* an empty spool has no buffer to copy from */
   if (spool->fd < 0) {
     memcpy(buf, spool->memory->data + offset, len);
     return TRUE;
