@@ -23,9 +23,9 @@ typedef struct {
 
   gboolean (*store)(void *ctx, const mugai_quarantine_entry *entry, const guint8 *data, gsize len,
                     GError **error);
-  /* (nullable) the same for the first LEN bytes of the file FD (see mugai_quarantine_store_file) */
-  gboolean (*store_file)(void *ctx, const mugai_quarantine_entry *entry, int fd, gsize len,
-                         GError **error);
+  /* (nullable) the same for SPOOL's contents (see mugai_quarantine_store_spool) */
+  gboolean (*store_spool)(void *ctx, const mugai_quarantine_entry *entry,
+                          const mugai_spool *spool, GError **error);
   mugai_quarantine_entry *(*get)(void *ctx, const char *id, GError **error);
   gboolean (*read_original)(void *ctx, const char *id, mugai_quarantine_write_fn write,
                             gpointer user_data, GError **error);

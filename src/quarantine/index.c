@@ -4,9 +4,7 @@
  */
 #include "quarantine/index.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 
@@ -489,30 +487,11 @@ mugai_qindex_get(sqlite3 *db, const char *id, GError **error)
 #define ORIGINAL_PIECE (1024 * 1024)
 #define ORIGINAL_READ_PIECE (64 * 1024) /* what mugai_quarantine_read_original() promises */
 
-/* N bytes of the file FD at offset AT into BUF; a file shorter than that is an error. */
+/* Write LEN bytes into the zeroblob of the original at ROWID: DATA's, or with DATA NULL SPOOL's,
+ * read a piece at a time (a spooled original is never resident whole). */
 static gboolean
-read_piece(int fd, guint8 *buf, gsize n, gsize at, GError **error)
-{
-  for (gsize got = 0; got < n;) {
-    ssize_t r = pread(fd, buf + got, n - got, (off_t) (at + got));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_SQLITE,
-                  "index original: cannot read the spooled original: %s",
-                  r < 0 ? g_strerror(errno) : "it is shorter than its size");
-      return FALSE;
-    }
-    got += (gsize) r;
-  }
-  return TRUE;
-}
-
-/* Write LEN bytes into the zeroblob of the original at ROWID: DATA's, or with DATA NULL the file
- * FD's from offset 0, read a piece at a time (a spooled original is never resident whole). */
-static gboolean
-write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data, int fd, gsize len,
-                      GError **error)
+write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data,
+                      const mugai_spool *spool, gsize len, GError **error)
 {
   sqlite3_blob *blob = NULL;
   if (sqlite3_blob_open(db, "main", "original", "data", rowid, 1, &blob) != SQLITE_OK) {
@@ -523,7 +502,7 @@ write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data, int 
   int rc = SQLITE_OK;
   for (gsize at = 0; rc == SQLITE_OK && at < len; at += ORIGINAL_PIECE) {
     gsize n = MIN(ORIGINAL_PIECE, len - at);
-    if (buf && !read_piece(fd, buf, n, at, error)) {
+    if (buf && !mugai_spool_read_at(spool, at, buf, n, error)) {
       sqlite3_blob_close(blob);
       return FALSE;
     }
@@ -549,12 +528,14 @@ mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gs
     sqlite3_bind_zeroblob64(st, 2, len);
   return run_cached(db, st, error) &&
          (len <= ORIGINAL_BIND_MAX ||
-          write_original_pieces(db, sqlite3_last_insert_rowid(db), data, -1, len, error));
+          write_original_pieces(db, sqlite3_last_insert_rowid(db), data, NULL, len, error));
 }
 
 gboolean
-mugai_qindex_insert_original_fd(sqlite3 *db, const char *id, int fd, gsize len, GError **error)
+mugai_qindex_insert_original_spool(sqlite3 *db, const char *id, const mugai_spool *spool,
+                                   GError **error)
 {
+  guint64 len = mugai_spool_get_size(spool);
   if (len > G_MAXINT)
     return sql_fail(db, error, "index original: too big");
   sqlite3_stmt *st = cached(db, "INSERT INTO original VALUES (?, ?)", error);
@@ -563,7 +544,7 @@ mugai_qindex_insert_original_fd(sqlite3 *db, const char *id, int fd, gsize len, 
   bind_text(st, 1, id);
   sqlite3_bind_zeroblob64(st, 2, len);
   return run_cached(db, st, error) &&
-         write_original_pieces(db, sqlite3_last_insert_rowid(db), NULL, fd, len, error);
+         write_original_pieces(db, sqlite3_last_insert_rowid(db), NULL, spool, (gsize) len, error);
 }
 
 /* The rowid of ID's original, 0 when it has none, -1 on an error. */

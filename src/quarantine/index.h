@@ -47,9 +47,9 @@ gboolean mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *entry, G
 /* The LEN bytes at DATA as the original of entry ID (inserted before, in the same transaction). */
 gboolean mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gsize len,
                                       GError **error);
-/* The same for the LEN bytes of the file FD from offset 0, read with pread a piece at a time. */
-gboolean mugai_qindex_insert_original_fd(sqlite3 *db, const char *id, int fd, gsize len,
-                                         GError **error);
+/* The same for everything written to SPOOL, read a piece at a time. */
+gboolean mugai_qindex_insert_original_spool(sqlite3 *db, const char *id, const mugai_spool *spool,
+                                            GError **error);
 
 /* Hand the original of ID to WRITE in pieces of at most 64 KiB; NOT_FOUND when the index holds
  * none (an entry of an older mugai, whose original is a file, or none at all). */

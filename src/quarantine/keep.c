@@ -7,26 +7,21 @@
  * which the sanitizer caps far below this. */
 #define HEADER_PREFIX (1024 * 1024)
 
-/* A spooled original handed to the store as its file, read a piece at a time: a mapping of it
- * would be resident whole (a 50 MB message held mugai-milter's VmRSS at 85 MB). */
+/* A spooled original handed to the store to read a piece at a time: a mapping of it would be
+ * resident whole (a 50 MB message held mugai-milter's VmRSS at 85 MB). */
 static gboolean
 store_spooled(mugai_quarantine *q, const char *id, mugai_spool *spool,
               const mugai_envelope *envelope, mugai_result *result, GError **error)
 {
-  guint64 size = mugai_spool_get_size(spool);
-  if (size > G_MAXSIZE) {
-    g_set_error(error, MUGAI_SPOOL_ERROR, MUGAI_SPOOL_ERROR_OPEN, "spool file too large");
-    return FALSE;
-  }
-  gsize len = (gsize) size, head_len = MIN(len, (gsize) HEADER_PREFIX);
+  gsize head_len = (gsize) MIN(mugai_spool_get_size(spool), (guint64) HEADER_PREFIX);
   g_autofree guint8 *head = g_malloc(MAX(head_len, 1));
   if (!mugai_spool_read_at(spool, 0, head, head_len, error))
     return FALSE;
   g_autoptr(mugai_quarantine_entry) entry =
       mugai_quarantine_entry_build(id, mugai_quarantine_id_time(id), head, head_len, envelope,
                                    result);
-  entry->size = len;
-  return mugai_quarantine_store_file(q, entry, mugai_spool_get_fd(spool), len, error);
+  entry->size = mugai_spool_get_size(spool);
+  return mugai_quarantine_store_spool(q, entry, spool, error);
 }
 
 gboolean
@@ -38,7 +33,7 @@ mugai_quarantine_keep(mugai_quarantine *q, const char *id, mugai_spool *spool,
   g_autoptr(GError) error = NULL;
   const guint8 *data = NULL;
   gsize len = 0;
-  if (q != NULL && mugai_spool_is_on_disk(spool) && mugai_quarantine_can_store_file(q)) {
+  if (q != NULL && mugai_spool_is_on_disk(spool) && mugai_quarantine_can_store_spool(q)) {
     g_free(result->quarantine_id);
     result->quarantine_id = g_strdup(id); /* so the report kept with it names it too */
     if (store_spooled(q, id, spool, envelope, result, &error))

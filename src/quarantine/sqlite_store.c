@@ -19,8 +19,8 @@
 /* A row waiting for the commit that takes it, with its original. */
 typedef struct {
   const mugai_quarantine_entry *entry;
-  const guint8 *data; /* NULL: the original is the file FD's first LEN bytes */
-  int fd;
+  const guint8 *data;       /* the original (LEN bytes), or the one in SPOOL */
+  const mugai_spool *spool; /* (nullable) */
   gsize len;
   mugai_quarantine_fault fault;
   gboolean done;
@@ -32,9 +32,9 @@ static gboolean
 insert_row(sqlite3 *db, pending_row *row)
 {
   if (!mugai_qindex_insert(db, row->entry, &row->error) ||
-      !(row->data || row->fd < 0
-            ? mugai_qindex_insert_original(db, row->entry->id, row->data, row->len, &row->error)
-            : mugai_qindex_insert_original_fd(db, row->entry->id, row->fd, row->len, &row->error)))
+      !(row->spool
+            ? mugai_qindex_insert_original_spool(db, row->entry->id, row->spool, &row->error)
+            : mugai_qindex_insert_original(db, row->entry->id, row->data, row->len, &row->error)))
     return FALSE;
   if (row->fault == MUGAI_QUARANTINE_FAULT_NONE)
     return TRUE;
@@ -70,10 +70,10 @@ commit_rows(sqlite3 *db, GPtrArray *rows)
 
 /* Queue ENTRY's row and return once a commit has taken it (group commit; see store.h). */
 static gboolean
-index_row(mugai_sqlite_store *q, const mugai_quarantine_entry *entry, const guint8 *data, int fd,
-          gsize len, GError **error)
+index_row(mugai_sqlite_store *q, const mugai_quarantine_entry *entry, const guint8 *data,
+          const mugai_spool *spool, gsize len, GError **error)
 {
-  pending_row row = {.entry = entry, .data = data, .fd = fd, .len = len, .fault = q->fault};
+  pending_row row = {.entry = entry, .data = data, .spool = spool, .len = len, .fault = q->fault};
   g_mutex_lock(&q->lock);
   g_ptr_array_add(q->queue, &row);
   while (!row.done) {
@@ -107,18 +107,17 @@ sqlite_store(void *ctx, const mugai_quarantine_entry *entry, const guint8 *data,
 {
   mugai_sqlite_store *q = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
-  return index_row(q, entry, data, -1, len, error);
+  return index_row(q, entry, data, NULL, len, error);
 }
 
-/* The committer reads the file with pread while the caller waits: its position is left alone. */
+/* The committer reads SPOOL while the caller waits (mugai_spool_read_at: nothing is mapped). */
 static gboolean
-sqlite_store_file(void *ctx, const mugai_quarantine_entry *entry, int fd, gsize len,
-                  GError **error)
+sqlite_store_spool(void *ctx, const mugai_quarantine_entry *entry, const mugai_spool *spool,
+                   GError **error)
 {
   mugai_sqlite_store *q = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
-  g_return_val_if_fail(fd >= 0, FALSE);
-  return index_row(q, entry, NULL, fd, len, error);
+  return index_row(q, entry, NULL, spool, 0, error);
 }
 
 /* Remove the files an older mugai stored for IDS (their rows are gone), then make each directory
@@ -369,7 +368,7 @@ const mugai_quarantine_backend mugai_sqlite_backend = {
     .is_at = sqlite_is_at,
     .get_location = sqlite_get_location,
     .store = sqlite_store,
-    .store_file = sqlite_store_file,
+    .store_spool = sqlite_store_spool,
     .get = sqlite_get,
     .read_original = sqlite_read_original,
     .list = sqlite_list,

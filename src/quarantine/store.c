@@ -78,17 +78,17 @@ mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
 }
 
 gboolean
-mugai_quarantine_can_store_file(const mugai_quarantine *q)
+mugai_quarantine_can_store_spool(const mugai_quarantine *q)
 {
-  return q->backend->store_file != NULL;
+  return q->backend->store_spool != NULL;
 }
 
 gboolean
-mugai_quarantine_store_file(mugai_quarantine *q, const mugai_quarantine_entry *entry, int fd,
-                            gsize len, GError **error)
+mugai_quarantine_store_spool(mugai_quarantine *q, const mugai_quarantine_entry *entry,
+                             const mugai_spool *spool, GError **error)
 {
-  g_return_val_if_fail(mugai_quarantine_can_store_file(q) && fd >= 0, FALSE);
-  return q->backend->store_file(q->ctx, entry, fd, len, error);
+  g_return_val_if_fail(mugai_quarantine_can_store_spool(q) && spool != NULL, FALSE);
+  return q->backend->store_spool(q->ctx, entry, spool, error);
 }
 
 mugai_quarantine_entry *

@@ -59,12 +59,12 @@ const char *mugai_quarantine_get_location(const mugai_quarantine *q);
  * may share one commit (the SQLite backend's group commit); none returns before its own. */
 gboolean mugai_quarantine_store(mugai_quarantine *q, const mugai_quarantine_entry *entry,
                                 const guint8 *data, gsize len, GError **error);
-/* The same for the first LEN bytes of the file FD, which the backend reads with pread (its
- * position is left alone) a piece at a time, so a large spooled original is never resident whole.
- * Only where mugai_quarantine_can_store_file() (the SQLite backend). */
-gboolean mugai_quarantine_can_store_file(const mugai_quarantine *q);
-gboolean mugai_quarantine_store_file(mugai_quarantine *q, const mugai_quarantine_entry *entry,
-                                     int fd, gsize len, GError **error);
+/* The same for everything written to SPOOL, which the backend reads a piece at a time
+ * (mugai_spool_read_at), so a large spooled original is never resident whole. Only where
+ * mugai_quarantine_can_store_spool() (the SQLite backend). */
+gboolean mugai_quarantine_can_store_spool(const mugai_quarantine *q);
+gboolean mugai_quarantine_store_spool(mugai_quarantine *q, const mugai_quarantine_entry *entry,
+                                      const mugai_spool *spool, GError **error);
 
 /* (transfer full) (nullable) the entry ID with its recipients, parts and report; NOT_FOUND. */
 mugai_quarantine_entry *mugai_quarantine_get(mugai_quarantine *q, const char *id, GError **error);

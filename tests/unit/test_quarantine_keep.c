@@ -115,7 +115,7 @@ spooled_original_is_kept_whole(void **state)
   fixture *f = *state;
   g_autoptr(mugai_spool) spool = spool_of(f, 0);
   assert_true(mugai_spool_is_on_disk(spool));
-  assert_true(mugai_quarantine_can_store_file(f->q));
+  assert_true(mugai_quarantine_can_store_spool(f->q));
   assert_kept(f, spool);
 }
 
