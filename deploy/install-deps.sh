@@ -14,6 +14,9 @@ packages=(
   libpq-dev postgresql
   # SHA-256 of every part (OpenSSL's uses the CPU's SHA instructions; libclamav links it already)
   libssl-dev
+  # originals kept compressed in the SQLite quarantine (libclamav and libarchive link it already);
+  # the zstd tool lets the tests read the index beside mugai
+  libzstd-dev zstd
   # the attachment converter (issue 8): PDF text, its Japanese CMaps, OOXML/ODF XML, the sandbox
   libpoppler-glib-dev poppler-data libxml2-dev libseccomp-dev
   # run (the demo and the end-to-end tests use a private Postfix instance and its smtp-sink)

@@ -12,8 +12,9 @@ G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
  * progress), added in place to an index of version 1; 3: the originals themselves, in table
  * original (those stored before stay files under objects/, sqlite_store.h); 4: table contact,
  * who inside has written to whom outside ([contacts], contacts.h); 5: entry.locked (PPAP: an
- * archive that waits for its password) and the index entry_waiting that finds those waiting. */
-#define SCHEMA_VERSION 5
+ * archive that waits for its password) and the index entry_waiting that finds those waiting; 6:
+ * original.codec (an original kept as one zstd frame, original_codec.h). */
+#define SCHEMA_VERSION 6
 #define BUSY_TIMEOUT_MS 30000 /* a purge of 100 000 rows holds the write lock for seconds */
 
 /* PPAP: the entries that wait for a password mail from one sender, since a time (the milter's
@@ -27,6 +28,10 @@ G_DEFINE_QUARK(mugai - qindex - error - quark, mugai_qindex_error)
 #define ORIGINAL_TABLE                                                                             \
   "CREATE TABLE IF NOT EXISTS original (entry_id TEXT PRIMARY KEY REFERENCES entry(id) ON "       \
   "DELETE CASCADE, data BLOB NOT NULL);"
+
+/* From version 5: how the original is held (mugai_original_codec). Those stored before are as
+ * they came. In every schema, after ORIGINAL_TABLE. */
+#define CODEC_COLUMN "ALTER TABLE original ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;"
 
 /* One row per (internal user, external address): what bounds the table is the number of pairs
  * seen within [contacts] retention, not the number of messages. Addresses are stored lower case.
@@ -69,7 +74,7 @@ static const char schema[] =
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-    ORIGINAL_TABLE CONTACT_TABLE;
+    ORIGINAL_TABLE CONTACT_TABLE CODEC_COLUMN;
 
 /* From version 4: entry.locked, at the end of entry as in the schema above. Entries stored
  * before are not locked: no mugai before held an archive for its password. */
@@ -82,12 +87,13 @@ static const char migrate_from_1[] =
     "ALTER TABLE entry ADD COLUMN host TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entry ADD COLUMN claim TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE entry ADD COLUMN claim_time INTEGER NOT NULL DEFAULT 0;" ORIGINAL_TABLE
-    CONTACT_TABLE LOCKED_COLUMN;
-/* From version 2: the tables versions 3 and 4 added, the column version 5 did. */
-static const char migrate_from_2[] = ORIGINAL_TABLE CONTACT_TABLE LOCKED_COLUMN;
+    CONTACT_TABLE LOCKED_COLUMN CODEC_COLUMN;
+/* From version 2: the tables versions 3 and 4 added, the columns versions 5 and 6 did. */
+static const char migrate_from_2[] = ORIGINAL_TABLE CONTACT_TABLE LOCKED_COLUMN CODEC_COLUMN;
 /* From version 3: the table version 4 added (empty: nothing is learned from mail before). */
-static const char migrate_from_3[] = CONTACT_TABLE LOCKED_COLUMN;
-static const char migrate_from_4[] = LOCKED_COLUMN;
+static const char migrate_from_3[] = CONTACT_TABLE LOCKED_COLUMN CODEC_COLUMN;
+static const char migrate_from_4[] = LOCKED_COLUMN CODEC_COLUMN;
+static const char migrate_from_5[] = CODEC_COLUMN;
 
 static gboolean
 sql_fail(sqlite3 *db, GError **error, const char *what)
@@ -145,7 +151,8 @@ ensure_schema(sqlite3 *db, GError **error)
   v = user_version(db);
   g_autofree char *version = g_strdup_printf("PRAGMA user_version = %d;", SCHEMA_VERSION);
   static const char *const steps[SCHEMA_VERSION] = {schema, migrate_from_1, migrate_from_2,
-                                                    migrate_from_3, migrate_from_4};
+                                                    migrate_from_3, migrate_from_4,
+                                                    migrate_from_5};
   gboolean ok = TRUE;
   if (v > SCHEMA_VERSION)
     ok = too_new(v, error);
@@ -514,11 +521,12 @@ write_original_pieces(sqlite3 *db, sqlite3_int64 rowid, const guint8 *data,
 
 gboolean
 mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gsize len,
-                             GError **error)
+                             mugai_original_codec codec, GError **error)
 {
   if (len > G_MAXINT) /* sqlite3_blob_write's offsets are ints */
     return sql_fail(db, error, "index original: too big");
-  sqlite3_stmt *st = cached(db, "INSERT INTO original VALUES (?, ?)", error);
+  sqlite3_stmt *st =
+      cached(db, "INSERT INTO original (entry_id, data, codec) VALUES (?, ?, ?)", error);
   if (st == NULL)
     return FALSE;
   bind_text(st, 1, id);
@@ -526,6 +534,7 @@ mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gs
     sqlite3_bind_blob64(st, 2, data ? (const void *) data : "", len, SQLITE_STATIC);
   else
     sqlite3_bind_zeroblob64(st, 2, len);
+  sqlite3_bind_int(st, 3, (int) codec);
   return run_cached(db, st, error) &&
          (len <= ORIGINAL_BIND_MAX ||
           write_original_pieces(db, sqlite3_last_insert_rowid(db), data, NULL, len, error));
@@ -538,7 +547,7 @@ mugai_qindex_insert_original_spool(sqlite3 *db, const char *id, const mugai_spoo
   guint64 len = mugai_spool_get_size(spool);
   if (len > G_MAXINT)
     return sql_fail(db, error, "index original: too big");
-  sqlite3_stmt *st = cached(db, "INSERT INTO original VALUES (?, ?)", error);
+  sqlite3_stmt *st = cached(db, "INSERT INTO original (entry_id, data) VALUES (?, ?)", error);
   if (st == NULL)
     return FALSE;
   bind_text(st, 1, id);
@@ -547,48 +556,80 @@ mugai_qindex_insert_original_spool(sqlite3 *db, const char *id, const mugai_spoo
          write_original_pieces(db, sqlite3_last_insert_rowid(db), NULL, spool, (gsize) len, error);
 }
 
-/* The rowid of ID's original, 0 when it has none, -1 on an error. */
-static sqlite3_int64
-original_rowid(sqlite3 *db, const char *id, GError **error)
+/* Where ID's original is and how it is held. */
+typedef struct {
+  sqlite3_int64 rowid; /* 0 when the index holds none */
+  mugai_original_codec codec;
+  gint64 size; /* its entry's */
+} original_row;
+
+static gboolean
+original_row_of(sqlite3 *db, const char *id, original_row *row, GError **error)
 {
-  sqlite3_stmt *st = prepare(db, "SELECT rowid FROM original WHERE entry_id = ?", error);
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT o.rowid, o.codec, e.size FROM original o"
+                             " JOIN entry e ON e.id = o.entry_id WHERE o.entry_id = ?",
+                             error);
   if (st == NULL)
-    return -1;
+    return FALSE;
   bind_text(st, 1, id);
   int rc = sqlite3_step(st);
-  sqlite3_int64 rowid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  *row = (original_row) {0};
+  if (rc == SQLITE_ROW) {
+    row->rowid = sqlite3_column_int64(st, 0);
+    row->codec = (mugai_original_codec) sqlite3_column_int(st, 1);
+    row->size = sqlite3_column_int64(st, 2);
+  }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return sql_fail(db, error, "index original"), -1;
-  return rowid;
+    return sql_fail(db, error, "index original");
+  return TRUE;
+}
+
+/* The blob's LEN bytes to WRITE, or through a zstd frame's READER when it is one. */
+static gboolean
+read_pieces(sqlite3 *db, sqlite3_blob *blob, int len, mugai_original_reader *reader,
+            mugai_quarantine_write_fn write, gpointer user_data, GError **error)
+{
+  g_autofree guint8 *buf = g_malloc(MIN(ORIGINAL_READ_PIECE, MAX(len, 1)));
+  for (int at = 0; at < len; at += ORIGINAL_READ_PIECE) {
+    int n = MIN(ORIGINAL_READ_PIECE, len - at);
+    if (sqlite3_blob_read(blob, buf, n, at) != SQLITE_OK)
+      return sql_fail(db, error, "index original");
+    if (!(reader ? mugai_original_reader_feed(reader, buf, (gsize) n, error)
+                 : write(buf, (gsize) n, user_data, error)))
+      return FALSE;
+  }
+  return reader == NULL || mugai_original_reader_finish(reader, error);
 }
 
 gboolean
 mugai_qindex_read_original(sqlite3 *db, const char *id, mugai_quarantine_write_fn write,
                            gpointer user_data, GError **error)
 {
-  sqlite3_int64 rowid = original_rowid(db, id, error);
-  if (rowid < 0)
+  original_row row;
+  if (!original_row_of(db, id, &row, error))
     return FALSE;
-  sqlite3_blob *blob = NULL;
-  if (rowid == 0 || sqlite3_blob_open(db, "main", "original", "data", rowid, 0, &blob) != SQLITE_OK) {
-    sqlite3_blob_close(blob);
-    if (rowid != 0)
-      return sql_fail(db, error, "index original");
+  if (row.rowid == 0) {
     g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_NOT_FOUND,
                 "no original of %s in the index", id);
     return FALSE;
   }
-  int len = sqlite3_blob_bytes(blob);
-  g_autofree guint8 *buf = g_malloc(MIN(ORIGINAL_READ_PIECE, MAX(len, 1)));
-  gboolean ok = TRUE;
-  for (int at = 0; ok && at < len; at += ORIGINAL_READ_PIECE) {
-    int n = MIN(ORIGINAL_READ_PIECE, len - at);
-    if (sqlite3_blob_read(blob, buf, n, at) != SQLITE_OK)
-      ok = sql_fail(db, error, "index original");
-    else
-      ok = write(buf, (gsize) n, user_data, error);
+  if (row.codec != MUGAI_ORIGINAL_RAW && row.codec != MUGAI_ORIGINAL_ZSTD) {
+    g_set_error(error, MUGAI_QINDEX_ERROR, MUGAI_QINDEX_ERROR_VERSION,
+                "index original: held in a way this mugai does not know (codec %d)", row.codec);
+    return FALSE;
   }
+  sqlite3_blob *blob = NULL;
+  if (sqlite3_blob_open(db, "main", "original", "data", row.rowid, 0, &blob) != SQLITE_OK) {
+    sqlite3_blob_close(blob);
+    return sql_fail(db, error, "index original");
+  }
+  g_autoptr(mugai_original_reader) reader =
+      row.codec == MUGAI_ORIGINAL_ZSTD
+          ? mugai_original_reader_new(write, user_data, (guint64) MAX(row.size, 0))
+          : NULL;
+  gboolean ok = read_pieces(db, blob, sqlite3_blob_bytes(blob), reader, write, user_data, error);
   sqlite3_blob_close(blob);
   return ok;
 }

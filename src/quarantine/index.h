@@ -9,6 +9,7 @@
  */
 #pragma once
 #include <sqlite3.h>
+#include "quarantine/original_codec.h"
 #include "quarantine/store.h"
 
 #define MUGAI_QINDEX_FILE "index.sqlite"
@@ -44,9 +45,10 @@ void mugai_qindex_done_cached(sqlite3_stmt *st); /* reset, bindings cleared */
 /* One entry with its recipients and parts; in the caller's transaction. */
 gboolean mugai_qindex_insert(sqlite3 *db, const mugai_quarantine_entry *entry, GError **error);
 
-/* The LEN bytes at DATA as the original of entry ID (inserted before, in the same transaction). */
+/* The LEN bytes at DATA as the original of entry ID (inserted before, in the same transaction),
+ * held as CODEC says (DATA: a zstd frame of the original for MUGAI_ORIGINAL_ZSTD). */
 gboolean mugai_qindex_insert_original(sqlite3 *db, const char *id, const guint8 *data, gsize len,
-                                      GError **error);
+                                      mugai_original_codec codec, GError **error);
 /* The same for everything written to SPOOL, read a piece at a time. */
 gboolean mugai_qindex_insert_original_spool(sqlite3 *db, const char *id, const mugai_spool *spool,
                                             GError **error);

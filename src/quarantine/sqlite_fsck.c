@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "quarantine/original_codec.h"
 #include "quarantine/quarantine_id.h"
 
 /* What this fsck counts (named in the report as these fields are). */
@@ -26,6 +27,18 @@ typedef struct {
 
 #define say(r, ...) mugai_quarantine_fsck_report_say((r)->report, __VA_ARGS__)
 
+/* The size of the original in the row of load_rows()'s query: its blob's, or what its zstd frame
+ * records (-1 when the frame's header is damaged: a mismatch). Decoding it whole is left to a
+ * read, which verifies its checksum. */
+static gint64
+stored_size(sqlite3_stmt *st)
+{
+  if (sqlite3_column_int(st, 3) != MUGAI_ORIGINAL_ZSTD)
+    return sqlite3_column_int64(st, 2);
+  const guint8 *head = sqlite3_column_blob(st, 4);
+  return head ? mugai_original_frame_size(head, (gsize) sqlite3_column_bytes(st, 4)) : -1;
+}
+
 /* Each entry against its original in the index: counted, sizes compared. Returns id → size of the
  * entries whose original is not in the index (an older mugai's file, or lost); R->rows set. */
 static GHashTable *
@@ -33,8 +46,8 @@ load_rows(sqlite3 *db, fsck_run *r, GError **error)
 {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db,
-                         "SELECT e.id, e.size, length(o.data) FROM entry e"
-                         " LEFT JOIN original o ON o.entry_id = e.id",
+                         "SELECT e.id, e.size, length(o.data), o.codec, substr(o.data, 1, 18)"
+                         " FROM entry e LEFT JOIN original o ON o.entry_id = e.id",
                          -1, &st, NULL) != SQLITE_OK) {
     g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX, "index: %s",
                 sqlite3_errmsg(db));
@@ -50,7 +63,7 @@ load_rows(sqlite3 *db, fsck_run *r, GError **error)
       continue;
     }
     r->files++;
-    gint64 stored = sqlite3_column_int64(st, 2);
+    gint64 stored = stored_size(st);
     if (stored != size) {
       r->size_mismatches++;
       say(r, "%s: its original holds %" G_GINT64_FORMAT " bytes, the entry says %" G_GINT64_FORMAT

@@ -19,9 +19,10 @@
 /* A row waiting for the commit that takes it, with its original. */
 typedef struct {
   const mugai_quarantine_entry *entry;
-  const guint8 *data;       /* the original (LEN bytes), or the one in SPOOL */
+  const guint8 *data;       /* the original (LEN bytes) as CODEC holds it, or the one in SPOOL */
   const mugai_spool *spool; /* (nullable) */
   gsize len;
+  mugai_original_codec codec;
   mugai_quarantine_fault fault;
   gboolean done;
   GError *error; /* (nullable) set by the committer when its row failed */
@@ -34,7 +35,8 @@ insert_row(sqlite3 *db, pending_row *row)
   if (!mugai_qindex_insert(db, row->entry, &row->error) ||
       !(row->spool
             ? mugai_qindex_insert_original_spool(db, row->entry->id, row->spool, &row->error)
-            : mugai_qindex_insert_original(db, row->entry->id, row->data, row->len, &row->error)))
+            : mugai_qindex_insert_original(db, row->entry->id, row->data, row->len, row->codec,
+                                           &row->error)))
     return FALSE;
   if (row->fault == MUGAI_QUARANTINE_FAULT_NONE)
     return TRUE;
@@ -71,9 +73,10 @@ commit_rows(sqlite3 *db, GPtrArray *rows)
 /* Queue ENTRY's row and return once a commit has taken it (group commit; see store.h). */
 static gboolean
 index_row(mugai_sqlite_store *q, const mugai_quarantine_entry *entry, const guint8 *data,
-          const mugai_spool *spool, gsize len, GError **error)
+          const mugai_spool *spool, gsize len, mugai_original_codec codec, GError **error)
 {
-  pending_row row = {.entry = entry, .data = data, .spool = spool, .len = len, .fault = q->fault};
+  pending_row row = {.entry = entry, .data = data, .spool = spool, .len = len, .codec = codec,
+                     .fault = q->fault};
   g_mutex_lock(&q->lock);
   g_ptr_array_add(q->queue, &row);
   while (!row.done) {
@@ -107,7 +110,13 @@ sqlite_store(void *ctx, const mugai_quarantine_entry *entry, const guint8 *data,
 {
   mugai_sqlite_store *q = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
-  return index_row(q, entry, data, NULL, len, error);
+  /* Compressed here, on the caller's thread, not by the one committing for everyone. */
+  g_autoptr(GBytes) frame = mugai_original_compress(data, len);
+  if (frame == NULL)
+    return index_row(q, entry, data, NULL, len, MUGAI_ORIGINAL_RAW, error);
+  gsize n = 0;
+  const guint8 *framed = g_bytes_get_data(frame, &n);
+  return index_row(q, entry, framed, NULL, n, MUGAI_ORIGINAL_ZSTD, error);
 }
 
 /* The committer reads SPOOL while the caller waits (mugai_spool_read_at: nothing is mapped). */
@@ -117,7 +126,7 @@ sqlite_store_spool(void *ctx, const mugai_quarantine_entry *entry, const mugai_s
 {
   mugai_sqlite_store *q = ctx;
   g_return_val_if_fail(mugai_quarantine_id_valid(entry->id), FALSE);
-  return index_row(q, entry, NULL, spool, 0, error);
+  return index_row(q, entry, NULL, spool, 0, MUGAI_ORIGINAL_RAW, error);
 }
 
 /* Remove the files an older mugai stored for IDS (their rows are gone), then make each directory

@@ -151,9 +151,17 @@ class Quarantine(unittest.TestCase):
             db.close()
 
     def original_bytes(self, qid):
-        """The original of QID as the store keeps it, read beside mugai (in the index), or None."""
-        rows = self.index_sql("SELECT data FROM original WHERE entry_id = ?", qid)
-        return rows[0][0] if rows else None
+        """The original of QID as the store keeps it, read beside mugai (in the index), or None.
+        Codec 1 is a zstd frame (quarantine/original_codec.h), read with the zstd tool."""
+        rows = self.index_sql("SELECT data, codec FROM original WHERE entry_id = ?", qid)
+        if not rows:
+            return None
+        data, codec = rows[0]
+        if codec == 1:
+            return subprocess.run(["zstd", "-dcq"], input=data, stdout=subprocess.PIPE,
+                                  check=True).stdout
+        self.assertEqual(codec, 0)
+        return data
 
     def make_legacy(self, qid):
         """The original of QID made what a mugai before index version 3 left: a file under

@@ -217,7 +217,7 @@ an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
   make_version_1_store(f, old_id);
   assert_int_equal(user_version_of(f), 1);
   g_autoptr(mugai_quarantine) q = open_store(f, FALSE);
-  assert_int_equal(user_version_of(f), 5); /* through 2, 3, 4 to 5: originals, contacts, locked */
+  assert_int_equal(user_version_of(f), 6); /* through 2-5 to 6: originals, contacts, locked, codec */
   GError *error = NULL;
   g_autoptr(mugai_quarantine_entry) old = mugai_quarantine_get(q, old_id, &error);
   assert_non_null(old);
@@ -237,8 +237,8 @@ an_index_of_version_1_gains_hosts_and_claims_in_place(void **state)
   assert_int_equal(bytes->len, sizeof original - 1);
   assert_memory_equal(bytes->data, original, bytes->len);
   mugai_quarantine_free(g_steal_pointer(&q));
-  q = open_store(f, TRUE); /* opened again: already version 5, nothing to do */
-  assert_int_equal(user_version_of(f), 5);
+  q = open_store(f, TRUE); /* opened again: already version 6, nothing to do */
+  assert_int_equal(user_version_of(f), 6);
 }
 
 static gboolean
@@ -438,9 +438,9 @@ a_locked_entry_waits_for_its_password_until_released(void **state)
     mugai_quarantine_entry_free(others[i]);
 }
 
-/* An index of version 4 (before PPAP) opens at version 5: its entries are kept, none locked, and
+/* An index of version 4 (before PPAP) opens at version 6: its entries are kept, none locked, and
  * a locked entry stored after is found waiting. Made from a new index as version 4 had it: the
- * column and its index dropped. */
+ * columns of versions 5 and 6 and the index dropped. */
 static void
 an_index_of_version_4_gains_locked_in_place(void **state)
 {
@@ -452,10 +452,10 @@ an_index_of_version_4_gains_locked_in_place(void **state)
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(index, &db), SQLITE_OK);
   exec_sql(db, "DROP INDEX entry_waiting; ALTER TABLE entry DROP COLUMN locked;"
-               " PRAGMA user_version = 4;");
+               " ALTER TABLE original DROP COLUMN codec; PRAGMA user_version = 4;");
   sqlite3_close(db);
   q = open_store(f, FALSE);
-  assert_int_equal(user_version_of(f), 5);
+  assert_int_equal(user_version_of(f), 6);
   GError *error = NULL;
   g_autoptr(mugai_quarantine_entry) got = mugai_quarantine_get(q, old->id, &error);
   assert_non_null(got);

@@ -1,0 +1,354 @@
+/* test_quarantine_codec.c — originals kept as zstd frames (quarantine/original_codec.h) and what
+ * the SQLite store does with them:
+ *   - mail text is kept as a frame that reads back byte for byte, in pieces of at most 64 KiB,
+ *     whatever the pieces it is fed in; random bytes and tiny originals are kept as they came;
+ *   - a damaged, cut, padded or oversized frame is an error that says so, never other bytes;
+ *   - through the store: the index holds the frame (codec 1), much smaller than the original,
+ *     fsck finds the sizes right, a damaged frame fails the read and fsck reports the entry;
+ *   - an index of version 5 gains the codec column in place and keeps reading its originals.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <string.h>
+#include "quarantine/fsck.h"
+#include "quarantine/index.h"
+#include "quarantine/keep.h"
+#include "quarantine/quarantine_id.h"
+#include "temp_tree.h"
+
+#define NOW G_GINT64_CONSTANT(1796126400) /* 2026-12-01 12:00:00 UTC */
+
+/* (transfer full) LEN bytes of what mail looks like: headers, then Japanese quoted-printable
+ * lines that differ from one another (a counter in each), so zstd finds text, not one repeat. */
+static GByteArray *
+mail_text(gsize len)
+{
+  GByteArray *b = g_byte_array_new();
+  static const char head[] = "From: a@example.jp\r\nSubject: =?UTF-8?B?5aCx5ZGK?=\r\n\r\n";
+  g_byte_array_append(b, (const guint8 *) head, sizeof head - 1);
+  for (guint i = 0; b->len < len; i++) {
+    g_autofree char *line =
+        g_strdup_printf("=E4=BB=A4=E5=92=8C%u=E5=B9=B4=E5=BA=A6 item %u: =E4=BC=9A=E8=AD=B0=\r\n",
+                        i % 97, i * 2654435761u % 100003);
+    g_byte_array_append(b, (const guint8 *) line, (guint) strlen(line));
+  }
+  g_byte_array_set_size(b, (guint) len);
+  return b;
+}
+
+static gsize largest_piece;
+
+static gboolean
+collect(const guint8 *data, gsize len, gpointer bytes, GError **error)
+{
+  (void) error;
+  largest_piece = MAX(largest_piece, len);
+  g_byte_array_append(bytes, data, (guint) len);
+  return TRUE;
+}
+
+/* FRAME decoded through a reader fed STEP bytes at a time (LIMIT: the most it may give): the
+ * bytes, or NULL with ERROR set. */
+static GByteArray *
+decode(GBytes *frame, gsize step, guint64 limit, GError **error)
+{
+  gsize n = 0;
+  const guint8 *p = g_bytes_get_data(frame, &n);
+  GByteArray *out = g_byte_array_new();
+  g_autoptr(mugai_original_reader) r = mugai_original_reader_new(collect, out, limit);
+  for (gsize at = 0; at < n; at += step)
+    if (!mugai_original_reader_feed(r, p + at, MIN(step, n - at), error)) {
+      g_byte_array_unref(out);
+      return NULL;
+    }
+  if (!mugai_original_reader_finish(r, error)) {
+    g_byte_array_unref(out);
+    return NULL;
+  }
+  return out;
+}
+
+static void
+mail_text_is_kept_as_a_frame_and_reads_back_in_pieces(void **state)
+{
+  (void) state;
+  g_autoptr(GByteArray) text = mail_text(300 * 1024 + 7);
+  g_autoptr(GBytes) frame = mugai_original_compress(text->data, text->len);
+  assert_non_null(frame);
+  gsize n = g_bytes_get_size(frame);
+  assert_true(n < text->len / 2);
+  assert_int_equal(mugai_original_frame_size(g_bytes_get_data(frame, NULL), n), text->len);
+  static const gsize steps[] = {1, 1000, 65536, 1 << 20};
+  for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
+    largest_piece = 0;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) back = decode(frame, steps[i], text->len, &error);
+    assert_non_null(back);
+    assert_int_equal(back->len, text->len);
+    assert_memory_equal(back->data, text->data, text->len);
+    assert_true(largest_piece <= 64 * 1024);
+  }
+}
+
+static void
+random_bytes_and_tiny_originals_are_kept_as_they_came(void **state)
+{
+  (void) state;
+  enum { SIZE = 200 * 1024 };
+  g_autofree guint8 *noise = g_malloc(SIZE);
+  GRand *rand = g_rand_new_with_seed(11);
+  for (gsize i = 0; i < SIZE; i++)
+    noise[i] = (guint8) g_rand_int(rand);
+  g_rand_free(rand);
+  assert_null(mugai_original_compress(noise, SIZE));
+  static const char tiny[] = "From: a@example.jp\r\n\r\nhi\r\n";
+  assert_null(mugai_original_compress((const guint8 *) tiny, sizeof tiny - 1));
+  assert_int_equal(mugai_original_frame_size((const guint8 *) tiny, sizeof tiny - 1), -1);
+}
+
+/* FRAME changed by EDIT decodes to an error mentioning WHY, never to other bytes. */
+static void
+assert_refused(GBytes *frame, guint64 limit, const char *why)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) back = decode(frame, 4096, limit, &error);
+  assert_null(back);
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
+  if (strstr(error->message, why) == NULL)
+    fail_msg("\"%s\" does not say \"%s\"", error->message, why);
+}
+
+static void
+a_damaged_cut_padded_or_oversized_frame_is_refused(void **state)
+{
+  (void) state;
+  g_autoptr(GByteArray) text = mail_text(100 * 1024);
+  g_autoptr(GBytes) frame = mugai_original_compress(text->data, text->len);
+  assert_non_null(frame);
+  gsize n = 0;
+  const guint8 *p = g_bytes_get_data(frame, &n);
+
+  g_autofree guint8 *flipped = g_memdup2(p, n);
+  flipped[n / 2] ^= 0x55;
+  g_autoptr(GBytes) damaged = g_bytes_new(flipped, n);
+  assert_refused(damaged, text->len, "damaged");
+
+  g_autoptr(GBytes) cut = g_bytes_new(p, n - 9);
+  assert_refused(cut, text->len, "ends early");
+
+  g_autoptr(GByteArray) padded = g_byte_array_new();
+  g_byte_array_append(padded, p, (guint) n);
+  g_byte_array_append(padded, (const guint8 *) "From: x\r\n", 9);
+  g_autoptr(GBytes) after = g_bytes_new(padded->data, padded->len);
+  assert_refused(after, text->len, "after its end");
+
+  assert_refused(frame, text->len - 1, "larger than its entry");
+
+  g_autoptr(GBytes) empty = g_bytes_new("", 0);
+  assert_refused(empty, text->len, "ends early");
+}
+
+/* ---- through the SQLite store ------------------------------------------------------------- */
+
+typedef struct {
+  char *tmp, *dir;
+  mugai_quarantine *q;
+} fixture;
+
+static mugai_quarantine *
+open_store(const char *dir)
+{
+  mugai_quarantine_policy config = {.dir = (char *) dir, .user = "", .group = ""};
+  g_autoptr(GError) error = NULL;
+  mugai_quarantine *q = mugai_quarantine_open(&config, TRUE, &error);
+  if (q == NULL)
+    fail_msg("%s", error->message);
+  return q;
+}
+
+static int
+setup(void **state)
+{
+  fixture *f = g_new0(fixture, 1);
+  f->tmp = g_dir_make_tmp("mugai-codec-XXXXXX", NULL);
+  f->dir = g_build_filename(f->tmp, "store", NULL);
+  f->q = open_store(f->dir);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown(void **state)
+{
+  fixture *f = *state;
+  mugai_quarantine_free(f->q);
+  temp_tree_remove(f->tmp);
+  g_free(f->tmp);
+  g_free(f->dir);
+  g_free(f);
+  return 0;
+}
+
+/* (transfer full) an entry stored in F with DATA as its original. */
+static mugai_quarantine_entry *
+stored(fixture *f, const guint8 *data, gsize len)
+{
+  mugai_quarantine_entry *e = mugai_quarantine_entry_new();
+  g_free(e->id);
+  e->id = mugai_quarantine_id_new(NOW);
+  e->time = NOW;
+  e->size = len;
+  g_autoptr(GError) error = NULL;
+  if (!mugai_quarantine_store(f->q, e, data, len, &error))
+    fail_msg("%s", error->message);
+  return e;
+}
+
+/* SQL on F's index beside the store (one integer back, or -1 without a row). */
+static gint64
+index_sql(const fixture *f, const char *sql, const char *id)
+{
+  g_autofree char *path = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+  if (id)
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  gint64 v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+static void
+assert_reads_back(fixture *f, const char *id, const guint8 *data, gsize len)
+{
+  g_autoptr(GByteArray) back = g_byte_array_new();
+  g_autoptr(GError) error = NULL;
+  largest_piece = 0;
+  if (!mugai_quarantine_read_original(f->q, id, collect, back, &error))
+    fail_msg("%s", error->message);
+  assert_int_equal(back->len, len);
+  assert_memory_equal(back->data, data, len);
+  assert_true(largest_piece <= 64 * 1024);
+}
+
+/* fsck's dry run over F: how many size mismatches it reports. */
+static guint64
+fsck_mismatches(fixture *f)
+{
+  mugai_quarantine_fsck_report r;
+  g_autoptr(GError) error = NULL;
+  if (!mugai_quarantine_fsck(f->q, 0, FALSE, &r, &error))
+    fail_msg("%s", error->message);
+  guint64 n = mugai_quarantine_fsck_report_count(&r, "size_mismatches");
+  mugai_quarantine_fsck_report_clear(&r);
+  return n;
+}
+
+static void
+the_store_keeps_mail_as_a_frame_and_noise_as_it_came(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(GByteArray) text = mail_text(2 * 1024 * 1024 + 3); /* past SQLite's 1 MB piece */
+  g_autoptr(mugai_quarantine_entry) mail = stored(f, text->data, text->len);
+  assert_int_equal(index_sql(f, "SELECT codec FROM original WHERE entry_id = ?", mail->id), 1);
+  assert_true(index_sql(f, "SELECT length(data) FROM original WHERE entry_id = ?", mail->id) <
+              (gint64) text->len / 2);
+  assert_reads_back(f, mail->id, text->data, text->len);
+
+  enum { SIZE = 70 * 1024 };
+  g_autofree guint8 *noise = g_malloc(SIZE);
+  for (gsize i = 0; i < SIZE; i++)
+    noise[i] = (guint8) g_random_int();
+  g_autoptr(mugai_quarantine_entry) zip = stored(f, noise, SIZE);
+  assert_int_equal(index_sql(f, "SELECT codec FROM original WHERE entry_id = ?", zip->id), 0);
+  assert_int_equal(index_sql(f, "SELECT length(data) FROM original WHERE entry_id = ?", zip->id),
+                   SIZE);
+  assert_reads_back(f, zip->id, noise, SIZE);
+  assert_int_equal(fsck_mismatches(f), 0);
+}
+
+static void
+a_damaged_frame_in_the_index_fails_the_read_and_fsck_says_so(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(GByteArray) text = mail_text(80 * 1024);
+  g_autoptr(mugai_quarantine_entry) e = stored(f, text->data, text->len);
+  /* A byte in the middle of the frame changed behind mugai's back. */
+  index_sql(f,
+            "UPDATE original SET data = substr(data, 1, length(data) / 2) || x'00'"
+            " || substr(data, length(data) / 2 + 2) WHERE entry_id = ?",
+            e->id);
+  g_autoptr(GByteArray) back = g_byte_array_new();
+  g_autoptr(GError) error = NULL;
+  assert_false(mugai_quarantine_read_original(f->q, e->id, collect, back, &error));
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
+  assert_non_null(strstr(error->message, "damaged"));
+  /* Its header cut: fsck cannot read the size it records. */
+  index_sql(f, "UPDATE original SET data = x'28b52ffd' WHERE entry_id = ?", e->id);
+  assert_int_equal(fsck_mismatches(f), 1);
+}
+
+/* An index of version 5 (originals as they came, no codec column) opens at version 6: its
+ * original reads back as it was, and the next one is kept as a frame. */
+static void
+an_index_of_version_5_gains_the_codec_in_place(void **state)
+{
+  fixture *f = *state;
+  g_autoptr(GByteArray) text = mail_text(40 * 1024);
+  g_autoptr(mugai_quarantine_entry) old = stored(f, text->data, text->len);
+  mugai_quarantine_free(g_steal_pointer(&f->q));
+  index_sql(f, "DELETE FROM original WHERE entry_id = ?", old->id);
+  g_autofree char *path = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "INSERT INTO original (entry_id, data) VALUES (?, ?)", -1, &st, NULL),
+      SQLITE_OK);
+  sqlite3_bind_text(st, 1, old->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st, 2, text->data, (int) text->len, SQLITE_TRANSIENT);
+  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  assert_int_equal(sqlite3_exec(db,
+                                "ALTER TABLE original DROP COLUMN codec; PRAGMA user_version = 5",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  f->q = open_store(f->dir);
+  assert_int_equal(index_sql(f, "PRAGMA user_version", NULL), 6);
+  assert_int_equal(index_sql(f, "SELECT codec FROM original WHERE entry_id = ?", old->id), 0);
+  assert_reads_back(f, old->id, text->data, text->len);
+  g_autoptr(mugai_quarantine_entry) fresh = stored(f, text->data, text->len);
+  assert_int_equal(index_sql(f, "SELECT codec FROM original WHERE entry_id = ?", fresh->id), 1);
+  assert_reads_back(f, fresh->id, text->data, text->len);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(mail_text_is_kept_as_a_frame_and_reads_back_in_pieces),
+      cmocka_unit_test(random_bytes_and_tiny_originals_are_kept_as_they_came),
+      cmocka_unit_test(a_damaged_cut_padded_or_oversized_frame_is_refused),
+      cmocka_unit_test_setup_teardown(the_store_keeps_mail_as_a_frame_and_noise_as_it_came, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_damaged_frame_in_the_index_fails_the_read_and_fsck_says_so,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(an_index_of_version_5_gains_the_codec_in_place, setup,
+                                      teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
