@@ -12,6 +12,9 @@
  * load, and keep less. */
 #define LEVEL 1
 #define SMALLEST  512 /* below, a frame's header and the call are not worth it */
+/* Above, kept as it came: the frame's buffer would add most of the message's size again to the
+ * memory it already holds ([milter] spool_memory may be up to 256 MB). */
+#define LARGEST ((gsize) 4 << 20)
 #define POOL_SIZE 8   /* contexts kept: about one for each thread compressing at once */
 /* 8 MiB: what level 1 uses is 512 KiB at most; a frame asking more was not written by mugai. */
 #define WINDOW_LOG_MAX 23
@@ -57,7 +60,7 @@ context_give_back(ZSTD_CCtx *c)
 GBytes *
 mugai_original_compress(const guint8 *data, gsize len)
 {
-  if (len < SMALLEST)
+  if (len < SMALLEST || len > LARGEST)
     return NULL;
   ZSTD_CCtx *c = context_take();
   if (c == NULL)

@@ -20,7 +20,8 @@ typedef enum {
 } mugai_original_codec;
 
 /* (transfer full) (nullable) the LEN bytes at DATA as a zstd frame, when that is at most seven
- * eighths of LEN; NULL to keep them as they are (small, incompressible, or zstd failed).
+ * eighths of LEN; NULL to keep them as they are (under 512 bytes or over 4 MiB, incompressible,
+ * or zstd failed).
  * Thread-safe: compression contexts are kept in a small pool, not made for every call. */
 GBytes *mugai_original_compress(const guint8 *data, gsize len);
 

@@ -1,7 +1,8 @@
 /* test_quarantine_codec.c — originals kept as zstd frames (quarantine/original_codec.h) and what
  * the SQLite store does with them:
  *   - mail text is kept as a frame that reads back byte for byte, in pieces of at most 64 KiB,
- *     whatever the pieces it is fed in; random bytes and tiny originals are kept as they came;
+ *     whatever the pieces it is fed in; random bytes, tiny and huge (over 4 MiB) originals are
+ *     kept as they came;
  *   - a damaged, cut, padded or oversized frame is an error that says so, never other bytes;
  *   - through the store: the index holds the frame (codec 1), much smaller than the original,
  *     fsck finds the sizes right, a damaged frame fails the read and fsck reports the entry;
@@ -96,7 +97,7 @@ mail_text_is_kept_as_a_frame_and_reads_back_in_pieces(void **state)
 }
 
 static void
-random_bytes_and_tiny_originals_are_kept_as_they_came(void **state)
+random_bytes_tiny_and_huge_originals_are_kept_as_they_came(void **state)
 {
   (void) state;
   enum { SIZE = 200 * 1024 };
@@ -106,6 +107,11 @@ random_bytes_and_tiny_originals_are_kept_as_they_came(void **state)
     noise[i] = (guint8) g_rand_int(rand);
   g_rand_free(rand);
   assert_null(mugai_original_compress(noise, SIZE));
+  g_autoptr(GByteArray) huge = mail_text(4 * 1024 * 1024 + 1); /* a second copy of most of it */
+  assert_null(mugai_original_compress(huge->data, huge->len));
+  g_autoptr(GByteArray) largest = mail_text(4 * 1024 * 1024);
+  g_autoptr(GBytes) frame = mugai_original_compress(largest->data, largest->len);
+  assert_non_null(frame);
   static const char tiny[] = "From: a@example.jp\r\n\r\nhi\r\n";
   assert_null(mugai_original_compress((const guint8 *) tiny, sizeof tiny - 1));
   assert_int_equal(mugai_original_frame_size((const guint8 *) tiny, sizeof tiny - 1), -1);
@@ -341,7 +347,7 @@ main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(mail_text_is_kept_as_a_frame_and_reads_back_in_pieces),
-      cmocka_unit_test(random_bytes_and_tiny_originals_are_kept_as_they_came),
+      cmocka_unit_test(random_bytes_tiny_and_huge_originals_are_kept_as_they_came),
       cmocka_unit_test(a_damaged_cut_padded_or_oversized_frame_is_refused),
       cmocka_unit_test_setup_teardown(the_store_keeps_mail_as_a_frame_and_noise_as_it_came, setup,
                                       teardown),
