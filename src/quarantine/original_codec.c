@@ -11,11 +11,11 @@
 /* zstd's fastest standard level: its fast (negative) levels were no faster in mugai-milter under
  * load, and keep less. */
 #define LEVEL 1
-#define SMALLEST  512 /* below, a frame's header and the call are not worth it */
+#define SMALLEST 512 /* below, a frame's header and the call are not worth it */
 /* Above, kept as it came: the frame's buffer would add most of the message's size again to the
  * memory it already holds ([milter] spool_memory may be up to 256 MB). */
 #define LARGEST ((gsize) 4 << 20)
-#define POOL_SIZE 8   /* contexts kept: about one for each thread compressing at once */
+#define POOL_SIZE 8 /* contexts kept: about one for each thread compressing at once */
 /* 8 MiB: what level 1 uses is 512 KiB at most; a frame asking more was not written by mugai. */
 #define WINDOW_LOG_MAX 23
 #define OUT_PIECE (64 * 1024)
