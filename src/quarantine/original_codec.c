@@ -2,7 +2,8 @@
  *
  * Owns: a pool of compression contexts (a context's tables are allocated at its first use and
  * reused; libmilter runs each connection on a thread of its own, so thread-local ones would die
- * with every mail). Never: decode a frame whose window exceeds WINDOW_LOG_MAX, or past the limit.
+ * with every mail). Never: decode a frame whose window exceeds WINDOW_LOG_MAX, or past its entry's
+ * size.
  */
 #include "quarantine/original_codec.h"
 
@@ -89,13 +90,13 @@ struct mugai_original_reader {
   ZSTD_DCtx *dctx;
   mugai_quarantine_write_fn write;
   gpointer user_data;
-  guint64 limit, out_total;
-  size_t last; /* what ZSTD_decompressStream() said last: 0 once a frame is complete */
+  guint64 size, out_total; /* what it must give, what it gave so far */
+  size_t last;             /* what ZSTD_decompressStream() said last: 0 once a frame is complete */
   guint8 *out;
 };
 
 mugai_original_reader *
-mugai_original_reader_new(mugai_quarantine_write_fn write, gpointer user_data, guint64 limit)
+mugai_original_reader_new(mugai_quarantine_write_fn write, gpointer user_data, guint64 size)
 {
   ZSTD_DCtx *dctx = ZSTD_createDCtx();
   if (dctx == NULL ||
@@ -105,7 +106,7 @@ mugai_original_reader_new(mugai_quarantine_write_fn write, gpointer user_data, g
   r->dctx = dctx;
   r->write = write;
   r->user_data = user_data;
-  r->limit = limit;
+  r->size = size;
   r->last = 1; /* nothing read yet: not a complete frame */
   r->out = g_malloc(OUT_PIECE);
   return r;
@@ -119,6 +120,16 @@ damaged(GError **error, const char *why)
   return FALSE;
 }
 
+/* The N bytes decoded into R->out, to WRITE. */
+static gboolean
+give(mugai_original_reader *r, gsize n, GError **error)
+{
+  r->out_total += n;
+  if (r->out_total > r->size)
+    return damaged(error, "larger than its entry");
+  return n == 0 || r->write(r->out, n, r->user_data, error);
+}
+
 gboolean
 mugai_original_reader_feed(mugai_original_reader *r, const guint8 *data, gsize len, GError **error)
 {
@@ -130,10 +141,7 @@ mugai_original_reader_feed(mugai_original_reader *r, const guint8 *data, gsize l
     r->last = ZSTD_decompressStream(r->dctx, &out, &in);
     if (ZSTD_isError(r->last))
       return damaged(error, ZSTD_getErrorName(r->last));
-    r->out_total += out.pos;
-    if (r->out_total > r->limit)
-      return damaged(error, "larger than its entry");
-    if (out.pos > 0 && !r->write(r->out, out.pos, r->user_data, error))
+    if (!give(r, out.pos, error))
       return FALSE;
   }
   return TRUE;
@@ -152,13 +160,11 @@ mugai_original_reader_finish(mugai_original_reader *r, GError **error)
     if (out.pos == 0)
       return damaged(error, "it ends early");
     r->last = said;
-    r->out_total += out.pos;
-    if (r->out_total > r->limit)
-      return damaged(error, "larger than its entry");
-    if (!r->write(r->out, out.pos, r->user_data, error))
+    if (!give(r, out.pos, error))
       return FALSE;
   }
-  return TRUE;
+  /* A frame of other, shorter content (or a skippable frame) is not this entry's original. */
+  return r->out_total == r->size || damaged(error, "shorter than its entry");
 }
 
 void

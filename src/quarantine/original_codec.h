@@ -30,15 +30,15 @@ GBytes *mugai_original_compress(const guint8 *data, gsize len);
 gint64 mugai_original_frame_size(const guint8 *head, gsize len);
 
 /* A frame read in pieces: what it decodes to goes to WRITE in pieces of at most 64 KiB, memory
- * flat in the original's size. More than LIMIT bytes out, a damaged frame, a wrong checksum or a
- * frame that ends early is an error (MUGAI_QUARANTINE_ERROR_INDEX); WRITE's own errors come back
- * as they are. */
+ * flat in the original's size. Anything but SIZE bytes out (its entry's size), a damaged frame,
+ * a wrong checksum or a frame that ends early is an error (MUGAI_QUARANTINE_ERROR_INDEX);
+ * WRITE's own errors come back as they are. */
 typedef struct mugai_original_reader mugai_original_reader;
 mugai_original_reader *mugai_original_reader_new(mugai_quarantine_write_fn write,
-                                                 gpointer user_data, guint64 limit);
+                                                 gpointer user_data, guint64 size);
 gboolean mugai_original_reader_feed(mugai_original_reader *r, const guint8 *data, gsize len,
                                     GError **error);
-/* TRUE when the frame was whole and its checksum right. */
+/* TRUE when the frame was whole, its checksum right and SIZE bytes came out. */
 gboolean mugai_original_reader_finish(mugai_original_reader *r, GError **error);
 void mugai_original_reader_free(mugai_original_reader *r); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(mugai_original_reader, mugai_original_reader_free)

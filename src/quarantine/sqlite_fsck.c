@@ -46,7 +46,9 @@ load_rows(sqlite3 *db, fsck_run *r, GError **error)
 {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db,
-                         "SELECT e.id, e.size, length(o.data), o.codec, substr(o.data, 1, 18)"
+                         /* substr() loads the whole blob: only a frame's, for its header */
+                         "SELECT e.id, e.size, length(o.data), o.codec,"
+                         " CASE WHEN o.codec = 1 THEN substr(o.data, 1, 18) END"
                          " FROM entry e LEFT JOIN original o ON o.entry_id = e.id",
                          -1, &st, NULL) != SQLITE_OK) {
     g_set_error(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX, "index: %s",

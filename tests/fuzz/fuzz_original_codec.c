@@ -1,8 +1,9 @@
 /* fuzz_original_codec.c — libFuzzer target for original_codec.c, the zstd frames the SQLite
  * quarantine keeps originals in. The first byte picks:
  *   even: the rest is a stored blob (what a damaged or tampered index holds) read through the
- *         reader with a limit from the second byte: it may fail, but never give more than the
- *         limit, and when it succeeds the frame's recorded size is what came out;
+ *         reader for an entry of a size the second byte gives: it may fail, but never give more
+ *         than that size, and when it succeeds it gave exactly that size, the frame's recorded
+ *         size if it has one;
  *   odd:  the rest is an original: compressed (or kept as it came) and read back, which must give
  *         exactly it, in pieces of at most 64 KiB.
  * A crash, leak, sanitizer report or abort() is a bug. */
@@ -23,18 +24,18 @@ collect(const guint8 *data, gsize len, gpointer bytes, GError **error)
   return TRUE;
 }
 
-/* BLOB through a reader fed in pieces of STEP: the output, or NULL. */
+/* BLOB through a reader for an entry of SIZE bytes, fed in pieces of STEP: the output, or NULL. */
 static GByteArray *
-read_blob(const guint8 *blob, gsize len, gsize step, guint64 limit)
+read_blob(const guint8 *blob, gsize len, gsize step, guint64 size)
 {
   GByteArray *out = g_byte_array_new();
-  mugai_original_reader *r = mugai_original_reader_new(collect, out, limit);
+  mugai_original_reader *r = mugai_original_reader_new(collect, out, size);
   gboolean ok = TRUE;
   for (gsize at = 0; ok && at < len; at += step)
     ok = mugai_original_reader_feed(r, blob + at, MIN(step, len - at), NULL);
   ok = ok && mugai_original_reader_finish(r, NULL);
   mugai_original_reader_free(r);
-  if (out->len > limit)
+  if (out->len > size || (ok && out->len != size))
     abort();
   if (!ok)
     g_clear_pointer(&out, g_byte_array_unref);
@@ -50,8 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   gsize n = size - 2;
   gsize step = 1 + data[1] % 97 * 53;
   if ((data[0] & 1) == 0) {
-    guint64 limit = (guint64) data[1] << 12;
-    GByteArray *out = read_blob(rest, n, step, limit);
+    guint64 entry_size = (guint64) data[1] << 12;
+    GByteArray *out = read_blob(rest, n, step, entry_size);
     if (out) {
       gint64 recorded = mugai_original_frame_size(rest, n);
       if (recorded >= 0 && (guint64) recorded != out->len)

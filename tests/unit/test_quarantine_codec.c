@@ -3,9 +3,12 @@
  *   - mail text is kept as a frame that reads back byte for byte, in pieces of at most 64 KiB,
  *     whatever the pieces it is fed in; random bytes, tiny and huge (over 4 MiB) originals are
  *     kept as they came;
- *   - a damaged, cut, padded or oversized frame is an error that says so, never other bytes;
- *   - through the store: the index holds the frame (codec 1), much smaller than the original,
- *     fsck finds the sizes right, a damaged frame fails the read and fsck reports the entry;
+ *   - a damaged, cut or padded frame, or one of another size than its entry, is an error that
+ *     says so, never other bytes;
+ *   - through the store: the index holds the frame (codec 1), much smaller than the original
+ *     (one past SQLite's 1 MB piece too), threads storing at once each get their own back, fsck
+ *     finds the sizes right; a damaged frame or an unknown codec fails the read, and fsck
+ *     reports a frame whose header is gone;
  *   - an index of version 5 gains the codec column in place and keeps reading its originals.
  */
 #include <stdarg.h>
@@ -53,15 +56,15 @@ collect(const guint8 *data, gsize len, gpointer bytes, GError **error)
   return TRUE;
 }
 
-/* FRAME decoded through a reader fed STEP bytes at a time (LIMIT: the most it may give): the
- * bytes, or NULL with ERROR set. */
+/* FRAME decoded through a reader fed STEP bytes at a time for an entry of SIZE bytes: the bytes,
+ * or NULL with ERROR set. */
 static GByteArray *
-decode(GBytes *frame, gsize step, guint64 limit, GError **error)
+decode(GBytes *frame, gsize step, guint64 size, GError **error)
 {
   gsize n = 0;
   const guint8 *p = g_bytes_get_data(frame, &n);
   GByteArray *out = g_byte_array_new();
-  g_autoptr(mugai_original_reader) r = mugai_original_reader_new(collect, out, limit);
+  g_autoptr(mugai_original_reader) r = mugai_original_reader_new(collect, out, size);
   for (gsize at = 0; at < n; at += step)
     if (!mugai_original_reader_feed(r, p + at, MIN(step, n - at), error)) {
       g_byte_array_unref(out);
@@ -117,12 +120,12 @@ random_bytes_tiny_and_huge_originals_are_kept_as_they_came(void **state)
   assert_int_equal(mugai_original_frame_size((const guint8 *) tiny, sizeof tiny - 1), -1);
 }
 
-/* FRAME changed by EDIT decodes to an error mentioning WHY, never to other bytes. */
+/* FRAME read for an entry of SIZE bytes is an error mentioning WHY, never other bytes. */
 static void
-assert_refused(GBytes *frame, guint64 limit, const char *why)
+assert_refused(GBytes *frame, guint64 size, const char *why)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GByteArray) back = decode(frame, 4096, limit, &error);
+  g_autoptr(GByteArray) back = decode(frame, 4096, size, &error);
   assert_null(back);
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
   if (strstr(error->message, why) == NULL)
@@ -130,7 +133,7 @@ assert_refused(GBytes *frame, guint64 limit, const char *why)
 }
 
 static void
-a_damaged_cut_padded_or_oversized_frame_is_refused(void **state)
+a_damaged_cut_padded_or_wrong_sized_frame_is_refused(void **state)
 {
   (void) state;
   g_autoptr(GByteArray) text = mail_text(100 * 1024);
@@ -154,6 +157,7 @@ a_damaged_cut_padded_or_oversized_frame_is_refused(void **state)
   assert_refused(after, text->len, "after its end");
 
   assert_refused(frame, text->len - 1, "larger than its entry");
+  assert_refused(frame, text->len + 1, "shorter than its entry");
 
   g_autoptr(GBytes) empty = g_bytes_new("", 0);
   assert_refused(empty, text->len, "ends early");
@@ -237,6 +241,46 @@ index_sql(const fixture *f, const char *sql, const char *id)
   return v;
 }
 
+/* The blob of ID's row in F's index, as it is there. */
+static GByteArray *
+original_blob(const fixture *f, const char *id)
+{
+  g_autofree char *path = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "SELECT data FROM original WHERE entry_id = ?", -1, &st, NULL),
+      SQLITE_OK);
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  GByteArray *b = g_byte_array_new();
+  g_byte_array_append(b, sqlite3_column_blob(st, 0), (guint) sqlite3_column_bytes(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return b;
+}
+
+/* ID's blob replaced by DATA behind mugai's back (a damaged or tampered index). */
+static void
+set_original_blob(const fixture *f, const char *id, const guint8 *data, gsize len)
+{
+  g_autofree char *path = g_build_filename(f->dir, MUGAI_QINDEX_FILE, NULL);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "UPDATE original SET data = ? WHERE entry_id = ?", -1, &st, NULL),
+      SQLITE_OK);
+  sqlite3_bind_blob(st, 1, data, (int) len, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+  assert_int_equal(sqlite3_changes(db), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 static void
 assert_reads_back(fixture *f, const char *id, const guint8 *data, gsize len)
 {
@@ -274,6 +318,19 @@ the_store_keeps_mail_as_a_frame_and_noise_as_it_came(void **state)
               (gint64) text->len / 2);
   assert_reads_back(f, mail->id, text->data, text->len);
 
+  /* Base64 of random bytes (an attachment): a frame of three quarters, past 1 MB, which SQLite
+   * is given in pieces. */
+  g_autofree guint8 *raw = g_malloc(2 * 1024 * 1024);
+  for (gsize i = 0; i < 2 * 1024 * 1024; i++)
+    raw[i] = (guint8) g_random_int();
+  g_autofree char *b64 = g_base64_encode(raw, 2 * 1024 * 1024);
+  gsize b64_len = strlen(b64);
+  g_autoptr(mugai_quarantine_entry) attached = stored(f, (const guint8 *) b64, b64_len);
+  assert_int_equal(index_sql(f, "SELECT codec FROM original WHERE entry_id = ?", attached->id), 1);
+  assert_true(index_sql(f, "SELECT length(data) FROM original WHERE entry_id = ?", attached->id) >
+              1024 * 1024);
+  assert_reads_back(f, attached->id, (const guint8 *) b64, b64_len);
+
   enum { SIZE = 70 * 1024 };
   g_autofree guint8 *noise = g_malloc(SIZE);
   for (gsize i = 0; i < SIZE; i++)
@@ -293,18 +350,69 @@ a_damaged_frame_in_the_index_fails_the_read_and_fsck_says_so(void **state)
   g_autoptr(GByteArray) text = mail_text(80 * 1024);
   g_autoptr(mugai_quarantine_entry) e = stored(f, text->data, text->len);
   /* A byte in the middle of the frame changed behind mugai's back. */
-  index_sql(f,
-            "UPDATE original SET data = substr(data, 1, length(data) / 2) || x'00'"
-            " || substr(data, length(data) / 2 + 2) WHERE entry_id = ?",
-            e->id);
+  g_autoptr(GByteArray) frame = original_blob(f, e->id);
+  frame->data[frame->len / 2] ^= 0x55;
+  set_original_blob(f, e->id, frame->data, frame->len);
   g_autoptr(GByteArray) back = g_byte_array_new();
   g_autoptr(GError) error = NULL;
   assert_false(mugai_quarantine_read_original(f->q, e->id, collect, back, &error));
   assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
   assert_non_null(strstr(error->message, "damaged"));
   /* Its header cut: fsck cannot read the size it records. */
-  index_sql(f, "UPDATE original SET data = x'28b52ffd' WHERE entry_id = ?", e->id);
+  set_original_blob(f, e->id, (const guint8 *) "\x28\xb5\x2f\xfd", 4);
   assert_int_equal(fsck_mismatches(f), 1);
+  /* A codec this mugai does not know (a newer one's): refused, not read as it is. */
+  g_autoptr(mugai_quarantine_entry) other = stored(f, text->data, text->len);
+  index_sql(f, "UPDATE original SET codec = 7 WHERE entry_id = ?", other->id);
+  g_clear_error(&error);
+  assert_false(mugai_quarantine_read_original(f->q, other->id, collect, back, &error));
+  assert_true(g_error_matches(error, MUGAI_QUARANTINE_ERROR, MUGAI_QUARANTINE_ERROR_INDEX));
+  assert_non_null(strstr(error->message, "does not know"));
+}
+
+typedef struct {
+  fixture *f;
+  guint seed;
+  mugai_quarantine_entry *entries[20];
+  GByteArray *texts[20];
+} writer_job;
+
+/* Twenty originals of its own, each different, stored from this thread. */
+static gpointer
+writer(gpointer data)
+{
+  writer_job *job = data;
+  for (guint i = 0; i < G_N_ELEMENTS(job->entries); i++) {
+    job->texts[i] = mail_text(20 * 1024 + job->seed * 1000 + i * 37);
+    g_autofree char *tag = g_strdup_printf("thread %u mail %u\r\n", job->seed, i);
+    memcpy(job->texts[i]->data + job->texts[i]->len - strlen(tag), tag, strlen(tag));
+    job->entries[i] = stored(job->f, job->texts[i]->data, job->texts[i]->len);
+  }
+  return NULL;
+}
+
+/* Four threads compressing at once (the pool hands each its own context): every original reads
+ * back as its own, every one a frame. */
+static void
+threads_storing_at_once_each_get_their_own_back(void **state)
+{
+  fixture *f = *state;
+  writer_job jobs[4];
+  GThread *threads[4];
+  for (guint t = 0; t < 4; t++) {
+    jobs[t] = (writer_job){.f = f, .seed = t};
+    threads[t] = g_thread_new("writer", writer, &jobs[t]);
+  }
+  for (guint t = 0; t < 4; t++)
+    g_thread_join(threads[t]);
+  for (guint t = 0; t < 4; t++)
+    for (guint i = 0; i < G_N_ELEMENTS(jobs[t].entries); i++) {
+      const char *id = jobs[t].entries[i]->id;
+      assert_int_equal(index_sql(f, "SELECT codec FROM original WHERE entry_id = ?", id), 1);
+      assert_reads_back(f, id, jobs[t].texts[i]->data, jobs[t].texts[i]->len);
+      mugai_quarantine_entry_free(jobs[t].entries[i]);
+      g_byte_array_unref(jobs[t].texts[i]);
+    }
 }
 
 /* An index of version 5 (originals as they came, no codec column) opens at version 6: its
@@ -348,11 +456,13 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(mail_text_is_kept_as_a_frame_and_reads_back_in_pieces),
       cmocka_unit_test(random_bytes_tiny_and_huge_originals_are_kept_as_they_came),
-      cmocka_unit_test(a_damaged_cut_padded_or_oversized_frame_is_refused),
+      cmocka_unit_test(a_damaged_cut_padded_or_wrong_sized_frame_is_refused),
       cmocka_unit_test_setup_teardown(the_store_keeps_mail_as_a_frame_and_noise_as_it_came, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(a_damaged_frame_in_the_index_fails_the_read_and_fsck_says_so,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(threads_storing_at_once_each_get_their_own_back, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(an_index_of_version_5_gains_the_codec_in_place, setup,
                                       teardown),
   };
