@@ -225,7 +225,19 @@ static gsize utf8_append(const guchar *in, gsize len, gboolean strict, GString *
 {
   gsize errors = 0, start = 0, i = 0;
   while (i < len) {
-    gsize bad = 0, n = in[i] < 0x80 ? 1 : utf8_seq(in + i, len - i, &bad);
+    guchar c = in[i];
+    /* The common cases first, without a call: ASCII, and the three-byte sequences of Japanese
+     * text whose lead byte allows any continuation byte (E1-EF but ED). */
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xE1 && c <= 0xEF && c != 0xED && len - i >= 3 && (in[i + 1] & 0xC0) == 0x80 &&
+        (in[i + 2] & 0xC0) == 0x80) {
+      i += 3;
+      continue;
+    }
+    gsize bad = 0, n = utf8_seq(in + i, len - i, &bad);
     if (n > 0) {
       i += n;
       continue;

@@ -121,7 +121,8 @@ scan_bytes(mugai_walk *walk, mugai_part *part, const char *label, const guint8 *
   record(walk, part, label, &r);
 }
 
-/* A part spooled to disk, read by the scanner itself: a mapping of it would be resident whole. */
+/* A part spooled to disk, read by the scanner itself: a mapping of it all would be resident
+ * whole (the scanner chooses: libclamav maps one up to 8 MB, and pages through a larger one). */
 static void
 scan_file(mugai_walk *walk, mugai_part *part, mugai_spool *whole, guint64 size)
 {

@@ -64,9 +64,10 @@ typedef struct {
    * (nullable), the part's file name, for the engine's own logs and type hints only. */
   void (*scan)(gpointer ctx, const guint8 *data, gsize len, const char *name,
                mugai_scan_result *result);
-  /* (nullable) The same for the LEN bytes of the file FD (read with pread from offset 0; the
-   * file position is left alone): an engine that reads the file itself holds only part of a
-   * large one in memory at a time, where a mapping handed to scan() is resident whole. */
+  /* (nullable) The same for the LEN bytes of the file FD (read from offset 0; the file
+   * position is left alone): an engine that reads the file itself holds only part of a large
+   * one in memory at a time, where a mapping handed to scan() is resident whole. A file shorter
+   * than LEN is an error, not clean. */
   void (*scan_fd)(gpointer ctx, int fd, guint64 len, const char *name, mugai_scan_result *result);
   const mugai_scan_info *(*get_info)(gpointer ctx);
   void (*ref)(gpointer ctx);

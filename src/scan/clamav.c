@@ -10,6 +10,8 @@
 #include <clamav.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -427,14 +429,37 @@ read_fd(void *handle, void *buf, size_t count, off_t offset)
   return n;
 }
 
+/* Up to this size a file is mapped and scanned in place. libclamav's own map over a descriptor
+ * gives pages back only past 8 MB (UNPAGE_THRSHLD_HI in its fmap.c), so below that it holds the
+ * whole file anyway, in anonymous pages it faults in, zeroes and fills with pread: the mix of
+ * bench/compare spent 2.5 % of mugai-milter's CPU in those copies and 6 % in those faults. A
+ * mapping of the spool file shares the page cache's pages instead. */
+#define MAP_IN_PLACE_MAX ((guint64) 8 << 20)
+
 /* A map over the file with aging: libclamav reads the pages it needs and gives old ones back,
- * so a large part is not resident whole (40 MB: 19 MB at the peak, against 41 MB mapped). */
+ * so a large part is not resident whole (40 MB: 19 MB at the peak, against 41 MB mapped). A
+ * smaller one is mapped read-only and scanned as memory (if it cannot be, through the reader).
+ * A file shorter than LEN is an error: libclamav takes a short read at the end for the end of
+ * the file and answers clean, and a mapping past the end would fault. */
 static void
 engine_scan_fd(gpointer ctx, int fd, guint64 len, const char *name, mugai_scan_result *result)
 {
   mugai_scan_engine *engine = ctx;
-  if (may_scan(engine, len, result))
+  if (!may_scan(engine, len, result))
+    return;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (guint64) st.st_size < len) {
+    set_error(result, g_strdup("scan failed: the file holds fewer bytes than the part"));
+    return;
+  }
+  void *mapped = len <= MAP_IN_PLACE_MAX ? mmap(NULL, (size_t) len, PROT_READ, MAP_PRIVATE, fd, 0)
+                                         : MAP_FAILED;
+  if (mapped == MAP_FAILED) {
     scan_map(engine, cl_fmap_open_handle(&fd, 0, (size_t) len, read_fd, 1), name, result);
+    return;
+  }
+  scan_map(engine, cl_fmap_open_memory(mapped, (size_t) len), name, result);
+  munmap(mapped, (size_t) len);
 }
 
 static const mugai_scanner_vtable clamav_vtable = {

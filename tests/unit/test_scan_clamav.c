@@ -364,6 +364,37 @@ file_is_scanned_as_its_bytes(void **state)
   close(big);
 }
 
+/* A file of LEN bytes of text with EICAR as its last bytes. */
+static int
+file_ending_in_eicar(gsize len)
+{
+  g_autofree char *text = g_strnfill(len, 'a');
+  memcpy(text + len - (sizeof(EICAR) - 1), EICAR, sizeof(EICAR) - 1);
+  return file_of(text, len);
+}
+
+/* A spooled part up to 8 MB is mapped and scanned in place, a larger one read through
+ * libclamav's aging map: both find what is at the very end of the LEN bytes asked, neither
+ * looks past them, and a file shorter than LEN is an error, never clean. */
+static void
+file_scanned_to_its_end_mapped_or_read(void **state)
+{
+  fixture *f = *state;
+  const gsize sizes[] = {2 << 20, 8 << 20, (9 << 20) + 1};
+  for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+    int fd = file_ending_in_eicar(sizes[i]);
+    assert_scan_fd(f->scanner, fd, sizes[i], MUGAI_SCAN_INFECTED, EICAR_NAME);
+    assert_scan_fd(f->scanner, fd, sizes[i] - 1, MUGAI_SCAN_CLEAN, NULL);
+    close(fd);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+    g_autofree char *text = g_strnfill(4096, 'a');
+    int fd = file_of(text, 4096);
+    assert_scan_fd(f->scanner, fd, sizes[i], MUGAI_SCAN_ERROR, NULL);
+    close(fd);
+  }
+}
+
 static void
 count_freed(gpointer data)
 {
@@ -393,6 +424,7 @@ main(void)
       SCAN_CONTRACT_TESTS,
       cmocka_unit_test(part_over_max_filesize_is_too_big),
       cmocka_unit_test(file_is_scanned_as_its_bytes),
+      cmocka_unit_test(file_scanned_to_its_end_mapped_or_read),
       cmocka_unit_test(archive_member_over_max_filesize_is_too_big),
       cmocka_unit_test(nesting_over_max_recursion_is_too_big),
       cmocka_unit_test(members_over_max_files_is_too_big),
