@@ -120,6 +120,50 @@ class Alternatives(unittest.TestCase):
         self.assertEqual(part_of(r, "hidden.pdf")["action"], "removed")
 
 
+class Structure(unittest.TestCase):
+    def test_many_boundaries_times_many_dash_lines_is_refused_before_parsing(self):
+        # GMime compares every "--" line with every boundary declared: 500 declarations (more
+        # than mime_depth, 20, fewer than mime_parts, 1000) times 40 000 such lines is the 20 000
+        # 000 comparisons prescan allows; one line more is refused, quickly, unparsed.
+        declared = "".join(f"Content-Type: multipart/mixed; boundary=b{i}\n" for i in range(500))
+        for lines, code in ((40000, 0), (40001, 3)):
+            raw = msg("From: a@example.jp\nSubject: quoted headers\n", declared + "-- x\n" * lines)
+            p, r, elapsed = sanitize(raw)
+            self.assertEqual(p.returncode, code, lines)
+            if code:
+                self.assertEqual((r["reply"]["code"], r["reply"]["status"], r["reason"]),
+                                 ("554", "5.6.0", "mime_depth"))
+                self.assertEqual(p.stdout, b"")
+            else:
+                self.assertIn("boundary=b499", body_of(p.stdout))
+            self.assertLess(elapsed, 10)
+
+    def test_multipart_without_a_boundary_is_delivered_as_its_text_marked_untrusted(self):
+        # GMime cannot split it: the reader gets all of it as text, every line kept, and the
+        # notice of a structure that was not trusted.
+        raw = msg("From: a@example.jp\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed\n",
+                  "hello there\n--x\nContent-Type: text/plain\n\ninner\n--x--\n")
+        p, r, _ = sanitize(raw)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("structure_untrusted", r["actions"])
+        self.assertIn("structure_untrusted", email.message_from_bytes(p.stdout)["X-Mugai-Actions"])
+        text = text_of(p.stdout)
+        self.assertIn("hello there", text)
+        self.assertIn("inner", text)
+
+    def test_two_content_types_that_read_differently_deliver_both_readings(self):
+        # One client would show the HTML, another the markup as text: both are in the text, so
+        # what either reader would have seen is what was checked and delivered.
+        raw = msg("From: a@example.jp\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/plain\n"
+                  "Content-Type: text/html\n", "<b>hello</b> there\n")
+        p, r, _ = sanitize(raw)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("ambiguous_type", r["actions"])
+        self.assertIn("ambiguous_type", email.message_from_bytes(p.stdout)["X-Mugai-Actions"])
+        text = text_of(p.stdout)
+        self.assertIn("\nhello there\n", text)     # the HTML reading, as text
+        self.assertIn("<b>hello</b> there", text)  # the plain reading, as it is
+
 class HtmlSize(unittest.TestCase):
     def test_html_past_html_size_is_converted_up_to_it_and_marked_truncated(self):
         """[limits] html_size: only the first html_size bytes of an HTML part become text; the

@@ -395,6 +395,31 @@ file_scanned_to_its_end_mapped_or_read(void **state)
   }
 }
 
+/* Signatures that grow too old while the engine is loaded: every scan after that moment is an
+ * error, for bytes and for files, EICAR included (never clean, never a stale "infected"). */
+static void
+signatures_growing_too_old_fail_every_scan(void **state)
+{
+  (void) state;
+  char *dir = make_database();
+  set_all_mtimes(dir, g_get_real_time() / G_USEC_PER_SEC - DAY + 2);
+  g_autoptr(GError) error = NULL;
+  mugai_clamav_config config = {.database_dir = dir, .max_signature_age = DAY};
+  g_autoptr(mugai_scanner) scanner = mugai_clamav_new(&config, &error);
+  assert_non_null(scanner);
+  assert_scan_str(scanner, EICAR, MUGAI_SCAN_INFECTED, EICAR_NAME);
+  g_usleep(3 * G_USEC_PER_SEC);
+  g_auto(mugai_scan_result) result = {0};
+  assert_int_equal(mugai_scanner_scan(scanner, (const guint8 *) EICAR, sizeof(EICAR) - 1, NULL,
+                                      &result),
+                   MUGAI_SCAN_ERROR);
+  assert_non_null(strstr(result.detail, "max_signature_age is 1.0 days"));
+  int fd = file_of(EICAR, sizeof(EICAR) - 1);
+  assert_scan_fd(scanner, fd, sizeof(EICAR) - 1, MUGAI_SCAN_ERROR, NULL);
+  close(fd);
+  remove_database(dir);
+}
+
 static void
 count_freed(gpointer data)
 {
@@ -432,6 +457,7 @@ main(void)
       cmocka_unit_test(corrupt_ndb_is_load_failed_with_libclamav_reason),
       cmocka_unit_test(signature_age_is_plain_files_mtime),
       cmocka_unit_test(signatures_over_max_age_are_too_old),
+      cmocka_unit_test(signatures_growing_too_old_fail_every_scan),
       cmocka_unit_test(signature_time_of_cvd_is_its_header),
       cmocka_unit_test(four_threads_scan_at_once),
       cmocka_unit_test(engine_freed_after_last_unref),
