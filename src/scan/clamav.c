@@ -431,9 +431,9 @@ read_fd(void *handle, void *buf, size_t count, off_t offset)
 
 /* Up to this size a file is mapped and scanned in place. libclamav's own map over a descriptor
  * gives pages back only past 8 MB (UNPAGE_THRSHLD_HI in its fmap.c), so below that it holds the
- * whole file anyway, in anonymous pages it faults in, zeroes and fills with pread: the mix of
- * bench/compare spent 2.5 % of mugai-milter's CPU in those copies and 6 % in those faults. A
- * mapping of the spool file shares the page cache's pages instead. */
+ * whole file anyway, in anonymous pages it faults in, zeroes and fills with pread (on the mix of
+ * bench/compare 2.5 % of mugai-milter's CPU went to those copies alone). A mapping of the spool
+ * file shares the page cache's pages instead. */
 #define MAP_IN_PLACE_MAX ((guint64) 8 << 20)
 
 /* A map over the file with aging: libclamav reads the pages it needs and gives old ones back,
