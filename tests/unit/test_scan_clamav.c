@@ -380,7 +380,7 @@ static void
 file_scanned_to_its_end_mapped_or_read(void **state)
 {
   fixture *f = *state;
-  const gsize sizes[] = {2 << 20, 8 << 20, (9 << 20) + 1};
+  const gsize sizes[] = {2 << 20, 8 << 20, (8 << 20) + 1}; /* the last one read, not mapped */
   for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
     int fd = file_ending_in_eicar(sizes[i]);
     assert_scan_fd(f->scanner, fd, sizes[i], MUGAI_SCAN_INFECTED, EICAR_NAME);
