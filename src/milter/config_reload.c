@@ -5,6 +5,7 @@
 #include <string.h>
 #include "config/config.h"
 #include "milter/log.h"
+#include "milter/stop_flag.h"
 #include "util/units.h"
 
 /* (transfer full) the policy new connections get now. */
@@ -117,14 +118,21 @@ check_once(mugai_milter_state *state, char **last_warned)
   }
 }
 
+static mugai_stop_flag watch_stop;
+
 static gpointer
 watch_thread(gpointer data)
 {
   mugai_milter_state *state = data;
   g_autofree char *last_warned = NULL;
   for (;;) {
-    g_autoptr(mugai_policy) policy = policy_now(state);
-    g_usleep((gulong) MAX(policy->config_check_interval, (guint64) 1) * G_USEC_PER_SEC);
+    guint64 interval;
+    {
+      g_autoptr(mugai_policy) policy = policy_now(state);
+      interval = MAX(policy->config_check_interval, (guint64) 1);
+    }
+    if (mugai_stop_flag_wait(&watch_stop, interval))
+      break;
     check_once(state, &last_warned);
   }
   return NULL;
@@ -133,5 +141,11 @@ watch_thread(gpointer data)
 void
 mugai_config_watch_start(mugai_milter_state *state)
 {
-  g_thread_unref(g_thread_new("mugai-tamper", watch_thread, state));
+  mugai_stop_flag_start(&watch_stop, "mugai-tamper", watch_thread, state);
+}
+
+void
+mugai_config_watch_stop(void)
+{
+  mugai_stop_flag_stop(&watch_stop);
 }

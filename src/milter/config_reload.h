@@ -11,3 +11,6 @@ void mugai_config_reload(mugai_milter_state *state, const char *path);
 
 /* Start the tamper check thread (runs until the process ends). */
 void mugai_config_watch_start(mugai_milter_state *state);
+
+/* Stops and joins the tamper check's thread; nothing when not started. */
+void mugai_config_watch_stop(void);

@@ -202,12 +202,28 @@ listen_and_drop_root(mugai_milter_state *state, const char *socket, gboolean for
   return TRUE;
 }
 
+static int run_started(mugai_milter_state *state, const char *socket);
+
 static int
 run(mugai_milter_state *state, const char *socket, gboolean foreground)
 {
   if (!listen_and_drop_root(state, socket, foreground))
     return 1;
   start_engines(state);
+  int status = run_started(state, socket);
+  /* The periodic threads read STATE, which main() frees next: stopped and joined first, and the
+   * status file removed after the status thread's last write. */
+  mugai_config_watch_stop();
+  mugai_status_stop();
+  mugai_status_remove(state);
+  mugai_log_info(status == 0 ? "stopped" : "stopped after a failure");
+  return status;
+}
+
+/* What run() does once the engines are started: 0 after a clean stop. */
+static int
+run_started(mugai_milter_state *state, const char *socket)
+{
   if (!mugai_milter_quarantine_open(state)) /* after detaching: no connection crosses a fork */
     return 1;
   mugai_log_info("starting on %s as uid %u, config %s (sha256 %s)", socket, (unsigned) getuid(),
@@ -217,14 +233,10 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
   sigset_t pending;
   if (sigpending(&pending) == 0 &&
       (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT))) {
-    mugai_status_remove(state);
-    mugai_log_info("stopped before it started");
+    mugai_log_info("stop asked for before it started");
     return 0;
   }
-  int status = smfi_main() == MI_SUCCESS ? 0 : 1;
-  mugai_status_remove(state);
-  mugai_log_info("stopped");
-  return status;
+  return smfi_main() == MI_SUCCESS ? 0 : 1;
 }
 
 int

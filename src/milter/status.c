@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 #include "milter/log.h"
+#include "milter/stop_flag.h"
 #include "util/clock_sync.h"
 
 static const char *const verdict_names[] = {[MUGAI_VERDICT_DELIVER] = "delivered",
@@ -213,17 +214,20 @@ check_clock(gboolean *was_synced, gboolean first)
   *was_synced = synced;
 }
 
+static mugai_stop_flag status_stop;
+
 static gpointer
 status_thread(gpointer data)
 {
   mugai_milter_state *state = data;
   gboolean synced = TRUE;
   check_clock(&synced, TRUE);
-  for (;;) {
+  do {
     mugai_status_write(state);
-    g_usleep(MUGAI_STATUS_INTERVAL * G_USEC_PER_SEC);
+    if (mugai_stop_flag_wait(&status_stop, MUGAI_STATUS_INTERVAL))
+      break;
     check_clock(&synced, FALSE);
-  }
+  } while (TRUE);
   return NULL;
 }
 
@@ -231,5 +235,11 @@ void
 mugai_status_start(mugai_milter_state *state)
 {
   started_at = g_get_real_time() / G_USEC_PER_SEC;
-  g_thread_unref(g_thread_new("mugai-status", status_thread, state));
+  mugai_stop_flag_start(&status_stop, "mugai-status", status_thread, state);
+}
+
+void
+mugai_status_stop(void)
+{
+  mugai_stop_flag_stop(&status_stop);
 }

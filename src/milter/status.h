@@ -19,6 +19,9 @@ void mugai_status_note_reload(gboolean ok, const char *detail);
  * reload may move it; "" writes none); it checks the clock too and warns once per change. */
 void mugai_status_start(mugai_milter_state *state);
 
+/* Stops and joins the status thread (before the state it reads is freed); nothing when not started. */
+void mugai_status_stop(void);
+
 /* Write the status file now (after a reload). */
 void mugai_status_write(mugai_milter_state *state);
 
