@@ -21,6 +21,7 @@ mugai_script_test(cli_contacts_pg ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_D
 set_tests_properties(cli_quarantine_pg PROPERTIES TIMEOUT 600)
 mugai_script_test(corpus_public ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/corpus/check_public_corpus.py)
 mugai_script_test(milter_protocol ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_milter_protocol.py)
+mugai_script_test(milter_stop ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_milter_stop.py)
 mugai_script_test(milter_quarantine ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_quarantine_milter.py)
 mugai_script_test(milter_quarantine_pg ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/milter/test_quarantine_milter_pg.py)
 set_tests_properties(milter_quarantine_pg PROPERTIES TIMEOUT 300)

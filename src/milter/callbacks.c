@@ -7,6 +7,7 @@
  */
 #include "milter/callbacks.h"
 #include "milter/contacts.h"
+#include "milter/drain.h"
 #include "milter/quarantine_open.h"
 #include "milter/status.h"
 #include "util/dsn.h"
@@ -662,6 +663,60 @@ on_close(SMFICTX *ctx)
   return SMFIS_CONTINUE;
 }
 
+/* The callbacks that read STATE, gated by drain.h: once mugai-milter is stopping they answer
+ * without it, and main() frees it only after those inside have left. The others read only their
+ * connection's context, which outlives STATE. */
+static sfsistat
+refuse_stopping(SMFICTX *ctx, mugai_conn *conn)
+{
+  if (conn && conn->msg)
+    mugai_log_warning("%s: temporary failure: mugai-milter is stopping", queue_id_of(ctx, conn->msg));
+  smfi_setreply(ctx, "451", "4.3.2", "Mail gateway restarting, try again later");
+  return conn && conn->msg ? finish_msg(conn, SMFIS_TEMPFAIL) : SMFIS_TEMPFAIL;
+}
+
+#define GATED(call, refusal)                                                                       \
+  G_STMT_START {                                                                                   \
+    if (!mugai_drain_enter())                                                                      \
+      return (refusal);                                                                            \
+    sfsistat gated_status = (call);                                                                \
+    mugai_drain_leave();                                                                           \
+    return gated_status;                                                                           \
+  } G_STMT_END
+
+static sfsistat
+gated_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+                unsigned long *pf3)
+{
+  GATED(on_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3), SMFIS_REJECT);
+}
+
+static sfsistat
+gated_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+  mugai_conn *conn = conn_of(ctx); /* refused at MAIL FROM, where a reply is always sent */
+  GATED(on_connect(ctx, hostname, addr), conn ? go_on(conn, SMFIP_NR_CONN) : SMFIS_TEMPFAIL);
+}
+
+static sfsistat
+gated_envfrom(SMFICTX *ctx, char **argv)
+{
+  GATED(on_envfrom(ctx, argv), refuse_stopping(ctx, conn_of(ctx)));
+}
+
+static sfsistat
+gated_envrcpt(SMFICTX *ctx, char **argv)
+{
+  GATED(on_envrcpt(ctx, argv), refuse_stopping(ctx, conn_of(ctx)));
+}
+
+static sfsistat
+gated_eom(SMFICTX *ctx)
+{
+  GATED(on_eom(ctx), refuse_stopping(ctx, conn_of(ctx)));
+}
+
 struct smfiDesc *
 mugai_milter_desc(mugai_milter_state *milter_state)
 {
@@ -669,17 +724,17 @@ mugai_milter_desc(mugai_milter_state *milter_state)
     .xxfi_name = "mugai",
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY,
-    .xxfi_connect = on_connect,
+    .xxfi_connect = gated_connect,
     .xxfi_helo = on_helo,
-    .xxfi_envfrom = on_envfrom,
-    .xxfi_envrcpt = on_envrcpt,
+    .xxfi_envfrom = gated_envfrom,
+    .xxfi_envrcpt = gated_envrcpt,
     .xxfi_header = on_header,
     .xxfi_eoh = on_eoh,
     .xxfi_body = on_body,
-    .xxfi_eom = on_eom,
+    .xxfi_eom = gated_eom,
     .xxfi_abort = on_abort,
     .xxfi_close = on_close,
-    .xxfi_negotiate = on_negotiate,
+    .xxfi_negotiate = gated_negotiate,
   };
   state = milter_state;
   return &desc;

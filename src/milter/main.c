@@ -21,6 +21,7 @@
 #include "milter/privileges.h"
 #include "milter/quarantine_open.h"
 #include "milter/status.h"
+#include "milter/drain.h"
 #include "milter/signals.h"
 #include "sanitize/sanitize.h"
 #include "scan/scan_open.h"
@@ -50,7 +51,8 @@ static const char description[] =
     "\n"
     "Signals: SIGHUP reloads the configuration (validated first: a bad file keeps the one in\n"
     "force and the log says why; messages in progress finish under the old one) and the\n"
-    "signatures; SIGTERM and SIGINT stop after the messages in progress. The loaded file's\n"
+    "signatures; SIGTERM and SIGINT stop at once, after the messages being sanitized (those\n"
+    "still arriving are deferred by the MTA). The loaded file's\n"
     "SHA-256 is logged at load and compared with the file on disk every\n"
     "[milter] config_check_interval (a change without a reload is logged as a warning).\n"
     "\n"
@@ -211,12 +213,22 @@ run(mugai_milter_state *state, const char *socket, gboolean foreground)
     return 1;
   start_engines(state);
   int status = run_started(state, socket);
-  /* The periodic threads read STATE, which main() frees next: stopped and joined first, and the
+  /* libmilter's workers still serve the open connections: a message being sanitized finishes,
+   * later ones are deferred, and main() frees STATE only when no callback reads it. */
+  guint seconds = (guint) MIN(state->policy_at_start->limits.seconds_per_message, 600) + 10;
+  guint busy = mugai_drain_stop(seconds);
+  if (busy > 0)
+    mugai_log_warning("%u message(s) still being handled %u s after the stop; exiting anyway "
+                      "(the MTA defers them)", busy, seconds);
+  /* The background threads read STATE, which main() frees next: stopped and joined first, and the
    * status file removed after the status thread's last write. */
+  mugai_signals_stop_hup(); /* a reload writes the status file too */
   mugai_config_watch_stop();
   mugai_status_stop();
   mugai_status_remove(state);
   mugai_log_info(status == 0 ? "stopped" : "stopped after a failure");
+  if (busy > 0)
+    _exit(status); /* freeing STATE under the callbacks still inside would be worse */
   return status;
 }
 
@@ -236,7 +248,10 @@ run_started(mugai_milter_state *state, const char *socket)
     mugai_log_info("stop asked for before it started");
     return 0;
   }
-  return smfi_main() == MI_SUCCESS ? 0 : 1;
+  mugai_signals_wake_here();
+  int milter_status = smfi_main();
+  mugai_signals_listener_returned();
+  return milter_status == MI_SUCCESS ? 0 : 1;
 }
 
 int
